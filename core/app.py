@@ -1,0 +1,101 @@
+"""The application factory: everything is built here, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from core.config import instance_path_from_env, load_settings
+from core.db import db
+from core.models import User
+from core.plugins import Hooks, build_plugin_manager, installed_plugins
+from core.realtime import create_socketio
+from core.state import AlmaState
+from core.views import register_core_views
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    instance_path: str | Path | None = None,
+    extra_plugins: Mapping[str, object] | None = None,
+) -> Flask:
+    """Build an alma app.
+
+    ``config`` overrides the settings file and environment (tests use it); ``extra_plugins``
+    makes plugin objects installed without an entry point (tests and embedding), and they
+    are enabled like any other, through ``PLUGINS``.
+    """
+    instance = Path(instance_path).resolve() if instance_path else instance_path_from_env()
+    settings = load_settings(instance, config)
+    app = Flask(__name__, instance_path=str(instance))
+    app.config.update(settings)
+    _harden_session_cookie(app)
+
+    installed = installed_plugins(extra_plugins)
+    hooks = Hooks(build_plugin_manager(settings["PLUGINS"], installed))
+    app.extensions["alma"] = AlmaState(
+        hooks=hooks,
+        installed=installed,
+        enabled=list(settings["PLUGINS"]),
+        activity_kinds={kind.name: kind.label for kind in hooks.activity_kinds()},
+        goal_kinds={kind.name: kind.label for kind in hooks.goal_kinds()},
+        nav_items=hooks.nav_items(),
+        profile_sections=hooks.profile_sections(),
+    )
+
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    db.init_app(app)
+    CSRFProtect(app)
+    Babel(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    _init_login(app)
+    app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())
+
+    register_core_views(app)
+    for blueprint in hooks.blueprints():
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _harden_session_cookie(app: Flask) -> None:
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["BASE_URL"].startswith("https://"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=app.config["BASE_URL"].startswith("https://"),
+        MAX_CONTENT_LENGTH=app.config["PHOTO_MAX_BYTES"] + 1_000_000,
+    )
+
+
+def _init_login(app: Flask) -> None:
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.session_protection = "basic"
+
+    @login.user_loader
+    def load_user(session_id: str) -> User | None:
+        user_id, _, _stamp = session_id.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # a changed password ends every other session (see User.get_id)
+        return user if user is not None and user.get_id() == session_id else None
+
+
+def _select_locale() -> str | None:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) if request else None
+
+
+def _select_timezone() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None

@@ -1,0 +1,226 @@
+"""Settings: defaults, then ``alma.toml`` (or the file named by ``ALMA_CONFIG``), then
+``ALMA_<KEY>`` environment variables, then the overrides given to ``create_app``.
+
+Every key is declared once below with its type and a check, so a bad value stops startup with
+a message naming the key. Plugin settings live in ``[plugins.<name>]`` tables of the file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "ALMA_"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message names the key and what is wrong."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"configuration key {key}: {problem}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Setting:
+    type: type
+    default: Any
+    check: Callable[[Any], str | None] | None = None  # returns a problem, or None when fine
+    doc: str = ""
+
+
+def _one_of(*choices: str) -> Callable[[Any], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else "must be a positive number"
+
+
+def _port(value: int) -> str | None:
+    return None if 0 < value < 65536 else "must be a port number between 1 and 65535"
+
+
+def _http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    ok = parts.scheme in ("http", "https") and parts.netloc
+    return None if ok else "must be an http:// or https:// URL"
+
+
+def _database_url(value: str) -> str | None:
+    if not value:
+        return None  # the SQLite file in the instance folder
+    try:
+        make_url(value)
+    except ArgumentError:
+        return "is not a database URL (e.g. postgresql+psycopg://user@host/alma)"
+    return None
+
+
+def _redis_url(value: str) -> str | None:
+    if not value or urlsplit(value).scheme in ("redis", "rediss"):
+        return None
+    return "must be a redis:// URL"
+
+
+def _timezone(value: str) -> str | None:
+    return None if value in available_timezones() else "is not a known time zone"
+
+
+def _plugin_names(value: list[str]) -> str | None:
+    bad = [name for name in value if not name.isidentifier()]
+    return f"bad plugin name(s): {', '.join(bad)}" if bad else None
+
+
+SETTINGS: dict[str, Setting] = {
+    "SECRET_KEY": Setting(str, "", doc="signs sessions and e-mail links; generated if empty"),
+    "DATABASE_URL": Setting(str, "", _database_url, "empty means SQLite in the instance folder"),
+    "PLUGINS": Setting(list, [], _plugin_names, "enabled plugins, in order"),
+    "BASE_URL": Setting(str, "http://127.0.0.1:5000", _http_url, "used in e-mail links"),
+    "SITE_NAME": Setting(str, "alma"),
+    "MAIL_BACKEND": Setting(str, "file", _one_of("file", "smtp")),
+    "MAIL_FROM": Setting(str, "alma <noreply@localhost>"),
+    "MAIL_HOST": Setting(str, "127.0.0.1"),
+    "MAIL_PORT": Setting(int, 25, _port),
+    "MAIL_SECURITY": Setting(str, "none", _one_of("none", "starttls", "ssl")),
+    "MAIL_USERNAME": Setting(str, ""),
+    "MAIL_PASSWORD": Setting(str, ""),
+    "MAIL_TIMEOUT": Setting(int, 10, _positive),
+    "MAIL_POLL_SECONDS": Setting(int, 10, _positive, "how often the outbox is checked"),
+    "SOCKETIO_MESSAGE_QUEUE": Setting(str, "", _redis_url, "Redis URL for several web processes"),
+    "SCHEDULER_IN_PROCESS": Setting(bool, True, doc="alma serve runs the scheduler itself"),
+    "LANGUAGES": Setting(list, ["en"]),
+    "DEFAULT_TIMEZONE": Setting(str, "UTC", _timezone),
+    "PHOTO_MAX_BYTES": Setting(int, 2_000_000, _positive),
+    "PASSWORD_HASH_METHOD": Setting(str, "scrypt"),
+    "LOGIN_MAX_FAILURES": Setting(int, 5, _positive, "per e-mail address per window"),
+    "LOGIN_FAILURE_WINDOW_MINUTES": Setting(int, 15, _positive),
+    "EMAIL_TOKEN_MAX_AGE_HOURS": Setting(int, 48, _positive),
+    "TESTING": Setting(bool, False),
+    "WTF_CSRF_ENABLED": Setting(bool, True),
+}
+
+
+def _parse_env(key: str, setting: Setting, raw: str) -> Any:
+    if setting.type is list:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    if setting.type is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(key, f"expected true or false, got {raw!r}")
+    if setting.type is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(key, f"expected a whole number, got {raw!r}") from None
+    return raw
+
+
+def _validated(key: str, value: Any) -> Any:
+    setting = SETTINGS[key]
+    expected = setting.type
+    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(key, f"expected {expected.__name__}, got {value!r}")
+    if expected is list and not all(isinstance(item, str) for item in value):
+        raise ConfigError(key, "expected a list of strings")
+    problem = setting.check(value) if setting.check else None
+    if problem:
+        raise ConfigError(key, f"{value!r} {problem}")
+    return value
+
+
+def config_file(instance_path: Path, environ: Mapping[str, str]) -> Path | None:
+    named = environ.get(ENV_PREFIX + "CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError("ALMA_CONFIG", f"no such file: {path}")
+        return path
+    default = instance_path / "alma.toml"
+    return default if default.is_file() else None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), f"not valid TOML: {error}") from None
+
+
+def load_settings(
+    instance_path: Path,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the validated settings, with ``PLUGIN_SETTINGS`` holding ``[plugins.*]``."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {key: setting.default for key, setting in SETTINGS.items()}
+    plugin_settings: dict[str, dict[str, Any]] = {}
+
+    path = config_file(instance_path, environ)
+    if path:
+        data = _read_file(path)
+        plugin_settings = data.pop("plugins", {})
+        for key, value in data.items():
+            if key not in SETTINGS:
+                raise ConfigError(key, f"unknown key in {path}")
+            values[key] = _validated(key, value)
+
+    for key, setting in SETTINGS.items():
+        raw = environ.get(ENV_PREFIX + key)
+        if raw is not None:
+            values[key] = _validated(key, _parse_env(ENV_PREFIX + key, setting, raw))
+
+    for key, value in (overrides or {}).items():
+        if key == "PLUGIN_SETTINGS":
+            plugin_settings = dict(value)
+        elif key in SETTINGS:
+            values[key] = _validated(key, value)
+        else:
+            values[key] = value  # Flask's own keys, for tests and embedding
+
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance_path / 'alma.db'}"
+    if not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = _instance_secret(instance_path)
+    values["PLUGIN_SETTINGS"] = plugin_settings
+    return values
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A secret generated once per instance folder, so a newcomer needs no set-up."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:  # the first of several processes starting at once wins; the others read its key
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
+def instance_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(ENV_PREFIX + "INSTANCE_PATH", "instance")).resolve()

@@ -1,0 +1,108 @@
+"""What plugins contribute through the ``register_*`` hooks.
+
+Plain frozen dataclasses, so a plugin builds them with keywords and core reads them without
+guessing. Arguments are only ever added, with defaults, so older plugins keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+
+    from core.models import User
+
+ProfileArea = Literal["overview", "mentoring", "groups", "data"]
+PROFILE_AREAS: tuple[ProfileArea, ...] = ("overview", "mentoring", "groups", "data")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the navigation bar.
+
+    ``endpoint`` is a Flask endpoint such as ``"wiki.index"``. ``members_only`` hides the link
+    from visitors who are not logged in. Lower ``order`` comes first.
+    """
+
+    label: str
+    endpoint: str
+    members_only: bool = False
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    """A block on one area of a member's profile.
+
+    ``render(member, viewer)`` returns HTML (a ``Markup``, usually from ``render_template``) or
+    ``None`` to show nothing to this viewer: the section decides what is public. ``viewer`` is
+    the logged-in member looking at ``member``'s profile (possibly the same person).
+    """
+
+    area: ProfileArea
+    title: str
+    render: Callable[[User, User], Markup | str | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class HomeCounter:
+    """A live figure on the public home page, such as "mentors available".
+
+    ``value()`` is called on every view of the home page, inside the app context: keep it to
+    one indexed ``COUNT``.
+    """
+
+    label: str
+    value: Callable[[], int]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job. ``id`` is prefixed with the plugin's name (``"wiki.reindex"``).
+
+    ``func()`` runs inside an app context; core commits the session when it returns and rolls
+    back if it raises. ``trigger`` and ``trigger_args`` are APScheduler's (``"interval"`` with
+    ``{"minutes": 5}``, ``"cron"`` with ``{"hour": 3}``…). Jobs must be idempotent: after
+    downtime a job runs once to catch up, never once per missed run.
+    """
+
+    id: str
+    func: Callable[[], Any]
+    trigger: Literal["interval", "cron", "date"] = "interval"
+    trigger_args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SocketHandler:
+    """A Socket.IO event handler. ``handler(data)`` runs with ``current_user`` set.
+
+    Core refuses connections from visitors who are not logged in; the handler still decides
+    whether *this* member may do *this* (for example, join *this* chat room).
+    """
+
+    event: str
+    handler: Callable[..., Any]
+    namespace: str = "/"
+
+
+@dataclass(frozen=True)
+class ActivityKind:
+    """A kind of activity a plugin records, e.g. ``ActivityKind("wiki.article_created",
+    "Created a wiki article")``. Other plugins (credits) react to kinds they know by name."""
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class GoalKind:
+    """A kind of goal a plugin proposes, e.g. ``GoalKind("mentoring.finished",
+    "Finished a mentorship")``."""
+
+    name: str
+    label: str

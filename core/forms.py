@@ -1,0 +1,87 @@
+"""Forms of core's pages. Every form carries a CSRF token (Flask-WTF)."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from core.services.accounts import MIN_PASSWORD_LENGTH
+
+PASSWORD_HINT = _l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=80)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()],
+                             description=PASSWORD_HINT)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class EmailOnlyForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired()],
+                             description=PASSWORD_HINT)
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password",
+                                        message=_l("The two passwords differ."))])
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField(_l("New e-mail address"), validators=[DataRequired(), Length(max=254)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=80)])
+    bio = TextAreaField(_l("Short bio"), validators=[Length(max=2000)],
+                        description=_l("A few sentences about you, shown to other members."))
+    photo = FileField(_l("Photo"), validators=[FileAllowed(["jpg", "jpeg", "png", "webp", "gif"],
+                      _l("Upload a JPEG, PNG, WebP or GIF image."))],
+                      description=_l("JPEG, PNG, WebP or GIF, at most 2 MB."))
+    remove_photo = BooleanField(_l("Remove my photo"))
+    expertise = StringField(_l("Topics of expertise"), validators=[Length(max=800)],
+                            description=_l("Comma-separated, e.g. Python, career change"))
+    interests = StringField(_l("Topics of interest"), validators=[Length(max=800)],
+                            description=_l("Comma-separated"))
+    languages = SelectMultipleField(_l("Languages I speak"), validators=[Optional()])
+    timezone = SelectField(_l("Time zone"))
+    locale = SelectField(_l("Site language"), validators=[Optional()])
+    wants_to_mentor = BooleanField(_l("I would like to mentor others"))
+    wants_to_be_mentored = BooleanField(_l("I am looking for a mentor"))
+
+    def fill_choices(self, language_names: dict[str, str], site_languages: list[str]) -> None:
+        self.languages.choices = sorted(language_names.items(), key=lambda item: item[1])
+        self.timezone.choices = sorted(available_timezones())
+        self.locale.choices = [("", _l("Follow my browser"))] + [
+            (code, language_names.get(code, code)) for code in site_languages
+        ]
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form (mark read, log out…): just the CSRF token."""

@@ -1,0 +1,160 @@
+"""Every hook alma's core offers to plugins, in one place.
+
+Three families:
+
+* **Events** (past tense) tell plugins that something happened. They return nothing. They run
+  *inside the unit of work that caused them*: a listener's writes commit or roll back together
+  with the cause, and a listener that raises rolls the whole unit of work back (the user sees an
+  error, nothing is half-done). Listeners write only their own tables and do slow work (e-mail,
+  PDFs) after commit, through the mail outbox or a job of their own.
+* **Contributions** (``register_*``) are called when the app is built and return a list; core
+  gathers the lists of every enabled plugin.
+* **Decisions** (``firstresult=True``) would let exactly one plugin answer; core has none yet.
+
+Implementations may accept fewer arguments than the spec names (pluggy passes only those
+asked for), so arguments are only ever added. pluggy calls the most recently registered plugin
+first; plugins are registered in the order of the ``PLUGINS`` setting.
+
+Core calls hooks through :class:`core.plugins.Hooks`, never through ``pm.hook`` directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+
+    from core.contributions import (
+        ActivityKind,
+        GoalKind,
+        HomeCounter,
+        Job,
+        NavItem,
+        ProfileSection,
+        SocketHandler,
+    )
+    from core.models import Activity, Goal, User
+
+PROJECT = "alma"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def user_registered(user: User) -> None:
+    """A member registered (before confirming their e-mail).
+
+    Fires inside the registration's transaction; ``user.id`` is set. Returns nothing.
+    """
+
+
+@hookspec
+def activity_performed(activity: Activity) -> None:
+    """An activity was recorded with :func:`core.services.activities.record_activity`.
+
+    Fires once per activity, inside the transaction that recorded it (recording the same event
+    twice fires nothing the second time). ``activity.kind`` is one of the kinds some plugin
+    declared with :func:`register_activity_kinds`. Returns nothing.
+    """
+
+
+@hookspec
+def activity_undone(activity: Activity) -> None:
+    """What earned an activity was removed (an article deleted, a rating withdrawn).
+
+    Fires once, inside the transaction that undid it, after ``activity.undone_at`` is set.
+    Listeners reverse what they did for :func:`activity_performed` (credits add a reversing
+    entry). Returns nothing.
+    """
+
+
+@hookspec
+def goal_completed(goal: Goal) -> None:
+    """Every party of a goal consented: the goal is completed.
+
+    Fires exactly once per goal, inside the transaction of the last consent, with
+    ``goal.completed_at`` set and ``goal.parties`` listing who consented. Returns nothing.
+    """
+
+
+@hookspec
+def demo_users_created(users: list[User]) -> None:
+    """``alma demo`` created its demo members; add your plugin's demo data for them.
+
+    Fires inside the demo's transaction. ``users`` are confirmed members, some offering
+    mentoring (``wants_to_mentor``), some looking for it. Returns nothing.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Contributions: called while the app is built, each returns a list
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_blueprints() -> list[Blueprint]:
+    """Return the Flask blueprints of the plugin, named and prefixed with the plugin's name
+    (blueprint ``wiki`` under ``/wiki``, templates in ``templates/wiki/``)."""
+
+
+@hookspec
+def register_nav_items() -> list[NavItem]:
+    """Return links for the navigation bar (:class:`core.contributions.NavItem`)."""
+
+
+@hookspec
+def register_profile_sections() -> list[ProfileSection]:
+    """Return blocks for the areas of a member's profile
+    (:class:`core.contributions.ProfileSection`): ``overview``, ``mentoring``, ``groups``
+    or ``data``."""
+
+
+@hookspec
+def register_home_counters() -> list[HomeCounter]:
+    """Return live figures for the public home page (:class:`core.contributions.HomeCounter`)."""
+
+
+@hookspec
+def register_jobs() -> list[Job]:
+    """Return scheduled jobs (:class:`core.contributions.Job`). They run in exactly one process:
+    the scheduler of ``alma serve`` or ``alma scheduler``, never in every web worker."""
+
+
+@hookspec
+def register_socket_handlers() -> list[SocketHandler]:
+    """Return Socket.IO event handlers (:class:`core.contributions.SocketHandler`)."""
+
+
+@hookspec
+def register_cli_commands() -> list[click.Command]:
+    """Return click commands to add to the ``alma`` command line, named after the plugin
+    (a group ``wiki`` with subcommands, say). They run inside an app context."""
+
+
+@hookspec
+def register_activity_kinds() -> list[ActivityKind]:
+    """Return the activity kinds the plugin records, with their human labels."""
+
+
+@hookspec
+def register_goal_kinds() -> list[GoalKind]:
+    """Return the goal kinds the plugin proposes, with their human labels."""
+
+
+@hookspec
+def register_migrations() -> list[Path]:
+    """Return the Alembic ``versions`` folders holding the plugin's migrations.
+
+    The plugin's first migration declares ``branch_labels = ("<plugin name>",)`` and
+    ``depends_on = "core"`` when it references core tables; ``alma db upgrade`` applies the
+    branches of core and of every enabled plugin."""

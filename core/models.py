@@ -1,0 +1,220 @@
+"""Core tables: members and their profiles, activities, goals with consent, notifications,
+the mail outbox and login failures. Plugins may reference ``users.id`` but never alter these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import db, utcnow
+
+TOPIC_KINDS = ("expertise", "interest")
+CONSENT_DECISIONS = ("pending", "consented", "declined")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str] = mapped_column(String(80))
+    bio: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str | None] = mapped_column(String(16))
+    wants_to_mentor: Mapped[bool] = mapped_column(Boolean, default=False)
+    wants_to_be_mentored: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_confirmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    topics: Mapped[list[UserTopic]] = relationship(
+        cascade="all, delete-orphan", order_by="UserTopic.position"
+    )
+    languages: Mapped[list[UserLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="UserLanguage.code"
+    )
+
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    def get_id(self) -> str:
+        # Part of the password hash goes into the session: changing the password logs out
+        # every other session.
+        return f"{self.id}:{self.password_hash[-8:]}"
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    def topic_names(self, kind: str) -> list[str]:
+        return [link.topic.name for link in self.topics if link.kind == kind]
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [language.code for language in self.languages]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Topic(db.Model):
+    """A subject of expertise or interest, shared between members so it can be searched."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    key: Mapped[str] = mapped_column(String(60), unique=True)  # lower-cased name
+
+
+class UserTopic(db.Model):
+    __tablename__ = "user_topics"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    topic: Mapped[Topic] = relationship(lazy="joined")
+
+    __table_args__ = (CheckConstraint(f"kind IN {TOPIC_KINDS}", name="kind"),)
+
+
+class UserLanguage(db.Model):
+    __tablename__ = "user_languages"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
+
+
+class Activity(db.Model):
+    """Something a member did that matters to the community. ``key`` names the event, so the
+    same event can never be recorded twice."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    subject: Mapped[str | None] = mapped_column(String(120))
+    url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_activities_user_created", "user_id", "created_at"),)
+
+
+class Goal(db.Model):
+    """Something that counts as achieved only once every party consented."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(120))
+    url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    declined_at: Mapped[datetime | None]
+
+    parties: Mapped[list[GoalParty]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan", order_by="GoalParty.user_id"
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "completed_at IS NULL OR declined_at IS NULL", name="completed_or_declined"
+        ),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None and self.declined_at is None
+
+    def party(self, user: User) -> GoalParty | None:
+        return next((p for p in self.parties if p.user_id == user.id), None)
+
+
+class GoalParty(db.Model):
+    """One party's consent to a goal: one row per party, so nobody consents twice."""
+
+    __tablename__ = "goal_parties"
+
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    decision: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_at: Mapped[datetime | None]
+
+    goal: Mapped[Goal] = relationship(back_populates="parties")
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint(f"decision IN {CONSENT_DECISIONS}", name="decision"),)
+
+
+class Notification(db.Model):
+    """A site alert for one member."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+
+class OutboxMail(db.Model):
+    """An e-mail written in the transaction that caused it and sent after commit."""
+
+    __tablename__ = "outbox_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_mails_due", "sent_at", "next_attempt_at"),)
+
+
+class LoginFailure(db.Model):
+    """A failed login, counted to slow down password guessing (per address and per IP)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_login_failures_email_created", "email", "created_at"),
+        Index("ix_login_failures_ip_created", "ip", "created_at"),
+    )

@@ -1,0 +1,175 @@
+"""Finding, enabling and calling plugins.
+
+Installed means: an entry point in the group ``alma.plugins`` (or, in tests, an object handed to
+``create_app``). Enabled means: named in the ``PLUGINS`` setting. Only enabled plugins are
+loaded and registered, in the order given; anything wrong stops startup with a clear message.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from core import hookspecs
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+
+    from core.contributions import (
+        ActivityKind,
+        GoalKind,
+        HomeCounter,
+        Job,
+        NavItem,
+        ProfileSection,
+        SocketHandler,
+    )
+    from core.models import Activity, Goal, User
+
+ENTRY_POINT_GROUP = "alma.plugins"
+
+
+class PluginError(Exception):
+    """A plugin cannot be enabled: unknown, listed twice, missing a requirement, or broken."""
+
+
+@dataclass(frozen=True)
+class InstalledPlugin:
+    name: str
+    version: str
+    source: EntryPoint | object
+
+    def load(self) -> object:
+        if isinstance(self.source, EntryPoint):
+            try:
+                return self.source.load()
+            except Exception as error:
+                raise PluginError(f"plugin {self.name!r} failed to load: {error}") from error
+        return self.source
+
+
+def installed_plugins(extra: Mapping[str, object] | None = None) -> dict[str, InstalledPlugin]:
+    """Every plugin that could be enabled, by name."""
+    found: dict[str, InstalledPlugin] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        version = point.dist.version if point.dist else "unknown"
+        found[point.name] = InstalledPlugin(point.name, version, point)
+    for name, obj in (extra or {}).items():
+        found[name] = InstalledPlugin(name, getattr(obj, "__version__", "local"), obj)
+    return found
+
+
+def requirements_of(plugin: object) -> tuple[str, ...]:
+    """The plugins a plugin needs enabled before it, from its ``REQUIRES`` attribute."""
+    return tuple(getattr(plugin, "REQUIRES", ()))
+
+
+def build_plugin_manager(
+    enabled: Iterable[str], installed: Mapping[str, InstalledPlugin]
+) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    seen: list[str] = []
+    for name in enabled:
+        if name in seen:
+            raise PluginError(f"plugin {name!r} is listed twice in PLUGINS")
+        if name not in installed:
+            known = ", ".join(sorted(installed)) or "none"
+            raise PluginError(f"unknown plugin {name!r} in PLUGINS (installed: {known})")
+        plugin = installed[name].load()
+        for required in requirements_of(plugin):
+            if required not in seen:
+                raise PluginError(
+                    f"plugin {name!r} requires plugin {required!r}: "
+                    f"enable {required!r} before {name!r} in PLUGINS"
+                )
+        try:
+            pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as error:
+            raise PluginError(f"plugin {name!r} has a bad hook implementation: {error}") from None
+        seen.append(name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginError(f"{error} (misspelled hook name?)") from None
+    return pm
+
+
+def _flat(results: Iterable[Iterable[Any] | None]) -> list[Any]:
+    return list(itertools.chain.from_iterable(r for r in results if r))
+
+
+def _by_order(items: list[Any]) -> list[Any]:
+    return sorted(items, key=lambda item: item.order)
+
+
+class Hooks:
+    """The one typed way core calls plugins: a method per hook, arguments by keyword."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self._pm = pm
+        self._hook = pm.hook
+
+    @property
+    def manager(self) -> pluggy.PluginManager:
+        return self._pm
+
+    # Events
+    def user_registered(self, user: User) -> None:
+        self._hook.user_registered(user=user)
+
+    def activity_performed(self, activity: Activity) -> None:
+        self._hook.activity_performed(activity=activity)
+
+    def activity_undone(self, activity: Activity) -> None:
+        self._hook.activity_undone(activity=activity)
+
+    def goal_completed(self, goal: Goal) -> None:
+        self._hook.goal_completed(goal=goal)
+
+    def demo_users_created(self, users: list[User]) -> None:
+        self._hook.demo_users_created(users=users)
+
+    # Contributions
+    def blueprints(self) -> list[Blueprint]:
+        return _flat(self._hook.register_blueprints())
+
+    def nav_items(self) -> list[NavItem]:
+        return _by_order(_flat(self._hook.register_nav_items()))
+
+    def profile_sections(self) -> list[ProfileSection]:
+        return _by_order(_flat(self._hook.register_profile_sections()))
+
+    def home_counters(self) -> list[HomeCounter]:
+        return _by_order(_flat(self._hook.register_home_counters()))
+
+    def jobs(self) -> list[Job]:
+        return _flat(self._hook.register_jobs())
+
+    def socket_handlers(self) -> list[SocketHandler]:
+        return _flat(self._hook.register_socket_handlers())
+
+    def cli_commands(self) -> list[click.Command]:
+        return _flat(self._hook.register_cli_commands())
+
+    def activity_kinds(self) -> list[ActivityKind]:
+        return _flat(self._hook.register_activity_kinds())
+
+    def goal_kinds(self) -> list[GoalKind]:
+        return _flat(self._hook.register_goal_kinds())
+
+    def migrations(self) -> list[Path]:
+        return [Path(path) for path in _flat(self._hook.register_migrations())]
+
+
+def implemented_hooks(pm: pluggy.PluginManager, name: str) -> list[str]:
+    """The names of the hooks the plugin registered as ``name`` implements."""
+    plugin = pm.get_plugin(name)
+    return sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])

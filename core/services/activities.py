@@ -1,0 +1,61 @@
+"""Recording what members do, once per event, and telling plugins."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.db import db, utcnow
+from core.models import Activity, User
+from core.state import alma, hooks
+
+
+def activity_label(kind: str) -> str:
+    return alma().activity_kinds.get(kind, kind)
+
+
+def record_activity(
+    kind: str, user: User, *, subject: str, key: str | None = None, url: str | None = None
+) -> Activity:
+    """Record that ``user`` did ``kind`` to ``subject`` (e.g. ``"wiki.article:12"``) and fire
+    ``activity_performed``.
+
+    ``key`` names the event and defaults to ``kind:user:subject``; recording an event already
+    recorded (a double submit, a retried job, a concurrent request) returns the first record
+    and fires nothing.
+    """
+    if kind not in alma().activity_kinds:
+        raise ValueError(f"unknown activity kind {kind!r}: declare it in register_activity_kinds")
+    key = key or f"{kind}:{user.id}:{subject}"
+    existing = _activity_by_key(key)
+    if existing:
+        return existing
+    activity = Activity(key=key, kind=kind, user=user, subject=subject, url=url)
+    try:
+        with db.session.begin_nested():
+            db.session.add(activity)
+    except IntegrityError:  # recorded by a concurrent transaction in the meantime
+        return _activity_by_key(key)
+    hooks().activity_performed(activity)
+    return activity
+
+
+def undo_activity(key: str) -> Activity | None:
+    """Mark the activity recorded as ``key`` undone and fire ``activity_undone``, once."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Activity)
+        .where(Activity.key == key, Activity.undone_at.is_(None))
+        .values(undone_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    activity = _activity_by_key(key)
+    if result.rowcount != 1 or activity is None:
+        return None
+    db.session.refresh(activity)
+    hooks().activity_undone(activity)
+    return activity
+
+
+def _activity_by_key(key: str) -> Activity | None:
+    return db.session.scalar(select(Activity).where(Activity.key == key))

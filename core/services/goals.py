@@ -1,0 +1,156 @@
+"""Goals that count only once every party consented.
+
+The rule "completed exactly once, when the last party consents" must hold when two parties
+consent at the same instant, so consenting locks the goal's row first (PostgreSQL) or runs
+under SQLite's write lock, and completion is a conditional UPDATE that only one
+transaction can win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from core.db import db, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.models import Goal, GoalParty, User
+from core.state import alma, hooks
+
+
+def goal_label(kind: str) -> str:
+    return alma().goal_kinds.get(kind, kind)
+
+
+def propose_goal(
+    kind: str,
+    title: str,
+    parties: Sequence[User],
+    *,
+    subject: str | None = None,
+    key: str | None = None,
+    url: str | None = None,
+) -> Goal:
+    """Create a goal that each of ``parties`` must consent to. With a ``key``, proposing the
+    same goal again returns the first one."""
+    if kind not in alma().goal_kinds:
+        raise ValueError(f"unknown goal kind {kind!r}: declare it in register_goal_kinds")
+    party_ids = {user.id for user in parties}
+    if not party_ids:
+        raise ValueError("a goal needs at least one party")
+    if key:
+        existing = db.session.scalar(select(Goal).where(Goal.key == key))
+        if existing:
+            return existing
+    goal = Goal(kind=kind, title=title, subject=subject, key=key, url=url)
+    goal.parties = [GoalParty(user_id=user_id) for user_id in sorted(party_ids)]
+    db.session.add(goal)
+    db.session.flush()
+    return goal
+
+
+def consent_to_goal(goal_id: int, user: User) -> Goal:
+    """Record ``user``'s consent; the last consent completes the goal and fires
+    ``goal_completed`` once. Consenting twice changes nothing."""
+    goal = _locked_open_goal(goal_id, user)
+    db.session.execute(
+        update(GoalParty)
+        .where(
+            GoalParty.goal_id == goal.id,
+            GoalParty.user_id == user.id,
+            GoalParty.decision == "pending",
+        )
+        .values(decision="consented", decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if _parties_not_consented(goal.id) == 0 and _mark_completed(goal.id):
+        db.session.refresh(goal)
+        for party in goal.parties:
+            db.session.refresh(party)
+        hooks().goal_completed(goal)
+    else:
+        db.session.refresh(goal)
+    return goal
+
+
+def decline_goal(goal_id: int, user: User) -> Goal:
+    """A party refuses: the goal is closed as declined and can no longer complete."""
+    goal = _locked_open_goal(goal_id, user)
+    now = utcnow()
+    db.session.execute(
+        update(GoalParty)
+        .where(GoalParty.goal_id == goal.id, GoalParty.user_id == user.id)
+        .values(decision="declined", decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Goal)
+        .where(Goal.id == goal.id, Goal.completed_at.is_(None))
+        .values(declined_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(goal)
+    return goal
+
+
+def completed_goals(user: User, limit: int = 20) -> list[Goal]:
+    query = (
+        select(Goal)
+        .join(GoalParty)
+        .where(GoalParty.user_id == user.id, Goal.completed_at.is_not(None))
+        .order_by(Goal.completed_at.desc(), Goal.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def goals_awaiting(user: User) -> list[Goal]:
+    """Open goals waiting for ``user``'s consent."""
+    query = (
+        select(Goal)
+        .join(GoalParty)
+        .where(
+            GoalParty.user_id == user.id,
+            GoalParty.decision == "pending",
+            Goal.completed_at.is_(None),
+            Goal.declined_at.is_(None),
+        )
+        .order_by(Goal.created_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def _locked_open_goal(goal_id: int, user: User) -> Goal:
+    goal = db.session.scalar(
+        select(Goal).where(Goal.id == goal_id).with_for_update().execution_options(
+            populate_existing=True
+        )
+    )
+    if goal is None:
+        raise NotFound(_("This goal does not exist."))
+    if goal.party(user) is None:
+        raise NotAllowed(_("You are not a party to this goal."))
+    if goal.completed_at is not None:
+        raise InvalidInput(_("This goal is already completed."))
+    if goal.declined_at is not None:
+        raise InvalidInput(_("This goal was declined."))
+    return goal
+
+
+def _parties_not_consented(goal_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(GoalParty)
+        .where(GoalParty.goal_id == goal_id, GoalParty.decision != "consented")
+    )
+
+
+def _mark_completed(goal_id: int) -> bool:
+    result = db.session.execute(
+        update(Goal)
+        .where(Goal.id == goal_id, Goal.completed_at.is_(None), Goal.declined_at.is_(None))
+        .values(completed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,174 @@
+"""E-mail through a durable outbox.
+
+``send_mail`` only writes a row in the caller's transaction: if the transaction rolls back, no
+mail goes out; if it commits, the mail is sent by the ``core.deliver_mail`` job, retried with
+backoff while the SMTP server is unreachable, and never lost. Delivery is at-least-once: a
+crash between the SMTP server's acceptance and the row's update can send a mail twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from flask import Flask, current_app, render_template
+from jinja2 import TemplateNotFound
+from sqlalchemy import select, update
+
+from core.db import after_commit, db, utcnow
+from core.models import OutboxMail
+
+logger = logging.getLogger(__name__)
+
+DELIVER_JOB_ID = "core.deliver_mail"
+BATCH_SIZE = 50
+MAX_BACKOFF = timedelta(hours=1)
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+def absolute_url(path: str) -> str:
+    """A link for an e-mail: the site path joined to ``BASE_URL``."""
+    return urljoin(current_app.config["BASE_URL"].rstrip("/") + "/", path.lstrip("/"))
+
+
+def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMail:
+    """Queue a mail rendered from ``mail/<template>.txt`` (and ``.html`` when it exists)."""
+    context.setdefault("site_name", current_app.config["SITE_NAME"])
+    text = render_template(f"mail/{template}.txt", **context)
+    try:
+        html = render_template(f"mail/{template}.html", **context)
+    except TemplateNotFound:
+        html = None
+    mail = OutboxMail(to_address=to, subject=subject, text_body=text, html_body=html)
+    db.session.add(mail)
+    db.session.flush()
+    app = current_app._get_current_object()
+    after_commit(lambda: wake_job(app, DELIVER_JOB_ID))
+    return mail
+
+
+def wake_job(app: Flask, job_id: str) -> None:
+    """Run a job now if this process runs the scheduler; otherwise its next poll sends it."""
+    scheduler = app.extensions["alma"].scheduler
+    if scheduler is not None and scheduler.running:
+        scheduler.modify_job(job_id, next_run_time=utcnow())
+
+
+def deliver_outbox() -> int:
+    """Send the mails that are due; returns how many were sent.
+
+    Each mail is first *claimed* (its next attempt moved a lease ahead) and committed, so no
+    database lock is held while talking to the SMTP server and two schedulers never send the
+    same mail; a process that dies mid-send leaves the mail to be retried after the lease.
+    """
+    due_ids = db.session.scalars(
+        select(OutboxMail.id)
+        .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= utcnow())
+        .order_by(OutboxMail.id)
+        .limit(BATCH_SIZE)
+    ).all()
+    db.session.commit()
+    sent = 0
+    for mail_id in due_ids:
+        message = _claim(mail_id)
+        if message is None:  # claimed meanwhile by another process
+            continue
+        try:
+            transport().send(message)
+        except (OSError, smtplib.SMTPException) as error:
+            _schedule_retry(mail_id, error)
+        else:
+            db.session.execute(
+                update(OutboxMail).where(OutboxMail.id == mail_id).values(sent_at=utcnow())
+            )
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+def _claim(mail_id: int) -> EmailMessage | None:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboxMail)
+        .where(
+            OutboxMail.id == mail_id,
+            OutboxMail.sent_at.is_(None),
+            OutboxMail.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    message = build_message(db.session.get(OutboxMail, mail_id)) if claimed else None
+    db.session.commit()
+    return message
+
+
+def _schedule_retry(mail_id: int, error: Exception) -> None:
+    mail = db.session.get(OutboxMail, mail_id)
+    mail.attempts += 1
+    mail.last_error = f"{type(error).__name__}: {error}"
+    backoff = min(timedelta(seconds=30 * 2 ** (mail.attempts - 1)), MAX_BACKOFF)
+    mail.next_attempt_at = utcnow() + backoff
+    logger.warning("mail %s to %s not sent (attempt %s): %s", mail.id, mail.to_address,
+                   mail.attempts, mail.last_error)
+
+
+def build_message(mail: OutboxMail) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = mail.to_address
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(mail.created_at)
+    message["Message-ID"] = make_msgid(f"outbox{mail.id}", urlsplit(config["BASE_URL"]).hostname)
+    message.set_content(mail.text_body)
+    if mail.html_body:
+        message.add_alternative(mail.html_body, subtype="html")
+    return message
+
+
+class FileTransport:
+    """Writes each mail as an ``.eml`` file into ``<instance>/mail`` (the default)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+        name = message["Message-ID"].strip("<>").split("@")[0]
+        (self.folder / f"{stamp}-{name}.eml").write_bytes(bytes(message))
+
+
+class SMTPTransport:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    def send(self, message: EmailMessage) -> None:
+        config = self.config
+        host, port, timeout = config["MAIL_HOST"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+        if config["MAIL_SECURITY"] == "ssl":
+            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(host, port, timeout=timeout)
+        with smtp:
+            if config["MAIL_SECURITY"] == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+
+
+def transport() -> FileTransport | SMTPTransport:
+    config = current_app.config
+    if config["MAIL_BACKEND"] == "smtp":
+        return SMTPTransport(config)
+    return FileTransport(Path(current_app.instance_path) / "mail")

@@ -1,0 +1,84 @@
+"""Site alerts: stored per member, counted in the navigation bar, pushed live over Socket.IO
+once the transaction that created them commits, and optionally sent by e-mail."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+
+from core.db import after_commit, db, utcnow
+from core.models import Notification, User
+from core.realtime import emit_to_user
+from core.services.mail import absolute_url, send_mail
+
+PAGE_SIZE = 20
+
+
+def notify(
+    user: User, message: str, *, url: str | None = None, email_subject: str | None = None
+) -> Notification:
+    """Alert ``user`` with ``message`` (linking to the site path ``url``); with
+    ``email_subject``, also send it by e-mail through the outbox."""
+    notification = Notification(user_id=user.id, message=message, url=url)
+    db.session.add(notification)
+    db.session.flush()
+    if email_subject:
+        send_mail(
+            user.email,
+            email_subject,
+            "notification",
+            user=user,
+            message=message,
+            link=absolute_url(url) if url else None,
+        )
+    _push_unread_count_after_commit(user.id)
+    return notification
+
+
+def unread_count(user: User) -> int:
+    return _count_unread(db.session.connection(), user.id)
+
+
+def alerts_page(user: User, page: int) -> tuple[list[Notification], bool]:
+    """A page of the member's alerts, newest first, and whether an older page exists."""
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).all()
+    return list(rows[:PAGE_SIZE]), len(rows) > PAGE_SIZE
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one of the member's alerts read, or all of them; returns how many changed."""
+    query = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    result = db.session.execute(
+        query.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    _push_unread_count_after_commit(user.id)
+    return result.rowcount
+
+
+def _count_unread(connection: Connection, user_id: int) -> int:
+    return connection.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+
+
+def _push_unread_count_after_commit(user_id: int) -> None:
+    app = current_app._get_current_object()
+
+    def push() -> None:
+        with app.app_context(), db.engine.connect() as connection:
+            emit_to_user(user_id, "alerts", {"unread": _count_unread(connection, user_id)})
+
+    after_commit(push)

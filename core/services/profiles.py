@@ -1,0 +1,137 @@
+"""My data: the profile a member edits, and the photo they upload."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from pathlib import Path
+from zoneinfo import available_timezones
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+
+from core.db import after_commit, db
+from core.errors import InvalidInput
+from core.models import Topic, User, UserLanguage, UserTopic
+
+MAX_TOPICS = 12
+MAX_TOPIC_LENGTH = 60
+MAX_BIO_LENGTH = 2000
+PHOTO_SIZE = 320
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+def split_topics(raw: str) -> list[str]:
+    """``"Python, data science,python"`` → ``["Python", "data science"]``."""
+    names: dict[str, str] = {}
+    for part in raw.split(","):
+        name = " ".join(part.split())
+        if not name:
+            continue
+        if len(name) > MAX_TOPIC_LENGTH:
+            raise InvalidInput(_("A topic may have at most %(n)d characters.", n=MAX_TOPIC_LENGTH))
+        names.setdefault(name.lower(), name)
+    if len(names) > MAX_TOPICS:
+        raise InvalidInput(_("Name at most %(n)d topics.", n=MAX_TOPICS))
+    return list(names.values())
+
+
+def update_profile(
+    user: User,
+    *,
+    display_name: str,
+    bio: str,
+    timezone: str,
+    locale: str | None,
+    wants_to_mentor: bool,
+    wants_to_be_mentored: bool,
+    expertise: list[str],
+    interests: list[str],
+    languages: list[str],
+) -> None:
+    display_name = display_name.strip()
+    if not display_name:
+        raise InvalidInput(_("Please tell us your name."))
+    if len(bio) > MAX_BIO_LENGTH:
+        raise InvalidInput(_("Your bio may have at most %(n)d characters.", n=MAX_BIO_LENGTH))
+    if timezone not in available_timezones():
+        raise InvalidInput(_("Choose a time zone from the list."))
+    if locale and locale not in current_app.config["LANGUAGES"]:
+        raise InvalidInput(_("Choose a site language from the list."))
+    user.display_name = display_name
+    user.bio = bio.strip()
+    user.timezone = timezone
+    user.locale = locale or None
+    user.wants_to_mentor = wants_to_mentor
+    user.wants_to_be_mentored = wants_to_be_mentored
+    user.topics = [
+        UserTopic(topic=topic_named(name), kind=kind, position=position)
+        for kind, names in (("expertise", expertise), ("interest", interests))
+        for position, name in enumerate(names)
+    ]
+    user.languages = [UserLanguage(code=code) for code in sorted(set(languages))]
+    db.session.flush()
+
+
+def topic_named(name: str) -> Topic:
+    """The shared topic with this name (case-insensitive), created on first use."""
+    key = name.lower()
+    topic = db.session.scalar(select(Topic).where(Topic.key == key))
+    if topic:
+        return topic
+    topic = Topic(name=name, key=key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(topic)
+    except IntegrityError:  # created by a concurrent request
+        topic = db.session.scalar(select(Topic).where(Topic.key == key))
+    return topic
+
+
+def photo_folder() -> Path:
+    return Path(current_app.instance_path) / "uploads" / "photos"
+
+
+def set_photo(user: User, upload: FileStorage) -> None:
+    """Check the upload is a real image of an allowed size and type, then store a square,
+    re-encoded copy (which drops metadata such as GPS position)."""
+    data = upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1)
+    if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
+        megabytes = current_app.config["PHOTO_MAX_BYTES"] / 1_000_000
+        raise InvalidInput(_("The photo may be at most %(mb).1f MB.", mb=megabytes))
+    image = _open_image(data)
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.crop((left, top, left + side, top + side)).resize((PHOTO_SIZE, PHOTO_SIZE))
+    folder = photo_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.jpg"
+    image.convert("RGB").save(folder / name, "JPEG", quality=85)
+    _replace_photo(user, name)
+
+
+def remove_photo(user: User) -> None:
+    _replace_photo(user, None)
+
+
+def _open_image(data: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format not in PHOTO_FORMATS:
+            raise InvalidInput(_("Upload a JPEG, PNG, WebP or GIF image."))
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise InvalidInput(_("This file is not an image we can read.")) from None
+    return image
+
+
+def _replace_photo(user: User, name: str | None) -> None:
+    old = user.photo
+    user.photo = name
+    if old:
+        folder = photo_folder()
+        after_commit(lambda: (folder / old).unlink(missing_ok=True))

@@ -1,0 +1,37 @@
+"""What core keeps per app in ``app.extensions["alma"]`` (no globals: two apps can share a
+process, as tests do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+    from flask_socketio import SocketIO
+
+    from core.plugins import Hooks, InstalledPlugin
+
+
+@dataclass
+class AlmaState:
+    hooks: Hooks
+    installed: dict[str, InstalledPlugin]
+    enabled: list[str]
+    activity_kinds: dict[str, str]
+    goal_kinds: dict[str, str]
+    socketio: SocketIO | None = None
+    scheduler: BaseScheduler | None = None
+    scheduler_lock: object | None = None  # held as long as this process runs the jobs
+    nav_items: list = field(default_factory=list)
+    profile_sections: list = field(default_factory=list)
+
+
+def alma(app: Flask | None = None) -> AlmaState:
+    return (app or current_app).extensions["alma"]
+
+
+def hooks() -> Hooks:
+    return alma().hooks

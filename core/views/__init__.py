@@ -1,0 +1,89 @@
+"""Core's pages, error pages, security headers and what every template can use."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core.contributions import PROFILE_AREAS
+from core.errors import NotAllowed, NotFound
+from core.services.notifications import unread_count
+from core.state import alma
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+])
+
+
+def register_core_views(app: Flask) -> None:
+    from core.views import alerts, auth, home, profile
+
+    for blueprint in (home.bp, auth.bp, profile.bp, alerts.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(NotFound, lambda error: _error_page(404, str(error)))
+    app.register_error_handler(NotAllowed, lambda error: _error_page(403, str(error)))
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _template_globals() -> dict:
+    state = alma()
+    logged_in = current_user.is_authenticated
+    return {
+        "nav_items": [item for item in state.nav_items if logged_in or not item.members_only],
+        "unread_alerts": unread_count(current_user) if logged_in else 0,
+        "profile_areas": PROFILE_AREAS,
+    }
+
+
+
+
+def _error_page(status: int, message: str | None = None):
+    titles = {
+        400: _("This request could not be understood."),
+        403: _("You may not see or do this."),
+        404: _("There is nothing here."),
+        405: _("This action is not possible here."),
+        413: _("The file is too large."),
+        500: _("Something went wrong on our side. Please try again."),
+    }
+    title = titles.get(status, _("Something went wrong."))
+    return (
+        render_template("errors/error.html", status=status, title=title, message=message,
+                        home=url_for("home.index")),
+        status,
+    )
+
+
+def _http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    return _error_page(error.code)
+
+
+def _csrf_error(error: CSRFError):
+    return _error_page(400, _("The form had expired. Please go back, reload and try again."))

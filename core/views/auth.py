@@ -1,0 +1,188 @@
+"""Register, confirm, log in and out, reset and change the password, change the e-mail."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from core.db import db
+from core.errors import InvalidInput
+from core.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmForm,
+    EmailOnlyForm,
+    LoginForm,
+    NewPasswordForm,
+    RegisterForm,
+)
+from core.services import accounts
+from core.views.navigation import local_path
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("profile.overview_self"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            accounts.register(form.email.data, form.password.data, form.display_name.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            return render_template("auth/check_inbox.html", email=form.email.data)
+    return render_template("auth/register.html", form=form)
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    try:
+        user = accounts.confirm_email(token)
+    except InvalidInput as error:
+        flash(str(error), "danger")
+        return redirect(url_for("auth.resend_confirmation"))
+    db.session.commit()
+    flash(_("Thank you, your e-mail address is confirmed."), "success")
+    if not current_user.is_authenticated:
+        login_user(user)
+    return redirect(url_for("profile.data"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+def resend_confirmation():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.user_by_email(accounts.normalize_email(form.email.data))
+        except InvalidInput:
+            user = None
+        if user and not user.email_confirmed:
+            accounts.send_confirmation(user)
+            db.session.commit()
+        return render_template("auth/check_inbox.html", email=form.email.data)
+    return render_template("auth/resend.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("profile.overview_self"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data,
+                                         request.remote_addr or "")
+        except InvalidInput as error:
+            db.session.commit()  # keeps the recorded failure
+            flash(str(error), "danger")
+            return render_template("auth/login.html", form=form), 401
+        db.session.commit()
+        login_user(user, remember=form.remember.data)
+        return redirect(local_path(request.args.get("next"), url_for("profile.overview_self")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    if ConfirmForm().validate_on_submit():
+        logout_user()
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("auth/check_inbox.html", email=form.email.data, reset=True)
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    try:
+        accounts.user_for_reset(token)
+    except InvalidInput as error:
+        flash(str(error), "danger")
+        return redirect(url_for("auth.reset_request"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.reset_password(token, form.password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Your new password is set."), "success")
+            return redirect(url_for("profile.overview_self"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("auth/account.html", password_form=ChangePasswordForm(prefix="pw"),
+                           email_form=ChangeEmailForm(prefix="em"))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data,
+                                     form.password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session stays logged in
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", password_form=form,
+                           email_form=ChangeEmailForm(prefix="em")), 400
+
+
+@bp.post("/account/email")
+@login_required
+def change_email():
+    form = ChangeEmailForm(prefix="em")
+    if form.validate_on_submit():
+        try:
+            new_email = accounts.request_email_change(current_user, form.current_password.data,
+                                                      form.new_email.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("We sent a link to %(email)s: follow it to confirm the change.",
+                    email=new_email), "info")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", password_form=ChangePasswordForm(prefix="pw"),
+                           email_form=form), 400
+
+
+@bp.get("/account/email/<token>")
+def confirm_email_change(token: str):
+    try:
+        accounts.confirm_email_change(token)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("home.index"))
+    db.session.commit()
+    flash(_("Your e-mail address was changed."), "success")
+    return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))

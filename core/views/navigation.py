@@ -1,0 +1,16 @@
+"""Reading where to go next from a request: page numbers and local redirect targets."""
+
+from flask import request
+
+
+def page_number() -> int:
+    """``?page=N`` as a positive whole number; anything else is page 1."""
+    page = request.args.get("page", "1")
+    return max(int(page), 1) if page.isdigit() else 1
+
+
+def local_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default`` (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

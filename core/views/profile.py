@@ -1,0 +1,151 @@
+"""A member's profile: the areas Overview, Mentoring, Groups and My data, and goal consent."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from core.db import db
+from core.errors import InvalidInput
+from core.forms import ConfirmForm, ProfileForm
+from core.models import User
+from core.services import goals, profiles
+from core.services.notifications import alerts_page
+from core.state import alma
+
+bp = Blueprint("profile", __name__)
+
+def _member_or_404(user_id: int) -> User:
+    member = db.session.get(User, user_id)
+    if member is None or not member.email_confirmed:
+        abort(404)
+    return member
+
+
+def _sections(area: str, member: User) -> list[tuple[str, Markup]]:
+    rendered = []
+    for section in alma().profile_sections:
+        if section.area == area:
+            html = section.render(member, current_user._get_current_object())
+            if html:
+                rendered.append((section.title, Markup(html)))
+    return rendered
+
+
+@bp.get("/me")
+@login_required
+def overview_self():
+    return redirect(url_for("profile.overview", user_id=current_user.id))
+
+
+@bp.get("/members/<int:user_id>")
+@login_required
+def overview(user_id: int):
+    member = _member_or_404(user_id)
+    is_self = member.id == current_user.id
+    return render_template(
+        "profile/overview.html",
+        member=member,
+        area="overview",
+        is_self=is_self,
+        completed=goals.completed_goals(member),
+        awaiting=goals.goals_awaiting(member) if is_self else [],
+        alerts=alerts_page(member, 1)[0][:5] if is_self else [],
+        sections=_sections("overview", member),
+        goal_label=goals.goal_label,
+        form=ConfirmForm(),
+    )
+
+
+@bp.get("/members/<int:user_id>/<any(mentoring, groups):area>")
+@login_required
+def area(user_id: int, area: str):
+    member = _member_or_404(user_id)
+    return render_template("profile/area.html", member=member, area=area,
+                           is_self=member.id == current_user.id,
+                           sections=_sections(area, member))
+
+
+@bp.get("/members/<int:user_id>/data")
+@login_required
+def data_of(user_id: int):
+    member = _member_or_404(user_id)
+    if member.id != current_user.id:
+        abort(403)
+    return redirect(url_for("profile.data"))
+
+
+@bp.route("/me/data", methods=["GET", "POST"])
+@login_required
+def data():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    form.fill_choices(_language_names(), current_app.config["LANGUAGES"])
+    if not form.is_submitted():
+        form.expertise.data = ", ".join(user.topic_names("expertise"))
+        form.interests.data = ", ".join(user.topic_names("interest"))
+        form.languages.data = user.language_codes
+        form.locale.data = user.locale or ""
+    if form.validate_on_submit():
+        try:
+            _save_profile(user, form)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Your data is saved."), "success")
+            return redirect(url_for("profile.data"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("profile/data.html", member=user, area="data", is_self=True,
+                           form=form, sections=_sections("data", user)), status
+
+
+def _save_profile(user: User, form: ProfileForm) -> None:
+    profiles.update_profile(
+        user,
+        display_name=form.display_name.data,
+        bio=form.bio.data or "",
+        timezone=form.timezone.data,
+        locale=form.locale.data,
+        wants_to_mentor=form.wants_to_mentor.data,
+        wants_to_be_mentored=form.wants_to_be_mentored.data,
+        expertise=profiles.split_topics(form.expertise.data or ""),
+        interests=profiles.split_topics(form.interests.data or ""),
+        languages=form.languages.data or [],
+    )
+    if form.remove_photo.data:
+        profiles.remove_photo(user)
+    elif form.photo.data:
+        profiles.set_photo(user, form.photo.data)
+
+
+def _language_names() -> dict[str, str]:
+    """Two-letter language codes with their names in the viewer's language."""
+    names = get_locale().languages
+    return {code: name for code, name in names.items() if len(code) == 2}
+
+
+@bp.post("/goals/<int:goal_id>/<any(consent, decline):decision>")
+@login_required
+def decide_goal(goal_id: int, decision: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    action = goals.consent_to_goal if decision == "consent" else goals.decline_goal
+    try:
+        goal = action(goal_id, current_user)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+    else:
+        db.session.commit()
+        if goal.completed_at:
+            flash(_("Goal completed: %(title)s", title=goal.title), "success")
+        elif decision == "consent":
+            flash(_("Thank you. The goal completes when everyone has agreed."), "info")
+        else:
+            flash(_("You declined this goal."), "info")
+    return redirect(url_for("profile.overview_self"))
