@@ -19,6 +19,7 @@ from core.realtime import create_socketio
 from core.state import AlmaState
 from core.views import register_core_views
 
+
 def create_app(
     config: Mapping[str, Any] | None = None,
     *,

@@ -135,7 +135,7 @@ def _parse_env(key: str, setting: Setting, raw: str) -> Any:
 def _validated(key: str, value: Any) -> Any:
     setting = SETTINGS[key]
     expected = setting.type
-    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+    if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
         raise ConfigError(key, f"expected {expected.__name__}, got {value!r}")
     if expected is list and not all(isinstance(item, str) for item in value):
         raise ConfigError(key, "expected a list of strings")

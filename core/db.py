@@ -11,7 +11,7 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 logger = logging.getLogger(__name__)
@@ -45,8 +45,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
 
 
 db = SQLAlchemy(model_class=Base)
@@ -92,8 +94,8 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes SQLite's single write lock up front: concurrent units of work queue up
-    # (busy_timeout) instead of failing halfway, and read-check-write rules such as "the last
-    # consent completes the goal" stay true. PostgreSQL uses row locks instead.
+    # A deferred BEGIN: readers never block. On SQLite two units of work that read and then
+    # write at the same instant may fail with "database is locked" rather than interleave;
+    # PostgreSQL, for deployments with real concurrency, uses row locks instead.
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN")

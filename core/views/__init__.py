@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -33,6 +34,8 @@ def register_core_views(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
+    app.add_template_global(get_locale)
+    app.add_template_filter(_language_name, "language_name")
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: _error_page(404, str(error)))
@@ -48,6 +51,10 @@ def _security_headers(response):
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def _language_name(code: str) -> str:
+    return get_locale().languages.get(code, code)
 
 
 def _template_globals() -> dict:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from core.views.navigation import local_path, page_number
 from core.db import db
 from core.forms import ConfirmForm
 from core.models import Notification
 from core.services.notifications import alerts_page, mark_read
+from core.views.navigation import local_path, page_number
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 

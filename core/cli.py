@@ -1,0 +1,189 @@
+"""The ``alma`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask import Flask
+
+from core.config import ConfigError
+from core.plugins import PluginError, implemented_hooks
+from core.schema import StaleSchema
+
+APP_KEY = "alma.app"
+
+
+def _app(ctx: click.Context) -> Flask:
+    """The app, built once per command line (and only when a command needs it)."""
+    from core.app import create_app
+
+    meta = ctx.find_root().meta
+    if APP_KEY not in meta:
+        try:
+            meta[APP_KEY] = create_app()
+        except (ConfigError, PluginError) as error:
+            raise click.ClickException(str(error)) from None
+    return meta[APP_KEY]
+
+
+class AlmaGroup(click.Group):
+    """Core's commands plus those of enabled plugins, all run inside an app context."""
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        try:
+            app = _app(ctx)
+        except click.ClickException:
+            return {}
+        return {command.name: command for command in app.extensions["alma"].hooks.cli_commands()}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+
+    def invoke(self, ctx: click.Context):
+        if not ctx.protected_args and not ctx.args:
+            return super().invoke(ctx)
+        with _app(ctx).app_context():
+            return super().invoke(ctx)
+
+
+@click.group(cls=AlmaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """alma, the open-source mentoring platform.
+
+    Settings come from alma.toml in the instance folder (./instance, or ALMA_INSTANCE_PATH),
+    or the file named by ALMA_CONFIG, and ALMA_<KEY> environment variables.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _ensure_schema(app: Flask) -> None:
+    from core.schema import ensure_schema
+
+    try:
+        ensure_schema(app)
+    except StaleSchema as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
+    """Run the development server, with Socket.IO and (by default) the scheduler."""
+    from core.scheduler import start_in_background
+
+    app = _app(ctx)
+    _ensure_schema(app)
+    if app.config["SCHEDULER_IN_PROCESS"]:
+        start_in_background(app)
+    click.echo(f"alma is running: open http://{host}:{port}/ (Ctrl+C stops it)")
+    app.extensions["socketio"].run(app, host=host, port=port, debug=debug, use_reloader=False,
+                                   allow_unsafe_werkzeug=True, log_output=debug)
+
+
+@cli.command()
+@click.pass_context
+def scheduler(ctx: click.Context) -> None:
+    """Run the scheduled jobs alone (one such process per deployment)."""
+    from core.scheduler import run_forever
+
+    app = _app(ctx)
+    _ensure_schema(app)
+    click.echo("alma scheduler running (Ctrl+C stops it)")
+    run_forever(app)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command()
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """Apply the migrations of core and every enabled plugin."""
+    from core.schema import upgrade as upgrade_schema
+
+    upgrade_schema(_app(ctx))
+    click.echo("The database schema is up to date.")
+
+
+@db.command()
+@click.option("-m", "--message", required=True, help="What the migration does.")
+@click.option("--branch", required=True, help="core, or the plugin the migration belongs to.")
+@click.pass_context
+def revision(ctx: click.Context, message: str, branch: str) -> None:
+    """Write a new migration for a branch, compared against the models."""
+    from alembic import command
+
+    from core.schema import alembic_config
+
+    command.revision(alembic_config(_app(ctx)), message=message, autogenerate=True,
+                     head=f"{branch}@head")
+
+
+@cli.command("plugins")
+@click.pass_context
+def list_plugins(ctx: click.Context) -> None:
+    """List installed plugins: version, whether enabled, and the hooks they implement."""
+    state = _app(ctx).extensions["alma"]
+    if not state.installed:
+        click.echo("No plugins are installed.")
+    for name, plugin in sorted(state.installed.items()):
+        enabled = name in state.enabled
+        click.echo(f"{name} {plugin.version} {'enabled' if enabled else 'installed, not enabled'}")
+        if enabled:
+            for hook in implemented_hooks(state.hooks.manager, name):
+                click.echo(f"    {hook}")
+
+
+@cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", default="", help="Display name of a new account.")
+@click.password_option(help="Password of a new account (asked for when not given).")
+@click.pass_context
+def create_admin(ctx: click.Context, email: str, name: str, password: str) -> None:
+    """Create an administrator, or make an existing member one."""
+    from core.db import db
+    from core.errors import InvalidInput
+    from core.services.accounts import create_admin as make_admin
+
+    _ensure_schema(_app(ctx))
+    try:
+        user = make_admin(email, password, name)
+    except InvalidInput as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{user.email} is an administrator.")
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Add demo members (and plugins' demo data) to try alma with."""
+    from core.db import db
+    from core.demo import DEMO_MEMBERS, DEMO_PASSWORD, create_demo_members
+
+    _ensure_schema(_app(ctx))
+    created = create_demo_members()
+    db.session.commit()
+    click.echo(f"{len(created)} demo members added." if created else "Demo members exist already.")
+    click.echo(f"Log in as any of them with the password {DEMO_PASSWORD!r}:")
+    for member in DEMO_MEMBERS:
+        click.echo(f"    {member.email}  ({member.name})")
+
+
+def main() -> None:
+    cli(prog_name="alma")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

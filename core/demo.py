@@ -1,0 +1,65 @@
+"""``alma demo``: members to try alma with, and whatever the enabled plugins add for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from core.db import db, utcnow
+from core.models import User
+from core.services.accounts import hash_password, user_by_email
+from core.services.profiles import update_profile
+from core.state import hooks
+
+DEMO_PASSWORD = "demo-password"
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    email: str
+    name: str
+    bio: str
+    mentor: bool
+    mentee: bool
+    expertise: tuple[str, ...]
+    interests: tuple[str, ...]
+    languages: tuple[str, ...]
+    timezone: str
+
+
+DEMO_MEMBERS = (
+    DemoMember("anna@example.org", "Anna Berg", "Software engineer for 15 years; I love helping "
+               "people into their first developer job.", True, False,
+               ("Python", "Career change", "Code review"), ("Leadership",), ("en", "de"),
+               "Europe/Berlin"),
+    DemoMember("ben@example.org", "Ben Okafor", "Product designer. Ask me about portfolios, "
+               "user research and freelancing.", True, False, ("UX design", "Freelancing"),
+               ("Public speaking",), ("en", "fr"), "Africa/Lagos"),
+    DemoMember("chloe@example.org", "Chloé Martin", "Moving from teaching into software "
+               "development, looking for a mentor to guide me.", False, True, ("Teaching",),
+               ("Python", "Career change"), ("fr", "en"), "Europe/Paris"),
+    DemoMember("david@example.org", "David Chen", "Team lead who mentors juniors and looks for "
+               "a mentor in leadership himself.", True, True, ("Data science", "Python"),
+               ("Leadership",), ("en", "zh"), "America/Toronto"),
+)
+
+
+def create_demo_members() -> list[User]:
+    """Create the demo members that do not exist yet; returns the new ones."""
+    created = []
+    for member in DEMO_MEMBERS:
+        if user_by_email(member.email):
+            continue
+        user = User(email=member.email, password_hash=hash_password(DEMO_PASSWORD),
+                    display_name=member.name, email_confirmed_at=utcnow(),
+                    timezone=current_app.config["DEFAULT_TIMEZONE"])
+        db.session.add(user)
+        update_profile(user, display_name=member.name, bio=member.bio, timezone=member.timezone,
+                       locale=None, wants_to_mentor=member.mentor,
+                       wants_to_be_mentored=member.mentee, expertise=list(member.expertise),
+                       interests=list(member.interests), languages=list(member.languages))
+        created.append(user)
+    if created:
+        hooks().demo_users_created(created)
+    return created

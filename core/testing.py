@@ -1,0 +1,377 @@
+"""alma's pytest plugin (entry point ``pytest11``): the fixtures alma's own tests use, for
+plugin authors too.
+
+* ``--db=sqlite,postgresql`` (or ``ALMA_TEST_DB``) runs every database test once per backend;
+  PostgreSQL tests create a throwaway database on ``ALMA_TEST_POSTGRES_URL``.
+* ``app`` / ``make_app(...)``: an app on that database, its schema migrated once per session,
+  its tables emptied after each test. ``@pytest.mark.plugins("wiki", ...)`` chooses the enabled
+  plugins (default: every installed one); ``make_app(extra_plugins={"name": obj})`` registers a
+  throwaway plugin.
+* ``db``: an app context for calling services directly; ``create_user(...)`` makes members.
+* ``client``: a test client whose every request runs in a fresh app context, as in production,
+  with ``client.login(user)``.
+* ``smtp_server`` / ``mail``: a real SMTP server (aiosmtpd) on 127.0.0.1 that the app sends to;
+  ``mail.deliver()`` runs the outbox job and returns what the server received.
+* ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email
+import email.policy
+import itertools
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+BACKENDS = ("sqlite", "postgresql")
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TEST_PASSWORD = "correct horse battery"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("ALMA_TEST_DB", "sqlite"),
+        help="comma-separated databases to run database tests on: sqlite, postgresql",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "plugins(*names): enable exactly these plugins")
+    backends = [name.strip() for name in config.getoption("--db").split(",") if name.strip()]
+    unknown = set(backends) - set(BACKENDS)
+    if unknown or not backends:
+        raise pytest.UsageError(f"--db takes {', '.join(BACKENDS)}; got {config.getoption('--db')}")
+    config.alma_backends = backends
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", metafunc.config.alma_backends, indirect=True,
+                             scope="session")
+
+
+# ---- databases -----------------------------------------------------------------------------
+
+
+def _all_installed_in_order(extra: dict[str, object] | None = None) -> list[str]:
+    """Every installed plugin, each after the plugins it requires."""
+    from core.plugins import installed_plugins, requirements_of
+
+    installed = installed_plugins(extra)
+    loaded = {name: plugin.load() for name, plugin in installed.items()}
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name not in ordered:
+            for required in requirements_of(loaded[name]):
+                visit(required)
+            ordered.append(name)
+
+    for name in sorted(loaded):
+        visit(name)
+    return ordered
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A migrated database of the backend this test runs on (one per session)."""
+    from core.app import create_app
+    from core.schema import upgrade
+
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'alma-test.db'}"
+        drop: Callable[[], None] = lambda: None  # noqa: E731
+    else:
+        url, drop = _create_postgres_database()
+    instance = tmp_path_factory.mktemp("migrate")
+    app = create_app({"DATABASE_URL": url, "PLUGINS": _all_installed_in_order()},
+                     instance_path=instance)
+    upgrade(app)
+    with app.app_context():
+        from core.db import db
+
+        db.engine.dispose()
+    yield url
+    drop()
+
+
+def _create_postgres_database() -> tuple[str, Callable[[], None]]:
+    admin_url = make_url(os.environ.get("ALMA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    name = f"alma_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def _release_connections(app: Flask) -> None:
+    from core.db import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_all_tables(app: Flask) -> None:
+    from core.db import db
+
+    with app.app_context():
+        engine = db.engine
+        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                quoted = ", ".join(f'"{table}"' for table in tables)
+                connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            else:
+                connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+                for table in tables:
+                    connection.execute(text(f'DELETE FROM "{table}"'))
+        db.session.remove()
+        engine.dispose()
+
+
+# ---- mail ------------------------------------------------------------------------------
+
+
+@dataclass
+class SMTPSink:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SMTPSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SMTPSink("127.0.0.1", free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@dataclass
+class Mailbox:
+    app: Flask
+    sink: SMTPSink
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return list(self.sink.messages)
+
+    def deliver(self) -> list[EmailMessage]:
+        """Run the outbox job once; return the messages the SMTP server received by it."""
+        from core.db import db
+        from core.services.mail import deliver_outbox
+
+        before = len(self.sink.messages)
+        with self.app.app_context():
+            deliver_outbox()
+            db.session.remove()
+        return self.messages[before:]
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in m["To"]]
+
+
+def body_of(message: EmailMessage) -> str:
+    """The plain-text body of a received mail."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+# ---- apps and clients --------------------------------------------------------------------
+
+
+class AlmaClient(FlaskClient):
+    """A test client whose every request runs in a fresh context, as in production, even when
+    the test itself holds an app context (``db``)."""
+
+    def open(self, *args: Any, **kwargs: Any):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def login(self, user: Any) -> None:
+        with self.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+
+    def logout(self) -> None:
+        with self.session_transaction() as session:
+            session.clear()
+
+
+@pytest.fixture
+def alma_plugins(request: pytest.FixtureRequest) -> list[str]:
+    marker = request.node.get_closest_marker("plugins")
+    return list(marker.args) if marker else _all_installed_in_order()
+
+
+@pytest.fixture
+def make_app(
+    database_url: str,
+    smtp_server: SMTPSink,
+    alma_plugins: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Flask]]:
+    """Build an app: ``make_app(PLUGINS=[...], extra_plugins={...}, KEY=value)``."""
+    from core.app import create_app
+
+    apps: list[Flask] = []
+    counter = itertools.count()
+
+    def build(extra_plugins: dict[str, object] | None = None, **settings: Any) -> Flask:
+        config = {
+            "DATABASE_URL": database_url,
+            "PLUGINS": alma_plugins,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "test-secret-key",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests only
+            "MAIL_BACKEND": "smtp",
+            "MAIL_HOST": smtp_server.host,
+            "MAIL_PORT": smtp_server.port,
+            "BASE_URL": "http://alma.test",
+        } | settings
+        instance = tmp_path_factory.mktemp(f"instance{next(counter)}")
+        app = create_app(config, instance_path=instance, extra_plugins=extra_plugins)
+        app.test_client_class = AlmaClient
+        apps.append(app)
+        return app
+
+    yield build
+    smtp_server.clear()
+    for built in apps:
+        _release_connections(built)
+    if apps:
+        _empty_all_tables(apps[0])
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> AlmaClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """An app context for the test, yielding the database handle (``db.session``)."""
+    from core.db import db as database
+
+    with app.test_request_context():
+        yield database
+        database.session.remove()
+
+
+@pytest.fixture
+def mail(app: Flask, smtp_server: SMTPSink) -> Mailbox:
+    return Mailbox(app, smtp_server)
+
+
+@pytest.fixture
+def create_user(db: Any) -> Callable[..., Any]:
+    """``create_user(email=None, password=TEST_PASSWORD, confirmed=True, **fields)``: a
+    member, committed."""
+    from core.db import utcnow
+    from core.models import User
+    from core.services.accounts import hash_password
+
+    numbers = itertools.count(1)
+
+    def create(email: str | None = None, password: str = TEST_PASSWORD,
+               confirmed: bool = True, **fields: Any) -> User:
+        number = next(numbers)
+        user = User(
+            email=email or f"member{number}@example.org",
+            password_hash=hash_password(password),
+            display_name=fields.pop("display_name", f"Member {number}"),
+            email_confirmed_at=utcnow() if confirmed else None,
+            **fields,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return create
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served on 127.0.0.1 (HTTP and Socket.IO) in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def session_cookie(app: Flask, user: Any) -> str:
+    """The value of a session cookie logging ``user`` in, for clients outside Flask's."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+
+
+def path_of(url: str) -> str:
+    """The site path of an absolute link found in a mail."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+__all__ = [
+    "TEST_PASSWORD",
+    "AlmaClient",
+    "Mailbox",
+    "SMTPSink",
+    "body_of",
+    "free_port",
+    "path_of",
+    "session_cookie",
+]
