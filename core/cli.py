@@ -58,7 +58,9 @@ def cli() -> None:
     Settings come from alma.toml in the instance folder (./instance, or ALMA_INSTANCE_PATH),
     or the file named by ALMA_CONFIG, and ALMA_<KEY> environment variables.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -85,8 +87,15 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     if app.config["SCHEDULER_IN_PROCESS"]:
         start_in_background(app)
     click.echo(f"alma is running: open http://{host}:{port}/ (Ctrl+C stops it)")
-    app.extensions["socketio"].run(app, host=host, port=port, debug=debug, use_reloader=False,
-                                   allow_unsafe_werkzeug=True, log_output=debug)
+    app.extensions["socketio"].run(
+        app,
+        host=host,
+        port=port,
+        debug=debug,
+        use_reloader=False,
+        allow_unsafe_werkzeug=True,
+        log_output=debug,
+    )
 
 
 @cli.command()
@@ -126,8 +135,9 @@ def revision(ctx: click.Context, message: str, branch: str) -> None:
 
     from core.schema import alembic_config
 
-    command.revision(alembic_config(_app(ctx)), message=message, autogenerate=True,
-                     head=f"{branch}@head")
+    command.revision(
+        alembic_config(_app(ctx)), message=message, autogenerate=True, head=f"{branch}@head"
+    )
 
 
 @cli.command("plugins")

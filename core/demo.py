@@ -29,19 +29,50 @@ class DemoMember:
 
 
 DEMO_MEMBERS = (
-    DemoMember("anna@example.org", "Anna Berg", "Software engineer for 15 years; I love helping "
-               "people into their first developer job.", True, False,
-               ("Python", "Career change", "Code review"), ("Leadership",), ("en", "de"),
-               "Europe/Berlin"),
-    DemoMember("ben@example.org", "Ben Okafor", "Product designer. Ask me about portfolios, "
-               "user research and freelancing.", True, False, ("UX design", "Freelancing"),
-               ("Public speaking",), ("en", "fr"), "Africa/Lagos"),
-    DemoMember("chloe@example.org", "Chloé Martin", "Moving from teaching into software "
-               "development, looking for a mentor to guide me.", False, True, ("Teaching",),
-               ("Python", "Career change"), ("fr", "en"), "Europe/Paris"),
-    DemoMember("david@example.org", "David Chen", "Team lead who mentors juniors and looks for "
-               "a mentor in leadership himself.", True, True, ("Data science", "Python"),
-               ("Leadership",), ("en", "zh"), "America/Toronto"),
+    DemoMember(
+        "anna@example.org",
+        "Anna Berg",
+        "Software engineer for 15 years; I love helping people into their first developer job.",
+        True,
+        False,
+        ("Python", "Career change", "Code review"),
+        ("Leadership",),
+        ("en", "de"),
+        "Europe/Berlin",
+    ),
+    DemoMember(
+        "ben@example.org",
+        "Ben Okafor",
+        "Product designer. Ask me about portfolios, user research and freelancing.",
+        True,
+        False,
+        ("UX design", "Freelancing"),
+        ("Public speaking",),
+        ("en", "fr"),
+        "Africa/Lagos",
+    ),
+    DemoMember(
+        "chloe@example.org",
+        "Chloé Martin",
+        "Moving from teaching into software development, looking for a mentor to guide me.",
+        False,
+        True,
+        ("Teaching",),
+        ("Python", "Career change"),
+        ("fr", "en"),
+        "Europe/Paris",
+    ),
+    DemoMember(
+        "david@example.org",
+        "David Chen",
+        "Team lead who mentors juniors and looks for a mentor in leadership himself.",
+        True,
+        True,
+        ("Data science", "Python"),
+        ("Leadership",),
+        ("en", "zh"),
+        "America/Toronto",
+    ),
 )
 
 
@@ -51,14 +82,26 @@ def create_demo_members() -> list[User]:
     for member in DEMO_MEMBERS:
         if user_by_email(member.email):
             continue
-        user = User(email=member.email, password_hash=hash_password(DEMO_PASSWORD),
-                    display_name=member.name, email_confirmed_at=utcnow(),
-                    timezone=current_app.config["DEFAULT_TIMEZONE"])
+        user = User(
+            email=member.email,
+            password_hash=hash_password(DEMO_PASSWORD),
+            display_name=member.name,
+            email_confirmed_at=utcnow(),
+            timezone=current_app.config["DEFAULT_TIMEZONE"],
+        )
         db.session.add(user)
-        update_profile(user, display_name=member.name, bio=member.bio, timezone=member.timezone,
-                       locale=None, wants_to_mentor=member.mentor,
-                       wants_to_be_mentored=member.mentee, expertise=list(member.expertise),
-                       interests=list(member.interests), languages=list(member.languages))
+        update_profile(
+            user,
+            display_name=member.name,
+            bio=member.bio,
+            timezone=member.timezone,
+            locale=None,
+            wants_to_mentor=member.mentor,
+            wants_to_be_mentored=member.mentee,
+            expertise=list(member.expertise),
+            interests=list(member.interests),
+            languages=list(member.languages),
+        )
         created.append(user)
     if created:
         hooks().demo_users_created(created)

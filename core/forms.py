@@ -26,8 +26,7 @@ PASSWORD_HINT = _l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
 class RegisterForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=80)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired()],
-                             description=PASSWORD_HINT)
+    password = PasswordField(_l("Password"), validators=[DataRequired()], description=PASSWORD_HINT)
 
 
 class LoginForm(FlaskForm):
@@ -41,11 +40,13 @@ class EmailOnlyForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired()],
-                             description=PASSWORD_HINT)
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(), EqualTo("password",
-                                        message=_l("The two passwords differ."))])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired()], description=PASSWORD_HINT
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
 
 
 class ChangePasswordForm(NewPasswordForm):
@@ -59,16 +60,29 @@ class ChangeEmailForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=80)])
-    bio = TextAreaField(_l("Short bio"), validators=[Length(max=2000)],
-                        description=_l("A few sentences about you, shown to other members."))
-    photo = FileField(_l("Photo"), validators=[FileAllowed(["jpg", "jpeg", "png", "webp", "gif"],
-                      _l("Upload a JPEG, PNG, WebP or GIF image."))],
-                      description=_l("JPEG, PNG, WebP or GIF, at most 2 MB."))
+    bio = TextAreaField(
+        _l("Short bio"),
+        validators=[Length(max=2000)],
+        description=_l("A few sentences about you, shown to other members."),
+    )
+    photo = FileField(
+        _l("Photo"),
+        validators=[
+            FileAllowed(
+                ["jpg", "jpeg", "png", "webp", "gif"], _l("Upload a JPEG, PNG, WebP or GIF image.")
+            )
+        ],
+        description=_l("JPEG, PNG, WebP or GIF, at most 2 MB."),
+    )
     remove_photo = BooleanField(_l("Remove my photo"))
-    expertise = StringField(_l("Topics of expertise"), validators=[Length(max=800)],
-                            description=_l("Comma-separated, e.g. Python, career change"))
-    interests = StringField(_l("Topics of interest"), validators=[Length(max=800)],
-                            description=_l("Comma-separated"))
+    expertise = StringField(
+        _l("Topics of expertise"),
+        validators=[Length(max=800)],
+        description=_l("Comma-separated, e.g. Python, career change"),
+    )
+    interests = StringField(
+        _l("Topics of interest"), validators=[Length(max=800)], description=_l("Comma-separated")
+    )
     languages = SelectMultipleField(_l("Languages I speak"), validators=[Optional()])
     timezone = SelectField(_l("Time zone"))
     locale = SelectField(_l("Site language"), validators=[Optional()])

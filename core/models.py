@@ -81,7 +81,9 @@ class Topic(db.Model):
 class UserTopic(db.Model):
     __tablename__ = "user_topics"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
@@ -94,7 +96,9 @@ class UserTopic(db.Model):
 class UserLanguage(db.Model):
     __tablename__ = "user_languages"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     code: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
 
 
@@ -156,7 +160,9 @@ class GoalParty(db.Model):
 
     __tablename__ = "goal_parties"
 
-    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True)
+    goal_id: Mapped[int] = mapped_column(
+        ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -33,8 +33,9 @@ ADVISORY_LOCK_KEY = 0x616C6D61  # "alma"
 
 def core_jobs(app: Flask) -> list[Job]:
     return [
-        Job(DELIVER_JOB_ID, deliver_outbox, "interval",
-            {"seconds": app.config["MAIL_POLL_SECONDS"]}),
+        Job(
+            DELIVER_JOB_ID, deliver_outbox, "interval", {"seconds": app.config["MAIL_POLL_SECONDS"]}
+        ),
         Job("core.prune_login_failures", prune_login_failures, "interval", {"hours": 1}),
     ]
 
@@ -103,8 +104,9 @@ def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     for job in all_jobs(app):
-        scheduler.add_job(run_job, job.trigger, args=(app, job), id=job.id, name=job.id,
-                          **job.trigger_args)
+        scheduler.add_job(
+            run_job, job.trigger, args=(app, job), id=job.id, name=job.id, **job.trigger_args
+        )
     return scheduler
 
 

@@ -58,6 +58,4 @@ def ensure_schema(app: Flask) -> None:
     if app.config["DATABASE_URL"].startswith("sqlite"):
         upgrade(app)
     elif pending_heads(app):
-        raise StaleSchema(
-            "the database schema is not up to date: run `alma db upgrade` first"
-        )
+        raise StaleSchema("the database schema is not up to date: run `alma db upgrade` first")

@@ -60,8 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", metafunc.config.alma_backends, indirect=True,
-                             scope="session")
+        metafunc.parametrize(
+            "database_url", metafunc.config.alma_backends, indirect=True, scope="session"
+        )
 
 
 # ---- databases -----------------------------------------------------------------------------
@@ -99,8 +100,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     else:
         url, drop = _create_postgres_database()
     instance = tmp_path_factory.mktemp("migrate")
-    app = create_app({"DATABASE_URL": url, "PLUGINS": _all_installed_in_order()},
-                     instance_path=instance)
+    app = create_app(
+        {"DATABASE_URL": url, "PLUGINS": _all_installed_in_order()}, instance_path=instance
+    )
     upgrade(app)
     with app.app_context():
         from core.db import db
@@ -321,8 +323,12 @@ def create_user(db: Any) -> Callable[..., Any]:
 
     numbers = itertools.count(1)
 
-    def create(email: str | None = None, password: str = TEST_PASSWORD,
-               confirmed: bool = True, **fields: Any) -> User:
+    def create(
+        email: str | None = None,
+        password: str = TEST_PASSWORD,
+        confirmed: bool = True,
+        **fields: Any,
+    ) -> User:
         number = next(numbers)
         user = User(
             email=email or f"member{number}@example.org",

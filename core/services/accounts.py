@@ -28,7 +28,9 @@ def normalize_email(raw: str) -> str:
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise InvalidInput(_("This is not a valid e-mail address: %(reason)s", reason=error))
+        raise InvalidInput(
+            _("This is not a valid e-mail address: %(reason)s", reason=error)
+        ) from None
 
 
 def check_password_strength(password: str, email: str = "") -> None:
@@ -80,8 +82,13 @@ def register(email: str, password: str, display_name: str) -> User | None:
         raise InvalidInput(_("Please tell us your name."))
     existing = user_by_email(email)
     if existing:
-        send_mail(email, _("Someone tried to register with your address"), "already_registered",
-                  user=existing, link=absolute_url(url_for("auth.reset_request")))
+        send_mail(
+            email,
+            _("Someone tried to register with your address"),
+            "already_registered",
+            user=existing,
+            link=absolute_url(url_for("auth.reset_request")),
+        )
         return None
     user = User(
         email=email,
@@ -98,8 +105,13 @@ def register(email: str, password: str, display_name: str) -> User | None:
 
 def send_confirmation(user: User) -> None:
     token = make_token("confirm", {"uid": user.id, "email": user.email})
-    send_mail(user.email, _("Confirm your e-mail address"), "confirm",
-              user=user, link=absolute_url(url_for("auth.confirm", token=token)))
+    send_mail(
+        user.email,
+        _("Confirm your e-mail address"),
+        "confirm",
+        user=user,
+        link=absolute_url(url_for("auth.confirm", token=token)),
+    )
 
 
 def confirm_email(token: str) -> User:
@@ -142,15 +154,18 @@ def _refuse_if_throttled(email: str, ip: str) -> None:
     limit = config["LOGIN_MAX_FAILURES"]
     if by_email >= limit or by_ip >= 4 * limit:
         raise InvalidInput(
-            _("Too many failed attempts. Please wait %(minutes)d minutes or reset your password.",
-              minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
+            _(
+                "Too many failed attempts. Please wait %(minutes)d minutes or reset your password.",
+                minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
+            )
         )
 
 
 def _failures(condition: Any, since: Any) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(LoginFailure).where(condition,
-                                                             LoginFailure.created_at >= since)
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(condition, LoginFailure.created_at >= since)
     )
 
 
@@ -173,8 +188,13 @@ def request_password_reset(email: str) -> None:
         return
     # The token holds a piece of the current hash: once the password changes, it is spent.
     token = make_token("reset", {"uid": user.id, "pw": user.password_hash[-12:]})
-    send_mail(user.email, _("Reset your password"), "reset",
-              user=user, link=absolute_url(url_for("auth.reset", token=token)))
+    send_mail(
+        user.email,
+        _("Reset your password"),
+        "reset",
+        user=user,
+        link=absolute_url(url_for("auth.reset", token=token)),
+    )
 
 
 def user_for_reset(token: str) -> User:
@@ -215,8 +235,13 @@ def request_email_change(user: User, current_password: str, new_email: str) -> s
     if user_by_email(new_email):
         raise InvalidInput(_("Another account uses this address."))
     token = make_token("change-email", {"uid": user.id, "new": new_email})
-    send_mail(new_email, _("Confirm your new e-mail address"), "change_email",
-              user=user, link=absolute_url(url_for("auth.confirm_email_change", token=token)))
+    send_mail(
+        new_email,
+        _("Confirm your new e-mail address"),
+        "change_email",
+        user=user,
+        link=absolute_url(url_for("auth.confirm_email_change", token=token)),
+    )
     return new_email
 
 
@@ -231,8 +256,13 @@ def confirm_email_change(token: str) -> User:
     user.email = data["new"]
     user.email_confirmed_at = utcnow()
     if old_email != user.email:
-        send_mail(old_email, _("Your e-mail address was changed"), "email_changed",
-                  user=user, new_email=user.email)
+        send_mail(
+            old_email,
+            _("Your e-mail address was changed"),
+            "email_changed",
+            user=user,
+            new_email=user.email,
+        )
     return user
 
 
@@ -242,10 +272,13 @@ def create_admin(email: str, password: str, display_name: str) -> User:
     user = user_by_email(email)
     if user is None:
         check_password_strength(password, email)
-        user = User(email=email, password_hash=hash_password(password),
-                    display_name=display_name.strip() or email.split("@")[0],
-                    timezone=current_app.config["DEFAULT_TIMEZONE"],
-                    email_confirmed_at=utcnow())
+        user = User(
+            email=email,
+            password_hash=hash_password(password),
+            display_name=display_name.strip() or email.split("@")[0],
+            timezone=current_app.config["DEFAULT_TIMEZONE"],
+            email_confirmed_at=utcnow(),
+        )
         db.session.add(user)
     user.is_admin = True
     db.session.flush()

@@ -123,9 +123,10 @@ def goals_awaiting(user: User) -> list[Goal]:
 
 def _locked_open_goal(goal_id: int, user: User) -> Goal:
     goal = db.session.scalar(
-        select(Goal).where(Goal.id == goal_id).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Goal)
+        .where(Goal.id == goal_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if goal is None:
         raise NotFound(_("This goal does not exist."))

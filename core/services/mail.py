@@ -116,8 +116,13 @@ def _schedule_retry(mail_id: int, error: Exception) -> None:
     mail.last_error = f"{type(error).__name__}: {error}"
     backoff = min(timedelta(seconds=30 * 2 ** (mail.attempts - 1)), MAX_BACKOFF)
     mail.next_attempt_at = utcnow() + backoff
-    logger.warning("mail %s to %s not sent (attempt %s): %s", mail.id, mail.to_address,
-                   mail.attempts, mail.last_error)
+    logger.warning(
+        "mail %s to %s not sent (attempt %s): %s",
+        mail.id,
+        mail.to_address,
+        mail.attempts,
+        mail.last_error,
+    )
 
 
 def build_message(mail: OutboxMail) -> EmailMessage:
@@ -155,8 +160,9 @@ class SMTPTransport:
         config = self.config
         host, port, timeout = config["MAIL_HOST"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
         if config["MAIL_SECURITY"] == "ssl":
-            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(
+                host, port, timeout=timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(host, port, timeout=timeout)
         with smtp:

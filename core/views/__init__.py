@@ -14,17 +14,19 @@ from core.errors import NotAllowed, NotFound
 from core.services.notifications import unread_count
 from core.state import alma
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "img-src 'self' data:",
-    "script-src 'self'",
-    "style-src 'self'",
-    "connect-src 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "object-src 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ]
+)
 
 
 def register_core_views(app: Flask) -> None:
@@ -67,8 +69,6 @@ def _template_globals() -> dict:
     }
 
 
-
-
 def _error_page(status: int, message: str | None = None):
     titles = {
         400: _("This request could not be understood."),
@@ -80,8 +80,13 @@ def _error_page(status: int, message: str | None = None):
     }
     title = titles.get(status, _("Something went wrong."))
     return (
-        render_template("errors/error.html", status=status, title=title, message=message,
-                        home=url_for("home.index")),
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=title,
+            message=message,
+            home=url_for("home.index"),
+        ),
         status,
     )
 

@@ -19,8 +19,9 @@ bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 def index():
     page = page_number()
     alerts, has_more = alerts_page(current_user, page)
-    return render_template("core/alerts.html", alerts=alerts, page=page, has_more=has_more,
-                           form=ConfirmForm())
+    return render_template(
+        "core/alerts.html", alerts=alerts, page=page, has_more=has_more, form=ConfirmForm()
+    )
 
 
 @bp.post("/read")

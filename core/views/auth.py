@@ -76,8 +76,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data,
-                                         request.remote_addr or "")
+            user = accounts.authenticate(
+                form.email.data, form.password.data, request.remote_addr or ""
+            )
         except InvalidInput as error:
             db.session.commit()  # keeps the recorded failure
             flash(str(error), "danger")
@@ -131,8 +132,11 @@ def reset(token: str):
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", password_form=ChangePasswordForm(prefix="pw"),
-                           email_form=ChangeEmailForm(prefix="em"))
+    return render_template(
+        "auth/account.html",
+        password_form=ChangePasswordForm(prefix="pw"),
+        email_form=ChangeEmailForm(prefix="em"),
+    )
 
 
 @bp.post("/account/password")
@@ -141,8 +145,7 @@ def change_password():
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data,
-                                     form.password.data)
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -151,8 +154,9 @@ def change_password():
             login_user(current_user._get_current_object())  # this session stays logged in
             flash(_("Your password was changed."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", password_form=form,
-                           email_form=ChangeEmailForm(prefix="em")), 400
+    return render_template(
+        "auth/account.html", password_form=form, email_form=ChangeEmailForm(prefix="em")
+    ), 400
 
 
 @bp.post("/account/email")
@@ -161,18 +165,22 @@ def change_email():
     form = ChangeEmailForm(prefix="em")
     if form.validate_on_submit():
         try:
-            new_email = accounts.request_email_change(current_user, form.current_password.data,
-                                                      form.new_email.data)
+            new_email = accounts.request_email_change(
+                current_user, form.current_password.data, form.new_email.data
+            )
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error), "danger")
         else:
             db.session.commit()
-            flash(_("We sent a link to %(email)s: follow it to confirm the change.",
-                    email=new_email), "info")
+            flash(
+                _("We sent a link to %(email)s: follow it to confirm the change.", email=new_email),
+                "info",
+            )
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", password_form=ChangePasswordForm(prefix="pw"),
-                           email_form=form), 400
+    return render_template(
+        "auth/account.html", password_form=ChangePasswordForm(prefix="pw"), email_form=form
+    ), 400
 
 
 @bp.get("/account/email/<token>")

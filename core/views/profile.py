@@ -18,6 +18,7 @@ from core.state import alma
 
 bp = Blueprint("profile", __name__)
 
+
 def _member_or_404(user_id: int) -> User:
     member = db.session.get(User, user_id)
     if member is None or not member.email_confirmed:
@@ -64,9 +65,13 @@ def overview(user_id: int):
 @login_required
 def area(user_id: int, area: str):
     member = _member_or_404(user_id)
-    return render_template("profile/area.html", member=member, area=area,
-                           is_self=member.id == current_user.id,
-                           sections=_sections(area, member))
+    return render_template(
+        "profile/area.html",
+        member=member,
+        area=area,
+        is_self=member.id == current_user.id,
+        sections=_sections(area, member),
+    )
 
 
 @bp.get("/members/<int:user_id>/data")
@@ -100,8 +105,14 @@ def data():
             flash(_("Your data is saved."), "success")
             return redirect(url_for("profile.data"))
     status = 400 if form.is_submitted() else 200
-    return render_template("profile/data.html", member=user, area="data", is_self=True,
-                           form=form, sections=_sections("data", user)), status
+    return render_template(
+        "profile/data.html",
+        member=user,
+        area="data",
+        is_self=True,
+        form=form,
+        sections=_sections("data", user),
+    ), status
 
 
 def _save_profile(user: User, form: ProfileForm) -> None:

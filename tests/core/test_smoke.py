@@ -4,8 +4,10 @@ from core.testing import body_of
 
 
 def test_register_confirm_login(client, mail, db):
-    response = client.post("/register", data={"display_name": "Ada", "email": "Ada@Example.org",
-                                               "password": "a long password"})
+    response = client.post(
+        "/register",
+        data={"display_name": "Ada", "email": "Ada@Example.org", "password": "a long password"},
+    )
     assert response.status_code == 200
     assert b"Check your inbox" in response.data
     [message] = mail.deliver()
