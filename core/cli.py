@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -128,16 +129,30 @@ def upgrade(ctx: click.Context) -> None:
 @db.command()
 @click.option("-m", "--message", required=True, help="What the migration does.")
 @click.option("--branch", required=True, help="core, or the plugin the migration belongs to.")
+@click.option(
+    "--path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The plugin's migrations folder; needed for the first migration of a branch.",
+)
 @click.pass_context
-def revision(ctx: click.Context, message: str, branch: str) -> None:
-    """Write a new migration for a branch, compared against the models."""
+def revision(ctx: click.Context, message: str, branch: str, path: Path | None) -> None:
+    """Write a new migration for a branch, compared against the models (the database must be
+    up to date)."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     from core.schema import alembic_config
 
-    command.revision(
-        alembic_config(_app(ctx)), message=message, autogenerate=True, head=f"{branch}@head"
-    )
+    config = alembic_config(_app(ctx))
+    branches = ScriptDirectory.from_config(config).get_revisions("heads")
+    if any(branch in head.branch_labels for head in branches):
+        command.revision(config, message=message, autogenerate=True, head=f"{branch}@head")
+    elif path is None:
+        raise click.UsageError(f"{branch!r} has no migrations yet: give its folder with --path")
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        command.revision(config, message=message, autogenerate=True, head="base",
+                         branch_label=branch, depends_on="core", version_path=str(path))
 
 
 @cli.command("plugins")

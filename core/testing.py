@@ -3,10 +3,10 @@ plugin authors too.
 
 * ``--db=sqlite,postgresql`` (or ``ALMA_TEST_DB``) runs every database test once per backend;
   PostgreSQL tests create a throwaway database on ``ALMA_TEST_POSTGRES_URL``.
-* ``app`` / ``make_app(...)``: an app on that database, its schema migrated once per session,
-  its tables emptied after each test. ``@pytest.mark.plugins("wiki", ...)`` chooses the enabled
-  plugins (default: every installed one); ``make_app(extra_plugins={"name": obj})`` registers a
-  throwaway plugin.
+* ``app`` / ``make_app(...)``: an app on that database, its schema migrated once per session
+  (core and every installed plugin), its tables emptied after each test.
+  ``@pytest.mark.plugins("wiki", ...)`` chooses the enabled plugins (default: none, core alone);
+  ``make_app(extra_plugins={"name": obj})`` registers a throwaway plugin.
 * ``db``: an app context for calling services directly; ``create_user(...)`` makes members.
 * ``client``: a test client whose every request runs in a fresh app context, as in production,
   with ``client.login(user)``.
@@ -31,7 +31,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -227,9 +227,17 @@ def body_of(message: EmailMessage) -> str:
 
 class AlmaClient(FlaskClient):
     """A test client whose every request runs in a fresh context, as in production, even when
-    the test itself holds an app context (``db``)."""
+    the test itself holds an app context (``db``).
+
+    Before each request it commits the test's own session: the request sees what the test
+    wrote, and the test's next query sees what the request wrote (on SQLite an open read
+    transaction would otherwise keep showing the test its old snapshot)."""
 
     def open(self, *args: Any, **kwargs: Any):
+        from core.db import db
+
+        if has_app_context() and current_app._get_current_object() is self.application:
+            db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def login(self, user: Any) -> None:
@@ -244,8 +252,11 @@ class AlmaClient(FlaskClient):
 
 @pytest.fixture
 def alma_plugins(request: pytest.FixtureRequest) -> list[str]:
+    """The plugins enabled in ``app``: those named by ``@pytest.mark.plugins(...)`` (on the
+    test, its class or module), else none (core alone). Override this fixture in a
+    ``conftest.py`` to enable your plugin for a whole directory."""
     marker = request.node.get_closest_marker("plugins")
-    return list(marker.args) if marker else _all_installed_in_order()
+    return list(marker.args) if marker else []
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""An example alma plugin: members thank each other with kudos."""

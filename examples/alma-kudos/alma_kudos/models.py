@@ -1,0 +1,24 @@
+"""The plugin's own table, prefixed with its name. It references core's users, never alters them."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import db, utcnow
+
+
+class Kudos(db.Model):
+    __tablename__ = "kudos_given"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    giver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The rules hold in the database too, so two clicks at once cannot break them.
+    __table_args__ = (
+        UniqueConstraint("giver_id", "receiver_id"),
+        CheckConstraint("giver_id <> receiver_id", name="not_to_self"),
+    )

@@ -1,0 +1,27 @@
+"""The plugin's blueprint: thin views that parse, authorize, call a service, redirect."""
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from core.db import db
+from core.errors import InvalidInput
+from core.models import User
+
+from alma_kudos.services import give_kudos
+
+bp = Blueprint("kudos", __name__, url_prefix="/kudos", template_folder="templates")
+
+
+@bp.post("/<int:user_id>")
+@login_required
+def give(user_id: int):
+    receiver = db.session.get(User, user_id) or abort(404)
+    try:
+        give_kudos(current_user, receiver, request.form.get("message", ""))
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+    else:
+        db.session.commit()
+        flash(f"Kudos sent to {receiver.display_name}.", "success")
+    return redirect(url_for("profile.overview", user_id=receiver.id))
