@@ -83,7 +83,12 @@ class ProfileForm(FlaskForm):
     interests = StringField(
         _l("Topics of interest"), validators=[Length(max=800)], description=_l("Comma-separated")
     )
-    languages = SelectMultipleField(_l("Languages I speak"), validators=[Optional()])
+    languages = SelectMultipleField(
+        _l("Languages I speak"),
+        validators=[Optional()],
+        description=_l("On a computer, hold Ctrl (or ⌘) to choose several."),
+        render_kw={"size": 8},
+    )
     timezone = SelectField(_l("Time zone"))
     locale = SelectField(_l("Site language"), validators=[Optional()])
     wants_to_mentor = BooleanField(_l("I would like to mentor others"))

@@ -12,7 +12,8 @@ plugin authors too.
   with ``client.login(user)``.
 * ``smtp_server`` / ``mail``: a real SMTP server (aiosmtpd) on 127.0.0.1 that the app sends to;
   ``mail.deliver()`` runs the outbox job and returns what the server received.
-* ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients.
+* ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients;
+  ``browser``: headless Chromium (Playwright) to drive it.
 """
 
 from __future__ import annotations
@@ -366,6 +367,28 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright (Debian's chromium, or ``ALMA_CHROMIUM``)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("ALMA_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def session_cookie(app: Flask, user: Any) -> str:

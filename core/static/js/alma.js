@@ -13,7 +13,7 @@ document.addEventListener("submit", (event) => {
   if (!badge || typeof window.io !== "function") {
     return;
   }
-  const socket = window.io({ transports: ["websocket", "polling"] });
+  const socket = window.io();
   socket.on("alerts", (data) => {
     const unread = Number(data.unread) || 0;
     badge.textContent = String(unread);

@@ -1,0 +1,102 @@
+"""A newcomer's first steps in a real browser (Chromium), on desktop and phone widths.
+
+Screenshots of every page visited are saved to ./screenshots for people to look at.
+"""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.testing import body_of
+
+SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page(request, browser, live_server):
+    context = browser.new_context(viewport=VIEWPORTS[request.param])
+    page = context.new_page()
+    page.viewport_name = request.param
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+    assert not errors, f"errors in the browser console: {errors}"
+
+
+def snap(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-{page.viewport_name}.png", full_page=True)
+
+
+def open_menu_on_phone(page):
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        page.locator("#nav.show").wait_for()
+
+
+def png_photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (31, 78, 95)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, mail, db):
+    from core.models import User
+    from core.services.notifications import notify
+
+    page.goto(live_server + "/")
+    snap(page, "home")
+    page.get_by_role("link", name="Join for free").click()
+    page.get_by_label("Your name").fill("Maya Ruiz")
+    page.get_by_label("E-mail address").fill("maya@example.org")
+    page.get_by_label("Password").fill("a long enough password")
+    snap(page, "register")
+    page.get_by_role("button", name="Create my account").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+
+    [message] = mail.deliver()
+    link = re.search(r"http://alma\.test(\S+)", body_of(message)).group(1)
+    page.goto(live_server + link)
+    page.get_by_text("your e-mail address is confirmed").wait_for()
+
+    page.get_by_label("Short bio").fill("Nurse becoming a UX researcher.")
+    page.get_by_label("Topics of interest").fill("UX research, career change")
+    page.get_by_label("I am looking for a mentor").check()
+    page.get_by_label("Photo").set_input_files(
+        files=[{"name": "me.png", "mimeType": "image/png", "buffer": png_photo()}]
+    )
+    page.get_by_label("Time zone").select_option("Europe/Madrid")
+    snap(page, "my-data")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Your data is saved.").wait_for()
+
+    open_menu_on_phone(page)
+    page.goto(live_server + "/me")
+    page.get_by_text("UX research", exact=True).wait_for()
+    assert page.locator("header img.avatar").is_visible()
+    assert page.locator("#alert-count").is_hidden()
+    snap(page, "overview")
+
+    user = db.session.query(User).filter_by(email="maya@example.org").one()
+    notify(user, "Anna accepted your mentorship request.", url="/me")
+    db.session.commit()
+
+    # The count appears without reloading the page, pushed over Socket.IO.
+    open_menu_on_phone(page)
+    badge = page.locator("#alert-count")
+    badge.wait_for(state="visible", timeout=10_000)
+    assert badge.inner_text() == "1"
+
+    badge.click()
+    page.get_by_text("Anna accepted your mentorship request.").wait_for()
+    snap(page, "alerts")
+    page.get_by_role("button", name="Open").click()
+    page.wait_for_url(re.compile(r".*/members/\d+$"))
+    assert page.locator("#alert-count").is_hidden()
