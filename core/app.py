@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask
 from flask_babel import Babel
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from core.config import instance_path_from_env, load_settings
 from core.db import db
+from core.i18n import select_locale, select_timezone
 from core.models import User
 from core.plugins import Hooks, build_plugin_manager, installed_plugins
 from core.realtime import create_socketio
@@ -54,7 +55,7 @@ def create_app(
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     db.init_app(app)
     CSRFProtect(app)
-    Babel(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _init_login(app)
     app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())
 
@@ -87,16 +88,3 @@ def _init_login(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         # a changed password ends every other session (see User.get_id)
         return user if user is not None and user.get_id() == session_id else None
-
-
-def _select_locale() -> str | None:
-    languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    return request.accept_languages.best_match(languages) if request else None
-
-
-def _select_timezone() -> str | None:
-    if current_user and current_user.is_authenticated:
-        return current_user.timezone
-    return None

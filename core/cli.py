@@ -151,8 +151,15 @@ def revision(ctx: click.Context, message: str, branch: str, path: Path | None) -
         raise click.UsageError(f"{branch!r} has no migrations yet: give its folder with --path")
     else:
         path.mkdir(parents=True, exist_ok=True)
-        command.revision(config, message=message, autogenerate=True, head="base",
-                         branch_label=branch, depends_on="core", version_path=str(path))
+        command.revision(
+            config,
+            message=message,
+            autogenerate=True,
+            head="base",
+            branch_label=branch,
+            depends_on="core",
+            version_path=str(path),
+        )
 
 
 @cli.command("plugins")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 ENV_PREFIX = "ALMA_"
 
@@ -64,9 +64,16 @@ def _database_url(value: str) -> str | None:
     if not value:
         return None  # the SQLite file in the instance folder
     try:
-        make_url(value)
+        url = make_url(value)
     except ArgumentError:
         return "is not a database URL (e.g. postgresql+psycopg://user@host/alma)"
+    try:  # an unknown database or a driver that is not installed would fail later, unclearly
+        url.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        return (
+            f"names a database or driver that is not available: {url.drivername!r} "
+            "(use postgresql+psycopg:// or sqlite:///)"
+        )
     return None
 
 
@@ -163,6 +170,18 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), f"not valid TOML: {error}") from None
 
 
+def _plugin_tables(value: Any) -> dict[str, dict[str, Any]]:
+    """``[plugins.<name>]`` tables; a lower-case ``plugins = [...]`` would otherwise silently
+    enable nothing."""
+    if not isinstance(value, dict) or not all(isinstance(t, dict) for t in value.values()):
+        raise ConfigError(
+            "plugins",
+            "must be [plugins.<name>] tables of plugin settings "
+            '(enable plugins with PLUGINS = ["name", ...])',
+        )
+    return value
+
+
 def load_settings(
     instance_path: Path,
     overrides: Mapping[str, Any] | None = None,
@@ -176,7 +195,7 @@ def load_settings(
     path = config_file(instance_path, environ)
     if path:
         data = _read_file(path)
-        plugin_settings = data.pop("plugins", {})
+        plugin_settings = _plugin_tables(data.pop("plugins", {}))
         for key, value in data.items():
             if key not in SETTINGS:
                 raise ConfigError(key, f"unknown key in {path}")

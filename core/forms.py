@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
@@ -18,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from core.i18n import time_zones
 from core.services.accounts import MIN_PASSWORD_LENGTH
 
 PASSWORD_HINT = _l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
@@ -95,8 +94,8 @@ class ProfileForm(FlaskForm):
     wants_to_be_mentored = BooleanField(_l("I am looking for a mentor"))
 
     def fill_choices(self, language_names: dict[str, str], site_languages: list[str]) -> None:
-        self.languages.choices = sorted(language_names.items(), key=lambda item: item[1])
-        self.timezone.choices = sorted(available_timezones())
+        self.languages.choices = list(language_names.items())
+        self.timezone.choices = time_zones()
         self.locale.choices = [("", _l("Follow my browser"))] + [
             (code, language_names.get(code, code)) for code in site_languages
         ]

@@ -98,7 +98,9 @@ def build_plugin_manager(
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as error:
-        raise PluginError(f"{error} (misspelled hook name?)") from None
+        # pluggy names the plugin object; the operator knows it by its name in PLUGINS
+        name = pm.get_name(error.plugin)
+        raise PluginError(f"plugin {name!r}: {error} (misspelled hook name?)") from None
     return pm
 
 

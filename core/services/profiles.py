@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import secrets
 from pathlib import Path
-from zoneinfo import available_timezones
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 
 from core.db import after_commit, db
 from core.errors import InvalidInput
+from core.i18n import is_time_zone
 from core.models import Topic, User, UserLanguage, UserTopic
 
 MAX_TOPICS = 12
@@ -32,7 +32,8 @@ def split_topics(raw: str) -> list[str]:
         name = " ".join(part.split())
         if not name:
             continue
-        if len(name) > MAX_TOPIC_LENGTH:
+        # the lower-cased key can be longer than the name ("İ" → "i̇"): both must fit
+        if len(name) > MAX_TOPIC_LENGTH or len(name.lower()) > MAX_TOPIC_LENGTH:
             raise InvalidInput(_("A topic may have at most %(n)d characters.", n=MAX_TOPIC_LENGTH))
         names.setdefault(name.lower(), name)
     if len(names) > MAX_TOPICS:
@@ -58,7 +59,7 @@ def update_profile(
         raise InvalidInput(_("Please tell us your name."))
     if len(bio) > MAX_BIO_LENGTH:
         raise InvalidInput(_("Your bio may have at most %(n)d characters.", n=MAX_BIO_LENGTH))
-    if timezone not in available_timezones():
+    if not is_time_zone(timezone):
         raise InvalidInput(_("Choose a time zone from the list."))
     if locale and locale not in current_app.config["LANGUAGES"]:
         raise InvalidInput(_("Choose a site language from the list."))

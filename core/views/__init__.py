@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, has_request_context, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from core.contributions import PROFILE_AREAS
 from core.errors import NotAllowed, NotFound
+from core.i18n import language_name
 from core.services.notifications import unread_count
 from core.state import alma
 
@@ -37,7 +38,7 @@ def register_core_views(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_global(get_locale)
-    app.add_template_filter(_language_name, "language_name")
+    app.add_template_filter(language_name, "language_name")
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: _error_page(404, str(error)))
@@ -55,13 +56,10 @@ def _security_headers(response):
     return response
 
 
-def _language_name(code: str) -> str:
-    return get_locale().languages.get(code, code)
-
-
 def _template_globals() -> dict:
     state = alma()
-    logged_in = current_user.is_authenticated
+    # mails are rendered outside requests too (jobs, CLI), where there is no current_user
+    logged_in = has_request_context() and current_user.is_authenticated
     return {
         "nav_items": [item for item in state.nav_items if logged_in or not item.members_only],
         "unread_alerts": unread_count(current_user) if logged_in else 0,

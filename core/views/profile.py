@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from werkzeug.datastructures import FileStorage
 
 from core.db import db
 from core.errors import InvalidInput
 from core.forms import ConfirmForm, ProfileForm
+from core.i18n import language_names
 from core.models import User
 from core.services import goals, profiles
 from core.services.notifications import alerts_page
@@ -88,7 +89,7 @@ def data_of(user_id: int):
 def data():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
-    form.fill_choices(_language_names(), current_app.config["LANGUAGES"])
+    form.fill_choices(language_names(), current_app.config["LANGUAGES"])
     if not form.is_submitted():
         form.expertise.data = ", ".join(user.topic_names("expertise"))
         form.interests.data = ", ".join(user.topic_names("interest"))
@@ -130,14 +131,9 @@ def _save_profile(user: User, form: ProfileForm) -> None:
     )
     if form.remove_photo.data:
         profiles.remove_photo(user)
-    elif form.photo.data:
+    elif isinstance(form.photo.data, FileStorage) and form.photo.data.filename:
+        # (without an upload the field holds the current photo's name, from obj=user)
         profiles.set_photo(user, form.photo.data)
-
-
-def _language_names() -> dict[str, str]:
-    """Two-letter language codes with their names in the viewer's language."""
-    names = get_locale().languages
-    return {code: name for code, name in names.items() if len(code) == 2}
 
 
 @bp.post("/goals/<int:goal_id>/<any(consent, decline):decision>")
