@@ -14,7 +14,6 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 
 from flask import Blueprint
 from sqlalchemy import event
@@ -152,7 +151,7 @@ def main() -> None:
         f"{args.members} members, {app.config['DATABASE_URL'].split(':')[0]}, "
         f"{args.rounds} rounds x {args.seconds}s per route"
     )
-    print(f"{'page':<22}{'req/s':>10}{'× ceiling':>11}{'SQL/req':>9}")
+    print(f"{'page':<22}{'req/s':>10}{'x ceiling':>11}{'SQL/req':>9}")
     for name in routes:
         rate = statistics.median(rates[name])
         print(f"{name:<22}{rate:>10.0f}{rate / ceiling_rate:>11.2f}{statements[name]:>9}")
