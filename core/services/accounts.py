@@ -4,6 +4,7 @@ changes. Links sent by e-mail carry signed, expiring tokens; a reset link works 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -20,8 +21,6 @@ from core.services.mail import absolute_url, send_mail
 from core.state import hooks
 
 MIN_PASSWORD_LENGTH = 10
-# Compared against when the address is unknown, so a login takes as long either way.
-_UNKNOWN_USER_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1000")
 
 
 def normalize_email(raw: str) -> str:
@@ -44,6 +43,13 @@ def check_password_strength(password: str, email: str = "") -> None:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _unknown_user_hash(method: str) -> str:
+    """Compared against when the address is unknown, so a login takes as long either way:
+    made with the configured method, since checking a scrypt hash is far slower than a fast one."""
+    return generate_password_hash("not a password", method=method)
 
 
 def user_by_email(email: str) -> User | None:
@@ -80,6 +86,8 @@ def register(email: str, password: str, display_name: str) -> User | None:
     display_name = display_name.strip()
     if not display_name:
         raise InvalidInput(_("Please tell us your name."))
+    # hashed even when the address is taken, so both answers take as long
+    password_hash = hash_password(password)
     existing = user_by_email(email)
     if existing:
         send_mail(
@@ -92,7 +100,7 @@ def register(email: str, password: str, display_name: str) -> User | None:
         return None
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         display_name=display_name,
         timezone=current_app.config["DEFAULT_TIMEZONE"],
     )
@@ -136,7 +144,10 @@ def authenticate(email: str, password: str, ip: str) -> User:
         email = email.strip().lower()[:254]
     _refuse_if_throttled(email, ip)
     user = user_by_email(email)
-    if not check_password_hash(user.password_hash if user else _UNKNOWN_USER_HASH, password):
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if not check_password_hash(
+        user.password_hash if user else _unknown_user_hash(method), password
+    ):
         db.session.add(LoginFailure(email=email, ip=ip[:45]))
         db.session.flush()
         raise InvalidInput(_("Wrong e-mail address or password."))
@@ -234,7 +245,11 @@ def request_email_change(user: User, current_password: str, new_email: str) -> s
         raise InvalidInput(_("This is already your e-mail address."))
     if user_by_email(new_email):
         raise InvalidInput(_("Another account uses this address."))
-    token = make_token("change-email", {"uid": user.id, "new": new_email})
+    # The token names the address it replaces and when that was confirmed: any change of
+    # address spends it, even a later move back to the same address.
+    token = make_token(
+        "change-email", {"uid": user.id, "old": _address_stamp(user), "new": new_email}
+    )
     send_mail(
         new_email,
         _("Confirm your new e-mail address"),
@@ -245,10 +260,15 @@ def request_email_change(user: User, current_password: str, new_email: str) -> s
     return new_email
 
 
+def _address_stamp(user: User) -> str:
+    confirmed = user.email_confirmed_at.isoformat() if user.email_confirmed_at else ""
+    return f"{user.email} {confirmed}"
+
+
 def confirm_email_change(token: str) -> User:
     data = read_token("change-email", token)
     user = db.session.get(User, data["uid"])
-    if user is None:
+    if user is None or _address_stamp(user) != data["old"]:
         raise InvalidInput(_("This link is invalid or has expired."))
     if user_by_email(data["new"]) not in (None, user):
         raise InvalidInput(_("Another account uses this address."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -151,7 +151,12 @@ def change_password():
             flash(str(error), "danger")
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session stays logged in
+            # this session stays logged in, and "keep me logged in" stays on if it was: the
+            # old remember cookie names the old password and no longer logs anyone in
+            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(
+                current_user._get_current_object(), remember=remember_cookie in request.cookies
+            )
             flash(_("Your password was changed."), "success")
             return redirect(url_for("auth.account"))
     return render_template(

@@ -11,6 +11,14 @@ def page_number() -> int:
 
 def local_path(target: str | None, default: str) -> str:
     """``target`` if it is a path on this site, else ``default`` (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        # browsers drop tabs and line breaks from URLs ("/\t/evil" means "//evil"); a line
+        # break in a Location header would also fail the response
+        and not any(ord(char) < 32 or ord(char) == 127 for char in target)
+    ):
         return target
     return default
