@@ -71,7 +71,6 @@ class ProfileForm(FlaskForm):
                 ["jpg", "jpeg", "png", "webp", "gif"], _l("Upload a JPEG, PNG, WebP or GIF image.")
             )
         ],
-        description=_l("JPEG, PNG, WebP or GIF, at most 2 MB."),
     )
     remove_photo = BooleanField(_l("Remove my photo"))
     expertise = StringField(

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import contextvars
 import email
-import functools
 import email.policy
+import functools
 import itertools
 import os
 import secrets

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.db import db, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
@@ -45,8 +46,14 @@ def propose_goal(
             return existing
     goal = Goal(kind=kind, title=title, subject=subject, key=key, url=url)
     goal.parties = [GoalParty(user_id=user_id) for user_id in sorted(party_ids)]
-    db.session.add(goal)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(goal)
+    except IntegrityError:
+        existing = key and db.session.scalar(select(Goal).where(Goal.key == key))
+        if existing:  # proposed by a concurrent transaction in the meantime
+            return existing
+        raise
     return goal
 
 

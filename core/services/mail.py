@@ -41,6 +41,7 @@ def absolute_url(path: str) -> str:
 def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMail:
     """Queue a mail rendered from ``mail/<template>.txt`` (and ``.html`` when it exists)."""
     context.setdefault("site_name", current_app.config["SITE_NAME"])
+    subject = " ".join(subject.split())  # one line: names in subjects cannot add headers
     text = render_template(f"mail/{template}.txt", **context)
     try:
         html = render_template(f"mail/{template}.html", **context)
@@ -78,7 +79,7 @@ def deliver_outbox() -> int:
     sent = 0
     for mail_id in due_ids:
         message = _claim(mail_id)
-        if message is None:  # claimed meanwhile by another process
+        if message is None:  # claimed meanwhile by another process, or cannot be built
             continue
         try:
             transport().send(message)
@@ -105,7 +106,12 @@ def _claim(mail_id: int) -> EmailMessage | None:
         .values(next_attempt_at=now + CLAIM_LEASE)
         .execution_options(synchronize_session=False)
     ).rowcount
-    message = build_message(db.session.get(OutboxMail, mail_id)) if claimed else None
+    message = None
+    if claimed:
+        try:
+            message = build_message(db.session.get(OutboxMail, mail_id))
+        except ValueError as error:  # a line break in a header: kept, and the outbox goes on
+            _schedule_retry(mail_id, error)
     db.session.commit()
     return message
 
@@ -114,7 +120,8 @@ def _schedule_retry(mail_id: int, error: Exception) -> None:
     mail = db.session.get(OutboxMail, mail_id)
     mail.attempts += 1
     mail.last_error = f"{type(error).__name__}: {error}"
-    backoff = min(timedelta(seconds=30 * 2 ** (mail.attempts - 1)), MAX_BACKOFF)
+    # a bounded exponent: timedelta overflows at attempt 43, some 35 hours into an outage
+    backoff = min(timedelta(seconds=30 * 2 ** min(mail.attempts - 1, 20)), MAX_BACKOFF)
     mail.next_attempt_at = utcnow() + backoff
     logger.warning(
         "mail %s to %s not sent (attempt %s): %s",

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
@@ -97,13 +98,20 @@ def photo_folder() -> Path:
     return Path(current_app.instance_path) / "uploads" / "photos"
 
 
+def max_photo_size() -> str:
+    """``PHOTO_MAX_BYTES`` for people: "2 MB", "500 kB"."""
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    if limit >= 1_000_000:
+        return format_decimal(round(limit / 1_000_000, 1)) + " MB"
+    return format_decimal(max(round(limit / 1000), 1)) + " kB"
+
+
 def set_photo(user: User, upload: FileStorage) -> None:
     """Check the upload is a real image of an allowed size and type, then store a square,
     re-encoded copy (which drops metadata such as GPS position)."""
     data = upload.read(current_app.config["PHOTO_MAX_BYTES"] + 1)
     if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
-        megabytes = current_app.config["PHOTO_MAX_BYTES"] / 1_000_000
-        raise InvalidInput(_("The photo may be at most %(mb).1f MB.", mb=megabytes))
+        raise InvalidInput(_("The photo may be at most %(size)s.", size=max_photo_size()))
     image = _open_image(data)
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2

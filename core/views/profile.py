@@ -90,6 +90,9 @@ def data():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     form.fill_choices(language_names(), current_app.config["LANGUAGES"])
+    form.photo.description = _(
+        "JPEG, PNG, WebP or GIF, at most %(size)s.", size=profiles.max_photo_size()
+    )
     if not form.is_submitted():
         form.expertise.data = ", ".join(user.topic_names("expertise"))
         form.interests.data = ", ".join(user.topic_names("interest"))
