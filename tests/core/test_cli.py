@@ -1,0 +1,448 @@
+"""The ``alma`` command line, run as an operator runs it: the installed console script in a
+fresh process, configured by ALMA_* environment variables and an instance folder. Where many
+runs are needed, click's runner calls the same command line in this process, faster."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from core.app import create_app
+from core.cli import cli
+from core.config import SETTINGS
+from core.db import db
+from core.demo import DEMO_MEMBERS, DEMO_PASSWORD
+from core.plugins import installed_plugins
+from core.testing import DEFAULT_POSTGRES_URL, free_port
+
+REPOSITORY = Path(__file__).parents[2]
+ALMA = shutil.which("alma", path=str(Path(sys.executable).parent)) or shutil.which("alma")
+TIMEOUT = 60
+ADMIN_PASSWORD = "a long admin password"
+
+
+def alma_env(instance: Path, **settings: str) -> dict[str, str]:
+    """The environment of an operator's shell: no stray ALMA_* variables, this instance folder,
+    and ``settings`` as ALMA_<KEY> variables."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ALMA_")}
+    env["ALMA_INSTANCE_PATH"] = str(instance)
+    env.update({f"ALMA_{key}": value for key, value in settings.items()})
+    return env
+
+
+def run_alma(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ALMA, *args], env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+
+
+def run_alma_all(commands: list[list[str]], env: dict[str, str]) -> list[tuple[int, str, str]]:
+    """Run several commands at once (each must exit by itself); their (code, stdout, stderr)."""
+    processes = [
+        subprocess.Popen([ALMA, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for args in commands
+    ]
+    results = []
+    for process in processes:
+        try:
+            out, err = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            for other in processes:
+                other.kill()
+            pytest.fail(f"`alma {' '.join(process.args[1:])}` did not exit")
+        results.append((process.returncode, out.decode(), err.decode()))
+    return results
+
+
+def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def log_in(instance: Path, email: str, password: str, **settings) -> str:
+    """Log in on an app built on the same instance folder; the profile page it shows."""
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False, **settings}, instance_path=instance
+    )
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.text
+    page = client.get("/me", follow_redirects=True).text
+    with app.app_context():
+        db.engine.dispose()
+    return page
+
+
+def refused(result: Result) -> str:
+    """What a command that stopped with a message said (and not with a traceback)."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    return result.output
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    return tmp_path / "instance"
+
+
+@pytest.fixture
+def invoke(instance: Path, monkeypatch: pytest.MonkeyPatch):
+    """``invoke(*args, KEY=value)``: run ``alma *args`` in this process with ALMA_KEY=value."""
+    for key in [*SETTINGS, "CONFIG", "INSTANCE_PATH"]:
+        monkeypatch.delenv(f"ALMA_{key}", raising=False)
+
+    def run(*args: str, **settings: str) -> Result:
+        env = {f"ALMA_{key}": value for key, value in settings.items()}
+        env["ALMA_INSTANCE_PATH"] = str(instance)
+        return CliRunner().invoke(cli, list(args), env=env, prog_name="alma")
+
+    return run
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty PostgreSQL database, created for the test and dropped after it."""
+    if "postgresql" not in request.config.alma_backends:
+        pytest.skip("PostgreSQL is not among --db")
+    admin_url = make_url(os.environ.get("ALMA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    name = f"alma_cli_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# ---- help and configuration errors ---------------------------------------------------------
+
+
+def test_help_lists_the_commands(instance):
+    result = run_alma("--help", env=alma_env(instance))
+
+    assert result.returncode == 0, result.stderr
+    for command in ("serve", "scheduler", "db", "demo", "create-admin", "plugins"):
+        assert f"  {command} " in result.stdout
+    assert "ALMA_INSTANCE_PATH" in result.stdout
+
+
+def test_help_works_even_with_a_bad_setting(invoke):
+    result = invoke("--help", MAIL_PORT="twenty-five")
+    assert result.exit_code == 0
+    assert "create-admin" in result.output
+
+
+def test_a_bad_setting_stops_the_long_running_commands_naming_the_key(instance):
+    commands = [["scheduler"], ["serve", "--port", str(free_port())]]
+    results = run_alma_all(commands, env=alma_env(instance, MAIL_PORT="twenty-five"))
+
+    for command, (code, _, err) in zip(commands, results, strict=True):
+        assert code == 1, command
+        assert "ALMA_MAIL_PORT" in err, command
+        assert "twenty-five" in err, command
+        assert "Traceback" not in err, command
+    assert not (instance / "alma.db").exists()  # nothing was started nor migrated
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["plugins"],
+        ["db", "upgrade"],
+        ["demo"],
+        ["create-admin", "--email", "admin@example.org", "--password", ADMIN_PASSWORD],
+    ],
+)
+def test_a_bad_setting_stops_every_command_naming_the_key(invoke, instance, command):
+    output = refused(invoke(*command, MAIL_PORT="twenty-five"))
+
+    assert "ALMA_MAIL_PORT" in output
+    assert "twenty-five" in output
+    assert not (instance / "alma.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('MAIL_BACKEND = "sendmail"\n', "MAIL_BACKEND"),
+        ('SITE_NAEM = "typo"\n', "SITE_NAEM"),
+        ('PLUGINS = ["nosuch"]\n', "unknown plugin 'nosuch'"),
+        ('DATABASE_URL = "postgres://alma@localhost/alma"\n', "DATABASE_URL"),
+        ('plugins = ["wiki"]\n', "plugins"),
+        ("MAIL_PORT = \n", "alma.toml"),
+    ],
+)
+def test_a_bad_config_file_stops_a_command_with_a_message(invoke, instance, toml, expected):
+    instance.mkdir()
+    (instance / "alma.toml").write_text(toml)
+
+    assert expected in refused(invoke("db", "upgrade"))
+
+
+# ---- the database schema -------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_the_schema_on_sqlite(instance, invoke):
+    result = run_alma("db", "upgrade", env=alma_env(instance))
+    assert result.returncode == 0, result.stderr
+    assert "The database schema is up to date." in result.stdout
+    assert {"users", "alembic_version"} <= table_names(f"sqlite:///{instance / 'alma.db'}")
+
+    again = invoke("db", "upgrade")  # nothing left to do
+    assert again.exit_code == 0, again.output
+    assert "The database schema is up to date." in again.output
+
+
+def test_on_a_stale_postgresql_database_commands_refuse_until_db_upgrade(
+    instance, invoke, postgres_url
+):
+    stale = "the database schema is not up to date: run `alma db upgrade` first"
+    long_running = [["scheduler"], ["serve", "--port", str(free_port())]]
+    env = alma_env(instance, DATABASE_URL=postgres_url)
+    for command, (code, _, err) in zip(long_running, run_alma_all(long_running, env), strict=True):
+        assert code == 1, command
+        assert stale in err, command
+    assert stale in refused(invoke("demo", DATABASE_URL=postgres_url))
+    create_admin = ["create-admin", "--email", "admin@example.org", "--password", ADMIN_PASSWORD]
+    assert stale in refused(invoke(*create_admin, DATABASE_URL=postgres_url))
+    assert table_names(postgres_url) <= {"alembic_version"}  # nothing was migrated implicitly
+
+    result = invoke("db", "upgrade", DATABASE_URL=postgres_url)
+    assert result.exit_code == 0, result.output
+    assert {"users", "alembic_version"} <= table_names(postgres_url)
+
+    result = invoke("demo", DATABASE_URL=postgres_url)
+    assert result.exit_code == 0, result.output
+    assert f"{len(DEMO_MEMBERS)} demo members added." in result.output
+    assert "Anna Berg" in log_in(
+        instance, "anna@example.org", DEMO_PASSWORD, DATABASE_URL=postgres_url
+    )
+
+
+# ---- demo and create-admin --------------------------------------------------------------
+
+
+def test_demo_creates_members_once_and_says_how_to_log_in(instance, invoke):
+    first = run_alma("demo", env=alma_env(instance))
+    assert first.returncode == 0, first.stderr
+    assert f"{len(DEMO_MEMBERS)} demo members added." in first.stdout
+    assert f"with the password {DEMO_PASSWORD!r}" in first.stdout
+    for member in DEMO_MEMBERS:
+        assert f"{member.email}  ({member.name})" in first.stdout
+
+    second = invoke("demo")
+    assert second.exit_code == 0, second.output
+    assert "Demo members exist already." in second.output
+    assert f"with the password {DEMO_PASSWORD!r}" in second.output
+
+    with sqlite3.connect(instance / "alma.db") as connection:
+        emails = [row[0] for row in connection.execute("SELECT email FROM users ORDER BY email")]
+    assert emails == sorted(member.email for member in DEMO_MEMBERS)
+    assert "Anna Berg" in log_in(instance, "anna@example.org", DEMO_PASSWORD)
+
+
+def test_create_admin_creates_a_confirmed_admin_who_can_log_in(instance):
+    result = run_alma(
+        "create-admin",
+        "--email",
+        "Admin@Example.org",
+        "--password",
+        ADMIN_PASSWORD,
+        "--name",
+        "Ada Admin",
+        env=alma_env(instance),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "admin@example.org is an administrator." in result.stdout
+    with sqlite3.connect(instance / "alma.db") as connection:
+        row = connection.execute(
+            "SELECT display_name, is_admin, email_confirmed_at FROM users WHERE email = ?",
+            ("admin@example.org",),
+        ).fetchone()
+    name, is_admin, confirmed_at = row
+    assert (name, bool(is_admin)) == ("Ada Admin", True)
+    assert confirmed_at is not None
+    assert "Ada Admin" in log_in(instance, "admin@example.org", ADMIN_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "expected"),
+    [
+        ("short", "Choose a password of at least 10 characters."),
+        ("admin@example.org", "Your password must not be your e-mail address."),
+    ],
+)
+def test_create_admin_refuses_a_weak_password(instance, invoke, password, expected):
+    output = refused(invoke("create-admin", "--email", "admin@example.org", "--password", password))
+
+    assert expected in output
+    with sqlite3.connect(instance / "alma.db") as connection:
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (0,)
+
+
+def test_create_admin_makes_an_existing_member_admin(instance, invoke):
+    assert invoke("demo").exit_code == 0
+    result = invoke("create-admin", "--email", "anna@example.org", "--password", "unused")
+
+    assert result.exit_code == 0, result.output
+    assert "anna@example.org is an administrator." in result.output
+    with sqlite3.connect(instance / "alma.db") as connection:
+        admins = connection.execute("SELECT email FROM users WHERE is_admin").fetchall()
+    assert admins == [("anna@example.org",)]
+    assert "Anna Berg" in log_in(instance, "anna@example.org", DEMO_PASSWORD)  # password kept
+
+
+# ---- plugins ----------------------------------------------------------------------------
+
+
+def test_plugins_lists_what_is_installed(instance):
+    result = run_alma("plugins", env=alma_env(instance))
+
+    assert result.returncode == 0, result.stderr
+    installed = installed_plugins()
+    for name, plugin in installed.items():
+        assert f"{name} {plugin.version} installed, not enabled" in result.stdout
+    if not installed:
+        assert "No plugins are installed." in result.stdout
+
+
+GREETER = textwrap.dedent(
+    """
+    import click
+    from flask import current_app
+
+    from core import hookimpl
+    from core.contributions import NavItem
+
+
+    @click.command("greet")
+    def greet():
+        \"\"\"Say hello from the site.\"\"\"
+        click.echo(f"Greetings from {current_app.config['SITE_NAME']}")
+
+
+    @hookimpl
+    def register_cli_commands():
+        return [greet]
+
+
+    @hookimpl
+    def register_nav_items():
+        return [NavItem("Greetings", "home.index")]
+    """
+)
+
+
+@pytest.fixture
+def greeter_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A third-party plugin package "greeter", installed as pip would: a dist-info declaring
+    the entry point, and the module, on the path."""
+    site = tmp_path / "site"
+    info = site / "alma_greeter-2.5.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: alma-greeter\nVersion: 2.5\n")
+    (info / "entry_points.txt").write_text("[alma.plugins]\ngreeter = alma_test_greeter\n")
+    (site / "alma_test_greeter.py").write_text(GREETER)
+    monkeypatch.syspath_prepend(str(site))
+    yield
+    sys.modules.pop("alma_test_greeter", None)
+
+
+def test_plugins_lists_enabled_plugins_with_their_hooks_and_their_commands(
+    invoke, greeter_installed
+):
+    listing = invoke("plugins", PLUGINS="greeter")
+    assert listing.exit_code == 0, listing.output
+    assert "greeter 2.5 enabled\n    register_cli_commands\n    register_nav_items\n" in (
+        listing.output
+    )
+    assert "  greet  " in invoke("--help", PLUGINS="greeter").output
+    greet = invoke("greet", PLUGINS="greeter", SITE_NAME="Mentors of Lyon")
+    assert (greet.exit_code, greet.output) == (0, "Greetings from Mentors of Lyon\n")
+
+    listing = invoke("plugins")
+    assert "greeter 2.5 installed, not enabled\n" in listing.output
+    assert "register_cli_commands" not in listing.output
+    assert "greet" not in invoke("--help").output
+    greet = invoke("greet")
+    assert greet.exit_code == 2
+    assert "No such command 'greet'" in greet.output
+
+
+def test_plugins_says_so_when_none_is_installed(instance, tmp_path):
+    """alma alone: the same environment without any distribution declaring a plugin."""
+    bare = tmp_path / "bare-site"
+    bare.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        points = entry / "entry_points.txt"
+        declares_plugins = points.is_file() and "[alma.plugins]" in points.read_text()
+        if entry.suffix != ".pth" and not declares_plugins:
+            (bare / entry.name).symlink_to(entry)
+    env = alma_env(instance)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPOSITORY), str(bare)])
+
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", "from core.cli import main; main()", "plugins"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "No plugins are installed.\n"
+
+
+# ---- serve ------------------------------------------------------------------------------
+
+
+def test_serve_on_sqlite_migrates_and_answers_http(instance):
+    port = free_port()
+    server = subprocess.Popen(
+        [ALMA, "serve", "--port", str(port)],
+        env=alma_env(instance, SITE_NAME="Served alma"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        page = None
+        deadline = time.monotonic() + 30
+        while page is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    page = response.read().decode()
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        assert page is not None, "alma serve did not answer"
+        assert "Served alma" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/register", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=TIMEOUT)
+
+    assert f"alma is running: open http://127.0.0.1:{port}/" in out.decode()
+    assert {"users", "alembic_version"} <= table_names(f"sqlite:///{instance / 'alma.db'}")

@@ -1,0 +1,866 @@
+"""Every hook of core/hookspecs.py, exercised through a throwaway plugin, asserting what a member
+or an operator would notice. One ``test_hook_<name>`` per hook; a meta-test keeps it so."""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import re
+import secrets
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Blueprint, render_template_string
+from flask_login import current_user, login_required
+from flask_socketio import emit
+from markupsafe import Markup
+from sqlalchemy import func, select, text
+from sqlalchemy import inspect as inspect_db
+
+from core import hookimpl, hookspecs
+from core.contributions import (
+    ActivityKind,
+    GoalKind,
+    HomeCounter,
+    Job,
+    NavItem,
+    ProfileSection,
+    SocketHandler,
+)
+from core.db import db as database
+from core.models import Activity, Goal, Notification, OutboxMail, User
+from core.plugins import PluginError
+from core.services.activities import activity_label, record_activity, undo_activity
+from core.services.goals import goal_label, propose_goal
+from core.services.notifications import notify
+from core.state import alma
+from core.testing import body_of, path_of
+
+DID = "probe.did"
+
+
+# ---- how a test picks its throwaway plugin ---------------------------------------------------
+
+
+def with_plugin(plugin_class: type, **settings: Any):
+    """Run the test with a fresh ``plugin_class()`` installed and enabled as "probe"."""
+    return pytest.mark.parametrize(
+        ("plugin_class", "app_settings"), [(plugin_class, settings)], ids=[plugin_class.__name__]
+    )
+
+
+@pytest.fixture
+def plugin_class() -> type | None:
+    return None
+
+
+@pytest.fixture
+def app_settings() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def plugin(plugin_class):
+    return plugin_class() if plugin_class else None
+
+
+@pytest.fixture
+def app(make_app, plugin, app_settings):
+    if plugin is None:
+        return make_app(**app_settings)
+    return make_app(extra_plugins={"probe": plugin}, PLUGINS=["probe"], **app_settings)
+
+
+def stored(app, statement):
+    """What the database holds, read in a unit of work of its own (not the test's session)."""
+    with app.app_context():
+        try:
+            return database.session.scalar(statement)
+        finally:
+            database.session.remove()
+
+
+def count(app, model, *where) -> int:
+    return stored(app, select(func.count()).select_from(model).where(*where))
+
+
+def alerts_of(app, user: User) -> list[str]:
+    with app.app_context():
+        try:
+            return list(
+                database.session.scalars(
+                    select(Notification.message)
+                    .where(Notification.user_id == user.id)
+                    .order_by(Notification.id)
+                )
+            )
+        finally:
+            database.session.remove()
+
+
+def probe_blueprint() -> Blueprint:
+    """The pages of a throwaway plugin, named and prefixed after it as plugins must be."""
+    bp = Blueprint("probe", __name__, url_prefix="/probe")
+
+    @bp.get("/")
+    def index():
+        return render_template_string(
+            '{% extends "base.html" %}{% block content %}Hello from the probe plugin{% endblock %}'
+        )
+
+    @bp.get("/members")
+    @login_required
+    def members():
+        return f"Hello {current_user.display_name}, member"
+
+    @bp.get("/first")
+    def first():
+        return "first"
+
+    @bp.post("/do")
+    @login_required
+    def do():
+        record_activity(DID, current_user._get_current_object(), subject="probe:1")
+        database.session.commit()
+        return "recorded"
+
+    @bp.post("/undo")
+    @login_required
+    def undo():
+        undo_activity(f"{DID}:{current_user.id}:probe:1")
+        database.session.commit()
+        return "undone"
+
+    return bp
+
+
+# ---- the meta-test ----------------------------------------------------------------------------
+
+
+def hookspec_names() -> list[str]:
+    marker = f"{hookspecs.PROJECT}_spec"
+    return sorted(
+        name
+        for name, function in vars(hookspecs).items()
+        if inspect.isfunction(function) and hasattr(function, marker)
+    )
+
+
+def test_every_hook_has_a_test_here():
+    names = hookspec_names()
+    assert "activity_performed" in names and "register_blueprints" in names  # found them
+    missing = [name for name in names if not callable(globals().get(f"test_hook_{name}"))]
+    assert not missing, f"write test_hook_<name> for: {', '.join(missing)}"
+    stale = [
+        name.removeprefix("test_hook_")
+        for name in globals()
+        if name.startswith("test_hook_") and name.removeprefix("test_hook_") not in names
+    ]
+    assert not stale, f"tests of hooks that do not exist: {stale}"
+
+
+# ---- events -----------------------------------------------------------------------------------
+
+
+class RegistrationProbe:
+    def __init__(self) -> None:
+        self.registered: list[tuple[int, str, bool]] = []
+        self.fail = False
+
+    @hookimpl
+    def user_registered(self, user: User) -> None:
+        self.registered.append((user.id, user.email, user.email_confirmed))
+        notify(user, f"Welcome, {user.display_name}!")
+        if self.fail:
+            raise RuntimeError("the probe plugin failed")
+
+
+@with_plugin(RegistrationProbe)
+def test_hook_user_registered(client, mail, plugin, app):
+    form = {"display_name": "Ada", "email": "Ada@Example.org", "password": "a long password"}
+
+    response = client.post("/register", data=form)
+
+    assert "Check your inbox" in response.text
+    [(user_id, email, confirmed)] = plugin.registered
+    assert (email, confirmed) == ("ada@example.org", False)
+    assert stored(app, select(User.id).where(User.email == email)) == user_id
+
+    # the listener's welcome was committed with the account: Ada sees it once confirmed
+    [message] = mail.deliver()
+    client.get(path_of(re.search(r"http://\S+", body_of(message)).group(0)))
+    assert "Welcome, Ada!" in client.get("/alerts/").text
+
+    # an address already taken creates no member, and so fires nothing
+    client.logout()
+    client.post("/register", data=form | {"display_name": "Ada again"})
+    assert len(plugin.registered) == 1
+
+
+@with_plugin(RegistrationProbe, PROPAGATE_EXCEPTIONS=False)
+def test_a_failing_user_registered_listener_rolls_the_registration_back(client, mail, plugin, app):
+    plugin.fail = True
+
+    response = client.post(
+        "/register",
+        data={"display_name": "Ada", "email": "ada@example.org", "password": "a long password"},
+    )
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert len(plugin.registered) == 1  # it ran, inside the registration's unit of work
+    assert count(app, User) == 0
+    assert count(app, Notification) == 0
+    assert count(app, OutboxMail) == 0
+    assert mail.deliver() == []  # no confirmation mail for an account that does not exist
+
+
+class ActivityProbe:
+    def __init__(self) -> None:
+        self.blueprint = probe_blueprint()
+        self.performed: list[tuple[int, str]] = []
+        self.undone: list[tuple[int, bool]] = []
+        self.fail = False
+
+    @hookimpl
+    def register_blueprints(self) -> list[Blueprint]:
+        return [self.blueprint]
+
+    @hookimpl
+    def register_activity_kinds(self) -> list[ActivityKind]:
+        return [ActivityKind(DID, "Tried the probe")]
+
+    @hookimpl
+    def activity_performed(self, activity: Activity) -> None:
+        self.performed.append((activity.id, activity.kind))
+        notify(activity.user, f"Thanks! {activity_label(activity.kind)}")
+        if self.fail:
+            raise RuntimeError("the probe plugin failed")
+
+    @hookimpl
+    def activity_undone(self, activity: Activity) -> None:
+        self.undone.append((activity.id, activity.undone_at is not None))
+        notify(activity.user, f"Withdrawn: {activity_label(activity.kind)}")
+
+
+@with_plugin(ActivityProbe)
+def test_hook_activity_performed(client, app, plugin, create_user):
+    member = create_user()
+    client.login(member)
+
+    assert client.post("/probe/do").text == "recorded"
+    assert client.post("/probe/do").text == "recorded"  # a double submit
+
+    activity_id = stored(app, select(Activity.id).where(Activity.user_id == member.id))
+    assert plugin.performed == [(activity_id, DID)]
+    assert client.get("/alerts/").text.count("Thanks! Tried the probe") == 1
+
+
+@with_plugin(ActivityProbe, PROPAGATE_EXCEPTIONS=False)
+def test_a_failing_activity_performed_listener_rolls_the_request_back(
+    client, app, plugin, create_user
+):
+    member = create_user()
+    client.login(member)
+    plugin.fail = True
+
+    response = client.post("/probe/do")
+
+    assert response.status_code == 500
+    assert len(plugin.performed) == 1
+    assert count(app, Activity) == 0  # neither the cause...
+    assert count(app, Notification) == 0  # ...nor the listener's own write
+
+    plugin.fail = False  # nothing was half-done: trying again is a first time
+    assert client.post("/probe/do").status_code == 200
+    assert count(app, Activity) == 1
+    assert len(plugin.performed) == 2
+
+
+@with_plugin(ActivityProbe)
+def test_hook_activity_undone(client, app, plugin, create_user):
+    member = create_user()
+    client.login(member)
+    client.post("/probe/do")
+
+    assert client.post("/probe/undo").text == "undone"
+    assert client.post("/probe/undo").text == "undone"  # twice: fires once
+
+    activity_id = stored(app, select(Activity.id).where(Activity.user_id == member.id))
+    assert plugin.undone == [(activity_id, True)]
+    assert stored(app, select(Activity.undone_at).where(Activity.id == activity_id)) is not None
+    assert client.get("/alerts/").text.count("Withdrawn: Tried the probe") == 1
+
+
+class GoalProbe:
+    def __init__(self) -> None:
+        self.completed: list[tuple[int, bool, list[str]]] = []
+
+    @hookimpl
+    def register_goal_kinds(self) -> list[GoalKind]:
+        return [GoalKind("probe.met", "Attended a meeting")]
+
+    @hookimpl
+    def goal_completed(self, goal: Goal) -> None:
+        decisions = [party.decision for party in goal.parties]
+        self.completed.append((goal.id, goal.completed_at is not None, decisions))
+        for party in goal.parties:
+            notify(party.user, f"Goal reached: {goal.title}")
+
+
+@with_plugin(GoalProbe)
+def test_hook_goal_completed(client, db, app, plugin, create_user):
+    mentee, mentor = create_user(), create_user()
+    goal = propose_goal("probe.met", "First meeting", [mentee, mentor])
+    db.session.commit()
+
+    client.login(mentee)
+    client.post(f"/goals/{goal.id}/consent")
+    assert plugin.completed == []
+
+    client.login(mentor)
+    page = client.post(f"/goals/{goal.id}/consent", follow_redirects=True).text
+
+    assert "Goal completed: First meeting" in page
+    assert plugin.completed == [(goal.id, True, ["consented", "consented"])]
+    assert "Goal reached: First meeting" in client.get("/alerts/").text
+    assert alerts_of(app, mentee) == ["Goal reached: First meeting"]
+
+
+class DemoProbe:
+    def __init__(self) -> None:
+        self.calls: list[list[tuple[str, bool]]] = []
+
+    @hookimpl
+    def demo_users_created(self, users: list[User]) -> None:
+        self.calls.append([(user.email, user.id is not None) for user in users])
+        for user in users:
+            if user.wants_to_mentor:
+                notify(user, "A demo mentee would like to meet you")
+
+
+@with_plugin(DemoProbe)
+def test_hook_demo_users_created(client, db, app, plugin):
+    from core.demo import DEMO_MEMBERS, DEMO_PASSWORD, create_demo_members
+
+    created = create_demo_members()
+    db.session.commit()
+
+    assert plugin.calls == [[(member.email, True) for member in DEMO_MEMBERS]]
+    assert [user.email for user in created] == [member.email for member in DEMO_MEMBERS]
+
+    # the plugin's demo data was committed with the members: a demo mentor sees it
+    client.post("/login", data={"email": "anna@example.org", "password": DEMO_PASSWORD})
+    assert "A demo mentee would like to meet you" in client.get("/alerts/").text
+
+    assert create_demo_members() == []  # they exist: no new members, no event
+    assert len(plugin.calls) == 1
+
+
+def test_an_implementation_may_take_fewer_arguments_than_the_spec(make_app, db, create_user):
+    class Forgetful:
+        heard = 0
+
+        @hookimpl
+        def register_activity_kinds(self):
+            return [ActivityKind(DID, "Tried the probe")]
+
+        @hookimpl
+        def activity_performed(self):  # wants none of the arguments
+            Forgetful.heard += 1
+
+    app = make_app(extra_plugins={"forgetful": Forgetful()}, PLUGINS=["forgetful"])
+    with app.app_context():
+        record_activity(DID, database.session.get(User, create_user().id), subject="x")
+        database.session.commit()
+        database.session.remove()
+
+    assert Forgetful.heard == 1
+
+
+def test_an_implementation_asking_for_an_argument_the_spec_lacks_stops_startup(make_app):
+    class Greedy:
+        @hookimpl
+        def activity_performed(self, activity, points):
+            pass
+
+    with pytest.raises(PluginError, match="'greedy' has a bad hook implementation"):
+        make_app(extra_plugins={"greedy": Greedy()}, PLUGINS=["greedy"])
+
+
+def test_listeners_run_newest_registered_first(make_app, create_user):
+    heard: list[str] = []
+
+    class Listener:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @hookimpl
+        def register_activity_kinds(self):
+            return [ActivityKind(DID, "Tried the probe")]
+
+        @hookimpl
+        def activity_performed(self, activity):
+            heard.append(self.name)
+
+    app = make_app(
+        extra_plugins={"first": Listener("first"), "second": Listener("second")},
+        PLUGINS=["first", "second"],
+    )
+    with app.app_context():
+        record_activity(DID, database.session.get(User, create_user().id), subject="x")
+        database.session.remove()
+
+    assert heard == ["second", "first"]
+
+
+# ---- contributions ----------------------------------------------------------------------------
+
+
+class BlueprintProbe:
+    @hookimpl
+    def register_blueprints(self) -> list[Blueprint]:
+        return [probe_blueprint()]
+
+
+@with_plugin(BlueprintProbe)
+def test_hook_register_blueprints(client, make_app, plugin, create_user):
+    response = client.get("/probe/")
+    assert response.status_code == 200
+    assert "Hello from the probe plugin" in response.text  # in core's page shell
+    assert '<nav class="navbar' in response.text
+    assert response.headers["X-Frame-Options"] == "DENY"  # core's headers apply to it too
+
+    # the plugin's pages use core's login
+    assert client.get("/probe/members").status_code == 302
+    client.login(create_user(display_name="Iris"))
+    assert client.get("/probe/members").text == "Hello Iris, member"
+
+    # installed but not enabled: its pages do not exist
+    disabled = make_app(extra_plugins={"probe": BlueprintProbe()}, PLUGINS=[])
+    assert disabled.test_client().get("/probe/").status_code == 404
+
+
+class NavProbe:
+    @hookimpl
+    def register_blueprints(self) -> list[Blueprint]:
+        return [probe_blueprint()]
+
+    @hookimpl
+    def register_nav_items(self) -> list[NavItem]:
+        return [
+            NavItem("Probe corner", "probe.index", order=200),
+            NavItem("Probe members", "probe.members", members_only=True, order=300),
+            NavItem("Probe first", "probe.first", order=10),
+        ]
+
+
+def nav_labels(page: str) -> list[str]:
+    nav = page.split('<ul class="navbar-nav me-auto">')[1].split("</ul>")[0]
+    return re.findall(r'<a class="nav-link[^"]*" href="[^"]+">([^<]+)</a>', nav)
+
+
+@with_plugin(NavProbe)
+def test_hook_register_nav_items(client, create_user):
+    home = client.get("/").text
+    assert nav_labels(home) == ["Probe first", "Probe corner"]  # by order, visitors' only
+    assert '<a class="nav-link" href="/probe/">Probe corner</a>' in home
+
+    client.login(create_user())
+    assert nav_labels(client.get("/").text) == ["Probe first", "Probe corner", "Probe members"]
+    assert client.get("/probe/members").status_code == 200  # the link leads somewhere
+
+    # on the plugin's own page its link is marked active
+    page = client.get("/probe/").text
+    assert '<a class="nav-link active" href="/probe/">Probe corner</a>' in page
+    assert 'href="/probe/first">Probe first</a>' in page
+
+
+class SectionProbe:
+    def __init__(self) -> None:
+        self.rendered: list[tuple[str, int, int]] = []
+
+    @hookimpl
+    def register_profile_sections(self) -> list[ProfileSection]:
+        return [
+            ProfileSection("overview", "Probe badges", self.badges),
+            ProfileSection("mentoring", "Probe private notes", self.private_notes),
+            ProfileSection("groups", "Probe groups", lambda member, viewer: "<p>In 2 groups</p>"),
+            ProfileSection("data", "Probe export", lambda member, viewer: "<p>Export it</p>"),
+        ]
+
+    def badges(self, member: User, viewer: User) -> Markup:
+        self.rendered.append(("badges", member.id, viewer.id))
+        return Markup("<p>{} has 3 badges</p>").format(member.display_name)
+
+    def private_notes(self, member: User, viewer: User) -> Markup | None:
+        if viewer.id != member.id:
+            return None  # the section decides what is public
+        return Markup("<p>Only you see these notes</p>")
+
+
+@with_plugin(SectionProbe)
+def test_hook_register_profile_sections(client, plugin, create_user):
+    owner = create_user(display_name="<b>Olga</b>")
+    visitor = create_user()
+    client.login(visitor)
+
+    overview = client.get(f"/members/{owner.id}").text
+    assert '<h2 class="h5">Probe badges</h2>' in overview
+    assert "<p>&lt;b&gt;Olga&lt;/b&gt; has 3 badges</p>" in overview  # escaped, not injected
+    assert plugin.rendered == [("badges", owner.id, visitor.id)]
+    mentoring = client.get(f"/members/{owner.id}/mentoring").text
+    assert "Probe private notes" not in mentoring
+    assert "Nothing about mentoring here yet." in mentoring
+    assert "<p>In 2 groups</p>" in client.get(f"/members/{owner.id}/groups").text
+
+    client.login(owner)
+    mentoring = client.get(f"/members/{owner.id}/mentoring").text
+    assert "Probe private notes" in mentoring
+    assert "<p>Only you see these notes</p>" in mentoring
+    data = client.get("/me/data").text
+    assert "Probe export" in data and "<p>Export it</p>" in data
+    assert "Probe badges" not in data  # each section shows in its own area only
+
+
+class CounterProbe:
+    @hookimpl
+    def register_home_counters(self) -> list[HomeCounter]:
+        return [
+            HomeCounter("members so far", self.members, order=20),
+            HomeCounter("probes launched", lambda: 7, order=10),
+        ]
+
+    @staticmethod
+    def members() -> int:
+        return database.session.scalar(select(func.count()).select_from(User))
+
+
+def counters(page: str) -> list[tuple[str, str]]:
+    found = re.findall(
+        r'<div class="counter">([^<]*)</div>\s*<div class="text-muted">([^<]*)</div>', page
+    )
+    return [(label, value) for value, label in found]
+
+
+@with_plugin(CounterProbe)
+def test_hook_register_home_counters(client, create_user):
+    create_user()
+    create_user()
+    assert counters(client.get("/").text) == [("probes launched", "7"), ("members so far", "2")]
+
+    create_user()  # live: computed on every view
+    assert ("members so far", "3") in counters(client.get("/").text)
+
+
+class JobProbe:
+    def __init__(self) -> None:
+        self.runs = 0
+        self.fail = False
+
+    @hookimpl
+    def register_jobs(self) -> list[Job]:
+        return [
+            Job("probe.digest", self.digest, "interval", {"minutes": 30}),
+            Job("probe.nightly", self.digest, "cron", {"hour": 3}),
+        ]
+
+    def digest(self) -> None:
+        self.runs += 1
+        for user in database.session.scalars(select(User)):
+            notify(user, f"Your digest #{self.runs}")
+        if self.fail:
+            raise RuntimeError("the digest failed half-way")
+
+
+@with_plugin(JobProbe)
+def test_hook_register_jobs(client, app, plugin, create_user):
+    from core.scheduler import build_scheduler, run_job
+
+    member = create_user()
+    scheduler = build_scheduler(app)  # built, not started: no thread runs anything here
+
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert {"core.deliver_mail", "probe.digest", "probe.nightly"} <= set(jobs)
+    assert str(jobs["probe.digest"].trigger) == "interval[0:30:00]"
+    assert str(jobs["probe.nightly"].trigger) == "cron[hour='3']"
+    assert plugin.runs == 0
+
+    # what the scheduler runs: the job in its own app context and unit of work, committed
+    digest = jobs["probe.digest"]
+    assert digest.func is run_job
+    run_job(*digest.args)
+    assert plugin.runs == 1
+    assert alerts_of(app, member) == ["Your digest #1"]
+    client.login(member)
+    assert "Your digest #1" in client.get("/alerts/").text
+
+    # a job that fails is rolled back: nothing half-done
+    plugin.fail = True
+    run_job(*digest.args)
+    assert plugin.runs == 2
+    assert alerts_of(app, member) == ["Your digest #1"]
+
+
+class SocketProbe:
+    @hookimpl
+    def register_socket_handlers(self) -> list[SocketHandler]:
+        def ping(data):
+            emit("probe.pong", {"to": current_user.display_name, "echo": data})
+
+        return [SocketHandler("probe.ping", ping)]
+
+
+def fresh(function, *args, **kwargs):
+    """Call ``function`` outside the test's app context, as a server would (Flask-Login keeps
+    the logged-in member in the app context's ``g``)."""
+    return contextvars.Context().run(function, *args, **kwargs)
+
+
+@with_plugin(SocketProbe)
+def test_hook_register_socket_handlers(client, app, create_user):
+    socketio = app.extensions["socketio"]
+
+    visitor = fresh(socketio.test_client, app, flask_test_client=app.test_client())
+    assert not visitor.is_connected()  # core refuses visitors before any handler runs
+
+    client.login(create_user(display_name="Sol"))
+    member = fresh(socketio.test_client, app, flask_test_client=client)
+    assert member.is_connected()
+    fresh(member.emit, "probe.ping", {"n": 1})
+
+    pongs = [event for event in member.get_received() if event["name"] == "probe.pong"]
+    assert pongs == [
+        {"name": "probe.pong", "args": [{"to": "Sol", "echo": {"n": 1}}], "namespace": "/"}
+    ]
+    fresh(member.disconnect)
+
+
+CLI_PLUGIN = '''
+"""A third-party plugin with a command line, as `pip install` would install it."""
+import click
+from sqlalchemy import func, select
+
+from core import hookimpl
+from core.db import db
+from core.models import User
+from core.services.accounts import user_by_email
+from core.services.notifications import notify
+
+
+@click.group("probe")
+def probe():
+    """The probe plugin."""
+
+
+@probe.command()
+def members():
+    """Count the members."""
+    count = db.session.scalar(select(func.count()).select_from(User))
+    click.echo(f"{count} members on {db.engine.dialect.name}")
+
+
+@probe.command()
+@click.argument("email")
+def welcome(email):
+    """Alert a member."""
+    user = user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no member {email}")
+    notify(user, "Welcome, from the command line")
+    db.session.commit()
+    click.echo(f"welcomed {email}")
+
+
+@hookimpl
+def register_cli_commands():
+    return [probe]
+'''
+
+
+@pytest.fixture
+def installed_cli_plugin(tmp_path, monkeypatch, request) -> str:
+    """Install a plugin package for real: its module and the ``.dist-info`` that ``pip install``
+    writes, with the entry point in ``alma.plugins``, on ``sys.path``. Returns its module."""
+    module = f"alma_probe_{secrets.token_hex(4)}"
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / f"{module}.py").write_text(textwrap.dedent(CLI_PLUGIN))
+    info = site / f"{module}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[alma.plugins]\nprobe = {module}\n")
+    monkeypatch.syspath_prepend(str(site))
+    request.addfinalizer(lambda: sys.modules.pop(module, None))
+    return module
+
+
+def test_hook_register_cli_commands(
+    installed_cli_plugin, database_url, monkeypatch, tmp_path, app, create_user
+):
+    from core.cli import cli
+
+    member = create_user()
+    for key in ("ALMA_CONFIG", "ALMA_SECRET_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("ALMA_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("ALMA_DATABASE_URL", database_url)
+    monkeypatch.setenv("ALMA_PLUGINS", "probe")
+    runner = CliRunner()
+
+    listed = runner.invoke(cli, ["--help"])
+    assert listed.exit_code == 0, listed.output
+    assert re.search(r"^\s+probe\s+The probe plugin\.", listed.output, re.MULTILINE)
+
+    counted = runner.invoke(cli, ["probe", "members"])  # runs inside an app context
+    assert counted.exit_code == 0, counted.output
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    assert counted.output == f"1 members on {backend}\n"
+
+    welcomed = runner.invoke(cli, ["probe", "welcome", member.email])
+    assert welcomed.exit_code == 0, welcomed.output
+    assert count(app, Notification, Notification.user_id == member.id) == 1
+
+    refused = runner.invoke(cli, ["probe", "welcome", "nobody@example.org"])
+    assert refused.exit_code == 1
+    assert "no member nobody@example.org" in refused.output
+
+    plugins = runner.invoke(cli, ["plugins"])
+    assert "probe 1.0 enabled\n    register_cli_commands\n" in plugins.output
+
+    # installed but not enabled: the command does not exist
+    monkeypatch.setenv("ALMA_PLUGINS", "")
+    assert runner.invoke(cli, ["probe", "members"]).exit_code == 2
+
+
+class KindsProbe:
+    @hookimpl
+    def register_activity_kinds(self) -> list[ActivityKind]:
+        return [ActivityKind(DID, "Tried the probe"), ActivityKind("probe.rated", "Rated it")]
+
+    @hookimpl
+    def register_goal_kinds(self) -> list[GoalKind]:
+        return [GoalKind("probe.finished", "Finished the probe course")]
+
+
+@with_plugin(KindsProbe)
+def test_hook_register_activity_kinds(app, db, make_app, create_user):
+    member = create_user()
+
+    assert alma(app).activity_kinds == {DID: "Tried the probe", "probe.rated": "Rated it"}
+    assert activity_label("probe.rated") == "Rated it"
+    record_activity("probe.rated", member, subject="x")
+    db.session.commit()
+    assert count(app, Activity, Activity.kind == "probe.rated") == 1
+
+    with pytest.raises(ValueError, match="unknown activity kind"):
+        record_activity("probe.undeclared", member, subject="x")
+
+    disabled = make_app(extra_plugins={"probe": KindsProbe()}, PLUGINS=[])
+    assert alma(disabled).activity_kinds == {}
+
+
+@with_plugin(KindsProbe)
+def test_hook_register_goal_kinds(client, db, app, create_user):
+    mentee, mentor = create_user(), create_user()
+
+    assert alma(app).goal_kinds == {"probe.finished": "Finished the probe course"}
+    assert goal_label("probe.finished") == "Finished the probe course"
+    propose_goal("probe.finished", "Probe course", [mentee, mentor])
+    db.session.commit()
+    with pytest.raises(ValueError, match="unknown goal kind"):
+        propose_goal("probe.undeclared", "Nope", [mentee])
+    db.session.rollback()
+
+    client.login(mentee)
+    overview = client.get(f"/members/{mentee.id}").text
+    assert 'Probe course <small class="text-muted">(Finished the probe course)</small>' in (
+        overview
+    )
+
+
+PROBE_MIGRATION = '''
+"""probe notes"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "probe_0001"
+down_revision = None
+branch_labels = ("probe",)
+depends_on = "core"
+
+
+def upgrade():
+    op.create_table(
+        "probe_notes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.Integer(),
+            sa.ForeignKey("users.id", ondelete="CASCADE", name="fk_probe_notes_user_id_users"),
+            nullable=False,
+        ),
+        sa.Column("text", sa.String(200), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("probe_notes")
+'''
+
+
+class MigrationsProbe:
+    def __init__(self, versions: Path) -> None:
+        self.versions = versions
+
+    @hookimpl
+    def register_migrations(self) -> list[Path]:
+        return [self.versions]
+
+
+@pytest.fixture
+def empty_database(database_url, tmp_path):
+    """A new, empty database of the backend under test (the shared one is migrated already)."""
+    if database_url.startswith("postgresql"):
+        from core.testing import _create_postgres_database
+
+        url, drop = _create_postgres_database()
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+def test_hook_register_migrations(empty_database, tmp_path):
+    from core.app import create_app
+    from core.schema import pending_heads, upgrade
+
+    versions = tmp_path / "probe_migrations"
+    versions.mkdir()
+    (versions / "probe_0001_notes.py").write_text(textwrap.dedent(PROBE_MIGRATION))
+    app = create_app(
+        {"DATABASE_URL": empty_database, "PLUGINS": ["probe"]},
+        instance_path=tmp_path / "instance",
+        extra_plugins={"probe": MigrationsProbe(versions)},
+    )
+    try:
+        assert alma(app).hooks.migrations() == [versions]
+        assert pending_heads(app) == {"core_0001", "probe_0001"}
+
+        upgrade(app)  # what `alma db upgrade` does
+
+        assert pending_heads(app) == set()
+        with app.app_context(), database.engine.connect() as connection:
+            applied = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+            inspector = inspect_db(connection)
+            assert {"users", "probe_notes"} <= set(inspector.get_table_names())
+            [foreign_key] = inspector.get_foreign_keys("probe_notes")
+        assert "probe_0001" in applied  # the plugin's head (core's is its ancestor)
+        assert foreign_key["referred_table"] == "users"
+    finally:
+        with app.app_context():
+            database.engine.dispose()
