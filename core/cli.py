@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 import click
 from flask import Flask
@@ -30,7 +29,7 @@ def _app(ctx: click.Context) -> Flask:
 
 
 class AlmaGroup(click.Group):
-    """Core's commands plus those of enabled plugins, all run inside an app context."""
+    """Core's commands plus those of enabled plugins."""
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         try:
@@ -45,15 +44,10 @@ class AlmaGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
 
-    def invoke(self, ctx: click.Context):
-        if not ctx.protected_args and not ctx.args:
-            return super().invoke(ctx)
-        with _app(ctx).app_context():
-            return super().invoke(ctx)
-
 
 @click.group(cls=AlmaGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """alma, the open-source mentoring platform.
 
     Settings come from alma.toml in the instance folder (./instance, or ALMA_INSTANCE_PATH),
@@ -63,6 +57,8 @@ def cli() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Runs only when a command follows (help exits earlier): the command runs in the app.
+    ctx.with_resource(_app(ctx).app_context())
 
 
 def _ensure_schema(app: Flask) -> None:
@@ -128,37 +124,30 @@ def upgrade(ctx: click.Context) -> None:
 
 @db.command()
 @click.option("-m", "--message", required=True, help="What the migration does.")
-@click.option("--branch", required=True, help="core, or the plugin the migration belongs to.")
-@click.option(
-    "--path",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The plugin's migrations folder; needed for the first migration of a branch.",
-)
+@click.option("--part", required=True, help="core, or the enabled plugin it belongs to.")
 @click.pass_context
-def revision(ctx: click.Context, message: str, branch: str, path: Path | None) -> None:
-    """Write a new migration for a branch, compared against the models (the database must be
-    up to date)."""
+def revision(ctx: click.Context, message: str, part: str) -> None:
+    """Write a new migration for core or a plugin, comparing its models with the database
+    (which must be up to date). A plugin's first one goes into the first folder its
+    register_migrations hook names."""
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    from core.schema import alembic_config
+    from core.schema import alembic_config, schema_parts
 
-    config = alembic_config(_app(ctx))
-    branches = ScriptDirectory.from_config(config).get_revisions("heads")
-    if any(branch in head.branch_labels for head in branches):
-        command.revision(config, message=message, autogenerate=True, head=f"{branch}@head")
-    elif path is None:
-        raise click.UsageError(f"{branch!r} has no migrations yet: give its folder with --path")
+    parts = {candidate.name: candidate for candidate in schema_parts(_app(ctx))}
+    if part not in parts:
+        known = ", ".join(parts)
+        raise click.UsageError(f"{part!r} is not a part with migrations (known: {known})")
+    chosen = parts[part]
+    config = alembic_config(_app(ctx), chosen)
+    if ScriptDirectory.from_config(config).get_heads():
+        command.revision(config, message=message, autogenerate=True)
     else:
-        path.mkdir(parents=True, exist_ok=True)
+        folder = chosen.folders[0]
+        folder.mkdir(parents=True, exist_ok=True)
         command.revision(
-            config,
-            message=message,
-            autogenerate=True,
-            head="base",
-            branch_label=branch,
-            depends_on="core",
-            version_path=str(path),
+            config, message=message, autogenerate=True, branch_label=part, version_path=str(folder)
         )
 
 

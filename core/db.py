@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -92,10 +93,16 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
-    # A deferred BEGIN: readers never block. On SQLite two units of work that read and then
-    # write at the same instant may fail with "database is locked" rather than interleave;
-    # PostgreSQL, for deployments with real concurrency, uses row locks instead.
+    # SQLite has one write lock for the whole database. A unit of work that reads and then
+    # writes after another one committed in between cannot proceed, so work that is expected
+    # to write (form posts, jobs, commands) takes the lock up front with BEGIN IMMEDIATE and
+    # waits its turn (busy_timeout); page views begin deferred and never block anyone.
+    # PostgreSQL, for real concurrency, uses row locks instead.
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        expects_writes = not has_request_context() or request.method not in READ_ONLY_METHODS
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if expects_writes else "BEGIN")

@@ -67,8 +67,10 @@ def installed_plugins(extra: Mapping[str, object] | None = None) -> dict[str, In
 
 
 def requirements_of(plugin: object) -> tuple[str, ...]:
-    """The plugins a plugin needs enabled before it, from its ``REQUIRES`` attribute."""
-    return tuple(getattr(plugin, "REQUIRES", ()))
+    """The plugins a plugin needs enabled before it, from its ``REQUIRES`` attribute (a name,
+    or a sequence of names)."""
+    required = getattr(plugin, "REQUIRES", ())
+    return (required,) if isinstance(required, str) else tuple(required)
 
 
 def build_plugin_manager(
@@ -167,8 +169,13 @@ class Hooks:
     def goal_kinds(self) -> list[GoalKind]:
         return _flat(self._hook.register_goal_kinds())
 
-    def migrations(self) -> list[Path]:
-        return [Path(path) for path in _flat(self._hook.register_migrations())]
+    def migrations(self) -> dict[str, list[Path]]:
+        """Each plugin's migration folders, by plugin name: each plugin is its own part of the
+        schema, with its own history (see core/schema.py)."""
+        return {
+            implementation.plugin_name: [Path(path) for path in implementation.function()]
+            for implementation in self._hook.register_migrations.get_hookimpls()
+        }
 
 
 def implemented_hooks(pm: pluggy.PluginManager, name: str) -> list[str]:

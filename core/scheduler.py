@@ -89,7 +89,10 @@ class SchedulerLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            self._connection.close()  # the session ends, and its advisory lock with it
+            # close() alone would return the connection to the pool, its session and the
+            # advisory lock still alive; invalidating really ends the session
+            self._connection.invalidate()
+            self._connection.close()
             self._connection = None
         if self._file is not None:
             self._file.close()

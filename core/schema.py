@@ -1,8 +1,14 @@
-"""The database schema: Alembic migrations on one branch per part (core, each plugin),
-and the check that a non-SQLite database is up to date before serving."""
+"""The database schema, in parts: core and each enabled plugin with migrations.
+
+Each part has its own Alembic history, in its own version table (``alembic_version`` for core,
+``alembic_version_<plugin>`` for a plugin), applied core first, then the plugins in ``PLUGINS``
+order. So a plugin can be disabled after its tables were made — its history simply waits,
+untouched, until it is enabled again — and enabling a new plugin migrates only that part.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -15,41 +21,75 @@ from core.db import db
 from core.state import alma
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CORE = "core"
 
 
 class StaleSchema(Exception):
     """The database lacks migrations; ``alma db upgrade`` applies them."""
 
 
-def alembic_config(app: Flask) -> Config:
-    locations = [MIGRATIONS / "versions", *alma(app).hooks.migrations()]
+@dataclass(frozen=True)
+class SchemaPart:
+    name: str  # "core" or a plugin's name
+    folders: tuple[Path, ...]
+
+    @property
+    def version_table(self) -> str:
+        return "alembic_version" if self.name == CORE else f"alembic_version_{self.name}"
+
+    def owns_table(self, table: str, plugin_names: frozenset[str]) -> bool:
+        """Whether ``table`` belongs to this part: plugin tables carry the plugin's prefix."""
+        owner = next((name for name in plugin_names if table.startswith(f"{name}_")), CORE)
+        return owner == self.name
+
+
+def schema_parts(app: Flask) -> list[SchemaPart]:
+    state = alma(app)
+    by_plugin = state.hooks.migrations()
+    plugins = [
+        SchemaPart(name, tuple(by_plugin[name])) for name in state.enabled if name in by_plugin
+    ]
+    return [SchemaPart(CORE, (MIGRATIONS / "versions",)), *plugins]
+
+
+def alembic_config(app: Flask, part: SchemaPart) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("version_locations", " ".join(str(path) for path in locations))
+    config.set_main_option("version_locations", " ".join(str(path) for path in part.folders))
     config.set_main_option("path_separator", "space")
-    config.attributes["app"] = app
+    plugin_names = frozenset(alma(app).installed)
+    config.attributes["version_table"] = part.version_table
+    config.attributes["owns_table"] = lambda table: part.owns_table(table, plugin_names)
     return config
 
 
 def upgrade(app: Flask) -> None:
+    """Apply every part's migrations (``alma db upgrade``)."""
     with app.app_context():
-        command.upgrade(alembic_config(app), "heads")
+        for part in schema_parts(app):
+            command.upgrade(alembic_config(app, part), "heads")
 
 
 def pending_heads(app: Flask) -> set[str]:
-    """The migration heads not yet applied to the database."""
-    script = ScriptDirectory.from_config(alembic_config(app))
+    """The migration heads, of every part, not yet applied to the database."""
+    pending: set[str] = set()
     with app.app_context(), db.engine.connect() as connection:
-        applied = set(MigrationContext.configure(connection).get_current_heads())
-    wanted = set(script.get_heads())
-    return {head for head in wanted if not _reached(script, head, applied)}
+        for part in schema_parts(app):
+            script = ScriptDirectory.from_config(alembic_config(app, part))
+            context = MigrationContext.configure(
+                connection, opts={"version_table": part.version_table}
+            )
+            applied = set(context.get_current_heads())
+            pending |= {
+                head
+                for head in script.get_heads()
+                if not any(_descends_from(script, revision, head) for revision in applied)
+            }
+    return pending
 
 
-def _reached(script: ScriptDirectory, head: str, applied: set[str]) -> bool:
-    if head in applied:
-        return True
-    # an applied revision that descends from ``head`` (a merge) also counts
-    return any(head in {r.revision for r in script.iterate_revisions(a, "base")} for a in applied)
+def _descends_from(script: ScriptDirectory, revision: str, head: str) -> bool:
+    return any(r.revision == head for r in script.iterate_revisions(revision, "base"))
 
 
 def ensure_schema(app: Flask) -> None:

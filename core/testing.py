@@ -145,7 +145,7 @@ def _tables_children_first(url: str) -> tuple[str, ...]:
     metadata.reflect(engine)
     engine.dispose()
     tables = reversed(metadata.sorted_tables)
-    return tuple(table.name for table in tables if table.name != "alembic_version")
+    return tuple(table.name for table in tables if not table.name.startswith("alembic_version"))
 
 
 def _empty_all_tables(app: Flask) -> None:

@@ -19,7 +19,7 @@ from core import hookspecs
 from core.app import create_app
 from core.db import db
 from core.plugins import installed_plugins, requirements_of
-from core.schema import alembic_config
+from core.schema import alembic_config, schema_parts
 
 ROOT = Path(__file__).parents[1]
 CORE = ROOT / "core"
@@ -345,9 +345,10 @@ def test_plugins_prefix_their_tables_and_migration_branches_with_their_name(ever
             if package and is_within(module, package):
                 assert mapper.local_table.name.startswith(f"{name}_"), mapper.class_
 
-    script = ScriptDirectory.from_config(alembic_config(every_plugin_app))
-    for name, folders in contributions(every_plugin_app, "register_migrations").items():
-        for folder in folders:
+    for part in schema_parts(every_plugin_app)[1:]:
+        script = ScriptDirectory.from_config(alembic_config(every_plugin_app, part))
+        name = part.name
+        for folder in part.folders:
             roots = [
                 revision
                 for revision in script.walk_revisions()

@@ -1,9 +1,9 @@
 """Goals that count only once every party consented.
 
 The rule "completed exactly once, when the last party consents" must hold when two parties
-consent at the same instant: consenting locks the goal's row first (on SQLite, a unit of work
-that wrote after another's snapshot fails instead), and completion is a conditional UPDATE
-that only one transaction can win.
+consent at the same instant: consenting locks the goal's row first (on SQLite, units of work
+that write take the database's write lock up front, see core/db.py), and completion is a
+conditional UPDATE that only one transaction can win.
 """
 
 from __future__ import annotations

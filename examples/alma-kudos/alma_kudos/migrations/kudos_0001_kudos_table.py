@@ -16,7 +16,7 @@ import core.db
 revision: str = "kudos_0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ("kudos",)
-depends_on: str | Sequence[str] | None = "core"
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
