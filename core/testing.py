@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,7 +71,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # ---- databases -----------------------------------------------------------------------------
 
 
-def _all_installed_in_order(extra: dict[str, object] | None = None) -> list[str]:
+def all_installed_plugins(extra: dict[str, object] | None = None) -> list[str]:
     """Every installed plugin, each after the plugins it requires."""
     from core.plugins import installed_plugins, requirements_of
 
@@ -103,7 +104,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url, drop = _create_postgres_database()
     instance = tmp_path_factory.mktemp("migrate")
     app = create_app(
-        {"DATABASE_URL": url, "PLUGINS": _all_installed_in_order()}, instance_path=instance
+        {"DATABASE_URL": url, "PLUGINS": all_installed_plugins()}, instance_path=instance
     )
     upgrade(app)
     with app.app_context():
@@ -127,6 +128,18 @@ def _create_postgres_database() -> tuple[str, Callable[[], None]]:
         admin.dispose()
 
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database of the backend under test, for migration tests (the shared one
+    is migrated already); dropped afterwards."""
+    if database_url.startswith("postgresql"):
+        url, drop = _create_postgres_database()
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 def _release_connections(app: Flask) -> None:
@@ -417,6 +430,7 @@ __all__ = [
     "AlmaClient",
     "Mailbox",
     "SMTPSink",
+    "all_installed_plugins",
     "body_of",
     "free_port",
     "path_of",

@@ -18,8 +18,9 @@ from alembic.script import ScriptDirectory
 from core import hookspecs
 from core.app import create_app
 from core.db import db
-from core.plugins import installed_plugins, requirements_of
+from core.plugins import installed_plugins
 from core.schema import alembic_config, schema_parts
+from core.testing import all_installed_plugins
 
 ROOT = Path(__file__).parents[1]
 CORE = ROOT / "core"
@@ -281,25 +282,10 @@ def test_every_hookspec_has_a_docstring_and_types():
 # ---- every installed plugin names its things after itself ------------------------------
 
 
-def _in_requirement_order() -> list[str]:
-    loaded = {name: plugin.load() for name, plugin in installed_plugins().items()}
-    ordered: list[str] = []
-
-    def visit(name: str) -> None:
-        if name not in ordered:
-            for required in requirements_of(loaded[name]):
-                visit(required)
-            ordered.append(name)
-
-    for name in sorted(loaded):
-        visit(name)
-    return ordered
-
-
 @pytest.fixture(scope="module")
 def every_plugin_app(tmp_path_factory):
     return create_app(
-        {"PLUGINS": _in_requirement_order()}, instance_path=tmp_path_factory.mktemp("instance")
+        {"PLUGINS": all_installed_plugins()}, instance_path=tmp_path_factory.mktemp("instance")
     )
 
 

@@ -822,20 +822,7 @@ class MigrationsProbe:
         return [self.versions]
 
 
-@pytest.fixture
-def empty_database(database_url, tmp_path):
-    """A new, empty database of the backend under test (the shared one is migrated already)."""
-    if database_url.startswith("postgresql"):
-        from core.testing import _create_postgres_database
-
-        url, drop = _create_postgres_database()
-        yield url
-        drop()
-    else:
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-
-
-def test_hook_register_migrations(empty_database, tmp_path):
+def test_hook_register_migrations(empty_database_url, tmp_path):
     from core.app import create_app
     from core.schema import pending_heads, upgrade
 
@@ -843,7 +830,7 @@ def test_hook_register_migrations(empty_database, tmp_path):
     versions.mkdir()
     (versions / "probe_0001_notes.py").write_text(textwrap.dedent(PROBE_MIGRATION))
     app = create_app(
-        {"DATABASE_URL": empty_database, "PLUGINS": ["probe"]},
+        {"DATABASE_URL": empty_database_url, "PLUGINS": ["probe"]},
         instance_path=tmp_path / "instance",
         extra_plugins={"probe": MigrationsProbe(versions)},
     )

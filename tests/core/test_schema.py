@@ -9,25 +9,12 @@ from core.schema import StaleSchema, ensure_schema, pending_heads, upgrade
 
 
 @pytest.fixture
-def new_database(database_url, tmp_path):
-    """An empty database of the backend under test (the shared one is migrated already)."""
-    if database_url.startswith("postgresql"):
-        from core.testing import _create_postgres_database
-
-        url, drop = _create_postgres_database()
-        yield url
-        drop()
-    else:
-        yield f"sqlite:///{tmp_path / 'new.db'}"
-
-
-@pytest.fixture
-def app_with(new_database, tmp_path):
+def app_with(empty_database_url, tmp_path):
     apps = []
 
     def build(*plugins):
         app = create_app(
-            {"DATABASE_URL": new_database, "PLUGINS": list(plugins)},
+            {"DATABASE_URL": empty_database_url, "PLUGINS": list(plugins)},
             instance_path=tmp_path / "instance",
         )
         apps.append(app)
@@ -55,12 +42,12 @@ def test_a_plugin_disabled_after_its_tables_were_made_stops_nothing(app_with):
     assert pending_heads(app_with("kudos")) == set()
 
 
-def test_enabling_a_plugin_later_migrates_only_its_part(app_with, new_database):
+def test_enabling_a_plugin_later_migrates_only_its_part(app_with, empty_database_url):
     upgrade(app_with())
     with_kudos = app_with("kudos")
 
     assert pending_heads(with_kudos) == {"kudos_0001"}
-    if not new_database.startswith("sqlite"):
+    if not empty_database_url.startswith("sqlite"):
         with pytest.raises(StaleSchema, match="alma db upgrade"):
             ensure_schema(with_kudos)
 
