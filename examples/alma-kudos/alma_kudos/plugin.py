@@ -5,12 +5,11 @@ from pathlib import Path
 
 from flask import render_template
 
-from core import hookimpl
-from core.contributions import ActivityKind, HomeCounter, ProfileSection
-
 from alma_kudos import models  # noqa: F401  (registers the table on the shared metadata)
 from alma_kudos.services import GIVEN, kudos_received, total_kudos
 from alma_kudos.views import bp
+from core import hookimpl
+from core.contributions import ActivityKind, HomeCounter, ProfileSection
 
 REQUIRES: tuple[str, ...] = ()  # names of plugins that must be enabled before this one
 

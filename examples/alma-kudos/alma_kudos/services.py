@@ -3,13 +3,12 @@
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from alma_kudos.models import Kudos
 from core.db import db
 from core.errors import InvalidInput
 from core.models import User
 from core.services.activities import record_activity
 from core.services.notifications import notify
-
-from alma_kudos.models import Kudos
 
 GIVEN = "kudos.given"
 
