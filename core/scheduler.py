@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from core.contributions import Job
 from core.db import db
@@ -76,7 +77,7 @@ class SchedulerLock:
                     self._connection.close()
                     self._connection = None
                 return bool(got)
-        path = Path(self.app.instance_path) / "scheduler.lock"
+        path = self._lock_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("w")
         try:
@@ -86,6 +87,13 @@ class SchedulerLock:
             self._file = None
             return False
         return True
+
+    def _lock_file(self) -> Path:
+        """Beside the SQLite database (the thing the lock protects), else in the instance."""
+        url = make_url(self.app.config["DATABASE_URL"])
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).with_name(Path(url.database).name + ".scheduler-lock")
+        return Path(self.app.instance_path) / "scheduler.lock"
 
     def release(self) -> None:
         if self._connection is not None:

@@ -1,0 +1,254 @@
+"""The Socket.IO server, with real clients over a real socket: members only, each member's
+alerts pushed to that member alone once the transaction commits, and plugins' handlers."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import socketio
+from flask_login import current_user
+from flask_socketio import emit
+
+from core import hookimpl
+from core.contributions import SocketHandler
+from core.services.notifications import mark_read, notify
+from core.testing import session_cookie
+
+TIMEOUT = 5  # seconds to wait for something that should happen
+QUIET = 0.3  # seconds to wait for something that should not
+
+
+class Listener:
+    """A real Socket.IO client, keeping the events it receives in a queue per event name."""
+
+    def __init__(self) -> None:
+        self.client = socketio.Client(reconnection=False)
+        self.queues: dict[str, queue.Queue] = {}
+
+    def listen(self, event: str) -> None:
+        self.queues[event] = queue.Queue()
+        self.client.on(event, self.queues[event].put)
+
+    def next(self, event: str, timeout: float = TIMEOUT) -> Any:
+        try:
+            return self.queues[event].get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no {event!r} event within {timeout} s") from None
+
+    def received(self, event: str, wait: float = QUIET) -> list[Any]:
+        """Everything received so far, after ``wait`` seconds for stragglers."""
+        time.sleep(wait)
+        items = []
+        while not self.queues[event].empty():
+            items.append(self.queues[event].get_nowait())
+        return items
+
+
+@pytest.fixture
+def connect(app, live_server) -> Iterator[Callable[..., Listener]]:
+    """``connect(user=None, cookie=None, transport="polling")``: a client connected to the
+    live server, as ``user`` (with a session cookie), or as a visitor.
+
+    Long polling is what a browser starts with. The WebSocket transport works as well (see
+    ``test_alerts_arrive_over_a_websocket``) but the Python client takes 3 s to close one
+    against Werkzeug's server, so the other tests poll."""
+    listeners: list[Listener] = []
+
+    def open_(
+        user: Any = None, *, cookie: str | None = None, transport: str = "polling"
+    ) -> Listener:
+        listener = Listener()
+        listener.listen("alerts")
+        listeners.append(listener)
+        if user is not None:
+            cookie = session_cookie(app, user)
+        headers = {"Cookie": f"session={cookie}"} if cookie else {}
+        listener.client.connect(
+            live_server, headers=headers, transports=[transport], wait_timeout=TIMEOUT
+        )
+        return listener
+
+    yield open_
+    closing = [threading.Thread(target=listener.client.disconnect) for listener in listeners]
+    for thread in closing:
+        thread.start()
+    for thread in closing:
+        thread.join(timeout=TIMEOUT)
+
+
+def test_a_visitor_without_a_session_is_refused(connect):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect()
+
+
+def test_a_session_signed_with_another_key_is_refused(connect, create_user, make_app):
+    other_site = make_app(SECRET_KEY="another-secret-key")
+    forged = session_cookie(other_site, create_user())
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect(cookie=forged)
+
+
+def test_a_member_connects(connect, create_user):
+    listener = connect(create_user())
+    assert listener.client.connected
+
+
+def test_an_alert_is_pushed_to_its_member_only_after_commit(db, connect, create_user):
+    ada, rui = create_user(), create_user()
+    ada_tab, rui_tab = connect(ada), connect(rui)
+
+    notify(ada, "Rui sent you a mentorship request.")
+    db.session.flush()
+    assert ada_tab.received("alerts") == []  # nothing before commit
+    db.session.commit()
+
+    assert ada_tab.next("alerts") == {"unread": 1}
+
+    # Rui's own alert arrives on Rui's socket after Ada's was emitted: had Ada's been sent to
+    # Rui too, it would have arrived first.
+    notify(rui, "Ada accepted.")
+    db.session.commit()
+    assert rui_tab.next("alerts") == {"unread": 1}
+    assert rui_tab.received("alerts", wait=0) == []
+    assert ada_tab.received("alerts") == []
+
+
+def test_alerts_arrive_over_a_websocket(db, connect, create_user):
+    ada, rui = create_user(), create_user()
+    ada_tab = connect(ada, transport="websocket")
+    rui_tab = connect(rui)
+    assert ada_tab.client.transport() == "websocket"
+
+    notify(ada, "Hello")
+    db.session.commit()
+    notify(rui, "Hello")
+    db.session.commit()
+
+    assert ada_tab.next("alerts") == {"unread": 1}
+    assert rui_tab.next("alerts") == {"unread": 1}
+    assert ada_tab.received("alerts") == rui_tab.received("alerts") == []
+
+
+def test_every_open_tab_of_the_member_gets_the_alert(db, connect, create_user):
+    ada = create_user()
+    first, second = connect(ada), connect(ada)
+
+    notify(ada, "Hello")
+    db.session.commit()
+
+    assert first.next("alerts") == {"unread": 1}
+    assert second.next("alerts") == {"unread": 1}
+
+
+def test_an_alert_rolled_back_is_never_pushed(db, connect, create_user):
+    ada = create_user()
+    tab = connect(ada)
+
+    notify(ada, "This never happened.")
+    db.session.rollback()
+    notify(ada, "This did.")
+    db.session.commit()
+
+    assert tab.next("alerts") == {"unread": 1}
+    assert tab.received("alerts") == []  # one push, for the alert that was committed
+
+
+def test_marking_read_pushes_the_new_count(db, connect, create_user):
+    ada = create_user()
+    notify(ada, "One")
+    notify(ada, "Two")
+    db.session.commit()
+    tab = connect(ada)
+
+    mark_read(ada)
+    db.session.commit()
+
+    assert tab.next("alerts") == {"unread": 0}
+
+
+def test_reading_an_alert_on_the_alerts_page_updates_the_other_tabs(
+    db, client, connect, create_user
+):
+    ada = create_user()
+    first = notify(ada, "One", url="/me")
+    notify(ada, "Two")
+    db.session.commit()
+    tab = connect(ada)
+    client.login(ada)
+
+    response = client.post(f"/alerts/{first.id}/open")
+
+    assert response.status_code == 302
+    assert tab.next("alerts") == {"unread": 1}
+
+
+# ---- plugins' socket handlers --------------------------------------------------------------
+
+
+class EchoPlugin:
+    """A throwaway plugin with two socket handlers: one answers through the ack, the other
+    emits an event back; both say who the member is."""
+
+    def __init__(self) -> None:
+        self.received: queue.Queue = queue.Queue()
+
+    def ping(self, data: Any) -> dict:
+        self.received.put((current_user.id, data))
+        return {"pong": data, "member": current_user.id}
+
+    def shout(self, data: Any) -> None:
+        self.received.put((current_user.id, data))
+        emit("echo.shouted", {"text": str(data["text"]).upper(), "member": current_user.id})
+
+    @hookimpl
+    def register_socket_handlers(self):
+        return [SocketHandler("echo.ping", self.ping), SocketHandler("echo.shout", self.shout)]
+
+
+class TestPluginSocketHandlers:
+    @pytest.fixture
+    def plugin(self) -> EchoPlugin:
+        return EchoPlugin()
+
+    @pytest.fixture
+    def app(self, make_app, plugin):
+        return make_app(extra_plugins={"echo": plugin}, PLUGINS=["echo"])
+
+    def test_a_handler_answers_through_the_ack(self, connect, create_user, plugin):
+        ada = create_user()
+        tab = connect(ada)
+
+        answer = tab.client.call("echo.ping", {"n": 1}, timeout=TIMEOUT)
+
+        assert answer == {"pong": {"n": 1}, "member": ada.id}
+        assert plugin.received.get(timeout=TIMEOUT) == (ada.id, {"n": 1})
+
+    def test_a_handler_emits_back_to_the_member(self, connect, create_user):
+        ada = create_user()
+        tab = connect(ada)
+        tab.listen("echo.shouted")
+
+        tab.client.emit("echo.shout", {"text": "hello"})
+
+        assert tab.next("echo.shouted") == {"text": "HELLO", "member": ada.id}
+
+    def test_a_member_whose_password_changed_is_disconnected(
+        self, db, connect, create_user, plugin
+    ):
+        ada = create_user()
+        tab = connect(ada)
+        ada.password_hash = ada.password_hash[:-8] + "changed!"  # as a password change does
+        db.session.commit()
+
+        tab.client.emit("echo.ping", {"n": 2})
+
+        deadline = time.monotonic() + TIMEOUT
+        while tab.client.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not tab.client.connected
+        assert plugin.received.empty()  # the handler never ran

@@ -1,0 +1,340 @@
+"""The scheduler: core's and plugins' jobs, each run in its own unit of work, by exactly one
+process (a lock: a file in the instance folder on SQLite, an advisory lock on PostgreSQL)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from core import hookimpl
+from core.contributions import Job
+from core.db import db as database
+from core.db import utcnow
+from core.models import LoginFailure, OutboxMail
+from core.scheduler import (
+    SchedulerLock,
+    build_scheduler,
+    core_jobs,
+    run_forever,
+    run_job,
+    start_in_background,
+)
+from core.services.mail import DELIVER_JOB_ID, send_mail
+from core.state import alma
+
+TIMEOUT = 5.0
+
+
+def wait_until(condition: Callable[[], object], timeout: float = TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def failures(app: Flask) -> list[str]:
+    """The e-mail addresses of the stored login failures, read in a fresh unit of work."""
+    with app.app_context():
+        return sorted(database.session.scalars(select(LoginFailure.email)))
+
+
+def record_failure(email: str) -> None:
+    database.session.add(LoginFailure(email=email, ip="127.0.0.1"))
+    database.session.flush()
+
+
+@pytest.fixture
+def schedulers() -> Iterator[list]:
+    """Schedulers and locks a test starts, stopped and released whatever happens."""
+    started: list = []
+    yield started
+    for item in reversed(started):
+        if isinstance(item, SchedulerLock):
+            item.release()
+        elif item.running:
+            item.shutdown(wait=True)  # no job of this test may run into the next one
+
+
+def background(app: Flask, schedulers: list) -> object | None:
+    scheduler = start_in_background(app)
+    if scheduler is not None:
+        schedulers.extend([alma(app).scheduler_lock, scheduler])
+    return scheduler
+
+
+# ---- jobs ----------------------------------------------------------------------------------
+
+
+class JobsPlugin:
+    """A throwaway plugin contributing jobs."""
+
+    def __init__(self, *jobs: Job) -> None:
+        self.contributed = list(jobs)
+
+    @hookimpl
+    def register_jobs(self):
+        return self.contributed
+
+
+def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app, schedulers):
+    plugin = JobsPlugin(Job("nightly.report", lambda: None, "cron", {"hour": 3}))
+    app = make_app(extra_plugins={"nightly": plugin}, PLUGINS=["nightly"], MAIL_POLL_SECONDS=7)
+    scheduler = build_scheduler(app)
+    scheduler.start(paused=True)  # jobs get their defaults when the scheduler starts
+    schedulers.append(scheduler)
+
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+
+    assert set(jobs) == {DELIVER_JOB_ID, "core.prune_login_failures", "nightly.report"}
+    assert jobs[DELIVER_JOB_ID].trigger.interval == timedelta(seconds=7)
+    assert jobs["core.prune_login_failures"].trigger.interval == timedelta(hours=1)
+    cron = {field.name: str(field) for field in jobs["nightly.report"].trigger.fields}
+    assert cron["hour"] == "3"
+    assert jobs["nightly.report"].args == (app, plugin.contributed[0])
+    for job in jobs.values():
+        assert job.coalesce is True  # after downtime a job runs once, not once per missed run
+        assert job.max_instances == 1
+        assert job.misfire_grace_time is None  # however late, a missed run still happens
+        assert job.func is run_job
+
+
+def test_a_job_that_returns_is_committed(app):
+    run_job(app, Job("test.ok", lambda: record_failure("kept@example.org")))
+
+    assert failures(app) == ["kept@example.org"]
+
+
+def test_a_job_that_raises_is_rolled_back_and_logged_and_the_next_still_runs(app, caplog):
+    def half_done() -> None:
+        record_failure("partial@example.org")
+        raise RuntimeError("disk full")
+
+    run_job(app, Job("test.broken", half_done))
+    run_job(app, Job("test.ok", lambda: record_failure("next@example.org")))
+
+    assert failures(app) == ["next@example.org"]  # nothing of the broken job's writes
+    [record] = [r for r in caplog.records if r.name == "core.scheduler"]
+    assert record.levelno == logging.ERROR
+    assert record.getMessage() == "job test.broken failed"
+    assert "disk full" in str(record.exc_info[1])
+
+
+def test_a_failing_job_does_not_stop_the_scheduler(make_app, schedulers, caplog):
+    ran = threading.Event()
+    calls = {"broken": 0}
+
+    def broken() -> None:
+        calls["broken"] += 1
+        raise RuntimeError("boom")
+
+    def ok() -> None:
+        record_failure(f"run{calls['broken']}@example.org")
+        if calls["broken"] >= 2:
+            ran.set()
+
+    plugin = JobsPlugin(
+        Job("flaky.broken", broken, "interval", {"seconds": 0.05}),
+        Job("flaky.ok", ok, "interval", {"seconds": 0.05}),
+    )
+    app = make_app(extra_plugins={"flaky": plugin}, PLUGINS=["flaky"])
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    schedulers.append(scheduler)
+
+    assert ran.wait(TIMEOUT)
+    scheduler.shutdown(wait=True)
+
+    assert calls["broken"] >= 2  # it failed, and ran again
+    assert failures(app)  # the other job's work was committed meanwhile
+    assert any(r.getMessage() == "job flaky.broken failed" for r in caplog.records)
+
+
+def test_prune_login_failures_forgets_only_failures_older_than_the_window(make_app):
+    app = make_app(LOGIN_FAILURE_WINDOW_MINUTES=15)
+    now = utcnow()
+    with app.app_context():
+        for email, age in [("old@example.org", 16), ("recent@example.org", 14)]:
+            database.session.add(
+                LoginFailure(email=email, ip="127.0.0.1", created_at=now - timedelta(minutes=age))
+            )
+        database.session.commit()
+    [prune] = [job for job in core_jobs(app) if job.id == "core.prune_login_failures"]
+
+    run_job(app, prune)
+
+    assert failures(app) == ["recent@example.org"]
+
+
+# ---- one scheduler -------------------------------------------------------------------------
+
+
+HOLD_THE_LOCK = """
+import sys
+from core.app import create_app
+from core.scheduler import SchedulerLock
+
+app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "x"}, instance_path=sys.argv[2])
+lock = SchedulerLock(app)
+print("held" if lock.acquire() else "busy", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+@pytest.fixture
+def other_process(app) -> Iterator[Callable[[], SimpleNamespace]]:
+    """``other_process()``: another alma process of the same site (same database and instance
+    folder) that takes the scheduler lock; ``.stop()`` ends it."""
+    processes: list[subprocess.Popen] = []
+
+    def start() -> SimpleNamespace:
+        process = subprocess.Popen(
+            [sys.executable, "-c", HOLD_THE_LOCK, app.config["DATABASE_URL"], app.instance_path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(process)
+
+        def stop() -> None:
+            process.stdin.close()
+            process.wait(timeout=TIMEOUT)
+
+        return SimpleNamespace(said=process.stdout.readline().strip(), stop=stop)
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=TIMEOUT)
+
+
+def test_a_second_lock_waits_for_the_first_to_be_released(app, other_process, schedulers):
+    first = SchedulerLock(app)
+    schedulers.append(first)
+    assert first.acquire()
+
+    assert not SchedulerLock(app).acquire()  # in this process
+    assert other_process().said == "busy"  # in another process of the site
+
+    first.release()
+
+    other = other_process()
+    assert other.said == "held"
+    assert not first.acquire()
+    other.stop()
+    assert first.acquire()  # and again
+
+
+def test_no_scheduler_starts_while_another_process_runs_it(app, other_process, schedulers):
+    other = other_process()
+    assert other.said == "held"
+
+    assert background(app, schedulers) is None
+    assert alma(app).scheduler is None
+
+    other.stop()  # the process ends (or crashes): its lock goes with it
+    scheduler = background(app, schedulers)
+    assert scheduler is not None
+    assert scheduler.running
+    assert alma(app).scheduler is scheduler
+
+    assert other_process().said == "busy"  # and now this process is the one
+
+
+def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, schedulers):
+    active = SchedulerLock(app)
+    assert active.acquire()
+    schedulers.append(active)
+    standby = threading.Thread(target=run_forever, args=(app,), kwargs={"retry_seconds": 0.05})
+    standby.start()
+    try:
+        time.sleep(0.3)
+        assert alma(app).scheduler is None  # standing by
+
+        active.release()
+
+        assert wait_until(lambda: alma(app).scheduler is not None and alma(app).scheduler.running)
+        assert not SchedulerLock(app).acquire()  # the standby holds the lock now
+    finally:
+        scheduler = alma(app).scheduler
+        if scheduler is not None:
+            wait_until(lambda: scheduler.running)
+            scheduler.shutdown(wait=True)
+        standby.join(timeout=TIMEOUT)
+    assert not standby.is_alive()
+    after = SchedulerLock(app)
+    schedulers.append(after)
+    assert after.acquire()  # run_forever released the lock on its way out
+
+
+# ---- mail without waiting for the next poll ------------------------------------------------
+
+
+def test_a_committed_mail_wakes_the_delivery_job(make_app, smtp_server, schedulers):
+    app = make_app(MAIL_POLL_SECONDS=3600)  # the next regular run is an hour away
+    scheduler = background(app, schedulers)
+    assert scheduler is not None
+
+    with app.app_context():
+        send_mail(
+            "ada@example.org",
+            "Right away",
+            "password_changed",
+            user=SimpleNamespace(display_name="Ada"),
+        )
+        database.session.commit()
+
+    assert wait_until(lambda: smtp_server.messages, timeout=3)  # not an hour
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Right away"
+    assert message["To"] == "ada@example.org"
+
+
+def test_a_rolled_back_mail_wakes_nothing(make_app, smtp_server, schedulers):
+    app = make_app(MAIL_POLL_SECONDS=3600)
+    scheduler = background(app, schedulers)
+    before = scheduler.get_job(DELIVER_JOB_ID).next_run_time
+
+    with app.app_context():
+        send_mail(
+            "ada@example.org", "Never", "password_changed", user=SimpleNamespace(display_name="Ada")
+        )
+        database.session.rollback()
+
+    assert scheduler.get_job(DELIVER_JOB_ID).next_run_time == before
+    with app.app_context():
+        assert database.session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+    assert smtp_server.messages == []
+
+
+def test_a_mail_queued_by_a_job_is_delivered(make_app, smtp_server, schedulers):
+    """A job (a feedback reminder, say) sends mail outside any request."""
+
+    def remind() -> None:
+        send_mail(
+            "ada@example.org",
+            "How was your meeting?",
+            "password_changed",
+            user=SimpleNamespace(display_name="Ada"),
+        )
+
+    plugin = JobsPlugin(Job("reminders.send", remind, "date", {}))  # runs at start
+    app = make_app(
+        extra_plugins={"reminders": plugin}, PLUGINS=["reminders"], MAIL_POLL_SECONDS=3600
+    )
+    assert background(app, schedulers) is not None
+
+    assert wait_until(lambda: smtp_server.messages)
+    assert [m["Subject"] for m in smtp_server.messages] == ["How was your meeting?"]
