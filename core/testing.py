@@ -12,6 +12,9 @@ plugin authors too.
   with ``client.login(user)``.
 * ``smtp_server`` / ``mail``: a real SMTP server (aiosmtpd) on 127.0.0.1 that the app sends to;
   ``mail.deliver()`` runs the outbox job and returns what the server received.
+* ``stored(app, select(...))`` and ``count_rows(app, Model, *where)`` read what the database
+  holds in a unit of work of their own; ``empty_database_url`` is a fresh database for
+  migration tests.
 * ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients;
   ``browser``: headless Chromium (Playwright) to drive it.
 """
@@ -36,7 +39,7 @@ from typing import Any
 import pytest
 from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 BACKENDS = ("sqlite", "postgresql")
@@ -411,6 +414,23 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def stored(app: Flask, statement: Any) -> Any:
+    """What the database holds, read in a unit of work of its own (not the test's session):
+    ``stored(app, select(Goal.completed_at).where(Goal.id == goal_id))``."""
+    from core.db import db
+
+    with app.app_context():
+        try:
+            return db.session.scalar(statement)
+        finally:
+            db.session.remove()
+
+
+def count_rows(app: Flask, model: Any, *where: Any) -> int:
+    """How many rows of ``model`` (matching ``where``) the database holds."""
+    return stored(app, select(func.count()).select_from(model).where(*where))
+
+
 def session_cookie(app: Flask, user: Any) -> str:
     """The value of a session cookie logging ``user`` in, for clients outside Flask's."""
     serializer = app.session_interface.get_signing_serializer(app)
@@ -432,7 +452,9 @@ __all__ = [
     "SMTPSink",
     "all_installed_plugins",
     "body_of",
+    "count_rows",
     "free_port",
     "path_of",
     "session_cookie",
+    "stored",
 ]

@@ -66,7 +66,12 @@ def resend_confirmation():
             accounts.send_confirmation(user)
             db.session.commit()
         return render_template("auth/check_inbox.html", email=form.email.data)
-    return render_template("auth/resend.html", form=form)
+    return render_template(
+        "auth/email_form.html",
+        form=form,
+        heading=_("Confirm your e-mail address"),
+        intro=_("Enter the address you registered with and we will send you a new link."),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -104,7 +109,12 @@ def reset_request():
         accounts.request_password_reset(form.email.data)
         db.session.commit()
         return render_template("auth/check_inbox.html", email=form.email.data, reset=True)
-    return render_template("auth/reset_request.html", form=form)
+    return render_template(
+        "auth/email_form.html",
+        form=form,
+        heading=_("Forgot your password?"),
+        intro=_("Enter your e-mail address and we will send you a link to choose a new one."),
+    )
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from core import hookimpl
@@ -18,6 +18,7 @@ from core.db import utcnow
 from core.models import Activity, Notification, User
 from core.services.activities import activity_label, record_activity, undo_activity
 from core.services.notifications import notify
+from core.testing import count_rows, stored
 
 WROTE = "probe.wrote"
 RATED = "probe.rated"
@@ -61,25 +62,6 @@ def app(make_app, probe):
     return make_app(extra_plugins={"probe": probe}, PLUGINS=["probe"])
 
 
-def stored(app, statement):
-    """What the database holds, read in a unit of work of its own (not the test's session)."""
-    from core.db import db
-
-    with app.app_context():
-        try:
-            return db.session.scalar(statement)
-        finally:
-            db.session.remove()
-
-
-def count(app, model, *where) -> int:
-    return stored(app, select(func.count()).select_from(model).where(*where))
-
-
-def is_postgresql(database_url: str) -> bool:
-    return database_url.startswith("postgresql")
-
-
 # ---- recording -------------------------------------------------------------------------------
 
 
@@ -114,7 +96,7 @@ def test_recording_the_same_event_twice_returns_the_first_and_fires_nothing(
     db.session.commit()
 
     assert again.id == first.id
-    assert count(app, Activity) == 1
+    assert count_rows(app, Activity) == 1
     assert len(probe.performed) == 1
 
 
@@ -131,7 +113,7 @@ def test_an_explicit_key_names_the_event(app, db, probe, create_user):
     assert same.id == first.id
     assert same.subject == "wiki.article:1"
     assert other.id != first.id
-    assert count(app, Activity) == 2
+    assert count_rows(app, Activity) == 2
     assert [call[1] for call in probe.performed] == [
         "rating:55",
         f"{RATED}:{member.id}:wiki.article:2",
@@ -147,7 +129,7 @@ def test_the_same_subject_by_another_member_or_of_another_kind_is_another_event(
     record_activity(RATED, ann, subject="wiki.article:1")
     db.session.commit()
 
-    assert count(app, Activity) == 3
+    assert count_rows(app, Activity) == 3
     assert len(probe.performed) == 3
 
 
@@ -158,7 +140,7 @@ def test_an_unknown_kind_is_refused_and_records_nothing(app, db, probe, create_u
         record_activity("probe.typo", member, subject="x")
     db.session.commit()
 
-    assert count(app, Activity) == 0
+    assert count_rows(app, Activity) == 0
     assert probe.performed == []
 
 
@@ -179,7 +161,7 @@ def test_a_listeners_write_commits_together_with_the_activity(app, db, probe, cr
     record_activity(WROTE, member, subject="wiki.article:1")
     db.session.commit()
 
-    assert count(app, Activity) == 1
+    assert count_rows(app, Activity) == 1
     assert stored(app, select(Notification.message).where(Notification.user_id == member.id)) == (
         "You wrote an article!"
     )
@@ -193,15 +175,15 @@ def test_a_listeners_write_rolls_back_together_with_the_activity(app, db, probe,
     db.session.flush()
     db.session.rollback()  # the cause failed later in the same unit of work
 
-    assert count(app, Activity) == 0
-    assert count(app, Notification) == 0
+    assert count_rows(app, Activity) == 0
+    assert count_rows(app, Notification) == 0
     assert len(probe.performed) == 1  # it was told, inside the unit of work that rolled back
 
     # the event was never stored, so recording it again is a first time
     record_activity(WROTE, member, subject="wiki.article:1")
     db.session.commit()
-    assert count(app, Activity) == 1
-    assert count(app, Notification) == 1
+    assert count_rows(app, Activity) == 1
+    assert count_rows(app, Notification) == 1
 
 
 def test_a_listener_that_raises_rolls_the_whole_unit_of_work_back(app, db, probe, create_user):
@@ -218,8 +200,8 @@ def test_a_listener_that_raises_rolls_the_whole_unit_of_work_back(app, db, probe
         record_activity(WROTE, member, subject="wiki.article:1")
     db.session.rollback()
 
-    assert count(app, Activity) == 0
-    assert count(app, Notification) == 0
+    assert count_rows(app, Activity) == 0
+    assert count_rows(app, Notification) == 0
     assert stored(app, select(User.bio).where(User.id == member.id)) == ""
 
 
@@ -294,7 +276,7 @@ def test_the_database_refuses_a_second_row_with_the_same_key(app, db, create_use
         db.session.execute(insert(Activity).values(row | {"subject": "another"}))
     db.session.rollback()
 
-    assert count(app, Activity) == 1
+    assert count_rows(app, Activity) == 1
 
 
 # ---- concurrency -------------------------------------------------------------------------------
@@ -357,8 +339,8 @@ def test_concurrent_recordings_of_one_event_store_it_and_fire_once(
     assert errors == []
     assert len(results) == RACERS
     assert len(set(results)) == 1
-    assert count(app, Activity) == 1
-    assert count(app, Notification) == 1
+    assert count_rows(app, Activity) == 1
+    assert count_rows(app, Notification) == 1
     assert [call[0] for call in probe.performed] == results[:1]
 
 

@@ -25,6 +25,7 @@ from core.services.goals import (
     propose_goal,
 )
 from core.services.notifications import notify
+from core.testing import count_rows, stored
 
 MET = "probe.met"
 FINISHED = "probe.finished"
@@ -69,21 +70,6 @@ def app(make_app, probe):
 @pytest.fixture
 def pair(create_user):
     return create_user(display_name="Mia Mentee"), create_user(display_name="Max Mentor")
-
-
-def stored(app, statement):
-    """What the database holds, read in a unit of work of its own (not the test's session)."""
-    from core.db import db
-
-    with app.app_context():
-        try:
-            return db.session.scalar(statement)
-        finally:
-            db.session.remove()
-
-
-def count(app, model, *where) -> int:
-    return stored(app, select(func.count()).select_from(model).where(*where))
 
 
 def decisions(app, goal_id: int) -> dict[int, str]:
@@ -134,13 +120,13 @@ def test_proposing_with_the_same_key_returns_the_same_goal(app, db, pair):
 
     assert again.id == first.id
     assert again.title == "First meeting"
-    assert count(app, Goal) == 1
-    assert count(app, GoalParty) == 2
+    assert count_rows(app, Goal) == 1
+    assert count_rows(app, GoalParty) == 2
 
 
 def test_goals_without_a_key_are_distinct(app, db, pair):
     assert propose(db, pair).id != propose(db, pair).id
-    assert count(app, Goal) == 2
+    assert count_rows(app, Goal) == 2
 
 
 def test_an_unknown_kind_or_no_party_is_refused(app, db, pair):
@@ -149,7 +135,7 @@ def test_an_unknown_kind_or_no_party_is_refused(app, db, pair):
     with pytest.raises(ValueError, match="at least one party"):
         propose_goal(MET, "Nobody's", [])
     db.session.commit()
-    assert count(app, Goal) == 0
+    assert count_rows(app, Goal) == 0
 
 
 # ---- consenting -------------------------------------------------------------------------------
@@ -184,7 +170,7 @@ def test_the_goal_completes_when_the_last_party_consents_and_fires_once(app, db,
         }
     ]
     # the listener's alerts were committed with the completion
-    assert count(app, Notification, Notification.message == "Goal reached: First meeting") == 2
+    assert count_rows(app, Notification, Notification.message == "Goal reached: First meeting") == 2
 
 
 def test_a_goal_of_one_party_completes_with_its_consent(app, db, probe, pair):
@@ -470,7 +456,7 @@ def test_two_parties_consenting_at_the_same_instant_complete_the_goal_once(
     for goal_id in goal_ids:
         assert stored(app, select(Goal.completed_at).where(Goal.id == goal_id)) is not None
         assert decisions(app, goal_id) == {mentee.id: "consented", mentor.id: "consented"}
-    assert count(app, Notification) == 2 * RACES  # one completion, alerting both, per goal
+    assert count_rows(app, Notification) == 2 * RACES  # one completion, alerting both, per goal
 
 
 def test_proposing_one_goal_concurrently_creates_it_once(app, db, create_user, database_url):
@@ -508,5 +494,5 @@ def test_proposing_one_goal_concurrently_creates_it_once(app, db, create_user, d
 
     assert errors == []
     assert len(results) == racers and len(set(results)) == 1
-    assert count(app, Goal) == 1
-    assert count(app, GoalParty) == 2
+    assert count_rows(app, Goal) == 1
+    assert count_rows(app, GoalParty) == 2

@@ -38,7 +38,7 @@ from core.services.activities import activity_label, record_activity, undo_activ
 from core.services.goals import goal_label, propose_goal
 from core.services.notifications import notify
 from core.state import alma
-from core.testing import body_of, path_of
+from core.testing import body_of, count_rows, path_of, stored
 
 DID = "probe.did"
 
@@ -73,19 +73,6 @@ def app(make_app, plugin, app_settings):
     if plugin is None:
         return make_app(**app_settings)
     return make_app(extra_plugins={"probe": plugin}, PLUGINS=["probe"], **app_settings)
-
-
-def stored(app, statement):
-    """What the database holds, read in a unit of work of its own (not the test's session)."""
-    with app.app_context():
-        try:
-            return database.session.scalar(statement)
-        finally:
-            database.session.remove()
-
-
-def count(app, model, *where) -> int:
-    return stored(app, select(func.count()).select_from(model).where(*where))
 
 
 def alerts_of(app, user: User) -> list[str]:
@@ -213,9 +200,9 @@ def test_a_failing_user_registered_listener_rolls_the_registration_back(client, 
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.text
     assert len(plugin.registered) == 1  # it ran, inside the registration's unit of work
-    assert count(app, User) == 0
-    assert count(app, Notification) == 0
-    assert count(app, OutboxMail) == 0
+    assert count_rows(app, User) == 0
+    assert count_rows(app, Notification) == 0
+    assert count_rows(app, OutboxMail) == 0
     assert mail.deliver() == []  # no confirmation mail for an account that does not exist
 
 
@@ -272,12 +259,12 @@ def test_a_failing_activity_performed_listener_rolls_the_request_back(
 
     assert response.status_code == 500
     assert len(plugin.performed) == 1
-    assert count(app, Activity) == 0  # neither the cause...
-    assert count(app, Notification) == 0  # ...nor the listener's own write
+    assert count_rows(app, Activity) == 0  # neither the cause...
+    assert count_rows(app, Notification) == 0  # ...nor the listener's own write
 
     plugin.fail = False  # nothing was half-done: trying again is a first time
     assert client.post("/probe/do").status_code == 200
-    assert count(app, Activity) == 1
+    assert count_rows(app, Activity) == 1
     assert len(plugin.performed) == 2
 
 
@@ -723,7 +710,7 @@ def test_hook_register_cli_commands(
 
     welcomed = runner.invoke(cli, ["probe", "welcome", member.email])
     assert welcomed.exit_code == 0, welcomed.output
-    assert count(app, Notification, Notification.user_id == member.id) == 1
+    assert count_rows(app, Notification, Notification.user_id == member.id) == 1
 
     refused = runner.invoke(cli, ["probe", "welcome", "nobody@example.org"])
     assert refused.exit_code == 1
@@ -755,7 +742,7 @@ def test_hook_register_activity_kinds(app, db, make_app, create_user):
     assert activity_label("probe.rated") == "Rated it"
     record_activity("probe.rated", member, subject="x")
     db.session.commit()
-    assert count(app, Activity, Activity.kind == "probe.rated") == 1
+    assert count_rows(app, Activity, Activity.kind == "probe.rated") == 1
 
     with pytest.raises(ValueError, match="unknown activity kind"):
         record_activity("probe.undeclared", member, subject="x")
