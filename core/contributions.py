@@ -24,13 +24,17 @@ class NavItem:
     """A link in the navigation bar.
 
     ``endpoint`` is a Flask endpoint such as ``"wiki.index"``. ``members_only`` hides the link
-    from visitors who are not logged in. Lower ``order`` comes first.
+    from visitors who are not logged in. Lower ``order`` comes first. ``badge(member)``, if
+    given, returns a count shown beside the link for the logged-in member (unread messages,
+    say; 0 shows nothing); the badge carries ``data-nav-badge="<endpoint>"`` so a script can
+    update it live.
     """
 
     label: str
     endpoint: str
     members_only: bool = False
     order: int = 100
+    badge: Callable[[User], int] | None = None
 
 
 @dataclass(frozen=True)

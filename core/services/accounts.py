@@ -93,7 +93,7 @@ def register(email: str, password: str, display_name: str) -> User | None:
         send_mail(
             email,
             _("Someone tried to register with your address"),
-            "already_registered",
+            "mail/already_registered",
             user=existing,
             link=absolute_url(url_for("auth.reset_request")),
         )
@@ -116,7 +116,7 @@ def send_confirmation(user: User) -> None:
     send_mail(
         user.email,
         _("Confirm your e-mail address"),
-        "confirm",
+        "mail/confirm",
         user=user,
         link=absolute_url(url_for("auth.confirm", token=token)),
     )
@@ -202,7 +202,7 @@ def request_password_reset(email: str) -> None:
     send_mail(
         user.email,
         _("Reset your password"),
-        "reset",
+        "mail/reset",
         user=user,
         link=absolute_url(url_for("auth.reset", token=token)),
     )
@@ -230,7 +230,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise InvalidInput(_("Your current password is not correct."))
     check_password_strength(new_password, user.email)
     user.password_hash = hash_password(new_password)
-    send_mail(user.email, _("Your password was changed"), "password_changed", user=user)
+    send_mail(user.email, _("Your password was changed"), "mail/password_changed", user=user)
 
 
 # ---- e-mail address change ---------------------------------------------------------------
@@ -253,7 +253,7 @@ def request_email_change(user: User, current_password: str, new_email: str) -> s
     send_mail(
         new_email,
         _("Confirm your new e-mail address"),
-        "change_email",
+        "mail/change_email",
         user=user,
         link=absolute_url(url_for("auth.confirm_email_change", token=token)),
     )
@@ -279,7 +279,7 @@ def confirm_email_change(token: str) -> User:
         send_mail(
             old_email,
             _("Your e-mail address was changed"),
-            "email_changed",
+            "mail/email_changed",
             user=user,
             new_email=user.email,
         )

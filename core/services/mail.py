@@ -40,12 +40,13 @@ def absolute_url(path: str) -> str:
 
 
 def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMail:
-    """Queue a mail rendered from ``mail/<template>.txt`` (and ``.html`` when it exists)."""
+    """Queue a mail rendered from the template ``<template>.txt`` (and ``<template>.html`` when
+    it exists), e.g. ``"mail/confirm"`` or a plugin's ``"wiki/mail/article_rated"``."""
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     subject = " ".join(subject.split())  # one line: names in subjects cannot add headers
-    text = render_template(f"mail/{template}.txt", **context)
+    text = render_template(f"{template}.txt", **context)
     try:
-        html = render_template(f"mail/{template}.html", **context)
+        html = render_template(f"{template}.html", **context)
     except TemplateNotFound:
         html = None
     mail = OutboxMail(to_address=to, subject=subject, text_body=text, html_body=html)

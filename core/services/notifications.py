@@ -27,7 +27,7 @@ def notify(
         send_mail(
             user.email,
             email_subject,
-            "notification",
+            "mail/notification",
             user=user,
             message=message,
             link=absolute_url(url) if url else None,

@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from core.contributions import PROFILE_AREAS
+from core.contributions import PROFILE_AREAS, NavItem
 from core.errors import NotAllowed, NotFound
 from core.i18n import language_name
 from core.services.notifications import unread_count
@@ -57,14 +57,31 @@ def _security_headers(response):
 
 
 def _template_globals() -> dict:
-    state = alma()
-    # mails are rendered outside requests too (jobs, CLI), where there is no current_user
-    logged_in = has_request_context() and current_user.is_authenticated
+    # Functions, not values: only the page shell calls them, once per page, and not the
+    # partials and mails rendered along the way (nor jobs, which have no current_user).
     return {
-        "nav_items": [item for item in state.nav_items if logged_in or not item.members_only],
-        "unread_alerts": unread_count(current_user) if logged_in else 0,
+        "nav_links": _nav_links,
+        "unread_alerts": _unread_alerts,
         "profile_areas": PROFILE_AREAS,
     }
+
+
+def _logged_in() -> bool:
+    return has_request_context() and current_user.is_authenticated
+
+
+def _nav_links() -> list[tuple[NavItem, int]]:
+    """The navigation items this visitor sees, each with its badge count."""
+    logged_in = _logged_in()
+    return [
+        (item, item.badge(current_user) if logged_in and item.badge else 0)
+        for item in alma().nav_items
+        if logged_in or not item.members_only
+    ]
+
+
+def _unread_alerts() -> int:
+    return unread_count(current_user) if _logged_in() else 0
 
 
 def _error_page(status: int, message: str | None = None):

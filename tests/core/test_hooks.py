@@ -463,8 +463,32 @@ def test_hook_register_nav_items(client, create_user):
 
     # on the plugin's own page its link is marked active
     page = client.get("/probe/").text
-    assert '<a class="nav-link active" href="/probe/">Probe corner</a>' in page
+    assert '<a class="nav-link active" aria-current="page" href="/probe/">Probe corner</a>' in page
     assert 'href="/probe/first">Probe first</a>' in page
+
+
+class BadgeProbe:
+    @hookimpl
+    def register_blueprints(self) -> list[Blueprint]:
+        return [probe_blueprint()]
+
+    @hookimpl
+    def register_nav_items(self) -> list[NavItem]:
+        return [
+            NavItem("Inbox", "probe.index", badge=lambda member: len(member.display_name)),
+            NavItem("Quiet", "probe.first", badge=lambda member: 0),
+        ]
+
+
+@with_plugin(BadgeProbe)
+def test_a_nav_item_badge_counts_for_the_logged_in_member(client, create_user):
+    assert 'data-nav-badge="probe.index"' not in client.get("/").text  # visitors: no count
+
+    client.login(create_user(display_name="Ada"))
+    page = client.get("/").text
+
+    assert re.search(r'data-nav-badge="probe.index">3</span>', page)
+    assert re.search(r'd-none" data-nav-badge="probe.first">0</span>', page)  # 0 shows nothing
 
 
 class SectionProbe:

@@ -38,7 +38,7 @@ def queue(to: str = "ada@example.org", subject: str = "Hello", message: str = "H
     mail = send_mail(
         to,
         subject,
-        "notification",
+        "mail/notification",
         user=SimpleNamespace(display_name="Ada"),
         message=message,
         link="http://alma.test/alerts/",
@@ -173,7 +173,7 @@ class TestHTMLAlternative:
         return make_app(extra_plugins={"htmlmail": HTMLMailPlugin(tmp_path)}, PLUGINS=["htmlmail"])
 
     def test_a_template_with_an_html_version_is_sent_as_text_and_html(self, db, mail):
-        send_mail("ada@example.org", "Welcome", "htmlmail_welcome", name="Ada & Rui")
+        send_mail("ada@example.org", "Welcome", "mail/htmlmail_welcome", name="Ada & Rui")
         db.session.commit()
 
         [message] = mail.deliver()

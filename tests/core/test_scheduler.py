@@ -291,7 +291,7 @@ def test_a_committed_mail_wakes_the_delivery_job(make_app, smtp_server, schedule
         send_mail(
             "ada@example.org",
             "Right away",
-            "password_changed",
+            "mail/password_changed",
             user=SimpleNamespace(display_name="Ada"),
         )
         database.session.commit()
@@ -309,7 +309,10 @@ def test_a_rolled_back_mail_wakes_nothing(make_app, smtp_server, schedulers):
 
     with app.app_context():
         send_mail(
-            "ada@example.org", "Never", "password_changed", user=SimpleNamespace(display_name="Ada")
+            "ada@example.org",
+            "Never",
+            "mail/password_changed",
+            user=SimpleNamespace(display_name="Ada"),
         )
         database.session.rollback()
 
@@ -326,7 +329,7 @@ def test_a_mail_queued_by_a_job_is_delivered(make_app, smtp_server, schedulers):
         send_mail(
             "ada@example.org",
             "How was your meeting?",
-            "password_changed",
+            "mail/password_changed",
             user=SimpleNamespace(display_name="Ada"),
         )
 
