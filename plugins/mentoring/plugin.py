@@ -1,0 +1,142 @@
+"""The mentoring plugin's hook implementations (its entry point)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+
+from core import hookimpl
+from core.contributions import (
+    ActivityKind,
+    HomeCounter,
+    Job,
+    NavItem,
+    ProfileSection,
+)
+from plugins.mentoring import services
+from plugins.mentoring.forms import MentorSettingsForm
+from plugins.mentoring.models import COMPLETED, PAIRED_STATES
+from plugins.mentoring.sockets import HANDLERS
+from plugins.mentoring.views import bp
+
+
+@hookimpl
+def register_blueprints():
+    return [bp]
+
+
+@hookimpl
+def register_nav_items():
+    return [
+        NavItem(_l("Find a mentor"), "mentoring.directory", order=10),
+        NavItem(
+            _l("My mentorships"),
+            "mentoring.index",
+            members_only=True,
+            order=20,
+            badge=services.unread_total,
+        ),
+    ]
+
+
+def _offer_section(member, viewer):
+    """On a mentor's profile: their availability and a way to ask them."""
+    if not member.wants_to_mentor:
+        return None
+    return render_template(
+        "mentoring/_offer.html",
+        member=member,
+        viewer=viewer,
+        available=services.is_available_mentor(member),
+    )
+
+
+def _mentorships_section(member, viewer):
+    if member.id != viewer.id:
+        return None  # who mentors whom is the pair's business
+    return render_template(
+        "mentoring/_mentorships.html",
+        mentorships=services.mentorships_of(member),
+        unread=services.unread_by_mentorship(member),
+        viewer=viewer,
+    )
+
+
+def _settings_section(member, viewer):
+    settings = services.mentor_settings_of(member)
+    form = MentorSettingsForm(obj=settings)
+    return render_template(
+        "mentoring/_settings.html",
+        form=form,
+        member=member,
+        settings=settings,
+        mentorships=services.mentorships_of(member),
+    )
+
+
+@hookimpl
+def register_profile_sections():
+    return [
+        ProfileSection("overview", _l("Mentoring"), _offer_section, order=20),
+        ProfileSection("mentoring", _l("Mentorships"), _mentorships_section, order=10),
+        ProfileSection("data", _l("My mentoring"), _settings_section, order=10),
+    ]
+
+
+@hookimpl
+def register_home_counters():
+    return [
+        HomeCounter(_l("mentors available"), services.count_available_mentors, order=10),
+        HomeCounter(
+            _l("active mentorships"), lambda: services.count_mentorships(*PAIRED_STATES), order=20
+        ),
+        HomeCounter(
+            _l("finished mentorships"), lambda: services.count_mentorships(COMPLETED), order=30
+        ),
+    ]
+
+
+@hookimpl
+def register_jobs():
+    return [
+        Job("mentoring.expire_requests", services.expire_requests, "interval", {"minutes": 10}),
+        Job("mentoring.chat_digests", services.send_chat_digests, "interval", {"minutes": 5}),
+    ]
+
+
+@hookimpl
+def register_socket_handlers():
+    return HANDLERS
+
+
+@hookimpl
+def register_activity_kinds():
+    return [
+        ActivityKind(services.REQUEST_SENT, _l("Sent a mentorship request")),
+        ActivityKind(services.REQUEST_ACCEPTED, _l("Accepted a mentee")),
+        ActivityKind(services.REQUEST_DECLINED, _l("Answered a mentorship request")),
+        ActivityKind(services.MENTORSHIP_TERMINATED, _l("Ended a mentorship early")),
+    ]
+
+
+@hookimpl
+def register_migrations():
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def demo_users_created(users):
+    mentors = [user for user in users if user.wants_to_mentor]
+    mentees = [user for user in users if user.wants_to_be_mentored and not user.wants_to_mentor]
+    for mentor in mentors:
+        services.mentoring_member(mentor)
+    if mentors and mentees:
+        services.send_request(
+            mentees[0],
+            mentors[0],
+            "Hello! I am moving from teaching into software development and would love your "
+            "guidance on my first portfolio project and on job interviews.",
+            "Python, career change",
+        )

@@ -1,0 +1,690 @@
+"""Mentoring's rules, as plain functions of the acting member. They flush, never commit: the
+caller (a view, a socket handler, a job) owns the unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from core.config import ConfigError
+from core.db import after_commit, db, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.models import Topic, User, UserLanguage, UserTopic
+from core.realtime import emit_to_user
+from core.services.activities import record_activity
+from core.services.mail import absolute_url, send_mail
+from core.services.notifications import notify
+from plugins.mentoring.models import (
+    ACCEPTED,
+    CHAT_STATES,
+    DECLINE_REASONS,
+    DECLINED,
+    EXPIRED,
+    PAIRED_STATES,
+    REQUESTED,
+    TERMINATED,
+    WITHDRAWN,
+    ChatMessage,
+    ChatReader,
+    MentoringMember,
+    Mentorship,
+    MentorshipEvent,
+)
+
+REQUEST_SENT = "mentoring.request_sent"
+REQUEST_ACCEPTED = "mentoring.request_accepted"
+REQUEST_DECLINED = "mentoring.request_declined"
+MENTORSHIP_TERMINATED = "mentoring.mentorship_terminated"
+
+MAX_REQUEST_MESSAGE = 2000
+MAX_CHAT_MESSAGE = 4000
+DIRECTORY_PAGE_SIZE = 12
+CHAT_PAGE_SIZE = 30
+
+
+# ---- settings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MentoringSettings:
+    request_expiry_days: int = 14
+    max_pending_requests: int = 3
+    chat_digest_after_minutes: int = 60
+
+
+def settings() -> MentoringSettings:
+    """``[plugins.mentoring]`` from the config, each a positive whole number."""
+    raw: dict[str, Any] = current_app.config["PLUGIN_SETTINGS"].get("mentoring", {})
+    defaults = MentoringSettings()
+    values = {}
+    for key, value in raw.items():
+        if not hasattr(defaults, key):
+            raise ConfigError(f"plugins.mentoring.{key}", "unknown setting")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"plugins.mentoring.{key}", "must be a positive whole number")
+        values[key] = value
+    return MentoringSettings(**values)
+
+
+# ---- mentors -----------------------------------------------------------------------------
+
+
+def mentoring_member(user: User) -> MentoringMember:
+    """The member's mentoring row, created with the defaults on first use."""
+    member = db.session.get(MentoringMember, user.id)
+    if member is not None:
+        return member
+    member = MentoringMember(user_id=user.id, capacity=1, accepting=True, mentee_count=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(member)
+    except IntegrityError:  # created by a concurrent request
+        member = db.session.get(MentoringMember, user.id)
+    return member
+
+
+def mentor_settings_of(user: User) -> MentoringMember:
+    """The member's settings to show; the defaults (not stored) if they never changed them."""
+    return db.session.get(MentoringMember, user.id) or MentoringMember(
+        user_id=user.id, capacity=1, accepting=True, mentee_count=0
+    )
+
+
+def update_mentor_settings(user: User, *, capacity: int, accepting: bool) -> MentoringMember:
+    member = _locked_member(user)
+    if not 1 <= capacity <= 20:
+        raise InvalidInput(_("Choose a capacity between 1 and 20 mentees."))
+    if capacity < member.mentee_count:
+        raise InvalidInput(
+            _(
+                "You have %(n)d mentees now: choose a capacity of at least %(n)d.",
+                n=member.mentee_count,
+            )
+        )
+    member.capacity = capacity
+    member.accepting = accepting
+    db.session.flush()
+    return member
+
+
+def _locked_member(user: User) -> MentoringMember:
+    mentoring_member(user)
+    return db.session.scalar(
+        select(MentoringMember)
+        .where(MentoringMember.user_id == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def is_available_mentor(user: User) -> bool:
+    member = db.session.get(MentoringMember, user.id)
+    return user.wants_to_mentor and user.email_confirmed and (member is None or member.has_room)
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    mentors: list[tuple[User, bool]]  # each mentor, and whether they have room for a mentee
+    page: int
+    has_more: bool
+
+
+def search_mentors(
+    *,
+    text: str = "",
+    topic: str = "",
+    language: str = "",
+    with_room: bool = False,
+    page: int = 1,
+) -> DirectoryPage:
+    """Members who offer mentoring, matching free text (name, bio, topics), an expertise
+    topic and a language; those with room first, then by name."""
+    has_room = and_(
+        func.coalesce(MentoringMember.accepting, True),
+        func.coalesce(MentoringMember.mentee_count, 0) < func.coalesce(MentoringMember.capacity, 1),
+    )
+    query: Select = (
+        select(User, has_room.label("has_room"))
+        .outerjoin(MentoringMember, MentoringMember.user_id == User.id)
+        .where(User.wants_to_mentor.is_(True), User.email_confirmed_at.is_not(None))
+    )
+    if with_room:
+        query = query.where(has_room)
+    if topic.strip():
+        query = query.where(_has_topic(topic.strip().lower(), kind="expertise"))
+    if language.strip():
+        query = query.where(
+            select(UserLanguage.user_id)
+            .where(UserLanguage.user_id == User.id, UserLanguage.code == language.strip())
+            .exists()
+        )
+    words = text.split()[:5]
+    for word in words:
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                func.lower(User.bio).like(pattern, escape="\\"),
+                _has_topic(pattern, like=True),
+            )
+        )
+    query = query.order_by(has_room.desc(), User.display_name, User.id)
+    rows = db.session.execute(
+        query.offset((page - 1) * DIRECTORY_PAGE_SIZE).limit(DIRECTORY_PAGE_SIZE + 1)
+    ).all()
+    mentors = [(user, bool(room)) for user, room in rows[:DIRECTORY_PAGE_SIZE]]
+    return DirectoryPage(mentors, page, len(rows) > DIRECTORY_PAGE_SIZE)
+
+
+def _has_topic(key: str, *, kind: str | None = None, like: bool = False) -> Any:
+    condition = Topic.key.like(key, escape="\\") if like else Topic.key == key
+    query = select(UserTopic.user_id).join(Topic).where(UserTopic.user_id == User.id, condition)
+    if kind:
+        query = query.where(UserTopic.kind == kind)
+    return query.exists()
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def count_available_mentors() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .outerjoin(MentoringMember, MentoringMember.user_id == User.id)
+        .where(
+            User.wants_to_mentor.is_(True),
+            User.email_confirmed_at.is_not(None),
+            func.coalesce(MentoringMember.accepting, True),
+            func.coalesce(MentoringMember.mentee_count, 0)
+            < func.coalesce(MentoringMember.capacity, 1),
+        )
+    )
+
+
+def count_mentorships(*states: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Mentorship).where(Mentorship.state.in_(states))
+    )
+
+
+# ---- mentorships ---------------------------------------------------------------------------
+
+
+def mentorship_for(mentorship_id: int, user: User, *, lock: bool = False) -> Mentorship:
+    """The mentorship, if ``user`` is one of its two parties (404 if none, 403 if not theirs)."""
+    query = select(Mentorship).where(Mentorship.id == mentorship_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    mentorship = db.session.scalar(query)
+    if mentorship is None:
+        raise NotFound(_("This mentorship does not exist."))
+    if mentorship.party_role(user) is None:
+        raise NotAllowed(_("This mentorship is not yours."))
+    return mentorship
+
+
+def mentorships_of(user: User) -> list[Mentorship]:
+    return list(
+        db.session.scalars(
+            select(Mentorship)
+            .where(or_(Mentorship.mentee_id == user.id, Mentorship.mentor_id == user.id))
+            .order_by(Mentorship.state_changed_at.desc(), Mentorship.id.desc())
+        )
+    )
+
+
+def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> Mentorship:
+    """A mentee asks a mentor; the mentor is told by e-mail and alert."""
+    message, topics = message.strip(), " ".join(topics.split())
+    if mentee.id == mentor.id:
+        raise InvalidInput(_("You cannot be your own mentor."))
+    if not is_available_mentor(mentor):
+        raise InvalidInput(_("%(name)s is not taking new mentees now.", name=mentor.display_name))
+    if not message:
+        raise InvalidInput(_("Tell %(name)s what you hope for.", name=mentor.display_name))
+    if len(message) > MAX_REQUEST_MESSAGE:
+        raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
+    if len(topics) > 300:
+        raise InvalidInput(_("Keep the topics under 300 characters."))
+    _locked_member(mentee)  # one request at a time per mentee: the pending count holds
+    limit = settings().max_pending_requests
+    if _pending_requests_of(mentee) >= limit:
+        raise InvalidInput(
+            _(
+                "You have %(n)d pending requests, the most at once: wait for an answer or "
+                "withdraw one.",
+                n=limit,
+            )
+        )
+    mentorship = Mentorship(
+        mentee=mentee,
+        mentor=mentor,
+        state=REQUESTED,
+        message=message,
+        topics=topics,
+        expires_at=utcnow() + timedelta(days=settings().request_expiry_days),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(mentorship)
+    except IntegrityError:
+        raise InvalidInput(
+            _("You already have a request or mentorship with %(name)s.", name=mentor.display_name)
+        ) from None
+    _record_event(mentorship, None, REQUESTED, mentee, message=message)
+    notify(
+        mentor,
+        _("%(name)s asks you to be their mentor.", name=mentee.display_name),
+        url=_page(mentorship),
+        email_subject=_("Mentorship request from %(name)s", name=mentee.display_name),
+    )
+    record_activity(REQUEST_SENT, mentee, subject=_subject(mentorship), url=_page(mentorship))
+    return mentorship
+
+
+def _pending_requests_of(mentee: User) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Mentorship)
+        .where(Mentorship.mentee_id == mentee.id, Mentorship.state == REQUESTED)
+    )
+
+
+def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
+    mentorship = _transition(mentorship_id, mentor, "mentor", (REQUESTED,), ACCEPTED)
+    try:
+        with db.session.begin_nested():
+            mentoring_member(mentor)
+            db.session.execute(
+                update(MentoringMember)
+                .where(MentoringMember.user_id == mentor.id)
+                .values(mentee_count=MentoringMember.mentee_count + 1)
+            )
+    except IntegrityError:  # the check "mentee_count <= capacity" refused it
+        raise InvalidInput(
+            _("You have no room for another mentee: raise your capacity in My data first.")
+        ) from None
+    notify(
+        mentorship.mentee,
+        _("%(name)s accepted your mentorship request.", name=mentor.display_name),
+        url=_page(mentorship),
+        email_subject=_("%(name)s accepted your request", name=mentor.display_name),
+    )
+    record_activity(REQUEST_ACCEPTED, mentor, subject=_subject(mentorship), url=_page(mentorship))
+    return mentorship
+
+
+def decline_request(mentorship_id: int, mentor: User, reason: str, message: str) -> Mentorship:
+    message = message.strip()
+    if reason not in DECLINE_REASONS:
+        raise InvalidInput(_("Choose a reason from the list."))
+    if not message:
+        raise InvalidInput(_("Write a few words to the mentee: they will read them."))
+    if len(message) > MAX_REQUEST_MESSAGE:
+        raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
+    mentorship = _transition(
+        mentorship_id, mentor, "mentor", (REQUESTED,), DECLINED, reason=reason, message=message
+    )
+    notify(
+        mentorship.mentee,
+        _(
+            "%(name)s declined your mentorship request: “%(message)s”",
+            name=mentor.display_name,
+            message=message,
+        ),
+        url=_page(mentorship),
+        email_subject=_("%(name)s declined your request", name=mentor.display_name),
+    )
+    record_activity(REQUEST_DECLINED, mentor, subject=_subject(mentorship), url=_page(mentorship))
+    return mentorship
+
+
+def withdraw_request(mentorship_id: int, mentee: User) -> Mentorship:
+    mentorship = _transition(mentorship_id, mentee, "mentee", (REQUESTED,), WITHDRAWN)
+    notify(
+        mentorship.mentor,
+        _("%(name)s withdrew their mentorship request.", name=mentee.display_name),
+        url=_page(mentorship),
+    )
+    return mentorship
+
+
+def terminate(mentorship_id: int, user: User, message: str) -> Mentorship:
+    """Either party ends the mentorship early, with a message, so the mentee can look again."""
+    message = message.strip()
+    if not message:
+        raise InvalidInput(_("Tell the other party why, in a few words."))
+    if len(message) > MAX_REQUEST_MESSAGE:
+        raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
+    mentorship = _transition(mentorship_id, user, None, PAIRED_STATES, TERMINATED, message=message)
+    _release_capacity(mentorship)
+    other = mentorship.other_party(user)
+    notify(
+        other,
+        _("%(name)s ended your mentorship: “%(message)s”", name=user.display_name, message=message),
+        url=_page(mentorship),
+        email_subject=_("%(name)s ended your mentorship", name=user.display_name),
+    )
+    record_activity(
+        MENTORSHIP_TERMINATED, user, subject=_subject(mentorship), url=_page(mentorship)
+    )
+    return mentorship
+
+
+def expire_requests() -> int:
+    """Job: requests unanswered past their expiry end, with a notice to both."""
+    due = db.session.scalars(
+        select(Mentorship.id).where(
+            Mentorship.state == REQUESTED, Mentorship.expires_at <= utcnow()
+        )
+    ).all()
+    for mentorship_id in due:
+        mentorship = db.session.scalar(
+            select(Mentorship).where(Mentorship.id == mentorship_id).with_for_update()
+        )
+        if mentorship.state != REQUESTED:
+            continue
+        _move(mentorship, EXPIRED, None)
+        for party, text_ in (
+            (
+                mentorship.mentee,
+                _(
+                    "Your request to %(name)s expired without an answer. You can "
+                    "ask another mentor.",
+                    name=mentorship.mentor.display_name,
+                ),
+            ),
+            (
+                mentorship.mentor,
+                _(
+                    "The mentorship request of %(name)s expired.",
+                    name=mentorship.mentee.display_name,
+                ),
+            ),
+        ):
+            notify(
+                party, text_, url=_page(mentorship), email_subject=_("A mentorship request expired")
+            )
+    return len(due)
+
+
+def _transition(
+    mentorship_id: int,
+    actor: User,
+    role: str | None,
+    allowed_from: tuple[str, ...],
+    to_state: str,
+    *,
+    reason: str | None = None,
+    message: str = "",
+) -> Mentorship:
+    """Move a mentorship (locked for the change) from one of ``allowed_from`` to ``to_state``,
+    if ``actor`` has the ``role`` it takes (any party when ``role`` is None)."""
+    mentorship = mentorship_for(mentorship_id, actor, lock=True)
+    if role is not None and mentorship.party_role(actor) != role:
+        raise NotAllowed(_("Only the %(role)s can do this.", role=_(role)))
+    if mentorship.state not in allowed_from:
+        raise InvalidInput(
+            _(
+                "This is no longer possible: the mentorship is %(state)s.",
+                state=state_label(mentorship.state),
+            )
+        )
+    _move(mentorship, to_state, actor, reason=reason, message=message)
+    return mentorship
+
+
+def _move(
+    mentorship: Mentorship,
+    to_state: str,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    message: str = "",
+) -> None:
+    from_state = mentorship.state
+    mentorship.state = to_state
+    mentorship.state_changed_at = utcnow()
+    _record_event(mentorship, from_state, to_state, actor, reason=reason, message=message)
+    db.session.flush()
+
+
+def _release_capacity(mentorship: Mentorship) -> None:
+    db.session.execute(
+        update(MentoringMember)
+        .where(MentoringMember.user_id == mentorship.mentor_id)
+        .values(mentee_count=MentoringMember.mentee_count - 1)
+    )
+
+
+def _record_event(
+    mentorship: Mentorship,
+    from_state: str | None,
+    to_state: str,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    message: str = "",
+) -> None:
+    mentorship.events.append(
+        MentorshipEvent(
+            from_state=from_state, to_state=to_state, actor=actor, reason=reason, message=message
+        )
+    )
+
+
+def mentorship_path(mentorship_id: int) -> str:
+    """The mentorship's page (built by hand: jobs have no request to build URLs from)."""
+    return f"/mentoring/{mentorship_id}"
+
+
+def _page(mentorship: Mentorship) -> str:
+    db.session.flush()
+    return mentorship_path(mentorship.id)
+
+
+def _subject(mentorship: Mentorship) -> str:
+    return f"mentoring.mentorship:{mentorship.id}"
+
+
+def state_label(state: str) -> str:
+    return {
+        "requested": _("requested"),
+        "accepted": _("accepted: getting to know each other"),
+        "active": _("active"),
+        "completed": _("completed"),
+        "declined": _("declined"),
+        "withdrawn": _("withdrawn"),
+        "expired": _("expired"),
+        "terminated": _("ended early"),
+    }[state]
+
+
+def decline_reason_label(reason: str) -> str:
+    return {
+        "no_capacity": _("I have no time for another mentee now"),
+        "topic_mismatch": _("My experience does not match what you look for"),
+        "timing": _("The timing does not work for me"),
+        "other": _("Another reason"),
+    }[reason]
+
+
+# ---- chat --------------------------------------------------------------------------------
+
+
+def chat_room(mentorship_id: int) -> str:
+    return f"mentoring:{mentorship_id}"
+
+
+def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
+    """A party writes in the pair's chat; the other sees it live once it is stored."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Write something first."))
+    if len(body) > MAX_CHAT_MESSAGE:
+        raise InvalidInput(_("Keep a message under %(n)d characters.", n=MAX_CHAT_MESSAGE))
+    mentorship = mentorship_for(mentorship_id, sender)
+    if not mentorship.chat_open:
+        raise InvalidInput(_("This chat is closed: the mentorship has ended."))
+    message = ChatMessage(mentorship_id=mentorship.id, sender_id=sender.id, body=body)
+    db.session.add(message)
+    db.session.flush()
+    _mark_read(mentorship.id, sender.id, message.id)
+    payload = message_payload(message, sender)
+    recipient_id = mentorship.other_party(sender).id
+    app = current_app._get_current_object()
+
+    def push() -> None:
+        with app.app_context():
+            app.extensions["socketio"].emit(
+                "mentoring.message", payload, to=chat_room(mentorship.id)
+            )
+            emit_to_user(
+                recipient_id, "mentoring.unread", {"unread": unread_total_for(recipient_id)}
+            )
+
+    after_commit(push)
+    return message
+
+
+def message_payload(message: ChatMessage, sender: User) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "mentorship_id": message.mentorship_id,
+        "sender_id": sender.id,
+        "sender": sender.display_name,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+@dataclass(frozen=True)
+class ChatPage:
+    messages: list[ChatMessage]  # oldest first
+    has_older: bool
+
+
+def chat_page(mentorship: Mentorship, before_id: int | None = None) -> ChatPage:
+    query = select(ChatMessage).where(ChatMessage.mentorship_id == mentorship.id)
+    if before_id:
+        query = query.where(ChatMessage.id < before_id)
+    rows = list(db.session.scalars(query.order_by(ChatMessage.id.desc()).limit(CHAT_PAGE_SIZE + 1)))
+    return ChatPage(list(reversed(rows[:CHAT_PAGE_SIZE])), len(rows) > CHAT_PAGE_SIZE)
+
+
+def mark_read(mentorship_id: int, reader: User, up_to_id: int | None = None) -> None:
+    """``reader`` has seen the chat up to ``up_to_id`` (default: the newest message)."""
+    mentorship = mentorship_for(mentorship_id, reader)
+    newest = (
+        db.session.scalar(
+            select(func.max(ChatMessage.id)).where(ChatMessage.mentorship_id == mentorship.id)
+        )
+        or 0
+    )
+    _mark_read(mentorship.id, reader.id, min(up_to_id or newest, newest))
+    app = current_app._get_current_object()
+    after_commit(lambda: _push_unread(app, reader.id))
+
+
+def _push_unread(app: Any, user_id: int) -> None:
+    with app.app_context():
+        emit_to_user(user_id, "mentoring.unread", {"unread": unread_total_for(user_id)})
+
+
+def _mark_read(mentorship_id: int, user_id: int, up_to_id: int) -> None:
+    reader = db.session.get(ChatReader, (mentorship_id, user_id))
+    if reader is None:
+        reader = ChatReader(mentorship_id=mentorship_id, user_id=user_id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(reader)
+        except IntegrityError:
+            reader = db.session.get(ChatReader, (mentorship_id, user_id))
+    reader.last_read_id = max(reader.last_read_id or 0, up_to_id)
+    db.session.flush()
+
+
+def _unread_query(user_id: int) -> Select:
+    reader = aliased(ChatReader)
+    return (
+        select(ChatMessage.mentorship_id, func.count(ChatMessage.id).label("unread"))
+        .join(Mentorship, Mentorship.id == ChatMessage.mentorship_id)
+        .outerjoin(reader, and_(reader.mentorship_id == Mentorship.id, reader.user_id == user_id))
+        .where(
+            or_(Mentorship.mentee_id == user_id, Mentorship.mentor_id == user_id),
+            Mentorship.state.in_(CHAT_STATES),
+            ChatMessage.sender_id != user_id,
+            ChatMessage.id > func.coalesce(reader.last_read_id, 0),
+        )
+        .group_by(ChatMessage.mentorship_id)
+    )
+
+
+def unread_by_mentorship(user: User) -> dict[int, int]:
+    return dict(db.session.execute(_unread_query(user.id)).all())
+
+
+def unread_total_for(user_id: int) -> int:
+    with db.engine.connect() as connection:
+        return sum(count for _id, count in connection.execute(_unread_query(user_id)).all())
+
+
+def unread_total(user: User) -> int:
+    return sum(unread_by_mentorship(user).values())
+
+
+def send_chat_digests() -> int:
+    """Job: one e-mail per chat and recipient whose messages wait unread longer than the
+    configured delay; a later digest only for messages that came after. Returns mails sent."""
+    cutoff = utcnow() - timedelta(minutes=settings().chat_digest_after_minutes)
+    sent = 0
+    for mentorship in db.session.scalars(
+        select(Mentorship).where(Mentorship.state.in_(CHAT_STATES))
+    ):
+        for recipient in (mentorship.mentee, mentorship.mentor):
+            sent += _digest(mentorship, recipient, cutoff)
+    return sent
+
+
+def _digest(mentorship: Mentorship, recipient: User, cutoff: datetime) -> int:
+    reader = db.session.get(ChatReader, (mentorship.id, recipient.id))
+    seen = max(reader.last_read_id, reader.digested_up_to_id) if reader else 0
+    waiting = list(
+        db.session.scalars(
+            select(ChatMessage)
+            .where(
+                ChatMessage.mentorship_id == mentorship.id,
+                ChatMessage.sender_id != recipient.id,
+                ChatMessage.id > seen,
+            )
+            .order_by(ChatMessage.id)
+        )
+    )
+    if not waiting or waiting[0].created_at > cutoff:
+        return 0
+    sender = mentorship.other_party(recipient)
+    send_mail(
+        recipient.email,
+        _("%(n)d unread messages from %(name)s", n=len(waiting), name=sender.display_name),
+        "mentoring/mail/chat_digest",
+        user=recipient,
+        sender=sender,
+        messages=waiting[-5:],
+        count=len(waiting),
+        link=absolute_url(mentorship_path(mentorship.id)),
+    )
+    if reader is None:
+        reader = ChatReader(mentorship_id=mentorship.id, user_id=recipient.id)
+        db.session.add(reader)
+    reader.digested_up_to_id = waiting[-1].id
+    db.session.flush()
+    return 1

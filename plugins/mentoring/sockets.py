@@ -1,0 +1,64 @@
+"""The chat over Socket.IO. Core only lets members connect; each handler checks that the
+member is a party of *this* mentorship, through the same services the pages use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+from flask_socketio import join_room
+
+from core.contributions import SocketHandler
+from core.db import db
+from core.errors import DomainError
+from plugins.mentoring import services
+
+
+def _mentorship_id(data: Any) -> int:
+    value = data.get("mentorship_id") if isinstance(data, dict) else None
+    if not isinstance(value, int):
+        raise DomainError("mentorship_id must be a number")
+    return value
+
+
+def join(data: Any) -> dict[str, Any]:
+    """Join a chat room: only the two parties may."""
+    try:
+        mentorship = services.mentorship_for(_mentorship_id(data), current_user)
+    except DomainError as error:
+        return {"ok": False, "error": str(error)}
+    finally:
+        db.session.rollback()
+    join_room(services.chat_room(mentorship.id))
+    return {"ok": True}
+
+
+def send(data: Any) -> dict[str, Any]:
+    body = data.get("body") if isinstance(data, dict) else None
+    try:
+        message = services.post_message(_mentorship_id(data), current_user, str(body or ""))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return {"ok": False, "error": str(error)}
+    return {"ok": True, "id": message.id}
+
+
+def read(data: Any) -> dict[str, Any]:
+    up_to = data.get("up_to_id") if isinstance(data, dict) else None
+    try:
+        services.mark_read(
+            _mentorship_id(data), current_user, up_to if isinstance(up_to, int) else None
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return {"ok": False, "error": str(error)}
+    return {"ok": True}
+
+
+HANDLERS = [
+    SocketHandler("mentoring.join", join),
+    SocketHandler("mentoring.send", send),
+    SocketHandler("mentoring.read", read),
+]

@@ -1,0 +1,250 @@
+"""Mentoring's pages: thin views that parse, authorize through the services, and render."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup, escape
+
+from core.db import db
+from core.errors import InvalidInput
+from core.i18n import language_names
+from core.models import User
+from core.views.navigation import page_number
+from plugins.mentoring import services
+from plugins.mentoring.forms import (
+    ChatForm,
+    DeclineForm,
+    EmptyForm,
+    MentorSettingsForm,
+    RequestForm,
+    TerminateForm,
+)
+
+bp = Blueprint(
+    "mentoring",
+    __name__,
+    url_prefix="/mentoring",
+    template_folder="templates",
+    static_folder="static",
+)
+
+LINK = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+
+
+@bp.app_template_filter("chat_text")
+def chat_text(body: str) -> Markup:
+    """Plain text, escaped, with web links made clickable (and kept from the page's rights)."""
+    parts, last = [], 0
+    for match in LINK.finditer(body):
+        url = match.group(0)
+        parts.append(escape(body[last : match.start()]))
+        parts.append(
+            Markup(
+                '<a href="{0}" rel="nofollow noopener noreferrer" target="_blank">{0}</a>'
+            ).format(url)
+        )
+        last = match.end()
+    parts.append(escape(body[last:]))
+    return Markup("").join(parts)
+
+
+@bp.app_context_processor
+def labels() -> dict:
+    return {
+        "mentorship_state_label": services.state_label,
+        "decline_reason_label": services.decline_reason_label,
+    }
+
+
+@bp.get("/mentors")
+def directory():
+    page = services.search_mentors(
+        text=request.args.get("q", ""),
+        topic=request.args.get("topic", ""),
+        language=request.args.get("language", ""),
+        with_room=request.args.get("free") == "1",
+        page=page_number(),
+    )
+    return render_template("mentoring/directory.html", result=page, languages=language_names())
+
+
+@bp.route("/request/<int:mentor_id>", methods=["GET", "POST"])
+@login_required
+def request_mentorship(mentor_id: int):
+    mentor = db.session.get(User, mentor_id)
+    if mentor is None or not mentor.wants_to_mentor or not mentor.email_confirmed:
+        abort(404)
+    form = RequestForm()
+    if form.validate_on_submit():
+        try:
+            mentorship = services.send_request(
+                current_user, mentor, form.message.data, form.topics.data or ""
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Your request is on its way to %(name)s.", name=mentor.display_name), "success")
+            return redirect(url_for("mentoring.mentorship", mentorship_id=mentorship.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "mentoring/request.html",
+        form=form,
+        mentor=mentor,
+        available=services.is_available_mentor(mentor),
+    ), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template(
+        "mentoring/index.html",
+        mentorships=services.mentorships_of(current_user),
+        unread=services.unread_by_mentorship(current_user),
+    )
+
+
+@bp.get("/<int:mentorship_id>")
+@login_required
+def mentorship(mentorship_id: int):
+    found = services.mentorship_for(mentorship_id, current_user)
+    chat = services.chat_page(found, request.args.get("before", type=int))
+    if found.has_chat and not request.args.get("before"):
+        services.mark_read(found.id, current_user)
+        db.session.commit()
+    return render_template(
+        "mentoring/mentorship.html",
+        mentorship=found,
+        role=found.party_role(current_user),
+        other=found.other_party(current_user),
+        chat=chat,
+        chat_form=ChatForm(),
+        decline_form=DeclineForm(),
+        terminate_form=TerminateForm(),
+        button_form=EmptyForm(),
+    )
+
+
+def _act(mentorship_id: int, action, success: str):
+    """Run a state change from a form post and come back to the mentorship page."""
+    try:
+        action()
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("mentoring.mentorship", mentorship_id=mentorship_id))
+
+
+def _require_form(form) -> None:
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
+        abort(
+            redirect(
+                url_for("mentoring.mentorship", mentorship_id=request.view_args["mentorship_id"])
+            )
+        )
+
+
+@bp.post("/<int:mentorship_id>/accept")
+@login_required
+def accept(mentorship_id: int):
+    _require_form(EmptyForm())
+    return _act(
+        mentorship_id,
+        lambda: services.accept_request(mentorship_id, current_user),
+        _("You accepted the request. Say hello in the chat!"),
+    )
+
+
+@bp.post("/<int:mentorship_id>/decline")
+@login_required
+def decline(mentorship_id: int):
+    form = DeclineForm()
+    _require_form(form)
+    return _act(
+        mentorship_id,
+        lambda: services.decline_request(
+            mentorship_id, current_user, form.reason.data, form.message.data
+        ),
+        _("You declined the request; the mentee has your message."),
+    )
+
+
+@bp.post("/<int:mentorship_id>/withdraw")
+@login_required
+def withdraw(mentorship_id: int):
+    _require_form(EmptyForm())
+    return _act(
+        mentorship_id,
+        lambda: services.withdraw_request(mentorship_id, current_user),
+        _("You withdrew your request."),
+    )
+
+
+@bp.post("/<int:mentorship_id>/terminate")
+@login_required
+def terminate(mentorship_id: int):
+    form = TerminateForm()
+    _require_form(form)
+    return _act(
+        mentorship_id,
+        lambda: services.terminate(mentorship_id, current_user, form.message.data),
+        _("The mentorship has ended."),
+    )
+
+
+@bp.post("/<int:mentorship_id>/messages")
+@login_required
+def post_message(mentorship_id: int):
+    """The chat without JavaScript: a plain form post, then the page again."""
+    form = ChatForm()
+    _require_form(form)
+    try:
+        services.post_message(mentorship_id, current_user, form.body.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+    return redirect(url_for("mentoring.mentorship", mentorship_id=mentorship_id) + "#chat")
+
+
+@bp.get("/<int:mentorship_id>/messages")
+@login_required
+def older_messages(mentorship_id: int):
+    """Older chat history for the page's script, newest last."""
+    found = services.mentorship_for(mentorship_id, current_user)
+    chat = services.chat_page(found, request.args.get("before", type=int))
+    return jsonify(
+        messages=[services.message_payload(m, m.sender) for m in chat.messages],
+        has_older=chat.has_older,
+    )
+
+
+@bp.post("/settings")
+@login_required
+def mentor_settings():
+    form = MentorSettingsForm()
+    if form.validate_on_submit():
+        try:
+            services.update_mentor_settings(
+                current_user, capacity=form.capacity.data, accepting=form.accepting.data
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Your mentoring settings are saved."), "success")
+    else:
+        flash(_("Choose a capacity between 1 and 20 mentees."), "danger")
+    return redirect(url_for("profile.data") + "#my-mentoring")
