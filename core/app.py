@@ -11,7 +11,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from core.config import instance_path_from_env, load_settings
+from core.config import instance_path_from_env, load_settings, plugin_settings
 from core.db import db
 from core.i18n import select_locale, select_timezone
 from core.models import User
@@ -41,6 +41,7 @@ def create_app(
 
     installed = installed_plugins(extra_plugins)
     hooks = Hooks(build_plugin_manager(settings["PLUGINS"], installed))
+    app.config["PLUGIN_SETTINGS"] = _checked_plugin_settings(settings, hooks)
     app.extensions["alma"] = AlmaState(
         hooks=hooks,
         installed=installed,
@@ -63,6 +64,17 @@ def create_app(
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)
     return app
+
+
+def _checked_plugin_settings(settings: dict[str, Any], hooks: Hooks) -> dict[str, dict]:
+    """Every enabled plugin's ``[plugins.<name>]``, checked against what it declares. Tables
+    of plugins that are not enabled are kept as they are, for when they are."""
+    raw: dict[str, dict] = settings["PLUGIN_SETTINGS"]
+    declared = hooks.settings()
+    checked = dict(raw)
+    for name in settings["PLUGINS"]:
+        checked[name] = plugin_settings(name, raw.get(name, {}), declared.get(name, {}))
+    return checked
 
 
 def _harden_session_cookie(app: Flask) -> None:

@@ -46,7 +46,8 @@ def _one_of(*choices: str) -> Callable[[Any], str | None]:
     return check
 
 
-def _positive(value: int) -> str | None:
+def positive(value: int) -> str | None:
+    """A check for a ``Setting``: a whole number above zero."""
     return None if value > 0 else "must be a positive number"
 
 
@@ -105,17 +106,17 @@ SETTINGS: dict[str, Setting] = {
     "MAIL_SECURITY": Setting(str, "none", _one_of("none", "starttls", "ssl")),
     "MAIL_USERNAME": Setting(str, ""),
     "MAIL_PASSWORD": Setting(str, ""),
-    "MAIL_TIMEOUT": Setting(int, 10, _positive),
-    "MAIL_POLL_SECONDS": Setting(int, 10, _positive, "how often the outbox is checked"),
+    "MAIL_TIMEOUT": Setting(int, 10, positive),
+    "MAIL_POLL_SECONDS": Setting(int, 10, positive, "how often the outbox is checked"),
     "SOCKETIO_MESSAGE_QUEUE": Setting(str, "", _redis_url, "Redis URL for several web processes"),
     "SCHEDULER_IN_PROCESS": Setting(bool, True, doc="alma serve runs the scheduler itself"),
     "LANGUAGES": Setting(list, ["en"]),
     "DEFAULT_TIMEZONE": Setting(str, "UTC", _timezone),
-    "PHOTO_MAX_BYTES": Setting(int, 2_000_000, _positive),
+    "PHOTO_MAX_BYTES": Setting(int, 2_000_000, positive),
     "PASSWORD_HASH_METHOD": Setting(str, "scrypt"),
-    "LOGIN_MAX_FAILURES": Setting(int, 5, _positive, "per e-mail address per window"),
-    "LOGIN_FAILURE_WINDOW_MINUTES": Setting(int, 15, _positive),
-    "EMAIL_TOKEN_MAX_AGE_HOURS": Setting(int, 48, _positive),
+    "LOGIN_MAX_FAILURES": Setting(int, 5, positive, "per e-mail address per window"),
+    "LOGIN_FAILURE_WINDOW_MINUTES": Setting(int, 15, positive),
+    "EMAIL_TOKEN_MAX_AGE_HOURS": Setting(int, 48, positive),
     "TESTING": Setting(bool, False),
     "WTF_CSRF_ENABLED": Setting(bool, True),
 }
@@ -139,8 +140,8 @@ def _parse_env(key: str, setting: Setting, raw: str) -> Any:
     return raw
 
 
-def _validated(key: str, value: Any) -> Any:
-    setting = SETTINGS[key]
+def _validated(key: str, value: Any, setting: Setting | None = None) -> Any:
+    setting = setting or SETTINGS[key]
     expected = setting.type
     if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
         raise ConfigError(key, f"expected {expected.__name__}, got {value!r}")
@@ -150,6 +151,23 @@ def _validated(key: str, value: Any) -> Any:
     if problem:
         raise ConfigError(key, f"{value!r} {problem}")
     return value
+
+
+def plugin_settings(
+    name: str, raw: Mapping[str, Any], declared: Mapping[str, Setting]
+) -> dict[str, Any]:
+    """A plugin's ``[plugins.<name>]`` table checked against the settings it declares
+    (``register_settings``), with the defaults filled in."""
+    for key in raw:
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ConfigError(f"plugins.{name}.{key}", f"unknown setting (known: {known})")
+    return {
+        key: _validated(f"plugins.{name}.{key}", raw[key], setting)
+        if key in raw
+        else setting.default
+        for key, setting in declared.items()
+    }
 
 
 def config_file(instance_path: Path, environ: Mapping[str, str]) -> Path | None:

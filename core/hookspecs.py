@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
 
+    from core.config import Setting
     from core.contributions import (
         ActivityKind,
         GoalKind,
@@ -149,6 +150,16 @@ def register_activity_kinds() -> list[ActivityKind]:
 @hookspec
 def register_goal_kinds() -> list[GoalKind]:
     """Return the goal kinds the plugin proposes, with their human labels."""
+
+
+@hookspec
+def register_settings() -> dict[str, Setting]:
+    """Return the plugin's settings, by key: ``core.config.Setting(type, default, check)``.
+
+    Operators set them in ``[plugins.<plugin name>]`` of ``alma.toml``. At startup core checks
+    the table against them (an unknown key or a bad value stops alma with a message naming
+    ``plugins.<plugin>.<key>``) and fills in the defaults; read the result with
+    ``current_app.config["PLUGIN_SETTINGS"]["<plugin>"]``."""
 
 
 @hookspec

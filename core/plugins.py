@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
 
+    from core.config import Setting
     from core.contributions import (
         ActivityKind,
         GoalKind,
@@ -168,6 +169,13 @@ class Hooks:
 
     def goal_kinds(self) -> list[GoalKind]:
         return _flat(self._hook.register_goal_kinds())
+
+    def settings(self) -> dict[str, dict[str, Setting]]:
+        """Each plugin's declared settings, by plugin name."""
+        return {
+            implementation.plugin_name: implementation.function()
+            for implementation in self._hook.register_settings.get_hookimpls()
+        }
 
     def migrations(self) -> dict[str, list[Path]]:
         """Each plugin's migration folders, by plugin name: each plugin is its own part of the

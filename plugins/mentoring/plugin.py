@@ -122,6 +122,11 @@ def register_activity_kinds():
 
 
 @hookimpl
+def register_settings():
+    return services.SETTINGS
+
+
+@hookimpl
 def register_migrations():
     return [Path(__file__).parent / "migrations"]
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from core.config import ConfigError
+from core.config import Setting, positive
 from core.db import after_commit, db, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Topic, User, UserLanguage, UserTopic
@@ -52,25 +52,25 @@ CHAT_PAGE_SIZE = 30
 # ---- settings ----------------------------------------------------------------------------
 
 
+SETTINGS = {
+    "request_expiry_days": Setting(int, 14, positive, "days before an unanswered request expires"),
+    "max_pending_requests": Setting(int, 3, positive, "requests a mentee may have pending at once"),
+    "chat_digest_after_minutes": Setting(
+        int, 60, positive, "how long chat messages stay unread before an e-mail digest"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class MentoringSettings:
-    request_expiry_days: int = 14
-    max_pending_requests: int = 3
-    chat_digest_after_minutes: int = 60
+    request_expiry_days: int
+    max_pending_requests: int
+    chat_digest_after_minutes: int
 
 
 def settings() -> MentoringSettings:
-    """``[plugins.mentoring]`` from the config, each a positive whole number."""
-    raw: dict[str, Any] = current_app.config["PLUGIN_SETTINGS"].get("mentoring", {})
-    defaults = MentoringSettings()
-    values = {}
-    for key, value in raw.items():
-        if not hasattr(defaults, key):
-            raise ConfigError(f"plugins.mentoring.{key}", "unknown setting")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"plugins.mentoring.{key}", "must be a positive whole number")
-        values[key] = value
-    return MentoringSettings(**values)
+    """``[plugins.mentoring]``, checked against SETTINGS by core at startup."""
+    return MentoringSettings(**current_app.config["PLUGIN_SETTINGS"]["mentoring"])
 
 
 # ---- mentors -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy import inspect as inspect_db
 
 from core import hookimpl, hookspecs
+from core.config import ConfigError, Setting, positive
 from core.contributions import (
     ActivityKind,
     GoalKind,
@@ -831,6 +832,47 @@ class MigrationsProbe:
     @hookimpl
     def register_migrations(self) -> list[Path]:
         return [self.versions]
+
+
+class SettingsProbe:
+    @hookimpl
+    def register_settings(self):
+        return {
+            "per_day": Setting(int, 3, positive),
+            "greeting": Setting(str, "Hello"),
+        }
+
+
+def test_hook_register_settings(make_app):
+    app = make_app(
+        extra_plugins={"probe": SettingsProbe()},
+        PLUGINS=["probe"],
+        PLUGIN_SETTINGS={"probe": {"per_day": 5}, "elsewhere": {"kept": True}},
+    )
+    # checked and completed with the defaults; a disabled plugin's table is kept as it is
+    assert app.config["PLUGIN_SETTINGS"]["probe"] == {"per_day": 5, "greeting": "Hello"}
+    assert app.config["PLUGIN_SETTINGS"]["elsewhere"] == {"kept": True}
+
+    for table, key in (
+        ({"per_day": 0}, "per_day"),
+        ({"per_day": "5"}, "per_day"),
+        ({"perday": 5}, "perday"),
+    ):
+        with pytest.raises(ConfigError, match=rf"plugins\.probe\.{key}"):
+            make_app(
+                extra_plugins={"probe": SettingsProbe()},
+                PLUGINS=["probe"],
+                PLUGIN_SETTINGS={"probe": table},
+            )
+
+
+def test_a_plugin_declaring_no_settings_refuses_a_table(make_app):
+    with pytest.raises(ConfigError, match=r"plugins\.probe\.anything"):
+        make_app(
+            extra_plugins={"probe": NavProbe()},
+            PLUGINS=["probe"],
+            PLUGIN_SETTINGS={"probe": {"anything": 1}},
+        )
 
 
 def test_hook_register_migrations(empty_database_url, tmp_path):

@@ -1,10 +1,33 @@
-// The pair's chat, live over Socket.IO. Without JavaScript the form posts and the page reloads.
+// Mentoring's live parts: the unread count in the navigation, and the pair's chat over
+// Socket.IO. Without JavaScript the count shows on each page load, the chat form posts and
+// the page reloads.
 "use strict";
 
-(function chat() {
-  const section = document.getElementById("chat");
+(function mentoring() {
   const socket = window.alma && window.alma.socket;
-  if (!section || !socket) {
+  if (!socket) {
+    return; // a visitor, or no Socket.IO: the pages work without it
+  }
+
+  // ---- the unread count beside "My mentorships" ---------------------------------------------
+  socket.on("mentoring.unread", (data) => {
+    const unread = Number(data && data.unread) || 0;
+    for (const badge of document.querySelectorAll('[data-nav-badge="mentoring.index"]')) {
+      badge.textContent = String(unread);
+      badge.classList.toggle("d-none", unread === 0);
+    }
+  });
+  function counting() {
+    document.body.dataset.unreadLive = "true"; // this page follows the count (tests wait on it)
+  }
+  socket.on("connect", counting);
+  if (socket.connected) {
+    counting();
+  }
+
+  // ---- the chat ----------------------------------------------------------------------------
+  const section = document.getElementById("chat");
+  if (!section) {
     return;
   }
   const mentorshipId = Number(section.dataset.mentorship);
@@ -13,10 +36,18 @@
   const form = document.getElementById("chat-form");
   const error = document.getElementById("chat-error");
   const linkPattern = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
-  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-    dateStyle: "short",
-    timeStyle: "short",
-  });
+  // Times in the member's own time zone (from their profile), as the server shows them.
+  const timeOptions = { dateStyle: "short", timeStyle: "short" };
+  if (section.dataset.timezone) {
+    timeOptions.timeZone = section.dataset.timezone;
+  }
+  let timeFormat;
+  try {
+    timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, timeOptions);
+  } catch {
+    delete timeOptions.timeZone; // a zone this browser does not know: its own zone then
+    timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, timeOptions);
+  }
 
   // Message text goes in as text nodes and links as anchors: never as HTML.
   function appendText(element, text) {
@@ -35,35 +66,96 @@
   }
 
   function render(message) {
+    const mine = message.sender_id === me;
     const item = document.createElement("li");
-    item.className = "chat-message rounded p-2 " + (message.sender_id === me ? "chat-mine" : "chat-theirs");
+    item.className = "chat-message " + (mine ? "chat-mine" : "chat-theirs");
     item.dataset.id = String(message.id);
     const meta = document.createElement("div");
-    meta.className = "small text-muted";
+    meta.className = "chat-meta";
+    const sender = document.createElement("span");
+    sender.className = "chat-sender";
+    sender.textContent = message.sender;
     const time = document.createElement("time");
     time.dateTime = message.created_at;
     time.textContent = timeFormat.format(new Date(message.created_at));
-    meta.append(message.sender + " · ", time);
+    meta.append(sender, " · ", time);
     const body = document.createElement("div");
+    body.className = "chat-body";
     appendText(body, message.body);
     item.append(meta, body);
     return item;
   }
 
-  function show(message) {
-    if (log.querySelector(`[data-id="${message.id}"]`)) {
-      return; // already shown (our own, or a reconnect)
-    }
-    document.getElementById("chat-empty")?.remove();
-    log.append(render(message));
+  function nearBottom() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+
+  function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
   }
 
+  // Shows a message once, in order (a reconnect may bring one we already have, or an older one).
+  function show(message) {
+    if (log.querySelector(`[data-id="${message.id}"]`)) {
+      return false;
+    }
+    document.getElementById("chat-empty")?.remove();
+    const following = nearBottom();
+    const later = [...log.querySelectorAll("[data-id]")].find(
+      (item) => Number(item.dataset.id) > message.id,
+    );
+    log.insertBefore(render(message), later || null);
+    // Follow the conversation, unless the member scrolled up to read older messages.
+    if (following || message.sender_id === me) {
+      scrollToEnd();
+    }
+    return true;
+  }
+
+  function newestTheirs() {
+    const theirs = log.querySelectorAll(".chat-theirs[data-id]");
+    return theirs.length ? Number(theirs[theirs.length - 1].dataset.id) : 0;
+  }
+
+  function markRead() {
+    const upTo = newestTheirs();
+    if (upTo && document.visibilityState === "visible") {
+      socket.emit("mentoring.read", { mentorship_id: mentorshipId, up_to_id: upTo });
+    }
+  }
+
+  // What was written between the page being rendered and the room being joined (or while the
+  // connection was down) is fetched once joined.
+  async function catchUp() {
+    try {
+      const response = await fetch(section.dataset.olderUrl, {
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) {
+        return;
+      }
+      const page = await response.json();
+      if (page.messages.map(show).some(Boolean)) {
+        markRead();
+      }
+    } catch {
+      // offline for now: the next reconnect catches up
+    }
+  }
+
   function join() {
-    socket.emit("mentoring.join", { mentorship_id: mentorshipId });
+    socket.emit("mentoring.join", { mentorship_id: mentorshipId }, (answer) => {
+      if (answer && answer.ok) {
+        section.dataset.live = "true";
+        catchUp();
+      }
+    });
   }
 
   socket.on("connect", join);
+  socket.on("disconnect", () => {
+    delete section.dataset.live;
+  });
   if (socket.connected) {
     join();
   }
@@ -72,20 +164,16 @@
       return;
     }
     show(message);
-    if (message.sender_id !== me && document.visibilityState === "visible") {
-      socket.emit("mentoring.read", { mentorship_id: mentorshipId, up_to_id: message.id });
+    if (message.sender_id !== me) {
+      markRead();
     }
   });
-  socket.on("mentoring.unread", (data) => {
-    const badge = document.querySelector('[data-nav-badge="mentoring.index"]');
-    if (badge) {
-      badge.textContent = String(data.unread);
-      badge.classList.toggle("d-none", !data.unread);
-    }
-  });
+  // Messages that came while the tab was in the background are read once it is looked at.
+  document.addEventListener("visibilitychange", markRead);
 
   if (form) {
     const input = form.querySelector("textarea");
+    const button = form.querySelector("button[type=submit]");
     form.addEventListener("submit", (event) => {
       if (!socket.connected) {
         return; // fall back to the plain form post
@@ -93,19 +181,26 @@
       event.preventDefault();
       const body = input.value.trim();
       if (!body) {
+        input.focus();
         return;
       }
       error.textContent = "";
-      socket.emit("mentoring.send", { mentorship_id: mentorshipId, body }, (answer) => {
-        if (answer && answer.ok) {
+      button.disabled = true;
+      const data = { mentorship_id: mentorshipId, body };
+      socket.timeout(10000).emit("mentoring.send", data, (timedOut, answer) => {
+        button.disabled = false;
+        if (!timedOut && answer && answer.ok) {
           input.value = "";
+          input.focus();
         } else {
-          error.textContent = (answer && answer.error) || "";
+          error.textContent = timedOut ? section.dataset.notSent : (answer && answer.error) || "";
         }
       });
     });
+    // Enter sends, Shift+Enter starts a new line (and Enter that ends an IME composition
+    // is not a send).
     input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         form.requestSubmit();
       }
@@ -117,7 +212,12 @@
     older.addEventListener("click", async (event) => {
       event.preventDefault();
       const first = log.querySelector("[data-id]");
-      const response = await fetch(`${section.dataset.olderUrl}?before=${first.dataset.id}`);
+      const response = await fetch(`${section.dataset.olderUrl}?before=${first.dataset.id}`, {
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) {
+        return;
+      }
       const page = await response.json();
       const height = log.scrollHeight;
       log.prepend(...page.messages.map(render));
@@ -127,5 +227,5 @@
       }
     });
   }
-  log.scrollTop = log.scrollHeight;
+  scrollToEnd();
 })();

@@ -1,0 +1,273 @@
+"""A mentee finds a mentor, asks, and the pair chats live, in two real browsers (Chromium), on
+desktop and phone widths: one browser context for the mentee, one for the mentor.
+
+Screenshots of the mentoring pages are saved to ./screenshots for people to look at.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from core.testing import TEST_PASSWORD, body_of
+
+pytestmark = pytest.mark.plugins("mentoring")
+
+SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+MENTOR = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"  # long names must fit a phone
+MENTEE = "Sam Lee"
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def open_page(request, browser, live_server):
+    """``open_page()``: a page in a browser context of its own (its own cookies: one person),
+    at this test's viewport; console errors in any of them fail the test."""
+    contexts, errors = [], []
+
+    def open_() -> object:
+        # The browser's clock is in New York, the members' profiles say Madrid: times must
+        # follow the profile, both when the server renders them and when the script does.
+        context = browser.new_context(
+            viewport=VIEWPORTS[request.param], timezone_id="America/New_York", locale="en-US"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.viewport_name = request.param
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors, f"errors in the browser console: {errors}"
+
+
+def snap(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-{page.viewport_name}.png", full_page=True)
+
+
+def open_menu_on_phone(page):
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        page.locator("#nav.show").wait_for()
+
+
+def log_in(page, base, email):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/members/\d+$"))
+
+
+def fits_the_width(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def chat_input(page):
+    return page.locator("#chat-form textarea")
+
+
+def wait_until_live(page):
+    """The chat's script has joined the pair's room: what the other writes now shows here."""
+    page.locator('#chat[data-live="true"]').wait_for(state="attached")
+
+
+@pytest.fixture
+def members(db, create_user):
+    from core.services.profiles import update_profile
+
+    def profile(user, bio, expertise, languages, mentor):
+        update_profile(
+            user,
+            display_name=user.display_name,
+            bio=bio,
+            timezone="Europe/Madrid",
+            locale=None,
+            wants_to_mentor=mentor,
+            wants_to_be_mentored=not mentor,
+            expertise=expertise,
+            interests=[] if mentor else ["Python", "career change"],
+            languages=languages,
+        )
+        return user
+
+    mentor = profile(
+        create_user(email="adaeze@example.org", display_name=MENTOR),
+        "Backend engineer for twelve years; I help people moving into software from other "
+        "careers, with code reviews, portfolio projects and practice interviews.",
+        ["Python", "Career change", "Job interviews"],
+        ["en", "es"],
+        mentor=True,
+    )
+    profile(
+        create_user(email="lin@example.org", display_name="Lin Chen"),
+        "Product designer.",
+        ["UX research", "Design systems"],
+        ["en", "zh"],
+        mentor=True,
+    )
+    profile(
+        create_user(email="omar@example.org", display_name="Omar Haddad"),
+        "Data scientist who likes teaching statistics to beginners.",
+        ["Python", "Statistics"],
+        ["en", "ar"],
+        mentor=True,
+    )
+    mentee = profile(
+        create_user(email="sam@example.org", display_name=MENTEE),
+        "Teacher becoming a developer.",
+        [],
+        ["en"],
+        mentor=False,
+    )
+    db.session.commit()
+    return mentee, mentor
+
+
+def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
+    open_page, live_server, mail, members
+):
+    mentee_user, mentor_user = members
+
+    # ---- the mentee finds a mentor and asks -------------------------------------------------
+    mentee = open_page()
+    log_in(mentee, live_server, "sam@example.org")
+    open_menu_on_phone(mentee)
+    mentee.get_by_role("link", name="Find a mentor").click()
+    mentee.get_by_role("heading", name="Find a mentor").wait_for()
+    mentee.get_by_label("Expertise").fill("python")
+    mentee.get_by_role("button", name="Search").click()
+    mentee.wait_for_url(re.compile(r".*topic=python.*"))
+    expect(mentee.get_by_role("link", name=MENTOR)).to_be_visible()
+    expect(mentee.get_by_role("link", name="Omar Haddad")).to_be_visible()
+    expect(mentee.get_by_role("link", name="Lin Chen")).to_have_count(0)
+    assert fits_the_width(mentee)
+    snap(mentee, "mentoring-directory")
+
+    mentee.get_by_label("Expertise").fill("knitting")
+    mentee.get_by_role("button", name="Search").click()
+    mentee.get_by_text("No mentor matches this search.").wait_for()
+    snap(mentee, "mentoring-directory-empty")
+    mentee.go_back()
+
+    mentee.get_by_role("link", name=MENTOR).click()
+    mentee.get_by_role("heading", name=MENTOR).wait_for()
+    assert fits_the_width(mentee)
+    snap(mentee, "mentoring-mentor-profile")
+    mentee.get_by_role("link", name=f"Ask {MENTOR} to mentor you").click()
+
+    mentee.get_by_label("Your message").fill(
+        "Hello! I teach maths and am moving into software development. I would love your "
+        "guidance on my first portfolio project and on preparing for interviews."
+    )
+    mentee.get_by_label("Topics (optional)").fill("Python, job interviews")
+    assert fits_the_width(mentee)
+    snap(mentee, "mentoring-request")
+    mentee.get_by_role("button", name="Send the request").click()
+    mentee.get_by_text(f"Your request is on its way to {MENTOR}.").wait_for()
+    mentee.get_by_text(f"Waiting for {MENTOR} to answer.").wait_for()
+    expect(mentee.locator("#chat")).to_have_count(0)
+    snap(mentee, "mentoring-pending-mentee")
+
+    # ---- the mentor gets the e-mail, follows its link and accepts ----------------------------
+    mentor = open_page()
+    log_in(mentor, live_server, "adaeze@example.org")
+    [request_mail] = [m for m in mail.deliver() if "adaeze@example.org" in m["To"]]
+    assert request_mail["Subject"] == f"Mentorship request from {MENTEE}"
+    link = re.search(r"http://alma\.test(\S+)", body_of(request_mail)).group(1)
+    mentor.goto(live_server + link)
+    mentor.get_by_role("heading", name=f"{MENTEE}, your mentee").wait_for()
+    mentor.get_by_text("I teach maths and am moving into software").wait_for()
+    mentor.get_by_text("Python, job interviews").wait_for()
+    assert fits_the_width(mentor)
+    snap(mentor, "mentoring-pending-mentor")
+    mentor.get_by_role("button", name="Accept").click()
+    mentor.get_by_text("You accepted the request. Say hello in the chat!").wait_for()
+    mentor.get_by_text("No messages yet.").wait_for()
+
+    # ---- both open the mentorship page; the chat is live both ways ---------------------------
+    mentee.reload()
+    mentee.get_by_text("accepted: getting to know each other").first.wait_for()
+    wait_until_live(mentee)
+    wait_until_live(mentor)
+
+    chat_input(mentee).fill("Thank you for accepting! Could we talk on Tuesday evening?")
+    chat_input(mentee).press("Enter")
+    expect(chat_input(mentee)).to_have_value("")
+    hello = mentor.locator("#chat-log .chat-theirs", has_text="Could we talk on Tuesday")
+    expect(hello).to_be_visible()
+    expect(mentee.locator("#chat-log .chat-mine", has_text="Could we talk")).to_be_visible()
+    expect(mentor.locator("#chat-empty")).to_have_count(0)
+    expect(hello).to_contain_text(MENTEE)
+
+    # Shift+Enter is a new line in the same message; text is text, never markup.
+    chat_input(mentor).fill("Tuesday works. <b>Before</b> we talk, read this:")
+    chat_input(mentor).press("Shift+Enter")
+    chat_input(mentor).press_sequentially("https://example.org/first-talk.")
+    chat_input(mentor).press("Enter")
+    reply = mentee.locator("#chat-log .chat-theirs", has_text="Tuesday works.")
+    expect(reply).to_be_visible()
+    expect(reply).to_contain_text("<b>Before</b> we talk, read this:")
+    link = reply.get_by_role("link", name="https://example.org/first-talk")
+    expect(link).to_have_attribute("href", "https://example.org/first-talk")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", re.compile("noopener"))
+    assert reply.locator("b").count() == 0
+    assert "\n" in reply.locator(".chat-body").inner_text()
+
+    # A live message shows its time as the server shows it: in the member's own time zone.
+    live_time = reply.locator("time").inner_text()
+    mentee.reload()
+    wait_until_live(mentee)
+    reply = mentee.locator("#chat-log .chat-theirs", has_text="Tuesday works.")
+    assert reply.locator("time").inner_text().split() == live_time.split()
+    expect(reply.get_by_role("link", name="https://example.org/first-talk")).to_be_visible()
+    assert fits_the_width(mentee)
+    snap(mentee, "mentoring-chat")
+
+    # ---- the navigation badge counts what the mentor has not read yet ------------------------
+    open_menu_on_phone(mentor)
+    mentor.get_by_role("link", name="My mentorships").click()
+    mentor.get_by_role("heading", name="My mentorships").wait_for()
+    badge = mentor.locator('[data-nav-badge="mentoring.index"]')
+    expect(badge).to_be_hidden()
+    mentor.locator("body[data-unread-live]").wait_for(state="attached")
+    chat_input(mentee).fill("See you Tuesday!")
+    chat_input(mentee).press("Enter")
+    open_menu_on_phone(mentor)
+    expect(badge).to_have_text("1")
+    expect(badge).to_be_visible()
+    snap(mentor, "mentoring-index")
+    mentor.get_by_role("link", name=MENTEE).click()
+    mentor.get_by_text("See you Tuesday!").wait_for()
+    expect(badge).to_be_hidden()
+    wait_until_live(mentor)
+    assert fits_the_width(mentor)
+    snap(mentor, "mentoring-chat-mentor")
+
+    # ---- the mentee ends it; the chat closes for both, its history stays ---------------------
+    mentee.on("dialog", lambda dialog: dialog.accept())
+    mentee.get_by_text("End this mentorship").click()
+    mentee.get_by_label("Why are you ending the mentorship?").fill(
+        "Thank you! I realise I need a mentor in data science instead."
+    )
+    mentee.get_by_role("button", name="End the mentorship").click()
+    mentee.get_by_text("The mentorship has ended.").wait_for()
+    for page in (mentee, mentor):
+        if page is mentor:
+            chat_input(mentor).fill("Sorry to hear that, good luck!")
+            chat_input(mentor).press("Enter")
+            mentor.get_by_text("This chat is closed: the mentorship has ended.").first.wait_for()
+            mentor.reload()
+        page.get_by_text("This chat is closed: the mentorship has ended. Its history").wait_for()
+        expect(page.locator("#chat-form")).to_have_count(0)
+        expect(page.get_by_text("Could we talk on Tuesday evening?")).to_be_visible()
+        expect(page.get_by_text("ended early").first).to_be_visible()
+    snap(mentor, "mentoring-ended")
