@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from core.config import instance_path_from_env, load_settings, plugin_settings
 from core.db import db
@@ -36,6 +37,7 @@ def create_app(
     instance = Path(instance_path).resolve() if instance_path else instance_path_from_env()
     settings = load_settings(instance, config)
     app = Flask(__name__, instance_path=str(instance))
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(settings)
     _harden_session_cookie(app)
 
@@ -64,6 +66,15 @@ def create_app(
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)
     return app
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:…>`` in URLs, bounded to what an id column holds: a huge number is a 404, not a
+    database error."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _checked_plugin_settings(settings: dict[str, Any], hooks: Hooks) -> dict[str, dict]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -16,6 +16,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 logger = logging.getLogger(__name__)
+
+ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,6 +69,10 @@ def after_commit(callback: Callable[[], Any], session: Session | None = None) ->
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy fires after_commit for a released savepoint (begin_nested) too; the
+        # outer transaction is still open, its locks held and its data invisible to others.
+        return
     for callback in session.info.pop("after_commit", []):
         try:
             callback()
@@ -102,7 +108,28 @@ def _sqlite_begin(connection: Any) -> None:
     # writes after another one committed in between cannot proceed, so work that is expected
     # to write (form posts, jobs, commands) takes the lock up front with BEGIN IMMEDIATE and
     # waits its turn (busy_timeout); page views begin deferred and never block anyone.
+    # A Socket.IO event (a chat message) runs in the context of the GET that opened the
+    # socket, yet it writes: Flask-SocketIO marks it with ``request.event``.
     # PostgreSQL, for real concurrency, uses row locks instead.
     if connection.dialect.name == "sqlite":
-        expects_writes = not has_request_context() or request.method not in READ_ONLY_METHODS
+        expects_writes = (
+            not has_request_context()
+            or request.method not in READ_ONLY_METHODS
+            or getattr(request, "event", None) is not None
+            or _view_writes_on_get()
+        )
         connection.exec_driver_sql("BEGIN IMMEDIATE" if expects_writes else "BEGIN")
+
+
+def writes_on_get(view: ViewT) -> ViewT:
+    """Mark a view that writes even when it answers a GET (a page that marks what it shows
+    as read): on SQLite its unit of work then takes the write lock up front, as a form
+    post's does, instead of failing when another one commits between its reads and its
+    write."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_writes_on_get() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "writes_on_get", False)

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -93,10 +94,10 @@ class ProfileForm(FlaskForm):
     wants_to_be_mentored = BooleanField(_l("I am looking for a mentor"))
 
     def fill_choices(self, language_names: dict[str, str], site_languages: list[str]) -> None:
-        self.languages.choices = list(language_names.items())
+        self.languages.choices = [SelectChoice(code, name) for code, name in language_names.items()]
         self.timezone.choices = time_zones()
-        self.locale.choices = [("", _l("Follow my browser"))] + [
-            (code, language_names.get(code, code)) for code in site_languages
+        self.locale.choices = [SelectChoice("", _l("Follow my browser"))] + [
+            SelectChoice(code, language_names.get(code, code)) for code in site_languages
         ]
 
 

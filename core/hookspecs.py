@@ -166,6 +166,7 @@ def register_settings() -> dict[str, Setting]:
 def register_migrations() -> list[Path]:
     """Return the Alembic ``versions`` folders holding the plugin's migrations.
 
-    The plugin's first migration declares ``branch_labels = ("<plugin name>",)`` and
-    ``depends_on = "core"`` when it references core tables; ``alma db upgrade`` applies the
-    branches of core and of every enabled plugin."""
+    Each plugin is its own part of the schema with its own history (``alembic_version_<name>``);
+    ``alma db upgrade`` applies core's first, then each enabled plugin's, in ``PLUGINS``
+    order, so a plugin's migrations may reference core's tables. ``alma db revision --part
+    <name>`` writes one."""

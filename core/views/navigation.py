@@ -2,11 +2,16 @@
 
 from flask import request
 
+MAX_PAGE = 2**31  # beyond it, the page's offset would overflow the database's integers
+
 
 def page_number() -> int:
     """``?page=N`` as a positive whole number; anything else is page 1."""
     page = request.args.get("page", "1")
-    return max(int(page), 1) if page.isdigit() else 1
+    # isascii: "²" passes isdigit() but not int()
+    if not (page.isascii() and page.isdigit()) or int(page) > MAX_PAGE:
+        return 1
+    return max(int(page), 1)
 
 
 def local_path(target: str | None, default: str) -> str:

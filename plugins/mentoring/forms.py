@@ -23,10 +23,17 @@ class RequestForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = SelectField(_l("Reason"), choices=[(reason, reason) for reason in DECLINE_REASONS])
+    reason = SelectField(
+        _l("Reason"),
+        choices=list(DECLINE_REASONS),  # labels: decline_reason_label, in the template
+        validators=[DataRequired(message=_l("Choose a reason from the list."))],
+    )
     message = TextAreaField(
         _l("Message to the mentee"),
-        validators=[DataRequired(), Length(max=2000)],
+        validators=[
+            DataRequired(message=_l("Write a few words to the mentee: they will read them.")),
+            Length(max=2000),
+        ],
         description=_l("They will receive it by e-mail. A kind word and a pointer help."),
         render_kw={"rows": 4},
     )
@@ -35,7 +42,10 @@ class DeclineForm(FlaskForm):
 class TerminateForm(FlaskForm):
     message = TextAreaField(
         _l("Why are you ending the mentorship?"),
-        validators=[DataRequired(), Length(max=2000)],
+        validators=[
+            DataRequired(message=_l("Tell the other party why, in a few words.")),
+            Length(max=2000),
+        ],
         description=_l("The other party receives it by e-mail."),
         render_kw={"rows": 3},
     )

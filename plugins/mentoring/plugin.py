@@ -66,7 +66,9 @@ def _mentorships_section(member, viewer):
 
 def _settings_section(member, viewer):
     settings = services.mentor_settings_of(member)
-    form = MentorSettingsForm(obj=settings)
+    # formdata=None: on a refused post of the profile form on the same page, the settings
+    # would otherwise be read from that post (which has no capacity, and no "accepting" box)
+    form = MentorSettingsForm(formdata=None, obj=settings)
     return render_template(
         "mentoring/_settings.html",
         form=form,

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -527,14 +528,18 @@ def chat_room(mentorship_id: int) -> str:
 
 def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
     """A party writes in the pair's chat; the other sees it live once it is stored."""
+    mentorship = mentorship_for(mentorship_id, sender)  # who may, before what they wrote
+    if mentorship.state == REQUESTED:
+        raise InvalidInput(_("The chat opens once the mentor accepts the request."))
+    if not mentorship.has_chat:
+        raise InvalidInput(_("There is no chat: the request was not accepted."))
+    if not mentorship.chat_open:
+        raise InvalidInput(_("This chat is closed: the mentorship has ended."))
     body = body.strip()
     if not body:
         raise InvalidInput(_("Write something first."))
     if len(body) > MAX_CHAT_MESSAGE:
         raise InvalidInput(_("Keep a message under %(n)d characters.", n=MAX_CHAT_MESSAGE))
-    mentorship = mentorship_for(mentorship_id, sender)
-    if not mentorship.chat_open:
-        raise InvalidInput(_("This chat is closed: the mentorship has ended."))
     message = ChatMessage(mentorship_id=mentorship.id, sender_id=sender.id, body=body)
     db.session.add(message)
     db.session.flush()
@@ -674,7 +679,12 @@ def _digest(mentorship: Mentorship, recipient: User, cutoff: datetime) -> int:
     sender = mentorship.other_party(recipient)
     send_mail(
         recipient.email,
-        _("%(n)d unread messages from %(name)s", n=len(waiting), name=sender.display_name),
+        ngettext(
+            "%(num)d unread message from %(name)s",
+            "%(num)d unread messages from %(name)s",
+            len(waiting),
+            name=sender.display_name,
+        ),
         "mentoring/mail/chat_digest",
         user=recipient,
         sender=sender,

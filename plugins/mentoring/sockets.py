@@ -16,12 +16,16 @@ from plugins.mentoring import services
 
 def _mentorship_id(data: Any) -> int:
     value = data.get("mentorship_id") if isinstance(data, dict) else None
-    if not isinstance(value, int):
+    # Not a bool (True == 1 in Python and SQLite), and within what the database can compare.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
         raise DomainError("mentorship_id must be a number")
     return value
 
 
-def join(data: Any) -> dict[str, Any]:
+# Each handler takes ``data=None``: a client may emit the event with no payload at all.
+
+
+def join(data: Any = None) -> dict[str, Any]:
     """Join a chat room: only the two parties may."""
     try:
         mentorship = services.mentorship_for(_mentorship_id(data), current_user)
@@ -33,10 +37,12 @@ def join(data: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
-def send(data: Any) -> dict[str, Any]:
+def send(data: Any = None) -> dict[str, Any]:
     body = data.get("body") if isinstance(data, dict) else None
     try:
-        message = services.post_message(_mentorship_id(data), current_user, str(body or ""))
+        message = services.post_message(
+            _mentorship_id(data), current_user, body if isinstance(body, str) else ""
+        )
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -44,7 +50,7 @@ def send(data: Any) -> dict[str, Any]:
     return {"ok": True, "id": message.id}
 
 
-def read(data: Any) -> dict[str, Any]:
+def read(data: Any = None) -> dict[str, Any]:
     up_to = data.get("up_to_id") if isinstance(data, dict) else None
     try:
         services.mark_read(

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from core.db import db
+from core.db import db, writes_on_get
 from core.errors import InvalidInput
 from core.i18n import language_names
 from core.models import User
@@ -52,12 +52,10 @@ def chat_text(body: str) -> Markup:
     return Markup("").join(parts)
 
 
-@bp.app_context_processor
-def labels() -> dict:
-    return {
-        "mentorship_state_label": services.state_label,
-        "decline_reason_label": services.decline_reason_label,
-    }
+# Template globals, not a context processor: the state badge macro is imported without
+# context ({% from "mentoring/_state.html" import state_badge %}) and sees only globals.
+bp.add_app_template_global(services.state_label, "mentorship_state_label")
+bp.add_app_template_global(services.decline_reason_label, "decline_reason_label")
 
 
 @bp.get("/mentors")
@@ -110,12 +108,23 @@ def index():
     )
 
 
+def _before_id() -> int | None:
+    """``?before=N``, the message to page back from; anything but a usable id (an id beyond
+    what the database can hold would fail the query) means the newest page."""
+    value = request.args.get("before", "")
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return int(value) if 0 < int(value) < 2**63 else None
+
+
 @bp.get("/<int:mentorship_id>")
 @login_required
+@writes_on_get  # showing the chat marks it read
 def mentorship(mentorship_id: int):
     found = services.mentorship_for(mentorship_id, current_user)
-    chat = services.chat_page(found, request.args.get("before", type=int))
-    if found.has_chat and not request.args.get("before"):
+    before = _before_id()
+    chat = services.chat_page(found, before)
+    if found.has_chat and before is None:
         services.mark_read(found.id, current_user)
         db.session.commit()
     return render_template(
@@ -146,7 +155,7 @@ def _act(mentorship_id: int, action, success: str):
 
 def _require_form(form) -> None:
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
         abort(
             redirect(
                 url_for("mentoring.mentorship", mentorship_id=request.view_args["mentorship_id"])
@@ -223,7 +232,7 @@ def post_message(mentorship_id: int):
 def older_messages(mentorship_id: int):
     """Older chat history for the page's script, newest last."""
     found = services.mentorship_for(mentorship_id, current_user)
-    chat = services.chat_page(found, request.args.get("before", type=int))
+    chat = services.chat_page(found, _before_id())
     return jsonify(
         messages=[services.message_payload(m, m.sender) for m in chat.messages],
         has_older=chat.has_older,

@@ -118,7 +118,9 @@ def test_login_takes_as_long_for_an_unknown_address(make_app, create_user, db):
 
     known = fastest(attempt("ada@example.org"))
     unknown = fastest(attempt("nobody@example.org"))
-    assert unknown > known / 2, (known, unknown)
+    # A leak is two orders of magnitude (a fast check against scrypt's ~70 ms), so a loose
+    # bound catches it and stays true on a busy machine.
+    assert unknown > known / 5, (known, unknown)
 
 
 def test_registering_takes_as_long_for_a_taken_address(make_app, create_user):
@@ -133,7 +135,7 @@ def test_registering_takes_as_long_for_a_taken_address(make_app, create_user):
 
     new = fastest(lambda: register(next(addresses)))
     taken = fastest(lambda: register("ada@example.org"))
-    assert taken > new / 2, (new, taken)
+    assert taken > new / 5, (new, taken)  # loose: see the login test above
 
 
 # ---- CSRF ----------------------------------------------------------------------------------
@@ -252,3 +254,9 @@ def test_unknown_urls_get_the_not_found_page(client, create_user):
     client.login(create_user())
     response = client.get("/members/999999")
     assert response.status_code == 404
+
+
+def test_an_id_too_large_for_the_database_is_a_404(client, create_user):
+    client.login(create_user())
+    assert client.get("/members/99999999999999999999").status_code == 404
+    assert client.get(f"/members/{2**31}").status_code == 404

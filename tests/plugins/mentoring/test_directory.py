@@ -198,7 +198,7 @@ def test_pagination_keeps_the_filters(client, make_mentor):
     assert listed(back) == names[:DIRECTORY_PAGE_SIZE]
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "99"])
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "²", "99", "99999999999999999999999"])
 def test_odd_page_numbers_do_not_break_the_directory(client, make_mentor, page):
     make_mentor("Ada Lovelace")
     response = client.get("/mentoring/mentors", query_string={"page": page})
@@ -366,3 +366,45 @@ def test_settings_need_a_login(app, client, make_mentor):
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
     assert count_rows(app, MentoringMember, MentoringMember.user_id == mentor.id) == 0
+
+
+def test_a_refused_my_data_form_keeps_showing_the_stored_mentoring_settings(
+    app, client, make_mentor
+):
+    """The profile form and the mentoring settings share the My data page: a profile post
+    that is refused (here without a name) must not show the mentoring settings as empty or
+    paused, which a second click on "Save mentoring settings" would then store."""
+    mentor = make_mentor("Ada Lovelace", capacity=4)
+    client.login(mentor)
+
+    response = client.post(
+        "/me/data", data={"display_name": "", "timezone": "UTC", "wants_to_mentor": "y"}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="capacity"[^>]*value="4"', page)
+    assert re.search(r'<input[^>]*checked[^>]*name="accepting"|name="accepting"[^>]*checked', page)
+    assert capacity_of(app, mentor) == (4, True, 0)
+
+
+def test_the_settings_form_carries_its_csrf_token(make_app, db, create_user):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    mentor = create_user(wants_to_mentor=True)
+    client.login(mentor)
+
+    page = client.get("/me/data").get_data(as_text=True)
+    form = page.split('id="my-mentoring"', 1)[1].split("</form>", 1)[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+
+    refused = client.post("/mentoring/settings", data={"capacity": "3", "accepting": "y"})
+    assert refused.status_code == 400
+    assert capacity_of(app, mentor) is None
+
+    saved = client.post(
+        "/mentoring/settings",
+        data={"csrf_token": token, "capacity": "3", "accepting": "y"},
+        follow_redirects=True,
+    )
+    assert "Your mentoring settings are saved." in saved.get_data(as_text=True)
+    assert capacity_of(app, mentor) == (3, True, 0)

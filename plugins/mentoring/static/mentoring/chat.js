@@ -78,7 +78,7 @@
     const time = document.createElement("time");
     time.dateTime = message.created_at;
     time.textContent = timeFormat.format(new Date(message.created_at));
-    meta.append(sender, " · ", time);
+    meta.append(sender, time);
     const body = document.createElement("div");
     body.className = "chat-body";
     appendText(body, message.body);

@@ -1,0 +1,455 @@
+"""The pair's chat live over Socket.IO, with real python-socketio clients talking to the app
+served on 127.0.0.1: the two parties join and exchange messages that are stored and pushed
+to the other with the new unread count; a third member can neither join, nor listen in, nor
+post; a visitor cannot connect; bad payloads are refused and leave the connection working."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import ANY
+
+import pytest
+import socketio
+from sqlalchemy import select
+
+from core.testing import count_rows, session_cookie, stored
+from plugins.mentoring import services
+from plugins.mentoring.models import ChatMessage, ChatReader
+
+TIMEOUT = 5  # seconds to wait for something that should happen
+QUIET = 0.3  # seconds to wait for something that should not
+
+EVENTS = ("mentoring.message", "mentoring.unread")
+
+
+class Tab:
+    """A member's browser tab: a real Socket.IO client keeping the chat events it receives."""
+
+    def __init__(self) -> None:
+        self.client = socketio.Client(reconnection=False)
+        self.queues: dict[str, queue.Queue] = {}
+        for event in EVENTS:
+            self.queues[event] = queue.Queue()
+            self.client.on(event, self.queues[event].put)
+
+    def call(self, event: str, *data: Any) -> Any:
+        """Emit ``event`` (with ``data``, or with no argument at all) and return the ack."""
+        return self.client.call(event, *data, timeout=TIMEOUT)
+
+    def join(self, mentorship_id: Any) -> Any:
+        return self.call("mentoring.join", {"mentorship_id": mentorship_id})
+
+    def send(self, mentorship_id: Any, body: Any) -> Any:
+        return self.call("mentoring.send", {"mentorship_id": mentorship_id, "body": body})
+
+    def next(self, event: str, timeout: float = TIMEOUT) -> Any:
+        try:
+            return self.queues[event].get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no {event!r} event within {timeout} s") from None
+
+    def received(self, event: str, wait: float = QUIET) -> list[Any]:
+        """Everything received so far, after ``wait`` seconds for stragglers."""
+        time.sleep(wait)
+        items = []
+        while not self.queues[event].empty():
+            items.append(self.queues[event].get_nowait())
+        return items
+
+
+@pytest.fixture
+def connect(app, live_server) -> Iterator[Callable[..., Tab]]:
+    """``connect(user)``: a tab of ``user`` connected to the live server over long polling
+    (what a browser starts with); ``connect()`` tries as a visitor."""
+    tabs: list[Tab] = []
+
+    def open_(user: Any = None) -> Tab:
+        tab = Tab()
+        tabs.append(tab)
+        headers = {"Cookie": f"session={session_cookie(app, user)}"} if user is not None else {}
+        tab.client.connect(
+            live_server, headers=headers, transports=["polling"], wait_timeout=TIMEOUT
+        )
+        return tab
+
+    yield open_
+    closing = [threading.Thread(target=tab.client.disconnect) for tab in tabs]
+    for thread in closing:
+        thread.start()
+    for thread in closing:
+        thread.join(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def mentee(create_user):
+    return create_user(display_name="Ada Lovelace", wants_to_be_mentored=True)
+
+
+@pytest.fixture
+def mentor(create_user):
+    return create_user(display_name="Rui Mentor", wants_to_mentor=True)
+
+
+@pytest.fixture
+def outsider(create_user):
+    return create_user(display_name="Eve Outsider", wants_to_be_mentored=True)
+
+
+def requested(db, mentee, mentor) -> int:
+    mentorship = services.send_request(mentee, mentor, "Would you mentor me in Python?")
+    db.session.commit()
+    return mentorship.id
+
+
+def accepted(db, mentee, mentor) -> int:
+    mentorship_id = requested(db, mentee, mentor)
+    services.accept_request(mentorship_id, mentor)
+    db.session.commit()
+    return mentorship_id
+
+
+@pytest.fixture
+def chat(db, mentee, mentor) -> int:
+    return accepted(db, mentee, mentor)
+
+
+def stored_messages(app, mentorship_id: int) -> list[tuple[int, str]]:
+    """(sender id, body) of each stored message of the chat, oldest first."""
+    from core.db import db
+
+    with app.app_context():
+        try:
+            return [
+                tuple(row)
+                for row in db.session.execute(
+                    select(ChatMessage.sender_id, ChatMessage.body)
+                    .where(ChatMessage.mentorship_id == mentorship_id)
+                    .order_by(ChatMessage.id)
+                )
+            ]
+        finally:
+            db.session.remove()
+
+
+# ---- the two parties ---------------------------------------------------------------------
+
+
+def test_the_two_parties_exchange_messages_live(app, connect, chat, mentee, mentor):
+    ada, rui = connect(mentee), connect(mentor)
+    assert ada.join(chat) == {"ok": True}
+    assert rui.join(chat) == {"ok": True}
+
+    ack = ada.send(chat, "  Hello Rui! Free on Tuesday?  ")
+
+    assert ack == {"ok": True, "id": ANY}
+    message = rui.next("mentoring.message")
+    assert message == {
+        "id": ack["id"],
+        "mentorship_id": chat,
+        "sender_id": mentee.id,
+        "sender": "Ada Lovelace",
+        "body": "Hello Rui! Free on Tuesday?",
+        "created_at": ANY,
+    }
+    created_at = datetime.fromisoformat(message["created_at"])
+    assert created_at.tzinfo is not None
+    assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=1)
+    assert rui.next("mentoring.unread") == {"unread": 1}
+    assert stored_messages(app, chat) == [(mentee.id, "Hello Rui! Free on Tuesday?")]
+    # Ada's own tab shows it too (her other tabs need it); she has nothing unread.
+    assert ada.next("mentoring.message")["id"] == ack["id"]
+    assert ada.received("mentoring.unread") == []
+
+    reply = rui.send(chat, "Tuesday works, https://meet.example.org/ada")
+
+    assert reply == {"ok": True, "id": ANY}
+    assert reply["id"] > ack["id"]
+    message = ada.next("mentoring.message")
+    assert message["sender"] == "Rui Mentor"
+    assert message["sender_id"] == mentor.id
+    assert message["body"] == "Tuesday works, https://meet.example.org/ada"  # text; the page links
+    assert ada.next("mentoring.unread") == {"unread": 1}
+    assert rui.next("mentoring.message")["id"] == reply["id"]
+    assert stored_messages(app, chat) == [
+        (mentee.id, "Hello Rui! Free on Tuesday?"),
+        (mentor.id, "Tuesday works, https://meet.example.org/ada"),
+    ]
+    assert rui.received("mentoring.unread") == []  # answering read Ada's message
+
+
+def test_unread_counts_grow_per_message_and_reading_pushes_zero(app, connect, chat, mentee, mentor):
+    ada, rui = connect(mentee), connect(mentor)
+    ada.join(chat)
+    rui.join(chat)
+
+    ids = [ada.send(chat, f"message {n}")["id"] for n in (1, 2, 3)]
+
+    assert [rui.next("mentoring.unread") for _ in ids] == [
+        {"unread": 1},
+        {"unread": 2},
+        {"unread": 3},
+    ]
+    assert rui.call("mentoring.read", {"mentorship_id": chat, "up_to_id": ids[1]}) == {"ok": True}
+    assert rui.next("mentoring.unread") == {"unread": 1}
+    assert rui.call("mentoring.read", {"mentorship_id": chat}) == {"ok": True}
+    assert rui.next("mentoring.unread") == {"unread": 0}
+    last_read = select(ChatReader.last_read_id).where(
+        ChatReader.mentorship_id == chat, ChatReader.user_id == mentor.id
+    )
+    assert stored(app, last_read) == ids[-1]
+
+
+def test_a_member_gets_the_unread_count_in_every_tab_even_outside_the_chat(
+    connect, chat, mentee, mentor
+):
+    ada = connect(mentee)
+    ada.join(chat)
+    rui_elsewhere = connect(mentor)  # on another page: connected, not in the chat room
+
+    ada.send(chat, "Hello")
+
+    assert rui_elsewhere.next("mentoring.unread") == {"unread": 1}
+    assert rui_elsewhere.received("mentoring.message") == []
+
+
+def test_a_message_posted_without_javascript_arrives_live(client, connect, chat, mentee, mentor):
+    ada = connect(mentee)
+    assert ada.join(chat) == {"ok": True}
+    client.login(mentor)
+
+    response = client.post(f"/mentoring/{chat}/messages", data={"body": "Posted by a form"})
+
+    assert response.status_code == 302
+    message = ada.next("mentoring.message")
+    assert (message["sender"], message["body"]) == ("Rui Mentor", "Posted by a form")
+    assert ada.next("mentoring.unread") == {"unread": 1}
+
+
+def test_messages_sent_at_the_same_time_by_both_are_all_stored_and_delivered(
+    app, connect, chat, mentee, mentor
+):
+    ada, rui = connect(mentee), connect(mentor)
+    ada.join(chat)
+    rui.join(chat)
+    acks: dict[str, list[Any]] = {"ada": [], "rui": []}
+
+    def chatter(name: str, tab: Tab) -> None:
+        for n in range(8):
+            acks[name].append(tab.send(chat, f"{name} {n}"))
+
+    threads = [
+        threading.Thread(target=chatter, args=("ada", ada)),
+        threading.Thread(target=chatter, args=("rui", rui)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=4 * TIMEOUT)
+
+    assert [ack["ok"] for ack in acks["ada"] + acks["rui"]] == [True] * 16, acks
+    stored_bodies = sorted(body for _sender, body in stored_messages(app, chat))
+    assert stored_bodies == sorted([f"ada {n}" for n in range(8)] + [f"rui {n}" for n in range(8)])
+    at_rui = [rui.next("mentoring.message")["body"] for _ in range(16)]
+    at_ada = [ada.next("mentoring.message")["body"] for _ in range(16)]
+    assert sorted(at_rui) == sorted(at_ada) == stored_bodies
+
+
+def test_opening_the_chat_while_the_other_party_writes_never_fails(
+    client, connect, chat, mentee, mentor
+):
+    # Opening the page marks the chat read: a write in a GET, racing with the messages.
+    rui = connect(mentor)
+    stop = threading.Event()
+    acks: list[Any] = []
+
+    def write_on() -> None:
+        while not stop.is_set() and len(acks) < 300:
+            acks.append(rui.send(chat, f"message {len(acks)}"))
+
+    writer = threading.Thread(target=write_on)
+    writer.start()
+    client.login(mentee)
+    outcomes: list[Any] = []
+    deadline = time.monotonic() + 4 * TIMEOUT
+    try:  # at least 30 page views, and for as long as it takes the other to write 5 messages
+        while (len(outcomes) < 30 or len(acks) < 5) and time.monotonic() < deadline:
+            try:
+                outcomes.append(client.get(f"/mentoring/{chat}").status_code)
+            except Exception as error:  # the test client raises what would be a 500
+                outcomes.append(repr(error)[:120])
+    finally:
+        stop.set()
+        writer.join(timeout=2 * TIMEOUT)
+
+    assert outcomes == [200] * len(outcomes)
+    assert len(acks) >= 5, "the other party wrote nothing meanwhile"
+    assert all(ack["ok"] for ack in acks)
+
+
+# ---- nobody else -----------------------------------------------------------------------------
+
+
+def test_a_third_member_can_neither_join_nor_listen_nor_post(
+    app, db, connect, create_user, chat, mentee, mentor, outsider
+):
+    # Eve is a party of a chat of her own: being a party somewhere opens no other chat.
+    her_mentor = create_user(display_name="Grace Hopper", wants_to_mentor=True)
+    her_chat = accepted(db, outsider, her_mentor)
+    ada, rui, eve = connect(mentee), connect(mentor), connect(outsider)
+    ada.join(chat)
+    rui.join(chat)
+
+    assert eve.join(chat) == {"ok": False, "error": "This mentorship is not yours."}
+    assert eve.join(her_chat) == {"ok": True}
+
+    ada.send(chat, "Private to Rui")
+    rui.send(chat, "Private to Ada")
+    assert rui.next("mentoring.message")["body"] == "Private to Rui"
+    assert ada.next("mentoring.message")["body"] == "Private to Rui"
+    assert ada.next("mentoring.message")["body"] == "Private to Ada"
+
+    for body in ("Let me in", ""):
+        answer = eve.send(chat, body)
+        assert answer == {"ok": False, "error": "This mentorship is not yours."}
+    answer = eve.call("mentoring.read", {"mentorship_id": chat})
+    assert answer == {"ok": False, "error": "This mentorship is not yours."}
+
+    assert eve.received("mentoring.message") == []
+    assert eve.received("mentoring.unread", wait=0) == []
+    assert rui.received("mentoring.message") == [ANY]  # Rui's own, nothing from Eve
+    assert ada.received("mentoring.message", wait=0) == []
+    assert stored_messages(app, chat) == [
+        (mentee.id, "Private to Rui"),
+        (mentor.id, "Private to Ada"),
+    ]
+    assert count_rows(app, ChatMessage, ChatMessage.sender_id == outsider.id) == 0
+    assert count_rows(app, ChatReader, ChatReader.user_id == outsider.id) == 0
+
+
+def test_a_visitor_without_a_session_cannot_connect(connect):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        connect()
+
+
+def test_a_missing_mentorship_is_refused(app, connect, chat, mentee):
+    ada = connect(mentee)
+
+    assert ada.join(chat + 1000) == {"ok": False, "error": "This mentorship does not exist."}
+    assert ada.send(chat + 1000, "Hello?") == {
+        "ok": False,
+        "error": "This mentorship does not exist.",
+    }
+    assert count_rows(app, ChatMessage) == 0
+
+
+# ---- no chat before acceptance, and a closed one ---------------------------------------------
+
+
+def test_there_is_no_chat_before_the_request_is_accepted(app, db, connect, mentee, mentor):
+    mentorship_id = requested(db, mentee, mentor)
+    ada, rui = connect(mentee), connect(mentor)
+
+    for tab in (ada, rui):
+        assert tab.send(mentorship_id, "Hello?") == {
+            "ok": False,
+            "error": "The chat opens once the mentor accepts the request.",
+        }
+    assert count_rows(app, ChatMessage) == 0
+
+
+def test_after_the_mentorship_ends_sending_is_refused(app, db, connect, chat, mentee, mentor):
+    ada, rui = connect(mentee), connect(mentor)
+    ada.join(chat)
+    rui.join(chat)
+    ada.send(chat, "Before the end")
+    assert rui.next("mentoring.message")["body"] == "Before the end"
+    db.session.commit()  # end the test's read: the server wrote since (SQLite's snapshot)
+    services.terminate(chat, mentor, "We do not fit, sorry.")
+    db.session.commit()
+
+    for tab in (ada, rui):
+        assert tab.send(chat, "After the end") == {
+            "ok": False,
+            "error": "This chat is closed: the mentorship has ended.",
+        }
+    assert rui.received("mentoring.message") == []
+    assert stored_messages(app, chat) == [(mentee.id, "Before the end")]
+    assert ada.join(chat) == {"ok": True}  # the history stays theirs to read
+
+
+# ---- bad payloads --------------------------------------------------------------------------
+
+
+def bad_targets(chat: int) -> dict[str, tuple]:
+    """Payloads naming no usable mentorship, each as the arguments of an emit."""
+    return {
+        "no payload": (),
+        "null": (None,),
+        "a string": ("hello",),
+        "a list": ([chat],),
+        "a bare number": (chat,),
+        "no mentorship_id": ({},),
+        "a null id": ({"mentorship_id": None},),
+        "the id as a string": ({"mentorship_id": str(chat)},),
+        "the id as a float": ({"mentorship_id": float(chat)},),
+        "true for an id": ({"mentorship_id": True},),  # True == 1 to Python and SQLite
+        "a negative id": ({"mentorship_id": -1},),
+        "an id beyond the database's integers": ({"mentorship_id": 10**30},),
+        "the id in a list": ({"mentorship_id": [chat]},),
+    }
+
+
+def test_bad_payloads_are_refused_and_the_connection_keeps_working(
+    app, db, connect, mentee, mentor
+):
+    # The pair's chat is the first mentorship (id 1 on SQLite), so that an id of True would
+    # find it if it were taken for 1.
+    chat = accepted(db, mentee, mentor)
+    ada, rui = connect(mentee), connect(mentor)
+    rui.join(chat)
+
+    for name, data in bad_targets(chat).items():
+        for event, extra in (
+            ("mentoring.join", {}),
+            ("mentoring.send", {"body": "Sneaky"}),
+            ("mentoring.read", {}),
+        ):
+            args = (data[0] | extra,) if data and isinstance(data[0], dict) else data
+            answer = ada.call(event, *args)
+            assert isinstance(answer, dict), f"{event} with {name}: no answer but {answer!r}"
+            assert answer["ok"] is False, f"{event} accepted {name}"
+            assert answer["error"], f"{event} with {name}: no error message"
+
+    assert count_rows(app, ChatMessage) == 0
+    assert rui.received("mentoring.message") == []
+    assert ada.client.connected
+    assert ada.join(chat) == {"ok": True}
+    assert ada.send(chat, "Still here")["ok"] is True
+    assert rui.next("mentoring.message")["body"] == "Still here"
+
+
+MISSING = object()
+
+
+def test_a_bad_message_body_is_refused_and_nothing_is_stored(app, connect, chat, mentee, mentor):
+    ada, rui = connect(mentee), connect(mentor)
+    ada.join(chat)
+    rui.join(chat)
+
+    for body in (MISSING, None, 42, ["Hello"], {"text": "Hello"}, "", "  \n ", "x" * 4001):
+        payload = {"mentorship_id": chat}
+        if body is not MISSING:
+            payload["body"] = body
+        answer = ada.call("mentoring.send", payload)
+        assert answer["ok"] is False, f"a body of {body!r} was accepted"
+        assert answer["error"]
+
+    assert count_rows(app, ChatMessage) == 0
+    assert rui.received("mentoring.message") == []
+    assert ada.send(chat, "x" * 4000)["ok"] is True  # the longest allowed
+    assert rui.next("mentoring.message")["body"] == "x" * 4000
