@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from core.config import instance_path_from_env, load_settings, plugin_settings
@@ -52,6 +53,7 @@ def create_app(
         goal_kinds={kind.name: kind.label for kind in hooks.goal_kinds()},
         nav_items=hooks.nav_items(),
         profile_sections=hooks.profile_sections(),
+        home_counters=hooks.home_counters(),
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
@@ -62,6 +64,10 @@ def create_app(
     _init_login(app)
     app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())
 
+    if settings["TRUSTED_PROXIES"]:
+        # the client's address (login throttling) and https (cookies, HSTS) as the proxy saw them
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_core_views(app)
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)

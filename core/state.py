@@ -27,6 +27,7 @@ class AlmaState:
     scheduler_lock: object | None = None  # held as long as this process runs the jobs
     nav_items: list = field(default_factory=list)
     profile_sections: list = field(default_factory=list)
+    home_counters: list = field(default_factory=list)
 
 
 def alma(app: Flask | None = None) -> AlmaState:

@@ -122,13 +122,16 @@ def send_confirmation(user: User) -> None:
     )
 
 
-def confirm_email(token: str) -> User:
+def confirm_email(token: str) -> User | None:
+    """Confirm the address the link was sent to; returns the member it confirmed, or ``None``
+    when it was confirmed already (the link works once: it must not become a way in)."""
     data = read_token("confirm", token)
     user = db.session.get(User, data["uid"])
     if user is None or user.email != data["email"]:
         raise InvalidInput(_("This link is invalid or has expired."))
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
+    if user.email_confirmed_at is not None:
+        return None
+    user.email_confirmed_at = utcnow()
     return user
 
 

@@ -20,7 +20,7 @@ def notify(
 ) -> Notification:
     """Alert ``user`` with ``message`` (linking to the site path ``url``); with
     ``email_subject``, also send it by e-mail through the outbox."""
-    notification = Notification(user_id=user.id, message=message, url=url)
+    notification = Notification(user_id=user.id, message=_shortened(message), url=url)
     db.session.add(notification)
     db.session.flush()
     if email_subject:
@@ -34,6 +34,12 @@ def notify(
         )
     _push_unread_count_after_commit(user.id)
     return notification
+
+
+def _shortened(message: str) -> str:
+    """An alert is a line: long text (a quoted message) is cut to fit, the e-mail has it all."""
+    limit = Notification.message.type.length
+    return message if len(message) <= limit else message[: limit - 1].rstrip() + "…"
 
 
 def unread_count(user: User) -> int:

@@ -24,6 +24,7 @@ MAX_TOPIC_LENGTH = 60
 MAX_BIO_LENGTH = 2000
 PHOTO_SIZE = 320
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+MAX_PHOTO_PIXELS = 25_000_000
 
 
 def split_topics(raw: str) -> list[str]:
@@ -132,6 +133,11 @@ def _open_image(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         if image.format not in PHOTO_FORMATS:
             raise InvalidInput(_("Upload a JPEG, PNG, WebP or GIF image."))
+        # A small file can unpack into a huge image: refuse it before decoding it.
+        if image.width * image.height > MAX_PHOTO_PIXELS:
+            raise InvalidInput(
+                _("This image is too large: use one of at most 25 million pixels (5000 by 5000).")
+            )
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise InvalidInput(_("This file is not an image we can read.")) from None

@@ -48,9 +48,14 @@ def confirm(token: str):
         flash(str(error), "danger")
         return redirect(url_for("auth.resend_confirmation"))
     db.session.commit()
+    if user is None:
+        flash(_("Your e-mail address is confirmed already."), "info")
+        return redirect(
+            url_for("profile.overview_self" if current_user.is_authenticated else "auth.login")
+        )
     flash(_("Thank you, your e-mail address is confirmed."), "success")
     if not current_user.is_authenticated:
-        login_user(user)
+        login_user(user)  # once: the link that confirms is the link the member just received
     return redirect(url_for("profile.data"))
 
 

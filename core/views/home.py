@@ -13,7 +13,7 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index():
-    counters = [(counter.label, counter.value()) for counter in alma().hooks.home_counters()]
+    counters = [(counter.label, counter.value()) for counter in alma().home_counters]
     return render_template("core/home.html", counters=counters)
 
 

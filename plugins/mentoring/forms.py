@@ -66,7 +66,3 @@ class MentorSettingsForm(FlaskForm):
         description=_l("Most programmes expect one mentee per mentor."),
     )
     accepting = BooleanField(_l("I accept new mentorship requests"))
-
-
-class EmptyForm(FlaskForm):
-    """Accept, withdraw: a button and its CSRF token."""

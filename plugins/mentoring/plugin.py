@@ -30,7 +30,7 @@ def register_blueprints():
 @hookimpl
 def register_nav_items():
     return [
-        NavItem(_l("Find a mentor"), "mentoring.directory", order=10),
+        NavItem(_l("Find a mentor"), "mentoring.directory", members_only=True, order=10),
         NavItem(
             _l("My mentorships"),
             "mentoring.index",

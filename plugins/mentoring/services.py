@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from core.config import Setting, positive
 from core.db import after_commit, db, utcnow
@@ -178,7 +178,9 @@ def search_mentors(
         )
     query = query.order_by(has_room.desc(), User.display_name, User.id)
     rows = db.session.execute(
-        query.offset((page - 1) * DIRECTORY_PAGE_SIZE).limit(DIRECTORY_PAGE_SIZE + 1)
+        query.options(selectinload(User.topics), selectinload(User.languages))
+        .offset((page - 1) * DIRECTORY_PAGE_SIZE)
+        .limit(DIRECTORY_PAGE_SIZE + 1)
     ).all()
     mentors = [(user, bool(room)) for user, room in rows[:DIRECTORY_PAGE_SIZE]]
     return DirectoryPage(mentors, page, len(rows) > DIRECTORY_PAGE_SIZE)
@@ -220,11 +222,17 @@ def count_mentorships(*states: str) -> int:
 # ---- mentorships ---------------------------------------------------------------------------
 
 
-def mentorship_for(mentorship_id: int, user: User, *, lock: bool = False) -> Mentorship:
-    """The mentorship, if ``user`` is one of its two parties (404 if none, 403 if not theirs)."""
+def mentorship_for(
+    mentorship_id: int, user: User, *, lock: bool = False, share: bool = False
+) -> Mentorship:
+    """The mentorship, if ``user`` is one of its two parties (404 if none, 403 if not theirs).
+    ``lock`` holds it for a change of state; ``share`` keeps its state from changing until
+    the unit of work ends (a message posted while the other party ends the mentorship)."""
     query = select(Mentorship).where(Mentorship.id == mentorship_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+    if lock or share:
+        query = query.with_for_update(read=share and not lock).execution_options(
+            populate_existing=True
+        )
     mentorship = db.session.scalar(query)
     if mentorship is None:
         raise NotFound(_("This mentorship does not exist."))
@@ -238,6 +246,7 @@ def mentorships_of(user: User) -> list[Mentorship]:
         db.session.scalars(
             select(Mentorship)
             .where(or_(Mentorship.mentee_id == user.id, Mentorship.mentor_id == user.id))
+            .options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
             .order_by(Mentorship.state_changed_at.desc(), Mentorship.id.desc())
         )
     )
@@ -528,7 +537,7 @@ def chat_room(mentorship_id: int) -> str:
 
 def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
     """A party writes in the pair's chat; the other sees it live once it is stored."""
-    mentorship = mentorship_for(mentorship_id, sender)  # who may, before what they wrote
+    mentorship = mentorship_for(mentorship_id, sender, share=True)  # who may, before the text
     if mentorship.state == REQUESTED:
         raise InvalidInput(_("The chat opens once the mentor accepts the request."))
     if not mentorship.has_chat:
@@ -653,7 +662,8 @@ def send_chat_digests() -> int:
     cutoff = utcnow() - timedelta(minutes=settings().chat_digest_after_minutes)
     sent = 0
     for mentorship in db.session.scalars(
-        select(Mentorship).where(Mentorship.state.in_(CHAT_STATES))
+        # only open chats: an ended one gets no new messages, and was digested while open
+        select(Mentorship).where(Mentorship.state.in_(PAIRED_STATES))
     ):
         for recipient in (mentorship.mentee, mentorship.mentor):
             sent += _digest(mentorship, recipient, cutoff)

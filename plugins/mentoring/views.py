@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from core.db import db, writes_on_get
 from core.errors import InvalidInput
+from core.forms import ConfirmForm
 from core.i18n import language_names
 from core.models import User
 from core.views.navigation import page_number
@@ -18,7 +19,6 @@ from plugins.mentoring import services
 from plugins.mentoring.forms import (
     ChatForm,
     DeclineForm,
-    EmptyForm,
     MentorSettingsForm,
     RequestForm,
     TerminateForm,
@@ -59,6 +59,7 @@ bp.add_app_template_global(services.decline_reason_label, "decline_reason_label"
 
 
 @bp.get("/mentors")
+@login_required  # profiles are for members: see core/templates/profile/data.html
 def directory():
     page = services.search_mentors(
         text=request.args.get("q", ""),
@@ -136,7 +137,7 @@ def mentorship(mentorship_id: int):
         chat_form=ChatForm(),
         decline_form=DeclineForm(),
         terminate_form=TerminateForm(),
-        button_form=EmptyForm(),
+        button_form=ConfirmForm(),
     )
 
 
@@ -166,7 +167,7 @@ def _require_form(form) -> None:
 @bp.post("/<int:mentorship_id>/accept")
 @login_required
 def accept(mentorship_id: int):
-    _require_form(EmptyForm())
+    _require_form(ConfirmForm())
     return _act(
         mentorship_id,
         lambda: services.accept_request(mentorship_id, current_user),
@@ -191,7 +192,7 @@ def decline(mentorship_id: int):
 @bp.post("/<int:mentorship_id>/withdraw")
 @login_required
 def withdraw(mentorship_id: int):
-    _require_form(EmptyForm())
+    _require_form(ConfirmForm())
     return _act(
         mentorship_id,
         lambda: services.withdraw_request(mentorship_id, current_user),

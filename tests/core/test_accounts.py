@@ -621,3 +621,16 @@ def test_a_change_email_link_works_once(client, mail, db, create_user):
 
     assert "This link is invalid or has expired." in text_of(response)
     assert user_named(db, "ada@example.org").id == user.id
+
+
+def test_a_confirmation_link_logs_in_once_only(client, mail, db):
+    register(client)
+    [message] = mail.deliver()
+    client.get(link_in(message))  # confirms and logs in
+    client.post("/logout")
+    stranger = client.application.test_client()
+
+    response = stranger.get(link_in(message), follow_redirects=True)  # the same link again
+
+    assert "Your e-mail address is confirmed already." in text_of(response)
+    assert not is_logged_in(stranger)

@@ -300,3 +300,16 @@ def test_exactly_one_page_has_no_older_link(client, db, create_user):
     assert len(open_buttons(page)) == PAGE_SIZE
     assert ">Older<" not in page
     assert ">Newer<" not in page
+
+
+def test_a_long_alert_is_cut_to_a_line_while_its_mail_keeps_it_all(app, db, create_user, mail):
+    member = create_user()
+    long_text = "A very long message. " * 50
+
+    notify(member, long_text, email_subject="Long")
+    db.session.commit()
+
+    stored_message = db.session.scalar(select(Notification.message))
+    assert len(stored_message) == 500 and stored_message.endswith("…")
+    [received] = mail.deliver()
+    assert long_text.strip() in " ".join(body_of(received).split())

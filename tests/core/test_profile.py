@@ -839,3 +839,17 @@ class TestWithAPlugin:
 
         assert "This goal is already completed." in flashed(page)
         assert "Wrote a plan" in section(page, "Completed goals")
+
+
+def test_a_small_file_of_a_huge_image_is_refused_before_it_is_decoded(client, db, create_user):
+    member = create_user()
+    client.login(member)
+    huge = image_bytes("PNG", size=(6000, 6000))  # a few kB of PNG, 36 million pixels
+    assert len(huge) < 2_000_000
+
+    page = upload(client, huge, "huge.png")
+
+    assert page.status_code == 400
+    assert "This image is too large" in page.text
+    reread(db)
+    assert db.session.get(User, member.id).photo is None

@@ -260,3 +260,19 @@ def test_an_id_too_large_for_the_database_is_a_404(client, create_user):
     client.login(create_user())
     assert client.get("/members/99999999999999999999").status_code == 404
     assert client.get(f"/members/{2**31}").status_code == 404
+
+
+def test_behind_a_trusted_proxy_the_clients_address_is_the_forwarded_one(make_app):
+    from core.models import LoginFailure
+    from core.testing import stored
+
+    app = make_app(TRUSTED_PROXIES=1)
+    client = app.test_client()
+
+    client.post(
+        "/login",
+        data={"email": "a@example.org", "password": "wrong password"},
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+    )
+
+    assert stored(app, select(LoginFailure.ip)) == "203.0.113.7"

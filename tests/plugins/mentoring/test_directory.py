@@ -21,6 +21,14 @@ from plugins.mentoring.services import DIRECTORY_PAGE_SIZE
 
 
 @pytest.fixture
+def client(app, create_user):
+    """A member browsing (the directory is for members, as profiles are)."""
+    browsing = app.test_client()
+    browsing.login(create_user(display_name="Browsing Member"))
+    return browsing
+
+
+@pytest.fixture
 def make_mentor(db, create_user):
     """``make_mentor(name, bio=, expertise=, interests=, languages=, capacity=, accepting=)``:
     a confirmed member offering mentoring, committed."""
@@ -89,15 +97,19 @@ def directory(client, **query: str) -> str:
 # ---- the directory ---------------------------------------------------------------------------
 
 
-def test_directory_is_public_and_lists_confirmed_members_offering_mentoring(
-    client, make_mentor, create_user
-):
+def test_the_directory_is_for_members(app):
+    response = app.test_client().get("/mentoring/mentors")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "/mentoring/mentors" not in app.test_client().get("/").text  # nor in their menu
+
+
+def test_the_directory_lists_confirmed_members_offering_mentoring(client, make_mentor, create_user):
     make_mentor("Ada Lovelace", bio="Analytical engines and poetry.", expertise=("Maths",))
     make_mentor("Grace Hopper")
     make_mentor("Unconfirmed Una", confirmed=False)
     create_user(display_name="Mentee Only", wants_to_be_mentored=True)
 
-    page = directory(client)  # nobody logged in
+    page = directory(client)
 
     assert listed(page) == ["Ada Lovelace", "Grace Hopper"]
     assert "Analytical engines and poetry." in page
@@ -362,6 +374,7 @@ def test_capacity_below_the_current_mentees_is_refused(app, client, make_mentor,
 
 def test_settings_need_a_login(app, client, make_mentor):
     mentor = make_mentor("Ada Lovelace")
+    client.logout()
     response = client.post("/mentoring/settings", data={"capacity": "5", "accepting": "y"})
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
