@@ -50,6 +50,16 @@ def _members_only(handler: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def disconnect_user(user_id: int) -> None:
+    """Close a member's live connections in this process (after logout or a password change):
+    a browser whose session is still valid reconnects at once, one that was logged out
+    cannot, and no push reaches a connection that outlived its session."""
+    server = current_app.extensions["socketio"].server
+    connections = list(server.manager.get_participants("/", user_room(user_id)))
+    for sid, _engine_sid in connections:
+        server.disconnect(sid, namespace="/")
+
+
 def emit_to_user(user_id: int, event: str, data: Any) -> None:
     """Send ``event`` to every open tab of one member (across web processes with Redis)."""
     current_app.extensions["socketio"].emit(event, data, to=user_room(user_id))

@@ -17,6 +17,7 @@ from core.forms import (
     NewPasswordForm,
     RegisterForm,
 )
+from core.realtime import disconnect_user
 from core.services import accounts
 from core.views.navigation import local_path
 
@@ -102,7 +103,10 @@ def login():
 @bp.post("/logout")
 def logout():
     if ConfirmForm().validate_on_submit():
+        user_id = current_user.id if current_user.is_authenticated else None
         logout_user()
+        if user_id:
+            disconnect_user(user_id)
         flash(_("You are logged out."), "info")
     return redirect(url_for("home.index"))
 
@@ -138,6 +142,7 @@ def reset(token: str):
             flash(str(error), "danger")
         else:
             db.session.commit()
+            disconnect_user(user.id)  # sockets opened with the old password outlived it
             login_user(user)
             flash(_("Your new password is set."), "success")
             return redirect(url_for("profile.overview_self"))
@@ -166,6 +171,7 @@ def change_password():
             flash(str(error), "danger")
         else:
             db.session.commit()
+            disconnect_user(current_user.id)  # other devices' sockets outlived their sessions
             # this session stays logged in, and "keep me logged in" stays on if it was: the
             # old remember cookie names the old password and no longer logs anyone in
             remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
