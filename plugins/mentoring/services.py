@@ -28,6 +28,7 @@ from plugins.mentoring.models import (
     DECLINE_REASONS,
     DECLINED,
     EXPIRED,
+    OPEN_STATES,
     PAIRED_STATES,
     REQUESTED,
     TERMINATED,
@@ -252,6 +253,17 @@ def mentorships_of(user: User) -> list[Mentorship]:
     )
 
 
+def open_mentorship_between(mentee: User, mentor: User) -> Mentorship | None:
+    """The pair's request or mentorship still under way, if any (there is at most one)."""
+    return db.session.scalar(
+        select(Mentorship).where(
+            Mentorship.mentee_id == mentee.id,
+            Mentorship.mentor_id == mentor.id,
+            Mentorship.state.in_(OPEN_STATES),
+        )
+    )
+
+
 def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> Mentorship:
     """A mentee asks a mentor; the mentor is told by e-mail and alert."""
     message, topics = message.strip(), " ".join(topics.split())
@@ -364,6 +376,7 @@ def withdraw_request(mentorship_id: int, mentee: User) -> Mentorship:
         mentorship.mentor,
         _("%(name)s withdrew their mentorship request.", name=mentee.display_name),
         url=_page(mentorship),
+        email_subject=_("%(name)s withdrew their request", name=mentee.display_name),
     )
     return mentorship
 

@@ -96,6 +96,7 @@ def request_mentorship(mentor_id: int):
         form=form,
         mentor=mentor,
         available=services.is_available_mentor(mentor),
+        existing=services.open_mentorship_between(current_user, mentor),
     ), status
 
 

@@ -947,3 +947,23 @@ def test_the_mentee_count_follows_accepts_and_endings(app, client, db, mentor, c
     post(client, mentees[3], f"/mentoring/{ids[3]}/terminate", message="Done.")
     consistent(0)
     assert stored(app, select(func.min(MentoringMember.mentee_count))) == 0
+
+
+def test_the_request_form_points_to_the_open_request_instead_of_asking_again(
+    app, client, mentor, mentee, requested
+):
+    client.login(mentee)
+
+    page = text_of(client.get(f"/mentoring/request/{mentor.id}"))
+
+    assert "You already have a request or mentorship with" in page
+    assert f'href="/mentoring/{requested}"' in page
+    assert 'name="message"' not in page
+
+
+def test_withdrawing_tells_the_mentor_by_mail_too(client, mail, mentor, mentee, requested):
+    mail.deliver()
+    post(client, mentee, f"/mentoring/{requested}/withdraw")
+
+    [message] = mail.deliver()
+    assert message["To"] == mentor.email and "withdrew" in message["Subject"]
