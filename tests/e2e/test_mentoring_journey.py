@@ -18,6 +18,17 @@ SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 MENTOR = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"  # long names must fit a phone
 MENTEE = "Sam Lee"
+# What the pair says next (alternately, the mentee first): enough for the chat to scroll.
+CONVERSATION = [
+    "I pushed my portfolio project to GitHub last night.",
+    "Great, I will read it before Tuesday.",
+    "Should I write tests first or finish the features?",
+    "A few tests for the parts you are unsure of; then features.",
+    "Which testing library would you use?",
+    "pytest. Start with one test per function you fear changing.",
+    "Thanks! And for interviews, where do I start?",
+    "Practise explaining one project end to end, out loud.",
+]
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -72,6 +83,10 @@ def fits_the_width(page) -> bool:
 
 def chat_input(page):
     return page.locator("#chat-form textarea")
+
+
+def scrolled_to_end(log) -> bool:
+    return log.evaluate("log => log.scrollHeight - log.scrollTop - log.clientHeight < 2")
 
 
 def wait_until_live(page):
@@ -132,8 +147,10 @@ def members(db, create_user):
 
 
 def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
-    open_page, live_server, mail, members
+    open_page, live_server, mail, members, app, db
 ):
+    from plugins.mentoring import services
+
     mentee_user, mentor_user = members
 
     # ---- the mentee finds a mentor and asks -------------------------------------------------
@@ -183,13 +200,16 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     assert request_mail["Subject"] == f"Mentorship request from {MENTEE}"
     link = re.search(r"http://alma\.test(\S+)", body_of(request_mail)).group(1)
     mentor.goto(live_server + link)
-    mentor.get_by_role("heading", name=f"{MENTEE}, your mentee").wait_for()
+    mentor.get_by_role("heading", name=f"Request from {MENTEE}").wait_for()
     mentor.get_by_text("I teach maths and am moving into software").wait_for()
     mentor.get_by_text("Python, job interviews").wait_for()
     assert fits_the_width(mentor)
     snap(mentor, "mentoring-pending-mentor")
+    expect(mentee.locator("#alert-count")).to_have_text("0")
     mentor.get_by_role("button", name="Accept").click()
     mentor.get_by_text("You accepted the request. Say hello in the chat!").wait_for()
+    # The mentee's open page hears of it at once: their alert count rises without a reload.
+    expect(mentee.locator("#alert-count")).to_have_text("1")
     mentor.get_by_text("No messages yet.").wait_for()
 
     # ---- both open the mentorship page; the chat is live both ways ---------------------------
@@ -229,6 +249,38 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     reply = mentee.locator("#chat-log .chat-theirs", has_text="Tuesday works.")
     assert reply.locator("time").inner_text().split() == live_time.split()
     expect(reply.get_by_role("link", name="https://example.org/first-talk")).to_be_visible()
+
+    # ---- a long conversation scrolls inside the chat; older messages load on demand ----------
+    # 32 more messages at once, as fast as the server takes them: both pages show them live
+    # (and tell the server they were read once per burst, not 32 times at the same instant).
+    mentorship_id = int(re.search(r"/mentoring/(\d+)", mentee.url).group(1))
+    for number in range(32):
+        sender = mentee_user if number % 2 == 0 else mentor_user
+        with app.test_request_context(method="POST"):  # on SQLite: takes the write lock first
+            services.post_message(mentorship_id, sender, CONVERSATION[number % len(CONVERSATION)])
+            db.session.commit()
+    log = mentee.locator("#chat-log")
+    for page in (mentee, mentor):
+        expect(page.locator("#chat-log [data-id]")).to_have_count(34)
+    mentee.reload()
+    wait_until_live(mentee)
+    expect(log.locator("[data-id]")).to_have_count(30)  # a page of history, the newest last
+    assert scrolled_to_end(log)
+    mentee.get_by_role("link", name="Older messages").click()
+    expect(log.locator("[data-id]")).to_have_count(34)
+    expect(mentee.get_by_role("link", name="Older messages")).to_have_count(0)
+    expect(log.locator("[data-id]").first).to_contain_text("Could we talk on Tuesday")
+    # Reading back, a new message does not pull the view down; writing one does.
+    log.evaluate("log => { log.scrollTop = 0; }")
+    chat_input(mentor).fill("Also: bring one question you find hard.")
+    chat_input(mentor).press("Enter")
+    expect(log.locator("[data-id]")).to_have_count(35)
+    assert log.evaluate("log => log.scrollTop") == 0
+    chat_input(mentee).fill("Will do. Thank you!")
+    chat_input(mentee).press("Enter")
+    expect(log.locator("[data-id]")).to_have_count(36)
+    expect(log.locator("[data-id]").last).to_contain_text("Will do. Thank you!")
+    assert scrolled_to_end(log)
     assert fits_the_width(mentee)
     snap(mentee, "mentoring-chat")
 
@@ -259,15 +311,24 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
         "Thank you! I realise I need a mentor in data science instead."
     )
     mentee.get_by_role("button", name="End the mentorship").click()
-    mentee.get_by_text("The mentorship has ended.").wait_for()
+    mentee.get_by_text("The mentorship has ended.", exact=True).wait_for()
+    mentee.get_by_text("You ended this mentorship early.").wait_for()
+    expect(mentee.get_by_role("link", name="Find another mentor")).to_be_visible()
+    # The mentor's page, opened before, refuses a new message; once reloaded it shows the end.
+    chat_input(mentor).fill("Sorry to hear that, good luck!")
+    chat_input(mentor).press("Enter")
+    expect(mentor.locator("#chat-error")).to_have_text(
+        "This chat is closed: the mentorship has ended."
+    )
+    mentor.reload()
+    mentor.get_by_text(f"{MENTEE} ended this mentorship early.").wait_for()
+    mentor.get_by_text("I realise I need a mentor in data science instead.").first.wait_for()
     for page in (mentee, mentor):
-        if page is mentor:
-            chat_input(mentor).fill("Sorry to hear that, good luck!")
-            chat_input(mentor).press("Enter")
-            mentor.get_by_text("This chat is closed: the mentorship has ended.").first.wait_for()
-            mentor.reload()
-        page.get_by_text("This chat is closed: the mentorship has ended. Its history").wait_for()
+        expect(page.locator("#chat-closed")).to_contain_text("This chat is closed")
         expect(page.locator("#chat-form")).to_have_count(0)
-        expect(page.get_by_text("Could we talk on Tuesday evening?")).to_be_visible()
+        expect(page.locator("#chat-log")).to_contain_text("See you Tuesday!")
+        expect(page.locator("#chat-log")).not_to_contain_text("Sorry to hear that")
+        assert page.locator("#chat-log").inner_text().count("\n") > 0
         expect(page.get_by_text("ended early").first).to_be_visible()
+        assert fits_the_width(page)
     snap(mentor, "mentoring-ended")

@@ -117,11 +117,29 @@
     return theirs.length ? Number(theirs[theirs.length - 1].dataset.id) : 0;
   }
 
-  function markRead() {
+  // Tells the server what was seen: at once for a single message, and for a burst of
+  // messages once more when the burst is over, not once for each.
+  let readTimer = null;
+  let readPending = false;
+  function sendRead() {
     const upTo = newestTheirs();
     if (upTo && document.visibilityState === "visible") {
       socket.emit("mentoring.read", { mentorship_id: mentorshipId, up_to_id: upTo });
     }
+  }
+  function markRead() {
+    if (readTimer !== null) {
+      readPending = true;
+      return;
+    }
+    sendRead();
+    readTimer = setTimeout(function quiet() {
+      readTimer = null;
+      if (readPending) {
+        readPending = false;
+        markRead();
+      }
+    }, 500);
   }
 
   // What was written between the page being rendered and the room being joined (or while the
