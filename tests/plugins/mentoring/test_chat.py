@@ -36,23 +36,10 @@ def outsider(create_user):
     return create_user(display_name="Eve Outsider")
 
 
-def requested(db, mentee, mentor) -> int:
-    mentorship = services.send_request(mentee, mentor, "Would you mentor me in Python?")
-    db.session.commit()
-    return mentorship.id
-
-
-def accepted(db, mentee, mentor) -> int:
-    mentorship_id = requested(db, mentee, mentor)
-    services.accept_request(mentorship_id, mentor)
-    db.session.commit()
-    return mentorship_id
-
-
 @pytest.fixture
-def chat(db, mentee, mentor) -> int:
+def chat(pairs, mentee, mentor) -> int:
     """An accepted mentorship of ``mentee`` and ``mentor``: its id."""
-    return accepted(db, mentee, mentor)
+    return pairs.accept(mentee, mentor)
 
 
 def write(db, mentorship_id: int, sender, *bodies: str) -> list[int]:
@@ -398,8 +385,8 @@ def test_a_missing_mentorship_is_not_found(client, chat, mentee):
     assert response.status_code == 404
 
 
-def test_there_is_no_chat_before_the_request_is_accepted(app, client, db, mentee, mentor):
-    mentorship_id = requested(db, mentee, mentor)
+def test_there_is_no_chat_before_the_request_is_accepted(pairs, app, client, db, mentee, mentor):
+    mentorship_id = pairs.request(mentee, mentor)
 
     for member in (mentee, mentor):
         client.login(member)
@@ -420,8 +407,10 @@ def test_there_is_no_chat_before_the_request_is_accepted(app, client, db, mentee
 
 
 @pytest.mark.parametrize("ending", ["declined", "withdrawn", "expired"])
-def test_a_request_that_was_not_accepted_has_no_chat(app, client, db, mentee, mentor, ending):
-    mentorship_id = requested(db, mentee, mentor)
+def test_a_request_that_was_not_accepted_has_no_chat(
+    pairs, app, client, db, mentee, mentor, ending
+):
+    mentorship_id = pairs.request(mentee, mentor)
     if ending == "declined":
         services.decline_request(mentorship_id, mentor, "timing", "Sorry, not this season.")
     elif ending == "withdrawn":
@@ -524,10 +513,10 @@ def test_my_own_messages_never_count_as_unread(client, chat, mentee, mentor):
 
 
 def test_unread_counts_add_up_over_mentorships_and_only_new_messages_count(
-    client, db, create_user, chat, mentee, mentor
+    pairs, client, db, create_user, chat, mentee, mentor
 ):
     other_mentor = create_user(display_name="Grace Hopper", wants_to_mentor=True)
-    second = accepted(db, mentee, other_mentor)
+    second = pairs.accept(mentee, other_mentor)
     write(db, chat, mentor, "One")
     write(db, second, other_mentor, "Two", "Three")
 
@@ -564,8 +553,8 @@ class TestDigest:
         return make_app(PLUGIN_SETTINGS={"mentoring": {"chat_digest_after_minutes": 1}})
 
     @pytest.fixture
-    def chat(self, db, mail, mentee, mentor) -> int:
-        mentorship_id = accepted(db, mentee, mentor)
+    def chat(self, pairs, mail, mentee, mentor) -> int:
+        mentorship_id = pairs.accept(mentee, mentor)
         mail.deliver()  # the request's and the acceptance's own mails
         return mentorship_id
 

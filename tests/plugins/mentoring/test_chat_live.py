@@ -100,22 +100,9 @@ def outsider(create_user):
     return create_user(display_name="Eve Outsider", wants_to_be_mentored=True)
 
 
-def requested(db, mentee, mentor) -> int:
-    mentorship = services.send_request(mentee, mentor, "Would you mentor me in Python?")
-    db.session.commit()
-    return mentorship.id
-
-
-def accepted(db, mentee, mentor) -> int:
-    mentorship_id = requested(db, mentee, mentor)
-    services.accept_request(mentorship_id, mentor)
-    db.session.commit()
-    return mentorship_id
-
-
 @pytest.fixture
-def chat(db, mentee, mentor) -> int:
-    return accepted(db, mentee, mentor)
+def chat(pairs, mentee, mentor) -> int:
+    return pairs.accept(mentee, mentor)
 
 
 def stored_messages(app, mentorship_id: int) -> list[tuple[int, str]]:
@@ -295,11 +282,11 @@ def test_opening_the_chat_while_the_other_party_writes_never_fails(
 
 
 def test_a_third_member_can_neither_join_nor_listen_nor_post(
-    app, db, connect, create_user, chat, mentee, mentor, outsider
+    pairs, app, db, connect, create_user, chat, mentee, mentor, outsider
 ):
     # Eve is a party of a chat of her own: being a party somewhere opens no other chat.
     her_mentor = create_user(display_name="Grace Hopper", wants_to_mentor=True)
-    her_chat = accepted(db, outsider, her_mentor)
+    her_chat = pairs.accept(outsider, her_mentor)
     ada, rui, eve = connect(mentee), connect(mentor), connect(outsider)
     ada.join(chat)
     rui.join(chat)
@@ -350,8 +337,8 @@ def test_a_missing_mentorship_is_refused(app, connect, chat, mentee):
 # ---- no chat before acceptance, and a closed one ---------------------------------------------
 
 
-def test_there_is_no_chat_before_the_request_is_accepted(app, db, connect, mentee, mentor):
-    mentorship_id = requested(db, mentee, mentor)
+def test_there_is_no_chat_before_the_request_is_accepted(pairs, app, db, connect, mentee, mentor):
+    mentorship_id = pairs.request(mentee, mentor)
     ada, rui = connect(mentee), connect(mentor)
 
     for tab in (ada, rui):
@@ -405,11 +392,11 @@ def bad_targets(chat: int) -> dict[str, tuple]:
 
 
 def test_bad_payloads_are_refused_and_the_connection_keeps_working(
-    app, db, connect, mentee, mentor
+    pairs, app, db, connect, mentee, mentor
 ):
     # The pair's chat is the first mentorship (id 1 on SQLite), so that an id of True would
     # find it if it were taken for 1.
-    chat = accepted(db, mentee, mentor)
+    chat = pairs.accept(mentee, mentor)
     ada, rui = connect(mentee), connect(mentor)
     rui.join(chat)
 
