@@ -16,6 +16,7 @@ plugin authors too.
   holds in a unit of work of their own; ``empty_database_url`` is a fresh database for
   migration tests.
 * ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients;
+  ``SocketClient``: a real Socket.IO client that queues what it receives;
   ``browser``: headless Chromium (Playwright) to drive it.
 """
 
@@ -27,9 +28,11 @@ import email.policy
 import functools
 import itertools
 import os
+import queue
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -431,6 +434,48 @@ def count_rows(app: Flask, model: Any, *where: Any) -> int:
     return stored(app, select(func.count()).select_from(model).where(*where))
 
 
+class SocketClient:
+    """A real Socket.IO client for tests, keeping what it receives in a queue per event:
+    ``listen(event)`` first, then ``next(event)`` waits for one (failing after ``timeout``),
+    ``received(event)`` takes everything so far, ``call(event, data)`` returns the ack.
+    Connect it with ``client.client.connect(live_server, headers={"Cookie": "session=" +
+    session_cookie(app, user)})``."""
+
+    TIMEOUT = 5.0  # seconds to wait for something that should happen
+    QUIET = 0.3  # seconds to wait for something that should not
+
+    def __init__(self, *events: str) -> None:
+        import socketio
+
+        self.client = socketio.Client(reconnection=False)
+        self.queues: dict[str, queue.Queue] = {}
+        for event in events:
+            self.listen(event)
+
+    def listen(self, event: str) -> None:
+        self.queues[event] = queue.Queue()
+        self.client.on(event, self.queues[event].put)
+
+    def call(self, event: str, *data: Any) -> Any:
+        """Emit ``event`` (with ``data``, or with no argument at all) and return the ack."""
+        return self.client.call(event, *data, timeout=self.TIMEOUT)
+
+    def next(self, event: str, timeout: float | None = None) -> Any:
+        timeout = self.TIMEOUT if timeout is None else timeout
+        try:
+            return self.queues[event].get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no {event!r} event within {timeout} s") from None
+
+    def received(self, event: str, wait: float | None = None) -> list[Any]:
+        """Everything received so far, after ``wait`` seconds for stragglers."""
+        time.sleep(self.QUIET if wait is None else wait)
+        items = []
+        while not self.queues[event].empty():
+            items.append(self.queues[event].get_nowait())
+        return items
+
+
 def session_cookie(app: Flask, user: Any) -> str:
     """The value of a session cookie logging ``user`` in, for clients outside Flask's."""
     serializer = app.session_interface.get_signing_serializer(app)
@@ -450,6 +495,7 @@ __all__ = [
     "AlmaClient",
     "Mailbox",
     "SMTPSink",
+    "SocketClient",
     "all_installed_plugins",
     "body_of",
     "count_rows",

@@ -17,36 +17,13 @@ from flask_socketio import emit
 from core import hookimpl
 from core.contributions import SocketHandler
 from core.services.notifications import mark_read, notify
-from core.testing import session_cookie
+from core.testing import SocketClient, session_cookie
 
 TIMEOUT = 5  # seconds to wait for something that should happen
 QUIET = 0.3  # seconds to wait for something that should not
 
 
-class Listener:
-    """A real Socket.IO client, keeping the events it receives in a queue per event name."""
-
-    def __init__(self) -> None:
-        self.client = socketio.Client(reconnection=False)
-        self.queues: dict[str, queue.Queue] = {}
-
-    def listen(self, event: str) -> None:
-        self.queues[event] = queue.Queue()
-        self.client.on(event, self.queues[event].put)
-
-    def next(self, event: str, timeout: float = TIMEOUT) -> Any:
-        try:
-            return self.queues[event].get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"no {event!r} event within {timeout} s") from None
-
-    def received(self, event: str, wait: float = QUIET) -> list[Any]:
-        """Everything received so far, after ``wait`` seconds for stragglers."""
-        time.sleep(wait)
-        items = []
-        while not self.queues[event].empty():
-            items.append(self.queues[event].get_nowait())
-        return items
+Listener = SocketClient  # a member's connection, keeping what it receives
 
 
 @pytest.fixture

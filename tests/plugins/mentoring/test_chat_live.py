@@ -5,7 +5,6 @@ post; a visitor cannot connect; bad payloads are refused and leave the connectio
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ import pytest
 import socketio
 from sqlalchemy import select
 
-from core.testing import count_rows, session_cookie, stored
+from core.testing import SocketClient, count_rows, session_cookie, stored
 from plugins.mentoring import services
 from plugins.mentoring.models import ChatMessage, ChatReader
 
@@ -27,39 +26,17 @@ QUIET = 0.3  # seconds to wait for something that should not
 EVENTS = ("mentoring.message", "mentoring.unread")
 
 
-class Tab:
+class Tab(SocketClient):
     """A member's browser tab: a real Socket.IO client keeping the chat events it receives."""
 
     def __init__(self) -> None:
-        self.client = socketio.Client(reconnection=False)
-        self.queues: dict[str, queue.Queue] = {}
-        for event in EVENTS:
-            self.queues[event] = queue.Queue()
-            self.client.on(event, self.queues[event].put)
-
-    def call(self, event: str, *data: Any) -> Any:
-        """Emit ``event`` (with ``data``, or with no argument at all) and return the ack."""
-        return self.client.call(event, *data, timeout=TIMEOUT)
+        super().__init__(*EVENTS)
 
     def join(self, mentorship_id: Any) -> Any:
         return self.call("mentoring.join", {"mentorship_id": mentorship_id})
 
     def send(self, mentorship_id: Any, body: Any) -> Any:
         return self.call("mentoring.send", {"mentorship_id": mentorship_id, "body": body})
-
-    def next(self, event: str, timeout: float = TIMEOUT) -> Any:
-        try:
-            return self.queues[event].get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"no {event!r} event within {timeout} s") from None
-
-    def received(self, event: str, wait: float = QUIET) -> list[Any]:
-        """Everything received so far, after ``wait`` seconds for stragglers."""
-        time.sleep(wait)
-        items = []
-        while not self.queues[event].empty():
-            items.append(self.queues[event].get_nowait())
-        return items
 
 
 @pytest.fixture
