@@ -49,11 +49,12 @@ def create_app(
         hooks=hooks,
         installed=installed,
         enabled=list(settings["PLUGINS"]),
-        activity_kinds={kind.name: kind.label for kind in hooks.activity_kinds()},
-        goal_kinds={kind.name: kind.label for kind in hooks.goal_kinds()},
+        activity_kinds={kind.name: kind for kind in hooks.activity_kinds()},
+        goal_kinds={kind.name: kind for kind in hooks.goal_kinds()},
         nav_items=hooks.nav_items(),
         profile_sections=hooks.profile_sections(),
         home_counters=hooks.home_counters(),
+        member_facts=hooks.member_facts(),
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
@@ -71,6 +72,8 @@ def create_app(
     register_core_views(app)
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)
+    with app.app_context():
+        hooks.app_created(app)
     return app
 
 

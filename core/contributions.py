@@ -6,14 +6,14 @@ guessing. Arguments are only ever added, with defaults, so older plugins keep wo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from markupsafe import Markup
 
-    from core.models import User
+    from core.models import Goal, User
 
 ProfileArea = Literal["overview", "mentoring", "groups", "data"]
 PROFILE_AREAS: tuple[ProfileArea, ...] = ("overview", "mentoring", "groups", "data")
@@ -95,18 +95,45 @@ class SocketHandler:
 
 
 @dataclass(frozen=True)
+class MemberFact:
+    """A short public line about a member, shown under their name on their profile and on
+    every card that lists members (the mentor directory): "120 credits", say.
+
+    ``values(members)`` gets the members shown on one page and returns, by member id, the text
+    to show (members left out show nothing). It is called once per page, not once per member:
+    answer with one query for all of them.
+    """
+
+    values: Callable[[Sequence[User]], Mapping[int, str]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class ActivityKind:
     """A kind of activity a plugin records, e.g. ``ActivityKind("wiki.article_created",
-    "Created a wiki article")``. Other plugins (credits) react to kinds they know by name."""
+    "Created a wiki article", credits=5)``. Other plugins react to kinds they know by name.
+
+    ``credits`` is what the owning plugin suggests the activity is worth; a credits plugin
+    uses it as the default of its rule table (operators override it).
+    """
 
     name: str
     label: str
+    credits: int = 0
 
 
 @dataclass(frozen=True)
 class GoalKind:
     """A kind of goal a plugin proposes, e.g. ``GoalKind("mentoring.finished",
-    "Finished a mentorship")``."""
+    "Finished a mentorship", credits=50)``.
+
+    ``credits`` is as for :class:`ActivityKind`. ``describe(goal)``, if given, returns the
+    facts of one completed goal as ``(label, value)`` pairs of text, in reading order (who
+    took part, from when to when, how many meetings): what a certificate or a summary shows
+    without knowing the owning plugin.
+    """
 
     name: str
     label: str
+    credits: int = 0
+    describe: Callable[[Goal], Sequence[tuple[str, str]]] | None = None

@@ -27,7 +27,7 @@ import pluggy
 
 if TYPE_CHECKING:
     import click
-    from flask import Blueprint
+    from flask import Blueprint, Flask
 
     from core.config import Setting
     from core.contributions import (
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         GoalKind,
         HomeCounter,
         Job,
+        MemberFact,
         NavItem,
         ProfileSection,
         SocketHandler,
@@ -89,6 +90,16 @@ def goal_completed(goal: Goal) -> None:
 
 
 @hookspec
+def app_created(app: Flask) -> None:
+    """``create_app`` has gathered every enabled plugin's contributions and settings.
+
+    Fires once per app, inside an app context, before any request. Check here what can only be
+    checked once every plugin is known (a rule naming another plugin's activity kind, say) and
+    raise :class:`core.config.ConfigError` to stop alma with that message. Returns nothing.
+    """
+
+
+@hookspec
 def demo_users_created(users: list[User]) -> None:
     """``alma demo`` created its demo members; add your plugin's demo data for them.
 
@@ -123,6 +134,12 @@ def register_profile_sections() -> list[ProfileSection]:
 @hookspec
 def register_home_counters() -> list[HomeCounter]:
     """Return live figures for the public home page (:class:`core.contributions.HomeCounter`)."""
+
+
+@hookspec
+def register_member_facts() -> list[MemberFact]:
+    """Return short public lines shown under a member's name on their profile and on member
+    cards such as the mentor directory's (:class:`core.contributions.MemberFact`)."""
 
 
 @hookspec

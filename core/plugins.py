@@ -20,7 +20,7 @@ from core import hookspecs
 
 if TYPE_CHECKING:
     import click
-    from flask import Blueprint
+    from flask import Blueprint, Flask
 
     from core.config import Setting
     from core.contributions import (
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         GoalKind,
         HomeCounter,
         Job,
+        MemberFact,
         NavItem,
         ProfileSection,
         SocketHandler,
@@ -139,6 +140,9 @@ class Hooks:
     def goal_completed(self, goal: Goal) -> None:
         self._hook.goal_completed(goal=goal)
 
+    def app_created(self, app: Flask) -> None:
+        self._hook.app_created(app=app)
+
     def demo_users_created(self, users: list[User]) -> None:
         self._hook.demo_users_created(users=users)
 
@@ -154,6 +158,9 @@ class Hooks:
 
     def home_counters(self) -> list[HomeCounter]:
         return _by_order(_flat(self._hook.register_home_counters()))
+
+    def member_facts(self) -> list[MemberFact]:
+        return _by_order(_flat(self._hook.register_member_facts()))
 
     def jobs(self) -> list[Job]:
         return _flat(self._hook.register_jobs())

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
     from flask_socketio import SocketIO
 
+    from core.contributions import ActivityKind, GoalKind
     from core.plugins import Hooks, InstalledPlugin
 
 
@@ -20,14 +21,15 @@ class AlmaState:
     hooks: Hooks
     installed: dict[str, InstalledPlugin]
     enabled: list[str]
-    activity_kinds: dict[str, str]
-    goal_kinds: dict[str, str]
+    activity_kinds: dict[str, ActivityKind]  # by name
+    goal_kinds: dict[str, GoalKind]  # by name
     socketio: SocketIO | None = None
     scheduler: BaseScheduler | None = None
     scheduler_lock: object | None = None  # held as long as this process runs the jobs
     nav_items: list = field(default_factory=list)
     profile_sections: list = field(default_factory=list)
     home_counters: list = field(default_factory=list)
+    member_facts: list = field(default_factory=list)
 
 
 def alma(app: Flask | None = None) -> AlmaState:

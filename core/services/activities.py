@@ -11,7 +11,8 @@ from core.state import alma, hooks
 
 
 def activity_label(kind: str) -> str:
-    return alma().activity_kinds.get(kind, kind)
+    declared = alma().activity_kinds.get(kind)
+    return declared.label if declared else kind
 
 
 def record_activity(

@@ -21,7 +21,16 @@ from core.state import alma, hooks
 
 
 def goal_label(kind: str) -> str:
-    return alma().goal_kinds.get(kind, kind)
+    declared = alma().goal_kinds.get(kind)
+    return declared.label if declared else kind
+
+
+def goal_facts(goal: Goal) -> list[tuple[str, str]]:
+    """What the plugin owning the goal's kind says about it (see ``GoalKind.describe``)."""
+    declared = alma().goal_kinds.get(goal.kind)
+    if declared is None or declared.describe is None:
+        return []
+    return [(str(label), str(value)) for label, value in declared.describe(goal)]
 
 
 def propose_goal(

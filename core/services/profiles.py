@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import current_app
@@ -18,6 +19,7 @@ from core.db import after_commit, db
 from core.errors import InvalidInput
 from core.i18n import is_time_zone
 from core.models import Topic, User, UserLanguage, UserTopic
+from core.state import alma
 
 MAX_TOPICS = 12
 MAX_TOPIC_LENGTH = 60
@@ -25,6 +27,19 @@ MAX_BIO_LENGTH = 2000
 PHOTO_SIZE = 320
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_PHOTO_PIXELS = 25_000_000
+
+
+def member_facts(members: Sequence[User]) -> dict[int, list[str]]:
+    """The public lines plugins show under each member's name (``register_member_facts``),
+    by member id: one call per plugin for the whole page."""
+    facts: dict[int, list[str]] = {member.id: [] for member in members}
+    if not members:
+        return facts
+    for fact in alma().member_facts:
+        for member_id, text in fact.values(members).items():
+            if member_id in facts and text:
+                facts[member_id].append(str(text))
+    return facts
 
 
 def split_topics(raw: str) -> list[str]:

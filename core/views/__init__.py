@@ -13,6 +13,7 @@ from core.contributions import PROFILE_AREAS, NavItem
 from core.errors import NotAllowed, NotFound
 from core.i18n import language_name
 from core.services.notifications import unread_count
+from core.services.profiles import member_facts
 from core.state import alma
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -38,6 +39,7 @@ def register_core_views(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_global(get_locale)
+    app.add_template_global(member_facts)
     app.add_template_filter(language_name, "language_name")
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)

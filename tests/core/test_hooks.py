@@ -28,6 +28,7 @@ from core.contributions import (
     GoalKind,
     HomeCounter,
     Job,
+    MemberFact,
     NavItem,
     ProfileSection,
     SocketHandler,
@@ -36,7 +37,7 @@ from core.db import db as database
 from core.models import Activity, Goal, Notification, OutboxMail, User
 from core.plugins import PluginError
 from core.services.activities import activity_label, record_activity, undo_activity
-from core.services.goals import goal_label, propose_goal
+from core.services.goals import goal_facts, goal_label, propose_goal
 from core.services.notifications import notify
 from core.state import alma
 from core.testing import body_of, count_rows, path_of, stored
@@ -319,6 +320,41 @@ def test_hook_goal_completed(client, db, app, plugin, create_user):
     assert alerts_of(app, mentee) == ["Goal reached: First meeting"]
 
 
+class StartupProbe:
+    def __init__(self) -> None:
+        self.apps: list[tuple[str, list[str]]] = []
+
+    @hookimpl
+    def register_activity_kinds(self) -> list[ActivityKind]:
+        return [ActivityKind(DID, "Tried the probe")]
+
+    @hookimpl
+    def register_settings(self) -> dict[str, Setting]:
+        return {"refuse": Setting(bool, False, None, "refuse to start")}
+
+    @hookimpl
+    def app_created(self, app) -> None:
+        self.apps.append((app.name, sorted(alma().activity_kinds)))
+        if app.config["PLUGIN_SETTINGS"].get("probe", {}).get("refuse"):
+            raise ConfigError("plugins.probe.refuse", "refusing to start")
+
+
+def test_hook_app_created(make_app):
+    probe = StartupProbe()
+    make_app(extra_plugins={"probe": probe}, PLUGINS=["probe"])
+    assert probe.apps == [("core.app", [DID])]  # once, with every kind known
+
+    with pytest.raises(ConfigError, match=r"plugins\.probe\.refuse: refusing to start"):
+        make_app(
+            extra_plugins={"probe": probe},
+            PLUGINS=["probe"],
+            PLUGIN_SETTINGS={"probe": {"refuse": True}},
+        )
+
+    make_app(extra_plugins={"probe": probe}, PLUGINS=[])  # not enabled: not asked
+    assert len(probe.apps) == 2
+
+
 class DemoProbe:
     def __init__(self) -> None:
         self.calls: list[list[tuple[str, bool]]] = []
@@ -569,6 +605,30 @@ def test_hook_register_home_counters(client, create_user):
     assert ("members so far", "3") in counters(client.get("/").text)
 
 
+class FactsProbe:
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    @hookimpl
+    def register_member_facts(self) -> list[MemberFact]:
+        return [MemberFact(self.stars, order=20), MemberFact(lambda members: {}, order=10)]
+
+    def stars(self, members) -> dict[int, str]:
+        self.calls.append(sorted(member.id for member in members))
+        return {member.id: f"{member.id * 10} stars" for member in members}
+
+
+@with_plugin(FactsProbe)
+def test_hook_register_member_facts(client, plugin, create_user):
+    member, viewer = create_user(display_name="Ada"), create_user()
+
+    client.login(viewer)
+    profile = client.get(f"/members/{member.id}").text
+
+    assert f'<p class="small text-muted mb-0 member-facts">{member.id * 10} stars</p>' in profile
+    assert plugin.calls == [[member.id]]  # once per page
+
+
 class JobProbe:
     def __init__(self) -> None:
         self.runs = 0
@@ -752,18 +812,31 @@ def test_hook_register_cli_commands(
 class KindsProbe:
     @hookimpl
     def register_activity_kinds(self) -> list[ActivityKind]:
-        return [ActivityKind(DID, "Tried the probe"), ActivityKind("probe.rated", "Rated it")]
+        return [
+            ActivityKind(DID, "Tried the probe"),
+            ActivityKind("probe.rated", "Rated it", credits=3),
+        ]
 
     @hookimpl
     def register_goal_kinds(self) -> list[GoalKind]:
-        return [GoalKind("probe.finished", "Finished the probe course")]
+        return [
+            GoalKind(
+                "probe.finished",
+                "Finished the probe course",
+                credits=20,
+                describe=lambda goal: [("Course", goal.title), ("Parties", len(goal.parties))],
+            )
+        ]
 
 
 @with_plugin(KindsProbe)
 def test_hook_register_activity_kinds(app, db, make_app, create_user):
     member = create_user()
 
-    assert alma(app).activity_kinds == {DID: "Tried the probe", "probe.rated": "Rated it"}
+    assert alma(app).activity_kinds == {
+        DID: ActivityKind(DID, "Tried the probe"),
+        "probe.rated": ActivityKind("probe.rated", "Rated it", credits=3),
+    }
     assert activity_label("probe.rated") == "Rated it"
     record_activity("probe.rated", member, subject="x")
     db.session.commit()
@@ -780,10 +853,12 @@ def test_hook_register_activity_kinds(app, db, make_app, create_user):
 def test_hook_register_goal_kinds(client, db, app, create_user):
     mentee, mentor = create_user(), create_user()
 
-    assert alma(app).goal_kinds == {"probe.finished": "Finished the probe course"}
+    assert list(alma(app).goal_kinds) == ["probe.finished"]
+    assert alma(app).goal_kinds["probe.finished"].credits == 20
     assert goal_label("probe.finished") == "Finished the probe course"
-    propose_goal("probe.finished", "Probe course", [mentee, mentor])
+    goal = propose_goal("probe.finished", "Probe course", [mentee, mentor])
     db.session.commit()
+    assert goal_facts(goal) == [("Course", "Probe course"), ("Parties", "2")]  # text
     with pytest.raises(ValueError, match="unknown goal kind"):
         propose_goal("probe.undeclared", "Nope", [mentee])
     db.session.rollback()

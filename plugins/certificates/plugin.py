@@ -1,0 +1,1 @@
+"""The certificates plugin's hook implementations (its entry point)."""

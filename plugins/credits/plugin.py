@@ -1,0 +1,1 @@
+"""The credits plugin's hook implementations (its entry point)."""

@@ -1,0 +1,1 @@
+"""The groups plugin's hook implementations (its entry point)."""

@@ -1,0 +1,1 @@
+"""The wiki plugin's hook implementations (its entry point)."""
