@@ -2,8 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from plugins.mentoring.models import DECLINE_REASONS
 
@@ -66,3 +76,119 @@ class MentorSettingsForm(FlaskForm):
         description=_l("Most programmes expect one mentee per mentor."),
     )
     accepting = BooleanField(_l("I accept new mentorship requests"))
+
+
+CONTACT_CHOICES = [
+    SelectChoice(7, _l("Every week")),
+    SelectChoice(14, _l("Every two weeks")),
+    SelectChoice(30, _l("Every month")),
+    SelectChoice(60, _l("Every two months")),
+]
+DURATION_CHOICES = [
+    SelectChoice(30, _l("30 minutes")),
+    SelectChoice(45, _l("45 minutes")),
+    SelectChoice(60, _l("1 hour")),
+    SelectChoice(90, _l("1 hour 30")),
+    SelectChoice(120, _l("2 hours")),
+]
+
+
+class AgreementForm(FlaskForm):
+    starts_on = DateField(_l("Start"), validators=[InputRequired()])
+    ends_on = DateField(_l("End"), validators=[InputRequired()])
+    meetings_planned = IntegerField(
+        _l("Number of meetings"),
+        validators=[InputRequired(), NumberRange(min=1, max=100)],
+        description=_l("Including the final meeting that closes the mentorship."),
+    )
+    channels = StringField(
+        _l("How you keep in touch"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("Video calls, the chat here, e-mail, meeting in person…"),
+    )
+    contact_every_days = SelectField(
+        _l("How often"), choices=CONTACT_CHOICES, coerce=int, validators=[InputRequired()]
+    )
+    agenda = TextAreaField(
+        _l("Agenda for the meetings to come"),
+        validators=[Length(max=4000)],
+        description=_l("What you want to work on, meeting by meeting or as a list of goals."),
+        render_kw={"rows": 5},
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=4000)], render_kw={"rows": 3})
+    reason = StringField(
+        _l("Why this change?"),
+        validators=[Length(max=300)],
+        description=_l("For an amendment: the other party reads it before deciding."),
+    )
+
+
+class CommentForm(FlaskForm):
+    comment = TextAreaField(
+        _l("What should change?"),
+        validators=[
+            DataRequired(message=_l("Say what should change: the other party will read it.")),
+            Length(max=4000),
+        ],
+        render_kw={"rows": 3},
+    )
+
+
+class MeetingForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    time = TimeField(_l("Time"), validators=[InputRequired()])
+    duration_minutes = SelectField(_l("Duration"), choices=DURATION_CHOICES, coerce=int, default=60)
+    place = StringField(
+        _l("Place or video link"),
+        validators=[DataRequired(), Length(max=300)],
+        description=_l("An address, or the link of your video call."),
+    )
+    agenda = TextAreaField(_l("Agenda"), validators=[Length(max=4000)], render_kw={"rows": 4})
+    is_final = BooleanField(
+        _l("This is our final meeting"),
+        description=_l(
+            "Once both of you confirm it took place, the mentorship is completed and each of "
+            "you receives a certificate."
+        ),
+    )
+
+
+class MeetingChangeForm(FlaskForm):
+    kind = SelectField(
+        _l("Change"),
+        choices=[
+            SelectChoice("reschedule", _l("Move the meeting")),
+            SelectChoice("cancel", _l("Cancel the meeting")),
+        ],
+    )
+    day = DateField(_l("New date"), validators=[Optional()])
+    time = TimeField(_l("New time"), validators=[Optional()])
+    duration_minutes = SelectField(_l("Duration"), choices=DURATION_CHOICES, coerce=int, default=60)
+    place = StringField(_l("Place or video link"), validators=[Length(max=300)])
+    message = TextAreaField(_l("Message"), validators=[Length(max=2000)], render_kw={"rows": 2})
+
+
+class MeetingDeclineForm(FlaskForm):
+    message = TextAreaField(
+        _l("Why, and which time would suit you better?"),
+        validators=[
+            DataRequired(message=_l("Say why, and which time would suit you better.")),
+            Length(max=2000),
+        ],
+        render_kw={"rows": 2},
+    )
+
+
+class FeedbackForm(FlaskForm):
+    rating = RadioField(
+        _l("How useful was the meeting?"),
+        choices=[SelectChoice(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        validators=[InputRequired(message=_l("Choose a rating from 1 to 5."))],
+    )
+    comment = TextAreaField(
+        _l("Comment (optional)"),
+        validators=[Length(max=2000)],
+        description=_l("Only you and the platform's operators read it."),
+        render_kw={"rows": 4},
+    )

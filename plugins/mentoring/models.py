@@ -1,18 +1,22 @@
 """Mentoring's tables. Rules that must hold under concurrent requests are constraints here:
-one open mentorship per pair (a partial unique index) and a mentor's capacity (a check on
-the mentor's own row, whose count every accept and ending updates in the same transaction)."""
+one open mentorship per pair (a partial unique index), a mentor's capacity (a check on the
+mentor's own row, whose count every accept and ending updates in the same transaction), one
+agreement version awaiting an answer per mentorship, one final meeting, one change awaiting an
+answer per meeting, one feedback per party and meeting."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,6 +70,8 @@ class Mentorship(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]  # the official start: both approved the agreement
+    nudged_at: Mapped[datetime | None]  # the last "get in touch" mail after a silence
 
     mentee: Mapped[User] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[User] = relationship(foreign_keys=[mentor_id])
@@ -160,3 +166,210 @@ class ChatReader(db.Model):
     )
     last_read_id: Mapped[int] = mapped_column(default=0)
     digested_up_to_id: Mapped[int] = mapped_column(default=0)
+
+
+# ---- the agreement -----------------------------------------------------------------------
+
+PROPOSED, APPROVED, RETURNED, REJECTED = "proposed", "approved", "returned", "rejected"
+VERSION_STATUSES = (PROPOSED, APPROVED, RETURNED, REJECTED)
+
+
+class AgreementVersion(db.Model):
+    """One version of a mentorship's agreement. The first is the mentee's proposal; later
+    ones are amendments either party proposes. A version counts once the other party
+    approved it; the newest approved one is the agreement in force."""
+
+    __tablename__ = "mentoring_agreement_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentorship_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_mentorships.id", ondelete="CASCADE")
+    )
+    number: Mapped[int]
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    meetings_planned: Mapped[int]
+    channels: Mapped[str] = mapped_column(String(200))
+    contact_every_days: Mapped[int]
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(300), default="")  # why it was amended
+    status: Mapped[str] = mapped_column(String(16), default=PROPOSED)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str] = mapped_column(Text, default="")  # the answer, when sent back
+
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        UniqueConstraint("mentorship_id", "number"),
+        CheckConstraint(f"status IN {VERSION_STATUSES}", name="status"),
+        CheckConstraint("ends_on >= starts_on", name="period"),
+        CheckConstraint("meetings_planned BETWEEN 1 AND 100", name="meetings_planned_range"),
+        CheckConstraint("contact_every_days BETWEEN 1 AND 90", name="contact_every_days_range"),
+        Index(
+            "uq_mentoring_agreement_versions_one_proposed",
+            "mentorship_id",
+            unique=True,
+            sqlite_where=text("status = 'proposed'"),
+            postgresql_where=text("status = 'proposed'"),
+        ),
+    )
+
+
+# ---- meetings ----------------------------------------------------------------------------
+
+SCHEDULED, DECLINED_MEETING, CANCELLED, HELD, MISSED = (
+    "scheduled",
+    "declined",
+    "cancelled",
+    "held",
+    "missed",
+)
+MEETING_STATUSES = (PROPOSED, SCHEDULED, DECLINED_MEETING, CANCELLED, HELD, MISSED)
+LIVE_MEETING_STATUSES = (PROPOSED, SCHEDULED, HELD)  # not declined, cancelled or missed
+
+
+class Meeting(db.Model):
+    """A meeting the mentee proposed; the mentor approves it (scheduled). Once its time is
+    past, both confirm it took place: that is the consent to its core goal, and the goal's
+    completion marks it held."""
+
+    __tablename__ = "mentoring_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentorship_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_mentorships.id", ondelete="CASCADE")
+    )
+    starts_at: Mapped[datetime]
+    duration_minutes: Mapped[int]
+    place: Mapped[str] = mapped_column(String(300))  # an address or a video link
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    is_final: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default=PROPOSED)
+    sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE: bumped on changes
+    amendment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentoring_agreement_versions.id", ondelete="SET NULL")
+    )  # the amendment an extra meeting or a late date needs, approved along with it
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    held_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    feedback_requested_at: Mapped[datetime | None]
+
+    mentorship: Mapped[Mentorship] = relationship()
+    amendment: Mapped[AgreementVersion | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {MEETING_STATUSES}", name="status"),
+        CheckConstraint("duration_minutes BETWEEN 15 AND 480", name="duration_range"),
+        Index("ix_mentoring_meetings_mentorship_starts", "mentorship_id", "starts_at"),
+        Index("ix_mentoring_meetings_status_starts", "status", "starts_at"),
+        Index(
+            "uq_mentoring_meetings_one_final",
+            "mentorship_id",
+            unique=True,
+            sqlite_where=text(f"is_final AND status IN {LIVE_MEETING_STATUSES}"),
+            postgresql_where=text(f"is_final AND status IN {LIVE_MEETING_STATUSES}"),
+        ),
+    )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+RESCHEDULE, CANCEL = "reschedule", "cancel"
+ACCEPTED_CHANGE, WITHDRAWN_CHANGE = "accepted", "withdrawn"
+CHANGE_STATUSES = (PROPOSED, ACCEPTED_CHANGE, REJECTED, WITHDRAWN_CHANGE)
+
+
+class MeetingChange(db.Model):
+    """A party's proposal to move or cancel a scheduled meeting; the other confirms it."""
+
+    __tablename__ = "mentoring_meeting_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("mentoring_meetings.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime | None]
+    duration_minutes: Mapped[int | None]
+    place: Mapped[str | None] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text, default="")
+    amendment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentoring_agreement_versions.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default=PROPOSED)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+    meeting: Mapped[Meeting] = relationship()
+    proposed_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN ('{RESCHEDULE}', '{CANCEL}')", name="kind"),
+        CheckConstraint(f"status IN {CHANGE_STATUSES}", name="status"),
+        CheckConstraint(
+            f"kind = '{CANCEL}' OR (starts_at IS NOT NULL AND duration_minutes IS NOT NULL)",
+            name="reschedule_has_time",
+        ),
+        Index(
+            "uq_mentoring_meeting_changes_one_proposed",
+            "meeting_id",
+            unique=True,
+            sqlite_where=text("status = 'proposed'"),
+            postgresql_where=text("status = 'proposed'"),
+        ),
+    )
+
+
+class MeetingFeedback(db.Model):
+    """A party's rating and comment on a meeting that took place (theirs alone to read)."""
+
+    __tablename__ = "mentoring_meeting_feedback"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    rating: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+
+class EndProposal(db.Model):
+    """A party proposes to end an active mentorship early; it ends once the other agrees."""
+
+    __tablename__ = "mentoring_end_proposals"
+
+    mentorship_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_mentorships.id", ondelete="CASCADE"), primary_key=True
+    )
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposed_by: Mapped[User] = relationship()
+
+
+class CalendarFeed(db.Model):
+    """A member's secret calendar address. Only a hash of its token is kept: the address is
+    shown once, and getting a new one revokes the old."""
+
+    __tablename__ = "mentoring_calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,21 +10,21 @@ from flask_babel import lazy_gettext as _l
 from core import hookimpl
 from core.contributions import (
     ActivityKind,
+    GoalKind,
     HomeCounter,
     Job,
     NavItem,
     ProfileSection,
 )
-from plugins.mentoring import services
+from plugins.mentoring import agreement_views, followups, meeting_views, meetings, services, views
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.models import COMPLETED, PAIRED_STATES
 from plugins.mentoring.sockets import HANDLERS
-from plugins.mentoring.views import bp
 
 
 @hookimpl
 def register_blueprints():
-    return [bp]
+    return [views.bp, agreement_views.bp, meeting_views.bp]
 
 
 @hookimpl
@@ -78,11 +78,18 @@ def _settings_section(member, viewer):
     )
 
 
+def _calendar_section(member, viewer):
+    if member.id != viewer.id:
+        return None
+    return render_template("mentoring/_upcoming.html", upcoming=meetings.upcoming_of(member, 5))
+
+
 @hookimpl
 def register_profile_sections():
     return [
         ProfileSection("overview", _l("Mentoring"), _offer_section, order=20),
         ProfileSection("mentoring", _l("Mentorships"), _mentorships_section, order=10),
+        ProfileSection("mentoring", _l("Meetings to come"), _calendar_section, order=20),
         ProfileSection("data", _l("My mentoring"), _settings_section, order=10),
     ]
 
@@ -105,6 +112,9 @@ def register_jobs():
     return [
         Job("mentoring.expire_requests", services.expire_requests, "interval", {"minutes": 10}),
         Job("mentoring.chat_digests", services.send_chat_digests, "interval", {"minutes": 5}),
+        Job("mentoring.meeting_reminders", followups.send_reminders, "interval", {"minutes": 5}),
+        Job(meetings.FEEDBACK_JOB_ID, followups.request_feedback, "interval", {"minutes": 15}),
+        Job("mentoring.silence_nudges", followups.nudge_silent_pairs, "interval", {"hours": 1}),
     ]
 
 
@@ -116,11 +126,29 @@ def register_socket_handlers():
 @hookimpl
 def register_activity_kinds():
     return [
-        ActivityKind(services.REQUEST_SENT, _l("Sent a mentorship request")),
-        ActivityKind(services.REQUEST_ACCEPTED, _l("Accepted a mentee")),
-        ActivityKind(services.REQUEST_DECLINED, _l("Answered a mentorship request")),
+        ActivityKind(services.REQUEST_SENT, _l("Sent a mentorship request"), credits=1),
+        ActivityKind(services.REQUEST_ACCEPTED, _l("Accepted a mentee"), credits=10),
+        ActivityKind(services.REQUEST_DECLINED, _l("Answered a mentorship request"), credits=1),
         ActivityKind(services.MENTORSHIP_TERMINATED, _l("Ended a mentorship early")),
     ]
+
+
+@hookimpl
+def register_goal_kinds():
+    return [
+        GoalKind(meetings.MEETING_ATTENDED, _l("Attended a mentoring meeting"), credits=5),
+        GoalKind(
+            meetings.MENTORSHIP_FINISHED,
+            _l("Finished a mentorship"),
+            credits=50,
+            describe=meetings.describe_finished,
+        ),
+    ]
+
+
+@hookimpl
+def goal_completed(goal):
+    meetings.goal_completed(goal)
 
 
 @hookimpl

@@ -24,17 +24,24 @@ from core.services.mail import absolute_url, send_mail
 from core.services.notifications import notify
 from plugins.mentoring.models import (
     ACCEPTED,
+    ACTIVE,
+    CANCELLED,
     CHAT_STATES,
+    COMPLETED,
     DECLINE_REASONS,
     DECLINED,
     EXPIRED,
     OPEN_STATES,
     PAIRED_STATES,
+    PROPOSED,
     REQUESTED,
+    SCHEDULED,
     TERMINATED,
     WITHDRAWN,
     ChatMessage,
     ChatReader,
+    EndProposal,
+    Meeting,
     MentoringMember,
     Mentorship,
     MentorshipEvent,
@@ -60,6 +67,16 @@ SETTINGS = {
     "chat_digest_after_minutes": Setting(
         int, 60, positive, "how long chat messages stay unread before an e-mail digest"
     ),
+    "reminder_hours_before": Setting(
+        int, 24, positive, "how many hours before an approved meeting both get a reminder"
+    ),
+    "inactivity_fallback_days": Setting(
+        int,
+        21,
+        positive,
+        "days of silence (no held meeting, no chat message) before both get a nudge, when the "
+        "pair has not agreed how often to keep in touch",
+    ),
 }
 
 
@@ -68,6 +85,8 @@ class MentoringSettings:
     request_expiry_days: int
     max_pending_requests: int
     chat_digest_after_minutes: int
+    reminder_hours_before: int
+    inactivity_fallback_days: int
 
 
 def settings() -> MentoringSettings:
@@ -382,17 +401,18 @@ def withdraw_request(mentorship_id: int, mentee: User) -> Mentorship:
 
 
 def terminate(mentorship_id: int, user: User, message: str) -> Mentorship:
-    """Either party ends the mentorship early, with a message, so the mentee can look again."""
-    message = message.strip()
-    if not message:
-        raise InvalidInput(_("Tell the other party why, in a few words."))
-    if len(message) > MAX_REQUEST_MESSAGE:
-        raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
-    mentorship = _transition(mentorship_id, user, None, PAIRED_STATES, TERMINATED, message=message)
-    _release_capacity(mentorship)
-    other = mentorship.other_party(user)
+    """Before the agreement, either party ends the mentorship with a message, so the mentee
+    can look again. Once the agreement is approved, ending early needs both: see
+    :func:`propose_early_end`."""
+    message = _checked_message(message)
+    if mentorship_for(mentorship_id, user).state == ACTIVE:
+        raise InvalidInput(
+            _("Your agreement is approved: propose to end early, and it ends once both agree.")
+        )
+    mentorship = _transition(mentorship_id, user, None, (ACCEPTED,), TERMINATED, message=message)
+    _close(mentorship)
     notify(
-        other,
+        mentorship.other_party(user),
         _("%(name)s ended your mentorship: “%(message)s”", name=user.display_name, message=message),
         url=_page(mentorship),
         email_subject=_("%(name)s ended your mentorship", name=user.display_name),
@@ -401,6 +421,117 @@ def terminate(mentorship_id: int, user: User, message: str) -> Mentorship:
         MENTORSHIP_TERMINATED, user, subject=_subject(mentorship), url=_page(mentorship)
     )
     return mentorship
+
+
+def _checked_message(message: str) -> str:
+    message = message.strip()
+    if not message:
+        raise InvalidInput(_("Tell the other party why, in a few words."))
+    if len(message) > MAX_REQUEST_MESSAGE:
+        raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
+    return message
+
+
+def early_end_proposal(mentorship: Mentorship) -> EndProposal | None:
+    return db.session.get(EndProposal, mentorship.id)
+
+
+def propose_early_end(mentorship_id: int, user: User, message: str) -> EndProposal:
+    """A party of an active mentorship proposes to end it before its final meeting."""
+    message = _checked_message(message)
+    mentorship = mentorship_for(mentorship_id, user, lock=True)
+    if mentorship.state != ACTIVE:
+        raise InvalidInput(_("Only an active mentorship can be ended early by agreement."))
+    if early_end_proposal(mentorship) is not None:
+        raise InvalidInput(_("Ending early is already proposed: it awaits an answer."))
+    proposal = EndProposal(mentorship_id=mentorship.id, proposed_by_id=user.id, message=message)
+    db.session.add(proposal)
+    db.session.flush()
+    notify(
+        mentorship.other_party(user),
+        _(
+            "%(name)s proposes to end your mentorship early: “%(message)s”",
+            name=user.display_name,
+            message=message,
+        ),
+        url=_page(mentorship),
+        email_subject=_("%(name)s proposes to end your mentorship early", name=user.display_name),
+    )
+    return proposal
+
+
+def answer_early_end(mentorship_id: int, user: User, *, agree: bool) -> Mentorship:
+    """The other party agrees (the mentorship ends, early: it does not count as finished) or
+    wants to go on. The proposer may take the proposal back (``agree=False``)."""
+    mentorship = mentorship_for(mentorship_id, user, lock=True)
+    proposal = early_end_proposal(mentorship)
+    if proposal is None or mentorship.state != ACTIVE:
+        raise InvalidInput(_("Nobody proposes to end this mentorship now."))
+    proposer = proposal.proposed_by
+    db.session.delete(proposal)
+    if proposer.id == user.id:
+        if agree:
+            raise NotAllowed(_("The other party answers your proposal, not you."))
+        db.session.flush()
+        return mentorship
+    if not agree:
+        db.session.flush()
+        notify(
+            proposer,
+            _("%(name)s would rather go on with your mentorship.", name=user.display_name),
+            url=_page(mentorship),
+            email_subject=_("%(name)s would rather go on", name=user.display_name),
+        )
+        return mentorship
+    move(mentorship, TERMINATED, user, reason="mutual", message=proposal.message)
+    _close(mentorship)
+    notify(
+        proposer,
+        _("%(name)s agreed: your mentorship has ended early.", name=user.display_name),
+        url=_page(mentorship),
+        email_subject=_("Your mentorship has ended early"),
+    )
+    record_activity(
+        MENTORSHIP_TERMINATED, proposer, subject=_subject(mentorship), url=_page(mentorship)
+    )
+    return mentorship
+
+
+def complete_mentorship(mentorship: Mentorship) -> None:
+    """Both confirmed the final meeting took place: the mentorship is completed."""
+    if mentorship.state != ACTIVE:
+        return
+    move(mentorship, COMPLETED, None)
+    _close(mentorship)
+    for party in (mentorship.mentee, mentorship.mentor):
+        notify(
+            party,
+            _(
+                "Your mentorship with %(name)s is complete. Congratulations!",
+                name=mentorship.other_party(party).display_name,
+            ),
+            url=_page(mentorship),
+            email_subject=_("Your mentorship is complete"),
+        )
+
+
+def _close(mentorship: Mentorship) -> None:
+    """What ending a mentorship, in any way, frees: the mentor's room, the meetings to come
+    and a pending proposal to end it."""
+    _release_capacity(mentorship)
+    db.session.execute(
+        update(Meeting)
+        .where(
+            Meeting.mentorship_id == mentorship.id,
+            Meeting.status.in_((PROPOSED, SCHEDULED)),
+        )
+        .values(status=CANCELLED, sequence=Meeting.sequence + 1)
+        .execution_options(synchronize_session=False)
+    )
+    proposal = early_end_proposal(mentorship)
+    if proposal is not None:
+        db.session.delete(proposal)
+    db.session.flush()
 
 
 def expire_requests() -> int:
@@ -416,7 +547,7 @@ def expire_requests() -> int:
         )
         if mentorship.state != REQUESTED:
             continue
-        _move(mentorship, EXPIRED, None)
+        move(mentorship, EXPIRED, None)
         for party, text_ in (
             (
                 mentorship.mentee,
@@ -462,11 +593,11 @@ def _transition(
                 state=state_label(mentorship.state),
             )
         )
-    _move(mentorship, to_state, actor, reason=reason, message=message)
+    move(mentorship, to_state, actor, reason=reason, message=message)
     return mentorship
 
 
-def _move(
+def move(
     mentorship: Mentorship,
     to_state: str,
     actor: User | None,
@@ -538,6 +669,7 @@ def decline_reason_label(reason: str) -> str:
         "topic_mismatch": _("My experience does not match what you look for"),
         "timing": _("The timing does not work for me"),
         "other": _("Another reason"),
+        "mutual": _("Ended early by mutual consent"),
     }[reason]
 
 

@@ -15,7 +15,7 @@ from core.forms import ConfirmForm
 from core.i18n import language_names
 from core.models import User
 from core.views.navigation import page_number
-from plugins.mentoring import services
+from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.forms import (
     ChatForm,
     DeclineForm,
@@ -56,6 +56,7 @@ def chat_text(body: str) -> Markup:
 # context ({% from "mentoring/_state.html" import state_badge %}) and sees only globals.
 bp.add_app_template_global(services.state_label, "mentorship_state_label")
 bp.add_app_template_global(services.decline_reason_label, "decline_reason_label")
+bp.add_app_template_global(meetings.status_label, "meeting_status_label")
 
 
 @bp.get("/mentors")
@@ -129,11 +130,19 @@ def mentorship(mentorship_id: int):
     if found.has_chat and before is None:
         services.mark_read(found.id, current_user)
         db.session.commit()
+    in_force = agreements.agreement_in_force(found)
+    today = meetings.today_of(current_user)
     return render_template(
         "mentoring/mentorship.html",
         mentorship=found,
         role=found.party_role(current_user),
         other=found.other_party(current_user),
+        in_force=in_force,
+        days_left=(in_force.ends_on - today).days if in_force else None,
+        awaiting=agreements.awaiting_answer(found),
+        meetings=meetings.meetings_of_mentorship(found),
+        held=meetings.held_count(found),
+        end_proposal=services.early_end_proposal(found),
         chat=chat,
         chat_form=ChatForm(),
         decline_form=DeclineForm(),
@@ -142,8 +151,9 @@ def mentorship(mentorship_id: int):
     )
 
 
-def _act(mentorship_id: int, action, success: str):
-    """Run a state change from a form post and come back to the mentorship page."""
+def act(back: str, action, success: str):
+    """Run a change from a form post (a service call), commit it or show why it was refused,
+    and go back to the page ``back``."""
     try:
         action()
     except InvalidInput as error:
@@ -152,17 +162,26 @@ def _act(mentorship_id: int, action, success: str):
     else:
         db.session.commit()
         flash(success, "success")
-    return redirect(url_for("mentoring.mentorship", mentorship_id=mentorship_id))
+    return redirect(back)
+
+
+def require_form(form, back: str) -> None:
+    """Stop with the form's errors shown on the page ``back`` unless the post is valid."""
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        abort(redirect(back))
+
+
+def _page_of(mentorship_id: int) -> str:
+    return url_for("mentoring.mentorship", mentorship_id=mentorship_id)
+
+
+def _act(mentorship_id: int, action, success: str):
+    return act(_page_of(mentorship_id), action, success)
 
 
 def _require_form(form) -> None:
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
-        abort(
-            redirect(
-                url_for("mentoring.mentorship", mentorship_id=request.view_args["mentorship_id"])
-            )
-        )
+    require_form(form, _page_of(request.view_args["mentorship_id"]))
 
 
 @bp.post("/<int:mentorship_id>/accept")
@@ -210,6 +229,33 @@ def terminate(mentorship_id: int):
         mentorship_id,
         lambda: services.terminate(mentorship_id, current_user, form.message.data),
         _("The mentorship has ended."),
+    )
+
+
+@bp.post("/<int:mentorship_id>/end/propose")
+@login_required
+def propose_early_end(mentorship_id: int):
+    form = TerminateForm()
+    _require_form(form)
+    return _act(
+        mentorship_id,
+        lambda: services.propose_early_end(mentorship_id, current_user, form.message.data),
+        _("You proposed to end the mentorship early; it ends once the other party agrees."),
+    )
+
+
+@bp.post("/<int:mentorship_id>/end/<any(agree, refuse, withdraw):answer>")
+@login_required
+def answer_early_end(mentorship_id: int, answer: str):
+    _require_form(ConfirmForm())
+    return _act(
+        mentorship_id,
+        lambda: services.answer_early_end(mentorship_id, current_user, agree=answer == "agree"),
+        {
+            "agree": _("The mentorship has ended early, by mutual consent."),
+            "refuse": _("The mentorship goes on."),
+            "withdraw": _("You took back your proposal to end early."),
+        }[answer],
     )
 
 

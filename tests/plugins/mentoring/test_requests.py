@@ -746,13 +746,19 @@ def test_a_stranger_cannot_end_a_mentorship(app, client, stranger, accepted, men
     assert post(client, mentor, "/mentoring/999999/terminate", message="x").status_code == 404
 
 
-def test_an_active_mentorship_can_be_ended_too(app, client, db, mentor, mentee, accepted):
-    # "active" follows the agreement (part 2); here the state is set as the agreement will
+def test_an_active_mentorship_cannot_be_ended_by_one_party_alone(
+    app, client, db, mentor, mentee, accepted
+):
+    # once the agreement is approved, ending early takes both (tests/plugins/mentoring/
+    # test_agreement.py); here the state is set as the agreement sets it
     db.session.execute(update(Mentorship).values(state="active"))
     db.session.commit()
-    post(client, mentor, f"/mentoring/{accepted}/terminate", message="Moving abroad.")
-    assert state_of(app, accepted) == "terminated"
-    assert mentee_count(app, mentor) == 0
+    page = text_of(
+        post(client, mentor, f"/mentoring/{accepted}/terminate", message="Moving abroad.")
+    )
+    assert "propose to end early" in page
+    assert state_of(app, accepted) == "active"
+    assert mentee_count(app, mentor) == 1
 
 
 # ---- history and who sees what -----------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""The agreement's pages: fill or amend it, answer a proposed version, compare versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from core.db import db
+from core.errors import InvalidInput
+from core.forms import ConfirmForm
+from plugins.mentoring import agreements, meetings, services
+from plugins.mentoring.forms import AgreementForm, CommentForm
+from plugins.mentoring.models import ACCEPTED, ACTIVE
+from plugins.mentoring.views import act, require_form
+
+bp = Blueprint("mentoring_agreement", __name__, url_prefix="/mentoring")
+
+
+def _agreement_page(mentorship_id: int) -> str:
+    return url_for("mentoring_agreement.agreement", mentorship_id=mentorship_id)
+
+
+@bp.route("/<int:mentorship_id>/agreement", methods=["GET", "POST"])
+@login_required
+def agreement(mentorship_id: int):
+    mentorship = services.mentorship_for(mentorship_id, current_user)
+    in_force = agreements.agreement_in_force(mentorship)
+    awaiting = agreements.awaiting_answer(mentorship)
+    role = mentorship.party_role(current_user)
+    may_propose = awaiting is None and (
+        (mentorship.state == ACCEPTED and role == "mentee") or mentorship.state == ACTIVE
+    )
+    form = AgreementForm(obj=in_force or _draft())
+    if form.validate_on_submit():
+        try:
+            _propose(mentorship, form)
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(
+                _("Sent: %(name)s is asked to approve it.", name=_other_name(mentorship)), "success"
+            )
+            return redirect(_agreement_page(mentorship.id))
+    return render_template(
+        "mentoring/agreement.html",
+        mentorship=mentorship,
+        role=role,
+        other=mentorship.other_party(current_user),
+        in_force=in_force,
+        awaiting=awaiting,
+        versions=agreements.versions_of(mentorship),
+        held=meetings.held_count(mentorship),
+        may_propose=may_propose,
+        form=form,
+        comment_form=CommentForm(),
+        button_form=ConfirmForm(),
+        labels=agreements.term_labels(),
+    ), 400 if form.is_submitted() else 200
+
+
+def _propose(mentorship, form: AgreementForm) -> None:
+    """The first agreement, or an amendment once there is one (the services refuse whoever
+    may not, and any mentorship that has ended)."""
+    terms = agreements.Terms(
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        meetings_planned=form.meetings_planned.data,
+        channels=form.channels.data.strip(),
+        contact_every_days=form.contact_every_days.data,
+        agenda=(form.agenda.data or "").strip(),
+        notes=(form.notes.data or "").strip(),
+    )
+    if agreements.agreement_in_force(mentorship) is not None:
+        agreements.propose_amendment(mentorship.id, current_user, terms, form.reason.data or "")
+    else:
+        agreements.propose_agreement(mentorship.id, current_user, terms)
+
+
+def _draft():
+    """What the form starts from the first time: three months from today, six meetings."""
+    today = meetings.today_of(current_user)
+    return agreements.Terms(
+        starts_on=today,
+        ends_on=today + timedelta(days=91),
+        meetings_planned=6,
+        channels="",
+        contact_every_days=14,
+    )
+
+
+def _other_name(mentorship) -> str:
+    return mentorship.other_party(current_user).display_name
+
+
+@bp.post("/agreement/<int:version_id>/approve")
+@login_required
+def approve(version_id: int):
+    version, _mentorship = agreements.version_for(version_id, current_user)
+    back = _agreement_page(version.mentorship_id)
+    require_form(ConfirmForm(), back)
+    return act(
+        back,
+        lambda: agreements.approve(version_id, current_user),
+        _("Approved. The agreement is in force."),
+    )
+
+
+@bp.post("/agreement/<int:version_id>/send-back")
+@login_required
+def send_back(version_id: int):
+    version, _mentorship = agreements.version_for(version_id, current_user)
+    back = _agreement_page(version.mentorship_id)
+    form = CommentForm()
+    require_form(form, back)
+    return act(
+        back,
+        lambda: agreements.send_back(version_id, current_user, form.comment.data),
+        _("Sent back with your comment."),
+    )
+
+
+@bp.get("/<int:mentorship_id>/agreement/compare")
+@login_required
+def compare(mentorship_id: int):
+    mentorship = services.mentorship_for(mentorship_id, current_user)
+    versions = {version.number: version for version in agreements.versions_of(mentorship)}
+    if len(versions) < 2:
+        flash(_("There is only one version so far: nothing to compare."), "info")
+        return redirect(_agreement_page(mentorship.id))
+    numbers = sorted(versions)
+    old = versions.get(request.args.get("a", type=int) or numbers[-2])
+    new = versions.get(request.args.get("b", type=int) or numbers[-1])
+    if old is None or new is None:
+        abort(404)
+    return render_template(
+        "mentoring/agreement_compare.html",
+        mentorship=mentorship,
+        other=mentorship.other_party(current_user),
+        versions=list(versions.values()),
+        old=old,
+        new=new,
+        changes=agreements.compare(old, new),
+    )

@@ -1,0 +1,331 @@
+"""The mentorship agreement. Only the mentee fills it and sends it; the mentor approves it,
+which is the official start, or sends it back with a comment. Afterwards either party proposes
+an amendment and the other approves or rejects it. Every version is kept: the newest approved
+one is the agreement in force. Like services.py, these functions flush and never commit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from core.db import db, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.models import User
+from core.services.notifications import notify
+from plugins.mentoring.models import (
+    ACCEPTED,
+    ACTIVE,
+    APPROVED,
+    PROPOSED,
+    REJECTED,
+    RETURNED,
+    AgreementVersion,
+    Mentorship,
+)
+from plugins.mentoring.services import mentorship_for, mentorship_path, move
+
+MAX_TEXT = 4000
+MAX_REASON = 300
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What an agreement says."""
+
+    starts_on: date
+    ends_on: date
+    meetings_planned: int
+    channels: str
+    contact_every_days: int
+    agenda: str = ""
+    notes: str = ""
+
+    @classmethod
+    def of(cls, version: AgreementVersion) -> Terms:
+        return cls(**{f.name: getattr(version, f.name) for f in fields(cls)})
+
+
+def term_labels() -> dict[str, str]:
+    return {
+        "starts_on": _("Start"),
+        "ends_on": _("End"),
+        "meetings_planned": _("Meetings planned"),
+        "channels": _("How we keep in touch"),
+        "contact_every_days": _("How often (days)"),
+        "agenda": _("Agenda"),
+        "notes": _("Notes"),
+    }
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def versions_of(mentorship: Mentorship) -> list[AgreementVersion]:
+    return list(
+        db.session.scalars(
+            select(AgreementVersion)
+            .where(AgreementVersion.mentorship_id == mentorship.id)
+            .order_by(AgreementVersion.number)
+        )
+    )
+
+
+def agreement_in_force(mentorship: Mentorship) -> AgreementVersion | None:
+    return db.session.scalar(
+        select(AgreementVersion)
+        .where(
+            AgreementVersion.mentorship_id == mentorship.id,
+            AgreementVersion.status == APPROVED,
+        )
+        .order_by(AgreementVersion.number.desc())
+        .limit(1)
+    )
+
+
+def awaiting_answer(mentorship: Mentorship) -> AgreementVersion | None:
+    """The version one party proposed and the other has not answered yet (at most one)."""
+    return db.session.scalar(
+        select(AgreementVersion).where(
+            AgreementVersion.mentorship_id == mentorship.id,
+            AgreementVersion.status == PROPOSED,
+        )
+    )
+
+
+def version_for(version_id: int, user: User) -> tuple[AgreementVersion, Mentorship]:
+    version = db.session.get(AgreementVersion, version_id)
+    if version is None:
+        raise NotFound(_("This version of the agreement does not exist."))
+    return version, mentorship_for(version.mentorship_id, user)
+
+
+@dataclass(frozen=True)
+class TermChange:
+    label: str
+    old: object
+    new: object
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+def compare(old: AgreementVersion, new: AgreementVersion) -> list[TermChange]:
+    """Each term of two versions side by side."""
+    labels = term_labels()
+    return [TermChange(labels[name], getattr(old, name), getattr(new, name)) for name in labels]
+
+
+# ---- proposing -----------------------------------------------------------------------------
+
+
+def propose_agreement(mentorship_id: int, mentee: User, terms: Terms) -> AgreementVersion:
+    """The mentee sends the agreement (again, after it came back) to the mentor."""
+    mentorship = mentorship_for(mentorship_id, mentee, lock=True)
+    if mentorship.party_role(mentee) != "mentee":
+        raise NotAllowed(_("Only the mentee fills the agreement."))
+    if mentorship.state == ACTIVE:
+        raise InvalidInput(_("You already agreed: propose an amendment instead."))
+    if mentorship.state != ACCEPTED:
+        raise InvalidInput(_("The agreement is filled once the mentor accepted the request."))
+    version = _new_version(mentorship, mentee, terms, reason="")
+    notify(
+        mentorship.mentor,
+        _("%(name)s sent you the mentorship agreement to approve.", name=mentee.display_name),
+        url=agreement_path(mentorship.id),
+        email_subject=_("%(name)s sent you the mentorship agreement", name=mentee.display_name),
+    )
+    return version
+
+
+def propose_amendment(
+    mentorship_id: int, user: User, terms: Terms, reason: str
+) -> AgreementVersion:
+    """Either party proposes to change the agreement in force; the other decides."""
+    mentorship = mentorship_for(mentorship_id, user, lock=True)
+    if mentorship.state != ACTIVE:
+        raise InvalidInput(_("Only the agreement of an active mentorship can be amended."))
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say in a few words why you propose the change."))
+    in_force = agreement_in_force(mentorship)
+    if in_force is not None and Terms.of(in_force) == terms:
+        raise InvalidInput(_("Nothing changed: edit at least one term."))
+    version = _new_version(mentorship, user, terms, reason=reason)
+    _tell_other_of_amendment(mentorship, user)
+    return version
+
+
+def propose_departure(
+    mentorship: Mentorship,
+    user: User,
+    *,
+    extra_meeting: bool,
+    until: date | None,
+    reason: str,
+) -> AgreementVersion | None:
+    """The amendment a meeting needs when it departs from the agreement in force (one meeting
+    more than planned, a date after its end), proposed along with the meeting: the other
+    party's answer to the meeting answers it too. ``None`` when nothing departs. The caller
+    holds the mentorship's lock."""
+    in_force = agreement_in_force(mentorship)
+    if in_force is None:
+        return None
+    terms = Terms.of(in_force)
+    changes: dict[str, object] = {}
+    if extra_meeting:
+        changes["meetings_planned"] = terms.meetings_planned + 1
+    if until is not None and until > terms.ends_on:
+        changes["ends_on"] = until
+    if not changes:
+        return None
+    return _new_version(mentorship, user, replace(terms, **changes), reason=reason)
+
+
+def _new_version(
+    mentorship: Mentorship, user: User, terms: Terms, *, reason: str
+) -> AgreementVersion:
+    _check(terms, reason)
+    if awaiting_answer(mentorship) is not None:
+        raise InvalidInput(
+            _("A proposed version of the agreement awaits an answer: settle it first.")
+        )
+    number = (
+        db.session.scalar(
+            select(func.max(AgreementVersion.number)).where(
+                AgreementVersion.mentorship_id == mentorship.id
+            )
+        )
+        or 0
+    ) + 1
+    version = AgreementVersion(
+        mentorship_id=mentorship.id,
+        number=number,
+        proposed_by_id=user.id,
+        reason=reason,
+        status=PROPOSED,
+        **asdict(terms),
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def _check(terms: Terms, reason: str) -> None:
+    if terms.ends_on < terms.starts_on:
+        raise InvalidInput(_("The end comes before the start: check the dates."))
+    if (terms.ends_on - terms.starts_on).days > 3 * 366:
+        raise InvalidInput(_("Plan at most three years; you can extend it later."))
+    if not 1 <= terms.meetings_planned <= 100:
+        raise InvalidInput(_("Plan between 1 and 100 meetings."))
+    if not 1 <= terms.contact_every_days <= 90:
+        raise InvalidInput(_("Keep in touch at least every 90 days."))
+    if not terms.channels.strip():
+        raise InvalidInput(_("Say how you will keep in touch (video calls, chat, e-mail…)."))
+    if len(terms.channels) > 200:
+        raise InvalidInput(_("Keep the ways of keeping in touch under 200 characters."))
+    if len(terms.agenda) > MAX_TEXT or len(terms.notes) > MAX_TEXT:
+        raise InvalidInput(_("Keep the agenda and the notes under %(n)d characters.", n=MAX_TEXT))
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(_("Keep the reason under %(n)d characters.", n=MAX_REASON))
+
+
+def _tell_other_of_amendment(mentorship: Mentorship, user: User) -> None:
+    notify(
+        mentorship.other_party(user),
+        _("%(name)s proposes to amend your mentorship agreement.", name=user.display_name),
+        url=agreement_path(mentorship.id),
+        email_subject=_("%(name)s proposes to amend your agreement", name=user.display_name),
+    )
+
+
+# ---- answering -----------------------------------------------------------------------------
+
+
+def approve(version_id: int, user: User) -> AgreementVersion:
+    """The other party approves a proposed version. Approving the first agreement starts the
+    mentorship officially."""
+    version, mentorship = _awaiting_answer_of(version_id, user)
+    decide(version, user, APPROVED)
+    proposer = mentorship.other_party(user)
+    if mentorship.state == ACCEPTED:
+        mentorship.started_at = utcnow()
+        move(mentorship, ACTIVE, user)
+        notify(
+            proposer,
+            _(
+                "%(name)s approved the agreement: your mentorship has officially started.",
+                name=user.display_name,
+            ),
+            url=mentorship_path(mentorship.id),
+            email_subject=_("Your mentorship has officially started"),
+        )
+    else:
+        notify(
+            proposer,
+            _("%(name)s approved the amendment of your agreement.", name=user.display_name),
+            url=agreement_path(mentorship.id),
+        )
+    return version
+
+
+def send_back(version_id: int, user: User, comment: str) -> AgreementVersion:
+    """The other party sends the first agreement back, or rejects an amendment, saying why."""
+    comment = comment.strip()
+    if not comment:
+        raise InvalidInput(_("Say what should change: the other party will read it."))
+    if len(comment) > MAX_TEXT:
+        raise InvalidInput(_("Keep your comment under %(n)d characters.", n=MAX_TEXT))
+    version, mentorship = _awaiting_answer_of(version_id, user)
+    first = mentorship.state == ACCEPTED
+    decide(version, user, RETURNED if first else REJECTED, comment)
+    message = (
+        _(
+            "%(name)s sent the agreement back: “%(comment)s”",
+            name=user.display_name,
+            comment=comment,
+        )
+        if first
+        else _(
+            "%(name)s rejected the amendment: “%(comment)s”",
+            name=user.display_name,
+            comment=comment,
+        )
+    )
+    notify(
+        mentorship.other_party(user),
+        message,
+        url=agreement_path(mentorship.id),
+        email_subject=_("%(name)s answered about your agreement", name=user.display_name),
+    )
+    return version
+
+
+def decide(version: AgreementVersion, user: User, status: str, comment: str = "") -> None:
+    version.status = status
+    version.decided_by_id = user.id
+    version.decided_at = utcnow()
+    version.comment = comment
+    db.session.flush()
+
+
+def _awaiting_answer_of(version_id: int, user: User) -> tuple[AgreementVersion, Mentorship]:
+    version = db.session.get(AgreementVersion, version_id)
+    if version is None:
+        raise NotFound(_("This version of the agreement does not exist."))
+    mentorship = mentorship_for(version.mentorship_id, user, lock=True)
+    db.session.refresh(version)  # as it is now that the mentorship is locked
+    if version.proposed_by_id == user.id:
+        raise NotAllowed(_("The other party answers your proposal, not you."))
+    if version.status != PROPOSED:
+        raise InvalidInput(_("This version was already answered."))
+    if mentorship.state not in (ACCEPTED, ACTIVE):
+        raise InvalidInput(_("This mentorship has ended: its agreement can no longer change."))
+    return version, mentorship
+
+
+def agreement_path(mentorship_id: int) -> str:
+    return f"/mentoring/{mentorship_id}/agreement"

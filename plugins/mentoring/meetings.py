@@ -1,0 +1,603 @@
+"""Meetings. The mentee proposes one; the mentor approves it (scheduled) or declines it.
+Either party proposes to move or cancel a scheduled meeting, and the other confirms. Once it
+has begun, each party confirms it took place: that is their consent to the core goal
+"attended the meeting", whose completion marks the meeting held. A meeting beyond the agreed
+number, or after the agreed end, carries the amendment of the agreement it needs.
+
+Times are aware UTC datetimes here; the views convert from and to each member's time zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from core.db import after_commit, db, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.models import Goal, User
+from core.services.goals import consent_to_goal, decline_goal, propose_goal
+from core.services.mail import wake_job
+from core.services.notifications import notify
+from plugins.mentoring import agreements
+from plugins.mentoring.models import (
+    ACCEPTED_CHANGE,
+    ACTIVE,
+    APPROVED,
+    CANCEL,
+    CANCELLED,
+    DECLINED_MEETING,
+    HELD,
+    LIVE_MEETING_STATUSES,
+    MISSED,
+    PAIRED_STATES,
+    PROPOSED,
+    REJECTED,
+    RESCHEDULE,
+    SCHEDULED,
+    WITHDRAWN_CHANGE,
+    AgreementVersion,
+    Meeting,
+    MeetingChange,
+    Mentorship,
+)
+from plugins.mentoring.services import complete_mentorship, mentorship_for
+
+MEETING_ATTENDED = "mentoring.meeting_attended"
+MENTORSHIP_FINISHED = "mentoring.finished"
+FEEDBACK_JOB_ID = "mentoring.meeting_feedback"
+MAX_PLACE = 300
+MAX_AGENDA = 4000
+
+
+@dataclass(frozen=True)
+class MeetingPlan:
+    starts_at: datetime  # aware
+    duration_minutes: int
+    place: str
+    agenda: str = ""
+    is_final: bool = False
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def meeting_for(meeting_id: int, user: User, *, lock: bool = False) -> Meeting:
+    """The meeting, if ``user`` is a party of its mentorship (404 if none, 403 if not theirs).
+    ``lock`` locks the mentorship: every change of its meetings holds that lock."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(_("This meeting does not exist."))
+    mentorship_for(meeting.mentorship_id, user, lock=lock)
+    if lock:
+        db.session.refresh(meeting)
+    return meeting
+
+
+def meetings_of_mentorship(mentorship: Mentorship) -> list[Meeting]:
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.mentorship_id == mentorship.id)
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
+
+
+def meetings_of(user: User, since: datetime | None = None, until: datetime | None = None):
+    """The member's meetings in every mentorship, by time, with their mentorship loaded."""
+    query = (
+        select(Meeting)
+        .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
+        .where(or_(Mentorship.mentee_id == user.id, Mentorship.mentor_id == user.id))
+        .options(
+            joinedload(Meeting.mentorship).joinedload(Mentorship.mentee),
+            joinedload(Meeting.mentorship).joinedload(Mentorship.mentor),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    if since is not None:
+        query = query.where(Meeting.starts_at >= since)
+    if until is not None:
+        query = query.where(Meeting.starts_at < until)
+    return list(db.session.scalars(query))
+
+
+def held_count(mentorship: Mentorship) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Meeting)
+        .where(Meeting.mentorship_id == mentorship.id, Meeting.status == HELD)
+    )
+
+
+def upcoming_of(user: User, limit: int = 20) -> list[Meeting]:
+    """The member's meetings still to come that are proposed or scheduled."""
+    return [
+        meeting
+        for meeting in meetings_of(user, since=utcnow())
+        if meeting.status in (PROPOSED, SCHEDULED)
+    ][:limit]
+
+
+def change_for(change_id: int, user: User) -> MeetingChange:
+    change = db.session.get(MeetingChange, change_id)
+    if change is None:
+        raise NotFound(_("This change does not exist."))
+    meeting_for(change.meeting_id, user)
+    return change
+
+
+def pending_change(meeting: Meeting) -> MeetingChange | None:
+    return db.session.scalar(
+        select(MeetingChange).where(
+            MeetingChange.meeting_id == meeting.id, MeetingChange.status == PROPOSED
+        )
+    )
+
+
+def confirmations(meeting: Meeting) -> dict[int, str]:
+    """Each party's answer to "did it take place?", by user id: pending, consented,
+    declined (nothing before the first answer)."""
+    if meeting.goal_id is None:
+        return {}
+    goal = db.session.get(Goal, meeting.goal_id)
+    return {party.user_id: party.decision for party in goal.parties}
+
+
+def can_confirm(meeting: Meeting, now: datetime | None = None) -> bool:
+    return meeting.status == SCHEDULED and (now or utcnow()) >= meeting.starts_at
+
+
+# ---- proposing and answering -----------------------------------------------------------------
+
+
+def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
+    """The mentee proposes a meeting; the mentor is asked to approve it."""
+    mentorship = mentorship_for(mentorship_id, mentee, lock=True)
+    if mentorship.party_role(mentee) != "mentee":
+        raise NotAllowed(_("Only the mentee schedules meetings; propose a time in the chat."))
+    if mentorship.state not in PAIRED_STATES:
+        raise InvalidInput(_("Meetings are scheduled while the mentorship is under way."))
+    place, agenda = _checked(plan)
+    if plan.is_final:
+        _check_final(mentorship)
+    meeting = Meeting(
+        mentorship_id=mentorship.id,
+        starts_at=plan.starts_at,
+        duration_minutes=plan.duration_minutes,
+        place=place,
+        agenda=agenda,
+        is_final=plan.is_final,
+        status=PROPOSED,
+    )
+    meeting.amendment = agreements.propose_departure(
+        mentorship,
+        mentee,
+        extra_meeting=_is_extra_meeting(mentorship),
+        until=local_date(plan.starts_at, mentee),
+        reason=_("A meeting on %(when)s", when=local_datetime(plan.starts_at, mentee)),
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    notify(
+        mentorship.mentor,
+        _(
+            "%(name)s proposes a meeting on %(when)s.",
+            name=mentee.display_name,
+            when=local_datetime(plan.starts_at, mentorship.mentor),
+        ),
+        url=meeting_path(meeting.id),
+        email_subject=_("%(name)s proposes a meeting", name=mentee.display_name),
+    )
+    return meeting
+
+
+def approve(meeting_id: int, mentor: User) -> Meeting:
+    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor)
+    if meeting.starts_at <= utcnow():
+        raise InvalidInput(_("This meeting's time has passed: ask for a new time."))
+    if meeting.amendment is not None:
+        agreements.decide(meeting.amendment, mentor, APPROVED)
+    meeting.status = SCHEDULED
+    meeting.decided_at = utcnow()
+    db.session.flush()
+    notify(
+        mentorship.mentee,
+        _(
+            "%(name)s approved the meeting on %(when)s.",
+            name=mentor.display_name,
+            when=local_datetime(meeting.starts_at, mentorship.mentee),
+        ),
+        url=meeting_path(meeting.id),
+        email_subject=_("%(name)s approved your meeting", name=mentor.display_name),
+    )
+    return meeting
+
+
+def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
+    message = message.strip()
+    if not message:
+        raise InvalidInput(_("Say why, and which time would suit you better."))
+    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor)
+    if meeting.amendment is not None:
+        agreements.decide(meeting.amendment, mentor, REJECTED, message)
+    meeting.status = DECLINED_MEETING
+    meeting.decided_at = utcnow()
+    db.session.flush()
+    notify(
+        mentorship.mentee,
+        _(
+            "%(name)s declined the meeting on %(when)s: “%(message)s”",
+            name=mentor.display_name,
+            when=local_datetime(meeting.starts_at, mentorship.mentee),
+            message=message,
+        ),
+        url=meeting_path(meeting.id),
+        email_subject=_("%(name)s declined your meeting", name=mentor.display_name),
+    )
+    return meeting
+
+
+def withdraw(meeting_id: int, mentee: User) -> Meeting:
+    """The mentee takes back a meeting the mentor has not answered yet."""
+    meeting = meeting_for(meeting_id, mentee, lock=True)
+    if meeting.mentorship.party_role(mentee) != "mentee":
+        raise NotAllowed(_("Only the mentee can take back a proposed meeting."))
+    if meeting.status != PROPOSED:
+        raise InvalidInput(_("This meeting was already answered: propose to cancel it."))
+    if meeting.amendment is not None:
+        meeting.amendment.status = REJECTED  # withdrawn along with its meeting
+    meeting.status = CANCELLED
+    meeting.sequence += 1
+    db.session.flush()
+    return meeting
+
+
+def propose_change(
+    meeting_id: int, user: User, kind: str, plan: MeetingPlan | None, message: str
+) -> MeetingChange:
+    """Either party proposes to move (``plan`` gives the new time) or cancel a scheduled
+    meeting that has not begun; the other confirms."""
+    meeting = meeting_for(meeting_id, user, lock=True)
+    mentorship = meeting.mentorship
+    if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
+        raise InvalidInput(_("Only a scheduled meeting still to come can be moved or cancelled."))
+    if pending_change(meeting) is not None:
+        raise InvalidInput(_("A change of this meeting already awaits an answer."))
+    if kind not in (RESCHEDULE, CANCEL):
+        raise InvalidInput(_("Choose to move or to cancel the meeting."))
+    change = MeetingChange(
+        meeting_id=meeting.id, kind=kind, proposed_by_id=user.id, message=message.strip()[:2000]
+    )
+    if kind == RESCHEDULE:
+        if plan is None:
+            raise InvalidInput(_("Choose the new time."))
+        plan = replace(plan, place=plan.place.strip() or meeting.place)
+        change.place = _checked(plan)[0]
+        change.starts_at, change.duration_minutes = plan.starts_at, plan.duration_minutes
+        amendment = agreements.propose_departure(
+            mentorship,
+            user,
+            extra_meeting=False,
+            until=local_date(plan.starts_at, user),
+            reason=_("A meeting moved to %(when)s", when=local_datetime(plan.starts_at, user)),
+        )
+        change.amendment_id = amendment.id if amendment else None
+    db.session.add(change)
+    db.session.flush()
+    other = mentorship.other_party(user)
+    notify(
+        other,
+        _(
+            "%(name)s proposes to move the meeting of %(when)s.",
+            name=user.display_name,
+            when=local_datetime(meeting.starts_at, other),
+        )
+        if kind == RESCHEDULE
+        else _(
+            "%(name)s proposes to cancel the meeting of %(when)s.",
+            name=user.display_name,
+            when=local_datetime(meeting.starts_at, other),
+        ),
+        url=meeting_path(meeting.id),
+        email_subject=_("%(name)s proposes a change to your meeting", name=user.display_name),
+    )
+    return change
+
+
+def answer_change(change_id: int, user: User, *, accept: bool) -> MeetingChange:
+    """The other party confirms or refuses a change; the proposer may withdraw it
+    (``accept=False``)."""
+    change = change_for(change_id, user)
+    meeting = meeting_for(change.meeting_id, user, lock=True)
+    db.session.refresh(change)
+    if change.status != PROPOSED:
+        raise InvalidInput(_("This change was already answered."))
+    own = change.proposed_by_id == user.id
+    if own and accept:
+        raise NotAllowed(_("The other party answers your proposal, not you."))
+    amendment = change.amendment_id and db.session.get(AgreementVersion, change.amendment_id)
+    change.decided_at = utcnow()
+    if not accept:
+        change.status = WITHDRAWN_CHANGE if own else REJECTED
+        if amendment:
+            agreements.decide(amendment, user, REJECTED)
+        db.session.flush()
+        if not own:
+            notify(
+                change.proposed_by,
+                _("%(name)s keeps the meeting as it was.", name=user.display_name),
+                url=meeting_path(meeting.id),
+            )
+        return change
+    if meeting.status != SCHEDULED:
+        raise InvalidInput(_("This meeting can no longer change."))
+    change.status = ACCEPTED_CHANGE
+    if amendment:
+        agreements.decide(amendment, user, APPROVED)
+    _apply(meeting, change)
+    notify(
+        change.proposed_by,
+        _("%(name)s agreed to your change of the meeting.", name=user.display_name),
+        url=meeting_path(meeting.id),
+        email_subject=_("%(name)s agreed to change your meeting", name=user.display_name),
+    )
+    return change
+
+
+def _apply(meeting: Meeting, change: MeetingChange) -> None:
+    if change.kind == CANCEL:
+        meeting.status = CANCELLED
+    else:
+        meeting.starts_at = change.starts_at
+        meeting.duration_minutes = change.duration_minutes
+        meeting.place = change.place or meeting.place
+        meeting.reminded_at = None  # a reminder for the new time
+    meeting.sequence += 1
+    db.session.flush()
+
+
+# ---- did it take place? --------------------------------------------------------------------
+
+
+def confirm_held(meeting_id: int, user: User) -> Meeting:
+    """A party confirms the meeting took place: their consent to its goal. The second
+    confirmation completes the goal, and :func:`goal_completed` marks the meeting held."""
+    meeting = meeting_for(meeting_id, user, lock=True)
+    if not can_confirm(meeting):
+        raise InvalidInput(
+            _("You can confirm a meeting once it has begun.")
+            if meeting.status == SCHEDULED
+            else _("Only a scheduled meeting can be confirmed.")
+        )
+    goal = _attendance_goal(meeting)
+    if confirmations(meeting).get(user.id) == "pending":
+        consent_to_goal(goal.id, user)
+        db.session.refresh(meeting)
+    if meeting.status == SCHEDULED:
+        other = meeting.mentorship.other_party(user)
+        notify(
+            other,
+            _(
+                "%(name)s confirmed your meeting of %(when)s took place: confirm it too.",
+                name=user.display_name,
+                when=local_datetime(meeting.starts_at, other),
+            ),
+            url=meeting_path(meeting.id),
+        )
+    return meeting
+
+
+def report_missed(meeting_id: int, user: User) -> Meeting:
+    """A party says the meeting did not take place: it cannot count."""
+    meeting = meeting_for(meeting_id, user, lock=True)
+    if not can_confirm(meeting):
+        raise InvalidInput(_("Only a scheduled meeting that has begun can be reported missed."))
+    goal = _attendance_goal(meeting)
+    decline_goal(goal.id, user)
+    meeting.status = MISSED
+    db.session.flush()
+    other = meeting.mentorship.other_party(user)
+    notify(
+        other,
+        _(
+            "%(name)s says your meeting of %(when)s did not take place.",
+            name=user.display_name,
+            when=local_datetime(meeting.starts_at, other),
+        ),
+        url=meeting_path(meeting.id),
+    )
+    return meeting
+
+
+def _attendance_goal(meeting: Meeting) -> Goal:
+    """The meeting's goal, proposed at the first confirmation (not before: until the meeting
+    begins there is nothing to consent to)."""
+    mentorship = meeting.mentorship
+    goal = propose_goal(
+        MEETING_ATTENDED,
+        _(
+            "Meeting of %(mentee)s and %(mentor)s",
+            mentee=mentorship.mentee.display_name,
+            mentor=mentorship.mentor.display_name,
+        ),
+        [mentorship.mentee, mentorship.mentor],
+        subject=f"mentoring.meeting:{meeting.id}",
+        key=f"mentoring.meeting:{meeting.id}",
+        url=meeting_path(meeting.id),
+    )
+    meeting.goal_id = goal.id
+    db.session.flush()
+    return goal
+
+
+def goal_completed(goal: Goal) -> None:
+    """Core says a goal completed (whether consented on the meeting page or on a profile):
+    a meeting's goal marks it held, and the final meeting finishes the mentorship through
+    the goal "finished the mentorship", consented by both through their confirmations."""
+    if goal.kind == MEETING_ATTENDED:
+        meeting = db.session.scalar(select(Meeting).where(Meeting.goal_id == goal.id))
+        if meeting is None or meeting.status != SCHEDULED:
+            return
+        meeting.status = HELD
+        meeting.held_at = utcnow()
+        db.session.flush()
+        app = current_app._get_current_object()
+        after_commit(lambda: wake_job(app, FEEDBACK_JOB_ID))
+        if meeting.is_final and meeting.mentorship.state == ACTIVE:
+            _finish(meeting.mentorship, goal.parties)
+    elif goal.kind == MENTORSHIP_FINISHED:
+        mentorship_id = int(goal.subject.rpartition(":")[2])
+        complete_mentorship(db.session.get(Mentorship, mentorship_id))
+
+
+def _finish(mentorship: Mentorship, parties) -> None:
+    finished = propose_goal(
+        MENTORSHIP_FINISHED,
+        _(
+            "Mentorship of %(mentee)s with %(mentor)s",
+            mentee=mentorship.mentee.display_name,
+            mentor=mentorship.mentor.display_name,
+        ),
+        [mentorship.mentee, mentorship.mentor],
+        subject=f"mentoring.mentorship:{mentorship.id}",
+        key=f"mentoring.finished:{mentorship.id}",
+        url=f"/mentoring/{mentorship.id}",
+    )
+    for party in parties:  # each confirmed the final meeting: that is their consent
+        if finished.completed_at is None:
+            finished = consent_to_goal(finished.id, party.user)
+
+
+def describe_finished(goal: Goal) -> list[tuple[str, str]]:
+    """The facts of a finished mentorship, for a certificate (``GoalKind.describe``)."""
+    mentorship = db.session.get(Mentorship, int(goal.subject.rpartition(":")[2]))
+    if mentorship is None:
+        return []
+    started = mentorship.started_at or mentorship.created_at
+    ended = goal.completed_at or mentorship.state_changed_at
+    return [
+        (_("Mentor"), mentorship.mentor.display_name),
+        (_("Mentee"), mentorship.mentee.display_name),
+        (_("Period"), f"{_day(started)} \N{EN DASH} {_day(ended)}"),
+        (_("Meetings held"), str(held_count(mentorship))),
+    ]
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _proposed_meeting_for_mentor(meeting_id: int, mentor: User) -> tuple[Meeting, Mentorship]:
+    meeting = meeting_for(meeting_id, mentor, lock=True)
+    mentorship = meeting.mentorship
+    if mentorship.party_role(mentor) != "mentor":
+        raise NotAllowed(_("Only the mentor answers a proposed meeting."))
+    if meeting.status != PROPOSED:
+        raise InvalidInput(_("This meeting was already answered."))
+    if mentorship.state not in PAIRED_STATES:
+        raise InvalidInput(_("This mentorship has ended."))
+    return meeting, mentorship
+
+
+def _checked(plan: MeetingPlan) -> tuple[str, str]:
+    place, agenda = plan.place.strip(), plan.agenda.strip()
+    if plan.starts_at <= utcnow():
+        raise InvalidInput(_("Choose a time in the future."))
+    if plan.starts_at > utcnow() + timedelta(days=3 * 366):
+        raise InvalidInput(_("Choose a time in the next three years."))
+    if not 15 <= plan.duration_minutes <= 480:
+        raise InvalidInput(_("A meeting lasts between 15 minutes and 8 hours."))
+    if not place:
+        raise InvalidInput(_("Say where you meet, or paste the video link."))
+    if len(place) > MAX_PLACE:
+        raise InvalidInput(_("Keep the place under %(n)d characters.", n=MAX_PLACE))
+    if len(agenda) > MAX_AGENDA:
+        raise InvalidInput(_("Keep the agenda under %(n)d characters.", n=MAX_AGENDA))
+    return place, agenda
+
+
+def _check_final(mentorship: Mentorship) -> None:
+    if mentorship.state != ACTIVE:
+        raise InvalidInput(_("The final meeting comes once the agreement is approved."))
+    final = db.session.scalar(
+        select(Meeting.id).where(
+            Meeting.mentorship_id == mentorship.id,
+            Meeting.is_final.is_(True),
+            Meeting.status.in_(LIVE_MEETING_STATUSES),
+        )
+    )
+    if final is not None:
+        raise InvalidInput(_("You already have a final meeting: cancel it to choose another."))
+
+
+def _is_extra_meeting(mentorship: Mentorship) -> bool:
+    """Would one more meeting exceed the number the agreement in force plans?"""
+    in_force = agreements.agreement_in_force(mentorship)
+    if in_force is None:
+        return False
+    live = db.session.scalar(
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            Meeting.mentorship_id == mentorship.id,
+            Meeting.status.in_(LIVE_MEETING_STATUSES),
+        )
+    )
+    return live >= in_force.meetings_planned
+
+
+def _zone(user: User) -> ZoneInfo:
+    return ZoneInfo(user.timezone or "UTC")
+
+
+def local_date(moment: datetime, user: User) -> date:
+    return moment.astimezone(_zone(user)).date()
+
+
+def today_of(user: User) -> date:
+    return local_date(utcnow(), user)
+
+
+def from_local(day: date, time_of_day: time, user: User) -> datetime:
+    """The UTC time of a date and time on ``user``'s clock."""
+    return datetime.combine(day, time_of_day, tzinfo=_zone(user)).astimezone(UTC)
+
+
+def local_datetime(moment: datetime, user: User) -> str:
+    """A time as ``user`` reads it: in their time zone and language (mails are written in
+    jobs, without a request to take them from)."""
+    return (
+        format_datetime(
+            moment, "medium", tzinfo=_zone(user), locale=user.locale or _default_locale()
+        )
+        + f" ({user.timezone})"
+    )
+
+
+def _day(moment: datetime) -> str:
+    return format_datetime(moment, "d MMMM y", locale=_default_locale())
+
+
+def _default_locale() -> str:
+    return current_app.config["LANGUAGES"][0]
+
+
+def meeting_path(meeting_id: int) -> str:
+    return f"/mentoring/meetings/{meeting_id}"
+
+
+def status_label(status: str) -> str:
+    return {
+        "proposed": _("awaiting the mentor's approval"),
+        "scheduled": _("scheduled"),
+        "declined": _("declined"),
+        "cancelled": _("cancelled"),
+        "held": _("took place"),
+        "missed": _("did not take place"),
+    }[status]

@@ -1,0 +1,537 @@
+"""Meetings through the pages: the mentee schedules, the mentor approves or declines, either
+proposes to move or cancel and the other confirms, both confirm it took place (core's goal),
+departures from the agreement become amendments both confirm, the final meeting completes the
+mentorship once, and an early end takes both."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from core import hookimpl
+from core.models import Goal, GoalParty, Notification, User
+from core.testing import count_rows, stored
+from plugins.mentoring import meetings
+from plugins.mentoring.models import (
+    AgreementVersion,
+    Meeting,
+    MentoringMember,
+    Mentorship,
+    MentorshipEvent,
+)
+
+
+@pytest.fixture
+def mentor(create_user) -> User:
+    return create_user(display_name="Max Mentor", email="max@example.org", wants_to_mentor=True)
+
+
+@pytest.fixture
+def mentee(create_user) -> User:
+    return create_user(display_name="Mia Mentee", email="mia@example.org")
+
+
+@pytest.fixture
+def stranger(create_user) -> User:
+    return create_user(display_name="Stan Stranger")
+
+
+@pytest.fixture
+def active(pairs, mentee, mentor) -> int:
+    return pairs.active(mentee, mentor)
+
+
+def soon(days: int = 3) -> datetime:
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
+
+
+def meeting_form(when: datetime | None = None, **changes) -> dict[str, str]:
+    when = when or soon()
+    data = {
+        "day": when.date().isoformat(),
+        "time": when.strftime("%H:%M"),
+        "duration_minutes": "60",
+        "place": "https://meet.example.org/mia-max",
+        "agenda": "Portfolio review",
+    }
+    return {**data, **changes}
+
+
+def page(client, user, path: str, data: dict | None = None):
+    client.login(user)
+    if data is None:
+        return client.get(path)
+    return client.post(path, data=data, follow_redirects=True)
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def status_of(app, meeting_id: int) -> str:
+    return stored(app, select(Meeting.status).where(Meeting.id == meeting_id))
+
+
+def state_of(app, mentorship_id: int) -> str:
+    return stored(app, select(Mentorship.state).where(Mentorship.id == mentorship_id))
+
+
+def last_alert(app, user: User) -> str:
+    return stored(
+        app,
+        select(Notification.message)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.id.desc())
+        .limit(1),
+    )
+
+
+def newest_meeting(app) -> int:
+    return stored(app, select(func.max(Meeting.id)))
+
+
+# ---- scheduling and answering --------------------------------------------------------------
+
+
+def test_the_mentee_schedules_and_the_mentor_approves(app, client, mentee, mentor, active):
+    response = page(client, mentee, f"/mentoring/{active}/meetings/new", meeting_form())
+    assert "Max Mentor is asked to approve the meeting." in text(response)
+    meeting_id = newest_meeting(app)
+    assert status_of(app, meeting_id) == "proposed"
+    assert "Mia Mentee proposes a meeting on" in last_alert(app, mentor)
+
+    review = text(page(client, mentor, f"/mentoring/meetings/{meeting_id}"))
+    assert "Portfolio review" in review and "Approve" in review
+    page(client, mentor, f"/mentoring/meetings/{meeting_id}/approve", {})
+
+    assert status_of(app, meeting_id) == "scheduled"
+    assert "Max Mentor approved the meeting" in last_alert(app, mentee)
+    listed = text(page(client, mentee, f"/mentoring/{active}"))
+    assert "scheduled" in listed
+
+
+def test_only_the_mentee_schedules(app, client, mentor, stranger, active):
+    assert page(client, mentor, f"/mentoring/{active}/meetings/new").status_code == 403
+    assert page(client, stranger, f"/mentoring/{active}/meetings/new").status_code == 403
+    assert (
+        page(client, mentor, f"/mentoring/{active}/meetings/new", meeting_form()).status_code == 403
+    )
+    assert count_rows(app, Meeting) == 0
+
+
+def test_a_meeting_waits_for_the_request_to_be_accepted(app, client, pairs, mentee, mentor):
+    requested = pairs.request(mentee, mentor)
+    response = page(client, mentee, f"/mentoring/{requested}/meetings/new", meeting_form())
+    assert "Meetings are scheduled while the mentorship is under way." in text(response)
+    assert count_rows(app, Meeting) == 0
+
+
+def test_a_first_meeting_can_come_before_the_agreement(app, client, pairs, mentee, mentor):
+    accepted = pairs.accept(mentee, mentor)
+    page(client, mentee, f"/mentoring/{accepted}/meetings/new", meeting_form())
+    assert status_of(app, newest_meeting(app)) == "proposed"
+    # but not as the final meeting: that needs an agreement
+    final = page(client, mentee, f"/mentoring/{accepted}/meetings/new", meeting_form(is_final="y"))
+    assert "The final meeting comes once the agreement is approved." in text(final)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"day": "2020-01-01"}, "Choose a time in the future."),
+        ({"place": "  "}, "This field is required."),
+        ({"duration_minutes": "5"}, "Not a valid choice."),
+        ({"time": "25:00"}, "Not a valid time value."),
+        ({"day": "someday"}, "Not a valid date value."),
+        ({"agenda": "x" * 4001}, "Field cannot be longer than 4000 characters."),
+    ],
+)
+def test_a_bad_meeting_is_refused(app, client, mentee, active, changes, error):
+    response = page(client, mentee, f"/mentoring/{active}/meetings/new", meeting_form(**changes))
+    assert response.status_code == 400
+    assert error in text(response)
+    assert count_rows(app, Meeting) == 0
+
+
+def test_times_are_read_in_each_members_time_zone(app, client, db, mentee, mentor, active):
+    mentee.timezone, mentor.timezone = "Europe/Paris", "America/New_York"
+    db.session.commit()
+    when = soon().replace(hour=18, minute=30, second=0)  # on the mentee's clock
+    page(client, mentee, f"/mentoring/{active}/meetings/new", meeting_form(when))
+
+    starts = stored(app, select(Meeting.starts_at))
+    paris = starts.astimezone(ZoneInfo("Europe/Paris"))
+    assert (paris.hour, paris.minute) == (18, 30)
+    shown_to_mentor = text(page(client, mentor, f"/mentoring/meetings/{newest_meeting(app)}"))
+    new_york = starts.astimezone(ZoneInfo("America/New_York"))
+    assert new_york.strftime("%-I:%M") in shown_to_mentor
+    assert "America/New_York" in shown_to_mentor
+
+
+def test_the_mentor_declines_with_a_message(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.propose(active, mentee)
+    refused = page(client, mentor, f"/mentoring/meetings/{meeting_id}/decline", {"message": ""})
+    assert "Say why" in text(refused)
+    page(client, mentor, f"/mentoring/meetings/{meeting_id}/decline", {"message": "Thursday?"})
+
+    assert status_of(app, meeting_id) == "declined"
+    assert "Thursday?" in last_alert(app, mentee)
+    again = page(client, mentor, f"/mentoring/meetings/{meeting_id}/approve", {})
+    assert "This meeting was already answered." in text(again)
+    assert status_of(app, meeting_id) == "declined"
+
+
+def test_only_the_mentor_answers_and_only_the_mentee_takes_back(
+    app, client, mentee, mentor, stranger, active, planner
+):
+    meeting_id = planner.propose(active, mentee)
+    assert page(client, mentee, f"/mentoring/meetings/{meeting_id}/approve", {}).status_code == 403
+    assert page(client, mentor, f"/mentoring/meetings/{meeting_id}/withdraw", {}).status_code == 403
+    for path in ("", "/approve", "/withdraw", "/confirm", ".ics"):
+        client.login(stranger)
+        response = (
+            client.get(f"/mentoring/meetings/{meeting_id}{path}")
+            if path in ("", ".ics")
+            else client.post(f"/mentoring/meetings/{meeting_id}{path}")
+        )
+        assert response.status_code == 403, path
+    assert status_of(app, meeting_id) == "proposed"
+
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/withdraw", {})
+    assert status_of(app, meeting_id) == "cancelled"
+    assert page(client, mentee, "/mentoring/meetings/999999").status_code == 404
+
+
+def test_a_passed_proposal_cannot_be_approved(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.propose(active, mentee)
+    planner.move_start(meeting_id, datetime.now(UTC) - timedelta(hours=1))
+    response = page(client, mentor, f"/mentoring/meetings/{meeting_id}/approve", {})
+    assert "This meeting's time has passed" in text(response)
+    assert status_of(app, meeting_id) == "proposed"
+
+
+# ---- moving and cancelling -----------------------------------------------------------------
+
+
+def test_the_mentor_proposes_a_new_time_and_the_mentee_agrees(
+    app, client, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    later = soon(5).replace(hour=9, minute=0, second=0)
+    page(
+        client,
+        mentor,
+        f"/mentoring/meetings/{meeting_id}/change",
+        {**meeting_form(later), "kind": "reschedule", "place": "", "message": "Sorry!"},
+    )
+    assert "proposes to move the meeting" in last_alert(app, mentee)
+    before = stored(app, select(Meeting.starts_at).where(Meeting.id == meeting_id))
+    change_id = stored(app, select(func.max(meetings.MeetingChange.id)))
+
+    # the proposer cannot accept their own change
+    assert (
+        page(client, mentor, f"/mentoring/meetings/changes/{change_id}/accept", {}).status_code
+        == 403
+    )
+    page(client, mentee, f"/mentoring/meetings/changes/{change_id}/accept", {})
+
+    moved = stored(app, select(Meeting).where(Meeting.id == meeting_id))
+    assert moved.starts_at == later and moved.starts_at != before
+    assert moved.place == "https://meet.example.org/ada-rui"  # the planner's, kept when empty
+    assert moved.sequence == 1 and moved.status == "scheduled"
+    assert "agreed to your change" in last_alert(app, mentor)
+
+
+def test_a_refused_change_leaves_the_meeting_as_it_was(
+    app, client, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/change", {"kind": "cancel"})
+    second = page(client, mentor, f"/mentoring/meetings/{meeting_id}/change", {"kind": "cancel"})
+    assert "already awaits an answer" in text(second)
+    change_id = stored(app, select(func.max(meetings.MeetingChange.id)))
+
+    page(client, mentor, f"/mentoring/meetings/changes/{change_id}/refuse", {})
+
+    assert status_of(app, meeting_id) == "scheduled"
+    assert "keeps the meeting as it was" in last_alert(app, mentee)
+
+
+def test_a_cancellation_both_confirm(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/change", {"kind": "cancel"})
+    change_id = stored(app, select(func.max(meetings.MeetingChange.id)))
+    assert status_of(app, meeting_id) == "scheduled"  # not before the other confirms
+    page(client, mentor, f"/mentoring/meetings/changes/{change_id}/accept", {})
+    assert status_of(app, meeting_id) == "cancelled"
+
+
+def test_a_reschedule_needs_a_new_time(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    response = page(
+        client, mentee, f"/mentoring/meetings/{meeting_id}/change", {"kind": "reschedule"}
+    )
+    assert "Choose the new date and time." in text(response)
+    assert count_rows(app, meetings.MeetingChange) == 0
+
+
+# ---- did it take place? --------------------------------------------------------------------
+
+
+def test_both_confirm_the_meeting_took_place_and_its_goal_completes_for_both(
+    app, client, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    early = page(client, mentee, f"/mentoring/meetings/{meeting_id}/confirm", {})
+    assert "You can confirm a meeting once it has begun." in text(early)
+
+    planner.move_start(meeting_id, datetime.now(UTC) - timedelta(hours=2))
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/confirm", {})
+    assert status_of(app, meeting_id) == "scheduled"  # one confirmation is not enough
+    assert "confirm it too" in last_alert(app, mentor)
+    waiting = text(page(client, mentor, f"/members/{mentor.id}"))
+    assert "Meeting of Mia Mentee and Max Mentor" in waiting  # awaiting their consent
+
+    page(client, mentor, f"/mentoring/meetings/{meeting_id}/confirm", {})
+
+    assert status_of(app, meeting_id) == "held"
+    goal = stored(app, select(Goal).where(Goal.kind == meetings.MEETING_ATTENDED))
+    assert goal.completed_at is not None
+    for member in (mentee, mentor):
+        overview = text(page(client, member, f"/members/{member.id}"))
+        assert "Attended a mentoring meeting" in overview
+    assert "1 held of 6 planned" in text(page(client, mentee, f"/mentoring/{active}"))
+
+
+def test_confirming_twice_counts_once(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    planner.move_start(meeting_id, datetime.now(UTC) - timedelta(hours=2))
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/confirm", {})
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/confirm", {})
+    assert status_of(app, meeting_id) == "scheduled"
+    assert count_rows(app, GoalParty, GoalParty.decision == "consented") == 1
+
+
+def test_consenting_on_the_profile_marks_the_meeting_held_too(
+    app, client, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    planner.move_start(meeting_id, datetime.now(UTC) - timedelta(hours=2))
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/confirm", {})
+    goal_id = stored(app, select(Goal.id))
+
+    page(client, mentor, f"/goals/{goal_id}/consent", {})
+
+    assert status_of(app, meeting_id) == "held"
+
+
+def test_a_meeting_reported_missed_does_not_count(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    planner.move_start(meeting_id, datetime.now(UTC) - timedelta(hours=2))
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/confirm", {})
+    page(client, mentor, f"/mentoring/meetings/{meeting_id}/missed", {})
+
+    assert status_of(app, meeting_id) == "missed"
+    assert stored(app, select(Goal.declined_at)) is not None
+    again = page(client, mentee, f"/mentoring/meetings/{meeting_id}/confirm", {})
+    assert "Only a scheduled meeting can be confirmed." in text(again)
+    assert "0 held of 6 planned" in text(page(client, mentee, f"/mentoring/{active}"))
+
+
+# ---- departures from the agreement ---------------------------------------------------------
+
+
+def test_a_meeting_beyond_the_agreed_number_carries_an_amendment_both_confirm(
+    app, client, pairs, mentee, mentor, planner
+):
+    active = pairs.active(mentee, mentor, meetings_planned=1)
+    planner.schedule(active, mentee, mentor)
+    page(client, mentee, f"/mentoring/{active}/meetings/new", meeting_form(soon(10)))
+    extra = newest_meeting(app)
+    amendment = stored(app, select(AgreementVersion).where(AgreementVersion.number == 2))
+    assert (amendment.status, amendment.meetings_planned) == ("proposed", 2)
+    assert "carries amendment version 2" in text(
+        page(client, mentor, f"/mentoring/meetings/{extra}")
+    )
+
+    page(client, mentor, f"/mentoring/meetings/{extra}/approve", {})
+
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        "approved"
+    )
+    assert "0 held of 2 planned" in text(page(client, mentee, f"/mentoring/{active}"))
+
+
+def test_declining_an_extra_meeting_rejects_its_amendment(
+    app, client, pairs, mentee, mentor, planner
+):
+    active = pairs.active(mentee, mentor, meetings_planned=1)
+    planner.schedule(active, mentee, mentor)
+    extra = planner.propose(active, mentee, soon(10))
+    page(client, mentor, f"/mentoring/meetings/{extra}/decline", {"message": "One is enough."})
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        "rejected"
+    )
+    assert "0 held of 1 planned" in text(page(client, mentee, f"/mentoring/{active}"))
+
+
+def test_a_meeting_after_the_agreed_end_extends_it_once_both_confirm(
+    app, client, pairs, mentee, mentor
+):
+    active = pairs.active(mentee, mentor)
+    in_force_end = stored(app, select(AgreementVersion.ends_on))
+    late = datetime.combine(in_force_end + timedelta(days=10), datetime.min.time(), UTC)
+    page(
+        client,
+        mentee,
+        f"/mentoring/{active}/meetings/new",
+        meeting_form(late + timedelta(hours=10)),
+    )
+    extension = stored(app, select(AgreementVersion).where(AgreementVersion.number == 2))
+    assert extension.ends_on == in_force_end + timedelta(days=10)
+    page(client, mentor, f"/mentoring/meetings/{newest_meeting(app)}/approve", {})
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        "approved"
+    )
+
+
+# ---- the final meeting ---------------------------------------------------------------------
+
+
+class GoalListener:
+    def __init__(self) -> None:
+        self.completed: list[tuple[str, list[str]]] = []
+
+    @hookimpl
+    def goal_completed(self, goal: Goal) -> None:
+        self.completed.append((goal.kind, sorted(party.decision for party in goal.parties)))
+
+
+@pytest.fixture
+def listener() -> GoalListener:
+    return GoalListener()
+
+
+@pytest.fixture
+def app(make_app, listener):
+    return make_app(extra_plugins={"listener": listener}, PLUGINS=["mentoring", "listener"])
+
+
+def test_the_final_meeting_completes_the_mentorship_once_with_both_consents(
+    app, client, mentee, mentor, active, planner, listener
+):
+    other = planner.schedule(active, mentee, mentor, soon(20))
+    page(client, mentee, f"/mentoring/{active}/meetings/new", meeting_form(is_final="y"))
+    final = newest_meeting(app)
+    page(client, mentor, f"/mentoring/meetings/{final}/approve", {})
+    planner.move_start(final, datetime.now(UTC) - timedelta(hours=1))
+    page(client, mentee, f"/mentoring/meetings/{final}/confirm", {})
+    assert state_of(app, active) == "active"
+
+    page(client, mentor, f"/mentoring/meetings/{final}/confirm", {})
+
+    assert state_of(app, active) == "completed"
+    assert listener.completed == [
+        (meetings.MEETING_ATTENDED, ["consented", "consented"]),
+        (meetings.MENTORSHIP_FINISHED, ["consented", "consented"]),
+    ]
+    assert count_rows(app, Goal, Goal.kind == meetings.MENTORSHIP_FINISHED) == 1
+    assert "is complete. Congratulations!" in last_alert(app, mentee)
+    assert "is complete. Congratulations!" in last_alert(app, mentor)
+    assert status_of(app, other) == "cancelled"  # what was still to come
+    assert stored(app, select(MentoringMember.mentee_count)) == 0
+    # everything stays readable to the pair
+    for member in (mentee, mentor):
+        mentorship_page = text(page(client, member, f"/mentoring/{active}"))
+        assert "completed" in mentorship_page and "This chat is closed" in mentorship_page
+        assert page(client, member, f"/mentoring/{active}/agreement").status_code == 200
+        assert page(client, member, f"/mentoring/meetings/{final}").status_code == 200
+        assert "Finished a mentorship" in text(page(client, member, f"/members/{member.id}"))
+    facts = dict(
+        meetings.describe_finished(
+            stored(app, select(Goal).where(Goal.kind == meetings.MENTORSHIP_FINISHED))
+        )
+    )
+    assert facts["Mentor"] == "Max Mentor" and facts["Mentee"] == "Mia Mentee"
+    assert facts["Meetings held"] == "1"
+
+
+def test_there_is_one_final_meeting_at_a_time(app, client, db, mentee, mentor, active, planner):
+    planner.propose(active, mentee, is_final=True)
+    second = page(client, mentee, f"/mentoring/{active}/meetings/new", meeting_form(is_final="y"))
+    assert "You already have a final meeting" in text(second)
+    db.session.add(
+        Meeting(
+            mentorship_id=active,
+            starts_at=soon(9),
+            duration_minutes=60,
+            place="x",
+            is_final=True,
+            status="scheduled",
+        )
+    )
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+# ---- ending early --------------------------------------------------------------------------
+
+
+def test_an_early_end_takes_both_and_does_not_count_as_finished(
+    app, client, mentee, mentor, active, listener
+):
+    page(client, mentee, f"/mentoring/{active}/end/propose", {"message": "I changed jobs."})
+    assert state_of(app, active) == "active"
+    assert "proposes to end your mentorship early" in last_alert(app, mentor)
+    own = page(client, mentee, f"/mentoring/{active}/end/agree", {})
+    assert own.status_code == 403
+    assert state_of(app, active) == "active"
+
+    page(client, mentor, f"/mentoring/{active}/end/agree", {})
+
+    assert state_of(app, active) == "terminated"
+    reason = stored(
+        app, select(MentorshipEvent.reason).order_by(MentorshipEvent.id.desc()).limit(1)
+    )
+    assert reason == "mutual"
+    assert "Ended early by mutual consent" in text(page(client, mentee, f"/mentoring/{active}"))
+    assert listener.completed == []  # not finished
+    assert stored(app, select(MentoringMember.mentee_count)) == 0
+
+
+def test_the_other_party_may_go_on_and_the_proposer_may_take_it_back(
+    app, client, mentee, mentor, active
+):
+    page(client, mentor, f"/mentoring/{active}/end/propose", {"message": "Too busy."})
+    again = page(client, mentee, f"/mentoring/{active}/end/propose", {"message": "Me too."})
+    assert "already proposed" in text(again)
+    page(client, mentee, f"/mentoring/{active}/end/refuse", {})
+    assert state_of(app, active) == "active"
+    assert "would rather go on" in last_alert(app, mentor)
+
+    page(client, mentor, f"/mentoring/{active}/end/propose", {"message": "Really too busy."})
+    page(client, mentor, f"/mentoring/{active}/end/withdraw", {})
+    assert state_of(app, active) == "active"
+    nothing = page(client, mentee, f"/mentoring/{active}/end/agree", {})
+    assert "Nobody proposes to end this mentorship now." in text(nothing)
+
+
+def test_ending_early_needs_an_active_mentorship(app, client, pairs, mentee, mentor):
+    accepted = pairs.accept(mentee, mentor)
+    response = page(client, mentee, f"/mentoring/{accepted}/end/propose", {"message": "Bye"})
+    assert "Only an active mentorship can be ended early by agreement." in text(response)
+
+
+def test_ending_before_the_agreement_cancels_the_meetings_to_come(
+    app, client, pairs, mentee, mentor, planner
+):
+    accepted = pairs.accept(mentee, mentor)
+    meeting_id = planner.schedule(accepted, mentee, mentor)
+    page(client, mentor, f"/mentoring/{accepted}/terminate", {"message": "Not a fit."})
+    assert status_of(app, meeting_id) == "cancelled"
