@@ -1,0 +1,389 @@
+"""Credits: the rule table, the ledger and the balances, and the community's top list.
+
+Entries are written inside the unit of work of the event that earned them (an activity
+recorded, a goal completed, an activity undone), so they commit or roll back with it. Each
+write is an ``INSERT … ON CONFLICT DO NOTHING`` against the ledger's unique constraints: a
+second delivery of the same event, even one racing the first in another transaction, adds
+nothing and leaves the balance alone. The balance changes by the entry's points in the same
+transaction, so it always equals the ledger's sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, current_app
+from flask_babel import format_number, ngettext
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.config import ConfigError, Setting
+from core.db import db, utcnow
+from core.models import Activity, Goal, User
+from core.services.activities import activity_label
+from core.services.goals import goal_label
+from core.state import alma
+from plugins.credits.models import (
+    ACTIVITY,
+    CREDIT,
+    GOAL,
+    REVERSAL,
+    CreditBalance,
+    CreditEntry,
+)
+
+LEDGER_PAGE_SIZE = 25
+RECENT_ENTRIES = 5
+TOP_SIZE = 20
+ALL_TIME, LAST_30_DAYS = "all", "30d"
+PERIODS = (ALL_TIME, LAST_30_DAYS)
+DEFAULT_CAP_EXEMPT = ["mentoring.finished"]
+
+
+# ---- settings and the rule table ---------------------------------------------------------
+
+
+def _check_rules(rules: dict[str, Any]) -> str | None:
+    bad = [
+        kind
+        for kind, points in rules.items()
+        if isinstance(points, bool) or not isinstance(points, int) or points < 0
+    ]
+    if bad:
+        return (
+            f"must give each kind a whole number of points, 0 or more (0 switches a kind "
+            f"off); not so for {', '.join(sorted(bad))}"
+        )
+    return None
+
+
+def _not_negative(value: int) -> str | None:
+    return None if value >= 0 else "must be 0 (no cap) or more"
+
+
+SETTINGS = {
+    "rules": Setting(
+        dict,
+        {},
+        _check_rules,
+        "points per activity or goal kind, overriding what the owning plugin suggests",
+    ),
+    "daily_cap": Setting(int, 0, _not_negative, "most points a member earns per day; 0: no cap"),
+    "cap_exempt": Setting(
+        list, DEFAULT_CAP_EXEMPT, doc="kinds that earn their points whatever the daily cap"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CreditSettings:
+    rules: dict[str, int]
+    daily_cap: int
+    cap_exempt: list[str]
+
+
+def settings(app: Flask | None = None) -> CreditSettings:
+    """``[plugins.credits]``, checked against SETTINGS by core at startup."""
+    return CreditSettings(**(app or current_app).config["PLUGIN_SETTINGS"]["credits"])
+
+
+def check_config(app: Flask) -> None:
+    """At startup, once every plugin is known: refuse rules and exemptions for kinds that no
+    enabled plugin declares (a typo, or a plugin that was disabled), and suggested defaults
+    that are negative, rather than silently crediting nothing."""
+    state = alma(app)
+    declared = {**state.activity_kinds, **state.goal_kinds}
+    configured = settings(app)
+    unknown_rules = sorted(set(configured.rules) - set(declared))
+    if unknown_rules:
+        raise ConfigError(
+            "plugins.credits.rules",
+            f"no enabled plugin declares the kind(s) {', '.join(unknown_rules)} "
+            f"(known kinds: {', '.join(sorted(declared)) or 'none'})",
+        )
+    # the default exemption names mentoring's goal, which is fine when mentoring is off
+    unknown_exempt = sorted(set(configured.cap_exempt) - set(declared) - set(DEFAULT_CAP_EXEMPT))
+    if unknown_exempt:
+        raise ConfigError(
+            "plugins.credits.cap_exempt",
+            f"no enabled plugin declares the kind(s) {', '.join(unknown_exempt)}",
+        )
+    negative = sorted(
+        name for name, kind in declared.items() if kind.credits < 0 and name not in configured.rules
+    )
+    if negative:
+        raise ConfigError(
+            "plugins.credits.rules",
+            f"the kind(s) {', '.join(negative)} suggest negative credits: give them a rule "
+            "of 0 or more",
+        )
+
+
+def rule_points(source_type: str, kind: str) -> int:
+    """What one ``kind`` of activity or goal earns: the operator's rule, else the default
+    its plugin declared."""
+    rules = settings().rules
+    if kind in rules:
+        return rules[kind]
+    declared = _declared_kinds(source_type).get(kind)
+    return declared.credits if declared else 0
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    points: int
+    cap_exempt: bool
+
+
+def rule_table() -> list[Rule]:
+    """Every kind that earns credits, most points first: what members can read."""
+    configured = settings()
+    rules = [
+        Rule(str(kind.label), rule_points(source_type, name), name in configured.cap_exempt)
+        for source_type in (ACTIVITY, GOAL)
+        for name, kind in _declared_kinds(source_type).items()
+    ]
+    return sorted((r for r in rules if r.points > 0), key=lambda r: (-r.points, r.label))
+
+
+def _declared_kinds(source_type: str) -> dict[str, Any]:
+    state = alma()
+    return state.activity_kinds if source_type == ACTIVITY else state.goal_kinds
+
+
+def entry_label(entry: CreditEntry) -> str:
+    """The reason for an entry: the label of its activity or goal kind."""
+    label = activity_label if entry.source_type == ACTIVITY else goal_label
+    return str(label(entry.kind))
+
+
+# ---- writing the ledger ------------------------------------------------------------------
+
+
+def credit_activity(activity: Activity) -> int | None:
+    """Credit the member who performed ``activity``; the new entry's id, or None when the
+    kind earns nothing or the activity was credited already."""
+    return _credit(
+        activity.user, ACTIVITY, activity.id, activity.kind, url=activity.url, detail=None
+    )
+
+
+def credit_goal(goal: Goal) -> list[int]:
+    """Credit every party of a completed goal; the ids of the new entries."""
+    credited = []
+    for party in sorted(goal.parties, key=lambda p: p.user_id):  # lock balances in one order
+        entry_id = _credit(party.user, GOAL, goal.id, goal.kind, url=goal.url, detail=goal.title)
+        if entry_id is not None:
+            credited.append(entry_id)
+    return credited
+
+
+def reverse_activity(activity: Activity) -> int | None:
+    """Take back what ``activity`` earned with a reversing entry linked to its credit; the
+    reversal's id, or None when it earned nothing or was reversed already."""
+    original = db.session.scalar(
+        select(CreditEntry).where(
+            CreditEntry.source_type == ACTIVITY,
+            CreditEntry.source_id == activity.id,
+            CreditEntry.user_id == activity.user_id,
+            CreditEntry.entry_kind == CREDIT,
+        )
+    )
+    if original is None:
+        return None
+    reversal_id = _add_entry(
+        user_id=original.user_id,
+        source_type=ACTIVITY,
+        source_id=original.source_id,
+        entry_kind=REVERSAL,
+        kind=original.kind,
+        detail=original.detail,
+        url=original.url,
+        points=-original.points,
+        reverses_id=original.id,
+    )
+    if reversal_id is not None and original.points:
+        _add_to_balance(original.user_id, -original.points)
+    return reversal_id
+
+
+def _credit(
+    user: User, source_type: str, source_id: int, kind: str, *, url: str | None, detail: str | None
+) -> int | None:
+    points = rule_points(source_type, kind)
+    if points == 0:
+        return None  # the kind is switched off: nothing to record
+    capped_from = None
+    configured = settings()
+    if configured.daily_cap and kind not in configured.cap_exempt:
+        room = _points_left_today(user)
+        if points > room:
+            capped_from, points = points, room
+    entry_id = _add_entry(
+        user_id=user.id,
+        source_type=source_type,
+        source_id=source_id,
+        entry_kind=CREDIT,
+        kind=kind,
+        detail=detail,
+        url=url,
+        points=points,
+        capped_from=capped_from,
+    )
+    if entry_id is not None and points:
+        _add_to_balance(user.id, points)
+    return entry_id
+
+
+def _add_entry(**values: Any) -> int | None:
+    """Insert a ledger entry unless the ledger has it already (its unique constraints decide,
+    waiting for a concurrent transaction writing the same entry); its id, or None."""
+    statement = (
+        _insert(CreditEntry)
+        .values(created_at=utcnow(), **values)
+        .on_conflict_do_nothing()
+        .returning(CreditEntry.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+def _add_to_balance(user_id: int, points: int) -> None:
+    """Change the balance by ``points`` in one atomic statement (no read, no lost update)."""
+    if points < 0:
+        # a reversal: the credit it reverses made the row. (An upsert would not do: the
+        # database checks "total >= 0" on the row it would insert before seeing the conflict.)
+        db.session.execute(
+            update(CreditBalance)
+            .where(CreditBalance.user_id == user_id)
+            .values(total=CreditBalance.total + points)
+        )
+        return
+    statement = _insert(CreditBalance).values(user_id=user_id, total=points)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CreditBalance.user_id],
+            set_={"total": CreditBalance.total + statement.excluded.total},
+        )
+    )
+
+
+def _points_left_today(user: User) -> int:
+    """Points ``user`` may still earn today under the daily cap. Locks their balance row
+    first (on SQLite the unit of work holds the write lock already), so that two credits at
+    the same instant cannot both take the last of the day's room."""
+    db.session.execute(
+        _insert(CreditBalance).values(user_id=user.id, total=0).on_conflict_do_nothing()
+    )
+    db.session.execute(
+        select(CreditBalance.user_id).where(CreditBalance.user_id == user.id).with_for_update()
+    )
+    configured = settings()
+    earned = db.session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.points), 0)).where(
+            CreditEntry.user_id == user.id,
+            CreditEntry.created_at >= start_of_today(user),
+            CreditEntry.entry_kind == CREDIT,
+            CreditEntry.kind.not_in(configured.cap_exempt),
+        )
+    )
+    return max(configured.daily_cap - earned, 0)
+
+
+def start_of_today(user: User) -> datetime:
+    """Midnight of the member's current day, in their own time zone, as a UTC time."""
+    try:
+        zone = ZoneInfo(user.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    midnight = utcnow().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(UTC)
+
+
+def _insert(model: type[db.Model]) -> Any:
+    """An INSERT that can say ON CONFLICT, in the database's own dialect."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+# ---- reading -----------------------------------------------------------------------------
+
+
+def credit_total(user: User) -> int:
+    """The member's total: one row read by primary key, whatever the size of the ledger."""
+    return (
+        db.session.scalar(select(CreditBalance.total).where(CreditBalance.user_id == user.id)) or 0
+    )
+
+
+def credit_totals(members: Sequence[User]) -> dict[int, int]:
+    """Totals of several members at once (those with none are left out)."""
+    rows = db.session.execute(
+        select(CreditBalance.user_id, CreditBalance.total).where(
+            CreditBalance.user_id.in_([member.id for member in members])
+        )
+    )
+    return {user_id: total for user_id, total in rows}
+
+
+def credits_text(total: int) -> str:
+    return ngettext("%(count)s credit", "%(count)s credits", total, count=format_number(total))
+
+
+def member_fact_values(members: Sequence[User]) -> dict[int, str]:
+    """The line under a member's name ("120 credits"); nothing for members with none."""
+    return {
+        user_id: credits_text(total)
+        for user_id, total in credit_totals(members).items()
+        if total > 0
+    }
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    entries: list[CreditEntry]
+    page: int
+    has_more: bool
+
+
+def ledger_page(user: User, page: int = 1, size: int = LEDGER_PAGE_SIZE) -> LedgerPage:
+    """One page of the member's ledger, newest first, read along its index; whether there
+    is a next page comes from fetching one entry more, never from counting the ledger."""
+    rows = list(
+        db.session.scalars(
+            select(CreditEntry)
+            .where(CreditEntry.user_id == user.id)
+            .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
+            .offset((page - 1) * size)
+            .limit(size + 1)
+        )
+    )
+    return LedgerPage(rows[:size], page, len(rows) > size)
+
+
+def top_contributors(period: str, limit: int = TOP_SIZE) -> list[tuple[User, int]]:
+    """The members with the most credits, all time (their balances) or over the last 30
+    days (the ledger's entries of those days, read from the index on their date)."""
+    if period == ALL_TIME:
+        points: Any = CreditBalance.total
+        query = select(User, points).join(CreditBalance, CreditBalance.user_id == User.id)
+    else:
+        since = utcnow() - timedelta(days=30)
+        earned = (
+            select(CreditEntry.user_id, func.sum(CreditEntry.points).label("points"))
+            .where(CreditEntry.created_at >= since)
+            .group_by(CreditEntry.user_id)
+            .subquery()
+        )
+        points = earned.c.points
+        query = select(User, points).join(earned, earned.c.user_id == User.id)
+    rows = db.session.execute(
+        query.where(points > 0, User.email_confirmed_at.is_not(None))
+        .order_by(points.desc(), User.display_name, User.id)
+        .limit(limit)
+    )
+    return [(user, int(total)) for user, total in rows]
