@@ -1,0 +1,82 @@
+"""A certificate as a one-page A4 PDF, rendered by WeasyPrint from an HTML template and a
+stylesheet. The operator's ``<instance>/certificates/`` folder comes before the plugin's own
+``templates/certificates/pdf/``, file by file: ``certificate.html``, ``certificate.css`` and
+``logo.svg`` can each be replaced (see docs/operating.md for the variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import segno
+from flask import Flask, current_app
+from flask_babel import force_locale, format_date
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from core.services.mail import absolute_url
+from plugins.certificates.models import Certificate
+
+TEMPLATE = "certificate.html"
+STYLESHEET = "certificate.css"
+BUILT_IN = Path(__file__).parent / "templates" / "certificates" / "pdf"
+EXTENSION_KEY = "certificates.pdf"
+
+
+def override_folder(app: Flask) -> Path:
+    """Where an operator puts their own template, stylesheet or logo."""
+    return Path(app.instance_path) / "certificates"
+
+
+def verify_url(number: str) -> str:
+    return absolute_url(f"/certificates/verify/{number}")
+
+
+def render_pdf(certificate: Certificate) -> bytes:
+    """The certificate's PDF, in its holder's language."""
+    app = current_app._get_current_object()
+    environment, fonts = _tools(app)
+    with force_locale(certificate.holder.locale or app.config["LANGUAGES"][0]):
+        html = environment.get_template(TEMPLATE).render(**template_context(certificate))
+    stylesheet = environment.loader.get_source(environment, STYLESHEET)[0]
+    document = HTML(string=html, base_url=override_folder(app).as_uri() + "/")
+    return document.write_pdf(
+        stylesheets=[CSS(string=stylesheet, font_config=fonts)], font_config=fonts
+    )
+
+
+def template_context(certificate: Certificate) -> dict[str, Any]:
+    """The variables of ``certificate.html`` (documented in docs/operating.md)."""
+    url = verify_url(certificate.number)
+    return {
+        "site_name": current_app.config["SITE_NAME"],
+        "holder_name": certificate.holder_name,
+        "achievement": certificate.achievement,
+        "goal_title": certificate.goal_title,
+        "completed_on": format_date(certificate.completed_on, "long"),
+        "facts": [(label, value) for label, value in certificate.facts],
+        "number": certificate.number,
+        "verify_url": url,
+        "qr_code": qr_code(url),
+    }
+
+
+def qr_code(url: str) -> Markup:
+    """The link as a QR code, an inline SVG that takes the size its container gives it."""
+    svg = segno.make(url, error="m").svg_inline(
+        omitsize=True, dark="#1f2a33", border=0, svgclass="qr-code", lineclass=None
+    )
+    return Markup(svg)  # segno's own markup: the URL is in the modules
+
+
+def _tools(app: Flask) -> tuple[Environment, FontConfiguration]:
+    """The template environment (Flask's, with the override folder first) and WeasyPrint's
+    font configuration, made once per app. Templates are reloaded when their file changes."""
+    tools = app.extensions.get(EXTENSION_KEY)
+    if tools is None:
+        loader = FileSystemLoader([override_folder(app), BUILT_IN])
+        tools = (app.jinja_env.overlay(loader=loader, auto_reload=True), FontConfiguration())
+        app.extensions[EXTENSION_KEY] = tools
+    return tools

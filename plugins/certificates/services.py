@@ -1,0 +1,376 @@
+"""Certificates: issued in the unit of work that completes a goal, rendered after commit.
+
+``issue_certificates`` (the ``goal_completed`` listener) only writes one row per party, with
+a snapshot of what it certifies; the ``certificates.render`` job turns pending rows into PDFs.
+Like core's mail outbox, each certificate is first *claimed* (its next attempt moved a lease
+ahead, committed) so that two job runs never render the same one and no lock is held while
+WeasyPrint works; a failure is recorded and retried with growing pauses, and after
+``render_attempts`` the certificate is marked failed and logged at ERROR for the operator
+(``alma certificates list --failed``, ``alma certificates retry``).
+
+The functions flush, never commit, except the job, which owns its units of work.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
+
+from core.config import ConfigError, Setting, positive
+from core.db import after_commit, db, utcnow
+from core.errors import InvalidInput, NotFound
+from core.models import Goal, User
+from core.services.goals import goal_facts, goal_label
+from core.services.mail import wake_job
+from core.services.notifications import notify
+from core.state import alma
+from plugins.certificates.models import FAILED, PENDING, RENDERED, Certificate
+from plugins.certificates.pdf import render_pdf
+
+logger = logging.getLogger(__name__)
+
+RENDER_JOB_ID = "certificates.render"
+CATCH_UP_SECONDS = 60
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+BATCH_SIZE = 20
+MAX_BATCHES_PER_RUN = 10
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed by hand
+NUMBER_PREFIX = "ALMA"
+
+
+# ---- settings ----------------------------------------------------------------------------
+
+
+def _kinds_listed(value: list[str]) -> str | None:
+    return None if value else "must name at least one goal kind"
+
+
+SETTINGS = {
+    "goal_kinds": Setting(
+        list, ["mentoring.finished"], _kinds_listed, "goal kinds that earn a certificate"
+    ),
+    "render_attempts": Setting(
+        int, 5, positive, "rendering attempts before a certificate is marked failed"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CertificateSettings:
+    goal_kinds: list[str]
+    render_attempts: int
+
+
+def settings(app: Flask | None = None) -> CertificateSettings:
+    """``[plugins.certificates]``, checked against SETTINGS by core at startup."""
+    return CertificateSettings(**(app or current_app).config["PLUGIN_SETTINGS"]["certificates"])
+
+
+def check_goal_kinds(app: Flask) -> None:
+    """Refuse to start when a configured goal kind is declared by no enabled plugin: no goal
+    of that kind would ever complete, and no certificate would ever be issued."""
+    unknown = sorted(set(settings(app).goal_kinds) - set(alma(app).goal_kinds))
+    if unknown:
+        declared = ", ".join(sorted(alma(app).goal_kinds)) or "none"
+        raise ConfigError(
+            "plugins.certificates.goal_kinds",
+            f"no enabled plugin declares the goal kind(s) {', '.join(unknown)} "
+            f"(declared: {declared}); enable the plugin that declares them or change the setting",
+        )
+
+
+# ---- issuing -----------------------------------------------------------------------------
+
+
+def issue_certificates(goal: Goal) -> list[Certificate]:
+    """One pending certificate per party of a completed goal of a configured kind. Issuing
+    again (the event delivered twice) adds nothing: (goal, holder) is unique."""
+    if goal.kind not in settings().goal_kinds or goal.completed_at is None:
+        return []
+    facts = [[label, value] for label, value in goal_facts(goal)]
+    issued = [
+        certificate
+        for party in goal.parties
+        if (certificate := _issue(goal, party.user, facts)) is not None
+    ]
+    if issued:
+        app = current_app._get_current_object()
+        after_commit(lambda: wake_job(app, RENDER_JOB_ID))
+    return issued
+
+
+def _issue(goal: Goal, holder: User, facts: list[list[str]]) -> Certificate | None:
+    exists = select(Certificate.id).where(
+        Certificate.goal_id == goal.id, Certificate.user_id == holder.id
+    )
+    if db.session.scalar(exists) is not None:
+        return None
+    certificate = Certificate(
+        number=new_certificate_number(),
+        goal_id=goal.id,
+        user_id=holder.id,
+        holder_name=holder.display_name,
+        goal_kind=goal.kind,
+        achievement=goal_label(goal.kind),
+        goal_title=goal.title,
+        completed_on=goal.completed_at.astimezone(_zone_of(holder)).date(),
+        facts=facts,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError:  # issued meanwhile by a concurrent delivery of the same event
+        if db.session.scalar(exists) is not None:
+            return None
+        raise
+    return certificate
+
+
+def _zone_of(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def new_certificate_number() -> str:
+    """``ALMA-XXXX-XXXX-XXXX``: 12 random symbols of 31, some 59 bits: not guessable."""
+    symbols = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(12))
+    return "-".join([NUMBER_PREFIX, symbols[:4], symbols[4:8], symbols[8:]])
+
+
+def normalized_number(number: str) -> str:
+    return number.strip().upper()
+
+
+# ---- rendering (the job) -----------------------------------------------------------------
+
+
+def render_pending_certificates() -> int:
+    """Render the certificates that are due; returns how many were rendered. Batches follow
+    each other until nothing is due, so one issued while the job runs is not left waiting."""
+    rendered = 0
+    for _batch in range(MAX_BATCHES_PER_RUN):
+        due_ids = _due_certificate_ids()
+        if not due_ids:
+            break
+        rendered += sum(_render(certificate_id) for certificate_id in due_ids)
+    return rendered
+
+
+def _due_certificate_ids() -> list[int]:
+    due_ids = db.session.scalars(
+        select(Certificate.id)
+        .where(Certificate.status == PENDING, Certificate.next_attempt_at <= utcnow())
+        .order_by(Certificate.id)
+        .limit(BATCH_SIZE)
+    ).all()
+    db.session.commit()
+    return list(due_ids)
+
+
+def _render(certificate_id: int) -> bool:
+    """Claim, render and store one certificate; whether it was rendered."""
+    lease = _claim(certificate_id)
+    if lease is None:  # rendered, or claimed by another run, meanwhile
+        return False
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:  # its holder's account was deleted meanwhile
+        return False
+    try:
+        pdf = render_pdf(certificate)
+    except Exception as error:  # a broken template, a font, WeasyPrint itself: kept, retried
+        db.session.rollback()
+        _record_failure(certificate_id, error)
+        db.session.commit()
+        return False
+    stored = db.session.execute(
+        update(Certificate)
+        .where(
+            Certificate.id == certificate_id,
+            Certificate.status == PENDING,
+            Certificate.next_attempt_at == lease,  # still ours: the lease did not run out
+        )
+        .values(status=RENDERED, pdf=pdf, rendered_at=utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if stored:
+        notify(
+            certificate.holder,
+            _("Your certificate “%(achievement)s” is ready.", achievement=certificate.achievement),
+            url=f"/members/{certificate.user_id}/mentoring",
+        )
+    db.session.commit()
+    return bool(stored)
+
+
+def _claim(certificate_id: int) -> datetime | None:
+    """Move the certificate's next attempt a lease ahead, if it is still due; the lease is
+    the claim's token."""
+    now = utcnow()
+    lease = now + CLAIM_LEASE
+    claimed = db.session.execute(
+        update(Certificate)
+        .where(
+            Certificate.id == certificate_id,
+            Certificate.status == PENDING,
+            Certificate.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return lease if claimed else None
+
+
+def _record_failure(certificate_id: int, error: Exception) -> None:
+    certificate = db.session.get(Certificate, certificate_id)
+    certificate.attempts += 1
+    certificate.last_error = f"{type(error).__name__}: {error}"[:4000]
+    if certificate.attempts >= settings().render_attempts:
+        certificate.status = FAILED
+        logger.error(
+            "certificate %s could not be rendered after %s attempts, giving up "
+            "(alma certificates retry %s once fixed): %s",
+            certificate.number,
+            certificate.attempts,
+            certificate.number,
+            certificate.last_error,
+            exc_info=error,
+        )
+        return
+    # a bounded exponent, as for mail: 30 s, 1 min, 2 min … up to an hour
+    backoff = min(timedelta(seconds=30 * 2 ** min(certificate.attempts - 1, 20)), MAX_BACKOFF)
+    certificate.next_attempt_at = utcnow() + backoff
+    logger.warning(
+        "certificate %s not rendered (attempt %s, next in %s): %s",
+        certificate.number,
+        certificate.attempts,
+        backoff,
+        certificate.last_error,
+    )
+
+
+# ---- members -----------------------------------------------------------------------------
+
+
+def certificates_of(holder: User) -> list[Certificate]:
+    """All the member's certificates, newest first (what they see on their own profile)."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == holder.id)
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+def shown_certificates_of(holder: User) -> list[Certificate]:
+    """What other members see: the certificates the holder chose to show, unless revoked."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.user_id == holder.id,
+                Certificate.shown_on_profile.is_(True),
+                Certificate.revoked_at.is_(None),
+            )
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+def certificate_by_number(number: str) -> Certificate:
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.number == normalized_number(number))
+    )
+    if certificate is None:
+        raise NotFound(_("There is no certificate with this number."))
+    return certificate
+
+
+def owned_certificate(number: str, user: User, *, with_pdf: bool = False) -> Certificate:
+    """The holder's own certificate; anyone else is told it does not exist (NotFound), so
+    numbers cannot be probed through the download."""
+    query = select(Certificate).where(
+        Certificate.number == normalized_number(number), Certificate.user_id == user.id
+    )
+    if with_pdf:
+        query = query.options(undefer(Certificate.pdf))
+    certificate = db.session.scalar(query)
+    if certificate is None:
+        raise NotFound(_("There is no certificate with this number."))
+    return certificate
+
+
+def choose_visibility(
+    number: str, user: User, *, shown_on_profile: bool, name_on_verification: bool
+) -> Certificate:
+    certificate = owned_certificate(number, user)
+    certificate.shown_on_profile = shown_on_profile
+    certificate.name_on_verification = name_on_verification
+    db.session.flush()
+    return certificate
+
+
+# ---- the operator ------------------------------------------------------------------------
+
+
+def all_certificates(*, failed_only: bool = False, limit: int = 200) -> list[Certificate]:
+    query = select(Certificate).order_by(Certificate.id.desc()).limit(limit)
+    if failed_only:
+        query = query.where(Certificate.status == FAILED)
+    return list(db.session.scalars(query))
+
+
+def retry_certificate(number: str) -> Certificate:
+    """Render a failed (or waiting) certificate again, now, with a fresh count of attempts."""
+    certificate = certificate_by_number(number)
+    if certificate.status == RENDERED:
+        raise InvalidInput(_("This certificate is rendered already."))
+    certificate.status = PENDING
+    certificate.attempts = 0
+    certificate.next_attempt_at = utcnow()
+    db.session.flush()
+    app = current_app._get_current_object()
+    after_commit(lambda: wake_job(app, RENDER_JOB_ID))
+    return certificate
+
+
+def revoke_certificate(number: str, reason: str) -> Certificate:
+    """Withdraw a certificate: the verification page says so from now on. The holder keeps
+    their PDF (it records what was issued) and is told why."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput(_("Say why the certificate is revoked."))
+    if len(reason) > 500:
+        raise InvalidInput(_("Keep the reason under 500 characters."))
+    certificate = certificate_by_number(number)
+    if certificate.is_revoked:
+        raise InvalidInput(_("This certificate is revoked already."))
+    certificate.revoked_at = utcnow()
+    certificate.revoke_reason = reason
+    db.session.flush()
+    notify(
+        certificate.holder,
+        _(
+            "Your certificate %(number)s was revoked: %(reason)s",
+            number=certificate.number,
+            reason=reason,
+        ),
+        url=f"/members/{certificate.user_id}/mentoring",
+    )
+    return certificate

@@ -1,0 +1,82 @@
+"""Certificates' pages: the holder's download and sharing choices, and the public
+verification page. Thin: parse, authorize through the services, render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from core.db import db
+from core.errors import NotFound
+from plugins.certificates import services
+from plugins.certificates.forms import VerifyForm, VisibilityForm
+
+bp = Blueprint(
+    "certificates",
+    __name__,
+    url_prefix="/certificates",
+    template_folder="templates",
+    static_folder="static",
+)
+
+
+def _mentoring_area():
+    return redirect(url_for("profile.area", user_id=current_user.id, area="mentoring"))
+
+
+@bp.get("/<number>.pdf")
+@login_required
+def download(number: str):
+    """The holder's PDF, as it was rendered; anyone else gets a 404."""
+    certificate = services.owned_certificate(number, current_user, with_pdf=True)
+    if not certificate.is_ready:
+        flash(_("Your certificate is being prepared: refresh in a moment."), "info")
+        return _mentoring_area()
+    return Response(
+        certificate.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{certificate.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.post("/<number>/visibility")
+@login_required
+def visibility(number: str):
+    form = VisibilityForm()
+    if not form.validate_on_submit():
+        flash(_("Your choice could not be saved; please try again."), "danger")
+        return _mentoring_area()
+    services.choose_visibility(
+        number,
+        current_user,
+        shown_on_profile=form.shown_on_profile.data,
+        name_on_verification=form.name_on_verification.data,
+    )
+    db.session.commit()
+    flash(_("Your choice for certificate %(number)s is saved.", number=number.upper()), "success")
+    return _mentoring_area()
+
+
+@bp.get("/verify")
+def verify_form():
+    """Where someone holding a printed certificate types its number."""
+    form = VerifyForm(request.args)
+    if form.number.data and form.validate():
+        return redirect(url_for("certificates.verify", number=form.number.data.strip().upper()))
+    return render_template("certificates/verify_form.html", form=form)
+
+
+@bp.get("/verify/<number>")
+def verify(number: str):
+    """Public: is this certificate genuine, whom was it issued to, is it still valid."""
+    try:
+        certificate = services.certificate_by_number(number)
+    except NotFound:
+        return render_template(
+            "certificates/verify.html", certificate=None, number=number, form=VerifyForm()
+        ), 404
+    return render_template("certificates/verify.html", certificate=certificate, number=number)
