@@ -60,6 +60,7 @@ def agreement(mentorship_id: int):
         comment_form=CommentForm(),
         button_form=ConfirmForm(),
         labels=agreements.term_labels(),
+        compare=agreements.compare,
     ), 400 if form.is_submitted() else 200
 
 

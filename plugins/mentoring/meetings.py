@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -572,12 +572,9 @@ def from_local(day: date, time_of_day: time, user: User) -> datetime:
 def local_datetime(moment: datetime, user: User) -> str:
     """A time as ``user`` reads it: in their time zone and language (mails are written in
     jobs, without a request to take them from)."""
-    return (
-        format_datetime(
-            moment, "medium", tzinfo=_zone(user), locale=user.locale or _default_locale()
-        )
-        + f" ({user.timezone})"
-    )
+    zone, locale = _zone(user), user.locale or _default_locale()
+    day = format_date(moment.astimezone(zone), "medium", locale=locale)
+    return f"{day}, {format_time(moment, 'short', tzinfo=zone, locale=locale)} ({user.timezone})"
 
 
 def _day(moment: datetime) -> str:

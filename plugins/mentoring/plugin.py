@@ -17,6 +17,7 @@ from core.contributions import (
     ProfileSection,
 )
 from plugins.mentoring import agreement_views, followups, meeting_views, meetings, services, views
+from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.models import COMPLETED, PAIRED_STATES
 from plugins.mentoring.sockets import HANDLERS
@@ -163,15 +164,4 @@ def register_migrations():
 
 @hookimpl
 def demo_users_created(users):
-    mentors = [user for user in users if user.wants_to_mentor]
-    mentees = [user for user in users if user.wants_to_be_mentored and not user.wants_to_mentor]
-    for mentor in mentors:
-        services.mentoring_member(mentor)
-    if mentors and mentees:
-        services.send_request(
-            mentees[0],
-            mentors[0],
-            "Hello! I am moving from teaching into software development and would love your "
-            "guidance on my first portfolio project and on job interviews.",
-            "Python, career change",
-        )
+    create_demo_mentorships(users)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -50,6 +51,12 @@ def chat_text(body: str) -> Markup:
         last = match.end()
     parts.append(escape(body[last:]))
     return Markup("").join(parts)
+
+
+@bp.app_template_filter("meeting_time")
+def meeting_time(moment, date_format: str = "medium") -> str:
+    """A meeting's time for the viewer: the date, then hours and minutes (no seconds)."""
+    return f"{format_date(moment, date_format)}, {format_time(moment, 'short')}"
 
 
 # Template globals, not a context processor: the state badge macro is imported without

@@ -1,0 +1,88 @@
+"""What ``alma demo`` shows of mentoring: a request waiting for an answer, and a mentorship
+under way with its agreement, a meeting that took place, one to come, and a few messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from core.db import db, utcnow
+from core.models import User
+from plugins.mentoring import agreements, meetings, services
+from plugins.mentoring.models import Meeting
+
+
+def create_demo_mentorships(users: list[User]) -> None:
+    mentors = [user for user in users if user.wants_to_mentor]
+    mentees = [user for user in users if user.wants_to_be_mentored]
+    for mentor in mentors:
+        services.mentoring_member(mentor)
+    if not mentors or not mentees:
+        return
+    services.send_request(
+        mentees[0],
+        mentors[0],
+        "Hello! I am moving from teaching into software development and would love your "
+        "guidance on my first portfolio project and on job interviews.",
+        "Python, career change",
+    )
+    pairs = [(mentee, mentor) for mentee in mentees[1:] for mentor in mentors[1:]]
+    pair = next(((mentee, mentor) for mentee, mentor in pairs if mentee.id != mentor.id), None)
+    if pair is not None:
+        _mentorship_under_way(*pair)
+
+
+def _mentorship_under_way(mentee: User, mentor: User) -> None:
+    mentorship = services.send_request(
+        mentee,
+        mentor,
+        "I lead a small team since this spring and would like to learn to give feedback well.",
+        "Leadership",
+    )
+    services.accept_request(mentorship.id, mentor)
+    today = meetings.today_of(mentee)
+    version = agreements.propose_agreement(
+        mentorship.id,
+        mentee,
+        agreements.Terms(
+            starts_on=today - timedelta(days=10),
+            ends_on=today + timedelta(days=80),
+            meetings_planned=6,
+            channels="Video calls and the chat here",
+            contact_every_days=14,
+            agenda="1. Giving feedback\n2. One-to-ones\n3. Hiring\n4. Review of the quarter",
+        ),
+    )
+    agreements.approve(version.id, mentor)
+    for body, sender in (
+        ("Thanks for accepting! Tuesday evening suits me for our first call.", mentee),
+        ("Tuesday 18:00 works. Bring one piece of feedback you found hard to give.", mentor),
+    ):
+        services.post_message(mentorship.id, sender, body)
+    plan = meetings.MeetingPlan(
+        starts_at=utcnow() + timedelta(days=1),
+        duration_minutes=60,
+        place="https://meet.example.org/alma-demo",
+        agenda="Giving feedback: one real example each.",
+    )
+    first = meetings.schedule(mentorship.id, mentee, plan)
+    meetings.approve(first.id, mentor)
+    # the demo's first meeting took place a week ago (services only schedule what is to come)
+    db.session.execute(
+        update(Meeting).where(Meeting.id == first.id).values(starts_at=utcnow() - timedelta(days=7))
+    )
+    db.session.refresh(first)
+    for party in (mentee, mentor):
+        meetings.confirm_held(first.id, party)
+    second = meetings.schedule(
+        mentorship.id,
+        mentee,
+        meetings.MeetingPlan(
+            starts_at=(utcnow() + timedelta(days=7)).replace(minute=0, second=0, microsecond=0),
+            duration_minutes=60,
+            place="https://meet.example.org/alma-demo",
+            agenda="One-to-ones: how often, and what to ask.",
+        ),
+    )
+    meetings.approve(second.id, mentor)
