@@ -1,1 +1,129 @@
-"""The groups plugin's hook implementations (its entry point)."""
+"""The groups plugin's hook implementations (its entry point).
+
+Members create groups, join them (openly, on request or by invitation), talk in each group's
+forum and read its announcements. Managing a group is recorded as activities through core,
+which a credits plugin may turn into credits; this plugin imports no other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+
+from core import hookimpl
+from core.contributions import ActivityKind, HomeCounter, NavItem, ProfileSection
+from core.db import db
+from plugins.groups import services
+from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST
+from plugins.groups.views import bp
+
+
+@hookimpl
+def register_blueprints():
+    return [bp]
+
+
+@hookimpl
+def register_nav_items():
+    return [
+        NavItem(
+            _l("Groups"),
+            "groups.directory",
+            members_only=True,
+            order=30,
+            badge=services.waiting_for,
+        )
+    ]
+
+
+def _groups_section(member, viewer):
+    """A member's groups: all of them to themself, only the public ones to anyone else."""
+    cards = services.groups_of(member, viewer)
+    if not cards and member.id != viewer.id:
+        return None
+    return render_template("groups/_profile.html", cards=cards, member=member, viewer=viewer)
+
+
+@hookimpl
+def register_profile_sections():
+    return [ProfileSection("groups", _l("Groups"), _groups_section, order=10)]
+
+
+@hookimpl
+def register_home_counters():
+    return [HomeCounter(_l("groups"), services.count_groups, order=40)]
+
+
+@hookimpl
+def register_activity_kinds():
+    return [
+        ActivityKind(services.GROUP_CREATED, _l("Created a group"), credits=5),
+        ActivityKind(services.MANAGED, _l("Managed a group"), credits=2),
+        ActivityKind(services.FORUM_POST, _l("Posted in a group forum"), credits=1),
+    ]
+
+
+@hookimpl
+def register_settings():
+    return services.SETTINGS
+
+
+@hookimpl
+def register_migrations():
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def demo_users_created(users):
+    """Two public groups with members and a forum conversation, and one members-only group."""
+    if len(users) < 2:
+        return
+    db.session.flush()  # the new members' ids
+    first, second, *others = users
+    python = services.create_group(
+        first,
+        name="Python learners",
+        topic="Python",
+        description="Mentors and mentees practising Python together: questions, code reviews "
+        "and small weekly exercises.",
+    )
+    for member in [second, *others]:
+        services.join_group(python.id, member)
+    topic = services.start_topic(
+        python.id,
+        second,
+        "Which project should I build first?",
+        "I finished the basics. Is a to-do app a good first project, or something else?",
+    )
+    services.reply(
+        python.id,
+        topic.id,
+        first,
+        "Build something you will use yourself: a budget tracker or a reading list. "
+        "Post the repository here and we will review it together.",
+    )
+    services.announce(python.id, first, "Code review evening every Thursday at 18:00 UTC.")
+    careers = services.create_group(
+        second,
+        name="Career changers",
+        topic="Career change",
+        description="For anyone moving into a new field: share your path, your doubts and "
+        "your wins.",
+        join_policy=ON_REQUEST,
+    )
+    if others:
+        services.request_to_join(
+            careers.id, others[0], "I am moving from teaching into software: may I join?"
+        )
+    lounge = services.create_group(
+        first,
+        name="Mentors' lounge",
+        topic="Mentoring",
+        description="A quiet corner where mentors compare notes.",
+        join_policy=INVITATION_ONLY,
+        visibility=MEMBERS_ONLY,
+    )
+    mentors = [user for user in [second, *others] if user.wants_to_mentor]
+    if mentors:
+        services.invite(lounge.id, first, mentors[0].id)
