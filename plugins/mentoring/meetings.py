@@ -16,6 +16,7 @@ from babel.dates import format_date, format_datetime, format_time
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from core.db import after_commit, db, utcnow
@@ -183,8 +184,11 @@ def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
         until=local_date(plan.starts_at, mentee),
         reason=_("A meeting on %(when)s", when=local_datetime(plan.starts_at, mentee)),
     )
-    db.session.add(meeting)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(meeting)
+    except IntegrityError:  # the database's "one meeting at a time" (a double submit)
+        raise InvalidInput(_("You already have a meeting at that time.")) from None
     notify(
         mentorship.mentor,
         _(
@@ -352,15 +356,18 @@ def answer_change(change_id: int, user: User, *, accept: bool) -> MeetingChange:
 
 
 def _apply(meeting: Meeting, change: MeetingChange) -> None:
-    if change.kind == CANCEL:
-        meeting.status = CANCELLED
-    else:
-        meeting.starts_at = change.starts_at
-        meeting.duration_minutes = change.duration_minutes
-        meeting.place = change.place or meeting.place
-        meeting.reminded_at = None  # a reminder for the new time
-    meeting.sequence += 1
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            if change.kind == CANCEL:
+                meeting.status = CANCELLED
+            else:
+                meeting.starts_at = change.starts_at
+                meeting.duration_minutes = change.duration_minutes
+                meeting.place = change.place or meeting.place
+                meeting.reminded_at = None  # a reminder for the new time
+            meeting.sequence += 1
+    except IntegrityError:  # the database's "one meeting at a time"
+        raise InvalidInput(_("You already have another meeting at that time.")) from None
 
 
 # ---- did it take place? --------------------------------------------------------------------

@@ -270,6 +270,14 @@ class Meeting(db.Model):
         Index("ix_mentoring_meetings_mentorship_starts", "mentorship_id", "starts_at"),
         Index("ix_mentoring_meetings_status_starts", "status", "starts_at"),
         Index(
+            "uq_mentoring_meetings_one_at_a_time",
+            "mentorship_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=text(f"status IN {LIVE_MEETING_STATUSES}"),
+            postgresql_where=text(f"status IN {LIVE_MEETING_STATUSES}"),
+        ),  # a double submit, or two meetings at the same time
+        Index(
             "uq_mentoring_meetings_one_final",
             "mentorship_id",
             unique=True,

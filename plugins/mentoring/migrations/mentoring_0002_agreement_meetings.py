@@ -176,6 +176,13 @@ def upgrade() -> None:
             "ix_mentoring_meetings_status_starts", ["status", "starts_at"], unique=False
         )
         batch_op.create_index(
+            "uq_mentoring_meetings_one_at_a_time",
+            ["mentorship_id", "starts_at"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('proposed', 'scheduled', 'held')"),
+            postgresql_where=sa.text("status IN ('proposed', 'scheduled', 'held')"),
+        )
+        batch_op.create_index(
             "uq_mentoring_meetings_one_final",
             ["mentorship_id"],
             unique=True,
@@ -292,6 +299,11 @@ def downgrade() -> None:
 
     op.drop_table("mentoring_meeting_changes")
     with op.batch_alter_table("mentoring_meetings", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_mentoring_meetings_one_at_a_time",
+            sqlite_where=sa.text("status IN ('proposed', 'scheduled', 'held')"),
+            postgresql_where=sa.text("status IN ('proposed', 'scheduled', 'held')"),
+        )
         batch_op.drop_index(
             "uq_mentoring_meetings_one_final",
             sqlite_where=sa.text("is_final AND status IN ('proposed', 'scheduled', 'held')"),

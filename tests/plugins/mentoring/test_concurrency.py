@@ -21,15 +21,20 @@ from sqlalchemy import select, update
 
 from core.db import utcnow
 from core.errors import InvalidInput
-from core.models import Notification, OutboxMail, User
+from core.models import Goal, Notification, OutboxMail, User
 from core.testing import count_rows, session_cookie, stored
-from plugins.mentoring import services
+from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.models import (
     OPEN_STATES,
     PAIRED_STATES,
+    AgreementVersion,
+    Meeting,
     MentoringMember,
     Mentorship,
+    MentorshipEvent,
 )
+
+from .conftest import agreement_terms
 
 ROUNDS = 4  # each race is run a few times, on fresh members, to give it chances to collide
 
@@ -428,3 +433,105 @@ def test_requests_to_many_mentors_at_once_respect_the_pending_limit(app, db, cre
             if count_rows(app, Notification, Notification.user_id == mentor_id)
         ]
         assert len(alerted) == 2
+
+
+# ---- the agreement and meetings ---------------------------------------------------------------
+
+
+def events_to(app, mentorship_id: int, state: str) -> int:
+    return count_rows(
+        app,
+        MentorshipEvent,
+        MentorshipEvent.mentorship_id == mentorship_id,
+        MentorshipEvent.to_state == state,
+    )
+
+
+def confirm_held(meeting_id: int, user_id: int) -> int:
+    return meetings.confirm_held(meeting_id, member(user_id)).id
+
+
+def test_approving_the_agreement_twice_at_once_starts_the_mentorship_once(
+    app, db, pairs, create_user
+):
+    for _ in range(ROUNDS):
+        mentee, mentor = create_user(), create_user(wants_to_mentor=True)
+        mentorship_id = pairs.accept(mentee, mentor)
+        version = agreements.propose_agreement(mentorship_id, mentee, agreement_terms())
+        db.session.commit()
+
+        def approve(version_id=version.id, mentor_id=mentor.id):
+            return agreements.approve(version_id, member(mentor_id)).id
+
+        outcomes = race(app, approve, approve)
+
+        assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
+        assert events_to(app, mentorship_id, "active") == 1
+
+
+def test_both_confirming_the_final_meeting_at_once_completes_it_once(
+    app, pairs, planner, create_user
+):
+    for _ in range(ROUNDS):
+        mentee, mentor = create_user(), create_user(wants_to_mentor=True)
+        mentorship_id = pairs.active(mentee, mentor)
+        final = planner.schedule(mentorship_id, mentee, mentor, is_final=True)
+        planner.move_start(final, utcnow() - timedelta(hours=1))
+
+        outcomes = race(
+            app,
+            partial(confirm_held, final, mentee.id),
+            partial(confirm_held, final, mentor.id),
+        )
+
+        assert [kind for kind, _ in outcomes] == ["ok", "ok"]
+        assert stored(app, select(Meeting.status).where(Meeting.id == final)) == "held"
+        assert events_to(app, mentorship_id, "completed") == 1
+        assert count_rows(app, Goal, Goal.subject == f"mentoring.mentorship:{mentorship_id}") == 1
+        finished = stored(
+            app,
+            select(Goal.completed_at).where(Goal.key == f"mentoring.finished:{mentorship_id}"),
+        )
+        assert finished is not None
+        assert mentee_count(app, mentor.id) == 0
+
+
+def test_a_double_submitted_meeting_is_scheduled_once(app, live_server, pairs, create_user):
+    mentee, mentor = create_user(), create_user(wants_to_mentor=True)
+    mentorship_id = pairs.active(mentee, mentor)
+    when = (utcnow() + timedelta(days=4)).replace(hour=15, minute=0, second=0, microsecond=0)
+    form = {
+        "day": when.date().isoformat(),
+        "time": "15:00",
+        "duration_minutes": "60",
+        "place": "https://meet.example.org/x",
+    }
+    path = f"/mentoring/{mentorship_id}/meetings/new"
+
+    responses = post_at_once(live_server, session_cookie(app, mentee), [(path, form)] * 3)
+
+    assert count_rows(app, Meeting, Meeting.mentorship_id == mentorship_id) == 1
+    assert sum("You already have a meeting at that time." in r.text for r in responses) == 2
+
+
+def test_two_amendments_proposed_at_once_leave_one_awaiting_an_answer(app, db, pairs, create_user):
+    mentee, mentor = create_user(), create_user(wants_to_mentor=True)
+    mentorship_id = pairs.active(mentee, mentor)
+    mentee_id, mentor_id = mentee.id, mentor.id  # read here: not from the racers' threads
+
+    outcomes = race(
+        app,
+        lambda: (
+            agreements.propose_amendment(
+                mentorship_id, member(mentee_id), agreement_terms(meetings_planned=7), "More"
+            ).id
+        ),
+        lambda: (
+            agreements.propose_amendment(
+                mentorship_id, member(mentor_id), agreement_terms(meetings_planned=4), "Fewer"
+            ).id
+        ),
+    )
+
+    assert sorted(kind for kind, _ in outcomes) == ["error", "ok"], outcomes
+    assert count_rows(app, AgreementVersion, AgreementVersion.status == "proposed") == 1
