@@ -12,7 +12,7 @@ from core.state import alma, hooks
 
 def activity_label(kind: str) -> str:
     declared = alma().activity_kinds.get(kind)
-    return declared.label if declared else kind
+    return str(declared.label) if declared else kind
 
 
 def record_activity(

@@ -22,7 +22,7 @@ from core.state import alma, hooks
 
 def goal_label(kind: str) -> str:
     declared = alma().goal_kinds.get(kind)
-    return declared.label if declared else kind
+    return str(declared.label) if declared else kind
 
 
 def goal_facts(goal: Goal) -> list[tuple[str, str]]:
