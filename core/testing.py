@@ -162,9 +162,24 @@ def _tables_children_first(url: str) -> tuple[str, ...]:
     engine = create_engine(url)
     metadata = MetaData()
     metadata.reflect(engine)
+    shadows = _sqlite_shadow_tables(engine)
     engine.dispose()
     tables = reversed(metadata.sorted_tables)
-    return tuple(table.name for table in tables if not table.name.startswith("alembic_version"))
+    return tuple(
+        table.name
+        for table in tables
+        if not table.name.startswith("alembic_version") and table.name not in shadows
+    )
+
+
+def _sqlite_shadow_tables(engine: Any) -> set[str]:
+    """The tables SQLite keeps for a virtual table (a full-text index): emptying the virtual
+    table empties them, and emptying them directly would corrupt it."""
+    if engine.dialect.name != "sqlite":
+        return set()
+    with engine.connect() as connection:
+        query = "SELECT name FROM pragma_table_list WHERE type = 'shadow'"
+        return set(connection.exec_driver_sql(query).scalars())
 
 
 def _empty_all_tables(app: Flask) -> None:
@@ -434,6 +449,46 @@ def count_rows(app: Flask, model: Any, *where: Any) -> int:
     return stored(app, select(func.count()).select_from(model).where(*where))
 
 
+def race(app: Flask, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
+    """Run each action in its own thread at the same instant (a barrier releases them), each
+    in its own app context and unit of work, committed when it returns; return ("ok", result)
+    or ("error", exception) per action, in order.
+
+    Load what an action needs inside it (``db.session.get(User, user_id)``), from ids read
+    beforehand: touching the test's own objects from a racer's thread would use the test's
+    session, whose open transaction on SQLite holds the database's lock."""
+    from core.db import db
+
+    if has_app_context() and current_app._get_current_object() is app:
+        # end the test's own transaction: on SQLite an open read would keep showing it the
+        # database as it was before the race, and refuse its next write
+        db.session.commit()
+    barrier = threading.Barrier(len(actions), timeout=30)
+    outcomes: list[tuple[str, Any]] = [("not run", None)] * len(actions)
+
+    def run(index: int, action: Callable[[], Any]) -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                result = action()
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                outcomes[index] = ("error", error)
+            else:
+                outcomes[index] = ("ok", result)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a racer is stuck"
+    return outcomes
+
+
 class SocketClient:
     """A real Socket.IO client for tests, keeping what it receives in a queue per event:
     ``listen(event)`` first, then ``next(event)`` waits for one (failing after ``timeout``),
@@ -501,6 +556,7 @@ __all__ = [
     "count_rows",
     "free_port",
     "path_of",
+    "race",
     "session_cookie",
     "stored",
 ]

@@ -60,22 +60,34 @@ def send_reminders() -> int:
             Meeting.starts_at <= now + timedelta(hours=settings().reminder_hours_before),
         )
     ).all()
+    return _mail_both_once(
+        due,
+        "reminded_at",
+        lambda other: _("Reminder: your meeting with %(name)s", name=other.display_name),
+        "mentoring/mail/meeting_reminder",
+        meeting_path,
+    )
+
+
+def _mail_both_once(meeting_ids, stamp: str, subject, template: str, link) -> int:
+    """Mail both parties of each meeting this run claims by setting its column ``stamp``;
+    ``subject(other party)`` and ``link(meeting id)`` make what differs per job."""
     sent = 0
-    for meeting_id in due:
-        if not _claim(Meeting, meeting_id, "reminded_at"):
+    for meeting_id in meeting_ids:
+        if not _claim(Meeting, meeting_id, stamp):
             continue
         meeting = db.session.get(Meeting, meeting_id)
         for party in _parties(meeting.mentorship):
             other = meeting.mentorship.other_party(party)
             send_mail(
                 party.email,
-                _("Reminder: your meeting with %(name)s", name=other.display_name),
-                "mentoring/mail/meeting_reminder",
+                subject(other),
+                template,
                 user=party,
                 other=other,
                 meeting=meeting,
                 when=local_datetime(meeting.starts_at, party),
-                link=absolute_url(meeting_path(meeting.id)),
+                link=absolute_url(link(meeting.id)),
             )
             sent += 1
     return sent
@@ -90,24 +102,13 @@ def request_feedback() -> int:
     due = db.session.scalars(
         select(Meeting.id).where(Meeting.status == HELD, Meeting.feedback_requested_at.is_(None))
     ).all()
-    sent = 0
-    for meeting_id in due:
-        if not _claim(Meeting, meeting_id, "feedback_requested_at"):
-            continue
-        meeting = db.session.get(Meeting, meeting_id)
-        for party in _parties(meeting.mentorship):
-            other = meeting.mentorship.other_party(party)
-            send_mail(
-                party.email,
-                _("How was your meeting with %(name)s?", name=other.display_name),
-                "mentoring/mail/feedback_request",
-                user=party,
-                other=other,
-                when=local_datetime(meeting.starts_at, party),
-                link=absolute_url(feedback_path(meeting.id)),
-            )
-            sent += 1
-    return sent
+    return _mail_both_once(
+        due,
+        "feedback_requested_at",
+        lambda other: _("How was your meeting with %(name)s?", name=other.display_name),
+        "mentoring/mail/feedback_request",
+        feedback_path,
+    )
 
 
 def feedback_of(meeting: Meeting, user: User) -> MeetingFeedback | None:

@@ -28,7 +28,12 @@ from plugins.mentoring.models import (
 )
 
 FEED_PAST_DAYS = 180  # a feed carries the last half year and everything to come
-STATUS = {PROPOSED: "TENTATIVE", CANCELLED: "CANCELLED", DECLINED_MEETING: "CANCELLED"}
+STATUS = {
+    PROPOSED: "TENTATIVE",
+    CANCELLED: "CANCELLED",
+    DECLINED_MEETING: "CANCELLED",
+    MISSED: "CANCELLED",
+}
 
 
 def calendar_of(meetings: Iterable[Meeting], viewer: User, *, name: str) -> bytes:
@@ -73,6 +78,8 @@ def new_feed(user: User) -> str:
     """A new secret address for ``user``'s feed (the old one stops working); returns the token,
     which is shown once."""
     token = secrets.token_urlsafe(32)
+    # two clicks at once: the member's row is locked, so the second replaces the first's
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     db.session.add(CalendarFeed(user_id=user.id, token_hash=_hash(token)))
     db.session.flush()

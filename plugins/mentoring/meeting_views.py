@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from core.db import db
 from core.errors import InvalidInput
 from core.forms import ConfirmForm
+from core.services.mail import absolute_url
 from plugins.mentoring import followups, ical, meetings, services
 from plugins.mentoring.forms import FeedbackForm, MeetingChangeForm, MeetingDeclineForm, MeetingForm
 from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE, Meeting
@@ -200,7 +201,9 @@ def feedback(meeting_id: int):
     form = FeedbackForm(obj=given)
     if form.validate_on_submit():
         try:
-            followups.give_feedback(found.id, current_user, form.rating.data, form.comment.data)
+            followups.give_feedback(
+                found.id, current_user, form.rating.data, form.comment.data or ""
+            )
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -290,7 +293,7 @@ def new_feed():
     db.session.commit()
     return render_template(
         "mentoring/calendar_feed.html",
-        address=url_for("mentoring_meetings.feed", token=token, _external=True),
+        address=absolute_url(url_for("mentoring_meetings.feed", token=token)),
         button_form=ConfirmForm(),
     )
 

@@ -210,6 +210,7 @@ def approve(meeting_id: int, mentor: User) -> Meeting:
         agreements.decide(meeting.amendment, mentor, APPROVED)
     meeting.status = SCHEDULED
     meeting.decided_at = utcnow()
+    meeting.sequence += 1  # calendars that imported the tentative meeting take the update
     db.session.flush()
     notify(
         mentorship.mentee,
@@ -233,6 +234,7 @@ def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
         agreements.decide(meeting.amendment, mentor, REJECTED, message)
     meeting.status = DECLINED_MEETING
     meeting.decided_at = utcnow()
+    meeting.sequence += 1
     db.session.flush()
     notify(
         mentorship.mentee,
@@ -340,8 +342,10 @@ def answer_change(change_id: int, user: User, *, accept: bool) -> MeetingChange:
                 url=meeting_path(meeting.id),
             )
         return change
-    if meeting.status != SCHEDULED:
-        raise InvalidInput(_("This meeting can no longer change."))
+    if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
+        raise InvalidInput(_("This meeting has begun or ended: it can no longer change."))
+    if change.kind == RESCHEDULE and change.starts_at <= utcnow():
+        raise InvalidInput(_("The proposed time has passed: propose another one."))
     change.status = ACCEPTED_CHANGE
     if amendment:
         agreements.decide(amendment, user, APPROVED)

@@ -1,1 +1,69 @@
-"""The wiki plugin's hook implementations (its entry point)."""
+"""The wiki plugin's hook implementations (its entry point): a mentoring wiki whose articles
+members write, edit and rate. It records activities through core; it imports no other plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+
+from core import hookimpl
+from core.contributions import ActivityKind, HomeCounter, NavItem, ProfileSection
+from plugins.wiki import services
+from plugins.wiki.demo import add_demo_articles
+from plugins.wiki.views import bp
+
+REQUIRES = ()
+
+
+@hookimpl
+def register_blueprints():
+    return [bp]
+
+
+@hookimpl
+def register_nav_items():
+    return [NavItem(_l("Wiki"), "wiki.index", members_only=True, order=40)]
+
+
+def _articles_section(member, viewer):
+    """On a member's Overview: the wiki articles they started."""
+    articles = services.articles_by(member)
+    if not articles and member.id != viewer.id:
+        return None
+    return render_template("wiki/_profile.html", articles=articles)
+
+
+@hookimpl
+def register_profile_sections():
+    return [ProfileSection("overview", _l("Wiki articles"), _articles_section, order=40)]
+
+
+@hookimpl
+def register_home_counters():
+    return [HomeCounter(_l("wiki articles"), services.count_articles, order=40)]
+
+
+@hookimpl
+def register_activity_kinds():
+    return [
+        ActivityKind(services.ARTICLE_CREATED, _l("Wrote a wiki article"), credits=10),
+        ActivityKind(services.ARTICLE_EDITED, _l("Improved a wiki article"), credits=3),
+        ActivityKind(services.ARTICLE_RATED, _l("Rated a wiki article"), credits=1),
+    ]
+
+
+@hookimpl
+def register_settings():
+    return services.SETTINGS
+
+
+@hookimpl
+def register_migrations():
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def demo_users_created(users):
+    add_demo_articles(users)

@@ -9,8 +9,6 @@ Both must give the same outcome, and every balance must still equal its ledger's
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,43 +16,11 @@ from sqlalchemy import select
 
 from core.db import utcnow
 from core.models import Activity, Goal, GoalParty, User
-from core.testing import count_rows
+from core.testing import count_rows, race
 from plugins.credits import services
 from plugins.credits.models import CreditEntry
 
 ROUNDS = 5  # each race runs a few times, to give it chances to collide
-
-
-def race(app, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """Run each action in its own thread and unit of work at the same instant; return
-    ("ok", result) or ("error", exception) per action."""
-    from core.db import db
-
-    db.session.commit()  # the test's own transaction must not hold SQLite's snapshot or lock
-    barrier = threading.Barrier(len(actions), timeout=30)
-    outcomes: list[tuple[str, Any]] = [("not run", None)] * len(actions)
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                result = action()
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                outcomes[index] = ("error", error)
-            else:
-                outcomes[index] = ("ok", result)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def loaded(model: type, id_: int) -> Any:

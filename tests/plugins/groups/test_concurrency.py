@@ -9,57 +9,21 @@ Both must give the same outcome."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import pytest
 import requests
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from core.errors import InvalidInput
 from core.models import Activity, User
-from core.testing import count_rows, session_cookie, stored
+from core.testing import count_rows, race, session_cookie, stored
 from plugins.groups import services
 from plugins.groups.models import Group, JoinRequest, Membership
 
 pytestmark = pytest.mark.plugins("groups")
 
 ROUNDS = 3  # each race is run a few times, on fresh groups, to give it chances to collide
-
-
-def race(app, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """Run each action in its own thread at the same instant, each in its own app context and
-    unit of work (committed when it returns); ("ok", result) or ("error", exception) each."""
-    from core.db import db
-
-    if has_app_context() and current_app._get_current_object() is app:
-        db.session.commit()
-    barrier = threading.Barrier(len(actions), timeout=30)
-    outcomes: list[tuple[str, Any]] = [("not run", None)] * len(actions)
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                result = action()
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                outcomes[index] = ("error", error)
-            else:
-                outcomes[index] = ("ok", result)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def member(user_id: int) -> User:

@@ -21,21 +21,6 @@ from .conftest import agreement_terms
 
 
 @pytest.fixture
-def mentor(create_user) -> User:
-    return create_user(display_name="Max Mentor", email="max@example.org", wants_to_mentor=True)
-
-
-@pytest.fixture
-def mentee(create_user) -> User:
-    return create_user(display_name="Mia Mentee", email="mia@example.org")
-
-
-@pytest.fixture
-def stranger(create_user) -> User:
-    return create_user(display_name="Stan Stranger")
-
-
-@pytest.fixture
 def accepted(pairs, mentee, mentor) -> int:
     return pairs.accept(mentee, mentor)
 

@@ -9,20 +9,18 @@ Both must give the same outcome."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import pytest
 import requests
-from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
 from core.db import utcnow
 from core.errors import InvalidInput
 from core.models import Goal, Notification, OutboxMail, User
-from core.testing import count_rows, session_cookie, stored
+from core.testing import count_rows, race, session_cookie, stored
 from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.models import (
     OPEN_STATES,
@@ -49,44 +47,6 @@ def app_settings() -> dict[str, Any]:
 @pytest.fixture
 def app(make_app, app_settings):
     return make_app(**app_settings)
-
-
-def race(app, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """Run each action in its own thread at the same instant, each in its own app context and
-    unit of work (committed when it returns); return ("ok", result) or ("error", exception)
-    per action, in order."""
-    from core.db import db
-
-    if has_app_context() and current_app._get_current_object() is app:
-        # end the test's own transaction: on SQLite an open read would keep showing it the
-        # database as it was before the race, and refuse its next write
-        db.session.commit()
-    barrier = threading.Barrier(len(actions), timeout=30)
-    outcomes: list[tuple[str, Any]] = [("not run", None)] * len(actions)
-
-    def run(index: int, action: Callable[[], Any]) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                result = action()
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                outcomes[index] = ("error", error)
-            else:
-                outcomes[index] = ("ok", result)
-            finally:
-                db.session.remove()
-
-    threads = [
-        threading.Thread(target=run, args=(index, action)) for index, action in enumerate(actions)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def post_at_once(

@@ -27,21 +27,6 @@ from plugins.mentoring.models import (
 
 
 @pytest.fixture
-def mentor(create_user) -> User:
-    return create_user(display_name="Max Mentor", email="max@example.org", wants_to_mentor=True)
-
-
-@pytest.fixture
-def mentee(create_user) -> User:
-    return create_user(display_name="Mia Mentee", email="mia@example.org")
-
-
-@pytest.fixture
-def stranger(create_user) -> User:
-    return create_user(display_name="Stan Stranger")
-
-
-@pytest.fixture
 def active(pairs, mentee, mentor) -> int:
     return pairs.active(mentee, mentor)
 
@@ -243,7 +228,7 @@ def test_the_mentor_proposes_a_new_time_and_the_mentee_agrees(
     moved = stored(app, select(Meeting).where(Meeting.id == meeting_id))
     assert moved.starts_at == later and moved.starts_at != before
     assert moved.place == "https://meet.example.org/ada-rui"  # the planner's, kept when empty
-    assert moved.sequence == 1 and moved.status == "scheduled"
+    assert moved.sequence == 2 and moved.status == "scheduled"  # approved, then moved
     assert "agreed to your change" in last_alert(app, mentor)
 
 

@@ -47,23 +47,6 @@ def max_pending(n: int) -> Any:
 
 
 @pytest.fixture
-def mentor(create_user) -> User:
-    return create_user(display_name="Max Mentor", email="max@example.org", wants_to_mentor=True)
-
-
-@pytest.fixture
-def mentee(create_user) -> User:
-    return create_user(
-        display_name="Mia Mentee", email="mia@example.org", wants_to_be_mentored=True
-    )
-
-
-@pytest.fixture
-def stranger(create_user) -> User:
-    return create_user(display_name="Stan Stranger", email="stan@example.org")
-
-
-@pytest.fixture
 def make_mentor(create_user):
     def make(name: str) -> User:
         return create_user(display_name=name, wants_to_mentor=True)

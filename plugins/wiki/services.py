@@ -1,0 +1,698 @@
+"""The wiki's rules, as plain functions of the acting member. They flush, never commit: the
+caller (a view, the demo, a test) owns the unit of work."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, delete, func, literal_column, select, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.config import Setting, positive
+from core.db import db, utcnow
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.models import User
+from core.services.activities import record_activity, undo_activity
+from plugins.wiki.models import (
+    MAX_SUMMARY,
+    MAX_TAG,
+    MAX_TITLE,
+    SEARCH_CONFIG,
+    SEARCH_DOCUMENT,
+    Article,
+    ArticleTag,
+    Rating,
+    Revision,
+    Tag,
+)
+from plugins.wiki.rendering import plain_text, render_markdown
+
+ARTICLE_CREATED = "wiki.article_created"
+ARTICLE_EDITED = "wiki.article_edited"
+ARTICLE_RATED = "wiki.article_rated"
+
+MAX_BODY = 100_000
+MAX_TAGS = 8
+MAX_SEARCH_WORDS = 8
+HIGHLIGHT_START, HIGHLIGHT_END = "\ue000", "\ue001"  # search snippets mark matches with these
+WORD = re.compile(r"[^\W_]+")  # letters and digits: never a search operator nor a quote
+
+
+# ---- settings ----------------------------------------------------------------------------
+
+
+def _non_negative(value: int) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+SETTINGS = {
+    "edit_grace_minutes": Setting(
+        int, 10, _non_negative, "a save soon after one's own last save records no new activity"
+    ),
+    "trivial_edit_characters": Setting(
+        int, 20, _non_negative, "changes of fewer characters record no activity"
+    ),
+    "articles_per_page": Setting(int, 20, positive, "articles per page of lists and search"),
+}
+
+
+@dataclass(frozen=True)
+class WikiSettings:
+    edit_grace_minutes: int
+    trivial_edit_characters: int
+    articles_per_page: int
+
+
+def settings() -> WikiSettings:
+    """``[plugins.wiki]``, checked against SETTINGS by core at startup."""
+    return WikiSettings(**current_app.config["PLUGIN_SETTINGS"]["wiki"])
+
+
+# ---- paths, keys, permissions ------------------------------------------------------------
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].rstrip("-")
+    return slug or "article"
+
+
+def article_path(article: Article) -> str:
+    """The article's page (built by hand: the demo has no request to build URLs from)."""
+    return f"/wiki/{article.id}-{article.slug}"
+
+
+def _subject(article_id: int) -> str:
+    return f"wiki.article:{article_id}"
+
+
+def revision_activity_key(article_id: int, number: int) -> str:
+    """The activity a revision earned: creating the article (1) or editing it."""
+    if number == 1:
+        return f"{ARTICLE_CREATED}:{article_id}"
+    return f"{ARTICLE_EDITED}:{article_id}:{number}"
+
+
+def rating_activity_key(article_id: int, user_id: int) -> str:
+    return f"{ARTICLE_RATED}:{article_id}:{user_id}"
+
+
+def may_delete(article: Article, user: User) -> bool:
+    """Its author and moderators may delete an article; nobody else."""
+    return user.is_admin or (article.author_id is not None and article.author_id == user.id)
+
+
+def may_rate(article: Article, user: User) -> bool:
+    return article.author_id != user.id
+
+
+# ---- reading -----------------------------------------------------------------------------
+
+
+def article_by_id(article_id: int, *, lock: bool = False) -> Article:
+    """The article (404 if none); ``lock`` holds it until the unit of work ends, so that
+    saves of one article take turns."""
+    query = select(Article).where(Article.id == article_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    article = db.session.scalar(query)
+    if article is None:
+        raise NotFound(_("This article does not exist (any more)."))
+    return article
+
+
+def revision_of(article: Article, number: int) -> Revision:
+    revision = db.session.scalar(
+        select(Revision)
+        .where(Revision.article_id == article.id, Revision.number == number)
+        .options(joinedload(Revision.author))
+    )
+    if revision is None:
+        raise NotFound(_("This article has no revision %(n)d.", n=number))
+    return revision
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    page: int
+    has_more: bool
+
+
+def history(article: Article, page: int = 1) -> Page:
+    """The article's revisions, newest first, a page at a time."""
+    size = settings().articles_per_page
+    revisions = list(
+        db.session.scalars(
+            select(Revision)
+            .where(Revision.article_id == article.id)
+            .options(joinedload(Revision.author))
+            .order_by(Revision.number.desc())
+            .offset((page - 1) * size)
+            .limit(size + 1)
+        )
+    )
+    return Page(revisions[:size], page, len(revisions) > size)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An article in a list, with its rating and, in search results, where it matched."""
+
+    article: Article
+    average: float | None
+    count: int
+    snippet: str = ""
+
+
+def _ratings_summary():
+    return (
+        select(
+            Rating.article_id,
+            func.avg(Rating.stars).label("average"),
+            func.count().label("count"),
+        )
+        .group_by(Rating.article_id)
+        .subquery()
+    )
+
+
+def _listing() -> tuple[Select, Any]:
+    ratings = _ratings_summary()
+    query = (
+        select(Article, ratings.c.average, ratings.c.count)
+        .outerjoin(ratings, ratings.c.article_id == Article.id)
+        .options(joinedload(Article.author), selectinload(Article.tags))
+    )
+    return query, ratings
+
+
+def _listed(rows) -> list[Listed]:
+    return [
+        Listed(article, float(average) if average is not None else None, count or 0)
+        for article, average, count in rows
+    ]
+
+
+def _page_of(query: Select, page: int) -> Page:
+    size = settings().articles_per_page
+    rows = db.session.execute(query.offset((page - 1) * size).limit(size + 1)).unique().all()
+    return Page(_listed(rows[:size]), page, len(rows) > size)
+
+
+def recent_articles(page: int = 1) -> Page:
+    query, _ratings = _listing()
+    return _page_of(query.order_by(Article.updated_at.desc(), Article.id.desc()), page)
+
+
+def top_rated_articles(page: int = 1) -> Page:
+    """Rated articles, best average first (more ratings first among equals)."""
+    query, ratings = _listing()
+    query = query.where(ratings.c.count > 0).order_by(
+        ratings.c.average.desc(), ratings.c.count.desc(), Article.id.desc()
+    )
+    return _page_of(query, page)
+
+
+def tag_by_key(key: str) -> Tag:
+    tag = db.session.scalar(select(Tag).where(Tag.key == key.casefold()))
+    if tag is None:
+        raise NotFound(_("No article has this tag."))
+    return tag
+
+
+def tagged_articles(tag: Tag, page: int = 1) -> Page:
+    query, _ratings = _listing()
+    query = query.join(ArticleTag, ArticleTag.article_id == Article.id).where(
+        ArticleTag.tag_id == tag.id
+    )
+    return _page_of(query.order_by(Article.title_key, Article.id), page)
+
+
+def popular_tags(limit: int = 30) -> list[tuple[Tag, int]]:
+    """Tags in use, most used first."""
+    uses = func.count(ArticleTag.article_id)
+    rows = db.session.execute(
+        select(Tag, uses)
+        .join(ArticleTag)
+        .group_by(Tag.id)
+        .order_by(uses.desc(), Tag.key)
+        .limit(limit)
+    )
+    return [(tag, count) for tag, count in rows]
+
+
+def articles_by(user: User) -> list[Listed]:
+    """The articles ``user`` created, newest first."""
+    query, _ratings = _listing()
+    query = query.where(Article.author_id == user.id).order_by(Article.created_at.desc())
+    return _listed(db.session.execute(query).unique().all())
+
+
+def count_articles() -> int:
+    return db.session.scalar(select(func.count()).select_from(Article))
+
+
+def rating_summary(article: Article) -> tuple[float | None, int]:
+    average, count = db.session.execute(
+        select(func.avg(Rating.stars), func.count()).where(Rating.article_id == article.id)
+    ).one()
+    return (float(average) if average is not None else None), count
+
+
+def rating_by(article: Article, user: User) -> int | None:
+    return db.session.scalar(
+        select(Rating.stars).where(Rating.article_id == article.id, Rating.user_id == user.id)
+    )
+
+
+# ---- search ------------------------------------------------------------------------------
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search box: letters and digits only, so no quote, operator or
+    syntax of either database's query language ever reaches it."""
+    return [word.casefold() for word in WORD.findall(query)][:MAX_SEARCH_WORDS]
+
+
+def search_articles(query: str, page: int = 1) -> Page:
+    """Articles containing every word (as a word or the start of one), best match first."""
+    words = search_words(query)
+    if not words:
+        return Page([], page, False)
+    size = settings().articles_per_page
+    offset = (page - 1) * size
+    if db.session.get_bind().dialect.name == "postgresql":
+        matches = _postgresql_matches(words, size + 1, offset)
+    else:
+        matches = _sqlite_matches(words, size + 1, offset)
+    snippets = dict(matches[:size])
+    query_, _ratings = _listing()
+    rows = db.session.execute(query_.where(Article.id.in_(snippets))).unique().all()
+    by_id = {listed.article.id: listed for listed in _listed(rows)}
+    found = [
+        Listed(by_id[article_id].article, by_id[article_id].average, by_id[article_id].count, text)
+        for article_id, text in snippets.items()
+        if article_id in by_id
+    ]
+    return Page(found, page, len(matches) > size)
+
+
+def _sqlite_matches(words: list[str], limit: int, offset: int) -> list[tuple[int, str]]:
+    fts_query = " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
+    rows = db.session.execute(
+        text(
+            "SELECT rowid, snippet(wiki_search, 1, :start, :end, '…', 24) FROM wiki_search "
+            "WHERE wiki_search MATCH :query ORDER BY bm25(wiki_search, 5.0, 1.0), rowid DESC "
+            "LIMIT :limit OFFSET :offset"
+        ),
+        {
+            "start": HIGHLIGHT_START,
+            "end": HIGHLIGHT_END,
+            "query": fts_query,
+            "limit": limit,
+            "offset": offset,
+        },
+    )
+    return [(article_id, snippet) for article_id, snippet in rows]
+
+
+def _postgresql_matches(words: list[str], limit: int, offset: int) -> list[tuple[int, str]]:
+    config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+    tsquery = postgresql.to_tsquery(config, " & ".join(f"{word}:*" for word in words))
+    headline = postgresql.ts_headline(
+        config,
+        Article.plain_text,
+        tsquery,
+        f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=35, MinWords=15",
+    )
+    rows = db.session.execute(
+        select(Article.id, headline)
+        .where(SEARCH_DOCUMENT.op("@@")(tsquery))
+        .order_by(func.ts_rank(SEARCH_DOCUMENT, tsquery).desc(), Article.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(article_id, snippet) for article_id, snippet in rows]
+
+
+# ---- writing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a member wrote, checked and rendered."""
+
+    title: str
+    body: str
+    body_html: str
+    tag_names: list[str]
+    summary: str
+
+
+def checked_content(title: str, body: str, tags: str = "", summary: str = "") -> Content:
+    title, summary = " ".join(title.split()), " ".join(summary.split())
+    body = body.replace("\r\n", "\n").strip("\n")
+    if not title:
+        raise InvalidInput(_("Give the article a title."))
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(_("Keep the title under %(n)d characters.", n=MAX_TITLE))
+    if not body.strip():
+        raise InvalidInput(_("Write the article's text."))
+    if len(body) > MAX_BODY:
+        raise InvalidInput(_("Keep the text under %(n)d characters.", n=MAX_BODY))
+    if len(summary) > MAX_SUMMARY:
+        raise InvalidInput(_("Keep the summary under %(n)d characters.", n=MAX_SUMMARY))
+    return Content(title, body, render_markdown(body), _tag_names(tags), summary)
+
+
+def _tag_names(tags: str) -> list[str]:
+    names: dict[str, str] = {}
+    for raw in tags.split(","):
+        name = " ".join(raw.split())
+        if not name:
+            continue
+        if len(name) > MAX_TAG:
+            raise InvalidInput(_("Keep each tag under %(n)d characters.", n=MAX_TAG))
+        names.setdefault(name.casefold(), name)
+    if len(names) > MAX_TAGS:
+        raise InvalidInput(_("Give at most %(n)d tags.", n=MAX_TAGS))
+    return list(names.values())
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    """The tags of these names, made when new (a concurrent request may make one first)."""
+    found = []
+    for name in names:
+        tag = db.session.scalar(select(Tag).where(Tag.key == name.casefold()))
+        if tag is None:
+            tag = Tag(name=name, key=name.casefold())
+            try:
+                with db.session.begin_nested():
+                    db.session.add(tag)
+            except IntegrityError:
+                tag = db.session.scalar(select(Tag).where(Tag.key == name.casefold()))
+        found.append(tag)
+    return found
+
+
+def _apply(article: Article, content: Content) -> None:
+    article.title = content.title
+    article.title_key = content.title.casefold()
+    article.slug = slugify(content.title)
+    article.body = content.body
+    article.body_html = content.body_html
+    article.plain_text = plain_text(content.body_html).translate(
+        {ord(HIGHLIGHT_START): None, ord(HIGHLIGHT_END): None}
+    )
+    article.updated_at = utcnow()
+
+
+def _flush_title(article: Article) -> None:
+    """Store the article; the unique title refuses a title another article has."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise InvalidInput(
+            _("An article titled “%(title)s” exists already.", title=article.title)
+        ) from None
+
+
+def create_article(
+    author: User, title: str, body: str, tags: str = "", summary: str = ""
+) -> Article:
+    """Publish a new article; posting the same article twice (a double submit) publishes it
+    once."""
+    content = checked_content(title, body, tags, summary)
+    existing = _article_titled(content.title)
+    if existing is not None:
+        return _same_article_or_refuse(existing, author, content)
+    tags_ = _tags(content.tag_names)
+    article = Article(author=author, revision_number=1, created_at=utcnow(), tags=tags_)
+    _apply(article, content)
+    try:
+        with db.session.begin_nested():
+            db.session.add(article)
+    except IntegrityError:  # the title was taken by a concurrent request
+        return _same_article_or_refuse(_article_titled(content.title), author, content)
+    revision = _add_revision(article, author, 1, content.summary or _("First version"))
+    revision.recorded_activity = True
+    record_activity(
+        ARTICLE_CREATED,
+        author,
+        subject=_subject(article.id),
+        key=revision_activity_key(article.id, 1),
+        url=article_path(article),
+    )
+    return article
+
+
+def _article_titled(title: str) -> Article | None:
+    return db.session.scalar(select(Article).where(Article.title_key == title.casefold()))
+
+
+def _same_article_or_refuse(existing: Article | None, author: User, content: Content) -> Article:
+    """The article if ``author`` just published this very text (a form posted twice); else
+    a refusal naming the article that has the title."""
+    if (
+        existing is not None
+        and existing.author_id == author.id
+        and existing.revision_number == 1
+        and existing.body == content.body
+    ):
+        return existing
+    raise InvalidInput(_("An article titled “%(title)s” exists already.", title=content.title))
+
+
+class EditConflict(InvalidInput):
+    """Someone saved the article after the editor began: their save would overwrite it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Someone saved this article while you were editing it. Your text is kept "
+                "below: compare it with the current text, merge, and save again."
+            )
+        )
+
+
+def save_article(
+    article_id: int,
+    editor: User,
+    *,
+    base_number: int,
+    title: str,
+    body: str,
+    tags: str = "",
+    summary: str = "",
+) -> Revision:
+    """Save a new revision of the article, edited from revision ``base_number``; raise
+    EditConflict if the article moved on since then."""
+    content = checked_content(title, body, tags, summary)
+    article = article_by_id(article_id, lock=True)
+    if base_number != article.revision_number:
+        latest = revision_of(article, article.revision_number)
+        if latest.number == base_number + 1 and _same_save(latest, editor, content):
+            return latest  # the same form posted twice: saved once already
+        raise EditConflict()
+    tags_changed = {t.casefold() for t in content.tag_names} != {t.key for t in article.tags}
+    if content.title == article.title and content.body == article.body and not tags_changed:
+        raise InvalidInput(_("You changed nothing: there is nothing to save."))
+    previous = revision_of(article, base_number)
+    tags = _tags(content.tag_names)  # before the article changes: these queries flush
+    old_text = f"{article.title}\n{article.body}"
+    _apply(article, content)
+    article.tags = tags
+    return _new_revision(article, editor, previous, old_text, content.summary)
+
+
+def _same_save(revision: Revision, editor: User, content: Content) -> bool:
+    return (
+        revision.author_id == editor.id
+        and revision.title == content.title
+        and revision.body == content.body
+    )
+
+
+def restore_revision(article_id: int, editor: User, number: int) -> Revision:
+    """Bring back an old revision's title and text, as a new revision (tags stay)."""
+    article = article_by_id(article_id, lock=True)
+    old = revision_of(article, number)
+    if old.title == article.title and old.body == article.body:
+        raise InvalidInput(_("Revision %(n)d reads like the current text already.", n=number))
+    previous = revision_of(article, article.revision_number)
+    old_text = f"{article.title}\n{article.body}"
+    _apply(article, Content(old.title, old.body, old.body_html, [], ""))
+    summary = _("Restored revision %(n)d", n=number)
+    return _new_revision(article, editor, previous, old_text, summary, restored_from=number)
+
+
+def _new_revision(
+    article: Article,
+    editor: User,
+    previous: Revision,
+    old_text: str,
+    summary: str,
+    restored_from: int | None = None,
+) -> Revision:
+    number = previous.number + 1
+    article.revision_number = number
+    _flush_title(article)
+    revision = _add_revision(article, editor, number, summary, restored_from)
+    if _earns_activity(previous, editor, old_text, f"{article.title}\n{article.body}"):
+        revision.recorded_activity = True
+        record_activity(
+            ARTICLE_EDITED,
+            editor,
+            subject=_subject(article.id),
+            key=revision_activity_key(article.id, number),
+            url=article_path(article),
+        )
+    return revision
+
+
+def _add_revision(
+    article: Article, author: User, number: int, summary: str, restored_from: int | None = None
+) -> Revision:
+    revision = Revision(
+        article_id=article.id,
+        number=number,
+        title=article.title,
+        body=article.body,
+        body_html=article.body_html,
+        summary=summary,
+        author=author,
+        created_at=utcnow(),
+        restored_from=restored_from,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(revision)
+    except IntegrityError:  # unique (article_id, number): a concurrent save took this number
+        raise EditConflict() from None
+    return revision
+
+
+def _earns_activity(previous: Revision, editor: User, old_text: str, new_text: str) -> bool:
+    """An edit counts unless it continues the editor's own save of a few minutes ago, or
+    changes only a few characters."""
+    wanted = settings()
+    grace = timedelta(minutes=wanted.edit_grace_minutes)
+    if previous.author_id == editor.id and utcnow() - previous.created_at < grace:
+        return False
+    return changed_characters(old_text, new_text) >= wanted.trivial_edit_characters
+
+
+def changed_characters(old: str, new: str) -> int:
+    """How many characters an edit removed plus how many it added."""
+    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    changed = 0
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        removed, added = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        inner = difflib.SequenceMatcher(None, removed, added, autojunk=False)
+        kept = sum(block.size for block in inner.get_matching_blocks())
+        changed += len(removed) + len(added) - 2 * kept
+    return changed
+
+
+def delete_article(article_id: int, user: User) -> str:
+    """Delete the article, its revisions and ratings, and undo every activity it earned (so
+    that whatever those activities gave, credits say, is taken back). Returns its title."""
+    article = article_by_id(article_id, lock=True)
+    if not may_delete(article, user):
+        raise NotAllowed(_("Only the article's author or a moderator may delete it."))
+    numbers = db.session.scalars(
+        select(Revision.number).where(
+            Revision.article_id == article.id, Revision.recorded_activity.is_(True)
+        )
+    )
+    raters = db.session.scalars(select(Rating.user_id).where(Rating.article_id == article.id))
+    keys = [revision_activity_key(article.id, number) for number in numbers]
+    keys += [rating_activity_key(article.id, rater) for rater in raters]
+    for key in keys:
+        undo_activity(key)
+    title = article.title
+    db.session.execute(delete(Article).where(Article.id == article.id))
+    return title
+
+
+def rate_article(article_id: int, user: User, stars: int) -> Rating:
+    """Give or change one's stars; the first rating of an article records an activity."""
+    article = article_by_id(article_id)
+    if not may_rate(article, user):
+        raise InvalidInput(_("You cannot rate your own article."))
+    if stars not in range(1, 6):
+        raise InvalidInput(_("Choose from 1 to 5 stars."))
+    rating = _rating(article, user)
+    if rating is None:
+        rating = Rating(article_id=article.id, user_id=user.id, stars=stars)
+        try:
+            with db.session.begin_nested():
+                db.session.add(rating)
+        except IntegrityError:  # a double submit rated first
+            rating = _rating(article, user)
+    rating.stars = stars
+    rating.updated_at = utcnow()
+    db.session.flush()
+    record_activity(
+        ARTICLE_RATED,
+        user,
+        subject=_subject(article.id),
+        key=rating_activity_key(article.id, user.id),
+        url=article_path(article),
+    )
+    return rating
+
+
+def _rating(article: Article, user: User) -> Rating | None:
+    return db.session.scalar(
+        select(Rating)
+        .where(Rating.article_id == article.id, Rating.user_id == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+# ---- comparing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "same", "added", "removed", or "gap" (unchanged lines left out)
+    old_number: int | None
+    new_number: int | None
+    text: str
+
+
+def line_diff(old: str, new: str, context: int = 3) -> list[DiffLine]:
+    """The lines that differ, with ``context`` unchanged lines around each change; empty if
+    the texts are the same."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    lines: list[DiffLine] = []
+    for group in matcher.get_grouped_opcodes(context):
+        if lines or group[0][1] > 0 or group[0][3] > 0:
+            lines.append(DiffLine("gap", None, None, ""))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [
+                    DiffLine("same", i + 1, j + 1, old_lines[i])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
+                continue
+            lines += [DiffLine("removed", i + 1, None, old_lines[i]) for i in range(i1, i2)]
+            lines += [DiffLine("added", None, j + 1, new_lines[j]) for j in range(j1, j2)]
+    return lines

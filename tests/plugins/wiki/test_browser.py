@@ -1,0 +1,164 @@
+"""The wiki in a real browser (Chromium), at desktop and phone widths: the pages fit the screen,
+the live preview follows the typing, an article made of the whole XSS corpus runs no script,
+and a stale save shows the difference. Screenshots go to /tmp/shots/wiki/ for people to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from core.testing import session_cookie
+
+SHOTS = Path("/tmp/shots/wiki")
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+CORPUS = Path(__file__).with_name("xss_corpus.txt")
+
+GOALS = """\
+Vague goals are hard to finish. Turn them into goals you can check:
+
+| | Question | Example |
+|---|---|---|
+| Specific | What exactly? | Build a small web app with a login |
+| Measurable | How do we know it is done? | It is deployed and a friend can sign up |
+| Time-bound | By when? | Before our fourth meeting |
+
+> Ask *"how will you know?"* until the answer is concrete.
+
+```
+goal = "ship the portfolio site"
+deadline = "before meeting 4"
+```
+
+See [the SMART criteria](https://en.wikipedia.org/wiki/SMART_criteria).
+"""
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request):
+    return request.param
+
+
+@pytest.fixture
+def wiki(db, create_user, articles):
+    """A small wiki: three articles, one edited twice, some ratings; Ada is logged in."""
+    ada = create_user(display_name="Ada Lovelace", email="ada@example.org")
+    rui = create_user(display_name="Rui Mentor-Villanueva de la Fuente", email="rui@example.org")
+    sam = create_user(display_name="Sam Lee", email="sam@example.org")
+    meeting = articles.create(
+        ada,
+        title="Preparing your first mentoring meeting",
+        body="Plan **45 to 60 minutes**.\n\n## Before\n\n- Read each other's profiles\n"
+        "- Write down two questions\n\n## During\n\n1. Introductions\n2. Expectations",
+        tags="first meeting, getting started",
+    )
+    articles.edit(
+        meeting,
+        rui,
+        meeting.body + "\n3. One small first goal\n\n## After\n\nWrite the agreement together.\n",
+        summary="Added what happens after the meeting",
+    )
+    goals = articles.create(rui, title="Setting SMART goals together", body=GOALS, tags="goals")
+    corpus = articles.create(sam, title="Everything a script kiddie tried", body=CORPUS.read_text())
+    for article, stars in ((meeting, 5), (goals, 4)):
+        articles.rate(article, sam, stars)
+    articles.rate(goals, ada, 5)
+    return {"ada": ada, "rui": rui, "meeting": meeting.id, "goals": goals.id, "corpus": corpus.id}
+
+
+@pytest.fixture
+def page(browser, live_server, app, wiki, viewport):
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="en-US")
+    context.add_cookies(
+        [{"name": "session", "value": session_cookie(app, wiki["ada"]), "url": live_server}]
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    opened.on(
+        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
+    )
+    opened.base = live_server
+    opened.viewport_name = viewport
+    opened.problems = problems
+    yield opened
+    context.close()
+    assert problems == [], problems
+
+
+def visit(page, path: str, shot: str) -> None:
+    page.goto(page.base + path)
+    page.wait_for_load_state("networkidle")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{shot}-{page.viewport_name}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), shot
+
+
+def test_the_wiki_pages_fit_and_read_well(page, wiki):
+    meeting, goals = wiki["meeting"], wiki["goals"]
+
+    visit(page, "/wiki/", "index")
+    expect(page.get_by_role("heading", name="Mentoring wiki")).to_be_visible()
+    visit(page, f"/wiki/{goals}", "article")
+    expect(page.locator(".wiki-body table")).to_be_visible()
+    expect(page.get_by_text("4.5 · 2 ratings")).to_be_visible()
+    visit(page, f"/wiki/{meeting}/history", "history")
+    visit(page, f"/wiki/{meeting}/compare?old=1&new=2", "compare")
+    expect(page.locator("tr.wiki-diff-added").first).to_be_visible()
+    visit(page, "/wiki/search?q=goal", "search")
+    expect(page.locator("mark").first).to_be_visible()
+    visit(page, "/wiki/articles?sort=top", "top-rated")
+    visit(page, f"/wiki/{meeting}/delete", "delete")
+    visit(page, "/wiki/search?q=zebra", "search-empty")
+
+
+def test_the_live_preview_follows_the_typing(page):
+    visit(page, "/wiki/new", "new")
+    page.get_by_label("Title").fill("Listening well")
+    page.get_by_label("Text").fill(
+        "## Listen first\n\nAsk **open** questions <script>alert(1)</script>"
+    )
+
+    preview = page.locator("#wiki-preview")
+    expect(preview.locator("h2")).to_have_text("Listen first")
+    expect(preview.locator("strong")).to_have_text("open")
+    expect(preview).to_contain_text("<script>alert(1)</script>")  # shown as text, not run
+    page.screenshot(path=SHOTS / f"new-preview-{page.viewport_name}.png", full_page=True)
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("Your article is published.")).to_be_visible()
+    expect(page.locator(".wiki-body h2")).to_have_text("Listen first")
+
+
+def test_an_article_of_every_xss_vector_runs_no_script(page, wiki):
+    visit(page, f"/wiki/{wiki['corpus']}", "xss-corpus")
+
+    assert (
+        page.evaluate("document.querySelectorAll('.wiki-body script, .wiki-body iframe').length")
+        == 0
+    )
+    assert page.evaluate("window.__xss === undefined")
+    page.locator(".wiki-body a").first.hover()  # event handlers would fire on hover, focus
+    page.keyboard.press("Tab")
+
+
+def test_a_stale_save_shows_the_difference(page, wiki, articles, db):
+    from plugins.wiki.models import Article
+
+    visit(page, f"/wiki/{wiki['goals']}/edit", "edit")
+    article = db.session.get(Article, wiki["goals"])
+    articles.edit(article, wiki["rui"], GOALS + "\nA line by someone else.")
+    page.get_by_label("Text").fill(GOALS + "\nMy own line.")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_text("Someone saved this article while you were editing it")).to_be_visible()
+    expect(page.locator("tr.wiki-diff-added")).to_contain_text("My own line.")
+    expect(page.locator("#body")).to_have_value(GOALS + "\nMy own line.")
+    page.screenshot(path=SHOTS / f"conflict-{page.viewport_name}.png", full_page=True)
+    assert page.problems == [
+        "Failed to load resource: the server responded with a status of 409 (CONFLICT)"
+    ]
+    page.problems.clear()  # the page answered 409 Conflict, as it should
