@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
@@ -103,8 +104,15 @@ def scheduler(ctx: click.Context) -> None:
 
     app = _app(ctx)
     _ensure_schema(app)
+    # A service manager stops it with SIGTERM: as with Ctrl+C, the running job finishes first
+    # (by default Python would die at once, perhaps between sending a mail and noting it).
+    signal.signal(signal.SIGTERM, _exit_gracefully)
     click.echo("alma scheduler running (Ctrl+C stops it)")
     run_forever(app)
+
+
+def _exit_gracefully(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @cli.group()

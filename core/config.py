@@ -84,6 +84,10 @@ def _redis_url(value: str) -> str | None:
     return "must be a redis:// URL"
 
 
+def _not_empty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
 def _timezone(value: str) -> str | None:
     return None if value in available_timezones() else "is not a known time zone"
 
@@ -109,6 +113,9 @@ SETTINGS: dict[str, Setting] = {
     "MAIL_TIMEOUT": Setting(int, 10, positive),
     "MAIL_POLL_SECONDS": Setting(int, 10, positive, "how often the outbox is checked"),
     "SOCKETIO_MESSAGE_QUEUE": Setting(str, "", _redis_url, "Redis URL for several web processes"),
+    # Redis pub/sub ignores the database number of the URL: sites sharing a Redis server
+    # must each use their own channel, or they push each other's events to their members.
+    "SOCKETIO_CHANNEL": Setting(str, "flask-socketio", _not_empty, "Redis channel of this site"),
     "SCHEDULER_IN_PROCESS": Setting(bool, True, doc="alma serve runs the scheduler itself"),
     "LANGUAGES": Setting(list, ["en"]),
     "DEFAULT_TIMEZONE": Setting(str, "UTC", _timezone),

@@ -23,6 +23,7 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
         app,
         async_mode="threading",
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
+        channel=app.config["SOCKETIO_CHANNEL"],
         logger=False,
         engineio_logger=False,
     )

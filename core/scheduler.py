@@ -136,7 +136,7 @@ def start_in_background(app: Flask) -> BaseScheduler | None:
 
 def run_forever(app: Flask, retry_seconds: float = 5.0) -> None:
     """For ``alma scheduler``: wait for the lock (a standby takes over when the active one
-    stops), then run jobs until interrupted."""
+    stops), then run jobs until interrupted (Ctrl+C, or SIGTERM through the command)."""
     lock = SchedulerLock(app)
     announced = False
     while not lock.acquire():
@@ -149,6 +149,9 @@ def run_forever(app: Flask, retry_seconds: float = 5.0) -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        pass
+        # no job starts any more, but the running one finishes before the lock goes: a mail
+        # the SMTP server accepted is recorded as sent, not sent again by the next scheduler
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
     finally:
         lock.release()
