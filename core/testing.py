@@ -107,7 +107,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'alma-test.db'}"
         drop: Callable[[], None] = lambda: None  # noqa: E731
     else:
-        url, drop = _create_postgres_database()
+        url, drop = create_postgres_database()
     instance = tmp_path_factory.mktemp("migrate")
     app = create_app(
         {"DATABASE_URL": url, "PLUGINS": all_installed_plugins()}, instance_path=instance
@@ -121,7 +121,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     drop()
 
 
-def _create_postgres_database() -> tuple[str, Callable[[], None]]:
+def create_postgres_database() -> tuple[str, Callable[[], None]]:
     admin_url = make_url(os.environ.get("ALMA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     name = f"alma_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -141,7 +141,7 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A new, empty database of the backend under test, for migration tests (the shared one
     is migrated already); dropped afterwards."""
     if database_url.startswith("postgresql"):
-        url, drop = _create_postgres_database()
+        url, drop = create_postgres_database()
         yield url
         drop()
     else:
@@ -554,6 +554,7 @@ __all__ = [
     "all_installed_plugins",
     "body_of",
     "count_rows",
+    "create_postgres_database",
     "free_port",
     "path_of",
     "race",

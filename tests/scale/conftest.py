@@ -26,7 +26,7 @@ import requests
 from flask import Flask
 from sqlalchemy import text
 
-from core.testing import SMTPSink, _create_postgres_database, free_port
+from core.testing import SMTPSink, create_postgres_database, free_port
 
 BIN = Path(sys.executable).parent  # where the `alma` and `gunicorn` commands are installed
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -281,7 +281,7 @@ def production_database(database_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database of its own (``alma db upgrade`` is the test's to run)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("the production set-up runs on PostgreSQL (run with --db=postgresql)")
-    url, drop = _create_postgres_database()
+    url, drop = create_postgres_database()
     yield url
     drop()
 
