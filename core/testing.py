@@ -122,6 +122,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 def create_postgres_database() -> tuple[str, Callable[[], None]]:
+    """A new, empty PostgreSQL database on the test server (``ALMA_TEST_POSTGRES_URL``):
+    returns its URL and a function that drops it."""
     admin_url = make_url(os.environ.get("ALMA_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     name = f"alma_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
