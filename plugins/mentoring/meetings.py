@@ -434,9 +434,10 @@ def _attendance_goal(meeting: Meeting) -> Goal:
     goal = propose_goal(
         MEETING_ATTENDED,
         _(
-            "Meeting of %(mentee)s and %(mentor)s",
+            "Meeting of %(mentee)s and %(mentor)s, %(day)s",
             mentee=mentorship.mentee.display_name,
             mentor=mentorship.mentor.display_name,
+            day=_day(meeting.starts_at),
         ),
         [mentorship.mentee, mentorship.mentor],
         subject=f"mentoring.meeting:{meeting.id}",
