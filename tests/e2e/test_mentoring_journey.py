@@ -315,12 +315,9 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     mentee.get_by_text("The mentorship has ended.", exact=True).wait_for()
     mentee.get_by_text("You ended this mentorship early.").wait_for()
     expect(mentee.get_by_role("link", name="Find another mentor")).to_be_visible()
-    # The mentor's page, opened before, refuses a new message; once reloaded it shows the end.
-    chat_input(mentor).fill("Sorry to hear that, good luck!")
-    chat_input(mentor).press("Enter")
-    expect(mentor.locator("#chat-error")).to_have_text(
-        "This chat is closed: the mentorship has ended."
-    )
+    # The mentor's page, opened before, closes its chat at once; reloaded, it shows the end.
+    expect(mentor.locator("#chat-closed")).to_contain_text("Reload the page to see how it ended")
+    expect(mentor.locator("#chat-form")).to_have_count(0)
     mentor.reload()
     mentor.get_by_text(f"{MENTEE} ended this mentorship early.").wait_for()
     mentor.get_by_text("I realise I need a mentor in data science instead.").first.wait_for()
@@ -328,7 +325,6 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
         expect(page.locator("#chat-closed")).to_contain_text("This chat is closed")
         expect(page.locator("#chat-form")).to_have_count(0)
         expect(page.locator("#chat-log")).to_contain_text("See you Tuesday!")
-        expect(page.locator("#chat-log")).not_to_contain_text("Sorry to hear that")
         assert page.locator("#chat-log").inner_text().count("\n") > 0
         expect(page.get_by_text("ended early").first).to_be_visible()
         assert fits_the_width(page)

@@ -23,7 +23,7 @@ from plugins.mentoring.models import ChatMessage, ChatReader
 TIMEOUT = 5  # seconds to wait for something that should happen
 QUIET = 0.3  # seconds to wait for something that should not
 
-EVENTS = ("mentoring.message", "mentoring.unread")
+EVENTS = ("mentoring.message", "mentoring.unread", "mentoring.closed")
 
 
 class Tab(SocketClient):
@@ -344,6 +344,21 @@ def test_after_the_mentorship_ends_sending_is_refused(app, db, connect, chat, me
     assert rui.received("mentoring.message") == []
     assert stored_messages(app, chat) == [(mentee.id, "Before the end")]
     assert ada.join(chat) == {"ok": True}  # the history stays theirs to read
+
+
+def test_the_other_partys_open_chat_learns_that_the_mentorship_ended(
+    app, db, connect, chat, mentee, mentor, outsider
+):
+    ada, rui, olga = connect(mentee), connect(mentor), connect(outsider)
+    ada.join(chat)
+    olga.join(chat)  # refused: not hers
+    db.session.commit()
+    services.terminate(chat, mentor, "We do not fit, sorry.")
+    db.session.commit()
+
+    assert ada.next("mentoring.closed") == {"mentorship_id": chat}
+    assert rui.received("mentoring.closed") == []  # not in the room: no page open
+    assert olga.received("mentoring.closed") == []
 
 
 # ---- bad payloads --------------------------------------------------------------------------

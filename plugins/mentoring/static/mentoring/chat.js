@@ -186,6 +186,18 @@
       markRead();
     }
   });
+  // The mentorship ended (the other party ended it, or the final meeting was confirmed): the
+  // chat closes here too, without losing what this page shows.
+  socket.on("mentoring.closed", (data) => {
+    if (data.mentorship_id !== mentorshipId || !form) {
+      return;
+    }
+    const notice = document.createElement("p");
+    notice.className = "text-muted small mb-0";
+    notice.id = "chat-closed";
+    notice.textContent = section.dataset.closedText;
+    form.closest(".card-footer").replaceChildren(notice);
+  });
   // Messages that came while the tab was in the background are read once it is looked at.
   document.addEventListener("visibilitychange", markRead);
 
