@@ -68,12 +68,23 @@ def after_commit(callback: Callable[[], Any], session: Session | None = None) ->
 
 
 @event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
+def _committed(session: Session) -> None:
     if session.in_nested_transaction():
         # SQLAlchemy fires after_commit for a released savepoint (begin_nested) too; the
         # outer transaction is still open, its locks held and its data invisible to others.
         return
-    for callback in session.info.pop("after_commit", []):
+    # The session still holds its connection here. The callbacks run once the transaction
+    # has ended and given it back to the pool: a callback that reads the database (a count
+    # pushed live to a member) then needs no second connection, so concurrent units of work
+    # cannot each hold one while waiting for another one from an exhausted pool.
+    session.info["committed"] = session.info.pop("after_commit", [])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_after_commit(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None:  # a savepoint or a subtransaction
+        return
+    for callback in session.info.pop("committed", []):
         try:
             callback()
         except Exception:  # the data is committed; a failed side effect must not undo the request

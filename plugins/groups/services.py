@@ -185,7 +185,9 @@ def group_for(group_id: int, viewer: User, *, invitee_may_see: bool = False) -> 
     if group is None:
         raise NotFound(_("This group does not exist."))
     membership = membership_of(group.id, viewer.id)
-    invitation = pending_invitation(group.id, viewer.id)
+    # an invitation matters only to someone not in the group (one query less for members)
+    is_member = membership is not None and membership.is_active
+    invitation = None if is_member else pending_invitation(group.id, viewer.id)
     access = GroupAccess(group, membership, invitation)
     invited = invitee_may_see and invitation is not None
     if not group.is_public and not access.is_member and not invited:

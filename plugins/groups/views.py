@@ -150,7 +150,8 @@ def group(group_id: int):
         topics=None if outsider else services.topics_page(found, 1),
         request_form=JoinRequestForm(),
         announcement_form=AnnouncementForm(),
-        pending=services.pending_request(found.id, current_user.id),
+        # a pending request to join shows only to someone not in the group
+        pending=None if access.is_member else services.pending_request(found.id, current_user.id),
     )
 
 

@@ -532,11 +532,12 @@ def _close(mentorship: Mentorship) -> None:
     if proposal is not None:
         db.session.delete(proposal)
     db.session.flush()
-    app, room = current_app._get_current_object(), chat_room(mentorship.id)
+    app, mentorship_id = current_app._get_current_object(), mentorship.id  # see post_message
+    room = chat_room(mentorship_id)
 
     def tell_open_pages() -> None:  # the chat closes on the other party's open page too
         app.extensions["socketio"].emit(
-            "mentoring.closed", {"mentorship_id": mentorship.id}, to=room
+            "mentoring.closed", {"mentorship_id": mentorship_id}, to=room
         )
 
     after_commit(tell_open_pages)
@@ -708,13 +709,14 @@ def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
     _mark_read(mentorship.id, sender.id, message.id)
     payload = message_payload(message, sender)
     recipient_id = mentorship.other_party(sender).id
+    # plain values for after the commit, which expires the session's objects: reading one
+    # there would query again, in a new transaction holding a connection from the pool
+    room = chat_room(mentorship.id)
     app = current_app._get_current_object()
 
     def push() -> None:
         with app.app_context():
-            app.extensions["socketio"].emit(
-                "mentoring.message", payload, to=chat_room(mentorship.id)
-            )
+            app.extensions["socketio"].emit("mentoring.message", payload, to=room)
             emit_to_user(
                 recipient_id, "mentoring.unread", {"unread": unread_total_for(recipient_id)}
             )
@@ -758,8 +760,8 @@ def mark_read(mentorship_id: int, reader: User, up_to_id: int | None = None) -> 
         or 0
     )
     _mark_read(mentorship.id, reader.id, min(up_to_id or newest, newest))
-    app = current_app._get_current_object()
-    after_commit(lambda: _push_unread(app, reader.id))
+    app, reader_id = current_app._get_current_object(), reader.id  # see post_message
+    after_commit(lambda: _push_unread(app, reader_id))
 
 
 def _push_unread(app: Any, user_id: int) -> None:

@@ -133,10 +133,12 @@ def _before_id() -> int | None:
 def mentorship(mentorship_id: int):
     found = services.mentorship_for(mentorship_id, current_user)
     before = _before_id()
-    chat = services.chat_page(found, before)
     if found.has_chat and before is None:
         services.mark_read(found.id, current_user)
         db.session.commit()
+    # after the commit, which expires what the session holds: messages loaded before it
+    # would each be read again, one query per message, when the page shows them
+    chat = services.chat_page(found, before)
     in_force = agreements.agreement_in_force(found)
     today = meetings.today_of(current_user)
     return render_template(
