@@ -58,7 +58,12 @@ def create_app(
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    pool = settings["DATABASE_POOL_SIZE"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": True,
+        "pool_size": pool,
+        "max_overflow": pool,
+    }
     db.init_app(app)
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -100,6 +100,9 @@ def _plugin_names(value: list[str]) -> str | None:
 SETTINGS: dict[str, Setting] = {
     "SECRET_KEY": Setting(str, "", doc="signs sessions and e-mail links; generated if empty"),
     "DATABASE_URL": Setting(str, "", _database_url, "empty means SQLite in the instance folder"),
+    "DATABASE_POOL_SIZE": Setting(
+        int, 10, positive, "database connections a process keeps, and as many more in bursts"
+    ),
     "PLUGINS": Setting(list, [], _plugin_names, "enabled plugins, in order"),
     "BASE_URL": Setting(str, "http://127.0.0.1:5000", _http_url, "used in e-mail links"),
     "SITE_NAME": Setting(str, "alma"),

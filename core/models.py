@@ -187,7 +187,10 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_read", "user_id", "read_at"),  # the unread count
+        Index("ix_notifications_user_created", "user_id", "created_at", "id"),  # newest first
+    )
 
 
 class OutboxMail(db.Model):

@@ -312,3 +312,14 @@ def test_environment_values_reach_create_app(instance, monkeypatch):
 
     assert app.config["BASE_URL"] == "https://alma.example.org"
     assert app.config["SESSION_COOKIE_SECURE"] is True  # https: cookies only over https
+
+
+def test_the_database_pool_size_is_configurable(make_app):
+    app = make_app(DATABASE_POOL_SIZE=3)
+
+    with app.app_context():
+        from core.db import db
+
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (3, 3)
+    with pytest.raises(ConfigError, match="DATABASE_POOL_SIZE"):
+        make_app(DATABASE_POOL_SIZE=0)

@@ -964,7 +964,7 @@ def test_hook_register_migrations(empty_database_url, tmp_path):
     )
     try:
         assert alma(app).hooks.migrations() == {"probe": [versions]}
-        assert pending_heads(app) == {"core_0001", "probe_0001"}
+        assert pending_heads(app) == {"core_0002", "probe_0001"}
 
         upgrade(app)  # what `alma db upgrade` does
 
