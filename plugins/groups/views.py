@@ -83,19 +83,22 @@ def directory():
     )
 
 
+def _group_fields(form: GroupForm) -> dict[str, str]:
+    return {
+        "name": form.name.data,
+        "description": form.description.data or "",
+        "topic": form.topic.data or "",
+        "join_policy": form.join_policy.data,
+        "visibility": form.visibility.data,
+    }
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = GroupForm()
     if form.validate_on_submit():
         try:
-            group = services.create_group(
-                current_user,
-                name=form.name.data,
-                description=form.description.data or "",
-                topic=form.topic.data or "",
-                join_policy=form.join_policy.data,
-                visibility=form.visibility.data,
-            )
+            group = services.create_group(current_user, **_group_fields(form))
         except InvalidInput as error:
             db.session.rollback()
             form.name.errors = [*form.name.errors, str(error)]
@@ -113,15 +116,7 @@ def edit(group_id: int):
     form = GroupForm(obj=group)
     if form.validate_on_submit():
         try:
-            services.edit_group(
-                group.id,
-                current_user,
-                name=form.name.data,
-                description=form.description.data or "",
-                topic=form.topic.data or "",
-                join_policy=form.join_policy.data,
-                visibility=form.visibility.data,
-            )
+            services.edit_group(group.id, current_user, **_group_fields(form))
         except InvalidInput as error:
             db.session.rollback()
             form.name.errors = [*form.name.errors, str(error)]
