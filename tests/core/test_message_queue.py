@@ -1,5 +1,6 @@
 """Several web processes share live events through Redis (SOCKETIO_MESSAGE_QUEUE)."""
 
+import secrets
 import threading
 
 import pytest
@@ -30,8 +31,11 @@ def serve():
 def test_an_alert_committed_in_one_process_reaches_a_member_connected_to_another(
     make_app, serve, db, create_user
 ):
-    web_a = make_app(SOCKETIO_MESSAGE_QUEUE=REDIS_URL)
-    web_b = make_app(SOCKETIO_MESSAGE_QUEUE=REDIS_URL)
+    # a channel of this test's own: another run on this Redis pushes to members with the
+    # same ids (Redis pub/sub ignores the database number of the URL)
+    channel = f"alma-test-{secrets.token_hex(4)}"
+    web_a = make_app(SOCKETIO_MESSAGE_QUEUE=REDIS_URL, SOCKETIO_CHANNEL=channel)
+    web_b = make_app(SOCKETIO_MESSAGE_QUEUE=REDIS_URL, SOCKETIO_CHANNEL=channel)
     member = create_user()
     received = threading.Event()
     counts = []
