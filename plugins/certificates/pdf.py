@@ -5,6 +5,7 @@ stylesheet. The operator's ``<instance>/certificates/`` folder comes before the 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ TEMPLATE = "certificate.html"
 STYLESHEET = "certificate.css"
 BUILT_IN = Path(__file__).parent / "templates" / "certificates" / "pdf"
 EXTENSION_KEY = "certificates.pdf"
+# WeasyPrint lays text out with Pango, which is not thread-safe (and the font configuration is
+# shared): two renders at once in one process corrupt its objects. Renders take turns.
+RENDERING = threading.Lock()
 
 
 def override_folder(app: Flask) -> Path:
@@ -41,10 +45,11 @@ def render_pdf(certificate: Certificate) -> bytes:
     with force_locale(certificate.holder.locale or app.config["LANGUAGES"][0]):
         html = environment.get_template(TEMPLATE).render(**template_context(certificate))
     stylesheet = environment.loader.get_source(environment, STYLESHEET)[0]
-    document = HTML(string=html, base_url=override_folder(app).as_uri() + "/")
-    return document.write_pdf(
-        stylesheets=[CSS(string=stylesheet, font_config=fonts)], font_config=fonts
-    )
+    with RENDERING:
+        document = HTML(string=html, base_url=override_folder(app).as_uri() + "/")
+        return document.write_pdf(
+            stylesheets=[CSS(string=stylesheet, font_config=fonts)], font_config=fonts
+        )
 
 
 def template_context(certificate: Certificate) -> dict[str, Any]:
