@@ -70,8 +70,13 @@ def open_page(request, browser, live_server):
     contexts, errors = [], []
 
     def open_():
+        # reduced motion: Bootstrap then skips its colour transitions, which axe would
+        # otherwise catch half-way (a button just clicked, fading between two colours)
         context = browser.new_context(
-            viewport=VIEWPORTS[request.param], timezone_id="America/New_York", locale="en-US"
+            viewport=VIEWPORTS[request.param],
+            timezone_id="America/New_York",
+            locale="en-US",
+            reduced_motion="reduce",
         )
         contexts.append(context)
         page = context.new_page()
