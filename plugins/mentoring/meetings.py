@@ -47,7 +47,13 @@ from plugins.mentoring.models import (
     MeetingChange,
     Mentorship,
 )
-from plugins.mentoring.services import complete_mentorship, mentorship_for
+from plugins.mentoring.services import (
+    complete_mentorship,
+    mentorship_for,
+    mentorship_of_subject,
+    mentorship_path,
+    mentorship_subject,
+)
 
 MEETING_ATTENDED = "mentoring.meeting_attended"
 MENTORSHIP_FINISHED = "mentoring.finished"
@@ -465,8 +471,7 @@ def goal_completed(goal: Goal) -> None:
         if meeting.is_final and meeting.mentorship.state == ACTIVE:
             _finish(meeting.mentorship, goal.parties)
     elif goal.kind == MENTORSHIP_FINISHED:
-        mentorship_id = int(goal.subject.rpartition(":")[2])
-        complete_mentorship(db.session.get(Mentorship, mentorship_id))
+        complete_mentorship(mentorship_of_subject(goal.subject))
 
 
 def _finish(mentorship: Mentorship, parties) -> None:
@@ -478,9 +483,9 @@ def _finish(mentorship: Mentorship, parties) -> None:
             mentor=mentorship.mentor.display_name,
         ),
         [mentorship.mentee, mentorship.mentor],
-        subject=f"mentoring.mentorship:{mentorship.id}",
+        subject=mentorship_subject(mentorship),
         key=f"mentoring.finished:{mentorship.id}",
-        url=f"/mentoring/{mentorship.id}",
+        url=mentorship_path(mentorship.id),
     )
     for party in parties:  # each confirmed the final meeting: that is their consent
         if finished.completed_at is None:
@@ -489,7 +494,7 @@ def _finish(mentorship: Mentorship, parties) -> None:
 
 def describe_finished(goal: Goal) -> list[tuple[str, str]]:
     """The facts of a finished mentorship, for a certificate (``GoalKind.describe``)."""
-    mentorship = db.session.get(Mentorship, int(goal.subject.rpartition(":")[2]))
+    mentorship = mentorship_of_subject(goal.subject)
     if mentorship is None:
         return []
     started = mentorship.started_at or mentorship.created_at

@@ -328,7 +328,9 @@ def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> 
         url=_page(mentorship),
         email_subject=_("Mentorship request from %(name)s", name=mentee.display_name),
     )
-    record_activity(REQUEST_SENT, mentee, subject=_subject(mentorship), url=_page(mentorship))
+    record_activity(
+        REQUEST_SENT, mentee, subject=mentorship_subject(mentorship), url=_page(mentorship)
+    )
     return mentorship
 
 
@@ -360,7 +362,9 @@ def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
         url=_page(mentorship),
         email_subject=_("%(name)s accepted your request", name=mentor.display_name),
     )
-    record_activity(REQUEST_ACCEPTED, mentor, subject=_subject(mentorship), url=_page(mentorship))
+    record_activity(
+        REQUEST_ACCEPTED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
+    )
     return mentorship
 
 
@@ -385,7 +389,9 @@ def decline_request(mentorship_id: int, mentor: User, reason: str, message: str)
         url=_page(mentorship),
         email_subject=_("%(name)s declined your request", name=mentor.display_name),
     )
-    record_activity(REQUEST_DECLINED, mentor, subject=_subject(mentorship), url=_page(mentorship))
+    record_activity(
+        REQUEST_DECLINED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
+    )
     return mentorship
 
 
@@ -418,7 +424,7 @@ def terminate(mentorship_id: int, user: User, message: str) -> Mentorship:
         email_subject=_("%(name)s ended your mentorship", name=user.display_name),
     )
     record_activity(
-        MENTORSHIP_TERMINATED, user, subject=_subject(mentorship), url=_page(mentorship)
+        MENTORSHIP_TERMINATED, user, subject=mentorship_subject(mentorship), url=_page(mentorship)
     )
     return mentorship
 
@@ -492,7 +498,10 @@ def answer_early_end(mentorship_id: int, user: User, *, agree: bool) -> Mentorsh
         email_subject=_("Your mentorship has ended early"),
     )
     record_activity(
-        MENTORSHIP_TERMINATED, proposer, subject=_subject(mentorship), url=_page(mentorship)
+        MENTORSHIP_TERMINATED,
+        proposer,
+        subject=mentorship_subject(mentorship),
+        url=_page(mentorship),
     )
     return mentorship
 
@@ -655,8 +664,13 @@ def _page(mentorship: Mentorship) -> str:
     return mentorship_path(mentorship.id)
 
 
-def _subject(mentorship: Mentorship) -> str:
+def mentorship_subject(mentorship: Mentorship) -> str:
+    """What activities and goals about the mentorship name as their subject."""
     return f"mentoring.mentorship:{mentorship.id}"
+
+
+def mentorship_of_subject(subject: str) -> Mentorship | None:
+    return db.session.get(Mentorship, int(subject.rpartition(":")[2]))
 
 
 def state_label(state: str) -> str:
