@@ -19,6 +19,7 @@ from core.i18n import select_locale, select_timezone
 from core.models import User
 from core.plugins import Hooks, build_plugin_manager, installed_plugins
 from core.realtime import create_socketio
+from core.services.badges import badge_query
 from core.state import AlmaState
 from core.views import register_core_views
 
@@ -45,13 +46,15 @@ def create_app(
     installed = installed_plugins(extra_plugins)
     hooks = Hooks(build_plugin_manager(settings["PLUGINS"], installed))
     app.config["PLUGIN_SETTINGS"] = _checked_plugin_settings(settings, hooks)
+    nav_items = hooks.nav_items()
     app.extensions["alma"] = AlmaState(
         hooks=hooks,
         installed=installed,
         enabled=list(settings["PLUGINS"]),
         activity_kinds={kind.name: kind for kind in hooks.activity_kinds()},
         goal_kinds={kind.name: kind for kind in hooks.goal_kinds()},
-        nav_items=hooks.nav_items(),
+        nav_items=nav_items,
+        badge_query=badge_query(nav_items),
         profile_sections=hooks.profile_sections(),
         home_counters=hooks.home_counters(),
         member_facts=hooks.member_facts(),

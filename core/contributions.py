@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from markupsafe import Markup
+    from sqlalchemy import ColumnElement
 
     from core.models import Goal, User
 
@@ -24,17 +25,19 @@ class NavItem:
     """A link in the navigation bar.
 
     ``endpoint`` is a Flask endpoint such as ``"wiki.index"``. ``members_only`` hides the link
-    from visitors who are not logged in. Lower ``order`` comes first. ``badge(member)``, if
-    given, returns a count shown beside the link for the logged-in member (unread messages,
-    say; 0 shows nothing); the badge carries ``data-nav-badge="<endpoint>"`` so a script can
-    update it live.
+    from visitors who are not logged in. Lower ``order`` comes first. ``badge``, if given,
+    counts something for the logged-in member, shown beside the link (unread messages, say;
+    0 shows nothing); the badge carries ``data-nav-badge="<endpoint>"`` so a script can update
+    it live. ``badge(member_id)`` returns a SQL expression of the count, not the count: a
+    scalar subquery comparing with ``member_id``, a bound parameter. Core puts every badge in
+    one statement, built once, and runs it once per page.
     """
 
     label: str
     endpoint: str
     members_only: bool = False
     order: int = 100
-    badge: Callable[[User], int] | None = None
+    badge: Callable[[ColumnElement[int]], ColumnElement[int]] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from flask import current_app, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
@@ -45,6 +46,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_on_conflict(model: type[Base]) -> Any:
+    """An INSERT that can say ON CONFLICT (``on_conflict_do_nothing``, ``…_do_update``), in
+    the dialect of the database in use (PostgreSQL and SQLite spell it alike)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 class Base(DeclarativeBase):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
+from sqlalchemy import Select
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -27,6 +28,7 @@ class AlmaState:
     scheduler: BaseScheduler | None = None
     scheduler_lock: object | None = None  # held as long as this process runs the jobs
     nav_items: list = field(default_factory=list)
+    badge_query: Select | None = None  # every badge of nav_items, see core.services.badges
     profile_sections: list = field(default_factory=list)
     home_counters: list = field(default_factory=list)
     member_facts: list = field(default_factory=list)

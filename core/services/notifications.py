@@ -4,7 +4,7 @@ once the transaction that created them commits, and optionally sent by e-mail.""
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
 from sqlalchemy.engine import Connection
 
 from core.db import after_commit, db, utcnow
@@ -46,6 +46,16 @@ def unread_count(user: User) -> int:
     return _count_unread(db.session.connection(), user.id)
 
 
+def unread_alerts(member_id: ColumnElement[int] | int) -> ScalarSelect[int]:
+    """The number of the member's unread alerts, as SQL."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == member_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 def alerts_page(user: User, page: int) -> tuple[list[Notification], bool]:
     """A page of the member's alerts, newest first, and whether an older page exists."""
     rows = db.session.scalars(
@@ -73,11 +83,7 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
 
 
 def _count_unread(connection: Connection, user_id: int) -> int:
-    return connection.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
+    return connection.scalar(select(unread_alerts(user_id)))
 
 
 def _push_unread_count_after_commit(user_id: int) -> None:

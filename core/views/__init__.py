@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Flask, has_request_context, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -12,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from core.contributions import PROFILE_AREAS, NavItem
 from core.errors import NotAllowed, NotFound
 from core.i18n import language_name
-from core.services.notifications import unread_count
+from core.services.badges import badges_of
 from core.services.profiles import member_facts
 from core.state import alma
 
@@ -59,31 +61,23 @@ def _security_headers(response):
 
 
 def _template_globals() -> dict:
-    # Functions, not values: only the page shell calls them, once per page, and not the
+    # A function, not a value: only the page shell calls it, once per page, and not the
     # partials and mails rendered along the way (nor jobs, which have no current_user).
-    return {
-        "nav_links": _nav_links,
-        "unread_alerts": _unread_alerts,
-        "profile_areas": PROFILE_AREAS,
-    }
+    return {"navigation": _navigation, "profile_areas": PROFILE_AREAS}
 
 
-def _logged_in() -> bool:
-    return has_request_context() and current_user.is_authenticated
+@dataclass(frozen=True)
+class Navigation:
+    links: list[tuple[NavItem, int]]  # the items this visitor sees, each with its badge count
+    unread_alerts: int
 
 
-def _nav_links() -> list[tuple[NavItem, int]]:
-    """The navigation items this visitor sees, each with its badge count."""
-    logged_in = _logged_in()
-    return [
-        (item, item.badge(current_user) if logged_in and item.badge else 0)
-        for item in alma().nav_items
-        if logged_in or not item.members_only
-    ]
-
-
-def _unread_alerts() -> int:
-    return unread_count(current_user) if _logged_in() else 0
+def _navigation() -> Navigation:
+    if not (has_request_context() and current_user.is_authenticated):
+        return Navigation([(item, 0) for item in alma().nav_items if not item.members_only], 0)
+    badges = badges_of(current_user.id)
+    links = [(item, badges.by_endpoint.get(item.endpoint, 0)) for item in alma().nav_items]
+    return Navigation(links, badges.alerts)
 
 
 def _error_page(status: int, message: str | None = None):

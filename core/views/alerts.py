@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from core.db import db
 from core.forms import ConfirmForm
 from core.models import Notification
-from core.services.notifications import alerts_page, mark_read
+from core.services.notifications import alerts_page, mark_read, unread_count
 from core.views.navigation import local_path, page_number
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -20,7 +20,12 @@ def index():
     page = page_number()
     alerts, has_more = alerts_page(current_user, page)
     return render_template(
-        "core/alerts.html", alerts=alerts, page=page, has_more=has_more, form=ConfirmForm()
+        "core/alerts.html",
+        alerts=alerts,
+        page=page,
+        has_more=has_more,
+        unread=unread_count(current_user),
+        form=ConfirmForm(),
     )
 
 

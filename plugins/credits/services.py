@@ -19,10 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask, current_app
 from flask_babel import format_number, ngettext
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.config import ConfigError, Setting
-from core.db import db, utcnow
+from core.db import db, insert_on_conflict, utcnow
 from core.models import Activity, Goal, User
 from core.services.activities import activity_label
 from core.services.goals import goal_label
@@ -244,7 +243,7 @@ def _add_entry(**values: Any) -> int | None:
     """Insert a ledger entry unless the ledger has it already (its unique constraints decide,
     waiting for a concurrent transaction writing the same entry); its id, or None."""
     statement = (
-        _insert(CreditEntry)
+        insert_on_conflict(CreditEntry)
         .values(created_at=utcnow(), **values)
         .on_conflict_do_nothing()
         .returning(CreditEntry.id)
@@ -263,7 +262,7 @@ def _add_to_balance(user_id: int, points: int) -> None:
             .values(total=CreditBalance.total + points)
         )
         return
-    statement = _insert(CreditBalance).values(user_id=user_id, total=points)
+    statement = insert_on_conflict(CreditBalance).values(user_id=user_id, total=points)
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=[CreditBalance.user_id],
@@ -277,7 +276,7 @@ def _points_left_today(user: User) -> int:
     first (on SQLite the unit of work holds the write lock already), so that two credits at
     the same instant cannot both take the last of the day's room."""
     db.session.execute(
-        _insert(CreditBalance).values(user_id=user.id, total=0).on_conflict_do_nothing()
+        insert_on_conflict(CreditBalance).values(user_id=user.id, total=0).on_conflict_do_nothing()
     )
     db.session.execute(
         select(CreditBalance.user_id).where(CreditBalance.user_id == user.id).with_for_update()
@@ -302,12 +301,6 @@ def start_of_today(user: User) -> datetime:
         zone = ZoneInfo("UTC")
     midnight = utcnow().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     return midnight.astimezone(UTC)
-
-
-def _insert(model: type[db.Model]) -> Any:
-    """An INSERT that can say ON CONFLICT, in the database's own dialect."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 # ---- reading -----------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def register_nav_items():
             "groups.directory",
             members_only=True,
             order=30,
-            badge=services.waiting_for,
+            badge=services.waiting_count,
         )
     ]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -917,19 +917,19 @@ def history(group: Group) -> list[ManagementAct]:
     )
 
 
-def waiting_for(user: User) -> int:
-    """What waits for the member's answer: invitations to them, and requests to join the
-    groups they manage (the badge of the Groups link)."""
+def waiting_count(member_id: ColumnElement[int] | int) -> ColumnElement[int]:
+    """What waits for the member's answer, as SQL: invitations to them, and requests to join
+    the groups they manage (the badge of the Groups link)."""
     managed = select(Membership.group_id).where(
-        Membership.user_id == user.id, Membership.state == ACTIVE, Membership.role == MANAGER
+        Membership.user_id == member_id, Membership.state == ACTIVE, Membership.role == MANAGER
     )
     invitations = select(func.count()).where(
-        Invitation.user_id == user.id, Invitation.state == PENDING
+        Invitation.user_id == member_id, Invitation.state == PENDING
     )
     requests = select(func.count()).where(
         JoinRequest.group_id.in_(managed), JoinRequest.state == PENDING
     )
-    return db.session.scalar(select(invitations.scalar_subquery() + requests.scalar_subquery()))
+    return invitations.scalar_subquery() + requests.scalar_subquery()
 
 
 # ---- announcements ---------------------------------------------------------------------------

@@ -26,9 +26,10 @@ def _agreement_page(mentorship_id: int) -> str:
 @bp.route("/<int:mentorship_id>/agreement", methods=["GET", "POST"])
 @login_required
 def agreement(mentorship_id: int):
-    mentorship = services.mentorship_for(mentorship_id, current_user)
-    in_force = agreements.agreement_in_force(mentorship)
-    awaiting = agreements.awaiting_answer(mentorship)
+    mentorship = services.mentorship_for(mentorship_id, current_user, parties=True)
+    versions = agreements.versions_of(mentorship)
+    current = agreements.current_agreement_of(versions)
+    in_force, awaiting = current.in_force, current.awaiting
     role = mentorship.party_role(current_user)
     may_propose = awaiting is None and (
         (mentorship.state == ACCEPTED and role == "mentee") or mentorship.state == ACTIVE
@@ -53,7 +54,7 @@ def agreement(mentorship_id: int):
         other=mentorship.other_party(current_user),
         in_force=in_force,
         awaiting=awaiting,
-        versions=agreements.versions_of(mentorship),
+        versions=versions,
         held=meetings.held_count(mentorship),
         may_propose=may_propose,
         form=form,

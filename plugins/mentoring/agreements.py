@@ -5,6 +5,7 @@ one is the agreement in force. Like services.py, these functions flush and never
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 
@@ -61,6 +62,35 @@ def term_labels() -> dict[str, str]:
 
 
 # ---- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentAgreement:
+    in_force: AgreementVersion | None  # the newest approved version
+    awaiting: AgreementVersion | None  # proposed, not answered yet (at most one)
+
+
+def current_agreement(mentorship: Mentorship) -> CurrentAgreement:
+    """What a mentorship's page shows of its agreement, in one query: a version awaiting an
+    answer is always the newest, so the two newest approved or proposed ones hold both."""
+    newest = db.session.scalars(
+        select(AgreementVersion)
+        .where(
+            AgreementVersion.mentorship_id == mentorship.id,
+            AgreementVersion.status.in_((APPROVED, PROPOSED)),
+        )
+        .order_by(AgreementVersion.number.desc())
+        .limit(2)
+    )
+    return current_agreement_of(newest)
+
+
+def current_agreement_of(versions: Iterable[AgreementVersion]) -> CurrentAgreement:
+    by_number = sorted(versions, key=lambda version: version.number, reverse=True)
+    return CurrentAgreement(
+        in_force=next((v for v in by_number if v.status == APPROVED), None),
+        awaiting=next((v for v in by_number if v.status == PROPOSED), None),
+    )
 
 
 def versions_of(mentorship: Mentorship) -> list[AgreementVersion]:

@@ -37,7 +37,7 @@ def register_nav_items():
             "mentoring.index",
             members_only=True,
             order=20,
-            badge=services.unread_total,
+            badge=services.unread_count,
         ),
     ]
 

@@ -10,12 +10,12 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.config import Setting, positive
-from core.db import after_commit, db, utcnow
+from core.db import after_commit, db, insert_on_conflict, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Topic, User, UserLanguage, UserTopic
 from core.realtime import emit_to_user
@@ -243,12 +243,20 @@ def count_mentorships(*states: str) -> int:
 
 
 def mentorship_for(
-    mentorship_id: int, user: User, *, lock: bool = False, share: bool = False
+    mentorship_id: int,
+    user: User,
+    *,
+    lock: bool = False,
+    share: bool = False,
+    parties: bool = False,
 ) -> Mentorship:
     """The mentorship, if ``user`` is one of its two parties (404 if none, 403 if not theirs).
     ``lock`` holds it for a change of state; ``share`` keeps its state from changing until
-    the unit of work ends (a message posted while the other party ends the mentorship)."""
+    the unit of work ends (a message posted while the other party ends the mentorship).
+    ``parties`` loads both members with it, for a page that shows them."""
     query = select(Mentorship).where(Mentorship.id == mentorship_id)
+    if parties:
+        query = query.options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
     if lock or share:
         query = query.with_for_update(read=share and not lock).execution_options(
             populate_existing=True
@@ -766,16 +774,15 @@ def chat_page(mentorship: Mentorship, before_id: int | None = None) -> ChatPage:
 
 def mark_read(mentorship_id: int, reader: User, up_to_id: int | None = None) -> None:
     """``reader`` has seen the chat up to ``up_to_id`` (default: the newest message)."""
-    mentorship = mentorship_for(mentorship_id, reader)
-    newest = (
-        db.session.scalar(
-            select(func.max(ChatMessage.id)).where(ChatMessage.mentorship_id == mentorship.id)
-        )
-        or 0
-    )
-    _mark_read(mentorship.id, reader.id, min(up_to_id or newest, newest))
-    app, reader_id = current_app._get_current_object(), reader.id  # see post_message
-    after_commit(lambda: _push_unread(app, reader_id))
+    read_up_to(mentorship_for(mentorship_id, reader), reader.id, up_to_id)
+
+
+def read_up_to(mentorship: Mentorship, reader_id: int, up_to_id: int | None = None) -> None:
+    """Move the party's read mark to their chat's newest message up to ``up_to_id``, never
+    back, in one statement; once committed, their tabs learn their new unread count."""
+    if _mark_read(mentorship.id, reader_id, up_to_id):
+        app = current_app._get_current_object()  # see post_message
+        after_commit(lambda: _push_unread(app, reader_id))
 
 
 def _push_unread(app: Any, user_id: int) -> None:
@@ -783,50 +790,59 @@ def _push_unread(app: Any, user_id: int) -> None:
         emit_to_user(user_id, "mentoring.unread", {"unread": unread_total_for(user_id)})
 
 
-def _mark_read(mentorship_id: int, user_id: int, up_to_id: int) -> None:
-    reader = db.session.get(ChatReader, (mentorship_id, user_id))
-    if reader is None:
-        reader = ChatReader(mentorship_id=mentorship_id, user_id=user_id)
-        try:
-            with db.session.begin_nested():
-                db.session.add(reader)
-        except IntegrityError:
-            reader = db.session.get(ChatReader, (mentorship_id, user_id))
-    reader.last_read_id = max(reader.last_read_id or 0, up_to_id)
-    db.session.flush()
+def _mark_read(mentorship_id: int, user_id: int, up_to_id: int | None) -> bool:
+    """Whether the mark moved (an upsert: two tabs marking at once cannot collide)."""
+    newest = select(func.coalesce(func.max(ChatMessage.id), 0)).where(
+        ChatMessage.mentorship_id == mentorship_id
+    )
+    if up_to_id is not None:
+        newest = newest.where(ChatMessage.id <= up_to_id)
+    statement = insert_on_conflict(ChatReader).values(
+        mentorship_id=mentorship_id, user_id=user_id, last_read_id=newest.scalar_subquery()
+    )
+    moved = db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ChatReader.mentorship_id, ChatReader.user_id],
+            set_={"last_read_id": statement.excluded.last_read_id},
+            where=ChatReader.last_read_id < statement.excluded.last_read_id,
+        ).returning(ChatReader.last_read_id)
+    ).first()
+    return moved is not None
 
 
-def _unread_query(user_id: int) -> Select:
-    # No alias for the reader: building one on every call (this runs on every page, for the
-    # badge of "My mentorships") cost a millisecond of Python to adapt its columns.
+def _unread_messages(member_id: ColumnElement[int] | int, *columns: Any) -> Select:
+    """``columns`` over the messages the member has not read, in their chats."""
+    # No alias for the reader: building one on every call cost a millisecond of Python.
     return (
-        select(ChatMessage.mentorship_id, func.count(ChatMessage.id).label("unread"))
+        select(*columns)
         .join(Mentorship, Mentorship.id == ChatMessage.mentorship_id)
         .outerjoin(
             ChatReader,
-            and_(ChatReader.mentorship_id == Mentorship.id, ChatReader.user_id == user_id),
+            and_(ChatReader.mentorship_id == Mentorship.id, ChatReader.user_id == member_id),
         )
         .where(
-            or_(Mentorship.mentee_id == user_id, Mentorship.mentor_id == user_id),
+            or_(Mentorship.mentee_id == member_id, Mentorship.mentor_id == member_id),
             Mentorship.state.in_(CHAT_STATES),
-            ChatMessage.sender_id != user_id,
+            ChatMessage.sender_id != member_id,
             ChatMessage.id > func.coalesce(ChatReader.last_read_id, 0),
         )
-        .group_by(ChatMessage.mentorship_id)
     )
 
 
+def unread_count(member_id: ColumnElement[int] | int) -> ScalarSelect[int]:
+    """The member's unread messages over all their chats, as SQL (the badge of "My
+    mentorships")."""
+    return _unread_messages(member_id, func.count(ChatMessage.id)).scalar_subquery()
+
+
 def unread_by_mentorship(user: User) -> dict[int, int]:
-    return dict(db.session.execute(_unread_query(user.id)).all())
+    unread = _unread_messages(user.id, ChatMessage.mentorship_id, func.count(ChatMessage.id))
+    return dict(db.session.execute(unread.group_by(ChatMessage.mentorship_id)).all())
 
 
 def unread_total_for(user_id: int) -> int:
     with db.engine.connect() as connection:
-        return sum(count for _id, count in connection.execute(_unread_query(user_id)).all())
-
-
-def unread_total(user: User) -> int:
-    return sum(unread_by_mentorship(user).values())
+        return connection.scalar(select(unread_count(user_id)))
 
 
 def send_chat_digests() -> int:

@@ -24,6 +24,7 @@ from plugins.mentoring.forms import (
     RequestForm,
     TerminateForm,
 )
+from plugins.mentoring.models import HELD
 
 bp = Blueprint(
     "mentoring",
@@ -131,33 +132,33 @@ def _before_id() -> int | None:
 @login_required
 @writes_on_get  # showing the chat marks it read
 def mentorship(mentorship_id: int):
-    found = services.mentorship_for(mentorship_id, current_user)
+    found = services.mentorship_for(mentorship_id, current_user, parties=True)
     before = _before_id()
     if found.has_chat and before is None:
-        services.mark_read(found.id, current_user)
-        db.session.commit()
-    # after the commit, which expires what the session holds: messages loaded before it
-    # would each be read again, one query per message, when the page shows them
-    chat = services.chat_page(found, before)
-    in_force = agreements.agreement_in_force(found)
+        services.read_up_to(found, current_user.id)
+    agreement = agreements.current_agreement(found)
+    in_force = agreement.in_force
     today = meetings.today_of(current_user)
-    return render_template(
+    planned = meetings.meetings_of_mentorship(found)
+    page = render_template(
         "mentoring/mentorship.html",
         mentorship=found,
         role=found.party_role(current_user),
         other=found.other_party(current_user),
         in_force=in_force,
         days_left=(in_force.ends_on - today).days if in_force else None,
-        awaiting=agreements.awaiting_answer(found),
-        meetings=meetings.meetings_of_mentorship(found),
-        held=meetings.held_count(found),
+        awaiting=agreement.awaiting,
+        meetings=planned,
+        held=sum(meeting.status == HELD for meeting in planned),
         end_proposal=services.early_end_proposal(found),
-        chat=chat,
+        chat=services.chat_page(found, before),
         chat_form=ChatForm(),
         decline_form=DeclineForm(),
         terminate_form=TerminateForm(),
         button_form=ConfirmForm(),
     )
+    db.session.commit()  # the read mark; after the page, which a commit would expire
+    return page
 
 
 def act(back: str, action, success: str):

@@ -18,7 +18,7 @@ from flask import Blueprint, render_template_string
 from flask_login import current_user, login_required
 from flask_socketio import emit
 from markupsafe import Markup
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy import inspect as inspect_db
 
 from core import hookimpl, hookspecs
@@ -512,9 +512,14 @@ class BadgeProbe:
     @hookimpl
     def register_nav_items(self) -> list[NavItem]:
         return [
-            NavItem("Inbox", "probe.index", badge=lambda member: len(member.display_name)),
-            NavItem("Quiet", "probe.first", badge=lambda member: 0),
+            NavItem("Inbox", "probe.index", badge=name_length),
+            NavItem("Quiet", "probe.first", badge=lambda member_id: literal(0)),
         ]
+
+
+def name_length(member_id):
+    """A badge as SQL: the length of the member's name."""
+    return select(func.length(User.display_name)).where(User.id == member_id).scalar_subquery()
 
 
 @with_plugin(BadgeProbe)
