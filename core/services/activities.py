@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from core.db import db, utcnow
+from core.db import db, insert_on_conflict, utcnow
 from core.models import Activity, User
 from core.state import alma, hooks
 
@@ -28,14 +27,15 @@ def record_activity(
     if kind not in alma().activity_kinds:
         raise ValueError(f"unknown activity kind {kind!r}: declare it in register_activity_kinds")
     key = key or f"{kind}:{user.id}:{subject}"
-    existing = _activity_by_key(key)
-    if existing:
-        return existing
-    activity = Activity(key=key, kind=kind, user=user, subject=subject, url=url)
-    try:
-        with db.session.begin_nested():
-            db.session.add(activity)
-    except IntegrityError:  # recorded by a concurrent transaction in the meantime
+    # one statement; a concurrent transaction recording the same key makes it wait, then
+    # insert nothing
+    activity = db.session.scalar(
+        insert_on_conflict(Activity)
+        .values(key=key, kind=kind, user_id=user.id, subject=subject, url=url)
+        .on_conflict_do_nothing(index_elements=[Activity.key])
+        .returning(Activity)
+    )
+    if activity is None:  # recorded before
         return _activity_by_key(key)
     hooks().activity_performed(activity)
     return activity

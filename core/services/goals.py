@@ -9,9 +9,10 @@ conditional UPDATE that only one transaction can win.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import db, utcnow
@@ -110,31 +111,47 @@ def decline_goal(goal_id: int, user: User) -> Goal:
     return goal
 
 
-def completed_goals(user: User, limit: int = 20) -> list[Goal]:
-    query = (
-        select(Goal)
+@dataclass(frozen=True)
+class GoalsOf:
+    completed: list[Goal]  # the latest, newest first
+    awaiting: list[Goal]  # open and waiting for the member's consent, oldest first
+
+
+def goals_of(user: User, *, awaiting: bool = True, limit: int = 20) -> GoalsOf:
+    """The member's ``limit`` latest completed goals and, with ``awaiting``, the open goals
+    waiting for their consent, in one query."""
+    completed_ids = (
+        select(Goal.id)
         .join(GoalParty)
         .where(GoalParty.user_id == user.id, Goal.completed_at.is_not(None))
         .order_by(Goal.completed_at.desc(), Goal.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(query))
-
-
-def goals_awaiting(user: User) -> list[Goal]:
-    """Open goals waiting for ``user``'s consent."""
-    query = (
-        select(Goal)
-        .join(GoalParty)
-        .where(
-            GoalParty.user_id == user.id,
-            GoalParty.decision == "pending",
-            Goal.completed_at.is_(None),
-            Goal.declined_at.is_(None),
+    shown = Goal.id.in_(completed_ids)
+    if awaiting:
+        awaiting_ids = (
+            select(Goal.id)
+            .join(GoalParty)
+            .where(
+                GoalParty.user_id == user.id,
+                GoalParty.decision == "pending",
+                Goal.completed_at.is_(None),
+                Goal.declined_at.is_(None),
+            )
         )
-        .order_by(Goal.created_at)
+        shown = or_(shown, Goal.id.in_(awaiting_ids))
+    goals = db.session.scalars(select(Goal).where(shown)).all()
+    return GoalsOf(
+        completed=sorted(
+            (goal for goal in goals if goal.completed_at),
+            key=lambda goal: (goal.completed_at, goal.id),
+            reverse=True,
+        ),
+        awaiting=sorted(
+            (goal for goal in goals if not goal.completed_at),
+            key=lambda goal: (goal.created_at, goal.id),
+        ),
     )
-    return list(db.session.scalars(query))
 
 
 def _locked_open_goal(goal_id: int, user: User) -> Goal:

@@ -58,14 +58,21 @@ def unread_alerts(member_id: ColumnElement[int] | int) -> ScalarSelect[int]:
 
 def alerts_page(user: User, page: int) -> tuple[list[Notification], bool]:
     """A page of the member's alerts, newest first, and whether an older page exists."""
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-    ).all()
-    return list(rows[:PAGE_SIZE]), len(rows) > PAGE_SIZE
+    rows = latest_alerts(user, PAGE_SIZE + 1, skip=(page - 1) * PAGE_SIZE)
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def latest_alerts(user: User, count: int, *, skip: int = 0) -> list[Notification]:
+    """The member's ``count`` latest alerts (after the ``skip`` latest), newest first."""
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset(skip)
+            .limit(count)
+        )
+    )
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:

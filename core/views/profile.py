@@ -6,22 +6,27 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.datastructures import FileStorage
 
 from core.db import db
 from core.errors import InvalidInput
 from core.forms import ConfirmForm, ProfileForm
 from core.i18n import language_names
-from core.models import User
+from core.models import User, UserTopic
 from core.services import goals, profiles
-from core.services.notifications import alerts_page
+from core.services.notifications import latest_alerts
 from core.state import alma
 
 bp = Blueprint("profile", __name__)
 
+OVERVIEW_ALERTS = 5  # the latest, on the member's own Overview
 
-def _member_or_404(user_id: int) -> User:
-    member = db.session.get(User, user_id)
+
+def _member_or_404(user_id: int, *options: ORMOption) -> User:
+    member = db.session.scalar(select(User).where(User.id == user_id).options(*options))
     if member is None or not member.email_confirmed:
         abort(404)
     return member
@@ -46,16 +51,21 @@ def overview_self():
 @bp.get("/members/<int:user_id>")
 @login_required
 def overview(user_id: int):
-    member = _member_or_404(user_id)
+    member = _member_or_404(
+        user_id,
+        joinedload(User.topics).joinedload(UserTopic.topic),
+        joinedload(User.languages),
+    )
     is_self = member.id == current_user.id
+    shown = goals.goals_of(member, awaiting=is_self)
     return render_template(
         "profile/overview.html",
         member=member,
         area="overview",
         is_self=is_self,
-        completed=goals.completed_goals(member),
-        awaiting=goals.goals_awaiting(member) if is_self else [],
-        alerts=alerts_page(member, 1)[0][:5] if is_self else [],
+        completed=shown.completed,
+        awaiting=shown.awaiting,
+        alerts=latest_alerts(member, OVERVIEW_ALERTS) if is_self else [],
         sections=_sections("overview", member),
         goal_label=goals.goal_label,
         form=ConfirmForm(),

@@ -11,7 +11,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.config import Setting, positive
@@ -97,16 +96,18 @@ def settings() -> MentoringSettings:
 # ---- mentors -----------------------------------------------------------------------------
 
 
+NEW_MEMBER = {"capacity": 1, "accepting": True, "mentee_count": 0}  # until they change it
+
+
 def mentoring_member(user: User) -> MentoringMember:
     """The member's mentoring row, created with the defaults on first use."""
     member = db.session.get(MentoringMember, user.id)
-    if member is not None:
-        return member
-    member = MentoringMember(user_id=user.id, capacity=1, accepting=True, mentee_count=0)
-    try:
-        with db.session.begin_nested():
-            db.session.add(member)
-    except IntegrityError:  # created by a concurrent request
+    if member is None:
+        db.session.execute(  # a concurrent request may create it first: then it is theirs
+            insert_on_conflict(MentoringMember)
+            .values(user_id=user.id, **NEW_MEMBER)
+            .on_conflict_do_nothing()
+        )
         member = db.session.get(MentoringMember, user.id)
     return member
 
@@ -114,7 +115,7 @@ def mentoring_member(user: User) -> MentoringMember:
 def mentor_settings_of(user: User) -> MentoringMember:
     """The member's settings to show; the defaults (not stored) if they never changed them."""
     return db.session.get(MentoringMember, user.id) or MentoringMember(
-        user_id=user.id, capacity=1, accepting=True, mentee_count=0
+        user_id=user.id, **NEW_MEMBER
     )
 
 
@@ -136,13 +137,13 @@ def update_mentor_settings(user: User, *, capacity: int, accepting: bool) -> Men
 
 
 def _locked_member(user: User) -> MentoringMember:
-    mentoring_member(user)
-    return db.session.scalar(
-        select(MentoringMember)
-        .where(MentoringMember.user_id == user.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    locked = select(MentoringMember).where(MentoringMember.user_id == user.id).with_for_update()
+    locked = locked.execution_options(populate_existing=True)
+    member = db.session.scalar(locked)
+    if member is None:
+        mentoring_member(user)
+        member = db.session.scalar(locked)
+    return member
 
 
 def is_available_mentor(user: User) -> bool:
@@ -314,21 +315,23 @@ def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> 
                 n=limit,
             )
         )
-    mentorship = Mentorship(
-        mentee=mentee,
-        mentor=mentor,
-        state=REQUESTED,
-        message=message,
-        topics=topics,
-        expires_at=utcnow() + timedelta(days=settings().request_expiry_days),
+    mentorship = db.session.scalar(  # nothing if the pair has an open one (a unique index)
+        insert_on_conflict(Mentorship)
+        .values(
+            mentee_id=mentee.id,
+            mentor_id=mentor.id,
+            state=REQUESTED,
+            message=message,
+            topics=topics,
+            expires_at=utcnow() + timedelta(days=settings().request_expiry_days),
+        )
+        .on_conflict_do_nothing()
+        .returning(Mentorship)
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(mentorship)
-    except IntegrityError:
+    if mentorship is None:
         raise InvalidInput(
             _("You already have a request or mentorship with %(name)s.", name=mentor.display_name)
-        ) from None
+        )
     _record_event(mentorship, None, REQUESTED, mentee, message=message)
     notify(
         mentor,
@@ -352,18 +355,19 @@ def _pending_requests_of(mentee: User) -> int:
 
 def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
     mentorship = _transition(mentorship_id, mentor, "mentor", (REQUESTED,), ACCEPTED)
-    try:
-        with db.session.begin_nested():
-            mentoring_member(mentor)
-            db.session.execute(
-                update(MentoringMember)
-                .where(MentoringMember.user_id == mentor.id)
-                .values(mentee_count=MentoringMember.mentee_count + 1)
-            )
-    except IntegrityError:  # the check "mentee_count <= capacity" refused it
+    mentoring_member(mentor)
+    took_room = db.session.execute(  # waits for a concurrent accept, then looks again
+        update(MentoringMember)
+        .where(
+            MentoringMember.user_id == mentor.id,
+            MentoringMember.mentee_count < MentoringMember.capacity,
+        )
+        .values(mentee_count=MentoringMember.mentee_count + 1)
+    )
+    if took_room.rowcount != 1:
         raise InvalidInput(
             _("You have no room for another mentee: raise your capacity in My data first.")
-        ) from None
+        )
     notify(
         mentorship.mentee,
         _("%(name)s accepted your mentorship request.", name=mentor.display_name),
@@ -655,9 +659,15 @@ def _record_event(
     reason: str | None = None,
     message: str = "",
 ) -> None:
-    mentorship.events.append(
+    # added to the session, not appended to mentorship.events: that would load the history
+    db.session.add(
         MentorshipEvent(
-            from_state=from_state, to_state=to_state, actor=actor, reason=reason, message=message
+            mentorship=mentorship,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            reason=reason,
+            message=message,
         )
     )
 

@@ -96,9 +96,11 @@ def request_mentorship(mentor_id: int):
             db.session.rollback()
             flash(str(error), "danger")
         else:
-            db.session.commit()
-            flash(_("Your request is on its way to %(name)s.", name=mentor.display_name), "success")
-            return redirect(url_for("mentoring.mentorship", mentorship_id=mentorship.id))
+            page = url_for("mentoring.mentorship", mentorship_id=mentorship.id)
+            sent = _("Your request is on its way to %(name)s.", name=mentor.display_name)
+            db.session.commit()  # before it, as reading them after would query them again
+            flash(sent, "success")
+            return redirect(page)
     status = 400 if form.is_submitted() else 200
     return render_template(
         "mentoring/request.html",

@@ -17,11 +17,11 @@ from core.contributions import GoalKind
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Goal, GoalParty, Notification, User
 from core.services.goals import (
-    completed_goals,
+    GoalsOf,
     consent_to_goal,
     decline_goal,
     goal_label,
-    goals_awaiting,
+    goals_of,
     propose_goal,
 )
 from core.services.notifications import notify
@@ -268,8 +268,7 @@ def test_declining_closes_the_goal_for_good(app, db, probe, pair):
 
     assert stored(app, select(Goal.completed_at).where(Goal.id == goal.id)) is None
     assert probe.completed == []
-    assert goals_awaiting(mentee) == []
-    assert completed_goals(mentee) == []
+    assert goals_of(mentee) == GoalsOf(completed=[], awaiting=[])
 
 
 def test_the_database_refuses_a_goal_both_completed_and_declined(app, db, pair):
@@ -315,7 +314,7 @@ def test_the_database_refuses_an_unknown_decision(app, db, pair):
 # ---- lists --------------------------------------------------------------------------------------
 
 
-def test_completed_goals_and_goals_awaiting_list_the_right_goals(app, db, pair, create_user):
+def test_a_member_s_goals_list_the_completed_and_those_awaiting_them(app, db, pair, create_user):
     mentee, mentor = pair
     other = create_user()
     done_first = propose(db, pair, title="done first")
@@ -332,14 +331,16 @@ def test_completed_goals_and_goals_awaiting_list_the_right_goals(app, db, pair, 
     decline_goal(declined.id, mentor)
     db.session.commit()
 
-    assert [g.title for g in completed_goals(mentee)] == ["done later", "done first"]
-    assert [g.title for g in completed_goals(mentor)] == ["done later", "done first"]
-    assert completed_goals(other) == []
-    assert [g.title for g in completed_goals(mentee, limit=1)] == ["done later"]
+    assert [g.title for g in goals_of(mentee).completed] == ["done later", "done first"]
+    assert [g.title for g in goals_of(mentor).completed] == ["done later", "done first"]
+    assert goals_of(other).completed == []
+    assert [g.title for g in goals_of(mentee, limit=1).completed] == ["done later"]
 
-    assert [g.id for g in goals_awaiting(mentee)] == [untouched.id]
-    assert [g.id for g in goals_awaiting(mentor)] == [half.id, untouched.id, not_theirs.id]
-    assert [g.id for g in goals_awaiting(other)] == [not_theirs.id]
+    assert [g.id for g in goals_of(mentee).awaiting] == [untouched.id]
+    assert [g.id for g in goals_of(mentor).awaiting] == [half.id, untouched.id, not_theirs.id]
+    assert len(goals_of(mentor, limit=1).awaiting) == 3  # the limit is for completed goals
+    assert goals_of(mentor, awaiting=False).awaiting == []
+    assert [g.id for g in goals_of(other).awaiting] == [not_theirs.id]
 
 
 # ---- through the profile page --------------------------------------------------------------------
@@ -377,7 +378,7 @@ def test_a_stranger_posting_consent_gets_403_and_changes_nothing(client, db, pai
 
     assert response.status_code == 403
     assert client.post("/goals/404/consent").status_code == 404
-    assert goals_awaiting(pair[0])[0].id == goal.id
+    assert goals_of(pair[0]).awaiting[0].id == goal.id
 
 
 def test_consenting_to_a_declined_goal_on_the_page_says_so(client, db, probe, pair):
