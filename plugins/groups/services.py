@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -65,6 +65,7 @@ MANAGED = "groups.managed"
 FORUM_POST = "groups.forum_post"
 
 ANNOUNCEMENTS_SHOWN = 5
+LATEST_TOPICS_SHOWN = 5
 HISTORY_SHOWN = 20
 INVITE_CANDIDATES = 10
 
@@ -152,20 +153,22 @@ class GroupAccess:
         return self.membership is not None and self.membership.state == BANNED
 
 
-def membership_of(group_id: int, user_id: int) -> Membership | None:
-    return db.session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.user_id == user_id)
+def _membership_in(group_id: ColumnElement[int] | int, user_id: int) -> ColumnElement[bool]:
+    return and_(Membership.group_id == group_id, Membership.user_id == user_id)
+
+
+def _pending_invitation_to(group_id: ColumnElement[int] | int, user_id: int) -> ColumnElement[bool]:
+    return and_(
+        Invitation.group_id == group_id, Invitation.user_id == user_id, Invitation.state == PENDING
     )
+
+
+def membership_of(group_id: int, user_id: int) -> Membership | None:
+    return db.session.scalar(select(Membership).where(_membership_in(group_id, user_id)))
 
 
 def pending_invitation(group_id: int, user_id: int) -> Invitation | None:
-    return db.session.scalar(
-        select(Invitation).where(
-            Invitation.group_id == group_id,
-            Invitation.user_id == user_id,
-            Invitation.state == PENDING,
-        )
-    )
+    return db.session.scalar(select(Invitation).where(_pending_invitation_to(group_id, user_id)))
 
 
 def pending_request(group_id: int, user_id: int) -> JoinRequest | None:
@@ -181,13 +184,18 @@ def pending_request(group_id: int, user_id: int) -> JoinRequest | None:
 def group_for(group_id: int, viewer: User, *, invitee_may_see: bool = False) -> GroupAccess:
     """The group as ``viewer`` sees it. A members-only group is ``NotFound`` to everyone but
     its active members, and (with ``invitee_may_see``) a member invited to it."""
-    group = db.session.get(Group, group_id)
-    if group is None:
+    # one row at most: one membership per member and group, one pending invitation
+    found = db.session.execute(
+        select(Group, Membership, Invitation)
+        .outerjoin(Membership, _membership_in(Group.id, viewer.id))
+        .outerjoin(Invitation, _pending_invitation_to(Group.id, viewer.id))
+        .where(Group.id == group_id)
+    ).one_or_none()
+    if found is None:
         raise NotFound(_("This group does not exist."))
-    membership = membership_of(group.id, viewer.id)
-    # an invitation matters only to someone not in the group (one query less for members)
-    is_member = membership is not None and membership.is_active
-    invitation = None if is_member else pending_invitation(group.id, viewer.id)
+    group, membership, invitation = found
+    if membership is not None and membership.is_active:
+        invitation = None  # an invitation matters only to someone not in the group
     access = GroupAccess(group, membership, invitation)
     invited = invitee_may_see and invitation is not None
     if not group.is_public and not access.is_member and not invited:
@@ -325,13 +333,13 @@ class GroupCard:
     role: str | None  # the viewer's role, if they are an active member
 
 
-def _member_count() -> Any:
-    return (
-        select(func.count())
-        .where(Membership.group_id == Group.id, Membership.state == ACTIVE)
-        .correlate(Group)
-        .scalar_subquery()
-    )
+# A group's number of active members, as a column beside it in a query of groups.
+MEMBER_COUNT = (
+    select(func.count())
+    .where(Membership.group_id == Group.id, Membership.state == ACTIVE)
+    .correlate(Group)
+    .scalar_subquery()
+)
 
 
 def _role_of(viewer: User) -> Any:
@@ -351,7 +359,7 @@ def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int
     """Groups ``viewer`` may see, matching every word of ``text`` in their name, description
     or topic, by name; with ``mine``, only theirs. Items are ``GroupCard``s."""
     role = _role_of(viewer)
-    query = select(Group, _member_count(), role).where(
+    query = select(Group, MEMBER_COUNT, role).where(
         role.is_not(None) if mine else or_(Group.visibility == PUBLIC, role.is_not(None))
     )
     for word in text.split()[:5]:
@@ -373,7 +381,7 @@ def groups_of(member: User, viewer: User) -> list[GroupCard]:
     """The groups ``member`` belongs to, as ``viewer`` may see them on their profile: all of
     them for the member themself, only the public ones for anyone else."""
     query = (
-        select(Group, _member_count(), Membership.role)
+        select(Group, MEMBER_COUNT, Membership.role)
         .join(Membership, Membership.group_id == Group.id)
         .where(Membership.user_id == member.id, Membership.state == ACTIVE)
         .order_by(Group.name_key)
@@ -605,19 +613,35 @@ def _count_managers(group: Group, change: int) -> None:
 # ---- managing members ----------------------------------------------------------------------
 
 
+def _is_manager_of(group_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+    return and_(
+        Membership.group_id == group_id, Membership.state == ACTIVE, Membership.role == MANAGER
+    )
+
+
 def managers_of(group: Group) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
             .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.group_id == group.id,
-                Membership.state == ACTIVE,
-                Membership.role == MANAGER,
-            )
+            .where(_is_manager_of(group.id))
             .order_by(User.display_name, User.id)
         )
     )
+
+
+def members_and_managers(group: Group) -> tuple[int, list[User]]:
+    """The group's number of active members, and its managers by name, in one query: a row
+    per manager, with the count beside; the group's own row still gives one without them."""
+    rows = db.session.execute(
+        select(MEMBER_COUNT, User)
+        .select_from(Group)
+        .outerjoin(Membership, _is_manager_of(Group.id))
+        .outerjoin(User, User.id == Membership.user_id)
+        .where(Group.id == group.id)
+        .order_by(User.display_name, User.id)
+    ).all()
+    return rows[0][0], [manager for _count, manager in rows if manager is not None]
 
 
 def members_page(group: Group, page: int) -> Page:
@@ -630,14 +654,6 @@ def members_page(group: Group, page: int) -> Page:
         .order_by((Membership.role == MANAGER).desc(), User.display_name, User.id)
     )
     return _page_of(query, page, settings().members_per_page)
-
-
-def count_members(group: Group) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.group_id == group.id, Membership.state == ACTIVE)
-    )
 
 
 def banned_members(group: Group) -> list[Membership]:
@@ -995,22 +1011,34 @@ class TopicLine:
     replies: int
 
 
-def topics_page(group: Group, page: int) -> Page:
+# A topic's number of replies (its posts but the first), as a column beside it.
+TOPIC_REPLIES = (
+    select(func.count() - 1)
+    .where(ForumPost.topic_id == ForumTopic.id)
+    .correlate(ForumTopic)
+    .scalar_subquery()
+)
+
+
+def _topic_lines(group: Group) -> Select:
     """The group's topics, the most recently active first, with their number of replies."""
-    replies = (
-        select(func.count() - 1)
-        .where(ForumPost.topic_id == ForumTopic.id)
-        .correlate(ForumTopic)
-        .scalar_subquery()
-    )
-    query = (
-        select(ForumTopic, replies)
+    return (
+        select(ForumTopic, TOPIC_REPLIES)
         .where(ForumTopic.group_id == group.id)
-        .options(joinedload(ForumTopic.author))
         .order_by(ForumTopic.last_post_at.desc(), ForumTopic.id.desc())
     )
+
+
+def topics_page(group: Group, page: int) -> Page:
+    query = _topic_lines(group).options(joinedload(ForumTopic.author))
     found = _page_of(query, page, settings().topics_per_page, scalars=False)
     return Page([TopicLine(*row) for row in found.items], found.page, found.has_more)
+
+
+def latest_topics(group: Group) -> list[TopicLine]:
+    """The group page's glimpse of its forum (which names no author)."""
+    rows = db.session.execute(_topic_lines(group).limit(LATEST_TOPICS_SHOWN))
+    return [TopicLine(*row) for row in rows]
 
 
 def topic_for(group_id: int, topic_id: int, viewer: User) -> tuple[GroupAccess, ForumTopic]:

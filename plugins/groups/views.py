@@ -133,19 +133,20 @@ def group(group_id: int):
     access = services.group_for(group_id, current_user, invitee_may_see=True)
     found = access.group
     outsider = not found.is_public and not access.is_member  # an invitee: the invitation only
+    member_count, managers = (0, []) if outsider else services.members_and_managers(found)
     return render_template(
         "groups/group.html",
         access=access,
         group=found,
         tab="about",
         outsider=outsider,
-        member_count=services.count_members(found),
-        managers=[] if outsider else services.managers_of(found),
+        member_count=member_count,
+        managers=managers,
         announcements=[] if outsider else services.latest_announcements(found),
-        topics=None if outsider else services.topics_page(found, 1),
-        request_form=JoinRequestForm(),
-        announcement_form=AnnouncementForm(),
-        # a pending request to join shows only to someone not in the group
+        topics=[] if outsider else services.latest_topics(found),
+        # the forms and a pending request show only to whom they concern
+        request_form=None if access.is_member else JoinRequestForm(),
+        announcement_form=AnnouncementForm() if access.is_manager else None,
         pending=None if access.is_member else services.pending_request(found.id, current_user.id),
     )
 

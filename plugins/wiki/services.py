@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 
 from core.config import Setting, positive
 from core.db import db, utcnow
@@ -118,6 +118,10 @@ def may_rate(article: Article, user: User) -> bool:
 # ---- reading -----------------------------------------------------------------------------
 
 
+def _no_such_article() -> NotFound:
+    return NotFound(_("This article does not exist (any more)."))
+
+
 def article_by_id(article_id: int, *, lock: bool = False) -> Article:
     """The article (404 if none); ``lock`` holds it until the unit of work ends, so that
     saves of one article take turns."""
@@ -126,7 +130,7 @@ def article_by_id(article_id: int, *, lock: bool = False) -> Article:
         query = query.with_for_update().execution_options(populate_existing=True)
     article = db.session.scalar(query)
     if article is None:
-        raise NotFound(_("This article does not exist (any more)."))
+        raise _no_such_article()
     return article
 
 
@@ -174,33 +178,32 @@ class Listed:
     snippet: str = ""
 
 
-def _ratings_summary():
-    return (
-        select(
-            Rating.article_id,
-            func.avg(Rating.stars).label("average"),
-            func.count().label("count"),
-        )
-        .group_by(Rating.article_id)
-        .subquery()
+# An article's average stars and number of ratings, as columns beside it in a query of
+# articles: each reads only that article's ratings (through their primary key), so a short list
+# costs little however many ratings the wiki holds.
+AVERAGE_STARS = (
+    select(func.avg(Rating.stars))
+    .where(Rating.article_id == Article.id)
+    .scalar_subquery()
+    .label("average")
+)
+RATING_COUNT = (
+    select(func.count()).where(Rating.article_id == Article.id).scalar_subquery().label("count")
+)
+
+
+def _listing() -> Select:
+    return select(Article, AVERAGE_STARS, RATING_COUNT).options(
+        joinedload(Article.author), selectinload(Article.tags)
     )
 
 
-def _listing() -> tuple[Select, Any]:
-    ratings = _ratings_summary()
-    query = (
-        select(Article, ratings.c.average, ratings.c.count)
-        .outerjoin(ratings, ratings.c.article_id == Article.id)
-        .options(joinedload(Article.author), selectinload(Article.tags))
-    )
-    return query, ratings
+def _average(stars: Any) -> float | None:
+    return float(stars) if stars is not None else None
 
 
 def _listed(rows) -> list[Listed]:
-    return [
-        Listed(article, float(average) if average is not None else None, count or 0)
-        for article, average, count in rows
-    ]
+    return [Listed(article, _average(average), count) for article, average, count in rows]
 
 
 def _page_of(query: Select, page: int) -> Page:
@@ -210,16 +213,13 @@ def _page_of(query: Select, page: int) -> Page:
 
 
 def recent_articles(page: int = 1) -> Page:
-    query, _ratings = _listing()
-    return _page_of(query.order_by(Article.updated_at.desc(), Article.id.desc()), page)
+    return _page_of(_listing().order_by(Article.updated_at.desc(), Article.id.desc()), page)
 
 
 def top_rated_articles(page: int = 1) -> Page:
     """Rated articles, best average first (more ratings first among equals)."""
-    query, ratings = _listing()
-    query = query.where(ratings.c.count > 0).order_by(
-        ratings.c.average.desc(), ratings.c.count.desc(), Article.id.desc()
-    )
+    query = _listing().where(RATING_COUNT > 0)
+    query = query.order_by(AVERAGE_STARS.desc(), RATING_COUNT.desc(), Article.id.desc())
     return _page_of(query, page)
 
 
@@ -231,9 +231,10 @@ def tag_by_key(key: str) -> Tag:
 
 
 def tagged_articles(tag: Tag, page: int = 1) -> Page:
-    query, _ratings = _listing()
-    query = query.join(ArticleTag, ArticleTag.article_id == Article.id).where(
-        ArticleTag.tag_id == tag.id
+    query = (
+        _listing()
+        .join(ArticleTag, ArticleTag.article_id == Article.id)
+        .where(ArticleTag.tag_id == tag.id)
     )
     return _page_of(query.order_by(Article.title_key, Article.id), page)
 
@@ -252,27 +253,57 @@ def popular_tags(limit: int = 30) -> list[tuple[Tag, int]]:
 
 
 def articles_by(user: User) -> list[Listed]:
-    """The articles ``user`` created, newest first."""
-    query, _ratings = _listing()
-    query = query.where(Article.author_id == user.id).order_by(Article.created_at.desc())
-    return _listed(db.session.execute(query).unique().all())
+    """The articles ``user`` created, newest first, for a list of their titles (so without
+    their text, author or tags)."""
+    query = (
+        select(Article, AVERAGE_STARS, RATING_COUNT)
+        .where(Article.author_id == user.id)
+        .options(load_only(Article.title, Article.slug))
+        .order_by(Article.created_at.desc())
+    )
+    return _listed(db.session.execute(query))
 
 
 def count_articles() -> int:
     return db.session.scalar(select(func.count()).select_from(Article))
 
 
-def rating_summary(article: Article) -> tuple[float | None, int]:
-    average, count = db.session.execute(
-        select(func.avg(Rating.stars), func.count()).where(Rating.article_id == article.id)
-    ).one()
-    return (float(average) if average is not None else None), count
+def count_ratings(article: Article) -> int:
+    return db.session.scalar(select(func.count()).where(Rating.article_id == article.id))
 
 
-def rating_by(article: Article, user: User) -> int | None:
-    return db.session.scalar(
-        select(Rating.stars).where(Rating.article_id == article.id, Rating.user_id == user.id)
+@dataclass(frozen=True)
+class Reading:
+    """An article as a member reads it: with its rating and the stars they gave it, if any."""
+
+    article: Article
+    average: float | None
+    count: int
+    stars_given: int | None
+
+
+def article_to_read(article_id: int, reader: User) -> Reading:
+    """The article (404 if none) with its author, tags and rating, and ``reader``'s stars. Its
+    Markdown source and search text stay in the database: the page shows the rendered HTML."""
+    stars_given = (
+        select(Rating.stars)
+        .where(Rating.article_id == Article.id, Rating.user_id == reader.id)
+        .scalar_subquery()
     )
+    row = db.session.execute(
+        select(Article, AVERAGE_STARS, RATING_COUNT, stars_given)
+        .where(Article.id == article_id)
+        .options(
+            joinedload(Article.author),
+            selectinload(Article.tags),
+            defer(Article.body),
+            defer(Article.plain_text),
+        )
+    ).one_or_none()
+    if row is None:
+        raise _no_such_article()
+    article, average, count, stars = row
+    return Reading(article, _average(average), count, stars)
 
 
 # ---- search ------------------------------------------------------------------------------
@@ -296,8 +327,7 @@ def search_articles(query: str, page: int = 1) -> Page:
     else:
         matches = _sqlite_matches(words, size + 1, offset)
     snippets = dict(matches[:size])
-    query_, _ratings = _listing()
-    rows = db.session.execute(query_.where(Article.id.in_(snippets))).unique().all()
+    rows = db.session.execute(_listing().where(Article.id.in_(snippets))).unique().all()
     by_id = {listed.article.id: listed for listed in _listed(rows)}
     found = [
         Listed(by_id[article_id].article, by_id[article_id].average, by_id[article_id].count, text)

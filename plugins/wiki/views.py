@@ -195,17 +195,16 @@ def article_by_id(article_id: int):
 
 @bp.get("/<int:article_id>-<slug>")
 def article(article_id: int, slug: str):
-    found = services.article_by_id(article_id)
+    reading = services.article_to_read(article_id, current_user)
+    found, mine = reading.article, reading.stars_given
     if slug != found.slug:  # renamed since the link was made
         return redirect(wiki_article_url(found), 301)
-    average, count = services.rating_summary(found)
-    mine = services.rating_by(found, current_user)
     rating_form = RatingForm(formdata=None, stars=str(mine) if mine else None)
     return render_template(
         "wiki/article.html",
         article=found,
-        average=average,
-        count=count,
+        average=reading.average,
+        count=reading.count,
         my_rating=mine,
         rating_form=rating_form,
         may_rate=services.may_rate(found, current_user),
@@ -306,5 +305,6 @@ def delete(article_id: int):
         db.session.commit()
         flash(_("“%(title)s” is deleted.", title=title), "success")
         return redirect(url_for("wiki.index"))
-    _average, count = services.rating_summary(found)
-    return render_template("wiki/delete.html", article=found, form=form, ratings=count)
+    return render_template(
+        "wiki/delete.html", article=found, form=form, ratings=services.count_ratings(found)
+    )

@@ -4,6 +4,8 @@ managers delete posts and topics, and the credit the posts earned is taken back.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -83,6 +85,21 @@ def test_the_forum_lists_topics_most_recently_active_first(
     assert page.index("Older topic") < page.index("Newer topic")
     assert "1 reply" in page and "0 replies" in page
     assert "by Mo Member" in page
+
+
+def test_the_group_page_shows_the_five_most_recently_active_topics(
+    app, act, client, member, group_id
+):
+    for number in range(1, 7):
+        start(act, member, group_id, f"Topic {number}")
+    act(member, f"/groups/{group_id}/forum/{topic_id_of(app, 'Topic 1')}/reply", body="Still on?")
+    client.login(member)
+
+    page = client.get(f"/groups/{group_id}").text
+
+    shown = re.findall(r">(Topic \d)</a>", page)
+    assert shown == ["Topic 1", "Topic 6", "Topic 5", "Topic 4", "Topic 3"]
+    assert "1 reply" in page and "0 replies" in page
 
 
 def test_an_empty_forum_invites_members_to_start(client, member, outsider, group_id):

@@ -155,6 +155,25 @@ def test_the_directory_lists_groups_with_their_members_and_the_viewers_role(
     assert "You manage it" not in page
 
 
+def test_the_group_page_shows_how_many_members_and_the_managers_by_name(
+    client, manager, member, outsider, groups
+):
+    from plugins.groups import services
+
+    group_id = groups.create(manager)
+    groups.add(group_id, outsider, member)
+    services.appoint_manager(group_id, manager, member.id)
+    services.db.session.commit()
+    client.login(outsider)
+
+    page = client.get(f"/groups/{group_id}").text
+
+    assert "3 members" in page
+    managers = page[page.index(">Managers</h2>") :]
+    managers = managers[: managers.index("</ul>")]
+    assert re.findall(r">([^<>]+)</a>", managers) == ["Grace Manager", "Mo Member"]
+
+
 @pytest.mark.parametrize("words", ["python", "PRACTISE", "Learn Pyth", "data science"])
 def test_the_directory_searches_names_descriptions_and_topics(client, manager, groups, words):
     groups.create(manager, "Python learners", description="We practise.", topic="Data science")

@@ -113,15 +113,22 @@ def test_the_nav_links_to_the_wiki_for_members(client, ada):
     assert re.search(r'<a class="nav-link[^"]*" href="/wiki/">Wiki</a>', client.get("/").text)
 
 
-def test_a_members_overview_lists_their_articles(client, create_user, articles, ada):
-    articles.create(ada, title="Goals")
+def test_a_members_overview_lists_their_articles_with_their_rating(
+    client, create_user, articles, ada
+):
+    goals = articles.create(ada, title="Goals")
+    articles.create(ada, title="Feedback")
     rui = create_user()
+    articles.rate(goals, rui, 4)
     client.login(rui)
 
     theirs = client.get(f"/members/{ada.id}").text
     mine = client.get(f"/members/{rui.id}").text
 
-    assert "Wiki articles" in theirs and ">Goals</a>" in theirs
+    assert "Wiki articles" in theirs
+    assert theirs.index(">Feedback</a>") < theirs.index(">Goals</a>")  # newest first
+    assert f'href="/wiki/{goals.id}-goals">Goals</a>' in theirs
+    assert "4.0 · 1 rating" in theirs and "Not rated yet" in theirs
     assert "You have not written a wiki article yet." in mine
 
 
