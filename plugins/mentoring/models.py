@@ -105,6 +105,10 @@ class Mentorship(db.Model):
     def other_party(self, user: User) -> User:
         return self.mentor if user.id == self.mentee_id else self.mentee
 
+    def other_party_id(self, user: User) -> int:
+        """The other party's id, without loading them."""
+        return self.mentor_id if user.id == self.mentee_id else self.mentee_id
+
     @property
     def chat_open(self) -> bool:
         return self.state in PAIRED_STATES

@@ -740,7 +740,7 @@ def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
     db.session.flush()
     _mark_read(mentorship.id, sender.id, message.id)
     payload = message_payload(message, sender)
-    recipient_id = mentorship.other_party(sender).id
+    recipient_id = mentorship.other_party_id(sender)
     # plain values for after the commit, which expires the session's objects: reading one
     # there would query again, in a new transaction holding a connection from the pool
     room = chat_room(mentorship.id)
@@ -789,7 +789,7 @@ def mark_read(mentorship_id: int, reader: User, up_to_id: int | None = None) -> 
 
 def read_up_to(mentorship: Mentorship, reader_id: int, up_to_id: int | None = None) -> None:
     """Move the party's read mark to their chat's newest message up to ``up_to_id``, never
-    back, in one statement; once committed, their tabs learn their new unread count."""
+    back; once committed, their tabs learn their new unread count."""
     if _mark_read(mentorship.id, reader_id, up_to_id):
         app = current_app._get_current_object()  # see post_message
         after_commit(lambda: _push_unread(app, reader_id))
@@ -801,23 +801,33 @@ def _push_unread(app: Any, user_id: int) -> None:
 
 
 def _mark_read(mentorship_id: int, user_id: int, up_to_id: int | None) -> bool:
-    """Whether the mark moved (an upsert: two tabs marking at once cannot collide)."""
+    """Whether the mark moved. An UPDATE that finds nothing newer locks nothing, so that
+    pages of one chat open at once do not wait for each other; the INSERT is for the first
+    read, and does nothing if a concurrent first read made the row."""
     newest = select(func.coalesce(func.max(ChatMessage.id), 0)).where(
         ChatMessage.mentorship_id == mentorship_id
     )
     if up_to_id is not None:
         newest = newest.where(ChatMessage.id <= up_to_id)
-    statement = insert_on_conflict(ChatReader).values(
-        mentorship_id=mentorship_id, user_id=user_id, last_read_id=newest.scalar_subquery()
-    )
+    newest = newest.scalar_subquery()
     moved = db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ChatReader.mentorship_id, ChatReader.user_id],
-            set_={"last_read_id": statement.excluded.last_read_id},
-            where=ChatReader.last_read_id < statement.excluded.last_read_id,
-        ).returning(ChatReader.last_read_id)
-    ).first()
-    return moved is not None
+        update(ChatReader)
+        .where(
+            ChatReader.mentorship_id == mentorship_id,
+            ChatReader.user_id == user_id,
+            ChatReader.last_read_id < newest,
+        )
+        .values(last_read_id=newest)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount:
+        return True
+    first_read = db.session.execute(
+        insert_on_conflict(ChatReader)
+        .values(mentorship_id=mentorship_id, user_id=user_id, last_read_id=newest)
+        .on_conflict_do_nothing()
+    )
+    return bool(first_read.rowcount)
 
 
 def _unread_messages(member_id: ColumnElement[int] | int, *columns: Any) -> Select:

@@ -43,11 +43,12 @@ def send(data: Any = None) -> dict[str, Any]:
         message = services.post_message(
             _mentorship_id(data), current_user, body if isinstance(body, str) else ""
         )
+        message_id = message.id  # before the commit, which expires it
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         return {"ok": False, "error": str(error)}
-    return {"ok": True, "id": message.id}
+    return {"ok": True, "id": message_id}
 
 
 def read(data: Any = None) -> dict[str, Any]:

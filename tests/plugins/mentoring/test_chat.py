@@ -6,14 +6,17 @@ left unread."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy import text as sql
 
 from core.errors import InvalidInput
+from core.models import User
 from core.testing import body_of, count_rows, path_of, stored
 from plugins.mentoring import services
 from plugins.mentoring.models import ChatMessage, ChatReader, Mentorship
@@ -633,3 +636,37 @@ class TestDigest:
         text = body_of(received[0])
         assert "Hello from Rui" in text
         assert "Hello from Ada" not in text
+
+
+def test_a_second_tab_opening_the_chat_does_not_wait_for_the_first(
+    app, database_url, db, chat, mentee, mentor
+):
+    """Opening the chat marks it read, and the page commits that after rendering: a tab that
+    finds nothing new must hold no lock meanwhile, or every other tab would wait for it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: its page views take turns by design")
+    write(db, chat, mentor, "Hello")
+    services.mark_read(chat, mentee)
+    db.session.commit()
+    first_tab_reading, first_tab_done = threading.Event(), threading.Event()
+
+    def first_tab() -> None:
+        with app.app_context():
+            services.mark_read(chat, db.session.get(User, mentee.id))  # nothing new
+            first_tab_reading.set()
+            first_tab_done.wait(10)  # still rendering its page
+            db.session.commit()
+            db.session.remove()
+
+    tab = threading.Thread(target=first_tab)
+    tab.start()
+    try:
+        assert first_tab_reading.wait(10)
+        with app.app_context():
+            db.session.execute(sql("SET LOCAL lock_timeout = '2s'"))
+            services.mark_read(chat, db.session.get(User, mentee.id))  # fails if it must wait
+            db.session.commit()
+            db.session.remove()
+    finally:
+        first_tab_done.set()
+        tab.join(10)
