@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import db, utcnow
@@ -120,16 +120,19 @@ class GoalsOf:
 def goals_of(user: User, *, awaiting: bool = True, limit: int = 20) -> GoalsOf:
     """The member's ``limit`` latest completed goals and, with ``awaiting``, the open goals
     waiting for their consent, in one query."""
-    completed_ids = (
+    completed = (
         select(Goal.id)
         .join(GoalParty)
         .where(GoalParty.user_id == user.id, Goal.completed_at.is_not(None))
         .order_by(Goal.completed_at.desc(), Goal.id.desc())
         .limit(limit)
+        .subquery()  # a LIMIT inside a UNION needs one (SQLite)
     )
-    shown = Goal.id.in_(completed_ids)
+    shown: Select = select(completed.c.id)
     if awaiting:
-        awaiting_ids = (
+        # a UNION, not an OR of two INs: that would scan every goal of the community
+        shown = union_all(
+            shown,
             select(Goal.id)
             .join(GoalParty)
             .where(
@@ -137,10 +140,9 @@ def goals_of(user: User, *, awaiting: bool = True, limit: int = 20) -> GoalsOf:
                 GoalParty.decision == "pending",
                 Goal.completed_at.is_(None),
                 Goal.declined_at.is_(None),
-            )
+            ),
         )
-        shown = or_(shown, Goal.id.in_(awaiting_ids))
-    goals = db.session.scalars(select(Goal).where(shown)).all()
+    goals = db.session.scalars(select(Goal).where(Goal.id.in_(shown))).all()
     return GoalsOf(
         completed=sorted(
             (goal for goal in goals if goal.completed_at),
