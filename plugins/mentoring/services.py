@@ -826,8 +826,9 @@ def _mark_read(mentorship_id: int, user_id: int, up_to_id: int | None) -> bool:
         insert_on_conflict(ChatReader)
         .values(mentorship_id=mentorship_id, user_id=user_id, last_read_id=newest)
         .on_conflict_do_nothing()
+        .returning(ChatReader.user_id)
     )
-    return bool(first_read.rowcount)
+    return first_read.first() is not None
 
 
 def _unread_messages(member_id: ColumnElement[int] | int, *columns: Any) -> Select:
