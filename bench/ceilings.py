@@ -3,7 +3,9 @@ same workers, same middleware, same database pool), added by a throwaway plugin:
 
 * ``GET /bench/constant``: returns a constant, no database;
 * ``GET /bench/select``: one indexed SELECT (a member's name by primary key);
-* ``POST /bench/insert``: one INSERT into ``bench_writes`` and a commit.
+* ``POST /bench/insert``: one INSERT into ``bench_writes`` and a commit;
+* ``GET /bench/shell``: the floor of every member page: the logged-in member loaded, the
+  navigation's badges counted, and ``base.html`` rendered around an empty page.
 
 ``bench_writes`` is the benchmark's own table, made by :func:`create_write_table` with plain
 SQL in the throwaway database: it is no part of alma's schema or migrations.
@@ -11,7 +13,8 @@ SQL in the throwaway database: it is no part of alma's schema or migrations.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, render_template, request
+from flask_login import login_required
 from sqlalchemy import Connection, text
 
 from core import hookimpl
@@ -19,7 +22,7 @@ from core.db import db
 
 WRITE_TABLE = "bench_writes"
 
-ceilings = Blueprint("bench", __name__, url_prefix="/bench")
+ceilings = Blueprint("bench", __name__, url_prefix="/bench", template_folder="templates")
 
 
 @ceilings.get("/constant")
@@ -44,6 +47,12 @@ def insert_one() -> str:
     )
     db.session.commit()
     return "ok"
+
+
+@ceilings.get("/shell")
+@login_required
+def member_shell() -> str:
+    return render_template("bench/shell.html")
 
 
 class CeilingPlugin:

@@ -10,6 +10,8 @@ page in this process (Flask's test client), then serves the app with gunicorn (2
 workers, as ``bench/wsgi.py``) and loads each route in turn with wrk (8 connections, one per
 wrk thread, ``--seconds`` per step), over ``--rounds`` interleaved rounds so that the noise of
 a shared machine hits every route alike. Member pages carry a logged-in session cookie.
+The member page shell (``/bench/shell``: the member loaded, the navigation's badges and
+``base.html`` around an empty page) is measured too: no member page can be faster.
 
 The request + accept flow posts a mentorship request as a mentee, then accepts it as the
 mentor, each pair fresh (``--pairs`` prepared mentee/mentor pairs), and is compared with the
@@ -68,6 +70,7 @@ WORKERS = 2
 MENTOR_CAPACITY = 20  # each flow mentor accepts up to this many of the prepared requests
 
 SELECT_CEILING, INSERT_CEILING, FLOW = "one SELECT (ceiling)", "INSERT+commit (ceiling)", "flow"
+SHELL = "member page shell (floor)"  # no page of a member can be faster
 PAGE_RPS_TARGET, PAGE_P99_MS, PAGE_SQL_TARGET, FLOW_TARGET = 0.35, 50.0, 10, 0.2
 SAME_AT_SCALE = 0.8  # at full size, a page keeps at least this share of its 1/10 ratio
 
@@ -431,7 +434,7 @@ def run_scale(args: argparse.Namespace, scale: float, folder: Path) -> ScaleResu
                 "ALMA_SECRET_KEY": secret,
                 "ALMA_INSTANCE_PATH": tempfile.mkdtemp(prefix="alma-bench-web-", dir=folder),
             }
-            ceilings = ceiling_routes(folder, landmarks)
+            ceilings = ceiling_routes(folder, landmarks, viewer)
             with gunicorn(environment, folder) as base:
                 load_in_rounds(args, base, [*ceilings, *pages], pairs, folder, result)
             check_flows(app, pairs, result, args.rounds)
@@ -453,7 +456,7 @@ def count_statements(
     result.statements["flow: accept"] = len(accepted)
 
 
-def ceiling_routes(folder: Path, landmarks: Landmarks) -> list[Route]:
+def ceiling_routes(folder: Path, landmarks: Landmarks, viewer: Session) -> list[Route]:
     get_script = folder / "get.lua"
     get_script.write_text(REPORT_SCRIPT)
     post_script = folder / "post.lua"
@@ -462,6 +465,7 @@ def ceiling_routes(folder: Path, landmarks: Landmarks) -> list[Route]:
         Route("constant (ceiling)", "/bench/constant", script=get_script),
         Route(SELECT_CEILING, f"/bench/select?id={landmarks.viewer_id}", script=get_script),
         Route(INSERT_CEILING, "/bench/insert", script=post_script),
+        Route(SHELL, "/bench/shell", viewer, script=get_script),
     ]
 
 
