@@ -4,6 +4,7 @@ the mail outbox and login failures. Plugins may reference ``users.id`` but never
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,6 +22,14 @@ from core.db import db, utcnow
 
 TOPIC_KINDS = ("expertise", "interest")
 CONSENT_DECISIONS = ("pending", "consented", "declined")
+
+
+MENTORS = "wants_to_mentor IS TRUE AND email_confirmed_at IS NOT NULL"
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, for both databases."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 class User(UserMixin, db.Model):
@@ -46,7 +56,11 @@ class User(UserMixin, db.Model):
         cascade="all, delete-orphan", order_by="UserLanguage.code"
     )
 
-    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # members who offer mentoring, by name: a directory of them reads a page along it
+        Index("ix_users_mentors_by_name", "display_name", "id", **_where(MENTORS)),
+    )
 
     def get_id(self) -> str:
         # Part of the password hash goes into the session: changing the password logs out

@@ -167,18 +167,34 @@ def search_mentors(
     page: int = 1,
 ) -> DirectoryPage:
     """Members who offer mentoring, matching free text (name, bio, topics), an expertise
-    topic and a language; those with room first, then by name."""
-    has_room = and_(
-        func.coalesce(MentoringMember.accepting, True),
-        func.coalesce(MentoringMember.mentee_count, 0) < func.coalesce(MentoringMember.capacity, 1),
-    )
-    query: Select = (
-        select(User, has_room.label("has_room"))
+    topic and a language; those with room first, then by name.
+
+    Each of the two groups is read by name along an index of mentors, so that a page stops
+    at its last mentor however many match (a word in half of all bios, say)."""
+    matching = _matching_mentors(text, topic, language)
+    start = (page - 1) * DIRECTORY_PAGE_SIZE
+    wanted = DIRECTORY_PAGE_SIZE + 1  # one more: is there a next page?
+    shown = [(user, True) for user in _by_name(matching.where(MENTOR_HAS_ROOM), start, wanted)]
+    if len(shown) < wanted and not with_room:
+        # past the mentors with room: the page goes on with those without
+        offset = 0 if shown or not start else start - _count(matching.where(MENTOR_HAS_ROOM))
+        without = _by_name(matching.where(~MENTOR_HAS_ROOM), offset, wanted - len(shown))
+        shown += [(user, False) for user in without]
+    return DirectoryPage(shown[:DIRECTORY_PAGE_SIZE], page, len(shown) > DIRECTORY_PAGE_SIZE)
+
+
+MENTOR_HAS_ROOM = and_(  # no mentoring row yet: the defaults, room for one
+    func.coalesce(MentoringMember.accepting, True),
+    func.coalesce(MentoringMember.mentee_count, 0) < func.coalesce(MentoringMember.capacity, 1),
+)
+
+
+def _matching_mentors(text: str, topic: str, language: str) -> Select:
+    query = (
+        select(User)
         .outerjoin(MentoringMember, MentoringMember.user_id == User.id)
         .where(User.wants_to_mentor.is_(True), User.email_confirmed_at.is_not(None))
     )
-    if with_room:
-        query = query.where(has_room)
     if topic.strip():
         query = query.where(_has_topic(topic.strip().lower(), kind="expertise"))
     if language.strip():
@@ -187,8 +203,7 @@ def search_mentors(
             .where(UserLanguage.user_id == User.id, UserLanguage.code == language.strip())
             .exists()
         )
-    words = text.split()[:5]
-    for word in words:
+    for word in text.split()[:5]:
         pattern = f"%{_escape_like(word.lower())}%"
         query = query.where(
             or_(
@@ -197,14 +212,22 @@ def search_mentors(
                 _has_topic(pattern, like=True),
             )
         )
-    query = query.order_by(has_room.desc(), User.display_name, User.id)
-    rows = db.session.execute(
-        query.options(selectinload(User.topics), selectinload(User.languages))
-        .offset((page - 1) * DIRECTORY_PAGE_SIZE)
-        .limit(DIRECTORY_PAGE_SIZE + 1)
-    ).all()
-    mentors = [(user, bool(room)) for user, room in rows[:DIRECTORY_PAGE_SIZE]]
-    return DirectoryPage(mentors, page, len(rows) > DIRECTORY_PAGE_SIZE)
+    return query
+
+
+def _by_name(query: Select, offset: int, limit: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            query.options(selectinload(User.topics), selectinload(User.languages))
+            .order_by(User.display_name, User.id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def _count(query: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
 def _has_topic(key: str, *, kind: str | None = None, like: bool = False) -> Any:

@@ -184,6 +184,25 @@ def test_mentors_with_room_come_first(client, make_mentor, give_mentee):
     assert listed(directory(client)) == ["Yann Free", "Zoe Free", "Aaron Full", "Abby Paused"]
 
 
+def test_pages_go_on_from_the_mentors_with_room_to_those_without(client, make_mentor):
+    free = [f"Free {n:02d}" for n in range(DIRECTORY_PAGE_SIZE + 2)]
+    paused = [f"Paused {n:02d}" for n in range(DIRECTORY_PAGE_SIZE + 4)]
+    for name in free:
+        make_mentor(name)
+    for name in paused:
+        make_mentor(name, accepting=False)
+    everyone = free + paused
+
+    pages = [directory(client, page=str(number)) for number in (1, 2, 3, 4)]
+
+    for number, page in enumerate(pages):
+        start = number * DIRECTORY_PAGE_SIZE
+        assert listed(page) == everyone[start : start + DIRECTORY_PAGE_SIZE], number
+    assert [link(page, "Next") is not None for page in pages] == [True, True, False, False]
+    assert pages[1].count("Full for now") == DIRECTORY_PAGE_SIZE - 2  # the seam: 2 free first
+    assert listed(directory(client, page="2", free="1")) == free[DIRECTORY_PAGE_SIZE:]
+
+
 def test_pagination_keeps_the_filters(client, make_mentor):
     names = [f"Mentor {n:02d}" for n in range(1, DIRECTORY_PAGE_SIZE + 4)]
     for name in names:
