@@ -39,14 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 import socketio
 from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room
 
 from bench.ceilings import CeilingPlugin
 from bench.dataset import DEFAULT_SERVER, PLUGINS, throwaway_database
-from bench.pages import BIN, ROOT, USER_AGENT, Session, member_session
+from bench.pages import BIN, ROOT, USER_AGENT, Session, member_session, wait_for
 from core.app import create_app
 from core.db import db, utcnow
 from core.models import User
@@ -127,25 +126,11 @@ def gunicorn_gthread(target: str, environment: dict[str, str], log: Path) -> Ite
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(url, server, log)
+        wait_for(f"{url}/socket.io/?EIO=4&transport=polling", server, log)
         yield url
     finally:
         server.send_signal(signal.SIGINT)  # at once: SIGTERM waits for open sockets
         server.wait(timeout=30)
-
-
-def _wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped:\n{log.read_text()}")
-        try:
-            if requests.get(f"{url}/socket.io/?EIO=4&transport=polling", timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within 60 s:\n{log.read_text()}")
 
 
 # ---- clients and measures ------------------------------------------------------------------------

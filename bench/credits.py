@@ -17,9 +17,7 @@ ledger: ratio near 1, difference within a few milliseconds.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import secrets
 import statistics
 import tempfile
 import time
@@ -28,9 +26,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event, insert, text
+from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.engine import make_url
 
+from bench.dataset import throwaway_database
 from core import hookimpl
 from core.app import create_app
 from core.contributions import ActivityKind
@@ -220,21 +219,6 @@ def run(database_url: str, entries: int, members: int, rounds: int) -> None:
         print(f"{name:<24}{fast:>10.2f}{slow:>16.2f}{slow / fast:>8.2f}{slow - fast:>9.2f}{sql:>9}")
 
 
-@contextmanager
-def throwaway_postgres_database(server_url: str) -> Iterator[str]:
-    admin_url = make_url(server_url)
-    name = f"alma_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
@@ -246,7 +230,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="alma-bench-credits-") as folder:
         run(f"sqlite:///{folder}/bench.db", args.entries, args.members, args.rounds)
     if args.db:
-        with throwaway_postgres_database(args.db) as url:
+        with throwaway_database(args.db) as url:
             run(url, args.entries, args.members, args.rounds)
 
 

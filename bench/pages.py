@@ -325,7 +325,7 @@ def gunicorn(environment: dict[str, str], folder: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(url, server, folder / "gunicorn.log")
+        wait_for(f"{url}/bench/constant", server, folder / "gunicorn.log")
         yield url
     finally:
         server.send_signal(signal.SIGTERM)
@@ -333,13 +333,14 @@ def gunicorn(environment: dict[str, str], folder: Path) -> Iterator[str]:
         log.close()
 
 
-def wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
+def wait_for(probe: str, server: subprocess.Popen, log: Path) -> None:
+    """Until gunicorn answers the URL ``probe`` (or fails: its log tells why)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn stopped:\n{log.read_text()}")
         try:
-            if requests.get(f"{url}/bench/constant", timeout=2).status_code == 200:
+            if requests.get(probe, timeout=2).ok:
                 return
         except requests.RequestException:
             pass

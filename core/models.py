@@ -4,7 +4,6 @@ the mail outbox and login failures. Plugins may reference ``users.id`` but never
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -24,12 +23,8 @@ TOPIC_KINDS = ("expertise", "interest")
 CONSENT_DECISIONS = ("pending", "consented", "declined")
 
 
+# who is listed as a mentor (a partial index condition)
 MENTORS = "wants_to_mentor IS TRUE AND email_confirmed_at IS NOT NULL"
-
-
-def _where(condition: str) -> dict[str, Any]:
-    """A partial index's condition, for both databases."""
-    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 class User(UserMixin, db.Model):
@@ -59,7 +54,13 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         # members who offer mentoring, by name: a directory of them reads a page along it
-        Index("ix_users_mentors_by_name", "display_name", "id", **_where(MENTORS)),
+        Index(
+            "ix_users_mentors_by_name",
+            "display_name",
+            "id",
+            sqlite_where=text(MENTORS),
+            postgresql_where=text(MENTORS),
+        ),
     )
 
     def get_id(self) -> str:

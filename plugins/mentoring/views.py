@@ -98,7 +98,7 @@ def request_mentorship(mentor_id: int):
         else:
             page = url_for("mentoring.mentorship", mentorship_id=mentorship.id)
             sent = _("Your request is on its way to %(name)s.", name=mentor.display_name)
-            db.session.commit()  # before it, as reading them after would query them again
+            db.session.commit()  # after reading them: the commit expires both
             flash(sent, "success")
             return redirect(page)
     status = 400 if form.is_submitted() else 200
