@@ -127,6 +127,9 @@ SETTINGS: dict[str, Setting] = {
     "LOGIN_MAX_FAILURES": Setting(int, 5, positive, "per e-mail address per window"),
     "LOGIN_FAILURE_WINDOW_MINUTES": Setting(int, 15, positive),
     "EMAIL_TOKEN_MAX_AGE_HOURS": Setting(int, 48, positive),
+    "LINK_MAILS_PER_HOUR": Setting(
+        int, 3, positive, "confirmation or reset links of one kind mailed to one address"
+    ),
     "TRUSTED_PROXIES": Setting(
         int, 0, doc="reverse proxies in front of alma whose X-Forwarded-* headers to trust"
     ),

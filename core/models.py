@@ -215,6 +215,8 @@ class OutboxMail(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
+    # the template it was written from ("mail/reset"): what kind of mail it is
+    template: Mapped[str | None] = mapped_column(String(120))
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
@@ -224,7 +226,10 @@ class OutboxMail(db.Model):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_outbox_mails_due", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_mails_due", "sent_at", "next_attempt_at"),
+        Index("ix_outbox_mails_recent", "to_address", "template", "created_at"),
+    )
 
 
 class LoginFailure(db.Model):

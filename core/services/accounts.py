@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core.db import db, utcnow
 from core.errors import InvalidInput
 from core.models import LoginFailure, User
-from core.services.mail import absolute_url, send_mail
+from core.services.mail import absolute_url, count_mails, send_mail
 from core.state import hooks
 
 MIN_PASSWORD_LENGTH = 10
@@ -72,6 +72,23 @@ def read_token(purpose: str, token: str) -> dict[str, Any]:
         raise InvalidInput(_("This link is invalid or has expired.")) from None
 
 
+# ---- mails anyone can ask for ------------------------------------------------------------
+
+LINK_MAIL_WINDOW = timedelta(hours=1)
+
+
+def _send_link(to: str, subject: str, template: str, **context: Any) -> bool:
+    """Mail one of the messages a visitor can have sent to any address (a confirmation or
+    reset link, a "someone tried to register"), unless that address already got
+    ``LINK_MAILS_PER_HOUR`` of its kind in the last hour: alma's forms must not become a
+    way to flood somebody's inbox. Returns whether it was sent."""
+    since = utcnow() - LINK_MAIL_WINDOW
+    if count_mails(to, template, since) >= current_app.config["LINK_MAILS_PER_HOUR"]:
+        return False
+    send_mail(to, subject, template, **context)
+    return True
+
+
 # ---- registration and confirmation ------------------------------------------------------
 
 
@@ -90,7 +107,7 @@ def register(email: str, password: str, display_name: str) -> User | None:
     password_hash = hash_password(password)
     existing = user_by_email(email)
     if existing:
-        send_mail(
+        _send_link(
             email,
             _("Someone tried to register with your address"),
             "mail/already_registered",
@@ -113,7 +130,7 @@ def register(email: str, password: str, display_name: str) -> User | None:
 
 def send_confirmation(user: User) -> None:
     token = make_token("confirm", {"uid": user.id, "email": user.email})
-    send_mail(
+    _send_link(
         user.email,
         _("Confirm your e-mail address"),
         "mail/confirm",
@@ -202,7 +219,7 @@ def request_password_reset(email: str) -> None:
         return
     # The token holds a piece of the current hash: once the password changes, it is spent.
     token = make_token("reset", {"uid": user.id, "pw": user.password_hash[-12:]})
-    send_mail(
+    _send_link(
         user.email,
         _("Reset your password"),
         "mail/reset",
@@ -253,13 +270,21 @@ def request_email_change(user: User, current_password: str, new_email: str) -> s
     token = make_token(
         "change-email", {"uid": user.id, "old": _address_stamp(user), "new": new_email}
     )
-    send_mail(
+    sent = _send_link(
         new_email,
         _("Confirm your new e-mail address"),
         "mail/change_email",
         user=user,
         link=absolute_url(url_for("auth.confirm_email_change", token=token)),
     )
+    if not sent:
+        raise InvalidInput(
+            _(
+                "We sent links to %(email)s several times in the last hour: please look for"
+                " them there, or try again later.",
+                email=new_email,
+            )
+        )
     return new_email
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.db import after_commit, db, utcnow
 from core.models import OutboxMail
@@ -49,12 +49,27 @@ def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMai
         html = render_template(f"{template}.html", **context)
     except TemplateNotFound:
         html = None
-    mail = OutboxMail(to_address=to, subject=subject, text_body=text, html_body=html)
+    mail = OutboxMail(
+        to_address=to, template=template, subject=subject, text_body=text, html_body=html
+    )
     db.session.add(mail)
     db.session.flush()
     app = current_app._get_current_object()
     after_commit(lambda: wake_job(app, DELIVER_JOB_ID))
     return mail
+
+
+def count_mails(to: str, template: str, since: datetime) -> int:
+    """How many mails of one kind were written to an address since a moment."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(
+            OutboxMail.to_address == to,
+            OutboxMail.template == template,
+            OutboxMail.created_at >= since,
+        )
+    )
 
 
 def wake_job(app: Flask, job_id: str) -> None:

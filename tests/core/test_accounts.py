@@ -4,12 +4,13 @@ followed like a member would."""
 
 import re
 import time
+from datetime import timedelta
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from core.models import LoginFailure, User
+from core.models import LoginFailure, OutboxMail, User
 from core.testing import TEST_PASSWORD, body_of, path_of
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -427,6 +428,66 @@ def test_an_expired_reset_link_is_refused(client, mail, db, app, create_user):
     )
     assert "This link is invalid or has expired." in text_of(response)
     assert check_password_hash(user_named(db, "ada@example.org").password_hash, TEST_PASSWORD)
+
+
+# ---- links mailed on request are limited -----------------------------------------------------
+
+
+def an_hour_passes(db) -> None:
+    for mail in db.session.scalars(select(OutboxMail)):
+        mail.created_at -= timedelta(hours=1)
+    db.session.commit()
+
+
+def test_reset_links_to_one_address_stop_after_three_an_hour(client, mail, db, create_user):
+    create_user(email="ada@example.org")
+    create_user(email="grace@example.org")
+    pages = [text_of(client.post("/reset", data={"email": "ada@example.org"})) for _ in range(5)]
+    # the page says the same every time: it tells nobody that the mails stopped
+    assert all("we sent it a link to choose a new password" in page for page in pages)
+    assert len(set(pages)) == 1
+    assert [message["To"] for message in mail.deliver()] == ["ada@example.org"] * 3
+
+    client.post("/reset", data={"email": "grace@example.org"})
+    assert [message["To"] for message in mail.deliver()] == ["grace@example.org"]
+
+    an_hour_passes(db)
+    client.post("/reset", data={"email": "ada@example.org"})
+    [message] = mail.deliver()
+    assert message["Subject"] == "Reset your password"
+    client.post(link_in(message), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert is_logged_in(client)
+
+
+def test_confirmation_and_already_registered_mails_are_limited_each(
+    make_app, mail, db, create_user
+):
+    client = make_app(LINK_MAILS_PER_HOUR=2).test_client()
+    register(client)
+    for _ in range(3):
+        response = client.post("/confirm", data={"email": "ada@example.org"})
+        assert "Check your inbox" in text_of(response)
+    assert [message["Subject"] for message in mail.deliver()] == ["Confirm your e-mail address"] * 2
+
+    create_user(email="grace@example.org")
+    for _ in range(3):
+        response = register(client, email="grace@example.org", name="Not Grace")
+        assert "Check your inbox" in text_of(response)
+    assert [message["Subject"] for message in mail.deliver()] == [
+        "Someone tried to register with your address"
+    ] * 2
+
+
+def test_change_email_links_to_one_address_stop_with_a_reason(client, mail, db, create_user):
+    client.login(create_user(email="ada@example.org"))
+    for _ in range(3):
+        assert change_email(client, "ada.new@example.org").status_code == 302
+    response = change_email(client, "ada.new@example.org")
+    assert response.status_code == 400
+    assert "We sent links to ada.new@example.org several times in the last hour" in text_of(
+        response
+    )
+    assert len(mail.deliver()) == 3
 
 
 # ---- changing the password -------------------------------------------------------------------
