@@ -115,6 +115,7 @@ SETTINGS: dict[str, Setting] = {
     "MAIL_PASSWORD": Setting(str, ""),
     "MAIL_TIMEOUT": Setting(int, 10, positive),
     "MAIL_POLL_SECONDS": Setting(int, 10, positive, "how often the outbox is checked"),
+    "MAIL_KEEP_DAYS": Setting(int, 30, positive, "how long sent mails stay in the outbox"),
     "SOCKETIO_MESSAGE_QUEUE": Setting(str, "", _redis_url, "Redis URL for several web processes"),
     # Redis pub/sub ignores the database number of the URL: sites sharing a Redis server
     # must each use their own channel, or they push each other's events to their members.

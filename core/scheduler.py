@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from core.contributions import Job
 from core.db import db
 from core.services.accounts import prune_login_failures
-from core.services.mail import DELIVER_JOB_ID, deliver_outbox
+from core.services.mail import DELIVER_JOB_ID, deliver_outbox, prune_sent_mails
 from core.state import alma
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def core_jobs(app: Flask) -> list[Job]:
             DELIVER_JOB_ID, deliver_outbox, "interval", {"seconds": app.config["MAIL_POLL_SECONDS"]}
         ),
         Job("core.prune_login_failures", prune_login_failures, "interval", {"hours": 1}),
+        Job("core.prune_sent_mails", prune_sent_mails, "interval", {"hours": 6}),
     ]
 
 

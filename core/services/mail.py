@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from core.db import after_commit, db, utcnow
 from core.models import OutboxMail
@@ -95,6 +95,14 @@ def deliver_outbox() -> int:
             break
         sent += sum(_deliver(mail_id) for mail_id in due_ids)
     return sent
+
+
+def prune_sent_mails() -> None:
+    """Job: forget mails sent longer than ``MAIL_KEEP_DAYS`` ago. Their bodies hold links
+    into members' accounts, and the outbox would otherwise grow with every mail ever sent.
+    Unsent mails stay, however old: they are still being retried."""
+    kept = timedelta(days=current_app.config["MAIL_KEEP_DAYS"])
+    db.session.execute(delete(OutboxMail).where(OutboxMail.sent_at < utcnow() - kept))
 
 
 def _due_mail_ids() -> list[int]:

@@ -97,7 +97,12 @@ def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app
 
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
-    assert set(jobs) == {DELIVER_JOB_ID, "core.prune_login_failures", "nightly.report"}
+    assert set(jobs) == {
+        DELIVER_JOB_ID,
+        "core.prune_login_failures",
+        "core.prune_sent_mails",
+        "nightly.report",
+    }
     assert jobs[DELIVER_JOB_ID].trigger.interval == timedelta(seconds=7)
     assert jobs["core.prune_login_failures"].trigger.interval == timedelta(hours=1)
     cron = {field.name: str(field) for field in jobs["nightly.report"].trigger.fields}
@@ -175,6 +180,29 @@ def test_prune_login_failures_forgets_only_failures_older_than_the_window(make_a
     run_job(app, prune)
 
     assert failures(app) == ["recent@example.org"]
+
+
+def test_prune_sent_mails_forgets_only_mails_sent_longer_ago_than_kept(make_app):
+    app = make_app(MAIL_KEEP_DAYS=30)
+    now = utcnow()
+    with app.app_context():
+        for to, sent_days_ago in [("old@example.org", 31), ("recent@example.org", 29)]:
+            sent_at = now - timedelta(days=sent_days_ago)
+            database.session.add(mail_to(to, created_at=sent_at, sent_at=sent_at))
+        # never sent (the SMTP server refused it for weeks): still retried, so kept
+        database.session.add(mail_to("unsent@example.org", created_at=now - timedelta(days=60)))
+        database.session.commit()
+    [prune] = [job for job in core_jobs(app) if job.id == "core.prune_sent_mails"]
+
+    run_job(app, prune)
+
+    with app.app_context():
+        kept = database.session.scalars(select(OutboxMail.to_address).order_by(OutboxMail.id))
+        assert list(kept) == ["recent@example.org", "unsent@example.org"]
+
+
+def mail_to(address: str, **times) -> OutboxMail:
+    return OutboxMail(to_address=address, subject="Hello", text_body="Hello", **times)
 
 
 # ---- one scheduler -------------------------------------------------------------------------
