@@ -3,7 +3,6 @@ iCalendar downloads and feed."""
 
 from __future__ import annotations
 
-import calendar as month_grid
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -16,7 +15,7 @@ from core.forms import ConfirmForm
 from core.services.mail import absolute_url
 from plugins.mentoring import followups, ical, meetings, services
 from plugins.mentoring.forms import FeedbackForm, MeetingChangeForm, MeetingDeclineForm, MeetingForm
-from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE, Meeting
+from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE
 from plugins.mentoring.views import act, require_form
 
 bp = Blueprint("mentoring_meetings", __name__, url_prefix="/mentoring")
@@ -253,22 +252,10 @@ def _ics(body: bytes, filename: str | None) -> Response:
 @bp.get("/calendar")
 @login_required
 def calendar():
-    month = _month_asked() or meetings.today_of(current_user).replace(day=1)
-    first = meetings.from_local(month, datetime.min.time(), current_user)
-    next_month = (month + timedelta(days=32)).replace(day=1)
-    until = meetings.from_local(next_month, datetime.min.time(), current_user)
-    in_month = meetings.meetings_of(current_user, since=first, until=until)
-    by_day: dict[date, list[Meeting]] = {}
-    for found in in_month:
-        by_day.setdefault(meetings.local_date(found.starts_at, current_user), []).append(found)
+    day = _month_asked() or meetings.today_of(current_user)
     return render_template(
         "mentoring/calendar.html",
-        month=month,
-        previous_month=(month - timedelta(days=1)).replace(day=1),
-        next_month=next_month,
-        weeks=month_grid.Calendar().monthdatescalendar(month.year, month.month),
-        by_day=by_day,
-        meetings=in_month,
+        month=meetings.month_of(current_user, day),
         upcoming=meetings.upcoming_of(current_user),
         today=meetings.today_of(current_user),
         has_feed=ical.has_feed(current_user),

@@ -8,6 +8,7 @@ Times are aware UTC datetimes here; the views convert from and to each member's 
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -113,6 +114,42 @@ def meetings_of(user: User, since: datetime | None = None, until: datetime | Non
     if until is not None:
         query = query.where(Meeting.starts_at < until)
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Month:
+    """A month of a member's calendar, on their own clock."""
+
+    first: date  # its first day
+    weeks: list[list[date]]  # the whole weeks (Monday first) that cover it
+    meetings: list[Meeting]  # by time
+    by_day: dict[date, list[Meeting]]
+
+    @property
+    def previous(self) -> date:
+        return (self.first - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next(self) -> date:
+        return _month_after(self.first)
+
+
+def _month_after(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+def month_of(user: User, day: date) -> Month:
+    """The month of ``day`` with the member's meetings in it, each on its day in their time
+    zone (a meeting late on the last evening of the month, their time, is in it)."""
+    first = day.replace(day=1)
+    since = from_local(first, time.min, user)
+    until = from_local(_month_after(first), time.min, user)
+    found = meetings_of(user, since=since, until=until)
+    by_day: dict[date, list[Meeting]] = {}
+    for meeting in found:
+        by_day.setdefault(local_date(meeting.starts_at, user), []).append(meeting)
+    weeks = calendar.Calendar().monthdatescalendar(first.year, first.month)
+    return Month(first, weeks, found, by_day)
 
 
 def held_count(mentorship: Mentorship) -> int:
