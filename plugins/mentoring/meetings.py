@@ -620,7 +620,10 @@ def today_of(user: User) -> date:
 
 def from_local(day: date, time_of_day: time, user: User) -> datetime:
     """The UTC time of a date and time on ``user``'s clock."""
-    return datetime.combine(day, time_of_day, tzinfo=_zone(user)).astimezone(UTC)
+    try:
+        return datetime.combine(day, time_of_day, tzinfo=_zone(user)).astimezone(UTC)
+    except OverflowError:  # the first or last hours of year 1 or 9999, in UTC
+        raise InvalidInput(_("Choose a time in the next three years.")) from None
 
 
 def local_datetime(moment: datetime, user: User) -> str:

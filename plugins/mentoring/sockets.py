@@ -14,10 +14,18 @@ from core.errors import DomainError
 from plugins.mentoring import services
 
 
-def _mentorship_id(data: Any) -> int:
-    value = data.get("mentorship_id") if isinstance(data, dict) else None
-    # Not a bool (True == 1 in Python and SQLite), and within what the database can compare.
+def _id(data: Any, key: str) -> int | None:
+    """The id ``data[key]``, or ``None`` for anything else: not a bool (True == 1 in Python
+    and SQLite), and within what the database can compare."""
+    value = data.get(key) if isinstance(data, dict) else None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        return None
+    return value
+
+
+def _mentorship_id(data: Any) -> int:
+    value = _id(data, "mentorship_id")
+    if value is None:
         raise DomainError("mentorship_id must be a number")
     return value
 
@@ -52,11 +60,8 @@ def send(data: Any = None) -> dict[str, Any]:
 
 
 def read(data: Any = None) -> dict[str, Any]:
-    up_to = data.get("up_to_id") if isinstance(data, dict) else None
     try:
-        services.mark_read(
-            _mentorship_id(data), current_user, up_to if isinstance(up_to, int) else None
-        )
+        services.mark_read(_mentorship_id(data), current_user, _id(data, "up_to_id"))
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

@@ -143,6 +143,22 @@ def test_a_bad_meeting_is_refused(app, client, mentee, active, changes, error):
     assert count_rows(app, Meeting) == 0
 
 
+@pytest.mark.parametrize(
+    ("zone", "day", "time"),
+    [("America/New_York", "9999-12-31", "23:00"), ("Asia/Tokyo", "0001-01-01", "00:30")],
+)
+def test_a_time_at_the_ends_of_the_calendar_is_refused_in_words(
+    app, client, db, mentee, active, zone, day, time
+):
+    mentee.timezone = zone  # in UTC, these times fall outside the years a date can hold
+    db.session.commit()
+    form = meeting_form(day=day, time=time)
+    response = page(client, mentee, f"/mentoring/{active}/meetings/new", form)
+    assert response.status_code == 400
+    assert "Choose a time in the next three years." in text(response)
+    assert count_rows(app, Meeting) == 0
+
+
 def test_times_are_read_in_each_members_time_zone(app, client, db, mentee, mentor, active):
     mentee.timezone, mentor.timezone = "Europe/Paris", "America/New_York"
     db.session.commit()
