@@ -54,6 +54,8 @@ def agreement(mentorship_id: int):
         other=mentorship.other_party(current_user),
         in_force=in_force,
         awaiting=awaiting,
+        # an amendment a meeting needs is answered on the meeting's page
+        awaiting_meeting=agreements.meeting_asking_for(awaiting) if awaiting else None,
         versions=versions,
         held=meetings.held_count(mentorship),
         may_propose=may_propose,

@@ -24,6 +24,8 @@ from plugins.mentoring.models import (
     REJECTED,
     RETURNED,
     AgreementVersion,
+    Meeting,
+    MeetingChange,
     Mentorship,
 )
 from plugins.mentoring.services import mentorship_for, mentorship_path, move
@@ -354,7 +356,19 @@ def _awaiting_answer_of(version_id: int, user: User) -> tuple[AgreementVersion, 
         raise InvalidInput(_("This version was already answered."))
     if mentorship.state not in (ACCEPTED, ACTIVE):
         raise InvalidInput(_("This mentorship has ended: its agreement can no longer change."))
+    if meeting_asking_for(version) is not None:
+        raise InvalidInput(
+            _("This amendment comes with a meeting: answer the meeting, and it is answered too.")
+        )
     return version, mentorship
+
+
+def meeting_asking_for(amendment: AgreementVersion) -> int | None:
+    """The meeting whose time or number needs ``amendment`` (proposed with the meeting, or
+    with a move of it), if any: its answer is the meeting's answer, given on its page."""
+    with_meeting = select(Meeting.id).where(Meeting.amendment_id == amendment.id)
+    with_move = select(MeetingChange.meeting_id).where(MeetingChange.amendment_id == amendment.id)
+    return db.session.scalar(with_meeting.union_all(with_move).limit(1))
 
 
 def agreement_path(mentorship_id: int) -> str:

@@ -381,6 +381,33 @@ def test_declining_an_extra_meeting_rejects_its_amendment(
     assert "0 held of 1 planned" in text(page(client, mentee, f"/mentoring/{active}"))
 
 
+def test_a_meetings_amendment_is_answered_with_the_meeting_not_on_the_agreement_page(
+    app, client, pairs, mentee, mentor, planner
+):
+    active = pairs.active(mentee, mentor, meetings_planned=1)
+    planner.schedule(active, mentee, mentor)
+    extra = planner.propose(active, mentee, soon(10))
+    amendment = stored(app, select(AgreementVersion.id).where(AgreementVersion.number == 2))
+
+    agreement_page = text(page(client, mentor, f"/mentoring/{active}/agreement"))
+    assert "It comes with a meeting: answering the meeting answers it too." in agreement_page
+    assert f"/mentoring/meetings/{extra}" in agreement_page
+    assert f"/mentoring/agreement/{amendment}/approve" not in agreement_page
+    for answer, form in [("approve", {}), ("send-back", {"comment": "No, too many."})]:
+        response = page(client, mentor, f"/mentoring/agreement/{amendment}/{answer}", form)
+        assert "This amendment comes with a meeting: answer the meeting" in text(response)
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        "proposed"
+    )
+
+    # so declining the meeting cannot undo an amendment already in force
+    page(client, mentor, f"/mentoring/meetings/{extra}/decline", {"message": "One is enough."})
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        "rejected"
+    )
+    assert "0 held of 1 planned" in text(page(client, mentee, f"/mentoring/{active}"))
+
+
 def test_a_meeting_after_the_agreed_end_extends_it_once_both_confirm(
     app, client, pairs, mentee, mentor
 ):
