@@ -217,8 +217,11 @@ def request_password_reset(email: str) -> None:
         return
     if user is None:
         return
-    # The token holds a piece of the current hash: once the password changes, it is spent.
-    token = make_token("reset", {"uid": user.id, "pw": user.password_hash[-12:]})
+    # The token holds a piece of the current hash and the address it was sent to: once the
+    # password or the address changes, it is spent (a mailbox left behind cannot use it).
+    token = make_token(
+        "reset", {"uid": user.id, "pw": user.password_hash[-12:], "email": user.email}
+    )
     _send_link(
         user.email,
         _("Reset your password"),
@@ -231,7 +234,7 @@ def request_password_reset(email: str) -> None:
 def user_for_reset(token: str) -> User:
     data = read_token("reset", token)
     user = db.session.get(User, data["uid"])
-    if user is None or user.password_hash[-12:] != data["pw"]:
+    if user is None or user.password_hash[-12:] != data["pw"] or user.email != data.get("email"):
         raise InvalidInput(_("This link is invalid or has expired."))
     return user
 
@@ -242,6 +245,8 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     # Following a link sent to the address proves it, too.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    # and ends a lock that someone's wrong guesses put on it
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
     return user
 
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -23,6 +32,8 @@ from core.views.navigation import local_path
 
 bp = Blueprint("auth", __name__)
 
+REGISTERED_HERE = "registered_user_id"  # in the session of the browser that registered
+
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
@@ -31,12 +42,14 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            accounts.register(form.email.data, form.password.data, form.display_name.data)
+            user = accounts.register(form.email.data, form.password.data, form.display_name.data)
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error), "danger")
         else:
             db.session.commit()
+            if user is not None:
+                session[REGISTERED_HERE] = user.id
             return render_template("auth/check_inbox.html", email=form.email.data)
     return render_template("auth/register.html", form=form)
 
@@ -55,8 +68,14 @@ def confirm(token: str):
             url_for("profile.overview_self" if current_user.is_authenticated else "auth.login")
         )
     flash(_("Thank you, your e-mail address is confirmed."), "success")
-    if not current_user.is_authenticated:
-        login_user(user)  # once: the link that confirms is the link the member just received
+    if current_user.is_authenticated:
+        return redirect(url_for("profile.data"))
+    # Logged in only in the browser that registered: anyone can register someone else's
+    # address, and the owner who follows that link must not start using an account whose
+    # password a stranger chose. Elsewhere, logging in (or a reset) proves the password.
+    if session.pop(REGISTERED_HERE, None) != user.id:
+        return redirect(url_for("auth.login"))
+    login_user(user)
     return redirect(url_for("profile.data"))
 
 

@@ -116,6 +116,31 @@ def test_following_the_confirmation_link_confirms_and_logs_in(client, mail, db):
     assert is_logged_in(other)
 
 
+def test_a_confirmation_link_followed_in_another_browser_confirms_without_logging_in(
+    client, mail, db
+):
+    # A stranger registers Ada's address with a password of their own choosing...
+    register(client, password="the stranger's password")
+    [message] = mail.deliver()
+
+    # ...Ada follows the link she received: her address is confirmed, but the account's
+    # password is not hers, so she is not let in with it
+    ada = client.application.test_client()
+    response = ada.get(link_in(message), follow_redirects=True)
+    assert "Thank you, your e-mail address is confirmed." in text_of(response)
+    assert "Log in" in text_of(response)
+    assert not is_logged_in(ada)
+    assert user_named(db, "ada@example.org").email_confirmed
+
+    # she takes the account with a reset, which ends what the stranger knew
+    ada.post("/reset", data={"email": "ada@example.org"})
+    [reset] = mail.deliver()
+    ada.post(link_in(reset), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert is_logged_in(ada)
+    stranger = client.application.test_client()
+    assert log_in(stranger, "ada@example.org", "the stranger's password").status_code == 401
+
+
 def test_a_bad_confirmation_link_is_refused_and_changes_nothing(client, mail, db, app):
     register(client)
     [message] = mail.deliver()
@@ -286,6 +311,23 @@ def test_successful_login_clears_the_failures(make_app, create_user, db):
     # four failures in the window, but only two since the last success
     assert log_in(client, "ada@example.org").status_code == 302
     assert is_logged_in(client)
+
+
+def test_a_password_reset_lifts_the_lock_of_failed_logins(make_app, mail, create_user):
+    create_user(email="ada@example.org")
+    app = make_app(LOGIN_MAX_FAILURES=3)
+    someone = app.test_client()
+    for _ in range(3):  # somebody else's guesses lock Ada out
+        log_in(someone, "ada@example.org", "guess guess guess")
+    ada = app.test_client()
+    assert "Too many failed attempts" in text_of(log_in(ada, "ada@example.org"))
+
+    ada.post("/reset", data={"email": "ada@example.org"})
+    [reset] = mail.deliver()
+    ada.post(link_in(reset), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+
+    laptop = app.test_client()  # her other devices can log in again
+    assert log_in(laptop, "ada@example.org", NEW_PASSWORD).status_code == 302
 
 
 def test_login_follows_next_to_a_page_of_this_site(app, create_user):
@@ -665,6 +707,31 @@ def test_a_tampered_or_expired_change_email_link_is_refused(app, client, mail, d
         assert "This link is invalid or has expired." in text_of(response)
     assert user_named(db, "ada@example.org").id == user.id
     assert mail.deliver() == []
+
+
+def test_a_reset_link_sent_to_the_old_address_is_spent_by_a_change_of_address(
+    client, mail, db, create_user
+):
+    user = create_user(email="ada@old-job.example.org")
+    client.post("/reset", data={"email": "ada@old-job.example.org"})
+    [old_reset] = mail.deliver()
+    client.login(user)
+    change_email(client, "ada@example.org")
+    [confirm] = mail.deliver()
+    client.get(link_in(confirm))
+    mail.deliver()  # the notice to the old address
+    assert user_named(db, "ada@example.org").id == user.id
+
+    # whoever reads the old mailbox now cannot take the account with the old link
+    old_mailbox = client.application.test_client()
+    response = old_mailbox.post(
+        link_in(old_reset),
+        data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        follow_redirects=True,
+    )
+    assert "This link is invalid or has expired." in text_of(response)
+    assert not is_logged_in(old_mailbox)
+    assert check_password_hash(user_named(db, "ada@example.org").password_hash, TEST_PASSWORD)
 
 
 def test_a_change_email_link_works_once(client, mail, db, create_user):
