@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, has_request_context, render_template, request, url_for
+from flask import Flask, abort, has_request_context, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -38,6 +38,7 @@ def register_core_views(app: Flask) -> None:
 
     for blueprint in (home.bp, auth.bp, profile.bp, alerts.bp):
         app.register_blueprint(blueprint)
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_global(get_locale)
@@ -47,6 +48,17 @@ def register_core_views(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: _error_page(404, str(error)))
     app.register_error_handler(NotAllowed, lambda error: _error_page(403, str(error)))
+
+
+def _refuse_nul_characters() -> None:
+    """No form or link of alma sends a NUL character, and no database column holds one
+    (PostgreSQL refuses it): a request with one in its address or fields is refused whole,
+    before any page or service sees it."""
+    fields = (*request.args.lists(), *request.form.lists())
+    texts = [request.path, *(key for key, _values in fields)]
+    texts += [value for _key, values in fields for value in values]
+    if any("\x00" in text for text in texts):
+        abort(400)
 
 
 def _security_headers(response):

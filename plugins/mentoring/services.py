@@ -753,7 +753,7 @@ def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
         raise InvalidInput(_("There is no chat: the request was not accepted."))
     if not mentorship.chat_open:
         raise InvalidInput(_("This chat is closed: the mentorship has ended."))
-    body = body.strip()
+    body = body.strip().replace("\x00", "")  # a NUL no keyboard types, no database keeps
     if not body:
         raise InvalidInput(_("Write something first."))
     if len(body) > MAX_CHAT_MESSAGE:

@@ -421,7 +421,7 @@ def test_a_bad_message_body_is_refused_and_nothing_is_stored(app, connect, chat,
     ada.join(chat)
     rui.join(chat)
 
-    for body in (MISSING, None, 42, ["Hello"], {"text": "Hello"}, "", "  \n ", "x" * 4001):
+    for body in (MISSING, None, 42, ["Hello"], {"text": "Hello"}, "", "  \n ", "\x00", "x" * 4001):
         payload = {"mentorship_id": chat}
         if body is not MISSING:
             payload["body"] = body
@@ -433,3 +433,6 @@ def test_a_bad_message_body_is_refused_and_nothing_is_stored(app, connect, chat,
     assert rui.received("mentoring.message") == []
     assert ada.send(chat, "x" * 4000)["ok"] is True  # the longest allowed
     assert rui.next("mentoring.message")["body"] == "x" * 4000
+    # a NUL, which PostgreSQL cannot store, is left out of a message
+    assert ada.send(chat, "Hello\x00 Rui")["ok"] is True
+    assert rui.next("mentoring.message")["body"] == "Hello Rui"
