@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -627,15 +628,20 @@ def changed_characters(old: str, new: str) -> int:
     """How many characters an edit removed plus how many it added."""
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
     changed = 0
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        removed, added = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
-        inner = difflib.SequenceMatcher(None, removed, added, autojunk=False)
-        kept = sum(block.size for block in inner.get_matching_blocks())
-        changed += len(removed) + len(added) - 2 * kept
+    for tag, i1, i2, j1, j2 in _line_opcodes(old_lines, new_lines):
+        if tag != "equal":
+            changed += _characters_changed("".join(old_lines[i1:i2]), "".join(new_lines[j1:j2]))
     return changed
+
+
+def _characters_changed(removed: str, added: str) -> int:
+    start, end = _common_ends(removed, added)
+    removed, added = removed[start : len(removed) - end], added[start : len(added) - end]
+    if len(removed) * len(added) > DIFF_BUDGET:
+        return len(removed) + len(added)  # too long to match up: counted as rewritten
+    matcher = difflib.SequenceMatcher(None, removed, added, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks())
+    return len(removed) + len(added) - 2 * kept
 
 
 def delete_article(article_id: int, user: User) -> str:
@@ -698,6 +704,52 @@ def _rating(article: Article, user: User) -> Rating | None:
 
 # ---- comparing ---------------------------------------------------------------------------
 
+# difflib compares every line (or character) of one text with the equal ones of the other:
+# a text of one line repeated, or a long line, costs the square of its length (minutes for
+# the longest article). Beyond this many pairs, about a third of a second, a stretch is taken
+# as replaced whole rather than matched up.
+DIFF_BUDGET = 4_000_000
+
+
+def _common_ends(old: Sequence[Any], new: Sequence[Any]) -> tuple[int, int]:
+    """How many items two sequences share at their start, and then at their end."""
+    shortest = min(len(old), len(new))
+    start = 0
+    while start < shortest and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    return start, end
+
+
+def _line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from ``old`` to ``new`` within the budget: the lines they share at
+    both ends are matched first (an edit usually leaves most of an article alone), and what
+    lies between is compared line by line, or taken as replaced whole when too long."""
+    start, end = _common_ends(old, new)
+    old_middle, new_middle = old[start : len(old) - end], new[start : len(new) - end]
+    if len(old_middle) * len(new_middle) > DIFF_BUDGET:
+        middle = [("replace", 0, len(old_middle), 0, len(new_middle))]
+    else:
+        matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
+        middle = matcher.get_opcodes()
+    opcodes = [("equal", 0, start, 0, start)] if start else []
+    opcodes += [
+        (tag, i1 + start, i2 + start, j1 + start, j2 + start) for tag, i1, i2, j1, j2 in middle
+    ]
+    if end:
+        opcodes.append(("equal", len(old) - end, len(old), len(new) - end, len(new)))
+    return opcodes
+
+
+class _BoundedLineMatcher(difflib.SequenceMatcher):
+    """difflib's matcher of lines (with its grouping of changes in context), on the opcodes
+    of :func:`_line_opcodes`."""
+
+    def get_opcodes(self) -> list[tuple[str, int, int, int, int]]:
+        return _line_opcodes(self.a, self.b)
+
 
 @dataclass(frozen=True)
 class DiffLine:
@@ -711,7 +763,7 @@ def line_diff(old: str, new: str, context: int = 3) -> list[DiffLine]:
     """The lines that differ, with ``context`` unchanged lines around each change; empty if
     the texts are the same."""
     old_lines, new_lines = old.splitlines(), new.splitlines()
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    matcher = _BoundedLineMatcher(None, old_lines, new_lines, autojunk=False)
     lines: list[DiffLine] = []
     for group in matcher.get_grouped_opcodes(context):
         if lines or group[0][1] > 0 or group[0][3] > 0:

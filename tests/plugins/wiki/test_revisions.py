@@ -93,6 +93,43 @@ def test_compare_defaults_to_the_latest_change_and_refuses_unknown_revisions(cli
     assert missing.status_code == 404
 
 
+def test_a_long_article_of_repeated_lines_compares_at_once(client, ada, rui, articles):
+    # One line repeated costs difflib the square of the article's length: minutes for the
+    # longest article, a worker and the article's lock held all along. Here it is matched
+    # from both ends, and what lies between is shown as replaced whole.
+    lines = ["Repeat after me."] * 5_000
+    article = articles.create(ada, title="Practice", body="\n".join(lines))
+    articles.edit(article, rui, "\n".join(["Listen first.", *lines[1:-1], "Then repeat."]))
+    client.login(ada)
+
+    rows = diff_rows(client.get(f"/wiki/{article.id}/compare?old=1&new=2").text)
+
+    assert [text for kind, text in rows if kind != "added"] == lines
+    assert [text for kind, text in rows if kind != "removed"] == [
+        "Listen first.",
+        *lines[1:-1],
+        "Then repeat.",
+    ]
+
+
+def test_a_diff_beyond_its_budget_shows_the_changed_stretch_replaced_whole(monkeypatch):
+    monkeypatch.setattr(services, "DIFF_BUDGET", 4)
+    old = "Title\none\ntwo\nthree\nEnd"
+    new = "Title\nONE\ntwo\nTHREE\nEnd"
+
+    shown = [(line.kind, line.text) for line in services.line_diff(old, new)]
+
+    assert shown == [
+        ("same", "Title"),
+        *[("removed", text) for text in ("one", "two", "three")],
+        *[("added", text) for text in ("ONE", "two", "THREE")],
+        ("same", "End"),
+    ]
+    # and an edit counts every character of that stretch as changed (but the line break
+    # both end with)
+    assert services.changed_characters(old, new) == 2 * len("one\ntwo\nthree")
+
+
 def test_restoring_an_old_revision_makes_a_new_one(client, app, ada, rui, article):
     client.login(rui)
 
