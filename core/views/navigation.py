@@ -1,17 +1,23 @@
-"""Reading where to go next from a request: page numbers and local redirect targets."""
+"""Reading where to go next from a request: numbers, pages and local redirect targets."""
 
 from flask import request
 
 MAX_PAGE = 2**31  # beyond it, the page's offset would overflow the database's integers
 
 
+def whole_number(value: str | None, below: int = 2**31) -> int | None:
+    """``value`` (a field or a query argument) as a whole number under ``below``, else
+    ``None``: "²" passes isdigit() but not int(), and a number beyond what a database column
+    holds (2**31 for an id, by default) would fail the query that looks for it."""
+    if not (value and value.isascii() and value.isdigit()) or len(value) > len(str(below)):
+        return None
+    number = int(value)
+    return number if number < below else None
+
+
 def page_number() -> int:
     """``?page=N`` as a positive whole number; anything else is page 1."""
-    page = request.args.get("page", "1")
-    # isascii: "²" passes isdigit() but not int()
-    if not (page.isascii() and page.isdigit()) or int(page) > MAX_PAGE:
-        return 1
-    return max(int(page), 1)
+    return max(whole_number(request.args.get("page"), MAX_PAGE + 1) or 1, 1)
 
 
 def local_path(target: str | None, default: str) -> str:

@@ -256,7 +256,7 @@ def _checked_fields(
     name, topic, description = " ".join(name.split()), " ".join(topic.split()), description.strip()
     if not name:
         raise InvalidInput(_("Give the group a name."))
-    if len(name) > MAX_NAME:
+    if len(name.lower()) > MAX_NAME:  # its key too ("İ" lowers to two characters)
         raise InvalidInput(_("Keep the name under %(n)d characters.", n=MAX_NAME))
     if len(topic) > MAX_TOPIC:
         raise InvalidInput(_("Keep the topic under %(n)d characters.", n=MAX_TOPIC))

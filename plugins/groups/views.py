@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from core.db import db
 from core.errors import InvalidInput
-from core.views.navigation import local_path, page_number
+from core.views.navigation import local_path, page_number, whole_number
 from plugins.groups import services
 from plugins.groups.forms import (
     AnnouncementForm,
@@ -273,11 +273,9 @@ def decide_request(group_id: int, request_id: int, decision: str):
 
 @bp.post("/<int:group_id>/invitations")
 def invite(group_id: int):
-    member_id = request.form.get("member_id", "")
+    member_id = whole_number(request.form.get("member_id")) or 0  # 0: nobody
     return _act(
-        lambda: services.invite(
-            group_id, current_user, int(member_id) if member_id.isdigit() else 0
-        ),
+        lambda: services.invite(group_id, current_user, member_id),
         _("The invitation is sent."),
         url_for("groups.manage", group_id=group_id),
     )

@@ -15,7 +15,7 @@ from core.errors import InvalidInput
 from core.forms import ConfirmForm
 from core.i18n import language_names
 from core.models import User
-from core.views.navigation import page_number
+from core.views.navigation import page_number, whole_number
 from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.forms import (
     ChatForm,
@@ -124,10 +124,7 @@ def index():
 def _before_id() -> int | None:
     """``?before=N``, the message to page back from; anything but a usable id (an id beyond
     what the database can hold would fail the query) means the newest page."""
-    value = request.args.get("before", "")
-    if not (value.isascii() and value.isdigit()):
-        return None
-    return int(value) if 0 < int(value) < 2**63 else None
+    return whole_number(request.args.get("before"), below=2**63) or None
 
 
 @bp.get("/<int:mentorship_id>")

@@ -395,7 +395,7 @@ def checked_content(title: str, body: str, tags: str = "", summary: str = "") ->
     body = body.replace("\r\n", "\n").strip("\n")
     if not title:
         raise InvalidInput(_("Give the article a title."))
-    if len(title) > MAX_TITLE:
+    if len(title.casefold()) > MAX_TITLE:  # its key too ("ß" folds to "ss")
         raise InvalidInput(_("Keep the title under %(n)d characters.", n=MAX_TITLE))
     if not body.strip():
         raise InvalidInput(_("Write the article's text."))
@@ -412,7 +412,7 @@ def _tag_names(tags: str) -> list[str]:
         name = " ".join(raw.split())
         if not name:
             continue
-        if len(name) > MAX_TAG:
+        if len(name.casefold()) > MAX_TAG:  # its key too
             raise InvalidInput(_("Keep each tag under %(n)d characters.", n=MAX_TAG))
         names.setdefault(name.casefold(), name)
     if len(names) > MAX_TAGS:

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from core.db import db
 from core.errors import InvalidInput
 from core.forms import ConfirmForm
-from core.views.navigation import page_number
+from core.views.navigation import page_number, whole_number
 from plugins.wiki import services
 from plugins.wiki.forms import ArticleForm, EditForm, PreviewForm, RatingForm
 from plugins.wiki.models import Article
@@ -171,9 +171,10 @@ def edit(article_id: int):
 
 
 def _revision_number(value: str | None) -> int:
-    if not (value and value.isascii() and value.isdigit()) or len(value) > 9:
+    number = whole_number(value)
+    if number is None:
         raise InvalidInput(_("The form is out of date: reload the page and edit again."))
-    return int(value)
+    return number
 
 
 @bp.post("/preview")
@@ -251,10 +252,8 @@ def compare(article_id: int):
 
 
 def _number_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "")
-    if not (value.isascii() and value.isdigit()) or len(value) > 9:
-        return default
-    return int(value)
+    number = whole_number(request.args.get(name))
+    return default if number is None else number
 
 
 # ---- acting on an article -------------------------------------------------------------------

@@ -65,6 +65,8 @@ def test_the_creation_form_is_for_logged_in_members_only(client):
     [
         ("name", "   ", "This field is required."),
         ("name", "x" * 81, "Field cannot be longer than 80 characters."),
+        # 80 characters, but 160 once lower-cased for the unique name key
+        ("name", "İ" * 80, "Keep the name under 80 characters."),
         ("join_policy", "anyone", "Not a valid choice."),
         ("visibility", "secret", "Not a valid choice."),
     ],

@@ -318,7 +318,8 @@ def test_some_members_cannot_be_invited(app, act, db, manager, member, groups, s
 def test_inviting_nobody_in_particular_is_refused(app, act, manager, groups):
     group_id = groups.create(manager)
 
-    for member_id in ("", "abc", "99999"):
+    # "²" is a digit to Python but no number; the last is more than any id column holds
+    for member_id in ("", "abc", "99999", "²", "-1", "9" * 25):
         page = act(manager, f"/groups/{group_id}/invitations", member_id=member_id)
         assert "Choose a member to invite from the list." in page.text
     assert count_rows(app, Invitation) == 0

@@ -120,6 +120,9 @@ def test_the_preview_endpoint_needs_the_csrf_token(make_app, create_user):
         ({"title": "x" * 121}, "Field cannot be longer than 120 characters."),
         ({"tags": ", ".join(f"tag{n}" for n in range(9))}, "Give at most 8 tags."),
         ({"tags": "y" * 41}, "Keep each tag under 40 characters."),
+        # within the limits, but twice as long once case-folded for their unique keys
+        ({"title": "ß" * 120}, "Keep the title under 120 characters."),
+        ({"tags": "ß" * 40}, "Keep each tag under 40 characters."),
     ],
 )
 def test_bad_input_is_refused_with_a_message_and_saves_nothing(client, app, ada, fields, message):
