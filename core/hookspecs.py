@@ -90,6 +90,16 @@ def goal_completed(goal: Goal) -> None:
 
 
 @hookspec
+def goal_declined(goal: Goal) -> None:
+    """A party declined a goal: it can no longer complete.
+
+    Fires exactly once per goal, inside the transaction of the refusal, with
+    ``goal.declined_at`` set and the party who declined having the decision ``"declined"``
+    (wherever they declined it: the owning plugin's page or their profile). Returns nothing.
+    """
+
+
+@hookspec
 def app_created(app: Flask) -> None:
     """``create_app`` has gathered every enabled plugin's contributions and settings.
 

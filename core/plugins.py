@@ -140,6 +140,9 @@ class Hooks:
     def goal_completed(self, goal: Goal) -> None:
         self._hook.goal_completed(goal=goal)
 
+    def goal_declined(self, goal: Goal) -> None:
+        self._hook.goal_declined(goal=goal)
+
     def app_created(self, app: Flask) -> None:
         self._hook.app_created(app=app)
 

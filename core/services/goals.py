@@ -92,7 +92,8 @@ def consent_to_goal(goal_id: int, user: User) -> Goal:
 
 
 def decline_goal(goal_id: int, user: User) -> Goal:
-    """A party refuses: the goal is closed as declined and can no longer complete."""
+    """A party refuses: the goal is closed as declined, can no longer complete, and
+    ``goal_declined`` fires."""
     goal = _locked_open_goal(goal_id, user)
     now = utcnow()
     db.session.execute(
@@ -108,6 +109,9 @@ def decline_goal(goal_id: int, user: User) -> Goal:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(goal)
+    for party in goal.parties:
+        db.session.refresh(party)
+    hooks().goal_declined(goal)
     return goal
 
 

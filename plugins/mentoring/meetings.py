@@ -453,20 +453,8 @@ def report_missed(meeting_id: int, user: User) -> Meeting:
     meeting = meeting_for(meeting_id, user, lock=True)
     if not can_confirm(meeting):
         raise InvalidInput(_("Only a scheduled meeting that has begun can be reported missed."))
-    goal = _attendance_goal(meeting)
-    decline_goal(goal.id, user)
-    meeting.status = MISSED
-    db.session.flush()
-    other = meeting.mentorship.other_party(user)
-    notify(
-        other,
-        _(
-            "%(name)s says your meeting of %(when)s did not take place.",
-            name=user.display_name,
-            when=local_datetime(meeting.starts_at, other),
-        ),
-        url=meeting_path(meeting.id),
-    )
+    decline_goal(_attendance_goal(meeting).id, user)  # see goal_declined
+    db.session.refresh(meeting)
     return meeting
 
 
@@ -509,6 +497,29 @@ def goal_completed(goal: Goal) -> None:
             _finish(meeting.mentorship, goal.parties)
     elif goal.kind == MENTORSHIP_FINISHED:
         complete_mentorship(mentorship_of_subject(goal.subject))
+
+
+def goal_declined(goal: Goal) -> None:
+    """Core says a party declined a goal (on the meeting page or on their profile): a
+    meeting's goal marks it missed, and the other party hears of it."""
+    if goal.kind != MEETING_ATTENDED:
+        return
+    meeting = db.session.scalar(select(Meeting).where(Meeting.goal_id == goal.id))
+    if meeting is None or meeting.status != SCHEDULED:
+        return
+    meeting.status = MISSED
+    db.session.flush()
+    declined_by = next(party.user for party in goal.parties if party.decision == "declined")
+    other = meeting.mentorship.other_party(declined_by)
+    notify(
+        other,
+        _(
+            "%(name)s says your meeting of %(when)s did not take place.",
+            name=declined_by.display_name,
+            when=local_datetime(meeting.starts_at, other),
+        ),
+        url=meeting_path(meeting.id),
+    )
 
 
 def _finish(mentorship: Mentorship, parties) -> None:

@@ -153,6 +153,11 @@ def goal_completed(goal):
 
 
 @hookimpl
+def goal_declined(goal):
+    meetings.goal_declined(goal)
+
+
+@hookimpl
 def register_settings():
     return services.SETTINGS
 

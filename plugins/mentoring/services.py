@@ -561,13 +561,17 @@ def complete_mentorship(mentorship: Mentorship) -> None:
 
 def _close(mentorship: Mentorship) -> None:
     """What ending a mentorship, in any way, frees: the mentor's room, the meetings to come
-    and a pending proposal to end it."""
+    and a pending proposal to end it. A meeting that has begun stays: the pair can still say
+    whether it took place, and its goal completes or is declined as any other."""
     _release_capacity(mentorship)
     db.session.execute(
         update(Meeting)
         .where(
             Meeting.mentorship_id == mentorship.id,
-            Meeting.status.in_((PROPOSED, SCHEDULED)),
+            or_(
+                Meeting.status == PROPOSED,
+                and_(Meeting.status == SCHEDULED, Meeting.starts_at > utcnow()),
+            ),
         )
         .values(status=CANCELLED, sequence=Meeting.sequence + 1)
         .execution_options(synchronize_session=False)

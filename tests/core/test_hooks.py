@@ -288,6 +288,7 @@ def test_hook_activity_undone(client, app, plugin, create_user):
 class GoalProbe:
     def __init__(self) -> None:
         self.completed: list[tuple[int, bool, list[str]]] = []
+        self.declined: list[tuple[int, bool, list[str]]] = []
 
     @hookimpl
     def register_goal_kinds(self) -> list[GoalKind]:
@@ -299,6 +300,14 @@ class GoalProbe:
         self.completed.append((goal.id, goal.completed_at is not None, decisions))
         for party in goal.parties:
             notify(party.user, f"Goal reached: {goal.title}")
+
+    @hookimpl
+    def goal_declined(self, goal: Goal) -> None:
+        decisions = [party.decision for party in goal.parties]
+        self.declined.append((goal.id, goal.declined_at is not None, decisions))
+        for party in goal.parties:
+            if party.decision != "declined":
+                notify(party.user, f"Goal declined: {goal.title}")
 
 
 @with_plugin(GoalProbe)
@@ -318,6 +327,23 @@ def test_hook_goal_completed(client, db, app, plugin, create_user):
     assert plugin.completed == [(goal.id, True, ["consented", "consented"])]
     assert "Goal reached: First meeting" in client.get("/alerts/").text
     assert alerts_of(app, mentee) == ["Goal reached: First meeting"]
+
+
+@with_plugin(GoalProbe)
+def test_hook_goal_declined(client, db, app, plugin, create_user):
+    mentee, mentor = create_user(), create_user()
+    goal = propose_goal("probe.met", "First meeting", [mentee, mentor])
+    db.session.commit()
+    client.login(mentee)
+    client.post(f"/goals/{goal.id}/consent")
+
+    client.login(mentor)
+    client.post(f"/goals/{goal.id}/decline")
+    client.post(f"/goals/{goal.id}/decline")  # a second refusal fires nothing more
+
+    assert plugin.declined == [(goal.id, True, ["consented", "declined"])]
+    assert plugin.completed == []
+    assert alerts_of(app, mentee) == ["Goal declined: First meeting"]
 
 
 class StartupProbe:

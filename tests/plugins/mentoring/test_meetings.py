@@ -344,6 +344,28 @@ def test_a_meeting_reported_missed_does_not_count(app, client, mentee, mentor, a
     assert "0 held of 6 planned" in text(page(client, mentee, f"/mentoring/{active}"))
 
 
+def test_declining_a_meetings_goal_on_the_profile_marks_it_missed(
+    app, client, mentee, mentor, active, planner
+):
+    final = planner.schedule(active, mentee, mentor, is_final=True)
+    planner.move_start(final, datetime.now(UTC) - timedelta(hours=2))
+    page(client, mentee, f"/mentoring/meetings/{final}/confirm", {})
+    goal_id = stored(app, select(Meeting.goal_id).where(Meeting.id == final))
+
+    # the mentor answers from the goals awaiting them on their profile
+    page(client, mentor, f"/goals/{goal_id}/decline", {})
+
+    assert status_of(app, final) == "missed"
+    assert "says your meeting of" in last_alert(app, mentee)
+    assert "did not take place" in last_alert(app, mentee)
+    again = page(client, mentee, f"/mentoring/meetings/{final}/confirm", {})
+    assert "Only a scheduled meeting can be confirmed." in text(again)
+    # and the pair can plan another final meeting: the mentorship is not stuck
+    page(client, mentee, f"/mentoring/{active}/meetings/new", meeting_form(is_final="y"))
+    assert stored(app, select(Meeting.is_final).where(Meeting.id == newest_meeting(app)))
+    assert newest_meeting(app) != final
+
+
 # ---- departures from the agreement ---------------------------------------------------------
 
 
@@ -554,6 +576,25 @@ def test_ending_early_needs_an_active_mentorship(app, client, pairs, mentee, men
     accepted = pairs.accept(mentee, mentor)
     response = page(client, mentee, f"/mentoring/{accepted}/end/propose", {"message": "Bye"})
     assert "Only an active mentorship can be ended early by agreement." in text(response)
+
+
+def test_after_an_early_end_a_meeting_that_began_can_still_be_confirmed(
+    app, client, mentee, mentor, active, planner, listener
+):
+    begun = planner.schedule(active, mentee, mentor)
+    planner.move_start(begun, datetime.now(UTC) - timedelta(hours=2))
+    to_come = planner.schedule(active, mentee, mentor, soon(5))
+    page(client, mentee, f"/mentoring/meetings/{begun}/confirm", {})
+    page(client, mentee, f"/mentoring/{active}/end/propose", {"message": "I changed jobs."})
+    page(client, mentor, f"/mentoring/{active}/end/agree", {})
+    assert state_of(app, active) == "terminated"
+    assert status_of(app, to_come) == "cancelled"
+
+    page(client, mentor, f"/mentoring/meetings/{begun}/confirm", {})
+
+    # it took place, so it counts as held, rather than a cancelled meeting with a goal
+    assert status_of(app, begun) == "held"
+    assert [kind for kind, _decisions in listener.completed] == ["mentoring.meeting_attended"]
 
 
 def test_ending_before_the_agreement_cancels_the_meetings_to_come(
