@@ -79,7 +79,7 @@ def articles():
     return render_template("wiki/list.html", order=order, result=LISTS[order](page_number()))
 
 
-@bp.get("/tags/<key>")
+@bp.get("/tags/<path:key>")  # a tag may hold a slash ("CI/CD")
 def tagged(key: str):
     tag = services.tag_by_key(key)
     return render_template(

@@ -106,6 +106,17 @@ def test_articles_by_tag_ignore_case_and_unknown_tags_are_404(client, articles, 
     assert client.get("/wiki/tags/nothing").status_code == 404
 
 
+def test_a_tag_with_a_slash_has_a_working_link(client, articles, ada):
+    articles.create(ada, title="Pipelines", tags="CI/CD")
+    client.login(ada)
+
+    article_page = client.get("/wiki/tags/ci/cd").text
+
+    assert "Articles tagged “CI/CD”" in article_page
+    assert titles(article_page) == ["Pipelines"]
+    assert 'href="/wiki/tags/ci/cd"' in client.get("/wiki/").text
+
+
 def test_the_nav_links_to_the_wiki_for_members(client, ada):
     assert 'href="/wiki/"' not in client.get("/").text
     client.login(ada)
