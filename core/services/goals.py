@@ -160,6 +160,19 @@ def goals_of(user: User, *, awaiting: bool = True, limit: int = 20) -> GoalsOf:
     )
 
 
+def goals_shared_with(goals: Sequence[Goal], viewer: User) -> set[int]:
+    """The ids of those of ``goals`` that ``viewer`` is a party to: only they see such a
+    goal's title (it may name who mentored whom); others see its kind."""
+    return set(
+        db.session.scalars(
+            select(GoalParty.goal_id).where(
+                GoalParty.user_id == viewer.id,
+                GoalParty.goal_id.in_([goal.id for goal in goals]),
+            )
+        )
+    )
+
+
 def _locked_open_goal(goal_id: int, user: User) -> Goal:
     goal = db.session.scalar(
         select(Goal)

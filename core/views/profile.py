@@ -58,12 +58,18 @@ def overview(user_id: int):
     )
     is_self = member.id == current_user.id
     shown = goals.goals_of(member, awaiting=is_self)
+    titled = (
+        {goal.id for goal in shown.completed}
+        if is_self
+        else goals.goals_shared_with(shown.completed, current_user)
+    )
     return render_template(
         "profile/overview.html",
         member=member,
         area="overview",
         is_self=is_self,
         completed=shown.completed,
+        titled=titled,
         awaiting=shown.awaiting,
         alerts=latest_alerts(member, OVERVIEW_ALERTS) if is_self else [],
         sections=_sections("overview", member),
