@@ -731,7 +731,7 @@ def _groups(load, builder: Builder, members: list[int], viewer_id: int) -> int:
                 2,
                 f"groups.group:{group_id}",
                 when,
-                key=f"groups.managed:{act_id}",
+                key=f"groups.managed:{group_id}:{managers[0]}:announced::{when:%Y-%m-%d}:{act_id}",
             )
         for _topic in range(TOPICS_PER_GROUP):
             topic_id = builder.next_id("topics")

@@ -38,7 +38,8 @@ REQUEST_STATES = (PENDING, APPROVED, DECLINED, WITHDRAWN)
 ACCEPTED, REVOKED = "accepted", "revoked"
 INVITATION_STATES = (PENDING, ACCEPTED, DECLINED, REVOKED)
 
-# What a manager did; each act is one row, and one "groups.managed" activity.
+# What a manager did; each act is one row, and a "groups.managed" activity (once a day for the
+# same act on the same member).
 MANAGEMENT_ACTIONS = (
     "edited",
     "approved_request",
@@ -181,8 +182,8 @@ class Invitation(db.Model):
 
 
 class ManagementAct(db.Model):
-    """One thing a manager did to their group: the group's history, and the subject of one
-    ``groups.managed`` activity each."""
+    """One thing a manager did to their group: the group's history, and the subject of a
+    ``groups.managed`` activity (once a day for the same act on the same member)."""
 
     __tablename__ = "groups_management_acts"
 

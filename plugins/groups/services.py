@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -233,7 +234,9 @@ def _record_act(group: Group, manager: User, action: str, member: User | None = 
         MANAGED,
         manager,
         subject=_subject(group),
-        key=f"{MANAGED}:{act.id}",
+        # once a day per act and member: a manager who edits ten times, or invites and
+        # revokes in a loop, has managed the group once that day
+        key=f"{MANAGED}:{group.id}:{manager.id}:{action}:{act.member_id or ''}:{utcnow():%Y-%m-%d}",
         url=group_path(group.id),
     )
 
@@ -484,6 +487,10 @@ def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
         raise InvalidInput(_("Tell the managers in a few words why you would like to join."))
     if len(message) > MAX_MESSAGE:
         raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_MESSAGE))
+    if _asked_lately(JoinRequest, group, user):
+        raise InvalidInput(
+            _("You asked to join this group less than a day ago: you can ask again tomorrow.")
+        )
     request = JoinRequest(group_id=group.id, user_id=user.id, message=message, state=PENDING)
     try:
         with db.session.begin_nested():
@@ -500,6 +507,29 @@ def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
             email_subject=_("Request to join %(group)s", group=group.name),
         )
     return request
+
+
+# Asking again (to join, or a member to come) waits a day after the last answer or
+# withdrawal: each ask alerts and mails someone, so a loop of ask and withdraw must not flood
+# them. A pending one is refused by its unique index.
+ASK_AGAIN_AFTER = timedelta(days=1)
+
+
+def _asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user: User) -> bool:
+    """Did a request or invitation (by its ``kind``) of ``user`` to ``group`` end lately?"""
+    return (
+        db.session.scalar(
+            select(kind.id)
+            .where(
+                kind.group_id == group.id,
+                kind.user_id == user.id,
+                kind.state != PENDING,
+                kind.created_at > utcnow() - ASK_AGAIN_AFTER,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def withdraw_request(group_id: int, user: User) -> None:
@@ -810,6 +840,14 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
         raise InvalidInput(
             _(
                 "%(name)s is banned from this group: lift the ban before inviting them.",
+                name=invitee.display_name,
+            )
+        )
+    if _asked_lately(Invitation, group, invitee):
+        raise InvalidInput(
+            _(
+                "%(name)s was invited to this group less than a day ago: invite them again"
+                " tomorrow.",
                 name=invitee.display_name,
             )
         )

@@ -5,9 +5,13 @@ real SMTP server received."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from core.db import db as database
+from core.db import utcnow
 from core.models import Activity
 from core.testing import body_of, count_rows, path_of, stored
 from plugins.groups.models import (
@@ -164,9 +168,51 @@ def test_declining_a_request_tells_the_member_and_lets_them_ask_again(
     assert state_of(app, request_group, member) is None
     assert stored(app, select(JoinRequest.state)) == "declined"
     assert alerts_of(member)[-1][0] == "Your request to join Career changers was declined."
+    # not straight away: every request alerts and mails the managers
+    page = ask(act, member, request_group, "Please?")
+    assert "You asked to join this group less than a day ago" in page.text
+    assert count_rows(app, JoinRequest) == 1
+
+    a_day_passes(app, JoinRequest)
     page = ask(act, member, request_group, "I finished the course now.")
     assert "Your request is on its way" in page.text
     assert count_rows(app, JoinRequest) == 2
+
+
+def test_asking_and_withdrawing_in_a_loop_alerts_the_managers_once_a_day(
+    app, act, manager, member, request_group, alerts_of
+):
+    ask(act, member, request_group)
+    act(member, f"/groups/{request_group}/request/withdraw")
+    page = ask(act, member, request_group)
+
+    assert "You asked to join this group less than a day ago" in page.text
+    assert [alert for alert, _url in alerts_of(manager) if "asks to join" in alert] == [
+        "Mo Member asks to join Career changers."
+    ]
+
+
+def test_a_declined_invitation_is_not_sent_again_the_same_day(
+    app, act, manager, member, groups, alerts_of
+):
+    group_id = groups.create(manager, join_policy="invitation")
+    act(manager, f"/groups/{group_id}/invitations", member_id=member.id)
+    act(member, f"/groups/{group_id}/invitation/decline")
+
+    page = act(manager, f"/groups/{group_id}/invitations", member_id=member.id)
+
+    assert "was invited to this group less than a day ago" in page.text
+    assert count_rows(app, Invitation) == 1
+    a_day_passes(app, Invitation)
+    act(manager, f"/groups/{group_id}/invitations", member_id=member.id)
+    assert count_rows(app, Invitation, Invitation.state == "pending") == 1
+
+
+def a_day_passes(app, kind) -> None:
+    with app.app_context():
+        for row in database.session.scalars(select(kind)):
+            row.created_at -= timedelta(days=1)
+        database.session.commit()
 
 
 @pytest.mark.parametrize(
@@ -601,24 +647,25 @@ def test_an_empty_announcement_is_refused(app, act, manager, groups):
     assert count_rows(app, Announcement) == 0
 
 
-def test_each_management_act_is_one_activity_with_its_own_key(
+def test_a_management_act_counts_once_a_day_per_member_and_all_stay_in_the_history(
     app, act, manager, member, groups, activities_of
 ):
     group_id = groups.create(manager)
     groups.add(group_id, member)  # invited: one act
     act(manager, f"/groups/{group_id}/members/{member.id}/remove")
     act(member, f"/groups/{group_id}/join")
-    act(manager, f"/groups/{group_id}/members/{member.id}/remove")  # the same act again: counts
+    # the same act on the same member the same day: in the history, but no second activity,
+    # or a loop of acts would be a way to mint credits
+    act(manager, f"/groups/{group_id}/members/{member.id}/remove")
 
-    managed = [
-        (kind, key) for kind, key, _undone in activities_of(manager) if kind == "groups.managed"
+    managed = [key for kind, key, _undone in activities_of(manager) if kind == "groups.managed"]
+    today = utcnow().strftime("%Y-%m-%d")
+
+    assert count_rows(app, ManagementAct) == 3
+    assert managed == [
+        f"groups.managed:{group_id}:{manager.id}:invited:{member.id}:{today}",
+        f"groups.managed:{group_id}:{manager.id}:removed:{member.id}:{today}",
     ]
-    acts = stored(app, select(ManagementAct.id).order_by(ManagementAct.id.desc()))
-
-    assert len(managed) == 3
-    assert len({key for _kind, key in managed}) == 3
-    assert managed[-1][1] == f"groups.managed:{acts}"
-    assert count_rows(app, Activity, Activity.kind == "groups.managed") == 3
     assert (
         stored(app, select(Activity.subject).where(Activity.kind == "groups.managed").limit(1))
         == f"groups.group:{group_id}"
