@@ -14,6 +14,7 @@ The functions flush, never commit, except the job, which owns its units of work.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -153,7 +154,9 @@ def new_certificate_number() -> str:
 
 
 def normalized_number(number: str) -> str:
-    return number.strip().upper()
+    """A number as typed ("alma-abcd efgh…") as it is stored: upper case, and nothing but
+    the letters, digits and dashes a number is made of."""
+    return re.sub(r"[^0-9A-Z-]", "", number.upper())
 
 
 # ---- rendering (the job) -----------------------------------------------------------------

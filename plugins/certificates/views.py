@@ -66,7 +66,8 @@ def verify_form():
     """Where someone holding a printed certificate types its number."""
     form = VerifyForm(request.args)
     if form.number.data and form.validate():
-        return redirect(url_for("certificates.verify", number=form.number.data.strip().upper()))
+        number = services.normalized_number(form.number.data)
+        return redirect(url_for("certificates.verify", number=number or "-"))
     return render_template("certificates/verify_form.html", form=form)
 
 

@@ -501,21 +501,25 @@ def propose_early_end(mentorship_id: int, user: User, message: str) -> EndPropos
     return proposal
 
 
-def answer_early_end(mentorship_id: int, user: User, *, agree: bool) -> Mentorship:
-    """The other party agrees (the mentorship ends, early: it does not count as finished) or
-    wants to go on. The proposer may take the proposal back (``agree=False``)."""
+def answer_early_end(mentorship_id: int, user: User, answer: str) -> Mentorship:
+    """The other party answers ``"agree"`` (the mentorship ends, early: it does not count as
+    finished) or ``"refuse"`` (it goes on); the proposer may ``"withdraw"`` the proposal."""
     mentorship = mentorship_for(mentorship_id, user, lock=True)
     proposal = early_end_proposal(mentorship)
     if proposal is None or mentorship.state != ACTIVE:
         raise InvalidInput(_("Nobody proposes to end this mentorship now."))
     proposer = proposal.proposed_by
+    if (answer == "withdraw") != (proposer.id == user.id):
+        raise NotAllowed(
+            _("Only who proposed it can take it back.")
+            if answer == "withdraw"
+            else _("The other party answers your proposal, not you.")
+        )
     db.session.delete(proposal)
-    if proposer.id == user.id:
-        if agree:
-            raise NotAllowed(_("The other party answers your proposal, not you."))
+    if answer == "withdraw":
         db.session.flush()
         return mentorship
-    if not agree:
+    if answer == "refuse":
         db.session.flush()
         notify(
             proposer,

@@ -259,7 +259,7 @@ def answer_early_end(mentorship_id: int, answer: str):
     _require_form(ConfirmForm())
     return _act(
         mentorship_id,
-        lambda: services.answer_early_end(mentorship_id, current_user, agree=answer == "agree"),
+        lambda: services.answer_early_end(mentorship_id, current_user, answer),
         {
             "agree": _("The mentorship has ended early, by mutual consent."),
             "refuse": _("The mentorship goes on."),

@@ -126,8 +126,19 @@ def test_the_number_is_found_however_it_is_typed(client, issued):
     number = issued["Bob Smith"]
 
     typed = client.get(f"/certificates/verify?number=+{number.lower()}+", follow_redirects=True)
+    spaced = number.replace("-", " - ", 1)
+    read_aloud = client.get("/certificates/verify", query_string={"number": spaced})
 
     assert "Genuine certificate" in typed.text and "Bob Smith" in typed.text
+    assert read_aloud.location == f"/certificates/verify/{number}"
+
+
+def test_a_number_made_of_anything_else_is_simply_not_found(client, issued):
+    for typed, kept in [("../../admin", "ADMIN"), ("ALMA/1234", "ALMA1234"), ("/..", "-")]:
+        response = client.get("/certificates/verify", query_string={"number": typed})
+        # only what a number is made of reaches the address of the page
+        assert response.location == f"/certificates/verify/{kept}"
+        assert client.get(response.location).status_code == 404
 
 
 def test_the_holder_may_hide_their_name_from_the_verification_page(client, pair, issued):

@@ -249,7 +249,7 @@ def cancelled(db, planner, mentorship, mentee, mentor) -> int:
 def ended_early(db, planner, mentorship, mentee, mentor) -> int:
     meeting_id = planner.schedule(mentorship, mentee, mentor, soon(3))
     services.propose_early_end(mentorship, mentee, "We achieved what we wanted.")
-    services.answer_early_end(mentorship, mentor, agree=True)
+    services.answer_early_end(mentorship, mentor, "agree")
     db.session.commit()
     return meeting_id
 

@@ -561,6 +561,9 @@ def test_the_other_party_may_go_on_and_the_proposer_may_take_it_back(
     page(client, mentor, f"/mentoring/{active}/end/propose", {"message": "Too busy."})
     again = page(client, mentee, f"/mentoring/{active}/end/propose", {"message": "Me too."})
     assert "already proposed" in text(again)
+    # each answers as who they are: the mentee cannot "take back" the mentor's proposal
+    assert page(client, mentee, f"/mentoring/{active}/end/withdraw", {}).status_code == 403
+    assert page(client, mentor, f"/mentoring/{active}/end/refuse", {}).status_code == 403
     page(client, mentee, f"/mentoring/{active}/end/refuse", {})
     assert state_of(app, active) == "active"
     assert "would rather go on" in last_alert(app, mentor)
