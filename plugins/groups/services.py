@@ -738,6 +738,20 @@ def ban_member(group_id: int, manager: User, member_id: int) -> Membership:
     membership = _member_to_manage(group, manager, member_id)
     if not _set_state(membership, BANNED, allowed_from=(ACTIVE, LEFT, REMOVED)):
         raise InvalidInput(_("%(name)s is banned already.", name=membership.user.display_name))
+    # an invitation or a request of a former member waiting meanwhile ends with the ban (an
+    # invitation would still show them a members-only group)
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.group_id == group.id, Invitation.user_id == member_id)
+        .where(Invitation.state == PENDING)
+        .values(state=REVOKED, answered_at=utcnow())
+    )
+    db.session.execute(
+        update(JoinRequest)
+        .where(JoinRequest.group_id == group.id, JoinRequest.user_id == member_id)
+        .where(JoinRequest.state == PENDING)
+        .values(state=DECLINED, decided_at=utcnow())
+    )
     _record_act(group, manager, "banned", membership.user)
     return membership
 

@@ -5,6 +5,8 @@ but only its members post and only its managers manage."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -130,6 +132,28 @@ def test_a_banned_member_sees_nothing_of_a_members_only_group(
     client.login(member)
 
     assert client.get(path.format(**hidden)).status_code == 404
+
+
+def test_banning_a_former_member_ends_the_invitation_that_showed_them_the_group(
+    app, db, client, hidden, manager, member
+):
+    from plugins.groups import services
+
+    services.remove_member(hidden["group"], manager, member.id)
+    for earlier in db.session.scalars(select(Invitation)):  # the one they joined by, long ago
+        earlier.created_at -= timedelta(days=2)
+    db.session.commit()
+    services.invite(hidden["group"], manager, member.id)
+    db.session.commit()
+    client.login(member)
+    assert client.get(f"/groups/{hidden['group']}").status_code == 200  # to answer it
+
+    services.ban_member(hidden["group"], manager, member.id)
+    db.session.commit()
+
+    assert client.get(f"/groups/{hidden['group']}").status_code == 404
+    accepted = client.post(f"/groups/{hidden['group']}/invitation/accept")
+    assert accepted.status_code == 404
 
 
 def test_an_unknown_group_is_the_same_404(client, outsider):
