@@ -27,12 +27,20 @@ def register_nav_items():
     return [NavItem(_l("Wiki"), "wiki.index", members_only=True, order=40)]
 
 
+PROFILE_ARTICLES = 5
+
+
 def _articles_section(member, viewer):
-    """On a member's Overview: the wiki articles they started."""
-    articles = services.articles_by(member)
+    """On a member's Overview: the latest wiki articles they started, and the way to all."""
+    articles = services.articles_by(member, limit=PROFILE_ARTICLES + 1)
     if not articles and member.id != viewer.id:
         return None
-    return render_template("wiki/_profile.html", articles=articles)
+    return render_template(
+        "wiki/_profile.html",
+        member=member,
+        articles=articles[:PROFILE_ARTICLES],
+        more=len(articles) > PROFILE_ARTICLES,
+    )
 
 
 @hookimpl

@@ -253,16 +253,23 @@ def popular_tags(limit: int = 30) -> list[tuple[Tag, int]]:
     return [(tag, count) for tag, count in rows]
 
 
-def articles_by(user: User) -> list[Listed]:
-    """The articles ``user`` created, newest first, for a list of their titles (so without
-    their text, author or tags)."""
+def articles_by(user: User, limit: int) -> list[Listed]:
+    """The latest ``limit`` articles ``user`` created, newest first, for a list of their
+    titles (so without their text, author or tags)."""
     query = (
         select(Article, AVERAGE_STARS, RATING_COUNT)
         .where(Article.author_id == user.id)
         .options(load_only(Article.title, Article.slug))
-        .order_by(Article.created_at.desc())
+        .order_by(Article.created_at.desc(), Article.id.desc())
+        .limit(limit)
     )
     return _listed(db.session.execute(query))
+
+
+def articles_by_page(user: User, page: int = 1) -> Page:
+    """A page of every article ``user`` created, newest first."""
+    query = _listing().where(Article.author_id == user.id)
+    return _page_of(query.order_by(Article.created_at.desc(), Article.id.desc()), page)
 
 
 def count_articles() -> int:

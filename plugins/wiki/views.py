@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from core.db import db
 from core.errors import InvalidInput
 from core.forms import ConfirmForm
+from core.models import User
 from core.views.navigation import page_number, whole_number
 from plugins.wiki import services
 from plugins.wiki.forms import ArticleForm, EditForm, PreviewForm, RatingForm
@@ -77,6 +78,17 @@ def articles():
     if order not in LISTS:
         order = "recent"
     return render_template("wiki/list.html", order=order, result=LISTS[order](page_number()))
+
+
+@bp.get("/by/<int:user_id>")
+def by_author(user_id: int):
+    author = db.get_or_404(User, user_id)
+    return render_template(
+        "wiki/list.html",
+        order="author",
+        author=author,
+        result=services.articles_by_page(author, page_number()),
+    )
 
 
 @bp.get("/tags/<path:key>")  # a tag may hold a slash ("CI/CD")

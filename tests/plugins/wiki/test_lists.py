@@ -143,6 +143,31 @@ def test_a_members_overview_lists_their_articles_with_their_rating(
     assert "You have not written a wiki article yet." in mine
 
 
+def test_a_prolific_authors_overview_shows_the_latest_and_links_to_all(
+    client, app, create_user, articles, ada
+):
+    for number in range(1, 8):
+        articles.create(ada, title=f"Lesson {number}")
+    client.login(create_user())
+
+    overview = client.get(f"/members/{ada.id}").text
+    all_of_them = client.get(f"/wiki/by/{ada.id}").text
+
+    assert [f"Lesson {n}" in overview for n in range(7, 0, -1)] == [True] * 5 + [False] * 2
+    assert f'href="/wiki/by/{ada.id}"' in overview
+    assert "Articles by Ada Lovelace" in all_of_them
+    assert titles(all_of_them) == [f"Lesson {n}" for n in range(7, 0, -1)]
+    assert client.get("/wiki/by/999999").status_code == 404
+
+
+def test_an_author_without_articles_has_an_empty_list_that_says_so(client, create_user, ada):
+    client.login(create_user())
+
+    page = client.get(f"/wiki/by/{ada.id}").text
+
+    assert "Ada Lovelace has not written an article yet." in page
+
+
 def test_the_home_page_counts_articles(client, articles, ada):
     articles.create(ada, title="Goals")
 
