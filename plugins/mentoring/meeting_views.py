@@ -27,7 +27,7 @@ def _meeting_page(meeting_id: int) -> str:
 
 def _plan(form, **more) -> meetings.MeetingPlan:
     return meetings.MeetingPlan(
-        starts_at=meetings.from_local(form.day.data, form.time.data, current_user),
+        starts_at=meetings.meeting_start(form.day.data, form.time.data, current_user),
         duration_minutes=form.duration_minutes.data,
         place=form.place.data or "",
         **more,

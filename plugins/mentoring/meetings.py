@@ -637,6 +637,17 @@ def from_local(day: date, time_of_day: time, user: User) -> datetime:
         raise InvalidInput(_("Choose a time in the next three years.")) from None
 
 
+def meeting_start(day: date, time_of_day: time, user: User) -> datetime:
+    """The UTC time of a meeting at ``time_of_day`` on ``day`` on ``user``'s clock. A time
+    their clock skips (the night it goes forward) is refused rather than silently moved."""
+    starts = from_local(day, time_of_day, user)
+    if starts.astimezone(_zone(user)).replace(tzinfo=None) != datetime.combine(day, time_of_day):
+        raise InvalidInput(
+            _("The clocks skip this time that night where you are: choose another time.")
+        )
+    return starts
+
+
 def local_datetime(moment: datetime, user: User) -> str:
     """A time as ``user`` reads it: in their time zone and language (mails are written in
     jobs, without a request to take them from)."""

@@ -6,7 +6,7 @@ mentorship once, and an early end takes both."""
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -156,6 +156,26 @@ def test_a_time_at_the_ends_of_the_calendar_is_refused_in_words(
     response = page(client, mentee, f"/mentoring/{active}/meetings/new", form)
     assert response.status_code == 400
     assert "Choose a time in the next three years." in text(response)
+    assert count_rows(app, Meeting) == 0
+
+
+def test_a_time_the_clocks_skip_is_refused_not_moved(app, client, db, mentee, active):
+    mentee.timezone = "Europe/Berlin"
+    db.session.commit()
+    berlin = ZoneInfo("Europe/Berlin")
+    # the next night the clocks go forward there: 02:30 does not exist on it
+    spring = next(
+        day
+        for day in (date.today() + timedelta(days=n) for n in range(2, 400))
+        if datetime.combine(day, time(2, 30), berlin).utcoffset()
+        != datetime.combine(day, time(4, 0), berlin).utcoffset()
+    )
+    form = meeting_form(day=spring.isoformat(), time="02:30")
+
+    response = page(client, mentee, f"/mentoring/{active}/meetings/new", form)
+
+    assert response.status_code == 400
+    assert "The clocks skip this time that night where you are" in text(response)
     assert count_rows(app, Meeting) == 0
 
 
