@@ -164,8 +164,12 @@ def test_an_author_without_articles_has_an_empty_list_that_says_so(client, creat
     client.login(create_user())
 
     page = client.get(f"/wiki/by/{ada.id}").text
+    client.login(ada)
+    own = client.get(f"/wiki/by/{ada.id}").text
 
     assert "Ada Lovelace has not written an article yet." in page
+    assert f'href="/members/{ada.id}"' in page  # the way back to her profile
+    assert "You have not written a wiki article yet." in own and 'href="/wiki/new"' in own
 
 
 def test_the_home_page_counts_articles(client, articles, ada):
