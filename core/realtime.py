@@ -107,6 +107,12 @@ class MemberConnections:
         return [sid.decode() for sid in sids]
 
 
+def push_badge(user_id: int, endpoint: str, count: int) -> None:
+    """Show ``count`` on the navigation badge of ``endpoint`` (a ``NavItem``'s) in every
+    open tab of a member, whatever page it shows (``core/static/js/alma.js``)."""
+    emit_to_user(user_id, "badge", {"endpoint": endpoint, "count": count})
+
+
 def emit_to_user(user_id: int, event: str, data: Any) -> None:
     """Send ``event`` to every open tab of one member (across web processes with Redis)."""
     current_app.extensions["socketio"].emit(event, data, to=user_room(user_id))

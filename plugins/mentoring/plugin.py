@@ -34,7 +34,7 @@ def register_nav_items():
         NavItem(_l("Find a mentor"), "mentoring.directory", members_only=True, order=10),
         NavItem(
             _l("My mentorships"),
-            "mentoring.index",
+            services.NAV_ENDPOINT,
             members_only=True,
             order=20,
             badge=services.unread_count,

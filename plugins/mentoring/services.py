@@ -17,7 +17,7 @@ from core.config import Setting, positive
 from core.db import after_commit, db, insert_on_conflict, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Topic, User, UserLanguage, UserTopic
-from core.realtime import emit_to_user
+from core.realtime import push_badge
 from core.services.activities import record_activity
 from core.services.mail import absolute_url, send_mail
 from core.services.notifications import notify
@@ -55,6 +55,7 @@ MAX_REQUEST_MESSAGE = 2000
 MAX_CHAT_MESSAGE = 4000
 DIRECTORY_PAGE_SIZE = 12
 CHAT_PAGE_SIZE = 30
+NAV_ENDPOINT = "mentoring.index"  # "My mentorships", whose badge counts unread messages
 
 
 # ---- settings ----------------------------------------------------------------------------
@@ -780,9 +781,7 @@ def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
     def push() -> None:
         with app.app_context():
             app.extensions["socketio"].emit("mentoring.message", payload, to=room)
-            emit_to_user(
-                recipient_id, "mentoring.unread", {"unread": unread_total_for(recipient_id)}
-            )
+            _push_unread(app, recipient_id)
 
     after_commit(push)
     return message
@@ -828,7 +827,7 @@ def read_up_to(mentorship: Mentorship, reader_id: int, up_to_id: int | None = No
 
 def _push_unread(app: Any, user_id: int) -> None:
     with app.app_context():
-        emit_to_user(user_id, "mentoring.unread", {"unread": unread_total_for(user_id)})
+        push_badge(user_id, NAV_ENDPOINT, unread_total_for(user_id))
 
 
 def _mark_read(mentorship_id: int, user_id: int, up_to_id: int | None) -> bool:

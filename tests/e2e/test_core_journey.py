@@ -100,3 +100,40 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     page.get_by_role("button", name="Open").click()
     page.wait_for_url(re.compile(r".*/members/\d+$"))
     assert page.locator("#alert-count").is_hidden()
+
+
+def test_after_a_new_password_the_members_other_tab_stays_live(
+    page, live_server, create_user, app, db
+):
+    from core.models import User
+    from core.services.notifications import notify
+    from core.testing import TEST_PASSWORD
+
+    member = create_user(email="maya@example.org", display_name="Maya Ruiz")
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mail address").fill("maya@example.org")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/members/\d+$"))
+    other_tab = page.context.new_page()  # the same browser: the same session
+    other_tab.goto(live_server + "/me")
+    other_tab.locator("body[data-live]").wait_for(state="attached")
+    first_connection = other_tab.locator("body").get_attribute("data-live")
+
+    # A new password ends every other session: the server closes this member's connections,
+    # and a tab of the browser that set it, still logged in, connects again.
+    page.goto(live_server + "/account")
+    page.locator("#pw-current_password").fill(TEST_PASSWORD)
+    page.locator("#pw-password").fill("a brand new password")
+    page.locator("#pw-confirm").fill("a brand new password")
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_text("Your password was changed.").wait_for()
+    other_tab.wait_for_function(
+        "first => document.body.dataset.live && document.body.dataset.live !== first",
+        arg=first_connection,
+    )
+    with app.app_context():
+        notify(db.session.get(User, member.id), "Still here?")
+        db.session.commit()
+
+    other_tab.locator('#alert-count[data-count="1"]').wait_for(state="attached")

@@ -105,7 +105,7 @@ def tabs() -> Iterator[Callable[..., Tab]]:
     opened: list[Tab] = []
 
     def open_(url: str, browser: requests.Session, transports: list[str]) -> Tab:
-        tab = Tab("mentoring.message", "mentoring.unread")
+        tab = Tab("mentoring.message", "badge")
         opened.append(tab)
         tab.client.connect(
             url,
@@ -147,7 +147,7 @@ def test_a_chat_message_sent_through_one_web_process_reaches_the_other(
     received = rui_tab.next("mentoring.message")
     assert (received["id"], received["sender"]) == (sent["id"], "Ada Lovelace")
     assert received["body"] == "Hello Rui, shall we meet on Tuesday?"
-    assert rui_tab.next("mentoring.unread") == {"unread": 1}
+    assert rui_tab.next("badge") == {"endpoint": "mentoring.index", "count": 1}
 
     answer = rui_tab.send(chat, "Tuesday is fine.")
 

@@ -154,3 +154,29 @@ def test_a_manager_approves_a_request_and_deletes_a_post_in_the_browser(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete", exact=True).first.click()
     assert page.get_by_text("This post was deleted by a manager.").is_visible()
+
+
+def test_a_form_is_posted_once_however_often_its_button_is_pressed(
+    open_as, live_server, scene, member
+):
+    from playwright.sync_api import expect
+
+    page = open_as(member)
+    page.goto(f"{live_server}/groups/{scene['group']}/forum/{scene['topic']}")
+    page.get_by_label("Your reply").fill("Only once, please.")
+    posted = []
+
+    def slow_network(route):  # the answer never comes: the page stays, as on a slow phone
+        posted.append(route.request.post_data)
+        route.fulfill(status=204)
+
+    page.route("**/reply", slow_network)
+    button = page.get_by_role("button", name="Post the reply")
+
+    button.click()
+    expect(button).to_be_disabled()
+    button.dispatch_event("click")  # a second tap
+    page.wait_for_timeout(300)
+
+    assert len(posted) == 1
+    assert "Only+once%2C+please." in posted[0]

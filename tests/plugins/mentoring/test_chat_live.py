@@ -23,7 +23,12 @@ from plugins.mentoring.models import ChatMessage, ChatReader
 TIMEOUT = 5  # seconds to wait for something that should happen
 QUIET = 0.3  # seconds to wait for something that should not
 
-EVENTS = ("mentoring.message", "mentoring.unread", "mentoring.closed")
+EVENTS = ("mentoring.message", "badge", "mentoring.closed")
+
+
+def unread(count: int) -> dict:
+    """The badge of "My mentorships", as every tab of the member receives it."""
+    return {"endpoint": "mentoring.index", "count": count}
 
 
 class Tab(SocketClient):
@@ -123,11 +128,11 @@ def test_the_two_parties_exchange_messages_live(app, connect, chat, mentee, ment
     created_at = datetime.fromisoformat(message["created_at"])
     assert created_at.tzinfo is not None
     assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=1)
-    assert rui.next("mentoring.unread") == {"unread": 1}
+    assert rui.next("badge") == unread(1)
     assert stored_messages(app, chat) == [(mentee.id, "Hello Rui! Free on Tuesday?")]
     # Ada's own tab shows it too (her other tabs need it); she has nothing unread.
     assert ada.next("mentoring.message")["id"] == ack["id"]
-    assert ada.received("mentoring.unread") == []
+    assert ada.received("badge") == []
 
     reply = rui.send(chat, "Tuesday works, https://meet.example.org/ada")
 
@@ -137,13 +142,13 @@ def test_the_two_parties_exchange_messages_live(app, connect, chat, mentee, ment
     assert message["sender"] == "Rui Mentor"
     assert message["sender_id"] == mentor.id
     assert message["body"] == "Tuesday works, https://meet.example.org/ada"  # text; the page links
-    assert ada.next("mentoring.unread") == {"unread": 1}
+    assert ada.next("badge") == unread(1)
     assert rui.next("mentoring.message")["id"] == reply["id"]
     assert stored_messages(app, chat) == [
         (mentee.id, "Hello Rui! Free on Tuesday?"),
         (mentor.id, "Tuesday works, https://meet.example.org/ada"),
     ]
-    assert rui.received("mentoring.unread") == []  # answering read Ada's message
+    assert rui.received("badge") == []  # answering read Ada's message
 
 
 def test_unread_counts_grow_per_message_and_reading_pushes_zero(app, connect, chat, mentee, mentor):
@@ -153,16 +158,12 @@ def test_unread_counts_grow_per_message_and_reading_pushes_zero(app, connect, ch
 
     ids = [ada.send(chat, f"message {n}")["id"] for n in (1, 2, 3)]
 
-    assert [rui.next("mentoring.unread") for _ in ids] == [
-        {"unread": 1},
-        {"unread": 2},
-        {"unread": 3},
-    ]
+    assert [rui.next("badge") for _ in ids] == [unread(1), unread(2), unread(3)]
     assert rui.call("mentoring.read", {"mentorship_id": chat, "up_to_id": ids[1]}) == {"ok": True}
-    assert rui.next("mentoring.unread") == {"unread": 1}
+    assert rui.next("badge") == unread(1)
     # an id no database can hold reads up to the newest, as no id does
     assert rui.call("mentoring.read", {"mentorship_id": chat, "up_to_id": 2**64}) == {"ok": True}
-    assert rui.next("mentoring.unread") == {"unread": 0}
+    assert rui.next("badge") == unread(0)
     last_read = select(ChatReader.last_read_id).where(
         ChatReader.mentorship_id == chat, ChatReader.user_id == mentor.id
     )
@@ -178,7 +179,7 @@ def test_a_member_gets_the_unread_count_in_every_tab_even_outside_the_chat(
 
     ada.send(chat, "Hello")
 
-    assert rui_elsewhere.next("mentoring.unread") == {"unread": 1}
+    assert rui_elsewhere.next("badge") == unread(1)
     assert rui_elsewhere.received("mentoring.message") == []
 
 
@@ -192,7 +193,7 @@ def test_a_message_posted_without_javascript_arrives_live(client, connect, chat,
     assert response.status_code == 302
     message = ada.next("mentoring.message")
     assert (message["sender"], message["body"]) == ("Rui Mentor", "Posted by a form")
-    assert ada.next("mentoring.unread") == {"unread": 1}
+    assert ada.next("badge") == unread(1)
 
 
 def test_messages_sent_at_the_same_time_by_both_are_all_stored_and_delivered(
@@ -285,7 +286,7 @@ def test_a_third_member_can_neither_join_nor_listen_nor_post(
     assert answer == {"ok": False, "error": "This mentorship is not yours."}
 
     assert eve.received("mentoring.message") == []
-    assert eve.received("mentoring.unread", wait=0) == []
+    assert eve.received("badge", wait=0) == []
     assert rui.received("mentoring.message") == [ANY]  # Rui's own, nothing from Eve
     assert ada.received("mentoring.message", wait=0) == []
     assert stored_messages(app, chat) == [

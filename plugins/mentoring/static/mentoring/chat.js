@@ -1,6 +1,5 @@
-// Mentoring's live parts: the unread count in the navigation, and the pair's chat over
-// Socket.IO. Without JavaScript the count shows on each page load, the chat form posts and
-// the page reloads.
+// The pair's chat over Socket.IO (alma.js keeps the unread count in the navigation live).
+// Without JavaScript the chat form posts and the page reloads.
 "use strict";
 
 (function mentoring() {
@@ -9,23 +8,6 @@
     return; // a visitor, or no Socket.IO: the pages work without it
   }
 
-  // ---- the unread count beside "My mentorships" ---------------------------------------------
-  socket.on("mentoring.unread", (data) => {
-    const unread = Number(data && data.unread) || 0;
-    for (const badge of document.querySelectorAll('[data-nav-badge="mentoring.index"]')) {
-      badge.textContent = String(unread);
-      badge.classList.toggle("d-none", unread === 0);
-    }
-  });
-  function counting() {
-    document.body.dataset.unreadLive = "true"; // this page follows the count (tests wait on it)
-  }
-  socket.on("connect", counting);
-  if (socket.connected) {
-    counting();
-  }
-
-  // ---- the chat ----------------------------------------------------------------------------
   const section = document.getElementById("chat");
   if (!section) {
     return;
@@ -192,11 +174,15 @@
     if (data.mentorship_id !== mentorshipId || !form) {
       return;
     }
+    // The form stays, read-only, so that a message being written can still be copied.
     const notice = document.createElement("p");
-    notice.className = "text-muted small mb-0";
+    notice.className = "text-muted small mb-2";
     notice.id = "chat-closed";
+    notice.setAttribute("role", "status");
     notice.textContent = section.dataset.closedText;
-    form.closest(".card-footer").replaceChildren(notice);
+    form.querySelector("textarea").readOnly = true;
+    form.querySelector("button[type=submit]").disabled = true;
+    form.before(notice);
   });
   // Messages that came while the tab was in the background are read once it is looked at.
   document.addEventListener("visibilitychange", markRead);
@@ -204,7 +190,12 @@
   if (form) {
     const input = form.querySelector("textarea");
     const button = form.querySelector("button[type=submit]");
+    let sending = false;
     form.addEventListener("submit", (event) => {
+      if (sending || input.readOnly) {
+        event.preventDefault(); // Enter again before the last message was stored, or closed
+        return;
+      }
       if (!socket.connected) {
         return; // fall back to the plain form post
       }
@@ -215,12 +206,16 @@
         return;
       }
       error.textContent = "";
+      sending = true;
       button.disabled = true;
       const data = { mentorship_id: mentorshipId, body };
       socket.timeout(10000).emit("mentoring.send", data, (timedOut, answer) => {
+        sending = false;
         button.disabled = false;
         if (!timedOut && answer && answer.ok) {
-          input.value = "";
+          if (input.value.trim() === body) {
+            input.value = ""; // what was typed meanwhile stays
+          }
           input.focus();
         } else {
           error.textContent = timedOut ? section.dataset.notSent : (answer && answer.error) || "";
@@ -239,21 +234,38 @@
 
   const older = document.getElementById("chat-older");
   if (older) {
+    let loading = false;
     older.addEventListener("click", async (event) => {
       event.preventDefault();
-      const first = log.querySelector("[data-id]");
-      const response = await fetch(`${section.dataset.olderUrl}?before=${first.dataset.id}`, {
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) {
-        return;
+      if (loading) {
+        return; // a second click while the page loads would show it twice
       }
-      const page = await response.json();
-      const height = log.scrollHeight;
-      log.prepend(...page.messages.map(render));
-      log.scrollTop += log.scrollHeight - height;
-      if (!page.has_older) {
-        older.remove();
+      loading = true;
+      log.setAttribute("aria-busy", "true"); // old messages are not news to read out
+      try {
+        const first = log.querySelector("[data-id]");
+        const response = await fetch(`${section.dataset.olderUrl}?before=${first.dataset.id}`, {
+          headers: { Accept: "application/json" },
+        });
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        const page = await response.json();
+        const fresh = page.messages.filter(
+          (message) => !log.querySelector(`[data-id="${message.id}"]`),
+        );
+        const height = log.scrollHeight;
+        log.prepend(...fresh.map(render));
+        log.scrollTop += log.scrollHeight - height;
+        if (!page.has_older) {
+          log.focus(); // the link goes: keyboard focus stays in the chat
+          older.remove();
+        }
+      } catch {
+        error.textContent = section.dataset.notLoaded;
+      } finally {
+        loading = false;
+        log.removeAttribute("aria-busy");
       }
     });
   }
