@@ -115,6 +115,23 @@ def test_the_wiki_pages_fit_and_read_well(page, wiki):
     visit(page, "/wiki/search?q=zebra", "search-empty")
 
 
+def test_the_preview_says_in_words_when_the_page_has_expired(page):
+    visit(page, "/wiki/new", "new")
+    # an hour later the form's token has expired: the server answers with its error page
+    page.route(
+        "**/wiki/preview",
+        lambda route: route.fulfill(status=400, content_type="text/html", body="<h1>Expired</h1>"),
+    )
+
+    page.get_by_label("Text").fill("## Listen first")
+
+    expect(page.locator("#preview-status")).to_have_text(
+        "This page has expired: copy your text, reload the page and paste it back before you save."
+    )
+    expect(page.get_by_label("Text")).to_have_value("## Listen first")
+    page.problems[:] = [problem for problem in page.problems if "400" not in problem]
+
+
 def test_the_live_preview_follows_the_typing(page):
     visit(page, "/wiki/new", "new")
     page.get_by_label("Title").fill("Listening well")

@@ -5,7 +5,8 @@
 (function livePreview() {
   const form = document.getElementById("wiki-editor");
   const preview = document.getElementById("wiki-preview");
-  if (!form || !preview) {
+  const status = document.getElementById("preview-status");
+  if (!form || !preview || !status) {
     return;
   }
   const body = form.elements.namedItem("body");
@@ -27,19 +28,22 @@
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       });
-      const answer = await response.json();
+      // not JSON: the form's token expired, and the answer is the page saying so
+      const answer = await response.json().catch(() => null);
       if (request !== latest) {
         return; // a newer preview is on its way
       }
-      if (response.ok) {
+      if (response.ok && answer) {
         preview.innerHTML = answer.html; // rendered and sanitized by the server
         preview.classList.remove("wiki-preview-stale");
+        status.textContent = "";
       } else {
         preview.classList.add("wiki-preview-stale");
-        preview.title = answer.error || "";
+        status.textContent = (answer && answer.error) || form.dataset.previewExpired;
       }
-    } catch (error) {
+    } catch {
       preview.classList.add("wiki-preview-stale"); // offline: keep the last preview, dimmed
+      status.textContent = form.dataset.previewOffline;
     }
   }
 
