@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     email_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # bumped by "log out everywhere else": every session made before it ends
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     topics: Mapped[list[UserTopic]] = relationship(
         cascade="all, delete-orphan", order_by="UserTopic.position"
@@ -65,8 +67,10 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         # Part of the password hash goes into the session: changing the password logs out
-        # every other session.
-        return f"{self.id}:{self.password_hash[-8:]}"
+        # every other session; so does a new session epoch (sessions of epoch 0, from before
+        # there were epochs, keep their form).
+        stamp = f"{self.id}:{self.password_hash[-8:]}"
+        return f"{stamp}:{self.session_epoch}" if self.session_epoch else stamp
 
     @property
     def email_confirmed(self) -> bool:

@@ -11,7 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import db, utcnow
@@ -248,6 +248,15 @@ def reset_password(token: str, new_password: str) -> User:
     # and ends a lock that someone's wrong guesses put on it
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
     return user
+
+
+def end_other_sessions(user: User) -> None:
+    """Log the member out of every session but the one the caller renews (a device lost, a
+    cookie copied): their sessions name the epoch they were made in."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+    db.session.refresh(user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:

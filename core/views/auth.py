@@ -190,18 +190,32 @@ def change_password():
             flash(str(error), "danger")
         else:
             db.session.commit()
-            disconnect_user(current_user.id)  # other devices' sockets outlived their sessions
-            # this session stays logged in, and "keep me logged in" stays on if it was: the
-            # old remember cookie names the old password and no longer logs anyone in
-            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            login_user(
-                current_user._get_current_object(), remember=remember_cookie in request.cookies
-            )
+            _stay_logged_in_here()
             flash(_("Your password was changed."), "success")
             return redirect(url_for("auth.account"))
     return render_template(
         "auth/account.html", password_form=form, email_form=ChangeEmailForm(prefix="em")
     ), 400
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def end_other_sessions():
+    if ConfirmForm().validate_on_submit():
+        accounts.end_other_sessions(current_user)
+        db.session.commit()
+        _stay_logged_in_here()
+        flash(_("You are logged out on every other device."), "success")
+    return redirect(url_for("auth.account"))
+
+
+def _stay_logged_in_here() -> None:
+    """After the member's other sessions ended (a new password or session epoch): close
+    their devices' live connections, and renew this session. "Keep me logged in" stays on if
+    it was: the old remember cookie names the old stamp and no longer logs anyone in."""
+    disconnect_user(current_user.id)
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(current_user._get_current_object(), remember=remember_cookie in request.cookies)
 
 
 @bp.post("/account/email")

@@ -609,6 +609,28 @@ def test_account_page_requires_login(client):
         assert response.location.startswith("/login")
 
 
+# ---- logging out everywhere else ---------------------------------------------------------------
+
+
+def test_logging_out_everywhere_else_ends_the_other_sessions_only(app, client, db, create_user):
+    member = create_user(email="ada@example.org")
+    laptop, phone = app.test_client(), app.test_client()
+    assert log_in(laptop, "ada@example.org", remember=True).status_code == 302
+    assert log_in(phone, "ada@example.org").status_code == 302
+    assert "Log out everywhere else" in text_of(phone.get("/account"))
+
+    response = phone.post("/account/sessions/end", follow_redirects=True)
+
+    assert "You are logged out on every other device." in text_of(response)
+    assert is_logged_in(phone)
+    assert not is_logged_in(laptop)
+    laptop.delete_cookie("session")  # nor does "keep me logged in" let the laptop back in
+    assert not is_logged_in(laptop)
+    assert log_in(app.test_client(), "ada@example.org").status_code == 302  # same password
+    assert user_named(db, "ada@example.org").session_epoch == 1
+    assert member.id == user_named(db, "ada@example.org").id
+
+
 # ---- changing the e-mail address --------------------------------------------------------------
 
 
