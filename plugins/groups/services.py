@@ -77,6 +77,9 @@ SETTINGS = {
     "members_per_page": Setting(int, 30, positive, "members per page of a group's member list"),
     "topics_per_page": Setting(int, 20, positive, "topics per page of a group's forum"),
     "posts_per_page": Setting(int, 20, positive, "posts per page of a forum topic"),
+    "invitations_per_day": Setting(
+        int, 50, positive, "invitations a group sends in a day (each one mails a member)"
+    ),
 }
 
 
@@ -86,6 +89,7 @@ class GroupsSettings:
     members_per_page: int
     topics_per_page: int
     posts_per_page: int
+    invitations_per_day: int
 
 
 def settings() -> GroupsSettings:
@@ -532,6 +536,18 @@ def _asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user
     )
 
 
+def _invitations_today(group: Group) -> int:
+    """The group's invitations of the last day: each mails a member, so that a group made to
+    advertise cannot mail the whole community."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(
+            Invitation.group_id == group.id, Invitation.created_at > utcnow() - timedelta(days=1)
+        )
+    )
+
+
 def withdraw_request(group_id: int, user: User) -> None:
     group = group_for(group_id, user).group
     withdrawn = db.session.execute(
@@ -856,6 +872,10 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
                 "%(name)s is banned from this group: lift the ban before inviting them.",
                 name=invitee.display_name,
             )
+        )
+    if _invitations_today(group) >= settings().invitations_per_day:
+        raise InvalidInput(
+            _("This group sent all the invitations it may send today: invite more tomorrow.")
         )
     if _asked_lately(Invitation, group, invitee):
         raise InvalidInput(

@@ -208,6 +208,25 @@ def test_a_declined_invitation_is_not_sent_again_the_same_day(
     assert count_rows(app, Invitation, Invitation.state == "pending") == 1
 
 
+def test_a_group_sends_a_limited_number_of_invitations_a_day(
+    app, act, create_user, manager, groups, alerts_of, monkeypatch
+):
+    monkeypatch.setitem(app.config["PLUGIN_SETTINGS"]["groups"], "invitations_per_day", 2)
+    group_id = groups.create(manager, join_policy="invitation")
+    first, second, third = (create_user() for _ in range(3))
+    for member in (first, second):
+        act(manager, f"/groups/{group_id}/invitations", member_id=member.id)
+
+    page = act(manager, f"/groups/{group_id}/invitations", member_id=third.id)
+
+    assert "This group sent all the invitations it may send today" in page.text
+    assert count_rows(app, Invitation) == 2
+    assert alerts_of(third) == []
+    a_day_passes(app, Invitation)
+    act(manager, f"/groups/{group_id}/invitations", member_id=third.id)
+    assert count_rows(app, Invitation) == 3
+
+
 def a_day_passes(app, kind) -> None:
     with app.app_context():
         for row in database.session.scalars(select(kind)):
