@@ -190,9 +190,8 @@
   if (form) {
     const input = form.querySelector("textarea");
     const button = form.querySelector("button[type=submit]");
-    let sending = false;
     form.addEventListener("submit", (event) => {
-      if (sending || input.readOnly) {
+      if (button.disabled) {
         event.preventDefault(); // Enter again before the last message was stored, or closed
         return;
       }
@@ -206,12 +205,10 @@
         return;
       }
       error.textContent = "";
-      sending = true;
       button.disabled = true;
       const data = { mentorship_id: mentorshipId, body };
       socket.timeout(10000).emit("mentoring.send", data, (timedOut, answer) => {
-        sending = false;
-        button.disabled = false;
+        button.disabled = input.readOnly; // stays off if the chat closed meanwhile
         if (!timedOut && answer && answer.ok) {
           if (input.value.trim() === body) {
             input.value = ""; // what was typed meanwhile stays
