@@ -74,13 +74,15 @@ def schedule(mentorship_id: int):
 def meeting(meeting_id: int):
     found = meetings.meeting_for(meeting_id, current_user)
     mentorship = found.mentorship
+    change = meetings.pending_change(found)
     return render_template(
         "mentoring/meeting.html",
         meeting=found,
         mentorship=mentorship,
         role=mentorship.party_role(current_user),
         other=mentorship.other_party(current_user),
-        change=meetings.pending_change(found),
+        change=change,
+        change_answers=meetings.change_answers(change, current_user) if change else [],
         confirmations=meetings.confirmations(found),
         can_confirm=meetings.can_confirm(found),
         feedback=followups.feedback_of(found, current_user),
@@ -174,20 +176,19 @@ def propose_change(meeting_id: int):
     return _answer(meeting_id, change, success, form)
 
 
-@bp.post("/meetings/changes/<int:change_id>/<any(accept, refuse, withdraw):answer>")
+@bp.post("/meetings/changes/<int:change_id>/<answer>")
 @login_required
 def answer_change(change_id: int, answer: str):
-    def run():
-        return meetings.answer_change(change_id, current_user, accept=answer == "accept")
-
+    if answer not in meetings.CHANGE_ANSWERS:
+        abort(404)
     meeting_id = meetings.change_for(change_id, current_user).meeting_id
     return _answer(
         meeting_id,
-        run,
+        lambda: meetings.answer_change(change_id, current_user, answer),
         {
-            "accept": _("Done: the meeting changed."),
-            "refuse": _("The meeting stays as it was."),
-            "withdraw": _("You took back your change."),
+            meetings.ACCEPT: _("Done: the meeting changed."),
+            meetings.REFUSE: _("The meeting stays as it was."),
+            meetings.WITHDRAW: _("You took back your change."),
         }[answer],
     )
 

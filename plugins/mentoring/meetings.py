@@ -360,46 +360,93 @@ def propose_change(
     return change
 
 
-def answer_change(change_id: int, user: User, *, accept: bool) -> MeetingChange:
-    """The other party confirms or refuses a change; the proposer may withdraw it
-    (``accept=False``)."""
+# A meeting change's transitions, the one place that says who may answer it and how: its
+# status and the answer → who may give it, and the status it moves to. Only a proposed change
+# can be answered; the services enforce this and the meeting's page asks it what to offer.
+PROPOSER, OTHER_PARTY = "proposer", "other party"
+ACCEPT, REFUSE, WITHDRAW = "accept", "refuse", "withdraw"
+
+
+@dataclass(frozen=True)
+class ChangeStep:
+    by: str  # PROPOSER or OTHER_PARTY
+    to: str  # the change's next status
+
+
+CHANGE_TRANSITIONS: dict[tuple[str, str], ChangeStep] = {
+    (PROPOSED, ACCEPT): ChangeStep(OTHER_PARTY, ACCEPTED_CHANGE),
+    (PROPOSED, REFUSE): ChangeStep(OTHER_PARTY, REJECTED),
+    (PROPOSED, WITHDRAW): ChangeStep(PROPOSER, WITHDRAWN_CHANGE),
+}
+CHANGE_ANSWERS = frozenset(answer for _status, answer in CHANGE_TRANSITIONS)
+
+
+def _side_of(change: MeetingChange, user: User) -> str:
+    return PROPOSER if change.proposed_by_id == user.id else OTHER_PARTY
+
+
+def change_answers(change: MeetingChange, user: User) -> list[str]:
+    """The answers ``user`` (a party) may give to ``change`` now, in the table's order."""
+    side = _side_of(change, user)
+    return [
+        answer
+        for (status, answer), step in CHANGE_TRANSITIONS.items()
+        if status == change.status and step.by == side
+    ]
+
+
+def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
+    """The other party accepts (the meeting moves, or is cancelled) or refuses a change; the
+    proposer may withdraw it. Any amendment the change carries shares its fate."""
+    if answer not in CHANGE_ANSWERS:
+        raise NotFound(_("There is no such answer to a change."))
     change = change_for(change_id, user)
     meeting = meeting_for(change.meeting_id, user, lock=True)
     db.session.refresh(change)
-    if change.status != PROPOSED:
+    step = CHANGE_TRANSITIONS.get((change.status, answer))
+    if step is None:
         raise InvalidInput(_("This change was already answered."))
-    own = change.proposed_by_id == user.id
-    if own and accept:
-        raise NotAllowed(_("The other party answers your proposal, not you."))
+    if step.by != _side_of(change, user):
+        raise NotAllowed(
+            _("Only who proposed the change can take it back.")
+            if step.by == PROPOSER
+            else _("The other party answers your proposal, not you.")
+        )
+    if step.to == ACCEPTED_CHANGE:
+        _check_still_possible(meeting, change)
     amendment = change.amendment_id and db.session.get(AgreementVersion, change.amendment_id)
-    change.decided_at = utcnow()
-    if not accept:
-        change.status = WITHDRAWN_CHANGE if own else REJECTED
-        if amendment:
-            agreements.decide(amendment, user, REJECTED)
-        db.session.flush()
-        if not own:
-            notify(
-                change.proposed_by,
-                _("%(name)s keeps the meeting as it was.", name=user.display_name),
-                url=meeting_path(meeting.id),
-            )
-        return change
+    if amendment:
+        agreements.decide(amendment, user, APPROVED if step.to == ACCEPTED_CHANGE else REJECTED)
+    change.status, change.decided_at = step.to, utcnow()
+    if step.to == ACCEPTED_CHANGE:
+        _apply(meeting, change)
+    db.session.flush()
+    _tell_proposer(change, user)
+    return change
+
+
+def _check_still_possible(meeting: Meeting, change: MeetingChange) -> None:
     if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
         raise InvalidInput(_("This meeting has begun or ended: it can no longer change."))
     if change.kind == RESCHEDULE and change.starts_at <= utcnow():
         raise InvalidInput(_("The proposed time has passed: propose another one."))
-    change.status = ACCEPTED_CHANGE
-    if amendment:
-        agreements.decide(amendment, user, APPROVED)
-    _apply(meeting, change)
-    notify(
-        change.proposed_by,
-        _("%(name)s agreed to your change of the meeting.", name=user.display_name),
-        url=meeting_path(meeting.id),
-        email_subject=_("%(name)s agreed to change your meeting", name=user.display_name),
-    )
-    return change
+
+
+def _tell_proposer(change: MeetingChange, user: User) -> None:
+    """The proposer hears the other party's answer (a withdrawal is their own doing)."""
+    if change.status == ACCEPTED_CHANGE:
+        notify(
+            change.proposed_by,
+            _("%(name)s agreed to your change of the meeting.", name=user.display_name),
+            url=meeting_path(change.meeting_id),
+            email_subject=_("%(name)s agreed to change your meeting", name=user.display_name),
+        )
+    elif change.status == REJECTED:
+        notify(
+            change.proposed_by,
+            _("%(name)s keeps the meeting as it was.", name=user.display_name),
+            url=meeting_path(change.meeting_id),
+        )
 
 
 def _apply(meeting: Meeting, change: MeetingChange) -> None:

@@ -135,7 +135,7 @@ def propose_move(db, meeting_id: int, user, starts_at: datetime, place: str = ""
 
 
 def answer(db, change_id: int, user, *, accept: bool) -> None:
-    meetings.answer_change(change_id, user, accept=accept)
+    meetings.answer_change(change_id, user, meetings.ACCEPT if accept else meetings.REFUSE)
     db.session.commit()
 
 

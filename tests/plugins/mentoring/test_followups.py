@@ -218,7 +218,7 @@ def propose_cancel(db, meeting_id: int, user) -> int:
 
 
 def answer(db, change_id: int, user, *, accept: bool) -> None:
-    meetings.answer_change(change_id, user, accept=accept)
+    meetings.answer_change(change_id, user, meetings.ACCEPT if accept else meetings.REFUSE)
     db.session.commit()
 
 

@@ -301,6 +301,97 @@ def test_a_reschedule_needs_a_new_time(app, client, mentee, mentor, active, plan
     assert count_rows(app, meetings.MeetingChange) == 0
 
 
+# Each answer to a proposed change (the mentor proposes it): who may give it, the change's
+# status after it, the meeting's status after it, and the proposer's alert.
+ANSWERS = {
+    "accept": ("other", "accepted", "cancelled", "agreed to your change"),
+    "refuse": ("other", "rejected", "scheduled", "keeps the meeting as it was"),
+    "withdraw": ("proposer", "withdrawn", "scheduled", None),
+}
+
+
+def change_status(app, change_id: int) -> str:
+    return stored(
+        app, select(meetings.MeetingChange.status).where(meetings.MeetingChange.id == change_id)
+    )
+
+
+def proposed_cancellation(app, client, mentor, meeting_id: int) -> int:
+    page(client, mentor, f"/mentoring/meetings/{meeting_id}/change", {"kind": "cancel"})
+    return stored(app, select(func.max(meetings.MeetingChange.id)))
+
+
+@pytest.mark.parametrize("answer", sorted(ANSWERS))
+@pytest.mark.parametrize("who", ["proposer", "other", "stranger"])
+def test_each_answer_to_a_change_does_what_it_says_for_its_rightful_party_only(
+    app, client, request, mentee, mentor, stranger, active, planner, answer, who
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, meeting_id)
+    member = {"proposer": mentor, "other": mentee, "stranger": stranger}[who]
+    alerts_before = count_rows(app, Notification, Notification.user_id == mentor.id)
+    rightful, changed_to, meeting_after, alert = ANSWERS[answer]
+
+    response = page(client, member, f"/mentoring/meetings/changes/{change_id}/{answer}", {})
+
+    if who == rightful:
+        assert response.status_code == 200
+        assert change_status(app, change_id) == changed_to
+        assert status_of(app, meeting_id) == meeting_after
+        if alert:
+            assert alert in last_alert(app, mentor)
+        else:  # taking back one's own change tells nobody
+            assert count_rows(app, Notification, Notification.user_id == mentor.id) == (
+                alerts_before
+            )
+    else:
+        assert response.status_code == 403
+        assert change_status(app, change_id) == "proposed"
+        assert status_of(app, meeting_id) == "scheduled"
+
+
+def test_the_meeting_page_offers_each_party_only_its_own_answers(
+    app, client, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, meeting_id)
+    action = f'action="/mentoring/meetings/changes/{change_id}/'
+
+    proposer_page = text(page(client, mentor, f"/mentoring/meetings/{meeting_id}"))
+    other_page = text(page(client, mentee, f"/mentoring/meetings/{meeting_id}"))
+
+    assert f"{action}withdraw" in proposer_page and "Take it back" in proposer_page
+    assert f"{action}accept" not in proposer_page and f"{action}refuse" not in proposer_page
+    assert f"{action}accept" in other_page and f"{action}refuse" in other_page
+    assert f"{action}withdraw" not in other_page
+
+
+def test_an_unknown_answer_to_a_change_is_not_found(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, meeting_id)
+
+    response = page(client, mentee, f"/mentoring/meetings/changes/{change_id}/approve", {})
+
+    assert response.status_code == 404
+    assert change_status(app, change_id) == "proposed"
+
+
+@pytest.mark.parametrize("answer", sorted(ANSWERS))
+def test_a_change_already_answered_takes_no_second_answer(
+    app, client, mentee, mentor, active, planner, answer
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, meeting_id)
+    page(client, mentee, f"/mentoring/meetings/changes/{change_id}/refuse", {})
+    rightful = mentor if ANSWERS[answer][0] == "proposer" else mentee
+
+    response = page(client, rightful, f"/mentoring/meetings/changes/{change_id}/{answer}", {})
+
+    assert "This change was already answered." in text(response)
+    assert change_status(app, change_id) == "rejected"
+    assert status_of(app, meeting_id) == "scheduled"
+
+
 # ---- did it take place? --------------------------------------------------------------------
 
 
