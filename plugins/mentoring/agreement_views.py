@@ -34,7 +34,7 @@ def agreement(mentorship_id: int):
     may_propose = awaiting is None and (
         (mentorship.state == ACCEPTED and role == "mentee") or mentorship.state == ACTIVE
     )
-    form = AgreementForm(obj=in_force or _draft())
+    form = AgreementForm(obj=_form_start(in_force, versions))
     if form.validate_on_submit():
         try:
             _propose(mentorship, form)
@@ -85,6 +85,14 @@ def _propose(mentorship, form: AgreementForm) -> None:
         agreements.propose_agreement(mentorship.id, current_user, terms)
 
 
+def _form_start(in_force, versions) -> agreements.Terms:
+    """What the form opens with: the agreement in force, which an amendment changes; before
+    one, the last text the mentee sent (it came back: they edit it, not start again); the
+    first time, a draft. Only the terms: the reason of a version is not the next one's."""
+    last_sent = in_force or (versions[-1] if versions else None)
+    return agreements.Terms.of(last_sent) if last_sent else _draft()
+
+
 def _draft():
     """What the form starts from the first time: three months from today, six meetings."""
     today = meetings.today_of(current_user)
@@ -125,6 +133,21 @@ def send_back(version_id: int):
         back,
         lambda: agreements.send_back(version_id, current_user, form.comment.data),
         _("Sent back with your comment."),
+    )
+
+
+@bp.get("/<int:mentorship_id>/agreement/versions/<int:number>")
+@login_required
+def version(mentorship_id: int, number: int):
+    """One version as it was sent, with the answer it got: readable by the pair only."""
+    mentorship = services.mentorship_for(mentorship_id, current_user, parties=True)
+    found = agreements.version_numbered(mentorship, number)
+    return render_template(
+        "mentoring/agreement_version.html",
+        mentorship=mentorship,
+        other=mentorship.other_party(current_user),
+        version=found,
+        labels=agreements.term_labels(),
     )
 
 

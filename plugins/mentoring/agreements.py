@@ -134,6 +134,18 @@ def version_for(version_id: int, user: User) -> tuple[AgreementVersion, Mentorsh
     return version, mentorship_for(version.mentorship_id, user)
 
 
+def version_numbered(mentorship: Mentorship, number: int) -> AgreementVersion:
+    """Version ``number`` of a mentorship's agreement (the caller checked the reader)."""
+    version = db.session.scalar(
+        select(AgreementVersion).where(
+            AgreementVersion.mentorship_id == mentorship.id, AgreementVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound(_("This version of the agreement does not exist."))
+    return version
+
+
 @dataclass(frozen=True)
 class TermChange:
     label: str

@@ -5,6 +5,7 @@ approval; every version is kept and any two compare; a non-party sees nothing.""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -195,6 +196,84 @@ def test_the_mentor_sends_it_back_with_a_comment_and_the_mentee_sends_a_new_vers
     page(client, mentor, f"/mentoring/agreement/{second}/approve", {})
     assert versions(app, accepted) == [(1, "returned", 6), (2, "approved", 4)]
     assert state(app, accepted) == "active"
+
+
+def form_values(page: str) -> dict[str, str]:
+    """What each field of the agreement form shows: an input's value, a textarea's text, a
+    select's chosen option."""
+    form = page.split('id="form-title"', 1)[1].split("</form>", 1)[0]
+    values = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form))
+    values |= dict(re.findall(r'<textarea[^>]*name="(\w+)"[^>]*>\s*(.*?)</textarea>', form, re.S))
+    for name, options in re.findall(r'<select[^>]*name="(\w+)"[^>]*>(.*?)</select>', form, re.S):
+        values[name] = re.search(r'<option value="([^"]*)" selected', options).group(1)
+    return values
+
+
+def test_a_version_sent_back_reopens_the_form_with_what_the_mentee_wrote(
+    app, client, mentee, mentor, accepted
+):
+    sent = form(
+        meetings_planned="5",
+        channels="Chat here, calls on Fridays",
+        contact_every_days="30",
+        agenda="1. My CV\n2. Mock interviews",
+        notes="I work mornings.",
+    )
+    page(client, mentee, f"/mentoring/{accepted}/agreement", sent)
+    first = stored(app, select(AgreementVersion.id))
+    page(client, mentor, f"/mentoring/agreement/{first}/send-back", {"comment": "Fewer, please."})
+
+    values = form_values(text(page(client, mentee, f"/mentoring/{accepted}/agreement")))
+
+    assert values["meetings_planned"] == "5"
+    assert values["channels"] == "Chat here, calls on Fridays"
+    assert values["contact_every_days"] == "30"
+    assert values["agenda"].strip() == "1. My CV\n2. Mock interviews"
+    assert values["notes"].strip() == "I work mornings."
+    assert values["starts_on"] == sent["starts_on"] and values["ends_on"] == sent["ends_on"]
+
+
+def test_an_amendment_form_opens_with_the_terms_in_force_and_no_reason(
+    app, client, mentee, mentor, active
+):
+    page(
+        client, mentee, f"/mentoring/{active}/agreement", form(meetings_planned="8", reason="More")
+    )
+    amendment = stored(app, select(AgreementVersion.id).where(AgreementVersion.number == 2))
+    page(client, mentor, f"/mentoring/agreement/{amendment}/approve", {})
+
+    values = form_values(text(page(client, mentor, f"/mentoring/{active}/agreement")))
+
+    assert values["meetings_planned"] == "8"
+    assert values.get("reason", "") == ""  # the next amendment gives its own reason
+
+
+def test_a_version_sent_back_stays_readable_by_both_parties_with_the_comment(
+    app, client, mentee, mentor, stranger, accepted
+):
+    page(client, mentee, f"/mentoring/{accepted}/agreement", form(agenda="Portfolio <b>first</b>"))
+    first = stored(app, select(AgreementVersion.id))
+    page(client, mentor, f"/mentoring/agreement/{first}/send-back", {"comment": "Add interviews."})
+    page(client, mentee, f"/mentoring/{accepted}/agreement", form(agenda="Interviews"))
+    path = f"/mentoring/{accepted}/agreement/versions/1"
+
+    for party in (mentee, mentor):
+        listed = page(client, party, f"/mentoring/{accepted}/agreement").get_data(as_text=True)
+        assert f'href="{path}"' in listed
+        shown = page(client, party, path)
+        assert shown.status_code == 200
+        raw = shown.get_data(as_text=True)
+        assert "Portfolio &lt;b&gt;first&lt;/b&gt;" in raw  # as written, escaped
+        assert "sent back" in raw and "Add interviews." in raw
+        assert "Answered by Max Mentor" in text(shown)
+        compared = text(page(client, party, f"/mentoring/{accepted}/agreement/compare?a=1&b=2"))
+        assert "Portfolio <b>first</b>" in compared and "Interviews" in compared
+
+    client.login(stranger)
+    assert client.get(path).status_code == 403
+    assert "Add interviews." not in client.get(path).get_data(as_text=True)
+    client.login(mentee)
+    assert client.get(f"/mentoring/{accepted}/agreement/versions/3").status_code == 404
 
 
 @pytest.mark.parametrize(
