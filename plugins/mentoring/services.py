@@ -357,9 +357,13 @@ def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> 
             _("You already have a request or mentorship with %(name)s.", name=mentor.display_name)
         )
     _record_event(mentorship, None, REQUESTED, mentee, message=message)
-    notify(
+    notify(  # the message in full in the mail, as on the request's page
         mentor,
-        _("%(name)s asks you to be their mentor.", name=mentee.display_name),
+        _(
+            "%(name)s asks you to be their mentor: “%(message)s”",
+            name=mentee.display_name,
+            message=message,
+        ),
         url=_page(mentorship),
         email_subject=_("Mentorship request from %(name)s", name=mentee.display_name),
     )

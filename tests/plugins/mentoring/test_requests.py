@@ -199,19 +199,18 @@ def test_a_mentee_sends_a_request_and_the_mentor_gets_mail_and_an_alert(
     ]
     assert activities_of(app, mentee) == ["mentoring.request_sent"]
 
-    assert alerts_of(app, mentor) == [
-        ("Mia Mentee asks you to be their mentor.", f"/mentoring/{mentorship_id}")
-    ]
+    asked = "Mia Mentee asks you to be their mentor: “I hope to learn Python.”"
+    assert alerts_of(app, mentor) == [(asked, f"/mentoring/{mentorship_id}")]
     received = mail.deliver()
     assert len(received) == 1
     assert received[0]["To"] == "max@example.org"
     assert received[0]["Subject"] == "Mentorship request from Mia Mentee"
-    assert "Mia Mentee asks you to be their mentor." in body_of(received[0])
+    assert asked in body_of(received[0])  # the mentee's message, in the mail
 
     # the alert is on the mentor's alerts page; the link in the mail opens the request for
     # the mentor, who can look at the mentee
     client.login(mentor)
-    assert "Mia Mentee asks you to be their mentor." in text_of(client.get("/alerts/"))
+    assert "Mia Mentee asks you to be their mentor" in text_of(client.get("/alerts/"))
     page = text_of(client.get(path_of(link_in(received[0]))))
     assert path_of(link_in(received[0])) == f"/mentoring/{mentorship_id}"
     assert "Mia Mentee" in page
@@ -220,6 +219,20 @@ def test_a_mentee_sends_a_request_and_the_mentor_gets_mail_and_an_alert(
     assert f'action="/mentoring/{mentorship_id}/decline"' in page
     assert f'href="/members/{mentee.id}"' in page
     assert client.get(f"/members/{mentee.id}").status_code == 200
+
+
+def test_the_request_mail_carries_a_message_with_markup_as_plain_text(
+    app, client, mail, mentee, mentor
+):
+    message = 'Hi <b>Max</b> & co,\n<a href="http://evil.example">my site</a> <script>x()</script>'
+    ask(client, mentee, mentor, message)
+
+    [received] = mail.deliver()
+
+    assert received.get_content_type() == "text/plain"  # no HTML part to render the markup
+    body = body_of(received).replace("\r\n", "\n")
+    assert 'Hi <b>Max</b> & co,\n<a href="http://evil.example">my site</a>' in body
+    assert "<script>x()</script>" in body and "&lt;" not in body and "&amp;" not in body
 
 
 def test_the_request_expires_after_the_configured_days(app, client, mentee, mentor):
@@ -861,7 +874,7 @@ def test_unanswered_requests_expire_with_a_notice_to_both(
     assert "The mentorship request of Mia Mentee expired." in by_address["max@example.org"]
     assert all(f"http://alma.test/mentoring/{old}" in body for body in by_address.values())
     assert alerts_of(app, newer_mentor) == [
-        ("Mia Mentee asks you to be their mentor.", f"/mentoring/{newer}")
+        ("Mia Mentee asks you to be their mentor: “Please mentor me.”", f"/mentoring/{newer}")
     ]
 
     client.login(mentee)
