@@ -969,3 +969,47 @@ def test_withdrawing_tells_the_mentor_by_mail_too(client, mail, mentor, mentee, 
 
     [message] = mail.deliver()
     assert message["To"] == mentor.email and "withdrew" in message["Subject"]
+
+
+# ---- what the Mentoring area offers, by role -------------------------------------------------
+
+
+def main_of(response) -> str:
+    """The page's own content, without the site's menu (which always offers the directory)."""
+    page = response.get_data(as_text=True)
+    return html.unescape(page.split('<main id="main"', 1)[1].split("</main>", 1)[0])
+
+
+@pytest.mark.parametrize(
+    ("mentors", "mentored", "says"),
+    [
+        (True, False, "No mentees yet. When a mentee asks you, the request shows here"),
+        (False, True, "No mentorships yet. Find a mentor"),
+        (True, True, "No mentorships yet. Find a mentor · Mentees who ask you show here too."),
+        (False, False, "You have not said yet whether you mentor or look for a mentor."),
+    ],
+)
+def test_the_mentoring_area_offers_what_fits_the_members_roles(
+    client, create_user, mentors, mentored, says
+):
+    member = create_user(wants_to_mentor=mentors, wants_to_be_mentored=mentored)
+    client.login(member)
+
+    for path in (f"/members/{member.id}/mentoring", "/mentoring/"):
+        page = main_of(client.get(path))
+        assert " ".join(says.split()) in " ".join(re.sub(r"<[^>]+>", " ", page).split())
+        assert ('href="/mentoring/mentors"' in page) == mentored
+        assert ("Choose in My data" in page) == (not mentors and not mentored)
+
+
+def test_a_mentor_with_mentees_is_not_offered_to_find_a_mentor(client, mentee, mentor, requested):
+    client.login(mentor)
+
+    for path in (f"/members/{mentor.id}/mentoring", "/mentoring/", "/me/data"):
+        page = main_of(client.get(path))
+        assert "Mia Mentee" in page
+        assert 'href="/mentoring/mentors"' not in page and "Find a mentor" not in page
+
+    client.login(mentee)
+    for path in ("/mentoring/", "/me/data"):
+        assert 'href="/mentoring/mentors"' in main_of(client.get(path))
