@@ -88,9 +88,21 @@ def meeting(meeting_id: int):
         feedback=followups.feedback_of(found, current_user),
         button_form=ConfirmForm(),
         decline_form=MeetingDeclineForm(),
-        change_form=MeetingChangeForm(
-            formdata=None, duration_minutes=found.duration_minutes, place=found.place
-        ),
+        change_form=_change_form_of(found),
+    )
+
+
+def _change_form_of(meeting) -> MeetingChangeForm:
+    """'Propose a change' opens on the meeting as it is, on the member's clock: they edit
+    what changes."""
+    starts = meetings.local_clock(meeting.starts_at, current_user)
+    return MeetingChangeForm(
+        formdata=None,
+        kind=RESCHEDULE,
+        day=starts.date(),
+        time=starts.time(),
+        duration_minutes=meeting.duration_minutes,
+        place=meeting.place,
     )
 
 

@@ -672,6 +672,11 @@ def local_date(moment: datetime, user: User) -> date:
     return moment.astimezone(_zone(user)).date()
 
 
+def local_clock(moment: datetime, user: User) -> datetime:
+    """``moment`` on ``user``'s clock (what a form of theirs shows it as)."""
+    return moment.astimezone(_zone(user))
+
+
 def today_of(user: User) -> date:
     return local_date(utcnow(), user)
 

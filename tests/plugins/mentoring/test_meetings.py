@@ -6,6 +6,7 @@ mentorship once, and an early end takes both."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -299,6 +300,46 @@ def test_a_reschedule_needs_a_new_time(app, client, mentee, mentor, active, plan
     )
     assert "Choose the new date and time." in text(response)
     assert count_rows(app, meetings.MeetingChange) == 0
+
+
+def change_form_values(page: str) -> dict[str, str]:
+    form = page.split('/change" class="mt-3"', 1)[1].split("</form>", 1)[0]
+    values = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form))
+    for name, options in re.findall(r'<select[^>]*name="(\w+)"[^>]*>(.*?)</select>', form, re.S):
+        values[name] = re.search(r'<option value="([^"]*)" selected', options).group(1)
+    return values
+
+
+def test_propose_a_change_opens_on_the_meeting_as_it_is_on_each_members_clock(
+    app, client, db, mentee, mentor, active, planner
+):
+    mentee.timezone, mentor.timezone = "Pacific/Auckland", "America/Los_Angeles"
+    db.session.commit()
+    starts = soon(4).replace(hour=23, minute=30, second=0)  # a different day in Auckland
+    meeting_id = planner.schedule(
+        active, mentee, mentor, starts, duration_minutes=90, place="Library, room 2"
+    )
+
+    for member in (mentee, mentor):
+        local = starts.astimezone(ZoneInfo(member.timezone))
+        values = change_form_values(text(page(client, member, f"/mentoring/meetings/{meeting_id}")))
+        assert values["day"] == local.date().isoformat()
+        assert values["time"] == local.strftime("%H:%M")
+        assert values["duration_minutes"] == "90"
+        assert values["place"] == "Library, room 2"
+        assert values["kind"] == "reschedule"
+
+    # sent as it opened, with a new time only: the rest stays as it was
+    later = starts.astimezone(ZoneInfo("Pacific/Auckland")) + timedelta(days=1)
+    page(
+        client,
+        mentee,
+        f"/mentoring/meetings/{meeting_id}/change",
+        {**values, "day": later.date().isoformat(), "time": later.strftime("%H:%M")},
+    )
+    change = stored(app, select(meetings.MeetingChange))
+    assert change.starts_at == starts + timedelta(days=1)
+    assert (change.duration_minutes, change.place) == (90, "Library, room 2")
 
 
 # Each answer to a proposed change (the mentor proposes it): who may give it, the change's
