@@ -668,13 +668,13 @@ def _zone(user: User) -> ZoneInfo:
     return ZoneInfo(user.timezone or "UTC")
 
 
-def local_date(moment: datetime, user: User) -> date:
-    return moment.astimezone(_zone(user)).date()
-
-
 def local_clock(moment: datetime, user: User) -> datetime:
     """``moment`` on ``user``'s clock (what a form of theirs shows it as)."""
     return moment.astimezone(_zone(user))
+
+
+def local_date(moment: datetime, user: User) -> date:
+    return local_clock(moment, user).date()
 
 
 def today_of(user: User) -> date:
