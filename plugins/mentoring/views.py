@@ -121,10 +121,11 @@ def index():
     )
 
 
-def _before_id() -> int | None:
-    """``?before=N``, the message to page back from; anything but a usable id (an id beyond
-    what the database can hold would fail the query) means the newest page."""
-    return whole_number(request.args.get("before"), below=2**63) or None
+def _message_id(name: str) -> int | None:
+    """``?before=N`` (the message to page back from) or ``?after=N`` (the last one a page
+    has seen); anything but a usable id (an id beyond what the database can hold would fail
+    the query) means the newest page."""
+    return whole_number(request.args.get(name), below=2**63) or None
 
 
 @bp.get("/<int:mentorship_id>")
@@ -132,7 +133,7 @@ def _before_id() -> int | None:
 @writes_on_get  # showing the chat marks it read
 def mentorship(mentorship_id: int):
     found = services.mentorship_for(mentorship_id, current_user, parties=True)
-    before = _before_id()
+    before = _message_id("before")
     if found.has_chat and before is None:
         services.read_up_to(found, current_user.id)
     agreement = agreements.current_agreement(found)
@@ -275,7 +276,7 @@ def post_message(mentorship_id: int):
     form = ChatForm()
     _require_form(form)
     try:
-        services.post_message(mentorship_id, current_user, form.body.data)
+        services.post_message(mentorship_id, current_user, form.body.data, form.key.data or None)
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -287,12 +288,18 @@ def post_message(mentorship_id: int):
 @bp.get("/<int:mentorship_id>/messages")
 @login_required
 def older_messages(mentorship_id: int):
-    """Older chat history for the page's script, newest last."""
+    """Chat history for the page's script, newest last: the newest page, the one before
+    ``?before=``, or the one after ``?after=`` (what a page missed while offline)."""
     found = services.mentorship_for(mentorship_id, current_user)
-    chat = services.chat_page(found, _before_id())
+    after = _message_id("after")
+    if after is not None:
+        chat = services.chat_page_after(found, after)
+    else:
+        chat = services.chat_page(found, _message_id("before"))
     return jsonify(
         messages=[services.message_payload(m, m.sender) for m in chat.messages],
         has_older=chat.has_older,
+        has_newer=chat.has_newer,
     )
 
 
