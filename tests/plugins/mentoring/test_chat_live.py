@@ -5,6 +5,7 @@ post; a visitor cannot connect; bad payloads are refused and leave the connectio
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -516,3 +517,53 @@ def test_a_broken_key_is_refused_and_nothing_is_stored(app, connect, chat, mente
         "error": "This message cannot be sent: reload the page and try again.",
     }
     assert count_rows(app, ChatMessage) == 0
+
+
+# ---- Redis down, between two web processes --------------------------------------------------
+
+
+def test_a_message_sent_while_redis_is_down_is_stored_and_caught_up_once_it_is_back(
+    make_app, serve, redis_server, pairs, mentee, mentor
+):
+    channel = f"alma-test-{secrets.token_hex(4)}"
+    web_a, web_b = (
+        make_app(SOCKETIO_MESSAGE_QUEUE=redis_server.url, SOCKETIO_CHANNEL=channel)
+        for _ in range(2)
+    )
+    chat = pairs.accept(mentee, mentor)
+    rui, ada = Tab(), Tab()  # Rui's page on process A, Ada's on process B
+    ada.listen("resync")
+    for tab, site, user in ((rui, web_a, mentor), (ada, web_b, mentee)):
+        cookie = session_cookie(site, user)
+        tab.client.connect(
+            serve(site),
+            headers={"Cookie": f"session={cookie}"},
+            transports=["polling"],
+            wait_timeout=TIMEOUT,
+        )
+        assert tab.join(chat) == {"ok": True}
+    try:
+        rui.send(chat, "Before")
+        seen = ada.next("mentoring.message")["id"]
+        assert rui.next("mentoring.message")["id"] == seen
+        redis_server.kill()
+
+        ack = rui.send(chat, "While Redis is down")
+
+        assert ack == {"ok": True, "id": ANY}  # stored and acknowledged
+        assert [body for _sender, body in stored_messages(web_a, chat)][-1] == "While Redis is down"
+        assert rui.next("mentoring.message", timeout=3)["id"] == ack["id"]  # on process A
+        assert [m["body"] for m in ada.received("mentoring.message")] == []  # lost to B
+
+        redis_server.start()
+
+        assert ada.next("resync", timeout=3) == {}
+        page = web_b.test_client()
+        page.login(mentee)
+        missed = page.get(f"/mentoring/{chat}/messages?after={seen}").get_json()
+        assert [m["body"] for m in missed["messages"]] == ["While Redis is down"]
+        rui.send(chat, "Redis is back")
+        assert ada.next("mentoring.message", timeout=3)["body"] == "Redis is back"
+    finally:
+        for tab in (rui, ada):
+            tab.client.disconnect()
