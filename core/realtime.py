@@ -48,6 +48,7 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
         engineio_logger=False,
     )
 
+    logging.getLogger("engineio.server").addFilter(_closed_tab_is_normal)
     connections = MemberConnections(
         app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]
     )
@@ -70,6 +71,15 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
     for handler in handlers:
         socketio.on_event(handler.event, _members_only(handler.handler), handler.namespace)
     return socketio
+
+
+def _closed_tab_is_normal(record: logging.LogRecord) -> bool:
+    """Leave out what engine.io logs as an ERROR when a tab closes or a page is left: the
+    last requests of its connection (the close, a pending long poll) race with the end of
+    its session, and arrive for a session that is over or gone ("Session is disconnected",
+    "Invalid session")."""
+    message = record.getMessage()
+    return "Session is disconnected" not in message and not message.startswith("Invalid session")
 
 
 def _members_only(handler: Callable[..., Any]) -> Callable[..., Any]:
