@@ -121,11 +121,10 @@ def index():
     )
 
 
-def _message_id(name: str) -> int | None:
-    """``?before=N`` (the message to page back from) or ``?after=N`` (the last one a page
-    has seen); anything but a usable id (an id beyond what the database can hold would fail
-    the query) means the newest page."""
-    return whole_number(request.args.get(name), below=2**63) or None
+def _before_id() -> int | None:
+    """``?before=N``, the message to page back from; anything but a usable id (an id beyond
+    what the database can hold would fail the query) means the newest page."""
+    return whole_number(request.args.get("before"), below=2**63) or None
 
 
 @bp.get("/<int:mentorship_id>")
@@ -133,7 +132,7 @@ def _message_id(name: str) -> int | None:
 @writes_on_get  # showing the chat marks it read
 def mentorship(mentorship_id: int):
     found = services.mentorship_for(mentorship_id, current_user, parties=True)
-    before = _message_id("before")
+    before = _before_id()
     if found.has_chat and before is None:
         services.read_up_to(found, current_user.id)
     agreement = agreements.current_agreement(found)
@@ -291,11 +290,12 @@ def older_messages(mentorship_id: int):
     """Chat history for the page's script, newest last: the newest page, the one before
     ``?before=``, or the one after ``?after=`` (what a page missed while offline)."""
     found = services.mentorship_for(mentorship_id, current_user)
-    after = _message_id("after")
+    # ?after=N: what followed the message N (0: from the first), else ?before= or the newest
+    after = whole_number(request.args.get("after"), below=2**63)
     if after is not None:
         chat = services.chat_page_after(found, after)
     else:
-        chat = services.chat_page(found, _message_id("before"))
+        chat = services.chat_page(found, _before_id())
     return jsonify(
         messages=[services.message_payload(m, m.sender) for m in chat.messages],
         has_older=chat.has_older,

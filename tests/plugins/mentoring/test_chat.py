@@ -396,6 +396,10 @@ def test_the_json_history_after_a_message_is_what_followed_a_page_at_a_time(
     assert rest.get_json()["has_newer"] is False
     caught_up = client.get(f"/mentoring/{chat}/messages?after={ids[-1]}").get_json()
     assert (caught_up["messages"], caught_up["has_newer"]) == ([], False)
+    # a page that showed no message yet catches up from the first
+    from_the_first = client.get(f"/mentoring/{chat}/messages?after=0").get_json()
+    assert from_the_first["messages"][0]["body"] == "message 1"
+    assert from_the_first["has_newer"] is True
 
 
 def test_the_json_history_keeps_message_text_as_it_was_written(client, db, chat, mentee, mentor):

@@ -124,26 +124,34 @@
     }, 500);
   }
 
-  function newestShown() {
-    const shown = log.querySelectorAll("[data-id]");
-    return shown.length ? Number(shown[shown.length - 1].dataset.id) : 0;
-  }
-
   // What was written between the page being rendered and the room being joined, or while the
-  // connection or the server's message queue was down, is fetched page by page from the
-  // last message this page shows.
+  // connection or the server's link to the other web processes (Redis) was down, is fetched
+  // page by page, in order. `complete` is the message up to which this page misses nothing:
+  // the newest when it was rendered, then where each catch-up ended. A live message does not
+  // move it, as others may have been lost before it (this page's own, for one, arrive anyway).
+  const shown = log.querySelectorAll("[data-id]");
+  let complete = shown.length ? Number(shown[shown.length - 1].dataset.id) : 0;
   let catchingUp = false;
+  let again = false; // asked again meanwhile: what it fetched may already be behind
   async function catchUp() {
     if (catchingUp) {
+      again = true;
       return;
     }
     catchingUp = true;
+    do {
+      again = false;
+      await fetchMissed();
+    } while (again);
+    catchingUp = false;
+  }
+  async function fetchMissed() {
     try {
       let more = true;
       while (more) {
-        const after = newestShown();
-        const url = after ? `${section.dataset.olderUrl}?after=${after}` : section.dataset.olderUrl;
-        const response = await fetch(url, { headers: { Accept: "application/json" } });
+        const response = await fetch(`${section.dataset.olderUrl}?after=${complete}`, {
+          headers: { Accept: "application/json" },
+        });
         if (!response.ok) {
           return;
         }
@@ -151,12 +159,13 @@
         if (page.messages.map(show).some(Boolean)) {
           markRead();
         }
-        more = Boolean(after && page.has_newer && page.messages.length);
+        if (page.messages.length) {
+          complete = page.messages[page.messages.length - 1].id;
+        }
+        more = page.has_newer;
       }
     } catch {
       // offline for now: the next reconnect catches up
-    } finally {
-      catchingUp = false;
     }
   }
 
