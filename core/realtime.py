@@ -26,6 +26,7 @@ CONNECTED_AS = "alma_connected_as"  # in a connection's session: the member it b
 KEPT_FOR = 7 * 24 * 3600  # seconds a member's list of connections outlives its last update
 REDIS_TIMEOUT = 1.0  # seconds a request waits for Redis before it does without
 RETRY_EVERY = 1.0  # seconds between tries to reach Redis again, however long it was down
+PING_EVERY = 2.0  # seconds of quiet after which the listener checks that Redis still answers
 RESYNC = "resync"  # the event that tells a page live events may have been lost
 
 log = logging.getLogger(__name__)
@@ -158,50 +159,65 @@ def _without_redis(purpose: str) -> Iterator[None]:
 
 
 class RedisQueue(socketio.RedisManager):
-    """python-socketio's Redis message queue, for Redis going away and coming back: a
-    publish waits at most ``REDIS_TIMEOUT`` (a request does not hang on a stalled Redis), the
-    listener tries again every ``RETRY_EVERY`` seconds instead of backing off to a minute,
-    and, subscribed again, tells this process's pages to ``resync``."""
+    """python-socketio's Redis message queue, for Redis going away (killed, or stalled: no
+    answer on open connections) and coming back.
+
+    The listener pings Redis when nothing came for ``PING_EVERY`` seconds, and counts it
+    lost when the answer does not come either; it tries again every ``RETRY_EVERY`` seconds
+    (python-socketio backed off to a minute), and, subscribed again, tells this process's
+    pages to ``resync``. While Redis is lost, publishing is skipped at once: a request never
+    waits on Redis longer than ``REDIS_TIMEOUT``, and then only to find out that it is gone."""
 
     def __init__(self, url: str, channel: str) -> None:
-        super().__init__(
-            url,
-            channel=channel,
-            redis_options={
-                "socket_connect_timeout": REDIS_TIMEOUT,
-                "socket_timeout": REDIS_TIMEOUT,
-            },
-        )
+        options = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
+        super().__init__(url, channel=channel, redis_options=options)
+        self.lost = False
 
-    def _redis_connect(self) -> None:
-        super()._redis_connect()
-        # The listener waits for events as long as none comes: no read timeout for it.
-        listener = redis.Redis.from_url(
-            self.redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_keepalive=True
-        )
-        self.pubsub = listener.pubsub(ignore_subscribe_messages=True)
+    def _publish(self, data: Any) -> None:
+        if self.lost:
+            return  # the listener tells the pages to resync once Redis is back
+        try:
+            if not self.connected:
+                self._redis_connect()
+            self.redis.publish(self.channel, self.json.dumps(data))
+        except redis.RedisError as error:
+            self.connected = False
+            log.warning("Redis did not answer, an event reached only this process: %s", error)
 
     def _redis_listen_with_retries(self) -> Iterator[Any]:
-        lost = False
         while True:
             try:
-                self._redis_connect()
-                self.pubsub.subscribe(self.channel)
-                if lost:
+                listener = redis.Redis.from_url(self.redis_url, **self.redis_options)
+                pubsub = listener.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self.channel)
+                if self.lost:
+                    self.lost = False
                     log.warning("Redis is back: live events cross web processes again")
-                    lost = False
-                    # events that other processes published meanwhile never came
+                    # what other processes published meanwhile never came
                     self.server.emit(RESYNC, {}, namespace="/", ignore_queue=True)
-                yield from self.pubsub.listen()
+                yield from self._messages(pubsub)
             except Exception as error:  # whatever the connection raised, try again
-                if not lost:
+                if not self.lost:
+                    self.lost = True
                     log.warning(
-                        "Redis is unreachable (%s): live events reach only the tabs of this "
+                        "Redis is unreachable (%s): live events reach only the tabs of each "
                         "process until it is back",
                         error,
                     )
-                lost = True
                 time.sleep(RETRY_EVERY)
+
+    def _messages(self, pubsub: Any) -> Iterator[Any]:
+        pinged = False
+        while True:
+            message = pubsub.get_message(timeout=PING_EVERY)
+            if message is not None:
+                pinged = False  # Redis answers: a message, or the pong
+                yield message
+            elif pinged:
+                raise redis.TimeoutError(f"no answer to a ping within {PING_EVERY} s")
+            else:
+                pubsub.ping()
+                pinged = True
 
 
 def push_badge(user_id: int, endpoint: str, count: int) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 
+from core.realtime import PING_EVERY, REDIS_TIMEOUT, RETRY_EVERY
 from core.services.notifications import notify
 from core.testing import TEST_PASSWORD, SocketClient, session_cookie
 
@@ -150,3 +151,27 @@ def test_events_cross_processes_again_within_seconds_of_redis_returning(
         db.session.commit()
     assert page.next("alerts", timeout=3) == {"unread": 2}
     assert page.received("alerts") == []
+
+
+def test_a_stalled_redis_is_noticed_and_pages_resync_once_it_answers(
+    web, tab, db, redis_server, create_user
+):
+    web_a, web_b = web(), web()
+    member = create_user()
+    page = tab(web_b, member)
+    tab(web_a, create_user())  # a process listens to Redis once it has a connection
+    redis_server.pause()  # its connections stay open: only the silence tells
+    time.sleep(2 * PING_EVERY + 1)  # each process pinged it, and had no answer
+
+    def alert() -> None:
+        with web_a.app_context():
+            notify(db.session.merge(member), "Sent while Redis is stalled")
+            db.session.commit()
+
+    _nothing, seconds = timed(alert)
+    assert seconds < REDIS_TIMEOUT  # known lost: nobody waits on it
+    redis_server.resume()
+
+    assert page.next("resync", timeout=RETRY_EVERY + 3) == {}
+    alert()
+    assert page.next("alerts", timeout=3) == {"unread": 2}
