@@ -50,9 +50,7 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
     )
 
     logging.getLogger("engineio.server").addFilter(_closed_tab_is_normal)
-    connections = MemberConnections(
-        app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]
-    )
+    connections = MemberConnections(queue_url, app.config["SOCKETIO_CHANNEL"])
     app.extensions["alma_connections"] = connections
 
     @socketio.on("connect")

@@ -11,7 +11,17 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.config import Setting, positive
@@ -850,12 +860,11 @@ def chat_page(mentorship: Mentorship, before_id: int | None = None) -> ChatPage:
 def chat_page_after(mentorship: Mentorship, after_id: int) -> ChatPage:
     """The page of messages that follow the message ``after_id``, oldest first: a page
     that was offline catches up from the last message it saw, page by page."""
-    query = select(ChatMessage).where(
-        ChatMessage.mentorship_id == mentorship.id, ChatMessage.id > after_id
-    )
+    in_chat = ChatMessage.mentorship_id == mentorship.id
+    query = select(ChatMessage).where(in_chat, ChatMessage.id > after_id)
     rows = list(db.session.scalars(query.order_by(ChatMessage.id).limit(CHAT_PAGE_SIZE + 1)))
-    # older ones there are: the client saw the message after_id
-    return ChatPage(rows[:CHAT_PAGE_SIZE], has_older=True, has_newer=len(rows) > CHAT_PAGE_SIZE)
+    has_older = db.session.scalar(select(exists().where(in_chat, ChatMessage.id <= after_id)))
+    return ChatPage(rows[:CHAT_PAGE_SIZE], bool(has_older), len(rows) > CHAT_PAGE_SIZE)
 
 
 def mark_read(mentorship_id: int, reader: User, up_to_id: int | None = None) -> None:
