@@ -54,12 +54,31 @@ def cli(ctx: click.Context) -> None:
     Settings come from alma.toml in the instance folder (./instance, or ALMA_INSTANCE_PATH),
     or the file named by ALMA_CONFIG, and ALMA_<KEY> environment variables.
     """
+    _configure_logging()
+    # Runs only when a command follows (help exits earlier): the command runs in the app.
+    ctx.with_resource(_app(ctx).app_context())
+
+
+# Libraries that narrate their routine work at INFO: each step of each PDF (WeasyPrint), each
+# migration context (Alembic), each job run (APScheduler), each HTTP request of the development
+# server and each long poll of every open tab (Werkzeug). alma's own INFO lines stay.
+QUIET_LOGGERS = (
+    "alembic",
+    "apscheduler",
+    "engineio",
+    "fontTools",
+    "socketio",
+    "weasyprint",
+    "werkzeug",
+)
+
+
+def _configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # Runs only when a command follows (help exits earlier): the command runs in the app.
-    ctx.with_resource(_app(ctx).app_context())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _ensure_schema(app: Flask) -> None:

@@ -1,12 +1,21 @@
-"""The app's Socket.IO server: members only, each in a private room of their own."""
+"""The app's Socket.IO server: members only, each in a private room of their own.
+
+With several web processes, live events cross Redis. Redis going down must not take the site
+with it: pages, logins, logouts and chat messages go on (stored, acknowledged, pushed to the
+tabs of this process), only the events bound for other processes are lost while it is down.
+Once it is back, each process tells its tabs to ``resync``: a page fetches what it missed."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
+import socketio
 from flask import Flask, current_app, request, session
 from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
@@ -15,6 +24,12 @@ from core.contributions import SocketHandler
 
 CONNECTED_AS = "alma_connected_as"  # in a connection's session: the member it belongs to
 KEPT_FOR = 7 * 24 * 3600  # seconds a member's list of connections outlives its last update
+REDIS_TIMEOUT = 1.0  # seconds a request waits for Redis before it does without
+RETRY_EVERY = 1.0  # seconds between tries to reach Redis again, however long it was down
+PING_EVERY = 2.0  # seconds of quiet after which the listener checks that Redis still answers
+RESYNC = "resync"  # the event that tells a page live events may have been lost
+
+log = logging.getLogger(__name__)
 
 
 def user_room(user_id: int) -> str:
@@ -23,18 +38,19 @@ def user_room(user_id: int) -> str:
 
 def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
     # async_mode is explicit: installing eventlet or gevent must not silently change it.
+    queue_url = app.config["SOCKETIO_MESSAGE_QUEUE"]
     socketio = SocketIO(
         app,
         async_mode="threading",
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
-        channel=app.config["SOCKETIO_CHANNEL"],
+        client_manager=RedisQueue(queue_url, channel=app.config["SOCKETIO_CHANNEL"])
+        if queue_url
+        else None,
         logger=False,
         engineio_logger=False,
     )
 
-    connections = MemberConnections(
-        app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]
-    )
+    logging.getLogger("engineio.server").addFilter(_closed_tab_is_normal)
+    connections = MemberConnections(queue_url, app.config["SOCKETIO_CHANNEL"])
     app.extensions["alma_connections"] = connections
 
     @socketio.on("connect")
@@ -54,6 +70,15 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
     for handler in handlers:
         socketio.on_event(handler.event, _members_only(handler.handler), handler.namespace)
     return socketio
+
+
+def _closed_tab_is_normal(record: logging.LogRecord) -> bool:
+    """Leave out what engine.io logs as an ERROR when a tab closes or a page is left: the
+    last requests of its connection (the close, a pending long poll) race with the end of
+    its session, and arrive for a session that is over or gone ("Session is disconnected",
+    "Invalid session")."""
+    message = record.getMessage()
+    return "Session is disconnected" not in message and not message.startswith("Invalid session")
 
 
 def _members_only(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,29 +107,115 @@ class MemberConnections:
     """The ids of each member's open connections, in Redis beside the message queue, so that
     any web process can close a member's connections held by another (python-socketio only
     knows a room's members in its own process). Without a message queue there is one process,
-    which knows its own: nothing is kept."""
+    which knows its own: nothing is kept.
+
+    While Redis is down (or too slow to answer) a member still connects, logs out or changes
+    their password: a connection opened meanwhile is not listed, and a logout closes only the
+    connections of its own process. Any other one closes at its next event (core checks the
+    session at each), and receives only that member's own events until then."""
 
     def __init__(self, redis_url: str, channel: str) -> None:
-        self._redis = redis.Redis.from_url(redis_url) if redis_url else None
+        self._redis = (
+            redis.Redis.from_url(
+                redis_url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+            )
+            if redis_url
+            else None
+        )
         self._prefix = f"{channel}:connections:"
 
     def opened(self, user_id: int, sid: str) -> None:
         if self._redis is not None:
             key = self._prefix + str(user_id)
             # the expiry only clears what a crashed process left: a live key is renewed
-            self._redis.pipeline().sadd(key, sid).expire(key, KEPT_FOR).execute()
+            with _without_redis("list a new connection"):
+                self._redis.pipeline().sadd(key, sid).expire(key, KEPT_FOR).execute()
 
     def closed(self, user_id: int, sid: str) -> None:
         if self._redis is not None:
-            self._redis.srem(self._prefix + str(user_id), sid)
+            with _without_redis("forget a closed connection"):
+                self._redis.srem(self._prefix + str(user_id), sid)
 
     def take(self, user_id: int) -> list[str]:
         """The member's connections, forgotten: they are about to close."""
         if self._redis is None:
             return []
         key = self._prefix + str(user_id)
-        sids, _deleted = self._redis.pipeline().smembers(key).delete(key).execute()
-        return [sid.decode() for sid in sids]
+        with _without_redis("close the member's connections in other processes"):
+            sids, _deleted = self._redis.pipeline().smembers(key).delete(key).execute()
+            return [sid.decode() for sid in sids]
+        return []
+
+
+@contextmanager
+def _without_redis(purpose: str) -> Iterator[None]:
+    """Run the block, or log a warning and go on if Redis does not answer."""
+    try:
+        yield
+    except redis.RedisError as error:
+        log.warning("Redis did not answer, could not %s: %s", purpose, error)
+
+
+class RedisQueue(socketio.RedisManager):
+    """python-socketio's Redis message queue, for Redis going away (killed, or stalled: no
+    answer on open connections) and coming back.
+
+    The listener pings Redis when nothing came for ``PING_EVERY`` seconds, and counts it
+    lost when the answer does not come either; it tries again every ``RETRY_EVERY`` seconds
+    (python-socketio backed off to a minute), and, subscribed again, tells this process's
+    pages to ``resync``. While Redis is lost, publishing is skipped at once: a request never
+    waits on Redis longer than ``REDIS_TIMEOUT``, and then only to find out that it is gone."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        options = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
+        super().__init__(url, channel=channel, redis_options=options)
+        self.lost = False
+
+    def _publish(self, data: Any) -> None:
+        if self.lost:
+            return  # the listener tells the pages to resync once Redis is back
+        try:
+            if not self.connected:
+                self._redis_connect()
+            self.redis.publish(self.channel, self.json.dumps(data))
+        except redis.RedisError as error:
+            self.connected = False
+            log.warning("Redis did not answer, an event reached only this process: %s", error)
+
+    def _redis_listen_with_retries(self) -> Iterator[Any]:
+        while True:
+            try:
+                listener = redis.Redis.from_url(self.redis_url, **self.redis_options)
+                pubsub = listener.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self.channel)
+                if self.lost:
+                    self.lost = False
+                    log.warning("Redis is back: live events cross web processes again")
+                    # what other processes published meanwhile never came
+                    self.server.emit(RESYNC, {}, namespace="/", ignore_queue=True)
+                yield from self._messages(pubsub)
+            except Exception as error:  # whatever the connection raised, try again
+                if not self.lost:
+                    self.lost = True
+                    log.warning(
+                        "Redis is unreachable (%s): live events reach only the tabs of each "
+                        "process until it is back",
+                        error,
+                    )
+                time.sleep(RETRY_EVERY)
+
+    def _messages(self, pubsub: Any) -> Iterator[Any]:
+        pinged = False
+        while True:
+            message = pubsub.get_message(timeout=PING_EVERY)
+            if message is not None:
+                pinged = False  # Redis answers: a message, or the pong
+                yield message
+            elif pinged:
+                raise redis.TimeoutError(f"no answer to a ping within {PING_EVERY} s")
+            else:
+                pubsub.ping()
+                pinged = True
 
 
 def push_badge(user_id: int, endpoint: str, count: int) -> None:

@@ -15,9 +15,12 @@ plugin authors too.
 * ``stored(app, select(...))`` and ``count_rows(app, Model, *where)`` read what the database
   holds in a unit of work of their own; ``empty_database_url`` is a fresh database for
   migration tests.
-* ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients;
+* ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients
+  (``serve(app)`` serves more apps, as several web processes);
   ``SocketClient``: a real Socket.IO client that queues what it receives;
   ``browser``: headless Chromium (Playwright) to drive it.
+* ``redis_server``: a private ``redis-server`` (``.url``) to kill, restart or stall under a
+  running site.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ import itertools
 import os
 import queue
 import secrets
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -237,6 +242,62 @@ def smtp_server() -> Iterator[SMTPSink]:
     controller.stop()
 
 
+class RedisServer:
+    """A private ``redis-server`` on a free port of 127.0.0.1, to kill and start again under
+    a running site (another run's Redis is never touched)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--bind", "127.0.0.1", "--port", str(self.port)),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        """Kill it at once (SIGKILL, as a crash would): open connections break."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def pause(self) -> None:
+        """Stop it answering while connections stay open (SIGSTOP): a stalled Redis."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A started private Redis (``.url``), with ``kill()``, ``start()``, ``pause()`` and
+    ``resume()``; killed after the test."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    if server.process is not None:
+        server.resume()
+    server.kill()
+
+
 @dataclass
 class Mailbox:
     app: Flask
@@ -400,16 +461,30 @@ def create_user(db: Any) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served on 127.0.0.1 (HTTP and Socket.IO) in a thread; yields its base URL."""
+def serve() -> Iterator[Callable[[Flask], str]]:
+    """``serve(app)``: an app served on 127.0.0.1 (HTTP and Socket.IO) in a thread, until the
+    test ends; returns its base URL. Several apps sharing a Redis act as several processes."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    running: list[tuple[Any, threading.Thread]] = []
+
+    def start(app: Flask) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask, serve: Callable[[Flask], str]) -> str:
+    """The app served on 127.0.0.1 (HTTP and Socket.IO) in a thread: its base URL."""
+    return serve(app)
 
 
 CHROMIUM_ARGS = [

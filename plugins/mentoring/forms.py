@@ -1,10 +1,13 @@
 """Mentoring's forms (each with its CSRF token)."""
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -67,6 +70,9 @@ class ChatForm(FlaskForm):
         validators=[DataRequired(), Length(max=4000)],
         render_kw={"rows": 2, "autocomplete": "off"},
     )
+    # A new key with each page: the form posted twice (a double tap, a resend after a lost
+    # answer) stores the message once. The page's script sends the same key over Socket.IO.
+    key = HiddenField(default=lambda: secrets.token_urlsafe(16))
 
 
 class MentorSettingsForm(FlaskForm):

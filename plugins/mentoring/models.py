@@ -148,12 +148,16 @@ class ChatMessage(db.Model):
     sender_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sending client's name for this message: sent again after a lost answer, it finds
+    # the message stored the first time instead of storing a second one.
+    client_key: Mapped[str | None] = mapped_column(String(64))
 
     sender: Mapped[User] = relationship()
 
     __table_args__ = (
         CheckConstraint("length(body) BETWEEN 1 AND 4000", name="body_length"),
         Index("ix_mentoring_messages_mentorship_id", "mentorship_id", "id"),
+        UniqueConstraint("mentorship_id", "sender_id", "client_key"),
     )
 
 

@@ -3,6 +3,7 @@ caller (a view, a socket handler, a job) owns the unit of work."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,17 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.config import Setting, positive
@@ -55,6 +66,7 @@ MAX_REQUEST_MESSAGE = 2000
 MAX_CHAT_MESSAGE = 4000
 DIRECTORY_PAGE_SIZE = 12
 CHAT_PAGE_SIZE = 30
+CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")  # what a client names a message with
 NAV_ENDPOINT = "mentoring.index"  # "My mentorships", whose badge counts unread messages
 
 
@@ -757,8 +769,14 @@ def chat_room(mentorship_id: int) -> str:
     return f"mentoring:{mentorship_id}"
 
 
-def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
-    """A party writes in the pair's chat; the other sees it live once it is stored."""
+def post_message(
+    mentorship_id: int, sender: User, body: str, client_key: str | None = None
+) -> ChatMessage:
+    """A party writes in the pair's chat; the other sees it live once it is stored.
+
+    ``client_key`` is the sending client's name for this message: the same key sent again
+    (an answer lost on the way, a form posted twice) returns the message stored the first
+    time, and nothing is stored or pushed again."""
     mentorship = mentorship_for(mentorship_id, sender, share=True)  # who may, before the text
     if mentorship.state == REQUESTED:
         raise InvalidInput(_("The chat opens once the mentor accepts the request."))
@@ -766,14 +784,26 @@ def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
         raise InvalidInput(_("There is no chat: the request was not accepted."))
     if not mentorship.chat_open:
         raise InvalidInput(_("This chat is closed: the mentorship has ended."))
-    body = body.strip().replace("\x00", "")  # a NUL no keyboard types, no database keeps
-    if not body:
-        raise InvalidInput(_("Write something first."))
-    if len(body) > MAX_CHAT_MESSAGE:
-        raise InvalidInput(_("Keep a message under %(n)d characters.", n=MAX_CHAT_MESSAGE))
-    message = ChatMessage(mentorship_id=mentorship.id, sender_id=sender.id, body=body)
-    db.session.add(message)
-    db.session.flush()
+    body = _checked_chat_body(body)
+    if client_key is not None and not CLIENT_KEY.fullmatch(client_key):
+        raise InvalidInput(_("This message cannot be sent: reload the page and try again."))
+    # ON CONFLICT DO NOTHING: a concurrent send of the same key (another connection) waits
+    # for that one's commit, then stores nothing and finds its message.
+    stored_id = db.session.scalar(
+        insert_on_conflict(ChatMessage)
+        .values(mentorship_id=mentorship.id, sender_id=sender.id, body=body, client_key=client_key)
+        .on_conflict_do_nothing()
+        .returning(ChatMessage.id)
+    )
+    if stored_id is None:
+        return db.session.scalars(
+            select(ChatMessage).where(
+                ChatMessage.mentorship_id == mentorship.id,
+                ChatMessage.sender_id == sender.id,
+                ChatMessage.client_key == client_key,
+            )
+        ).one()
+    message = db.session.get_one(ChatMessage, stored_id)
     _mark_read(mentorship.id, sender.id, message.id)
     payload = message_payload(message, sender)
     recipient_id = mentorship.other_party_id(sender)
@@ -791,6 +821,19 @@ def post_message(mentorship_id: int, sender: User, body: str) -> ChatMessage:
     return message
 
 
+def _checked_chat_body(body: str) -> str:
+    body = body.strip().replace("\x00", "")  # a NUL no keyboard types, no database keeps
+    if not body:
+        raise InvalidInput(_("Write something first."))
+    if len(body) > MAX_CHAT_MESSAGE:
+        raise InvalidInput(_("Keep a message under %(n)d characters.", n=MAX_CHAT_MESSAGE))
+    try:
+        body.encode()
+    except UnicodeEncodeError:  # half of a surrogate pair, which only a broken client sends
+        raise InvalidInput(_("This message has characters that cannot be stored.")) from None
+    return body
+
+
 def message_payload(message: ChatMessage, sender: User) -> dict[str, Any]:
     return {
         "id": message.id,
@@ -806,14 +849,26 @@ def message_payload(message: ChatMessage, sender: User) -> dict[str, Any]:
 class ChatPage:
     messages: list[ChatMessage]  # oldest first
     has_older: bool
+    has_newer: bool = False
 
 
 def chat_page(mentorship: Mentorship, before_id: int | None = None) -> ChatPage:
+    """The newest page of the chat, or the one before the message ``before_id``."""
     query = select(ChatMessage).where(ChatMessage.mentorship_id == mentorship.id)
     if before_id:
         query = query.where(ChatMessage.id < before_id)
     rows = list(db.session.scalars(query.order_by(ChatMessage.id.desc()).limit(CHAT_PAGE_SIZE + 1)))
     return ChatPage(list(reversed(rows[:CHAT_PAGE_SIZE])), len(rows) > CHAT_PAGE_SIZE)
+
+
+def chat_page_after(mentorship: Mentorship, after_id: int) -> ChatPage:
+    """The page of messages that follow the message ``after_id``, oldest first: a page
+    that was offline catches up from the last message it saw, page by page."""
+    in_chat = ChatMessage.mentorship_id == mentorship.id
+    query = select(ChatMessage).where(in_chat, ChatMessage.id > after_id)
+    rows = list(db.session.scalars(query.order_by(ChatMessage.id).limit(CHAT_PAGE_SIZE + 1)))
+    has_older = db.session.scalar(select(exists().where(in_chat, ChatMessage.id <= after_id)))
+    return ChatPage(rows[:CHAT_PAGE_SIZE], bool(has_older), len(rows) > CHAT_PAGE_SIZE)
 
 
 def mark_read(mentorship_id: int, reader: User, up_to_id: int | None = None) -> None:

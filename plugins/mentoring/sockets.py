@@ -46,10 +46,15 @@ def join(data: Any = None) -> dict[str, Any]:
 
 
 def send(data: Any = None) -> dict[str, Any]:
+    """Store a message; the ack carries its id, the same for a resend of the same ``key``."""
     body = data.get("body") if isinstance(data, dict) else None
+    key = data.get("key") if isinstance(data, dict) else None
     try:
         message = services.post_message(
-            _mentorship_id(data), current_user, body if isinstance(body, str) else ""
+            _mentorship_id(data),
+            current_user,
+            body if isinstance(body, str) else "",
+            key if key is None or isinstance(key, str) else "",  # "" is refused as any bad key
         )
         message_id = message.id  # before the commit, which expires it
         db.session.commit()

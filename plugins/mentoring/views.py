@@ -275,7 +275,7 @@ def post_message(mentorship_id: int):
     form = ChatForm()
     _require_form(form)
     try:
-        services.post_message(mentorship_id, current_user, form.body.data)
+        services.post_message(mentorship_id, current_user, form.body.data, form.key.data or None)
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -287,12 +287,19 @@ def post_message(mentorship_id: int):
 @bp.get("/<int:mentorship_id>/messages")
 @login_required
 def older_messages(mentorship_id: int):
-    """Older chat history for the page's script, newest last."""
+    """Chat history for the page's script, newest last: the newest page, the one before
+    ``?before=``, or the one after ``?after=`` (what a page missed while offline)."""
     found = services.mentorship_for(mentorship_id, current_user)
-    chat = services.chat_page(found, _before_id())
+    # ?after=N: what followed the message N (0: from the first), else ?before= or the newest
+    after = whole_number(request.args.get("after"), below=2**63)
+    if after is not None:
+        chat = services.chat_page_after(found, after)
+    else:
+        chat = services.chat_page(found, _before_id())
     return jsonify(
         messages=[services.message_payload(m, m.sender) for m in chat.messages],
         has_older=chat.has_older,
+        has_newer=chat.has_newer,
     )
 
 

@@ -446,3 +446,37 @@ def test_serve_on_sqlite_migrates_and_answers_http(instance):
 
     assert f"alma is running: open http://127.0.0.1:{port}/" in out.decode()
     assert {"users", "alembic_version"} <= table_names(f"sqlite:///{instance / 'alma.db'}")
+
+
+def test_serve_logs_no_routine_lines_of_the_libraries(instance):
+    # WeasyPrint (certificates warm up at start), Alembic (the schema check), Werkzeug (each
+    # request, each long poll of every tab) told their routine work at INFO
+    port = free_port()
+    settings = {"PLUGINS": "mentoring,wiki,groups,credits,certificates"}
+    assert run_alma("db", "upgrade", env=alma_env(instance, **settings)).returncode == 0
+    server = subprocess.Popen(
+        [ALMA, "serve", "--port", str(port)],
+        env=alma_env(instance, **settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling"):
+            pass  # a visitor's tab opening its connection
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=TIMEOUT)
+
+    assert f"alma is running: open http://127.0.0.1:{port}/" in out
+    for library in ("weasyprint", "alembic", "werkzeug", "engineio", "fontTools"):
+        assert f" INFO {library}" not in out, out
+    assert " ERROR " not in out, out

@@ -3,29 +3,12 @@
 import secrets
 import threading
 
-import pytest
 import socketio
-from werkzeug.serving import make_server
 
 from core.services.notifications import notify
 from core.testing import TEST_PASSWORD, session_cookie
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture
-def serve():
-    servers = []
-
-    def start(app):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
 
 
 def test_an_alert_committed_in_one_process_reaches_a_member_connected_to_another(

@@ -3,6 +3,8 @@ alerts pushed to that member alone once the transaction commits, and plugins' ha
 
 from __future__ import annotations
 
+import json
+import logging
 import queue
 import threading
 import time
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 import socketio
 from flask_login import current_user
 from flask_socketio import emit
@@ -229,3 +232,24 @@ class TestPluginSocketHandlers:
             time.sleep(0.05)
         assert not tab.client.connected
         assert plugin.received.empty()  # the handler never ran
+
+
+def test_a_tab_closing_logs_no_error(app, live_server, create_user, caplog):
+    # A closing tab sends its close while its long poll is still open: the poll's answer, or
+    # a last request, arrives for a session that is over. That is how tabs close, no error.
+    cookie = {"Cookie": f"session={session_cookie(app, create_user())}"}
+    endpoint = f"{live_server}/socket.io/?EIO=4&transport=polling"
+    with requests.Session() as tab:
+        opened = tab.get(endpoint, headers=cookie, timeout=TIMEOUT)
+        sid = json.loads(opened.text[1:])["sid"]
+        session_url = f"{endpoint}&sid={sid}"
+        assert tab.post(session_url, data="40", headers=cookie, timeout=TIMEOUT).text == "OK"
+        assert tab.get(session_url, headers=cookie, timeout=TIMEOUT).text.startswith("40")
+
+        with caplog.at_level(logging.INFO):
+            tab.post(session_url, data="1", headers=cookie, timeout=TIMEOUT)  # close
+            late = [tab.get(session_url, headers=cookie, timeout=TIMEOUT) for _ in range(2)]
+
+    assert [response.status_code for response in late] == [400, 400]  # the client reconnects
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == []

@@ -17,7 +17,7 @@ from sqlalchemy import text as sql
 
 from core.errors import InvalidInput
 from core.models import User
-from core.testing import body_of, count_rows, path_of, stored
+from core.testing import body_of, count_rows, path_of, race, stored
 from plugins.mentoring import services
 from plugins.mentoring.models import ChatMessage, ChatReader, Mentorship
 
@@ -219,6 +219,62 @@ def test_the_longest_message_allowed_is_stored(app, client, chat, mentee):
     assert chat_messages(app, chat) == ["x" * 4000]
 
 
+def form_key(page: str) -> str:
+    """The key the chat form carries (a hidden field), new with each page."""
+    match = re.search(r'<input id="key" name="key" type="hidden" value="([^"]+)">', page)
+    assert match, "the chat form carries no key"
+    return match.group(1)
+
+
+def test_a_form_posted_twice_with_its_key_stores_one_message(app, client, chat, mentee, mentor):
+    client.login(mentee)
+    key = form_key(client.get(f"/mentoring/{chat}").text)
+
+    for _ in range(2):  # a double tap, or a resend after the answer was lost
+        response = client.post(
+            f"/mentoring/{chat}/messages", data={"body": "Hello Rui!", "key": key}
+        )
+        assert response.status_code == 302
+
+    assert chat_messages(app, chat) == ["Hello Rui!"]
+    page = client.get(response.location).text
+    assert bodies_in_chat(page) == ["Hello Rui!"]
+    assert flashed(page) == ""
+    # the next page's form names the next message
+    next_key = form_key(page)
+    assert next_key != key
+    client.post(f"/mentoring/{chat}/messages", data={"body": "Hello Rui!", "key": next_key})
+    # a key is the sender's: the other party's message with the same key is another message
+    client.login(mentor)
+    client.post(f"/mentoring/{chat}/messages", data={"body": "Hi Ada", "key": key})
+    assert chat_messages(app, chat) == ["Hello Rui!", "Hello Rui!", "Hi Ada"]
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 65, "not a key!", "ключ-ключ-ключ"])
+def test_a_form_with_a_broken_key_is_refused_with_a_message(app, client, chat, mentee, key):
+    client.login(mentee)
+
+    response = client.post(f"/mentoring/{chat}/messages", data={"body": "Hello", "key": key})
+
+    assert chat_messages(app, chat) == []
+    assert "reload the page" in flashed(client.get(response.location).text)
+
+
+def test_the_same_key_sent_at_the_same_instant_stores_one_message(app, db, chat, mentee):
+    mentee_id = mentee.id
+
+    def send() -> int:
+        return services.post_message(
+            chat, db.session.get(User, mentee_id), "Hello", "the-same-key"
+        ).id
+
+    outcomes = race(app, send, send, send)
+
+    assert [outcome for outcome, _id in outcomes] == ["ok"] * 3, outcomes
+    assert len({message_id for _outcome, message_id in outcomes}) == 1
+    assert chat_messages(app, chat) == ["Hello"]
+
+
 def test_a_message_is_shown_as_text_never_as_html(client, db, chat, mentee, mentor):
     write(db, chat, mentor, '<script>alert("hi")</script> <b>bold</b> & "quotes"')
     client.login(mentee)
@@ -317,7 +373,33 @@ def test_the_json_history_returns_the_older_page_newest_last(client, db, chat, m
     assert client.get(f"/mentoring/{chat}/messages?before={ids[0]}").get_json() == {
         "messages": [],
         "has_older": False,
+        "has_newer": False,
     }
+
+
+def test_the_json_history_after_a_message_is_what_followed_a_page_at_a_time(
+    client, db, chat, mentee, mentor
+):
+    # a page that was offline catches up from the last message it shows
+    ids = write(db, chat, mentor, *(f"message {n}" for n in range(1, 36)))
+    client.login(mentee)
+
+    first = client.get(f"/mentoring/{chat}/messages?after={ids[1]}").get_json()
+    assert [m["body"] for m in first["messages"]] == [f"message {n}" for n in range(3, 33)]
+    assert (first["has_older"], first["has_newer"]) == (True, True)
+    rest = client.get(f"/mentoring/{chat}/messages?after={first['messages'][-1]['id']}")
+    assert [m["body"] for m in rest.get_json()["messages"]] == [
+        "message 33",
+        "message 34",
+        "message 35",
+    ]
+    assert rest.get_json()["has_newer"] is False
+    caught_up = client.get(f"/mentoring/{chat}/messages?after={ids[-1]}").get_json()
+    assert (caught_up["messages"], caught_up["has_newer"]) == ([], False)
+    # a page that showed no message yet catches up from the first
+    from_the_first = client.get(f"/mentoring/{chat}/messages?after=0").get_json()
+    assert from_the_first["messages"][0]["body"] == "message 1"
+    assert (from_the_first["has_older"], from_the_first["has_newer"]) == (False, True)
 
 
 def test_the_json_history_keeps_message_text_as_it_was_written(client, db, chat, mentee, mentor):
@@ -339,7 +421,7 @@ def test_a_nonsense_before_shows_the_newest_messages(client, db, chat, mentee, b
 
     assert page.status_code == history.status_code == 200
     assert bodies_in_chat(page.text) == ["Hello"]
-    assert history.get_json() == {"messages": [ANY], "has_older": False}
+    assert history.get_json() == {"messages": [ANY], "has_older": False, "has_newer": False}
     assert history.get_json()["messages"][0]["body"] == "Hello"
 
 

@@ -5,6 +5,7 @@ post; a visitor cannot connect; bad payloads are refused and leave the connectio
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,8 +41,11 @@ class Tab(SocketClient):
     def join(self, mentorship_id: Any) -> Any:
         return self.call("mentoring.join", {"mentorship_id": mentorship_id})
 
-    def send(self, mentorship_id: Any, body: Any) -> Any:
-        return self.call("mentoring.send", {"mentorship_id": mentorship_id, "body": body})
+    def send(self, mentorship_id: Any, body: Any, key: str | None = None) -> Any:
+        data = {"mentorship_id": mentorship_id, "body": body}
+        if key is not None:
+            data["key"] = key
+        return self.call("mentoring.send", data)
 
 
 @pytest.fixture
@@ -422,7 +426,11 @@ def test_a_bad_message_body_is_refused_and_nothing_is_stored(app, connect, chat,
     ada.join(chat)
     rui.join(chat)
 
-    for body in (MISSING, None, 42, ["Hello"], {"text": "Hello"}, "", "  \n ", "\x00", "x" * 4001):
+    lone_surrogates = ("\ud800", "Hello \udc00 Rui")  # JSON can carry them, UTF-8 cannot
+    for body in (
+        *(MISSING, None, 42, ["Hello"], {"text": "Hello"}, "", "  \n ", "\x00", "x" * 4001),
+        *lone_surrogates,
+    ):
         payload = {"mentorship_id": chat}
         if body is not MISSING:
             payload["body"] = body
@@ -437,3 +445,125 @@ def test_a_bad_message_body_is_refused_and_nothing_is_stored(app, connect, chat,
     # a NUL, which PostgreSQL cannot store, is left out of a message
     assert ada.send(chat, "Hello\x00 Rui")["ok"] is True
     assert rui.next("mentoring.message")["body"] == "Hello Rui"
+
+
+def test_a_lone_surrogate_is_refused_with_the_error_any_bad_message_gets(connect, chat, mentee):
+    ada = connect(mentee)
+
+    answer = ada.send(chat, "\ud800")
+
+    assert answer == {"ok": False, "error": "This message has characters that cannot be stored."}
+    assert ada.send(chat, "Still here")["ok"] is True
+
+
+# ---- a resend after a lost ack ---------------------------------------------------------------
+
+
+def test_a_resend_with_the_same_key_acks_the_stored_message_and_pushes_nothing(
+    app, connect, chat, mentee, mentor
+):
+    ada, rui = connect(mentee), connect(mentor)
+    ada.join(chat)
+    rui.join(chat)
+
+    first = ada.send(chat, "Hello Rui", key="a1b2c3d4e5f6")
+    again = ada.send(chat, "Hello Rui", key="a1b2c3d4e5f6")  # the first ack was lost
+
+    assert first == again == {"ok": True, "id": ANY}
+    assert stored_messages(app, chat) == [(mentee.id, "Hello Rui")]
+    assert rui.next("mentoring.message")["id"] == first["id"]
+    assert rui.next("badge") == unread(1)
+    assert rui.received("mentoring.message") == []  # one push, for the one message
+    assert rui.received("badge", wait=0) == []
+    # the next message has a key of its own
+    assert ada.send(chat, "Hello Rui", key="f6e5d4c3b2a1")["id"] > first["id"]
+    assert len(stored_messages(app, chat)) == 2
+
+
+def test_the_same_key_from_two_connections_at_once_stores_one_message(
+    app, connect, chat, mentee, mentor
+):
+    # the page resent on a new connection while the old one's send was still on its way
+    old, new, rui = connect(mentee), connect(mentee), connect(mentor)
+    rui.join(chat)
+    barrier = threading.Barrier(2)
+    acks: list[Any] = []
+
+    def send(tab: Tab) -> None:
+        barrier.wait()
+        acks.append(tab.send(chat, "Only once", key="0123456789abcdef"))
+
+    threads = [threading.Thread(target=send, args=(tab,)) for tab in (old, new)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=2 * TIMEOUT)
+
+    assert [ack["ok"] for ack in acks] == [True, True], acks
+    assert acks[0]["id"] == acks[1]["id"]
+    assert stored_messages(app, chat) == [(mentee.id, "Only once")]
+    assert rui.next("mentoring.message")["body"] == "Only once"
+    assert rui.received("mentoring.message") == []
+
+
+@pytest.mark.parametrize("key", [42, ["k" * 12], "short", "\ud800" * 12, "x" * 65])
+def test_a_broken_key_is_refused_and_nothing_is_stored(app, connect, chat, mentee, key):
+    ada = connect(mentee)
+
+    answer = ada.call("mentoring.send", {"mentorship_id": chat, "body": "Hello", "key": key})
+
+    assert answer == {
+        "ok": False,
+        "error": "This message cannot be sent: reload the page and try again.",
+    }
+    assert count_rows(app, ChatMessage) == 0
+
+
+# ---- Redis down, between two web processes --------------------------------------------------
+
+
+def test_a_message_sent_while_redis_is_down_is_stored_and_caught_up_once_it_is_back(
+    make_app, serve, redis_server, pairs, mentee, mentor
+):
+    channel = f"alma-test-{secrets.token_hex(4)}"
+    web_a, web_b = (
+        make_app(SOCKETIO_MESSAGE_QUEUE=redis_server.url, SOCKETIO_CHANNEL=channel)
+        for _ in range(2)
+    )
+    chat = pairs.accept(mentee, mentor)
+    rui, ada = Tab(), Tab()  # Rui's page on process A, Ada's on process B
+    ada.listen("resync")
+    for tab, site, user in ((rui, web_a, mentor), (ada, web_b, mentee)):
+        cookie = session_cookie(site, user)
+        tab.client.connect(
+            serve(site),
+            headers={"Cookie": f"session={cookie}"},
+            transports=["polling"],
+            wait_timeout=TIMEOUT,
+        )
+        assert tab.join(chat) == {"ok": True}
+    try:
+        rui.send(chat, "Before")
+        seen = ada.next("mentoring.message")["id"]
+        assert rui.next("mentoring.message")["id"] == seen
+        redis_server.kill()
+
+        ack = rui.send(chat, "While Redis is down")
+
+        assert ack == {"ok": True, "id": ANY}  # stored and acknowledged
+        assert [body for _sender, body in stored_messages(web_a, chat)][-1] == "While Redis is down"
+        assert rui.next("mentoring.message", timeout=3)["id"] == ack["id"]  # on process A
+        assert [m["body"] for m in ada.received("mentoring.message")] == []  # lost to B
+
+        redis_server.start()
+
+        assert ada.next("resync", timeout=3) == {}
+        page = web_b.test_client()
+        page.login(mentee)
+        missed = page.get(f"/mentoring/{chat}/messages?after={seen}").get_json()
+        assert [m["body"] for m in missed["messages"]] == ["While Redis is down"]
+        rui.send(chat, "Redis is back")
+        assert ada.next("mentoring.message", timeout=3)["body"] == "Redis is back"
+    finally:
+        for tab in (rui, ada):
+            tab.client.disconnect()

@@ -124,19 +124,45 @@
     }, 500);
   }
 
-  // What was written between the page being rendered and the room being joined (or while the
-  // connection was down) is fetched once joined.
+  // What was written between the page being rendered and the room being joined, or while the
+  // connection or the server's link to the other web processes (Redis) was down, is fetched
+  // page by page, in order. `complete` is the message up to which this page misses nothing:
+  // the newest when it was rendered, then where each catch-up ended. A live message does not
+  // move it, as others may have been lost before it (this page's own, for one, arrive anyway).
+  const shown = log.querySelectorAll("[data-id]");
+  let complete = shown.length ? Number(shown[shown.length - 1].dataset.id) : 0;
+  let catchingUp = false;
+  let again = false; // asked again meanwhile: what it fetched may already be behind
   async function catchUp() {
+    if (catchingUp) {
+      again = true;
+      return;
+    }
+    catchingUp = true;
+    do {
+      again = false;
+      await fetchMissed();
+    } while (again);
+    catchingUp = false;
+  }
+  async function fetchMissed() {
     try {
-      const response = await fetch(section.dataset.olderUrl, {
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) {
-        return;
-      }
-      const page = await response.json();
-      if (page.messages.map(show).some(Boolean)) {
-        markRead();
+      let more = true;
+      while (more) {
+        const response = await fetch(`${section.dataset.olderUrl}?after=${complete}`, {
+          headers: { Accept: "application/json" },
+        });
+        if (!response.ok) {
+          return;
+        }
+        const page = await response.json();
+        if (page.messages.map(show).some(Boolean)) {
+          markRead();
+        }
+        if (page.messages.length) {
+          complete = page.messages[page.messages.length - 1].id;
+        }
+        more = page.has_newer;
       }
     } catch {
       // offline for now: the next reconnect catches up
@@ -153,6 +179,9 @@
   }
 
   socket.on("connect", join);
+  // The server's link to the other web processes (Redis) came back: what they pushed
+  // meanwhile never arrived here.
+  socket.on("resync", catchUp);
   socket.on("disconnect", () => {
     delete section.dataset.live;
   });
@@ -190,26 +219,40 @@
   if (form) {
     const input = form.querySelector("textarea");
     const button = form.querySelector("button[type=submit]");
+    // The message's key (the page brings the first one): a message sent again after a lost
+    // answer keeps its key, and the server stores it once. Each stored message takes a new one.
+    const key = form.elements.key;
+    function newKey() {
+      const bytes = crypto.getRandomValues(new Uint8Array(16)); // no randomUUID over plain http
+      key.value = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    }
+    let keyedBody = null; // the text the current key was sent with
     form.addEventListener("submit", (event) => {
       if (button.disabled) {
         event.preventDefault(); // Enter again before the last message was stored, or closed
         return;
       }
+      const body = input.value.trim();
+      if (keyedBody !== null && keyedBody !== body) {
+        newKey(); // another text than the one that may have been stored: another message
+      }
+      keyedBody = body;
       if (!socket.connected) {
-        return; // fall back to the plain form post
+        return; // fall back to the plain form post, with the key
       }
       event.preventDefault();
-      const body = input.value.trim();
       if (!body) {
         input.focus();
         return;
       }
       error.textContent = "";
       button.disabled = true;
-      const data = { mentorship_id: mentorshipId, body };
+      const data = { mentorship_id: mentorshipId, body, key: key.value };
       socket.timeout(10000).emit("mentoring.send", data, (timedOut, answer) => {
         button.disabled = input.readOnly; // stays off if the chat closed meanwhile
         if (!timedOut && answer && answer.ok) {
+          newKey();
+          keyedBody = null;
           if (input.value.trim() === body) {
             input.value = ""; // what was typed meanwhile stays
           }
