@@ -1,5 +1,5 @@
 // alma's page behaviour: live counts in the navigation, confirmation before destructive
-// actions, and one submission per form.
+// actions, one submission per form, and focus on the part of the page an address points at.
 "use strict";
 
 document.addEventListener("submit", (event) => {
@@ -30,6 +30,16 @@ window.addEventListener("pageshow", (event) => {
     }
   }
 });
+
+// A page opened at an anchor that can take focus (tabindex="-1", e.g. the forum reply just
+// posted) gets it, so a screen reader reads it and Tab goes on from there.
+(function focusTarget() {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  const target = id && document.getElementById(id);
+  if (target && target.getAttribute("tabindex") === "-1") {
+    target.focus({ preventScroll: true });
+  }
+})();
 
 (function liveCounts() {
   const alerts = document.getElementById("alert-count");
