@@ -84,6 +84,11 @@ class Navigation:
     links: list[tuple[NavItem, int]]  # the items this visitor sees, each with its badge count
     unread_alerts: int
 
+    @property
+    def unread_total(self) -> int:
+        """What the menu button shows on a phone, where the collapsed menu hides the counts."""
+        return self.unread_alerts + sum(count for item, count in self.links if item.badge)
+
 
 def _navigation() -> Navigation:
     if not (has_request_context() and current_user.is_authenticated):

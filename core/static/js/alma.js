@@ -51,6 +51,15 @@ window.addEventListener("pageshow", (event) => {
     badge.textContent = String(count);
     badge.dataset.count = String(count);
     badge.classList.toggle("d-none", count === 0);
+    // the phone's menu button shows the sum of the counts its collapsed menu hides
+    const counts = document.querySelectorAll("#alert-count, [data-nav-badge]");
+    const total = Array.from(counts).reduce((sum, each) => sum + Number(each.textContent), 0);
+    for (const number of document.querySelectorAll("[data-menu-count]")) {
+      number.textContent = String(total);
+    }
+    for (const part of document.querySelectorAll(".menu-count")) {
+      part.classList.toggle("d-none", total === 0);
+    }
   }
   socket.on("alerts", (data) => show(alerts, Number(data.unread) || 0));
   // A plugin's badge in the navigation ("My mentorships": unread messages), on every page.
