@@ -60,9 +60,7 @@ def phone(browser, live_server, app, create_user):
     assert not errors, f"errors in the browser console: {errors}"
 
 
-def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(
-    phone, live_server, app, db
-):
+def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, live_server, app, db):
     from core.realtime import push_badge
     from core.services.notifications import notify
 
