@@ -8,11 +8,13 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import sysconfig
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -456,14 +458,14 @@ def serving(instance: Path, *args: str, **settings: str) -> Iterator[tuple[str, 
 def register_through_http(address: str, email: str) -> urllib.request.OpenerDirector:
     """Fill the join form as a browser does (its CSRF token and cookie); the browser."""
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-    form = browser.open(address + "/register", timeout=10).read().decode()
+    form = browser.open(address + "/register", timeout=TIMEOUT).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
     fields = {"csrf_token": token, "display_name": "Nia", "email": email, "password": "x" * 12}
-    browser.open(address + "/register", urlencode(fields).encode(), timeout=10).close()
+    browser.open(address + "/register", urlencode(fields).encode(), timeout=TIMEOUT).close()
     return browser
 
 
-def mail_to(smtp_server, address: str, timeout: float = 20) -> str:
+def mail_to(smtp_server, address: str, timeout: float = TIMEOUT) -> str:
     """The text of the first mail the SMTP server received for ``address``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -479,7 +481,7 @@ def test_serve_puts_its_own_address_in_mail_links(instance, smtp_server):
     with serving(instance, MAIL_PORT=str(smtp_server.port), **mail) as (address, output):
         browser = register_through_http(address, "nia@example.org")
         link = re.search(r"http\S+/confirm/\S+", mail_to(smtp_server, "nia@example.org")).group()
-        confirmed = browser.open(link, timeout=10)
+        confirmed = browser.open(link, timeout=TIMEOUT)
         page = confirmed.read().decode()
 
     assert link.startswith(address + "/confirm/")
@@ -502,15 +504,29 @@ def test_a_set_base_url_wins_over_the_served_address(instance, smtp_server):
     assert f"Links in mails use {public} (BASE_URL)" in output
 
 
+def test_serving_on_every_interface_links_to_this_machines_name(instance):
+    with serving(instance, "--host", "0.0.0.0") as (address, output):
+        port = address.rsplit(":", 1)[1]
+
+    assert f"Links in mails use http://{socket.gethostname()}:{port} (from --host" in "\n".join(
+        output
+    )
+
+
 def test_the_scheduler_warns_when_base_url_is_not_set(instance):
     env = alma_env(instance)
     run_alma("db", "upgrade", env=env)
     scheduler = subprocess.Popen(
         [ALMA, "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    time.sleep(3)
+    stopper = threading.Timer(TIMEOUT, scheduler.kill)  # should it never start
+    stopper.start()
+    started = scheduler.stdout.readline()  # the warning comes before it
     scheduler.terminate()
+    stopper.cancel()
     _out, err = scheduler.communicate(timeout=TIMEOUT)
+
+    assert started == "alma scheduler running (Ctrl+C stops it)\n"
 
     assert "Warning: BASE_URL is not set; links in mails will point at http://127.0.0.1:5000" in err
 
