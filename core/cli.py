@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 
 import click
@@ -101,9 +102,14 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
 
     app = _app(ctx)
     _ensure_schema(app)
+    served = _served_url(host, port)
+    if app.config["BASE_URL_DERIVED"]:
+        app.config["BASE_URL"] = served  # before the scheduler's first mail
     if app.config["SCHEDULER_IN_PROCESS"]:
         start_in_background(app)
-    click.echo(f"alma is running: open http://{host}:{port}/ (Ctrl+C stops it)")
+    click.echo(f"alma is running: open {served}/ (Ctrl+C stops it)")
+    origin = "from --host and --port" if app.config["BASE_URL_DERIVED"] else "BASE_URL"
+    click.echo(f"Links in mails use {app.config['BASE_URL']} ({origin})")
     app.extensions["socketio"].run(
         app,
         host=host,
@@ -115,6 +121,27 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     )
 
 
+def _served_url(host: str, port: int) -> str:
+    """The address a browser reaches ``alma serve`` at: for all interfaces, this machine's
+    name; an IPv6 address in brackets."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _warn_unless_base_url_set(app: Flask) -> None:
+    """A process that is not serving cannot know the site's address: its mails would link
+    to the default one."""
+    if app.config["BASE_URL_DERIVED"]:
+        click.echo(
+            f"Warning: BASE_URL is not set; links in mails will point at {app.config['BASE_URL']}."
+            " Set it to the site's public address (the same on every process).",
+            err=True,
+        )
+
+
 @cli.command()
 @click.pass_context
 def scheduler(ctx: click.Context) -> None:
@@ -123,6 +150,7 @@ def scheduler(ctx: click.Context) -> None:
 
     app = _app(ctx)
     _ensure_schema(app)
+    _warn_unless_base_url_set(app)
     # A service manager stops it with SIGTERM: as with Ctrl+C, the running job finishes first
     # (by default Python would die at once, perhaps between sending a mail and noting it).
     signal.signal(signal.SIGTERM, _exit_gracefully)

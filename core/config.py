@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 ENV_PREFIX = "ALMA_"
+# BASE_URL when it is not set, and alma serve is not the process (alma scheduler, a command)
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 class ConfigError(Exception):
@@ -56,6 +58,8 @@ def _port(value: int) -> str | None:
 
 
 def _http_url(value: str) -> str | None:
+    if not value:
+        return None  # alma serve derives it from the address it serves on
     parts = urlsplit(value)
     ok = parts.scheme in ("http", "https") and parts.netloc
     return None if ok else "must be an http:// or https:// URL"
@@ -104,7 +108,9 @@ SETTINGS: dict[str, Setting] = {
         int, 10, positive, "database connections a process keeps, and as many more in bursts"
     ),
     "PLUGINS": Setting(list, [], _plugin_names, "enabled plugins, in order"),
-    "BASE_URL": Setting(str, "http://127.0.0.1:5000", _http_url, "used in e-mail links"),
+    "BASE_URL": Setting(
+        str, "", _http_url, "the public address in links outside the site (mails, iCal, QR codes)"
+    ),
     "SITE_NAME": Setting(str, "alma"),
     "MAIL_BACKEND": Setting(str, "file", _one_of("file", "smtp")),
     "MAIL_FROM": Setting(str, "alma <noreply@localhost>"),
@@ -222,7 +228,8 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Return the validated settings, with ``PLUGIN_SETTINGS`` holding ``[plugins.*]``."""
+    """Return the validated settings, with ``PLUGIN_SETTINGS`` holding ``[plugins.*]`` and
+    ``BASE_URL_DERIVED`` saying whether ``BASE_URL`` was left unset."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {key: setting.default for key, setting in SETTINGS.items()}
     plugin_settings: dict[str, dict[str, Any]] = {}
@@ -249,6 +256,9 @@ def load_settings(
         else:
             values[key] = value  # Flask's own keys, for tests and embedding
 
+    # unset, alma serve replaces it with the address it serves on (core.cli)
+    values["BASE_URL_DERIVED"] = not values["BASE_URL"]
+    values["BASE_URL"] = values["BASE_URL"] or DEFAULT_BASE_URL
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'alma.db'}"
     if not values["SECRET_KEY"]:

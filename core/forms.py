@@ -86,9 +86,17 @@ class ProfileForm(FlaskForm):
         _l("Languages I speak"),
         validators=[Optional()],
         description=_l("On a computer, hold Ctrl (or ⌘) to choose several."),
-        render_kw={"size": 8},
+        render_kw={
+            "size": 8,
+            "data-picker": "",
+            "data-picker-hint": _l(
+                "Type to find a language, Enter to add it, Backspace to remove the last one."
+            ),
+            "data-picker-remove": _l("Remove"),
+        },
     )
-    timezone = SelectField(_l("Time zone"))
+    # some 600 zones: the picker finds one from a city typed
+    timezone = SelectField(_l("Time zone"), render_kw={"data-picker": ""})
     locale = SelectField(_l("Site language"), validators=[Optional()])
     wants_to_mentor = BooleanField(_l("I would like to mentor others"))
     wants_to_be_mentored = BooleanField(_l("I am looking for a mentor"))

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from core.contributions import PROFILE_AREAS, NavItem
+from core.db import db
 from core.errors import NotAllowed, NotFound
 from core.i18n import language_name
 from core.services.badges import badges_of
@@ -83,6 +84,11 @@ class Navigation:
     links: list[tuple[NavItem, int]]  # the items this visitor sees, each with its badge count
     unread_alerts: int
 
+    @property
+    def unread_total(self) -> int:
+        """What the menu button shows on a phone, where the collapsed menu hides the counts."""
+        return self.unread_alerts + sum(count for item, count in self.links if item.badge)
+
 
 def _navigation() -> Navigation:
     if not (has_request_context() and current_user.is_authenticated):
@@ -93,6 +99,10 @@ def _navigation() -> Navigation:
 
 
 def _error_page(status: int, message: str | None = None):
+    # The request's unit of work is abandoned: after a database error its session refuses
+    # every query until rolled back, and the page shell's navigation queries (a dead
+    # connection is dropped here too, and the next query takes a fresh one).
+    db.session.rollback()
     titles = {
         400: _("This request could not be understood."),
         403: _("You may not see or do this."),

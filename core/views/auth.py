@@ -33,6 +33,7 @@ from core.views.navigation import local_path
 bp = Blueprint("auth", __name__)
 
 REGISTERED_HERE = "registered_user_id"  # in the session of the browser that registered
+LINK_SENT_TO = "link_sent_to"  # the address a form just mailed a link to, for check_inbox
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -50,8 +51,23 @@ def register():
             db.session.commit()
             if user is not None:
                 session[REGISTERED_HERE] = user.id
-            return render_template("auth/check_inbox.html", email=form.email.data)
+            return _check_inbox(form.email.data)
     return render_template("auth/register.html", form=form)
+
+
+def _check_inbox(email: str, reset: bool = False):
+    """After a form that mails a link: the page that says so, at an address of its own, so
+    that a reload does not post the form again."""
+    session[LINK_SENT_TO] = {"email": email, "reset": reset}
+    return redirect(url_for("auth.check_inbox"))
+
+
+@bp.get("/check-inbox")
+def check_inbox():
+    sent = session.get(LINK_SENT_TO)
+    if sent is None:
+        return redirect(url_for("home.index"))
+    return render_template("auth/check_inbox.html", email=sent["email"], reset=sent["reset"])
 
 
 @bp.get("/confirm/<token>")
@@ -90,7 +106,7 @@ def resend_confirmation():
         if user and not user.email_confirmed:
             accounts.send_confirmation(user)
             db.session.commit()
-        return render_template("auth/check_inbox.html", email=form.email.data)
+        return _check_inbox(form.email.data)
     return render_template(
         "auth/email_form.html",
         form=form,
@@ -136,7 +152,7 @@ def reset_request():
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
         db.session.commit()
-        return render_template("auth/check_inbox.html", email=form.email.data, reset=True)
+        return _check_inbox(form.email.data, reset=True)
     return render_template(
         "auth/email_form.html",
         form=form,

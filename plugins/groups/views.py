@@ -398,6 +398,7 @@ def reply(group_id: int, topic_id: int):
         flash(str(error), "danger")
         return redirect(_topic_page(group_id, topic_id) + "#reply")
     db.session.commit()
+    flash(_("Your reply is posted."), "success")
     last_page = services.page_count(post.topic)
     return redirect(_topic_page(group_id, topic_id, page=last_page) + f"#post-{post.id}")
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -285,12 +295,27 @@ def _month_asked() -> date | None:
     return asked if 1970 <= asked.year <= 2100 else None
 
 
+NEW_FEED_TOKEN = "mentoring_new_feed"  # in the session, from the post to the page showing it
+
+
 @bp.post("/calendar/feed")
 @login_required
 def new_feed():
     require_form(ConfirmForm(), url_for("mentoring_meetings.calendar"))
     token = ical.new_feed(current_user)
     db.session.commit()
+    # shown by the page the browser is sent to, so that a reload does not make another
+    session[NEW_FEED_TOKEN] = token
+    return redirect(url_for("mentoring_meetings.show_new_feed"))
+
+
+@bp.get("/calendar/feed")
+@login_required
+def show_new_feed():
+    """The new address, once: only its hash is stored, and the session forgets it here."""
+    token = session.pop(NEW_FEED_TOKEN, None)
+    if token is None:
+        return redirect(url_for("mentoring_meetings.calendar"))
     return render_template(
         "mentoring/calendar_feed.html",
         address=absolute_url(url_for("mentoring_meetings.feed", token=token)),

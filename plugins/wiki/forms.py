@@ -25,14 +25,15 @@ class ArticleForm(FlaskForm):
         validators=[Length(max=400)],
         description=_l("Comma-separated, e.g. first meeting, goals"),
     )
+
+
+class EditForm(ArticleForm):
+    # only an edit has a change to describe: a new article's history says "First version"
     summary = StringField(
         _l("What did you change? (optional)"),
         validators=[Length(max=MAX_SUMMARY)],
         description=_l("Shown in the article's history."),
     )
-
-
-class EditForm(ArticleForm):
     # the revision the editor started from: a save on a revision that is no longer the
     # latest is refused, with the difference shown, instead of overwriting someone's work
     base_revision = HiddenField(validators=[DataRequired()])

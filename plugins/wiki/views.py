@@ -126,7 +126,6 @@ def new():
                 form.title.data,
                 form.body.data,
                 tags=form.tags.data or "",
-                summary=form.summary.data or "",
             )
         except InvalidInput as error:
             db.session.rollback()

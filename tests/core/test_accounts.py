@@ -6,6 +6,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
@@ -32,7 +33,9 @@ def link_in(message) -> str:
 
 def register(client, email="ada@example.org", password=TEST_PASSWORD, name="Ada Lovelace"):
     return client.post(
-        "/register", data={"display_name": name, "email": email, "password": password}
+        "/register",
+        data={"display_name": name, "email": email, "password": password},
+        follow_redirects=True,
     )
 
 
@@ -133,7 +136,7 @@ def test_a_confirmation_link_followed_in_another_browser_confirms_without_loggin
     assert user_named(db, "ada@example.org").email_confirmed
 
     # she takes the account with a reset, which ends what the stranger knew
-    ada.post("/reset", data={"email": "ada@example.org"})
+    ada.post("/reset", data={"email": "ada@example.org"}, follow_redirects=True)
     [reset] = mail.deliver()
     ada.post(link_in(reset), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert is_logged_in(ada)
@@ -219,7 +222,7 @@ def test_resend_confirmation_mails_a_new_working_link(client, mail, db, create_u
     register(client)
     assert len(mail.deliver()) == 1
 
-    response = client.post("/confirm", data={"email": "Ada@Example.org"})
+    response = client.post("/confirm", data={"email": "Ada@Example.org"}, follow_redirects=True)
     assert response.status_code == 200
     assert "Check your inbox" in text_of(response)
     [second] = mail.deliver()
@@ -236,7 +239,7 @@ def test_resend_confirmation_sends_nothing_to_confirmed_or_unknown_addresses(
 ):
     create_user(email="confirmed@example.org")
     for address in ("confirmed@example.org", "nobody@example.org", "not an address"):
-        response = client.post("/confirm", data={"email": address})
+        response = client.post("/confirm", data={"email": address}, follow_redirects=True)
         assert response.status_code == 200
         assert "Check your inbox" in text_of(response)
     assert mail.deliver() == []
@@ -322,7 +325,7 @@ def test_a_password_reset_lifts_the_lock_of_failed_logins(make_app, mail, create
     ada = app.test_client()
     assert "Too many failed attempts" in text_of(log_in(ada, "ada@example.org"))
 
-    ada.post("/reset", data={"email": "ada@example.org"})
+    ada.post("/reset", data={"email": "ada@example.org"}, follow_redirects=True)
     [reset] = mail.deliver()
     ada.post(link_in(reset), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
 
@@ -389,7 +392,7 @@ def test_logout_is_post_only_and_logs_out(client, create_user):
 
 def test_password_reset_link_sets_a_new_password_once(client, mail, db, create_user):
     create_user(email="ada@example.org", display_name="Ada")
-    response = client.post("/reset", data={"email": "Ada@example.org"})
+    response = client.post("/reset", data={"email": "Ada@example.org"}, follow_redirects=True)
     assert response.status_code == 200
     assert "we sent it a link to choose a new password" in text_of(response)
     [message] = mail.deliver()
@@ -425,9 +428,9 @@ def test_password_reset_for_an_unknown_address_shows_the_same_page_and_sends_not
     client, mail, create_user
 ):
     create_user(email="ada@example.org")
-    known = client.post("/reset", data={"email": "ada@example.org"})
+    known = client.post("/reset", data={"email": "ada@example.org"}, follow_redirects=True)
     mail.deliver()
-    unknown = client.post("/reset", data={"email": "nobody@example.org"})
+    unknown = client.post("/reset", data={"email": "nobody@example.org"}, follow_redirects=True)
     assert unknown.status_code == known.status_code == 200
     assert text_of(unknown).replace("nobody@example.org", "@") == text_of(known).replace(
         "ada@example.org", "@"
@@ -437,7 +440,7 @@ def test_password_reset_for_an_unknown_address_shows_the_same_page_and_sends_not
 
 def test_password_reset_refuses_a_bad_new_password(client, mail, db, create_user):
     create_user(email="ada@example.org")
-    client.post("/reset", data={"email": "ada@example.org"})
+    client.post("/reset", data={"email": "ada@example.org"}, follow_redirects=True)
     [mailed] = mail.deliver()
     link = link_in(mailed)
 
@@ -461,7 +464,7 @@ def test_password_reset_refuses_a_bad_new_password(client, mail, db, create_user
 
 def test_an_expired_reset_link_is_refused(client, mail, db, app, create_user):
     create_user(email="ada@example.org")
-    client.post("/reset", data={"email": "ada@example.org"})
+    client.post("/reset", data={"email": "ada@example.org"}, follow_redirects=True)
     [mailed] = mail.deliver()
     token = link_in(mailed).removeprefix("/reset/")
     link = f"/reset/{expired_copy(app, token, 'reset')}"
@@ -484,17 +487,20 @@ def an_hour_passes(db) -> None:
 def test_reset_links_to_one_address_stop_after_three_an_hour(client, mail, db, create_user):
     create_user(email="ada@example.org")
     create_user(email="grace@example.org")
-    pages = [text_of(client.post("/reset", data={"email": "ada@example.org"})) for _ in range(5)]
+    pages = [
+        text_of(client.post("/reset", data={"email": "ada@example.org"}, follow_redirects=True))
+        for _ in range(5)
+    ]
     # the page says the same every time: it tells nobody that the mails stopped
     assert all("we sent it a link to choose a new password" in page for page in pages)
     assert len(set(pages)) == 1
     assert [message["To"] for message in mail.deliver()] == ["ada@example.org"] * 3
 
-    client.post("/reset", data={"email": "grace@example.org"})
+    client.post("/reset", data={"email": "grace@example.org"}, follow_redirects=True)
     assert [message["To"] for message in mail.deliver()] == ["grace@example.org"]
 
     an_hour_passes(db)
-    client.post("/reset", data={"email": "ada@example.org"})
+    client.post("/reset", data={"email": "ada@example.org"}, follow_redirects=True)
     [message] = mail.deliver()
     assert message["Subject"] == "Reset your password"
     client.post(link_in(message), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
@@ -507,7 +513,7 @@ def test_confirmation_and_already_registered_mails_are_limited_each(
     client = make_app(LINK_MAILS_PER_HOUR=2).test_client()
     register(client)
     for _ in range(3):
-        response = client.post("/confirm", data={"email": "ada@example.org"})
+        response = client.post("/confirm", data={"email": "ada@example.org"}, follow_redirects=True)
         assert "Check your inbox" in text_of(response)
     assert [message["Subject"] for message in mail.deliver()] == ["Confirm your e-mail address"] * 2
 
@@ -735,7 +741,7 @@ def test_a_reset_link_sent_to_the_old_address_is_spent_by_a_change_of_address(
     client, mail, db, create_user
 ):
     user = create_user(email="ada@old-job.example.org")
-    client.post("/reset", data={"email": "ada@old-job.example.org"})
+    client.post("/reset", data={"email": "ada@old-job.example.org"}, follow_redirects=True)
     [old_reset] = mail.deliver()
     client.login(user)
     change_email(client, "ada@example.org")
@@ -784,3 +790,39 @@ def test_a_confirmation_link_logs_in_once_only(client, mail, db):
 
     assert "Your e-mail address is confirmed already." in text_of(response)
     assert not is_logged_in(stranger)
+
+
+# ---- a form posted once: the page after it is a page of its own -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "sent"),
+    [
+        ("/register", "We sent a message to nia@example.org."),
+        ("/confirm", "We sent a message to nia@example.org."),
+        ("/reset", "If nia@example.org belongs to an account, we sent it a link"),
+    ],
+    ids=["register", "resend-confirmation", "reset"],
+)
+def test_a_form_that_mails_a_link_redirects_and_a_reload_sends_nothing(
+    client, mail, create_user, path, sent
+):
+    if path != "/register":  # an account waiting for its link, or for a new password
+        create_user(email="nia@example.org", confirmed=path == "/reset")
+    fields = {"display_name": "Nia", "email": "nia@example.org", "password": TEST_PASSWORD}
+
+    posted = client.post(path, data=fields)
+    page = client.get(posted.location)
+    mails = len(mail.deliver())
+    reloaded = client.get(posted.location)
+
+    assert posted.status_code == 302 and posted.location == "/check-inbox"
+    assert page.status_code == 200 and sent in text_of(page)
+    assert mails == 1
+    assert sent in text_of(reloaded) and mail.deliver() == []
+
+
+def test_the_check_inbox_page_without_a_form_before_it_leads_home(client):
+    response = client.get("/check-inbox")
+
+    assert response.status_code == 302 and response.location == "/"

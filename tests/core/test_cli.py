@@ -5,18 +5,24 @@ runs are needed, click's runner calls the same command line in this process, fas
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import sysconfig
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.cookiejar import CookieJar
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner, Result
@@ -29,7 +35,7 @@ from core.config import SETTINGS
 from core.db import db
 from core.demo import DEMO_MEMBERS, DEMO_PASSWORD
 from core.plugins import installed_plugins
-from core.testing import DEFAULT_POSTGRES_URL, free_port
+from core.testing import DEFAULT_POSTGRES_URL, body_of, free_port
 
 REPOSITORY = Path(__file__).parents[2]
 ALMA = shutil.which("alma", path=str(Path(sys.executable).parent)) or shutil.which("alma")
@@ -416,6 +422,113 @@ def test_plugins_says_so_when_none_is_installed(instance, tmp_path):
 
 
 # ---- serve ------------------------------------------------------------------------------
+
+
+@contextmanager
+def serving(instance: Path, *args: str, **settings: str) -> Iterator[tuple[str, list[str]]]:
+    """``alma serve *args`` in a process of its own: yields its address once it answers, and
+    the lines it printed (complete once the block ends)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [ALMA, "serve", "--port", str(port), *args],
+        env=alma_env(instance, **settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    output: list[str] = []
+    address = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                urllib.request.urlopen(address + "/", timeout=2).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        else:
+            pytest.fail("alma serve did not answer")
+        yield address, output
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=TIMEOUT)
+        output.extend(out.splitlines())
+
+
+def register_through_http(address: str, email: str) -> urllib.request.OpenerDirector:
+    """Fill the join form as a browser does (its CSRF token and cookie); the browser."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    form = browser.open(address + "/register", timeout=TIMEOUT).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    fields = {"csrf_token": token, "display_name": "Nia", "email": email, "password": "x" * 12}
+    browser.open(address + "/register", urlencode(fields).encode(), timeout=TIMEOUT).close()
+    return browser
+
+
+def mail_to(smtp_server, address: str, timeout: float = TIMEOUT) -> str:
+    """The text of the first mail the SMTP server received for ``address``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in list(smtp_server.messages):
+            if address in message["To"]:
+                return body_of(message)
+        time.sleep(0.1)
+    pytest.fail(f"no mail to {address}")
+
+
+def test_serve_puts_its_own_address_in_mail_links(instance, smtp_server):
+    mail = {"MAIL_BACKEND": "smtp", "MAIL_HOST": smtp_server.host}
+    with serving(instance, MAIL_PORT=str(smtp_server.port), **mail) as (address, output):
+        browser = register_through_http(address, "nia@example.org")
+        link = re.search(r"http\S+/confirm/\S+", mail_to(smtp_server, "nia@example.org")).group()
+        confirmed = browser.open(link, timeout=TIMEOUT)
+        page = confirmed.read().decode()
+
+    assert link.startswith(address + "/confirm/")
+    assert confirmed.url == address + "/me/data"
+    assert "Thank you, your e-mail address is confirmed." in page
+    assert f"Links in mails use {address} (from --host and --port)" in output
+
+
+def test_a_set_base_url_wins_over_the_served_address(instance, smtp_server):
+    mail = {"MAIL_BACKEND": "smtp", "MAIL_HOST": smtp_server.host}
+    public = "http://mentoring.example.org"  # https would make the cookie Secure, unsent here
+    with serving(instance, MAIL_PORT=str(smtp_server.port), BASE_URL=public, **mail) as (
+        address,
+        output,
+    ):
+        register_through_http(address, "ola@example.org")
+        text = mail_to(smtp_server, "ola@example.org")
+
+    assert f"{public}/confirm/" in text and address not in text
+    assert f"Links in mails use {public} (BASE_URL)" in output
+
+
+def test_serving_on_every_interface_links_to_this_machines_name(instance):
+    with serving(instance, "--host", "0.0.0.0") as (address, output):
+        port = address.rsplit(":", 1)[1]
+
+    assert f"Links in mails use http://{socket.gethostname()}:{port} (from --host" in "\n".join(
+        output
+    )
+
+
+def test_the_scheduler_warns_when_base_url_is_not_set(instance):
+    env = alma_env(instance)
+    run_alma("db", "upgrade", env=env)
+    scheduler = subprocess.Popen(
+        [ALMA, "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    stopper = threading.Timer(TIMEOUT, scheduler.kill)  # should it never start
+    stopper.start()
+    started = scheduler.stdout.readline()  # the warning comes before it
+    scheduler.terminate()
+    stopper.cancel()
+    _out, err = scheduler.communicate(timeout=TIMEOUT)
+
+    assert started == "alma scheduler running (Ctrl+C stops it)\n"
+
+    assert "Warning: BASE_URL is not set; links in mails will point at http://127.0.0.1:5000" in err
 
 
 def test_serve_on_sqlite_migrates_and_answers_http(instance):

@@ -172,7 +172,7 @@ class RegistrationProbe:
 def test_hook_user_registered(client, mail, plugin, app):
     form = {"display_name": "Ada", "email": "Ada@Example.org", "password": "a long password"}
 
-    response = client.post("/register", data=form)
+    response = client.post("/register", data=form, follow_redirects=True)
 
     assert "Check your inbox" in response.text
     [(user_id, email, confirmed)] = plugin.registered

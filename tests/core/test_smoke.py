@@ -7,6 +7,7 @@ def test_register_confirm_login(client, mail, db):
     response = client.post(
         "/register",
         data={"display_name": "Ada", "email": "Ada@Example.org", "password": "a long password"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert b"Check your inbox" in response.data

@@ -1,5 +1,5 @@
 // alma's page behaviour: live counts in the navigation, confirmation before destructive
-// actions, and one submission per form.
+// actions, one submission per form, and focus on the part of the page an address points at.
 "use strict";
 
 document.addEventListener("submit", (event) => {
@@ -31,6 +31,16 @@ window.addEventListener("pageshow", (event) => {
   }
 });
 
+// A page opened at an anchor that can take focus (tabindex="-1", e.g. the forum reply just
+// posted) gets it, so a screen reader reads it and Tab goes on from there.
+(function focusTarget() {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  const target = id && document.getElementById(id);
+  if (target && target.getAttribute("tabindex") === "-1") {
+    target.focus({ preventScroll: true });
+  }
+})();
+
 (function liveCounts() {
   const alerts = document.getElementById("alert-count");
   if (!alerts || typeof window.io !== "function") {
@@ -41,6 +51,15 @@ window.addEventListener("pageshow", (event) => {
     badge.textContent = String(count);
     badge.dataset.count = String(count);
     badge.classList.toggle("d-none", count === 0);
+    // the phone's menu button shows the sum of the counts its collapsed menu hides
+    const counts = document.querySelectorAll("#alert-count, [data-nav-badge]");
+    const total = Array.from(counts).reduce((sum, each) => sum + Number(each.textContent), 0);
+    for (const number of document.querySelectorAll("[data-menu-count]")) {
+      number.textContent = String(total);
+    }
+    for (const part of document.querySelectorAll(".menu-count")) {
+      part.classList.toggle("d-none", total === 0);
+    }
   }
   socket.on("alerts", (data) => show(alerts, Number(data.unread) || 0));
   // A plugin's badge in the navigation ("My mentorships": unread messages), on every page.

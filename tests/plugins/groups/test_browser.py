@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from core.testing import session_cookie, stored
 
@@ -180,3 +181,23 @@ def test_a_form_is_posted_once_however_often_its_button_is_pressed(
 
     assert len(posted) == 1
     assert "Only+once%2C+please." in posted[0]
+
+
+def test_a_posted_reply_is_confirmed_shown_and_focused(
+    app, open_as, live_server, scene, member, viewport
+):
+    from plugins.groups.models import ForumPost
+
+    page = open_as(member)
+    page.goto(f"{live_server}/groups/{scene['group']}/forum/{scene['topic']}")
+    page.get_by_label("Your reply").fill("Build a small web app first.")
+
+    page.get_by_role("button", name="Post the reply").click()
+
+    page.wait_for_url("**#post-*")
+    post_id = stored(app, select(func.max(ForumPost.id)))
+    assert page.get_by_text("Your reply is posted.").is_visible()
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == f"post-{post_id}"
+    assert "Build a small web app first." in page.locator(f"#post-{post_id}").inner_text()
+    screenshot(page, "reply-posted", viewport)

@@ -214,6 +214,9 @@ def test_replies_come_in_pages_and_a_reply_lands_on_the_last(
         page = act(manager, f"/groups/{group_id}/forum/{topic_id}/reply", body=f"Post {number}")
     assert "Post 6" in page.text and "Post 4" in page.text and "Post 3" not in page.text
     assert "?page=2" in page.request.url
+    assert "Your reply is posted." in page.text
+    last_id = stored(app, select(ForumPost.id).where(ForumPost.body == "Post 6"))
+    assert f'id="post-{last_id}" tabindex="-1"' in page.text
 
     client.login(member)
     first = client.get(f"/groups/{group_id}/forum/{topic_id}").text

@@ -282,7 +282,7 @@ def second_mentor(create_user):
 
 def get_feed_address(client, user) -> str:
     client.login(user)
-    response = client.post("/mentoring/calendar/feed")
+    response = client.post("/mentoring/calendar/feed", follow_redirects=True)
     assert response.status_code == 200
     assert "it is shown only this once" in response.text
     return feed_address(response.text)
@@ -330,6 +330,24 @@ def test_the_feed_serves_all_my_meetings_and_nobody_elses_without_logging_in(
     assert count_rows(app, CalendarFeed) == 1
     kept = stored(app, select(CalendarFeed.token_hash))
     assert address.rsplit("/", 1)[1].removesuffix(".ics") not in kept  # only a hash of it
+
+
+def test_a_new_address_is_shown_after_a_redirect_and_a_reload_makes_no_other(
+    app, client, planner, mentorship, mentee, mentor
+):
+    planner.schedule(mentorship, mentee, mentor)
+    client.login(mentee)
+
+    posted = client.post("/mentoring/calendar/feed")
+    shown = client.get(posted.location)
+    reloaded = client.get(posted.location)
+
+    assert posted.status_code == 302 and posted.location == "/mentoring/calendar/feed"
+    assert "it is shown only this once" in shown.text
+    assert reloaded.status_code == 302 and reloaded.location == "/mentoring/calendar"
+    assert count_rows(app, CalendarFeed) == 1
+    client.logout()
+    assert client.get(feed_address(shown.text)).status_code == 200
 
 
 def test_the_feed_keeps_a_cancelled_meeting_as_cancelled_and_drops_old_ones(
@@ -417,7 +435,9 @@ def test_the_feed_buttons_need_their_csrf_token(make_app, db, create_user):
 
     page = client.get("/mentoring/calendar").text
     token = csrf_token_of(page, "/mentoring/calendar/feed")
-    shown = client.post("/mentoring/calendar/feed", data={"csrf_token": token})
+    shown = client.post(
+        "/mentoring/calendar/feed", data={"csrf_token": token}, follow_redirects=True
+    )
     address = feed_address(shown.text)
     assert count_rows(app, CalendarFeed) == 1
 

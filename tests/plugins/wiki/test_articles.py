@@ -157,6 +157,19 @@ def test_publishing_the_same_form_twice_publishes_once(client, app, ada):
     assert count_rows(app, Revision) == 1
 
 
+def test_only_an_edit_asks_what_changed(client, app, ada, articles):
+    client.login(ada)
+
+    new_page = client.get("/wiki/new").text
+    publish(client, title="Goals", summary="sneaked in")
+    article = stored(app, select(Article))
+    edit_page = client.get(f"/wiki/{article.id}/edit").text
+
+    assert "What did you change?" not in new_page
+    assert "What did you change?" in edit_page
+    assert stored(app, select(Revision.summary)) == "First version"
+
+
 def test_a_member_edits_an_article_and_tags_follow(client, app, ada, rui, articles, edit_form):
     article = articles.create(ada, tags="goals")
     client.login(rui)

@@ -1,0 +1,105 @@
+"""Long lists (some 180 languages, 600 time zones) are searchable pickers that
+work from the keyboard alone; without scripts they are the plain selects."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from core.db import db
+from core.models import User, UserLanguage
+from core.testing import session_cookie, stored
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SHOTS = "/tmp/shots-web"
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def page_as_member(request, browser, live_server, app, create_user):
+    member = create_user(display_name="Maya Ruiz")
+    context = browser.new_context(viewport=VIEWPORTS[request.param])
+    context.add_cookies(
+        [{"name": "session", "value": session_cookie(app, member), "url": live_server}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.viewport_name = request.param
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page, member
+    context.close()
+    assert not errors, f"errors in the browser console: {errors}"
+
+
+def languages_of(app, member) -> set[str]:
+    with app.app_context():
+        codes = db.session.scalars(
+            select(UserLanguage.code).where(UserLanguage.user_id == member.id)
+        ).all()
+        db.session.remove()
+    return set(codes)
+
+
+def test_languages_and_time_zone_are_chosen_with_the_keyboard_alone(
+    app, live_server, page_as_member
+):
+    page, member = page_as_member
+    page.goto(live_server + "/me/data")
+    languages = page.get_by_role("combobox", name="Languages I speak")
+    assert "Backspace to remove the last one" in page.locator("#languages-hint").inner_text()
+
+    languages.focus()
+    for typed in ("Germ", "Portug", "Fren"):
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+    page.keyboard.press("Backspace")  # French goes again
+    page.screenshot(path=f"{SHOTS}/data-languages-{page.viewport_name}.png")
+    page.keyboard.press("Escape")
+    page.get_by_role("combobox", name="Time zone").focus()
+    page.keyboard.type("Lisbon")
+    page.keyboard.press("Enter")
+    page.screenshot(path=f"{SHOTS}/data-chosen-{page.viewport_name}.png", full_page=True)
+    page.get_by_role("button", name="Save", exact=True).press("Enter")
+
+    page.get_by_text("Your data is saved.").wait_for()
+    assert languages_of(app, member) == {"de", "pt"}
+    assert stored(app, select(User.timezone).where(User.id == member.id)) == "Europe/Lisbon"
+    # the saved languages come back as chosen items
+    chosen = page.locator("#languages + .ts-wrapper .item").all_inner_texts()
+    assert [text.splitlines()[0] for text in chosen] == ["German", "Portuguese"]
+    assert (
+        page.locator("#languages + .ts-wrapper .item .remove").first.get_attribute("title")
+        == "Remove"
+    )
+
+
+def test_without_scripts_the_plain_selects_work(app, live_server, browser, create_user):
+    member = create_user(display_name="Maya Ruiz")
+    context = browser.new_context(java_script_enabled=False)
+    context.add_cookies(
+        [{"name": "session", "value": session_cookie(app, member), "url": live_server}]
+    )
+    page = context.new_page()
+    page.goto(live_server + "/me/data")
+    assert "hold Ctrl (or ⌘) to choose several" in page.locator("#languages-hint").inner_text()
+
+    page.get_by_label("Languages I speak").select_option(["es", "it"])
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    page.get_by_text("Your data is saved.").wait_for()
+    assert languages_of(app, member) == {"es", "it"}
+    context.close()
+
+
+@pytest.mark.plugins("mentoring")
+def test_the_mentor_directory_filters_by_a_language_typed(app, live_server, page_as_member):
+    page, _member = page_as_member
+    page.goto(live_server + "/mentoring/mentors")
+
+    page.get_by_role("combobox", name="Language").fill("Swed")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Search").click()
+
+    page.wait_for_url("**language=sv**")
+    page.screenshot(path=f"{SHOTS}/directory-language-{page.viewport_name}.png", full_page=True)
