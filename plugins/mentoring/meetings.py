@@ -470,7 +470,7 @@ def _attendance_goal(meeting: Meeting) -> Goal:
     mentorship = meeting.mentorship
     goal = propose_goal(
         MEETING_ATTENDED,
-        attendance_title(meeting),
+        _attendance_title(meeting),
         [mentorship.mentee, mentorship.mentor],
         subject=f"mentoring.meeting:{meeting.id}",
         key=f"mentoring.meeting:{meeting.id}",
@@ -481,7 +481,7 @@ def _attendance_goal(meeting: Meeting) -> Goal:
     return goal
 
 
-def attendance_title(meeting: Meeting) -> str:
+def _attendance_title(meeting: Meeting) -> str:
     """The title of a meeting's goal, read by both parties on their profiles: its date and
     time on each party's clock (once when they share a time zone), so neither reads the
     other's date as theirs and two meetings of one day have different titles."""
