@@ -258,3 +258,24 @@ def test_long_names_give_way_to_the_meetings_time_in_its_goal_title(
     assert title.endswith(
         "Dec 4, 2027, 12:30\u202fPM (Pacific/Auckland) / Dec 3, 2027, 11:30\u202fPM (Europe/London)"
     )
+
+
+def test_a_meeting_set_before_the_clocks_go_back_keeps_its_hour_after(
+    app, client, mail, db, pairs, mentee, mentor
+):
+    """On 20 October Vienna is 11 hours behind Auckland; after its clocks go back on 31
+    October, 12. Mia in Vienna proposes 10:00 on 2 November: Max in Auckland reads 22:00,
+    not the 21:00 that today's difference would give."""
+    mentee.timezone, mentor.timezone = VIENNA, AUCKLAND
+    db.session.commit()
+    with time_machine.travel(datetime(2027, 10, 20, 9, tzinfo=UTC), tick=False):
+        mentorship_id = pairs.active(mentee, mentor)
+        mail.deliver()
+        meeting_id = propose_on_the_page(app, client, mentee, mentorship_id, "2027-11-02", "10:00")
+        assert stored(app, select(Meeting.starts_at)) == datetime(2027, 11, 2, 9, tzinfo=UTC)
+        assert "Tuesday, November 2, 2027, 10:00\u202fAM" in text(
+            client.get(f"/mentoring/meetings/{meeting_id}")
+        )
+        maxs_time = "Nov 2, 2027, 10:00\u202fPM (Pacific/Auckland)"
+        assert last_alert(app, mentor) == f"Mia Mentee proposes a meeting on {maxs_time}."
+        assert maxs_time in mails_to(mail.deliver(), "max@")
