@@ -63,17 +63,24 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(languages) if has_request_context() else None
 
 
-def select_timezone() -> str | None:
-    if current_user and current_user.is_authenticated:
-        return current_user.timezone
-    return None
+def select_timezone() -> str:
+    """Flask-Babel's time zone (for its own filters; alma's templates use ``when``)."""
+    return str(reader_zone())
 
 
 # ---- dates and times as their reader reads them ---------------------------------------------
 
-# The shapes a date or time takes, the same on every page, mail and document: a date as
-# "3 Dec 2026", a moment as "3 Dec 2026, 21:30" (in the locale's own order and words).
-WHEN_SHAPES = ("date", "long", "time", "datetime", "zoned", "full", "month", "weekday")
+# The shapes a date or time takes, the same on every page, mail and document: in English a
+# date as "Dec 3, 2026", a moment as "Dec 3, 2026, 11:30 PM" (each language its own order).
+DAY_PATTERNS = {
+    "date": "medium",
+    "datetime": "medium",
+    "long": "long",
+    "full": "full",
+    "month": "LLLL y",
+    "weekday": "EEE",
+}
+WHEN_SHAPES = (*DAY_PATTERNS, "time", "zoned")
 
 
 def format_when(
@@ -99,23 +106,14 @@ def format_when(
         if isinstance(value, datetime) and _occurs_twice(value):  # which 02:30 of the night
             named += ", " + dates.format_time(value, "ZZZZ", locale=locale)
         return f"{format_when(value, 'datetime', zone=zone)} ({named})"
-    day = {
-        "date": "medium",
-        "datetime": "medium",
-        "long": "long",
-        "full": "full",
-        "month": "LLLL y",
-        "weekday": "EEE",
-    }.get(shape)
     if shape == "time":
         return dates.format_time(value, "short", locale=locale)
-    if shape not in WHEN_SHAPES:
+    if shape not in DAY_PATTERNS:
         raise ValueError(f"unknown shape of a date: {shape!r}")
-    text = dates.format_date(value, day, locale=locale)
+    text = dates.format_date(value, DAY_PATTERNS[shape], locale=locale)
     if shape in ("datetime", "full") and isinstance(value, datetime):
-        joined = dates.get_datetime_format("medium", locale=locale)
         at = dates.format_time(value, "short", locale=locale)
-        text = joined.replace("{1}", text).replace("{0}", at)
+        text = dates.get_datetime_format("medium", locale=locale).format(at, text)
     return text
 
 
