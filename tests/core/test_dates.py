@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,10 @@ def test_every_template_writes_dates_with_the_one_helper():
     ``<time datetime>`` attribute are for machines)."""
     other_ways = re.compile(r"\|\s*(dateformat|datetimeformat|timeformat)\b|strftime\(|isoformat\(")
     found = []
-    for template in [*ROOT.glob("core/templates/**/*"), *ROOT.glob("plugins/*/templates/**/*")]:
+    templates = [
+        ROOT.glob(f"{folder}/**/templates/**/*") for folder in ("core", "plugins", "examples")
+    ]
+    for template in chain(*templates):
         if template.suffix not in (".html", ".txt"):
             continue
         source = template.read_text()
