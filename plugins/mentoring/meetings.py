@@ -676,17 +676,27 @@ def meeting_path(meeting_id: int) -> str:
 def amendment_reason(version: AgreementVersion) -> str:
     """Why a version of the agreement was proposed, as the current reader reads it. The
     amendment a meeting or a move needed names the meeting's time on the reader's clock, taken
-    from the meeting (or the move) it belongs to: its stored text, written on the proposer's
-    clock, is only what is left when neither is found."""
+    from the move or the meeting it belongs to. Its stored text, written on the proposer's
+    clock, is what is left when neither is found, or when the meeting moved since: the time
+    it was first proposed for is kept nowhere else."""
     change = db.session.scalar(
         select(MeetingChange).where(MeetingChange.amendment_id == version.id)
     )
     if change is not None and change.starts_at is not None:
         return _("A meeting moved to %(when)s", when=format_when(change.starts_at, "zoned"))
     meeting = db.session.scalar(select(Meeting).where(Meeting.amendment_id == version.id))
-    if meeting is not None:
+    if meeting is not None and not _was_moved(meeting):
         return _("A meeting on %(when)s", when=format_when(meeting.starts_at, "zoned"))
     return version.reason
+
+
+def _was_moved(meeting: Meeting) -> bool:
+    moved = select(MeetingChange.id).where(
+        MeetingChange.meeting_id == meeting.id,
+        MeetingChange.kind == RESCHEDULE,
+        MeetingChange.status == ACCEPTED_CHANGE,
+    )
+    return db.session.scalar(moved.limit(1)) is not None
 
 
 def status_label(status: str) -> str:

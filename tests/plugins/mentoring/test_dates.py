@@ -22,7 +22,8 @@ from core.models import Goal, Notification
 from core.scheduler import run_job
 from core.state import alma
 from core.testing import body_of, stored
-from plugins.mentoring.models import Meeting
+from plugins.mentoring import meetings
+from plugins.mentoring.models import RESCHEDULE, Meeting
 
 AUCKLAND, LONDON, VIENNA = "Pacific/Auckland", "Europe/London", "Europe/Vienna"
 # 23:30 on Friday 3 December 2027 in London is 12:30 on Saturday 4 December in Auckland
@@ -279,3 +280,28 @@ def test_a_meeting_set_before_the_clocks_go_back_keeps_its_hour_after(
         maxs_time = "Nov 2, 2027, 10:00\u202fPM (Pacific/Auckland)"
         assert last_alert(app, mentor) == f"Mia Mentee proposes a meeting on {maxs_time}."
         assert maxs_time in mails_to(mail.deliver(), "max@")
+
+
+def test_a_departure_of_a_meeting_moved_since_keeps_the_time_it_was_proposed_for(
+    app, client, db, clock, pairs, mentee, mentor
+):
+    """The meeting now starts at another time: the departure it needed was about the first
+    one, which only its stored words (on Mia's clock) still tell."""
+    mentee.timezone = AUCKLAND
+    mentor.timezone, mentor.locale = LONDON, "de"
+    db.session.commit()
+    mentorship_id = pairs.active(mentee, mentor, ends_on=datetime(2027, 12, 3).date())
+    meeting_id = propose_on_the_page(app, client, mentee, mentorship_id, "2027-12-04", "12:30")
+    client.login(mentor)
+    client.post(f"/mentoring/meetings/{meeting_id}/approve")
+    earlier = MEETING - timedelta(days=1)  # within the agreement now
+    change = meetings.propose_change(
+        meeting_id, mentor, RESCHEDULE, meetings.MeetingPlan(earlier, 60, ""), "Earlier?"
+    )
+    meetings.answer_change(change.id, mentee, accept=True)
+    db.session.commit()
+
+    client.login(mentor)
+    page = text(client.get(f"/mentoring/{mentorship_id}/agreement"))
+    assert f"A meeting on {MIA_READS}" in page
+    assert "A meeting on 02.12.2027" not in page
