@@ -225,7 +225,10 @@ def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
         mentee,
         extra_meeting=_is_extra_meeting(mentorship),
         until=local_date(plan.starts_at, mentee),
-        reason=_("A meeting on %(when)s", when=format_when(plan.starts_at, "zoned")),
+        reason=_(
+            "A meeting on %(when)s",
+            when=format_when(plan.starts_at, "zoned", zone=zone_of(mentee)),
+        ),
     )
     try:
         with db.session.begin_nested():
@@ -338,7 +341,10 @@ def propose_change(
             user,
             extra_meeting=False,
             until=local_date(plan.starts_at, user),
-            reason=_("A meeting moved to %(when)s", when=format_when(plan.starts_at, "zoned")),
+            reason=_(
+                "A meeting moved to %(when)s",
+                when=format_when(plan.starts_at, "zoned", zone=zone_of(user)),
+            ),
         )
         change.amendment_id = amendment.id if amendment else None
     db.session.add(change)
