@@ -133,7 +133,8 @@ class GoalKind:
     ``credits`` is as for :class:`ActivityKind`. ``describe(goal)``, if given, returns the
     facts of one completed goal as ``(label, value)`` pairs of text, in reading order (who
     took part, from when to when, how many meetings): what a certificate or a summary shows
-    without knowing the owning plugin.
+    without knowing the owning plugin. It is called as its reader reads (their language and
+    time zone, see ``core.i18n.reading_as``): write dates with ``core.i18n.format_when``.
     """
 
     name: str

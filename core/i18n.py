@@ -1,14 +1,27 @@
 """Languages and time zones: which language a page is in, which zone its times are shown in,
-and the lists members choose from."""
+and the lists members choose from.
+
+Every date and time a member reads (pages, mails, alerts, PDFs, goal titles) is written by
+:func:`format_when`, in the language and time zone of its reader: the viewer of a page, or
+the member named by :func:`reading_as` (the recipient of a mail, the holder of a
+certificate), whoever's request or job is running."""
 
 from __future__ import annotations
 
 import functools
-from zoneinfo import available_timezones
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from babel import dates
+from flask import current_app, g, has_request_context, request
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    from core.models import User
 
 
 @functools.cache
@@ -50,7 +63,103 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(languages) if has_request_context() else None
 
 
-def select_timezone() -> str | None:
+def select_timezone() -> str:
+    """Flask-Babel's time zone (for its own filters; alma's templates use ``when``)."""
+    return str(reader_zone())
+
+
+# ---- dates and times as their reader reads them ---------------------------------------------
+
+# The shapes a date or time takes, the same on every page, mail and document: in English a
+# date as "Dec 3, 2026", a moment as "Dec 3, 2026, 11:30 PM" (each language its own order).
+DAY_PATTERNS = {
+    "date": "medium",
+    "datetime": "medium",
+    "long": "long",
+    "full": "full",
+    "month": "LLLL y",
+    "weekday": "EEE",
+}
+WHEN_SHAPES = (*DAY_PATTERNS, "time", "zoned")
+
+
+def format_when(
+    value: date | datetime | None, shape: str | None = None, *, zone: tzinfo | None = None
+) -> str:
+    """``value`` as the current reader reads it: in their language and, for a moment (an
+    aware ``datetime``), on their clock (or on the clock of ``zone``). ``shape`` is one of
+    :data:`WHEN_SHAPES`: ``date`` (the default for a ``date``), ``datetime`` (the default
+    for a ``datetime``), ``zoned`` (a ``datetime`` followed by the zone's name, for a mail or
+    an alert read away from the site), ``long`` (a date in words, for documents), ``time``,
+    ``full`` (with the weekday), ``month`` (a calendar's title) or ``weekday`` (a calendar's
+    column). ``None`` gives ``""``. In templates it is the filter ``when``:
+    ``{{ meeting.starts_at | when }}``, ``{{ member.created_at | when("date") }}``."""
+    if value is None:
+        return ""
+    shape = shape or ("datetime" if isinstance(value, datetime) else "date")
+    locale = get_locale() or current_app.config["LANGUAGES"][0]
+    zone = zone or reader_zone()
+    if isinstance(value, datetime):
+        value = value.astimezone(zone)
+    if shape == "zoned":
+        named = str(zone)
+        if isinstance(value, datetime) and _occurs_twice(value):  # which 02:30 of the night
+            named += ", " + dates.format_time(value, "ZZZZ", locale=locale)
+        return f"{format_when(value, 'datetime', zone=zone)} ({named})"
+    if shape == "time":
+        return dates.format_time(value, "short", locale=locale)
+    if shape not in DAY_PATTERNS:
+        raise ValueError(f"unknown shape of a date: {shape!r}")
+    text = dates.format_date(value, DAY_PATTERNS[shape], locale=locale)
+    if shape in ("datetime", "full") and isinstance(value, datetime):
+        at = dates.format_time(value, "short", locale=locale)
+        text = dates.get_datetime_format("medium", locale=locale).format(at, text)
+    return text
+
+
+def _occurs_twice(moment: datetime) -> bool:
+    """Whether the moment's time of day comes twice on its clock (the hour the clocks go
+    back): only the offset from UTC tells the two apart."""
+    return moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset()
+
+
+def reader_zone() -> ZoneInfo:
+    """The time zone of the current reader: the member :func:`reading_as` names, else the
+    logged-in viewer's, else ``DEFAULT_TIMEZONE`` (a visitor's)."""
+    forced = g.get("alma_reader_zone") if g else None
+    if forced is not None:
+        return forced
     if current_user and current_user.is_authenticated:
-        return current_user.timezone
-    return None
+        return zone_of(current_user)
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def zone_of(user: User) -> ZoneInfo:
+    """The member's time zone (UTC if theirs is unknown to this machine)."""
+    try:
+        return ZoneInfo(user.timezone or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def locale_of(user: User) -> str:
+    """The member's language, if the site offers it, else the site's first language."""
+    languages = current_app.config["LANGUAGES"]
+    return user.locale if user.locale in languages else languages[0]
+
+
+@contextmanager
+def reading_as(user: User | None) -> Iterator[None]:
+    """Translate and format dates as ``user`` reads them (their language and time zone)
+    inside the block: a mail to a member, an alert, their certificate, whoever's request
+    causes it. ``None`` changes nothing."""
+    if user is None:
+        yield
+        return
+    before = g.get("alma_reader_zone")
+    g.alma_reader_zone = zone_of(user)
+    try:
+        with force_locale(locale_of(user)):
+            yield
+    finally:
+        g.alma_reader_zone = before

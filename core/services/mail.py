@@ -23,7 +23,8 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import delete, func, select, update
 
 from core.db import after_commit, db, utcnow
-from core.models import OutboxMail
+from core.i18n import reading_as
+from core.models import OutboxMail, User
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +42,19 @@ def absolute_url(path: str) -> str:
 
 def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMail:
     """Queue a mail rendered from the template ``<template>.txt`` (and ``<template>.html`` when
-    it exists), e.g. ``"mail/confirm"`` or a plugin's ``"wiki/mail/article_rated"``."""
+    it exists), e.g. ``"mail/confirm"`` or a plugin's ``"wiki/mail/article_rated"``. The
+    context's ``user`` is the recipient: the mail is written in their language and its times
+    on their clock, whoever's request sends it (build the subject inside
+    :func:`core.i18n.reading_as` too)."""
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     subject = " ".join(subject.split())  # one line: names in subjects cannot add headers
-    text = render_template(f"{template}.txt", **context)
-    try:
-        html = render_template(f"{template}.html", **context)
-    except TemplateNotFound:
-        html = None
+    recipient = context.get("user")
+    with reading_as(recipient if isinstance(recipient, User) else None):
+        text = render_template(f"{template}.txt", **context)
+        try:
+            html = render_template(f"{template}.html", **context)
+        except TemplateNotFound:
+            html = None
     mail = OutboxMail(
         to_address=to, template=template, subject=subject, text_body=text, html_body=html
     )

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from core.contributions import PROFILE_AREAS, NavItem
 from core.db import db
 from core.errors import NotAllowed, NotFound
-from core.i18n import language_name
+from core.i18n import format_when, language_name
 from core.services.badges import badges_of
 from core.services.profiles import member_facts
 from core.state import alma
@@ -45,6 +45,7 @@ def register_core_views(app: Flask) -> None:
     app.add_template_global(get_locale)
     app.add_template_global(member_facts)
     app.add_template_filter(language_name, "language_name")
+    app.add_template_filter(format_when, "when")
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: _error_page(404, str(error)))

@@ -11,12 +11,12 @@ from typing import Any
 
 import segno
 from flask import Flask, current_app
-from flask_babel import force_locale, format_date
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from core.i18n import format_when, reading_as
 from core.services.mail import absolute_url
 from plugins.certificates.models import Certificate
 
@@ -39,10 +39,10 @@ def verify_url(number: str) -> str:
 
 
 def render_pdf(certificate: Certificate) -> bytes:
-    """The certificate's PDF, in its holder's language."""
+    """The certificate's PDF, in its holder's language, its dates on their clock."""
     app = current_app._get_current_object()
     environment, fonts = _tools(app)
-    with force_locale(certificate.holder.locale or app.config["LANGUAGES"][0]):
+    with reading_as(certificate.holder):
         html = environment.get_template(TEMPLATE).render(**template_context(certificate))
     stylesheet = environment.loader.get_source(environment, STYLESHEET)[0]
     with RENDERING:
@@ -60,7 +60,7 @@ def template_context(certificate: Certificate) -> dict[str, Any]:
         "holder_name": certificate.holder_name,
         "achievement": certificate.achievement,
         "goal_title": certificate.goal_title,
-        "completed_on": format_date(certificate.completed_on, "long"),
+        "completed_on": format_when(certificate.completed_on, "long"),
         "facts": [(label, value) for label, value in certificate.facts],
         "number": certificate.number,
         "verify_url": url,

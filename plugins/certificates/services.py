@@ -18,7 +18,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from sqlalchemy.orm import undefer
 from core.config import ConfigError, Setting, positive
 from core.db import after_commit, db, utcnow
 from core.errors import InvalidInput, NotFound
+from core.i18n import reading_as, zone_of
 from core.models import Goal, User
 from core.services.goals import goal_facts, goal_label
 from core.services.mail import wake_job
@@ -98,11 +98,10 @@ def issue_certificates(goal: Goal) -> list[Certificate]:
     again (the event delivered twice) adds nothing: (goal, holder) is unique."""
     if goal.kind not in settings().goal_kinds or goal.completed_at is None:
         return []
-    facts = [[label, value] for label, value in goal_facts(goal)]
     issued = [
         certificate
         for party in goal.parties
-        if (certificate := _issue(goal, party.user, facts)) is not None
+        if (certificate := _issue(goal, party.user)) is not None
     ]
     if issued:
         app = current_app._get_current_object()
@@ -110,21 +109,26 @@ def issue_certificates(goal: Goal) -> list[Certificate]:
     return issued
 
 
-def _issue(goal: Goal, holder: User, facts: list[list[str]]) -> Certificate | None:
+def _issue(goal: Goal, holder: User) -> Certificate | None:
+    """The holder's certificate, its facts written as they read: in their language, each date
+    on their clock, as the date it was completed on."""
     exists = select(Certificate.id).where(
         Certificate.goal_id == goal.id, Certificate.user_id == holder.id
     )
     if db.session.scalar(exists) is not None:
         return None
+    with reading_as(holder):
+        achievement = goal_label(goal.kind)
+        facts = [[label, value] for label, value in goal_facts(goal)]
     certificate = Certificate(
         number=new_certificate_number(),
         goal_id=goal.id,
         user_id=holder.id,
         holder_name=holder.display_name,
         goal_kind=goal.kind,
-        achievement=goal_label(goal.kind),
+        achievement=achievement,
         goal_title=goal.title,
-        completed_on=goal.completed_at.astimezone(_zone_of(holder)).date(),
+        completed_on=goal.completed_at.astimezone(zone_of(holder)).date(),
         facts=facts,
         status=PENDING,
         attempts=0,
@@ -138,13 +142,6 @@ def _issue(goal: Goal, holder: User, facts: list[list[str]]) -> Certificate | No
             return None
         raise
     return certificate
-
-
-def _zone_of(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def new_certificate_number() -> str:

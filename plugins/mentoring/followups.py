@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, false, func, or_, select, update
 
 from core.db import db, utcnow
 from core.errors import InvalidInput, NotAllowed
+from core.i18n import format_when, reading_as
 from core.models import User
 from core.services.mail import absolute_url, send_mail
 from plugins.mentoring.agreements import agreement_in_force
-from plugins.mentoring.meetings import local_datetime, meeting_for, meeting_path
+from plugins.mentoring.meetings import meeting_for, meeting_path
 from plugins.mentoring.models import (
     HELD,
     PAIRED_STATES,
@@ -79,16 +80,17 @@ def _mail_both_once(meeting_ids, stamp: str, subject, template: str, link) -> in
         meeting = db.session.get(Meeting, meeting_id)
         for party in _parties(meeting.mentorship):
             other = meeting.mentorship.other_party(party)
-            send_mail(
-                party.email,
-                subject(other),
-                template,
-                user=party,
-                other=other,
-                meeting=meeting,
-                when=local_datetime(meeting.starts_at, party),
-                link=absolute_url(link(meeting.id)),
-            )
+            with reading_as(party):
+                send_mail(
+                    party.email,
+                    subject(other),
+                    template,
+                    user=party,
+                    other=other,
+                    meeting=meeting,
+                    when=format_when(meeting.starts_at, "zoned"),
+                    link=absolute_url(link(meeting.id)),
+                )
             sent += 1
     return sent
 
@@ -164,15 +166,16 @@ def nudge_silent_pairs() -> int:
             continue
         for party in _parties(silence.mentorship):
             other = silence.mentorship.other_party(party)
-            send_mail(
-                party.email,
-                _("How is your mentorship with %(name)s going?", name=other.display_name),
-                "mentoring/mail/silence_nudge",
-                user=party,
-                other=other,
-                days=(utcnow() - silence.last_contact).days,
-                link=absolute_url(mentorship_path(silence.mentorship.id)),
-            )
+            with reading_as(party):
+                send_mail(
+                    party.email,
+                    _("How is your mentorship with %(name)s going?", name=other.display_name),
+                    "mentoring/mail/silence_nudge",
+                    user=party,
+                    other=other,
+                    days=(utcnow() - silence.last_contact).days,
+                    link=absolute_url(mentorship_path(silence.mentorship.id)),
+                )
             sent += 1
     return sent
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -22,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from core.db import after_commit, db, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.i18n import format_when, reading_as, zone_of
 from core.models import Goal, User
 from core.services.goals import consent_to_goal, decline_goal, propose_goal
 from core.services.mail import wake_job
@@ -61,6 +60,7 @@ MENTORSHIP_FINISHED = "mentoring.finished"
 FEEDBACK_JOB_ID = "mentoring.meeting_feedback"
 MAX_PLACE = 300
 MAX_AGENDA = 4000
+TITLE_LENGTH = Goal.title.type.length
 
 
 @dataclass(frozen=True)
@@ -225,23 +225,27 @@ def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
         mentee,
         extra_meeting=_is_extra_meeting(mentorship),
         until=local_date(plan.starts_at, mentee),
-        reason=_("A meeting on %(when)s", when=local_datetime(plan.starts_at, mentee)),
+        reason=_(
+            "A meeting on %(when)s",
+            when=format_when(plan.starts_at, "zoned", zone=zone_of(mentee)),
+        ),
     )
     try:
         with db.session.begin_nested():
             db.session.add(meeting)
     except IntegrityError:  # the database's "one meeting at a time" (a double submit)
         raise InvalidInput(_("You already have a meeting at that time.")) from None
-    notify(
-        mentorship.mentor,
-        _(
-            "%(name)s proposes a meeting on %(when)s.",
-            name=mentee.display_name,
-            when=local_datetime(plan.starts_at, mentorship.mentor),
-        ),
-        url=meeting_path(meeting.id),
-        email_subject=_("%(name)s proposes a meeting", name=mentee.display_name),
-    )
+    with reading_as(mentorship.mentor):
+        notify(
+            mentorship.mentor,
+            _(
+                "%(name)s proposes a meeting on %(when)s.",
+                name=mentee.display_name,
+                when=format_when(plan.starts_at, "zoned"),
+            ),
+            url=meeting_path(meeting.id),
+            email_subject=_("%(name)s proposes a meeting", name=mentee.display_name),
+        )
     return meeting
 
 
@@ -255,16 +259,17 @@ def approve(meeting_id: int, mentor: User) -> Meeting:
     meeting.decided_at = utcnow()
     meeting.sequence += 1  # calendars that imported the tentative meeting take the update
     db.session.flush()
-    notify(
-        mentorship.mentee,
-        _(
-            "%(name)s approved the meeting on %(when)s.",
-            name=mentor.display_name,
-            when=local_datetime(meeting.starts_at, mentorship.mentee),
-        ),
-        url=meeting_path(meeting.id),
-        email_subject=_("%(name)s approved your meeting", name=mentor.display_name),
-    )
+    with reading_as(mentorship.mentee):
+        notify(
+            mentorship.mentee,
+            _(
+                "%(name)s approved the meeting on %(when)s.",
+                name=mentor.display_name,
+                when=format_when(meeting.starts_at, "zoned"),
+            ),
+            url=meeting_path(meeting.id),
+            email_subject=_("%(name)s approved your meeting", name=mentor.display_name),
+        )
     return meeting
 
 
@@ -279,17 +284,18 @@ def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
     meeting.decided_at = utcnow()
     meeting.sequence += 1
     db.session.flush()
-    notify(
-        mentorship.mentee,
-        _(
-            "%(name)s declined the meeting on %(when)s: “%(message)s”",
-            name=mentor.display_name,
-            when=local_datetime(meeting.starts_at, mentorship.mentee),
-            message=message,
-        ),
-        url=meeting_path(meeting.id),
-        email_subject=_("%(name)s declined your meeting", name=mentor.display_name),
-    )
+    with reading_as(mentorship.mentee):
+        notify(
+            mentorship.mentee,
+            _(
+                "%(name)s declined the meeting on %(when)s: “%(message)s”",
+                name=mentor.display_name,
+                when=format_when(meeting.starts_at, "zoned"),
+                message=message,
+            ),
+            url=meeting_path(meeting.id),
+            email_subject=_("%(name)s declined your meeting", name=mentor.display_name),
+        )
     return meeting
 
 
@@ -335,28 +341,33 @@ def propose_change(
             user,
             extra_meeting=False,
             until=local_date(plan.starts_at, user),
-            reason=_("A meeting moved to %(when)s", when=local_datetime(plan.starts_at, user)),
+            reason=_(
+                "A meeting moved to %(when)s",
+                when=format_when(plan.starts_at, "zoned", zone=zone_of(user)),
+            ),
         )
         change.amendment_id = amendment.id if amendment else None
     db.session.add(change)
     db.session.flush()
     other = mentorship.other_party(user)
-    notify(
-        other,
-        _(
-            "%(name)s proposes to move the meeting of %(when)s.",
-            name=user.display_name,
-            when=local_datetime(meeting.starts_at, other),
+    with reading_as(other):
+        when = format_when(meeting.starts_at, "zoned")
+        notify(
+            other,
+            _(
+                "%(name)s proposes to move the meeting of %(when)s.",
+                name=user.display_name,
+                when=when,
+            )
+            if kind == RESCHEDULE
+            else _(
+                "%(name)s proposes to cancel the meeting of %(when)s.",
+                name=user.display_name,
+                when=when,
+            ),
+            url=meeting_path(meeting.id),
+            email_subject=_("%(name)s proposes a change to your meeting", name=user.display_name),
         )
-        if kind == RESCHEDULE
-        else _(
-            "%(name)s proposes to cancel the meeting of %(when)s.",
-            name=user.display_name,
-            when=local_datetime(meeting.starts_at, other),
-        ),
-        url=meeting_path(meeting.id),
-        email_subject=_("%(name)s proposes a change to your meeting", name=user.display_name),
-    )
     return change
 
 
@@ -483,15 +494,16 @@ def confirm_held(meeting_id: int, user: User) -> Meeting:
         db.session.refresh(meeting)
     if meeting.status == SCHEDULED:
         other = meeting.mentorship.other_party(user)
-        notify(
-            other,
-            _(
-                "%(name)s confirmed your meeting of %(when)s took place: confirm it too.",
-                name=user.display_name,
-                when=local_datetime(meeting.starts_at, other),
-            ),
-            url=meeting_path(meeting.id),
-        )
+        with reading_as(other):
+            notify(
+                other,
+                _(
+                    "%(name)s confirmed your meeting of %(when)s took place: confirm it too.",
+                    name=user.display_name,
+                    when=format_when(meeting.starts_at, "zoned"),
+                ),
+                url=meeting_path(meeting.id),
+            )
     return meeting
 
 
@@ -511,12 +523,7 @@ def _attendance_goal(meeting: Meeting) -> Goal:
     mentorship = meeting.mentorship
     goal = propose_goal(
         MEETING_ATTENDED,
-        _(
-            "Meeting of %(mentee)s and %(mentor)s, %(day)s",
-            mentee=mentorship.mentee.display_name,
-            mentor=mentorship.mentor.display_name,
-            day=_day(meeting.starts_at),
-        ),
+        _attendance_title(meeting),
         [mentorship.mentee, mentorship.mentor],
         subject=f"mentoring.meeting:{meeting.id}",
         key=f"mentoring.meeting:{meeting.id}",
@@ -525,6 +532,29 @@ def _attendance_goal(meeting: Meeting) -> Goal:
     meeting.goal_id = goal.id
     db.session.flush()
     return goal
+
+
+def _attendance_title(meeting: Meeting) -> str:
+    """The title of a meeting's goal, read by both parties on their profiles: its date and
+    time on each party's clock (once when they share a time zone), so neither reads the
+    other's date as theirs and two meetings of one day have different titles."""
+    mentorship = meeting.mentorship
+    zones = dict.fromkeys(zone_of(party) for party in (mentorship.mentee, mentorship.mentor))
+    when = " / ".join(format_when(meeting.starts_at, "zoned", zone=zone) for zone in zones)
+    for longest in (TITLE_LENGTH, 24):  # long names give way to the date
+        title = _(
+            "Meeting of %(mentee)s and %(mentor)s, %(when)s",
+            mentee=_shortened(mentorship.mentee.display_name, longest),
+            mentor=_shortened(mentorship.mentor.display_name, longest),
+            when=when,
+        )
+        if len(title) <= TITLE_LENGTH:
+            break
+    return title[:TITLE_LENGTH]
+
+
+def _shortened(name: str, longest: int) -> str:
+    return name if len(name) <= longest else name[: longest - 1] + "…"
 
 
 def goal_completed(goal: Goal) -> None:
@@ -558,15 +588,16 @@ def goal_declined(goal: Goal) -> None:
     db.session.flush()
     declined_by = next(party.user for party in goal.parties if party.decision == "declined")
     other = meeting.mentorship.other_party(declined_by)
-    notify(
-        other,
-        _(
-            "%(name)s says your meeting of %(when)s did not take place.",
-            name=declined_by.display_name,
-            when=local_datetime(meeting.starts_at, other),
-        ),
-        url=meeting_path(meeting.id),
-    )
+    with reading_as(other):
+        notify(
+            other,
+            _(
+                "%(name)s says your meeting of %(when)s did not take place.",
+                name=declined_by.display_name,
+                when=format_when(meeting.starts_at, "zoned"),
+            ),
+            url=meeting_path(meeting.id),
+        )
 
 
 def _finish(mentorship: Mentorship, parties) -> None:
@@ -597,7 +628,7 @@ def describe_finished(goal: Goal) -> list[tuple[str, str]]:
     return [
         (_("Mentor"), mentorship.mentor.display_name),
         (_("Mentee"), mentorship.mentee.display_name),
-        (_("Period"), f"{_day(started)} \N{EN DASH} {_day(ended)}"),
+        (_("Period"), f"{format_when(started, 'long')} \N{EN DASH} {format_when(ended, 'long')}"),
         (_("Meetings held"), str(held_count(mentorship))),
     ]
 
@@ -664,13 +695,9 @@ def _is_extra_meeting(mentorship: Mentorship) -> bool:
     return live >= in_force.meetings_planned
 
 
-def _zone(user: User) -> ZoneInfo:
-    return ZoneInfo(user.timezone or "UTC")
-
-
 def local_clock(moment: datetime, user: User) -> datetime:
     """``moment`` on ``user``'s clock (what a form of theirs shows it as)."""
-    return moment.astimezone(_zone(user))
+    return moment.astimezone(zone_of(user))
 
 
 def local_date(moment: datetime, user: User) -> date:
@@ -684,7 +711,7 @@ def today_of(user: User) -> date:
 def from_local(day: date, time_of_day: time, user: User) -> datetime:
     """The UTC time of a date and time on ``user``'s clock."""
     try:
-        return datetime.combine(day, time_of_day, tzinfo=_zone(user)).astimezone(UTC)
+        return datetime.combine(day, time_of_day, tzinfo=zone_of(user)).astimezone(UTC)
     except OverflowError:  # the first or last hours of year 1 or 9999, in UTC
         raise InvalidInput(_("Choose a time in the next three years.")) from None
 
@@ -693,31 +720,41 @@ def meeting_start(day: date, time_of_day: time, user: User) -> datetime:
     """The UTC time of a meeting at ``time_of_day`` on ``day`` on ``user``'s clock. A time
     their clock skips (the night it goes forward) is refused rather than silently moved."""
     starts = from_local(day, time_of_day, user)
-    if starts.astimezone(_zone(user)).replace(tzinfo=None) != datetime.combine(day, time_of_day):
+    if starts.astimezone(zone_of(user)).replace(tzinfo=None) != datetime.combine(day, time_of_day):
         raise InvalidInput(
             _("The clocks skip this time that night where you are: choose another time.")
         )
     return starts
 
 
-def local_datetime(moment: datetime, user: User) -> str:
-    """A time as ``user`` reads it: in their time zone and language (mails are written in
-    jobs, without a request to take them from)."""
-    zone, locale = _zone(user), user.locale or _default_locale()
-    day = format_date(moment.astimezone(zone), "medium", locale=locale)
-    return f"{day}, {format_time(moment, 'short', tzinfo=zone, locale=locale)} ({user.timezone})"
-
-
-def _day(moment: datetime) -> str:
-    return format_datetime(moment, "d MMMM y", locale=_default_locale())
-
-
-def _default_locale() -> str:
-    return current_app.config["LANGUAGES"][0]
-
-
 def meeting_path(meeting_id: int) -> str:
     return f"/mentoring/meetings/{meeting_id}"
+
+
+def amendment_reason(version: AgreementVersion) -> str:
+    """Why a version of the agreement was proposed, as the current reader reads it. The
+    amendment a meeting or a move needed names the meeting's time on the reader's clock, taken
+    from the move or the meeting it belongs to. Its stored text, written on the proposer's
+    clock, is what is left when neither is found, or when the meeting moved since: the time
+    it was first proposed for is kept nowhere else."""
+    change = db.session.scalar(
+        select(MeetingChange).where(MeetingChange.amendment_id == version.id)
+    )
+    if change is not None and change.starts_at is not None:
+        return _("A meeting moved to %(when)s", when=format_when(change.starts_at, "zoned"))
+    meeting = db.session.scalar(select(Meeting).where(Meeting.amendment_id == version.id))
+    if meeting is not None and not _was_moved(meeting):
+        return _("A meeting on %(when)s", when=format_when(meeting.starts_at, "zoned"))
+    return version.reason
+
+
+def _was_moved(meeting: Meeting) -> bool:
+    moved = select(MeetingChange.id).where(
+        MeetingChange.meeting_id == meeting.id,
+        MeetingChange.kind == RESCHEDULE,
+        MeetingChange.status == ACCEPTED_CHANGE,
+    )
+    return db.session.scalar(moved.limit(1)) is not None
 
 
 def status_label(status: str) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core.config import Setting, positive
 from core.db import after_commit, db, insert_on_conflict, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.i18n import reading_as
 from core.models import Topic, User, UserLanguage, UserTopic
 from core.realtime import push_badge
 from core.services.activities import record_activity
@@ -986,21 +987,22 @@ def _digest(mentorship: Mentorship, recipient: User, cutoff: datetime) -> int:
     if not waiting or waiting[0].created_at > cutoff:
         return 0
     sender = mentorship.other_party(recipient)
-    send_mail(
-        recipient.email,
-        ngettext(
-            "%(num)d unread message from %(name)s",
-            "%(num)d unread messages from %(name)s",
-            len(waiting),
-            name=sender.display_name,
-        ),
-        "mentoring/mail/chat_digest",
-        user=recipient,
-        sender=sender,
-        messages=waiting[-5:],
-        count=len(waiting),
-        link=absolute_url(mentorship_path(mentorship.id)),
-    )
+    with reading_as(recipient):
+        send_mail(
+            recipient.email,
+            ngettext(
+                "%(num)d unread message from %(name)s",
+                "%(num)d unread messages from %(name)s",
+                len(waiting),
+                name=sender.display_name,
+            ),
+            "mentoring/mail/chat_digest",
+            user=recipient,
+            sender=sender,
+            messages=waiting[-5:],
+            count=len(waiting),
+            link=absolute_url(mentorship_path(mentorship.id)),
+        )
     if reader is None:
         reader = ChatReader(mentorship_id=mentorship.id, user_id=recipient.id)
         db.session.add(reader)

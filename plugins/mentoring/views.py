@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -54,17 +53,12 @@ def chat_text(body: str) -> Markup:
     return Markup("").join(parts)
 
 
-@bp.app_template_filter("meeting_time")
-def meeting_time(moment, date_format: str = "medium") -> str:
-    """A meeting's time for the viewer: the date, then hours and minutes (no seconds)."""
-    return f"{format_date(moment, date_format)}, {format_time(moment, 'short')}"
-
-
 # Template globals, not a context processor: the state badge macro is imported without
 # context ({% from "mentoring/_state.html" import state_badge %}) and sees only globals.
 bp.add_app_template_global(services.state_label, "mentorship_state_label")
 bp.add_app_template_global(services.decline_reason_label, "decline_reason_label")
 bp.add_app_template_global(meetings.status_label, "meeting_status_label")
+bp.add_app_template_global(meetings.amendment_reason, "amendment_reason")
 
 
 @bp.get("/mentors")

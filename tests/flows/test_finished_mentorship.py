@@ -10,6 +10,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select, update
 
 from core.scheduler import run_job
@@ -106,3 +107,39 @@ def test_the_final_meeting_confirmed_by_both_earns_credits_and_a_certificate_eac
 
     number = stored(app, select(Certificate.number).where(Certificate.user_id == mentee.id))
     assert "Mia Mentee" in text(client.get(f"/certificates/verify/{number}"))
+
+
+def test_each_certificate_dates_the_mentorship_on_its_holders_clock(app, client, db, pair):
+    """Mia in Auckland and Max in London, 13 hours apart in December: their final meeting,
+    confirmed at 23:40 in London, completes the mentorship on Friday 3 December for Max and
+    on Saturday 4 December for Mia. Each certificate says its holder's day, in the same words
+    in its text and in its period."""
+    mentee, mentor = pair
+    mentee.timezone, mentor.timezone = "Pacific/Auckland", "Europe/London"
+    db.session.commit()
+    with time_machine.travel(datetime(2027, 11, 20, 9, tzinfo=UTC), tick=False) as clock:
+        mentorship_id = active_mentorship(db, mentee, mentor)
+        plan = meetings.MeetingPlan(
+            starts_at=datetime(2027, 12, 3, 23, 0, tzinfo=UTC),
+            duration_minutes=30,
+            place="https://meet.example.org/mia-max",
+            is_final=True,
+        )
+        meeting_id = meetings.schedule(mentorship_id, mentee, plan).id
+        meetings.approve(meeting_id, mentor)
+        db.session.commit()
+        clock.move_to(datetime(2027, 12, 3, 23, 40, tzinfo=UTC))
+        for member in (mentee, mentor):
+            client.login(member)
+            client.post(f"/mentoring/meetings/{meeting_id}/confirm")
+        [render] = [job for job in alma(app).hooks.jobs() if job.id == "certificates.render"]
+        run_job(app, render)
+
+    for member, day in ((mentee, "December 4, 2027"), (mentor, "December 3, 2027")):
+        client.login(member)
+        area = text(client.get(f"/members/{member.id}/mentoring"))
+        assert f"Completed on {day}" in area
+        download = re.search(r'href="(/certificates/[^"]+\.pdf)"', area)
+        content = " ".join(pdf_text(client.get(download.group(1)).data).split())
+        assert f"on {day}" in content
+        assert f"November 20, 2027 \N{EN DASH} {day}" in content

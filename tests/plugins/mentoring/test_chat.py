@@ -182,11 +182,11 @@ def test_each_party_sees_the_time_in_their_own_time_zone(db, client, chat, mente
     (shown,) = shown_messages(client.get(f"/mentoring/{chat}").text)
     assert shown.id == message_id
     assert datetime.fromisoformat(shown.datetime) == datetime(2024, 1, 15, 3, 30, tzinfo=UTC)
-    assert shown.time == "1/14/24, 10:30 PM"  # the evening before, in New York
+    assert shown.time == "Jan 14, 2024, 10:30 PM"  # the evening before, in New York
 
     client.login(mentor)
     (shown,) = shown_messages(client.get(f"/mentoring/{chat}").text)
-    assert shown.time == "1/15/24, 12:30 PM"  # lunchtime in Tokyo
+    assert shown.time == "Jan 15, 2024, 12:30 PM"  # lunchtime in Tokyo
 
 
 @pytest.mark.parametrize(

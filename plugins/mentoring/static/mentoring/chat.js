@@ -19,7 +19,7 @@
   const error = document.getElementById("chat-error");
   const linkPattern = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
   // Times in the member's own time zone (from their profile), as the server shows them.
-  const timeOptions = { dateStyle: "short", timeStyle: "short" };
+  const timeOptions = { dateStyle: "medium", timeStyle: "short" };
   if (section.dataset.timezone) {
     timeOptions.timeZone = section.dataset.timezone;
   }
