@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -34,7 +32,9 @@ def agreement(mentorship_id: int):
     may_propose = awaiting is None and (
         (mentorship.state == ACCEPTED and role == "mentee") or mentorship.state == ACTIVE
     )
-    form = AgreementForm(obj=_form_start(in_force, versions))
+    form = AgreementForm(
+        obj=agreements.terms_to_start_from(in_force, versions, meetings.today_of(current_user))
+    )
     if form.validate_on_submit():
         try:
             _propose(mentorship, form)
@@ -85,26 +85,6 @@ def _propose(mentorship, form: AgreementForm) -> None:
         agreements.propose_agreement(mentorship.id, current_user, terms)
 
 
-def _form_start(in_force, versions) -> agreements.Terms:
-    """What the form opens with: the agreement in force, which an amendment changes; before
-    one, the last text the mentee sent (it came back: they edit it, not start again); the
-    first time, a draft. Only the terms: the reason of a version is not the next one's."""
-    last_sent = in_force or (versions[-1] if versions else None)
-    return agreements.Terms.of(last_sent) if last_sent else _draft()
-
-
-def _draft():
-    """What the form starts from the first time: three months from today, six meetings."""
-    today = meetings.today_of(current_user)
-    return agreements.Terms(
-        starts_on=today,
-        ends_on=today + timedelta(days=91),
-        meetings_planned=6,
-        channels="",
-        contact_every_days=14,
-    )
-
-
 def _other_name(mentorship) -> str:
     return mentorship.other_party(current_user).display_name
 
@@ -140,8 +120,8 @@ def send_back(version_id: int):
 @login_required
 def version(mentorship_id: int, number: int):
     """One version as it was sent, with the answer it got: readable by the pair only."""
+    found = agreements.version_numbered(mentorship_id, current_user, number)
     mentorship = services.mentorship_for(mentorship_id, current_user, parties=True)
-    found = agreements.version_numbered(mentorship, number)
     return render_template(
         "mentoring/agreement_version.html",
         mentorship=mentorship,
@@ -160,10 +140,13 @@ def compare(mentorship_id: int):
         flash(_("There is only one version so far: nothing to compare."), "info")
         return redirect(_agreement_page(mentorship.id))
     numbers = sorted(versions)
-    old = versions.get(request.args.get("a", type=int) or numbers[-2])
-    new = versions.get(request.args.get("b", type=int) or numbers[-1])
-    if old is None or new is None:
-        abort(404)
+    old, new = (
+        agreements.version_numbered(mentorship.id, current_user, number)
+        for number in (
+            request.args.get("a", type=int) or numbers[-2],
+            request.args.get("b", type=int) or numbers[-1],
+        )
+    )
     return render_template(
         "mentoring/agreement_compare.html",
         mentorship=mentorship,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.i18n import reading_as
 from core.models import User
 from core.services.notifications import notify
 from plugins.mentoring.models import (
@@ -134,8 +135,10 @@ def version_for(version_id: int, user: User) -> tuple[AgreementVersion, Mentorsh
     return version, mentorship_for(version.mentorship_id, user)
 
 
-def version_numbered(mentorship: Mentorship, number: int) -> AgreementVersion:
-    """Version ``number`` of a mentorship's agreement (the caller checked the reader)."""
+def version_numbered(mentorship_id: int, user: User, number: int) -> AgreementVersion:
+    """Version ``number`` of a mentorship's agreement, if ``user`` is one of the pair (404 if
+    there is no such version, 403 if the mentorship is not theirs)."""
+    mentorship = mentorship_for(mentorship_id, user)
     version = db.session.scalar(
         select(AgreementVersion).where(
             AgreementVersion.mentorship_id == mentorship.id, AgreementVersion.number == number
@@ -175,14 +178,46 @@ def propose_agreement(mentorship_id: int, mentee: User, terms: Terms) -> Agreeme
         raise InvalidInput(_("You already agreed: propose an amendment instead."))
     if mentorship.state != ACCEPTED:
         raise InvalidInput(_("The agreement is filled once the mentor accepted the request."))
+    sent_back = _last_version(mentorship)
+    if sent_back is not None and sent_back.status == RETURNED and Terms.of(sent_back) == terms:
+        raise InvalidInput(_("Nothing changed since it came back: edit at least one term."))
     version = _new_version(mentorship, mentee, terms, reason="")
-    notify(
-        mentorship.mentor,
-        _("%(name)s sent you the mentorship agreement to approve.", name=mentee.display_name),
-        url=agreement_path(mentorship.id),
-        email_subject=_("%(name)s sent you the mentorship agreement", name=mentee.display_name),
-    )
+    with reading_as(mentorship.mentor):
+        notify(
+            mentorship.mentor,
+            _("%(name)s sent you the mentorship agreement to approve.", name=mentee.display_name),
+            url=agreement_path(mentorship.id),
+            email_subject=_("%(name)s sent you the mentorship agreement", name=mentee.display_name),
+        )
     return version
+
+
+def _last_version(mentorship: Mentorship) -> AgreementVersion | None:
+    return db.session.scalar(
+        select(AgreementVersion)
+        .where(AgreementVersion.mentorship_id == mentorship.id)
+        .order_by(AgreementVersion.number.desc())
+        .limit(1)
+    )
+
+
+def terms_to_start_from(
+    in_force: AgreementVersion | None, versions: list[AgreementVersion], today: date
+) -> Terms:
+    """What the agreement's form opens with: the agreement in force, which an amendment
+    changes; before one, the last text the mentee sent (it came back: they edit it, not start
+    again); the first time, a draft of three months from ``today`` with six meetings. Only the
+    terms: the reason of a version is not the next one's."""
+    last_sent = in_force or (versions[-1] if versions else None)
+    if last_sent is not None:
+        return Terms.of(last_sent)
+    return Terms(
+        starts_on=today,
+        ends_on=today + timedelta(days=91),
+        meetings_planned=6,
+        channels="",
+        contact_every_days=14,
+    )
 
 
 def propose_amendment(
@@ -278,12 +313,14 @@ def _check(terms: Terms, reason: str) -> None:
 
 
 def _tell_other_of_amendment(mentorship: Mentorship, user: User) -> None:
-    notify(
-        mentorship.other_party(user),
-        _("%(name)s proposes to amend your mentorship agreement.", name=user.display_name),
-        url=agreement_path(mentorship.id),
-        email_subject=_("%(name)s proposes to amend your agreement", name=user.display_name),
-    )
+    other = mentorship.other_party(user)
+    with reading_as(other):
+        notify(
+            other,
+            _("%(name)s proposes to amend your mentorship agreement.", name=user.display_name),
+            url=agreement_path(mentorship.id),
+            email_subject=_("%(name)s proposes to amend your agreement", name=user.display_name),
+        )
 
 
 # ---- answering -----------------------------------------------------------------------------
@@ -298,21 +335,23 @@ def approve(version_id: int, user: User) -> AgreementVersion:
     if mentorship.state == ACCEPTED:
         mentorship.started_at = utcnow()
         move(mentorship, ACTIVE, user)
-        notify(
-            proposer,
-            _(
-                "%(name)s approved the agreement: your mentorship has officially started.",
-                name=user.display_name,
-            ),
-            url=mentorship_path(mentorship.id),
-            email_subject=_("Your mentorship has officially started"),
-        )
+        with reading_as(proposer):
+            notify(
+                proposer,
+                _(
+                    "%(name)s approved the agreement: your mentorship has officially started.",
+                    name=user.display_name,
+                ),
+                url=mentorship_path(mentorship.id),
+                email_subject=_("Your mentorship has officially started"),
+            )
     else:
-        notify(
-            proposer,
-            _("%(name)s approved the amendment of your agreement.", name=user.display_name),
-            url=agreement_path(mentorship.id),
-        )
+        with reading_as(proposer):
+            notify(
+                proposer,
+                _("%(name)s approved the amendment of your agreement.", name=user.display_name),
+                url=agreement_path(mentorship.id),
+            )
     return version
 
 
@@ -326,26 +365,34 @@ def send_back(version_id: int, user: User, comment: str) -> AgreementVersion:
     version, mentorship = _awaiting_answer_of(version_id, user)
     first = mentorship.state == ACCEPTED
     decide(version, user, RETURNED if first else REJECTED, comment)
-    message = (
-        _(
-            "%(name)s sent the agreement back: “%(comment)s”",
-            name=user.display_name,
-            comment=comment,
+    proposer = mentorship.other_party(user)
+    with reading_as(proposer):
+        message = (
+            _(
+                "%(name)s sent the agreement back: “%(comment)s”",
+                name=user.display_name,
+                comment=comment,
+            )
+            if first
+            else _(
+                "%(name)s rejected the amendment: “%(comment)s”",
+                name=user.display_name,
+                comment=comment,
+            )
         )
-        if first
-        else _(
-            "%(name)s rejected the amendment: “%(comment)s”",
-            name=user.display_name,
-            comment=comment,
+        notify(
+            proposer,
+            message,
+            url=agreement_path(mentorship.id),
+            email_subject=_("%(name)s answered about your agreement", name=user.display_name),
         )
-    )
-    notify(
-        mentorship.other_party(user),
-        message,
-        url=agreement_path(mentorship.id),
-        email_subject=_("%(name)s answered about your agreement", name=user.display_name),
-    )
     return version
+
+
+def withdraw_departure(amendment: AgreementVersion, proposer: User) -> None:
+    """The proposer takes back the amendment a meeting or a move needed, along with it: no
+    one answered it, so it reads "withdrawn by" them (:attr:`AgreementVersion.withdrawn`)."""
+    decide(amendment, proposer, REJECTED)
 
 
 def decide(version: AgreementVersion, user: User, status: str, comment: str = "") -> None:

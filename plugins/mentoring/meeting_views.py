@@ -35,9 +35,9 @@ def _meeting_page(meeting_id: int) -> str:
     return url_for("mentoring_meetings.meeting", meeting_id=meeting_id)
 
 
-def _plan(form, **more) -> meetings.MeetingPlan:
+def _plan(form, starts_at: datetime, **more) -> meetings.MeetingPlan:
     return meetings.MeetingPlan(
-        starts_at=meetings.meeting_start(form.day.data, form.time.data, current_user),
+        starts_at=starts_at,
         duration_minutes=form.duration_minutes.data,
         place=form.place.data or "",
         **more,
@@ -55,7 +55,10 @@ def schedule(mentorship_id: int):
         form.day.data = meetings.today_of(current_user) + timedelta(days=7)
     if form.validate_on_submit():
         try:
-            plan = _plan(form, agenda=form.agenda.data or "", is_final=form.is_final.data)
+            starts_at = meetings.meeting_start(form.day.data, form.time.data, current_user)
+            plan = _plan(
+                form, starts_at, agenda=form.agenda.data or "", is_final=form.is_final.data
+            )
             meeting = meetings.schedule(mentorship.id, current_user, plan)
         except InvalidInput as error:
             db.session.rollback()
@@ -92,7 +95,8 @@ def meeting(meeting_id: int):
         role=mentorship.party_role(current_user),
         other=mentorship.other_party(current_user),
         change=change,
-        change_answers=meetings.change_answers(change, current_user) if change else [],
+        change_answers=meetings.change_answers(change, current_user) if change else {},
+        differences=meetings.change_differences(found, change) if change else [],
         confirmations=meetings.confirmations(found),
         can_confirm=meetings.can_confirm(found),
         feedback=followups.feedback_of(found, current_user),
@@ -185,7 +189,10 @@ def propose_change(meeting_id: int):
         if form.kind.data == RESCHEDULE:
             if form.day.data is None or form.time.data is None:
                 raise InvalidInput(_("Choose the new date and time."))
-            plan = _plan(form)
+            meeting = meetings.meeting_for(meeting_id, current_user)
+            plan = _plan(
+                form, meetings.moved_start(meeting, form.day.data, form.time.data, current_user)
+            )
         meetings.propose_change(
             meeting_id, current_user, form.kind.data, plan, form.message.data or ""
         )
@@ -193,7 +200,7 @@ def propose_change(meeting_id: int):
     success = (
         _("You proposed to cancel the meeting; the other party confirms.")
         if form.kind.data == CANCEL
-        else _("You proposed a new time; the other party confirms.")
+        else _("You proposed a change; the other party confirms.")
     )
     return _answer(meeting_id, change, success, form)
 
@@ -201,17 +208,12 @@ def propose_change(meeting_id: int):
 @bp.post("/meetings/changes/<int:change_id>/<answer>")
 @login_required
 def answer_change(change_id: int, answer: str):
-    if answer not in meetings.CHANGE_ANSWERS:
-        abort(404)
+    step = meetings.change_step(answer)  # 404 for an answer the table does not know
     meeting_id = meetings.change_for(change_id, current_user).meeting_id
     return _answer(
         meeting_id,
         lambda: meetings.answer_change(change_id, current_user, answer),
-        {
-            meetings.ACCEPT: _("Done: the meeting changed."),
-            meetings.REFUSE: _("The meeting stays as it was."),
-            meetings.WITHDRAW: _("You took back your change."),
-        }[answer],
+        step.done,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -307,7 +308,7 @@ def withdraw(meeting_id: int, mentee: User) -> Meeting:
     if meeting.status != PROPOSED:
         raise InvalidInput(_("This meeting was already answered: propose to cancel it."))
     if meeting.amendment is not None:
-        meeting.amendment.status = REJECTED  # withdrawn along with its meeting
+        agreements.withdraw_departure(meeting.amendment, mentee)
     meeting.status = CANCELLED
     meeting.sequence += 1
     db.session.flush()
@@ -317,8 +318,8 @@ def withdraw(meeting_id: int, mentee: User) -> Meeting:
 def propose_change(
     meeting_id: int, user: User, kind: str, plan: MeetingPlan | None, message: str
 ) -> MeetingChange:
-    """Either party proposes to move (``plan`` gives the new time) or cancel a scheduled
-    meeting that has not begun; the other confirms."""
+    """Either party proposes to move (``plan`` gives the new time, length and place) or cancel
+    a scheduled meeting that has not begun; the other confirms."""
     meeting = meeting_for(meeting_id, user, lock=True)
     mentorship = meeting.mentorship
     if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
@@ -336,6 +337,8 @@ def propose_change(
         plan = replace(plan, place=plan.place.strip() or meeting.place)
         change.place = _checked(plan)[0]
         change.starts_at, change.duration_minutes = plan.starts_at, plan.duration_minutes
+        if not change_differences(meeting, change):
+            raise InvalidInput(_("Nothing changed: edit the time, the length or the place."))
         amendment = agreements.propose_departure(
             mentorship,
             user,
@@ -349,26 +352,70 @@ def propose_change(
         change.amendment_id = amendment.id if amendment else None
     db.session.add(change)
     db.session.flush()
-    other = mentorship.other_party(user)
+    _tell_other_of_change(meeting, change, user)
+    return change
+
+
+def _tell_other_of_change(meeting: Meeting, change: MeetingChange, user: User) -> None:
+    """The other party hears what the change is: a cancellation, or what a move changes."""
+    other = meeting.mentorship.other_party(user)
     with reading_as(other):
         when = format_when(meeting.starts_at, "zoned")
-        notify(
-            other,
-            _(
-                "%(name)s proposes to move the meeting of %(when)s.",
-                name=user.display_name,
-                when=when,
-            )
-            if kind == RESCHEDULE
-            else _(
+        if change.kind == CANCEL:
+            message = _(
                 "%(name)s proposes to cancel the meeting of %(when)s.",
                 name=user.display_name,
                 when=when,
-            ),
+            )
+        else:
+            message = _(
+                "%(name)s proposes to change the meeting of %(when)s: %(changes)s.",
+                name=user.display_name,
+                when=when,
+                changes="; ".join(
+                    f"{d.label}: {d.old} → {d.new}"
+                    for d in change_differences(meeting, change, "zoned")
+                ),
+            )
+        notify(
+            other,
+            message,
             url=meeting_path(meeting.id),
             email_subject=_("%(name)s proposes a change to your meeting", name=user.display_name),
         )
-    return change
+
+
+@dataclass(frozen=True)
+class Difference:
+    label: str
+    old: str
+    new: str
+
+
+def change_differences(
+    meeting: Meeting, change: MeetingChange, shape: str = "datetime"
+) -> list[Difference]:
+    """What a move changes of the meeting (its time, length, place), old and new, as the
+    current reader reads them (times in ``shape``); nothing for a cancellation."""
+    if change.kind != RESCHEDULE:
+        return []
+
+    def minutes(n: int) -> str:
+        return ngettext("%(num)d minute", "%(num)d minutes", n)
+
+    pairs = [
+        (
+            _("Time"),
+            meeting.starts_at,
+            change.starts_at,
+            lambda moment: format_when(moment, shape),
+        ),
+        (_("Length"), meeting.duration_minutes, change.duration_minutes, minutes),
+        (_("Place"), meeting.place, change.place or meeting.place, str),
+    ]
+    return [
+        Difference(label, shown(old), shown(new)) for label, old, new, shown in pairs if old != new
+    ]
 
 
 # A meeting change's transitions, the one place that says who may answer it and how: its
@@ -382,51 +429,78 @@ ACCEPT, REFUSE, WITHDRAW = "accept", "refuse", "withdraw"
 class ChangeStep:
     by: str  # PROPOSER or OTHER_PARTY
     to: str  # the change's next status
+    label: str  # the button that gives this answer
+    done: str  # what the member who gave it reads next
+    needs_time_ahead: bool = False  # only while the meeting and the proposed time are to come
 
 
-CHANGE_TRANSITIONS: dict[tuple[str, str], ChangeStep] = {
-    (PROPOSED, ACCEPT): ChangeStep(OTHER_PARTY, ACCEPTED_CHANGE),
-    (PROPOSED, REFUSE): ChangeStep(OTHER_PARTY, REJECTED),
-    (PROPOSED, WITHDRAW): ChangeStep(PROPOSER, WITHDRAWN_CHANGE),
-}
-CHANGE_ANSWERS = frozenset(answer for _status, answer in CHANGE_TRANSITIONS)
+def change_transitions() -> dict[tuple[str, str], ChangeStep]:
+    """The table, its words in the current reader's language."""
+    return {
+        (PROPOSED, ACCEPT): ChangeStep(
+            OTHER_PARTY, ACCEPTED_CHANGE, _("Agree"), _("Done: the meeting changed."), True
+        ),
+        (PROPOSED, REFUSE): ChangeStep(
+            OTHER_PARTY, REJECTED, _("Keep it as it is"), _("The meeting stays as it was.")
+        ),
+        (PROPOSED, WITHDRAW): ChangeStep(
+            PROPOSER, WITHDRAWN_CHANGE, _("Take it back"), _("You took back your change.")
+        ),
+    }
 
 
-def _side_of(change: MeetingChange, user: User) -> str:
+def _side_of(change: MeetingChange, user: User, meeting: Meeting) -> str | None:
+    """PROPOSER, OTHER_PARTY, or None for a member who is neither."""
+    if meeting.mentorship.party_role(user) is None:
+        return None
     return PROPOSER if change.proposed_by_id == user.id else OTHER_PARTY
 
 
-def change_answers(change: MeetingChange, user: User) -> list[str]:
-    """The answers ``user`` (a party) may give to ``change`` now, in the table's order."""
-    side = _side_of(change, user)
-    return [
-        answer
-        for (status, answer), step in CHANGE_TRANSITIONS.items()
-        if status == change.status and step.by == side
-    ]
+def change_answers(change: MeetingChange, user: User) -> dict[str, ChangeStep]:
+    """The answers ``user`` may give to ``change`` now, in the table's order, with their
+    steps (the button's words): none to a member who is not a party."""
+    meeting = db.session.get(Meeting, change.meeting_id)
+    side = _side_of(change, user, meeting)
+    return {
+        answer: step
+        for (status, answer), step in change_transitions().items()
+        if status == change.status
+        and step.by == side
+        and (not step.needs_time_ahead or _time_ahead(meeting, change))
+    }
+
+
+def change_step(answer: str) -> ChangeStep:
+    """The step ``answer`` makes from a proposed change (the only kind that takes answers),
+    with its words; not found for an answer the table does not know."""
+    step = change_transitions().get((PROPOSED, answer))
+    if step is None:
+        raise NotFound(_("There is no such answer to a change."))
+    return step
 
 
 def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     """The other party accepts (the meeting moves, or is cancelled) or refuses a change; the
     proposer may withdraw it. Any amendment the change carries shares its fate."""
-    if answer not in CHANGE_ANSWERS:
-        raise NotFound(_("There is no such answer to a change."))
+    change_step(answer)
     change = change_for(change_id, user)
     meeting = meeting_for(change.meeting_id, user, lock=True)
     db.session.refresh(change)
-    step = CHANGE_TRANSITIONS.get((change.status, answer))
+    step = change_transitions().get((change.status, answer))
     if step is None:
         raise InvalidInput(_("This change was already answered."))
-    if step.by != _side_of(change, user):
+    if step.by != _side_of(change, user, meeting):
         raise NotAllowed(
-            _("Only who proposed the change can take it back.")
+            _("Only the member who proposed the change can take it back.")
             if step.by == PROPOSER
             else _("The other party answers your proposal, not you.")
         )
-    if step.to == ACCEPTED_CHANGE:
+    if step.needs_time_ahead:
         _check_still_possible(meeting, change)
     amendment = change.amendment_id and db.session.get(AgreementVersion, change.amendment_id)
-    if amendment:
+    if amendment and step.to == WITHDRAWN_CHANGE:
+        agreements.withdraw_departure(amendment, user)
+    elif amendment:
         agreements.decide(amendment, user, APPROVED if step.to == ACCEPTED_CHANGE else REJECTED)
     change.status, change.decided_at = step.to, utcnow()
     if step.to == ACCEPTED_CHANGE:
@@ -436,28 +510,40 @@ def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     return change
 
 
+def _time_ahead(meeting: Meeting, change: MeetingChange) -> bool:
+    """Are the meeting, and the time a move proposes, still to come?"""
+    now = utcnow()
+    return (
+        meeting.status == SCHEDULED
+        and meeting.starts_at > now
+        and (change.kind != RESCHEDULE or change.starts_at > now)
+    )
+
+
 def _check_still_possible(meeting: Meeting, change: MeetingChange) -> None:
+    if _time_ahead(meeting, change):
+        return
     if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
         raise InvalidInput(_("This meeting has begun or ended: it can no longer change."))
-    if change.kind == RESCHEDULE and change.starts_at <= utcnow():
-        raise InvalidInput(_("The proposed time has passed: propose another one."))
+    raise InvalidInput(_("The proposed time has passed: propose another one."))
 
 
 def _tell_proposer(change: MeetingChange, user: User) -> None:
     """The proposer hears the other party's answer (a withdrawal is their own doing)."""
-    if change.status == ACCEPTED_CHANGE:
-        notify(
-            change.proposed_by,
-            _("%(name)s agreed to your change of the meeting.", name=user.display_name),
-            url=meeting_path(change.meeting_id),
-            email_subject=_("%(name)s agreed to change your meeting", name=user.display_name),
-        )
-    elif change.status == REJECTED:
-        notify(
-            change.proposed_by,
-            _("%(name)s keeps the meeting as it was.", name=user.display_name),
-            url=meeting_path(change.meeting_id),
-        )
+    with reading_as(change.proposed_by):
+        if change.status == ACCEPTED_CHANGE:
+            notify(
+                change.proposed_by,
+                _("%(name)s agreed to your change of the meeting.", name=user.display_name),
+                url=meeting_path(change.meeting_id),
+                email_subject=_("%(name)s agreed to change your meeting", name=user.display_name),
+            )
+        elif change.status == REJECTED:
+            notify(
+                change.proposed_by,
+                _("%(name)s keeps the meeting as it was.", name=user.display_name),
+                url=meeting_path(change.meeting_id),
+            )
 
 
 def _apply(meeting: Meeting, change: MeetingChange) -> None:
@@ -718,13 +804,32 @@ def from_local(day: date, time_of_day: time, user: User) -> datetime:
 
 def meeting_start(day: date, time_of_day: time, user: User) -> datetime:
     """The UTC time of a meeting at ``time_of_day`` on ``day`` on ``user``'s clock. A time
-    their clock skips (the night it goes forward) is refused rather than silently moved."""
+    their clock skips (the night it goes forward), or shows twice (the night it goes back),
+    is refused rather than silently moved or guessed."""
     starts = from_local(day, time_of_day, user)
     if starts.astimezone(zone_of(user)).replace(tzinfo=None) != datetime.combine(day, time_of_day):
         raise InvalidInput(
             _("The clocks skip this time that night where you are: choose another time.")
         )
+    first = datetime.combine(day, time_of_day, tzinfo=zone_of(user))
+    if first.utcoffset() != first.replace(fold=1).utcoffset():
+        raise InvalidInput(
+            _(
+                "The clocks go back that night where you are, so this time comes twice: "
+                "choose another time."
+            )
+        )
     return starts
+
+
+def moved_start(meeting: Meeting, day: date, time_of_day: time, user: User) -> datetime:
+    """The start a change proposes from the date and time ``user`` sent: the meeting's own
+    start when they are its date and time (to the minute, as the form shows it) on their
+    clock, which may be one their clock shows twice; else :func:`meeting_start`."""
+    shown = local_clock(meeting.starts_at, user).replace(second=0, microsecond=0, tzinfo=None)
+    if shown == datetime.combine(day, time_of_day):
+        return meeting.starts_at
+    return meeting_start(day, time_of_day, user)
 
 
 def meeting_path(meeting_id: int) -> str:

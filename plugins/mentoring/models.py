@@ -212,6 +212,13 @@ class AgreementVersion(db.Model):
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
+    @property
+    def withdrawn(self) -> bool:
+        """Taken back by its proposer along with the meeting or the move that needed it: the
+        only way a version is decided by who proposed it (the other party answers the rest),
+        so it is stored as rejected by them (see ``agreements.withdraw_departure``)."""
+        return self.status == REJECTED and self.decided_by_id == self.proposed_by_id
+
     __table_args__ = (
         UniqueConstraint("mentorship_id", "number"),
         CheckConstraint(f"status IN {VERSION_STATUSES}", name="status"),

@@ -370,16 +370,17 @@ def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> 
             _("You already have a request or mentorship with %(name)s.", name=mentor.display_name)
         )
     _record_event(mentorship, None, REQUESTED, mentee, message=message)
-    notify(  # the message in full in the mail, as on the request's page
-        mentor,
-        _(
-            "%(name)s asks you to be their mentor: “%(message)s”",
-            name=mentee.display_name,
-            message=message,
-        ),
-        url=_page(mentorship),
-        email_subject=_("Mentorship request from %(name)s", name=mentee.display_name),
-    )
+    with reading_as(mentor):
+        notify(  # the message in full in the mail, as on the request's page
+            mentor,
+            _(
+                "%(name)s asks you to be their mentor: “%(message)s”",
+                name=mentee.display_name,
+                message=message,
+            ),
+            url=_page(mentorship),
+            email_subject=_("Mentorship request from %(name)s", name=mentee.display_name),
+        )
     record_activity(
         REQUEST_SENT, mentee, subject=mentorship_subject(mentorship), url=_page(mentorship)
     )
@@ -409,12 +410,13 @@ def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
         raise InvalidInput(
             _("You have no room for another mentee: raise your capacity in My data first.")
         )
-    notify(
-        mentorship.mentee,
-        _("%(name)s accepted your mentorship request.", name=mentor.display_name),
-        url=_page(mentorship),
-        email_subject=_("%(name)s accepted your request", name=mentor.display_name),
-    )
+    with reading_as(mentorship.mentee):
+        notify(
+            mentorship.mentee,
+            _("%(name)s accepted your mentorship request.", name=mentor.display_name),
+            url=_page(mentorship),
+            email_subject=_("%(name)s accepted your request", name=mentor.display_name),
+        )
     record_activity(
         REQUEST_ACCEPTED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
     )
@@ -432,16 +434,17 @@ def decline_request(mentorship_id: int, mentor: User, reason: str, message: str)
     mentorship = _transition(
         mentorship_id, mentor, "mentor", (REQUESTED,), DECLINED, reason=reason, message=message
     )
-    notify(
-        mentorship.mentee,
-        _(
-            "%(name)s declined your mentorship request: “%(message)s”",
-            name=mentor.display_name,
-            message=message,
-        ),
-        url=_page(mentorship),
-        email_subject=_("%(name)s declined your request", name=mentor.display_name),
-    )
+    with reading_as(mentorship.mentee):
+        notify(
+            mentorship.mentee,
+            _(
+                "%(name)s declined your mentorship request: “%(message)s”",
+                name=mentor.display_name,
+                message=message,
+            ),
+            url=_page(mentorship),
+            email_subject=_("%(name)s declined your request", name=mentor.display_name),
+        )
     record_activity(
         REQUEST_DECLINED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
     )
@@ -450,12 +453,13 @@ def decline_request(mentorship_id: int, mentor: User, reason: str, message: str)
 
 def withdraw_request(mentorship_id: int, mentee: User) -> Mentorship:
     mentorship = _transition(mentorship_id, mentee, "mentee", (REQUESTED,), WITHDRAWN)
-    notify(
-        mentorship.mentor,
-        _("%(name)s withdrew their mentorship request.", name=mentee.display_name),
-        url=_page(mentorship),
-        email_subject=_("%(name)s withdrew their request", name=mentee.display_name),
-    )
+    with reading_as(mentorship.mentor):
+        notify(
+            mentorship.mentor,
+            _("%(name)s withdrew their mentorship request.", name=mentee.display_name),
+            url=_page(mentorship),
+            email_subject=_("%(name)s withdrew their request", name=mentee.display_name),
+        )
     return mentorship
 
 
@@ -470,12 +474,17 @@ def terminate(mentorship_id: int, user: User, message: str) -> Mentorship:
         )
     mentorship = _transition(mentorship_id, user, None, (ACCEPTED,), TERMINATED, message=message)
     _close(mentorship)
-    notify(
-        mentorship.other_party(user),
-        _("%(name)s ended your mentorship: “%(message)s”", name=user.display_name, message=message),
-        url=_page(mentorship),
-        email_subject=_("%(name)s ended your mentorship", name=user.display_name),
-    )
+    with reading_as(mentorship.other_party(user)):
+        notify(
+            mentorship.other_party(user),
+            _(
+                "%(name)s ended your mentorship: “%(message)s”",
+                name=user.display_name,
+                message=message,
+            ),
+            url=_page(mentorship),
+            email_subject=_("%(name)s ended your mentorship", name=user.display_name),
+        )
     record_activity(
         MENTORSHIP_TERMINATED, user, subject=mentorship_subject(mentorship), url=_page(mentorship)
     )
@@ -506,16 +515,19 @@ def propose_early_end(mentorship_id: int, user: User, message: str) -> EndPropos
     proposal = EndProposal(mentorship_id=mentorship.id, proposed_by_id=user.id, message=message)
     db.session.add(proposal)
     db.session.flush()
-    notify(
-        mentorship.other_party(user),
-        _(
-            "%(name)s proposes to end your mentorship early: “%(message)s”",
-            name=user.display_name,
-            message=message,
-        ),
-        url=_page(mentorship),
-        email_subject=_("%(name)s proposes to end your mentorship early", name=user.display_name),
-    )
+    with reading_as(mentorship.other_party(user)):
+        notify(
+            mentorship.other_party(user),
+            _(
+                "%(name)s proposes to end your mentorship early: “%(message)s”",
+                name=user.display_name,
+                message=message,
+            ),
+            url=_page(mentorship),
+            email_subject=_(
+                "%(name)s proposes to end your mentorship early", name=user.display_name
+            ),
+        )
     return proposal
 
 
@@ -539,21 +551,23 @@ def answer_early_end(mentorship_id: int, user: User, answer: str) -> Mentorship:
         return mentorship
     if answer == "refuse":
         db.session.flush()
-        notify(
-            proposer,
-            _("%(name)s would rather go on with your mentorship.", name=user.display_name),
-            url=_page(mentorship),
-            email_subject=_("%(name)s would rather go on", name=user.display_name),
-        )
+        with reading_as(proposer):
+            notify(
+                proposer,
+                _("%(name)s would rather go on with your mentorship.", name=user.display_name),
+                url=_page(mentorship),
+                email_subject=_("%(name)s would rather go on", name=user.display_name),
+            )
         return mentorship
     move(mentorship, TERMINATED, user, reason="mutual", message=proposal.message)
     _close(mentorship)
-    notify(
-        proposer,
-        _("%(name)s agreed: your mentorship has ended early.", name=user.display_name),
-        url=_page(mentorship),
-        email_subject=_("Your mentorship has ended early"),
-    )
+    with reading_as(proposer):
+        notify(
+            proposer,
+            _("%(name)s agreed: your mentorship has ended early.", name=user.display_name),
+            url=_page(mentorship),
+            email_subject=_("Your mentorship has ended early"),
+        )
     record_activity(
         MENTORSHIP_TERMINATED,
         proposer,
@@ -570,15 +584,16 @@ def complete_mentorship(mentorship: Mentorship) -> None:
     move(mentorship, COMPLETED, None)
     _close(mentorship)
     for party in (mentorship.mentee, mentorship.mentor):
-        notify(
-            party,
-            _(
-                "Your mentorship with %(name)s is complete. Congratulations!",
-                name=mentorship.other_party(party).display_name,
-            ),
-            url=_page(mentorship),
-            email_subject=_("Your mentorship is complete"),
-        )
+        with reading_as(party):
+            notify(
+                party,
+                _(
+                    "Your mentorship with %(name)s is complete. Congratulations!",
+                    name=mentorship.other_party(party).display_name,
+                ),
+                url=_page(mentorship),
+                email_subject=_("Your mentorship is complete"),
+            )
 
 
 def _close(mentorship: Mentorship) -> None:
@@ -627,26 +642,23 @@ def expire_requests() -> int:
         if mentorship.state != REQUESTED:
             continue
         move(mentorship, EXPIRED, None)
-        for party, text_ in (
-            (
-                mentorship.mentee,
-                _(
-                    "Your request to %(name)s expired without an answer. You can "
-                    "ask another mentor.",
-                    name=mentorship.mentor.display_name,
-                ),
-            ),
-            (
-                mentorship.mentor,
-                _(
-                    "The mentorship request of %(name)s expired.",
-                    name=mentorship.mentee.display_name,
-                ),
-            ),
-        ):
-            notify(
-                party, text_, url=_page(mentorship), email_subject=_("A mentorship request expired")
-            )
+        for party in (mentorship.mentee, mentorship.mentor):
+            with reading_as(party):
+                notify(
+                    party,
+                    _(
+                        "Your request to %(name)s expired without an answer. You can "
+                        "ask another mentor.",
+                        name=mentorship.mentor.display_name,
+                    )
+                    if party is mentorship.mentee
+                    else _(
+                        "The mentorship request of %(name)s expired.",
+                        name=mentorship.mentee.display_name,
+                    ),
+                    url=_page(mentorship),
+                    email_subject=_("A mentorship request expired"),
+                )
     return len(due)
 
 

@@ -444,3 +444,50 @@ def test_an_ended_mentorship_keeps_its_agreement_readable_but_frozen(
     refused = page(client, mentee, f"/mentoring/{active}/agreement", form(notes="x", reason="y"))
     assert "Only the agreement of an active mentorship can be amended." in text(refused)
     assert versions(app, active) == [(1, "approved", 6)]
+
+
+def test_an_agreement_sent_back_is_not_sent_again_unchanged(app, client, mentee, mentor, accepted):
+    page(client, mentee, f"/mentoring/{accepted}/agreement", form())
+    first = stored(app, select(AgreementVersion.id))
+    page(client, mentor, f"/mentoring/agreement/{first}/send-back", {"comment": "Fewer, please."})
+    reopened = form_values(text(page(client, mentee, f"/mentoring/{accepted}/agreement")))
+
+    response = page(client, mentee, f"/mentoring/{accepted}/agreement", reopened)
+
+    assert "Nothing changed since it came back: edit at least one term." in text(response)
+    assert count_rows(app, AgreementVersion) == 1
+    edited = page(
+        client, mentee, f"/mentoring/{accepted}/agreement", {**reopened, "meetings_planned": "4"}
+    )
+    assert "Sent: Max Mentor is asked to approve it." in text(edited)
+    assert count_rows(app, AgreementVersion) == 2
+
+
+def test_a_version_is_read_by_the_pair_only_on_its_page_and_in_the_comparison(
+    app, client, mentee, mentor, stranger, accepted
+):
+    page(client, mentee, f"/mentoring/{accepted}/agreement", form())
+    first = stored(app, select(AgreementVersion.id))
+    page(client, mentor, f"/mentoring/agreement/{first}/send-back", {"comment": "Fewer, please."})
+    page(client, mentee, f"/mentoring/{accepted}/agreement", form(meetings_planned="4"))
+
+    for path in ("versions/2", "compare?a=1&b=2"):
+        assert page(client, stranger, f"/mentoring/{accepted}/agreement/{path}").status_code == 403
+    assert page(client, mentor, f"/mentoring/{accepted}/agreement/versions/3").status_code == 404
+    assert (
+        page(client, mentor, f"/mentoring/{accepted}/agreement/compare?a=1&b=3").status_code == 404
+    )
+    compared = text(page(client, mentor, f"/mentoring/{accepted}/agreement/compare?a=1&b=2"))
+    assert "Meetings planned" in compared
+
+
+def test_long_links_in_the_terms_wrap_between_words_not_inside_them(
+    app, client, mentee, mentor, accepted
+):
+    link = "https://meet.example.org/" + "a" * 120
+    page(client, mentee, f"/mentoring/{accepted}/agreement", form(notes=f"Join at {link}"))
+
+    for path in ("", "/versions/1"):
+        shown = text(page(client, mentor, f"/mentoring/{accepted}/agreement{path}"))
+        notes = re.search(r'<dd class="([^"]*)">Join at', shown)
+        assert "term-value" in notes.group(1).split() and "text-break" not in notes.group(1)

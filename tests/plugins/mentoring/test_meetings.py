@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import hookimpl
+from core.db import db as _db
 from core.models import Goal, GoalParty, Notification, User
 from core.testing import count_rows, stored
 from plugins.mentoring import meetings
@@ -180,6 +181,52 @@ def test_a_time_the_clocks_skip_is_refused_not_moved(app, client, db, mentee, ac
     assert count_rows(app, Meeting) == 0
 
 
+def next_night_clocks_go_back(zone: ZoneInfo) -> date:
+    """The next day on which 02:30 comes twice in ``zone``."""
+    return next(
+        day
+        for day in (date.today() + timedelta(days=n) for n in range(2, 400))
+        # the first 02:30 is still on summer time, the second on winter time
+        if datetime.combine(day, time(2, 30), zone).utcoffset()
+        > datetime.combine(day, time(2, 30), zone).replace(fold=1).utcoffset()
+    )
+
+
+def test_a_time_the_clocks_show_twice_is_refused_not_guessed(app, client, db, mentee, active):
+    mentee.timezone = "Europe/Berlin"
+    db.session.commit()
+    autumn = next_night_clocks_go_back(ZoneInfo("Europe/Berlin"))
+    form = meeting_form(day=autumn.isoformat(), time="02:30")
+
+    response = page(client, mentee, f"/mentoring/{active}/meetings/new", form)
+
+    assert response.status_code == 400
+    assert "The clocks go back that night where you are, so this time comes twice" in text(response)
+    assert count_rows(app, Meeting) == 0
+
+
+def test_a_change_sent_as_it_opened_keeps_a_meeting_at_the_second_of_two_equal_times(
+    app, client, db, mentee, mentor, active, planner
+):
+    mentee.timezone = mentor.timezone = "Europe/Berlin"
+    db.session.commit()
+    autumn = next_night_clocks_go_back(ZoneInfo("Europe/Berlin"))
+    second = datetime.combine(autumn, time(2, 30), ZoneInfo("Europe/Berlin")).replace(fold=1)
+    starts = second.astimezone(UTC)  # the second 02:30, an hour after the first
+    meeting_id = planner.schedule(active, mentee, mentor, starts)
+    values = change_form_values(text(page(client, mentee, f"/mentoring/meetings/{meeting_id}")))
+    assert (values["day"], values["time"]) == (autumn.isoformat(), "02:30")
+
+    page(client, mentee, f"/mentoring/meetings/{meeting_id}/change", {**values, "place": "Room 5"})
+
+    change = stored(app, select(meetings.MeetingChange))
+    assert (change.starts_at, change.place) == (starts, "Room 5")
+    shown = text(page(client, mentor, f"/mentoring/meetings/{meeting_id}"))
+    assert (
+        "<strong>Time" not in shown.split("proposes to change the meeting", 1)[1].split("</ul>")[0]
+    )
+
+
 def test_times_are_read_in_each_members_time_zone(app, client, db, mentee, mentor, active):
     mentee.timezone, mentor.timezone = "Europe/Paris", "America/New_York"
     db.session.commit()
@@ -251,7 +298,10 @@ def test_the_mentor_proposes_a_new_time_and_the_mentee_agrees(
         f"/mentoring/meetings/{meeting_id}/change",
         {**meeting_form(later), "kind": "reschedule", "place": "", "message": "Sorry!"},
     )
-    assert "proposes to move the meeting" in last_alert(app, mentee)
+    alert = last_alert(app, mentee)
+    assert "Max Mentor proposes to change the meeting of" in alert
+    assert "Time: " in alert and "9:00" in alert.split("→")[1]
+    assert "Place" not in alert  # kept as it was: not a change
     before = stored(app, select(Meeting.starts_at).where(Meeting.id == meeting_id))
     change_id = stored(app, select(func.max(meetings.MeetingChange.id)))
 
@@ -320,6 +370,7 @@ def test_propose_a_change_opens_on_the_meeting_as_it_is_on_each_members_clock(
         active, mentee, mentor, starts, duration_minutes=90, place="Library, room 2"
     )
 
+    opened = {}
     for member in (mentee, mentor):
         local = starts.astimezone(ZoneInfo(member.timezone))
         values = change_form_values(text(page(client, member, f"/mentoring/meetings/{meeting_id}")))
@@ -328,14 +379,15 @@ def test_propose_a_change_opens_on_the_meeting_as_it_is_on_each_members_clock(
         assert values["duration_minutes"] == "90"
         assert values["place"] == "Library, room 2"
         assert values["kind"] == "reschedule"
+        opened[member] = values
 
-    # sent as it opened, with a new time only: the rest stays as it was
+    # the mentee sends her form as it opened, with a new time only: the rest stays as it was
     later = starts.astimezone(ZoneInfo("Pacific/Auckland")) + timedelta(days=1)
     page(
         client,
         mentee,
         f"/mentoring/meetings/{meeting_id}/change",
-        {**values, "day": later.date().isoformat(), "time": later.strftime("%H:%M")},
+        {**opened[mentee], "day": later.date().isoformat(), "time": later.strftime("%H:%M")},
     )
     change = stored(app, select(meetings.MeetingChange))
     assert change.starts_at == starts + timedelta(days=1)
@@ -431,6 +483,205 @@ def test_a_change_already_answered_takes_no_second_answer(
     assert "This change was already answered." in text(response)
     assert change_status(app, change_id) == "rejected"
     assert status_of(app, meeting_id) == "scheduled"
+
+
+def proposed_move(app, client, member, meeting_id: int, **changes) -> int:
+    """``member`` sends the "Propose a change" form as their page opens it, with ``changes``."""
+    values = change_form_values(text(page(client, member, f"/mentoring/meetings/{meeting_id}")))
+    page(client, member, f"/mentoring/meetings/{meeting_id}/change", {**values, **changes})
+    return stored(app, select(func.max(meetings.MeetingChange.id)))
+
+
+def test_a_change_of_the_place_only_shows_the_place_old_and_new(
+    app, client, mail, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor, place="Library, room 2")
+    mail.deliver()  # the mails of scheduling it
+
+    proposed_move(app, client, mentee, meeting_id, place="Café Zentral")
+
+    shown = text(page(client, mentor, f"/mentoring/meetings/{meeting_id}"))
+    pending = shown.split("Move or cancel", 1)[1].split("</section>", 1)[0]
+    assert "Mia Mentee proposes to change the meeting." in pending
+    assert re.search(
+        r"Place\s*</strong>: <span[^>]*>Library, room 2</span> → Café Zentral", pending
+    )
+    assert "<strong>Time" not in pending and "<strong>Length" not in pending
+    alert = last_alert(app, mentor)
+    assert "Place: Library, room 2 → Café Zentral" in alert and "Time" not in alert
+    [received] = mail.deliver()
+    assert "Place: Library, room 2 → Café Zentral" in received.get_content()
+
+
+def test_a_change_of_time_and_length_shows_both(app, client, mentee, mentor, active, planner):
+    starts = soon(4).replace(hour=10, minute=0, second=0)
+    meeting_id = planner.schedule(active, mentee, mentor, starts)
+
+    proposed_move(app, client, mentor, meeting_id, time="11:15", duration_minutes="90")
+
+    pending = text(page(client, mentee, f"/mentoring/meetings/{meeting_id}"))
+    pending = pending.split("Move or cancel", 1)[1].split("</section>", 1)[0]
+    assert "11:15" in pending.split("Time", 1)[1].split("</li>")[0]
+    assert "60 minutes</span> → 90 minutes" in pending
+    assert "<strong>Place" not in pending
+    assert "Length: 60 minutes → 90 minutes" in last_alert(app, mentee)
+
+
+def test_a_change_that_changes_nothing_is_refused(app, client, mentee, mentor, active, planner):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    alerts = count_rows(app, Notification, Notification.user_id == mentor.id)
+
+    values = change_form_values(text(page(client, mentee, f"/mentoring/meetings/{meeting_id}")))
+    response = page(client, mentee, f"/mentoring/meetings/{meeting_id}/change", values)
+
+    assert "Nothing changed: edit the time, the length or the place." in text(response)
+    assert count_rows(app, meetings.MeetingChange) == 0
+    assert count_rows(app, Notification, Notification.user_id == mentor.id) == alerts
+
+
+def test_a_change_cannot_be_accepted_once_the_meeting_began(
+    app, client, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, meeting_id)
+    planner.move_start(meeting_id, datetime.now(UTC) - timedelta(minutes=5))
+
+    response = page(client, mentee, f"/mentoring/meetings/changes/{change_id}/accept", {})
+
+    assert "This meeting has begun or ended: it can no longer change." in text(response)
+    assert change_status(app, change_id) == "proposed"
+    assert status_of(app, meeting_id) == "scheduled"
+
+
+def test_a_move_to_a_time_that_passed_is_not_offered_nor_accepted(
+    app, client, db, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor, soon(5))
+    change_id = proposed_move(app, client, mentor, meeting_id, day=soon(2).date().isoformat())
+    passed = datetime.now(UTC) - timedelta(hours=1)  # the proposed time went by unanswered
+    db.session.execute(
+        update(meetings.MeetingChange)
+        .where(meetings.MeetingChange.id == change_id)
+        .values(starts_at=passed)
+    )
+    db.session.commit()
+
+    shown = text(page(client, mentee, f"/mentoring/meetings/{meeting_id}"))
+    assert f"/mentoring/meetings/changes/{change_id}/accept" not in shown
+    assert f"/mentoring/meetings/changes/{change_id}/refuse" in shown
+    response = page(client, mentee, f"/mentoring/meetings/changes/{change_id}/accept", {})
+
+    assert "The proposed time has passed: propose another one." in text(response)
+    assert change_status(app, change_id) == "proposed"
+    assert stored(app, select(Meeting.starts_at).where(Meeting.id == meeting_id)) > passed
+
+
+def test_a_move_onto_another_meeting_is_refused_when_accepted(
+    app, client, mentee, mentor, active, planner
+):
+    first = planner.schedule(active, mentee, mentor, soon(3))
+    other = planner.schedule(active, mentee, mentor, soon(6).replace(second=0))
+    taken = meetings.local_clock(
+        stored(app, select(Meeting.starts_at).where(Meeting.id == other)), mentee
+    )
+    change_id = proposed_move(
+        app, client, mentee, first, day=taken.date().isoformat(), time=taken.strftime("%H:%M")
+    )
+
+    response = page(client, mentor, f"/mentoring/meetings/changes/{change_id}/accept", {})
+
+    assert "You already have another meeting at that time." in text(response)
+    assert change_status(app, change_id) == "proposed"
+    assert stored(app, select(Meeting.starts_at).where(Meeting.id == first)) < taken
+
+
+@pytest.mark.parametrize(
+    ("answer", "by", "version_status"),
+    [
+        ("accept", "mentor", "approved"),
+        ("refuse", "mentor", "rejected"),
+        ("withdraw", "mentee", "rejected"),
+    ],
+)
+def test_a_move_past_the_agreed_end_carries_an_amendment_that_shares_its_answer(
+    app, client, pairs, mentee, mentor, planner, answer, by, version_status
+):
+    active = pairs.active(mentee, mentor)
+    meeting_id = planner.schedule(active, mentee, mentor)
+    end = stored(app, select(AgreementVersion.ends_on))
+    late = end + timedelta(days=10)
+    change_id = proposed_move(app, client, mentee, meeting_id, day=late.isoformat())
+    amendment = stored(app, select(AgreementVersion).where(AgreementVersion.number == 2))
+    assert (amendment.status, amendment.ends_on) == ("proposed", late)
+
+    page(
+        client,
+        {"mentor": mentor, "mentee": mentee}[by],
+        f"/mentoring/meetings/changes/{change_id}/{answer}",
+        {},
+    )
+
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        version_status
+    )
+    in_force = stored(
+        app,
+        select(AgreementVersion.ends_on)
+        .where(AgreementVersion.status == "approved")
+        .order_by(AgreementVersion.number.desc())
+        .limit(1),
+    )
+    assert in_force == (late if answer == "accept" else end)
+
+
+def test_only_the_proposer_takes_back_a_change_and_is_told_so(
+    app, client, mentee, mentor, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, meeting_id)
+
+    response = page(client, mentee, f"/mentoring/meetings/changes/{change_id}/withdraw", {})
+
+    assert response.status_code == 403
+    assert "Only the member who proposed the change can take it back." in text(response)
+    assert change_status(app, change_id) == "proposed"
+
+
+def test_a_member_outside_the_pair_may_give_no_answer_to_a_change(
+    app, client, mentee, mentor, stranger, active, planner
+):
+    meeting_id = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, meeting_id)
+
+    with app.test_request_context():
+        change = _db.session.get(meetings.MeetingChange, change_id)
+        assert meetings.change_answers(change, stranger) == {}
+        assert list(meetings.change_answers(change, mentee)) == ["accept", "refuse"]
+
+
+@pytest.mark.parametrize("taken_back", ["meeting", "move"])
+def test_an_amendment_taken_back_with_its_meeting_reads_withdrawn_by_its_proposer(
+    app, client, pairs, mentee, mentor, planner, taken_back
+):
+    active = pairs.active(mentee, mentor)
+    late = stored(app, select(AgreementVersion.ends_on)) + timedelta(days=10)
+    if taken_back == "meeting":
+        meeting_id = planner.propose(active, mentee, datetime.combine(late, time(10), UTC))
+        page(client, mentee, f"/mentoring/meetings/{meeting_id}/withdraw", {})
+    else:
+        meeting_id = planner.schedule(active, mentee, mentor)
+        change_id = proposed_move(app, client, mentee, meeting_id, day=late.isoformat())
+        page(client, mentee, f"/mentoring/meetings/changes/{change_id}/withdraw", {})
+
+    version_page = text(page(client, mentor, f"/mentoring/{active}/agreement/versions/2"))
+    header = version_page.split("Version 2 of the agreement", 1)[1].split("</header>", 1)[0]
+    assert "withdrawn" in header and "rejected" not in header
+    answer = version_page.split("The answer", 1)[1].split("</section>", 1)[0]
+    assert "Withdrawn by Mia Mentee with the meeting or the move that needed it" in answer
+    assert "Answered by" not in answer and "Not answered yet." not in answer
+    listed = text(page(client, mentor, f"/mentoring/{active}/agreement"))
+    listed = listed.split('id="versions-title"', 1)[1]
+    assert "Withdrawn by Mia Mentee" in listed and "Answered by Mia" not in listed
 
 
 # ---- did it take place? --------------------------------------------------------------------

@@ -234,6 +234,11 @@ def test_the_request_mail_carries_a_message_with_markup_as_plain_text(
     assert 'Hi <b>Max</b> & co,\n<a href="http://evil.example">my site</a>' in body
     assert "<script>x()</script>" in body and "&lt;" not in body and "&amp;" not in body
 
+    client.login(mentor)
+    alerts = client.get("/alerts/").get_data(as_text=True)
+    assert "Hi &lt;b&gt;Max&lt;/b&gt; &amp; co" in alerts  # shown as written, not as markup
+    assert "<b>Max</b>" not in alerts and "<script>x()" not in alerts
+
 
 def test_the_request_expires_after_the_configured_days(app, client, mentee, mentor):
     ask(client, mentee, mentor)
@@ -1000,6 +1005,21 @@ def test_the_mentoring_area_offers_what_fits_the_members_roles(
         assert " ".join(says.split()) in " ".join(re.sub(r"<[^>]+>", " ", page).split())
         assert ('href="/mentoring/mentors"' in page) == mentored
         assert ("Choose in My data" in page) == (not mentors and not mentored)
+
+
+def test_my_data_asks_a_member_without_roles_to_choose_above_not_to_go_to_itself(
+    client, create_user
+):
+    member = create_user(wants_to_mentor=False, wants_to_be_mentored=False)
+    client.login(member)
+
+    page = main_of(client.get("/me/data"))
+
+    listed = page.split("My requests and mentorships", 1)[1]
+    assert "You have not said yet whether you mentor or look for a mentor. Choose above." in (
+        " ".join(re.sub(r"<[^>]+>", " ", listed).split())
+    )
+    assert "Choose in My data" not in listed and 'href="/me/data"' not in listed
 
 
 def test_a_mentor_with_mentees_is_not_offered_to_find_a_mentor(client, mentee, mentor, requested):

@@ -1,0 +1,133 @@
+"""Alerts and mails about a mentorship are written in their recipient's language, whoever's
+action sends them (the project ships no catalogs yet: a small German one stands in)."""
+
+from __future__ import annotations
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from sqlalchemy import func, select
+
+from core.models import Notification, OutboxMail, User
+from core.testing import stored
+from plugins.mentoring import agreements, meetings
+from plugins.mentoring.models import AgreementVersion
+
+from .conftest import agreement_terms
+
+GERMAN = {
+    "%(name)s asks you to be their mentor: “%(message)s”": (
+        "%(name)s bittet dich, ihr Mentor zu sein: „%(message)s“"
+    ),
+    "Mentorship request from %(name)s": "Mentoring-Anfrage von %(name)s",
+    "%(name)s keeps the meeting as it was.": "%(name)s lässt das Treffen, wie es war.",
+    "%(name)s agreed to your change of the meeting.": (
+        "%(name)s ist mit deiner Änderung einverstanden."
+    ),
+    "%(name)s sent you the mentorship agreement to approve.": (
+        "%(name)s hat dir die Mentoring-Vereinbarung geschickt."
+    ),
+    "%(name)s sent the agreement back: “%(comment)s”": (
+        "%(name)s hat die Vereinbarung zurückgeschickt: „%(comment)s“"
+    ),
+    "%(name)s approved the agreement: your mentorship has officially started.": (
+        "%(name)s hat die Vereinbarung angenommen: euer Mentoring hat begonnen."
+    ),
+    "%(name)s proposes to amend your mentorship agreement.": (
+        "%(name)s schlägt eine Änderung eurer Vereinbarung vor."
+    ),
+}
+
+
+@pytest.fixture
+def app(make_app, tmp_path_factory):
+    """The app in English and German, :data:`GERMAN` its German catalog."""
+    catalog = Catalog(locale="de")
+    for english, german in GERMAN.items():
+        catalog.add(english, german)
+    folder = tmp_path_factory.mktemp("translations")
+    (folder / "de" / "LC_MESSAGES").mkdir(parents=True)
+    with open(folder / "de" / "LC_MESSAGES" / "messages.mo", "wb") as mo:
+        write_mo(mo, catalog)
+    return make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=str(folder))
+
+
+def reads_german(db, member: User) -> None:
+    member.locale = "de"
+    db.session.commit()
+
+
+def last_alert(app, member: User) -> str:
+    return stored(
+        app,
+        select(Notification.message)
+        .where(Notification.user_id == member.id)
+        .order_by(Notification.id.desc())
+        .limit(1),
+    )
+
+
+def last_subject(app, member: User) -> str:
+    return stored(
+        app,
+        select(OutboxMail.subject)
+        .where(OutboxMail.to_address == member.email)
+        .order_by(OutboxMail.id.desc())
+        .limit(1),
+    )
+
+
+def test_a_request_reaches_the_mentor_in_his_language(app, client, db, mentee, mentor):
+    reads_german(db, mentor)
+    client.login(mentee)
+    client.post(f"/mentoring/request/{mentor.id}", data={"message": "Hallo!"})
+
+    assert last_alert(app, mentor) == "Mia Mentee bittet dich, ihr Mentor zu sein: „Hallo!“"
+    assert last_subject(app, mentor) == "Mentoring-Anfrage von Mia Mentee"
+
+
+def test_the_agreement_alerts_reach_each_party_in_their_language(
+    app, client, db, pairs, mentee, mentor
+):
+    reads_german(db, mentor)
+    reads_german(db, mentee)
+    accepted = pairs.accept(mentee, mentor)
+
+    first = agreements.propose_agreement(accepted, mentee, agreement_terms()).id
+    db.session.commit()
+    assert last_alert(app, mentor) == "Mia Mentee hat dir die Mentoring-Vereinbarung geschickt."
+    agreements.send_back(first, mentor, "Weniger.")
+    db.session.commit()
+    assert last_alert(app, mentee) == "Max Mentor hat die Vereinbarung zurückgeschickt: „Weniger.“"
+    second = agreements.propose_agreement(accepted, mentee, agreement_terms(meetings_planned=4))
+    agreements.approve(second.id, mentor)
+    db.session.commit()
+    assert last_alert(app, mentee) == (
+        "Max Mentor hat die Vereinbarung angenommen: euer Mentoring hat begonnen."
+    )
+    agreements.propose_amendment(accepted, mentee, agreement_terms(meetings_planned=5), "Mehr.")
+    db.session.commit()
+    assert last_alert(app, mentor) == "Mia Mentee schlägt eine Änderung eurer Vereinbarung vor."
+    assert stored(app, select(func.count()).select_from(AgreementVersion)) == 3
+
+
+@pytest.mark.parametrize(
+    ("answer", "german"),
+    [
+        ("refuse", "Max Mentor lässt das Treffen, wie es war."),
+        ("accept", "Max Mentor ist mit deiner Änderung einverstanden."),
+    ],
+)
+def test_the_answer_to_a_change_reaches_its_proposer_in_her_language(
+    app, client, db, pairs, planner, mentee, mentor, answer, german
+):
+    active = pairs.active(mentee, mentor)
+    meeting_id = planner.schedule(active, mentee, mentor)
+    reads_german(db, mentee)
+    change = meetings.propose_change(meeting_id, mentee, meetings.CANCEL, None, "")
+    db.session.commit()
+
+    client.login(mentor)
+    client.post(f"/mentoring/meetings/changes/{change.id}/{answer}")
+
+    assert last_alert(app, mentee) == german
