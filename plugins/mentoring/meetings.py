@@ -403,7 +403,7 @@ def change_differences(
     def minutes(n: int) -> str:
         return ngettext("%(num)d minute", "%(num)d minutes", n)
 
-    pairs = [
+    aspects = [
         (
             _("Time"),
             meeting.starts_at,
@@ -414,13 +414,17 @@ def change_differences(
         (_("Place"), meeting.place, change.place or meeting.place, str),
     ]
     return [
-        Difference(label, shown(old), shown(new)) for label, old, new, shown in pairs if old != new
+        Difference(label, shown(old), shown(new))
+        for label, old, new, shown in aspects
+        if old != new
     ]
 
 
 # A meeting change's transitions, the one place that says who may answer it and how: its
-# status and the answer → who may give it, and the status it moves to. Only a proposed change
-# can be answered; the services enforce this and the meeting's page asks it what to offer.
+# status and the answer → who may give it, the status it moves to, whether it needs the
+# meeting still to come, and its words (the button, the message after it). Only a proposed
+# change can be answered; the services enforce this and the meeting's page asks it what to
+# offer, so neither repeats a rule.
 PROPOSER, OTHER_PARTY = "proposer", "other party"
 ACCEPT, REFUSE, WITHDRAW = "accept", "refuse", "withdraw"
 
@@ -449,9 +453,9 @@ def change_transitions() -> dict[tuple[str, str], ChangeStep]:
     }
 
 
-def _side_of(change: MeetingChange, user: User, meeting: Meeting) -> str | None:
+def _side_of(change: MeetingChange, user: User) -> str | None:
     """PROPOSER, OTHER_PARTY, or None for a member who is neither."""
-    if meeting.mentorship.party_role(user) is None:
+    if change.meeting.mentorship.party_role(user) is None:
         return None
     return PROPOSER if change.proposed_by_id == user.id else OTHER_PARTY
 
@@ -459,14 +463,13 @@ def _side_of(change: MeetingChange, user: User, meeting: Meeting) -> str | None:
 def change_answers(change: MeetingChange, user: User) -> dict[str, ChangeStep]:
     """The answers ``user`` may give to ``change`` now, in the table's order, with their
     steps (the button's words): none to a member who is not a party."""
-    meeting = db.session.get(Meeting, change.meeting_id)
-    side = _side_of(change, user, meeting)
+    side = _side_of(change, user)
     return {
         answer: step
         for (status, answer), step in change_transitions().items()
         if status == change.status
         and step.by == side
-        and (not step.needs_time_ahead or _time_ahead(meeting, change))
+        and (not step.needs_time_ahead or _time_ahead(change.meeting, change))
     }
 
 
@@ -489,7 +492,7 @@ def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     step = change_transitions().get((change.status, answer))
     if step is None:
         raise InvalidInput(_("This change was already answered."))
-    if step.by != _side_of(change, user, meeting):
+    if step.by != _side_of(change, user):
         raise NotAllowed(
             _("Only the member who proposed the change can take it back.")
             if step.by == PROPOSER
