@@ -4,7 +4,9 @@ after-commit callbacks for work that must only happen once the data is safely st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -65,8 +67,27 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+# A moment the clock is set to (``alma jobs run --now``), for the code running in this
+# context only: web requests and other threads keep the real time.
+_clock_set_to: ContextVar[datetime | None] = ContextVar("alma_clock_set_to", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The project's clock: every "now" of core and plugins comes from here."""
+    return _clock_set_to.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_set_to(moment: datetime) -> Iterator[None]:
+    """Make ``utcnow()`` answer ``moment`` (aware) in this context, e.g. to run a job as if
+    it were that time."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given; use an aware one")
+    token = _clock_set_to.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock_set_to.reset(token)
 
 
 def after_commit(callback: Callable[[], Any], session: Session | None = None) -> None:

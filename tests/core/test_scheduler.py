@@ -4,6 +4,8 @@ process (a lock: a file in the instance folder on SQLite, an advisory lock on Po
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import subprocess
 import sys
 import threading
@@ -14,19 +16,21 @@ from types import SimpleNamespace
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core import hookimpl
 from core.contributions import Job
 from core.db import db as database
 from core.db import utcnow
-from core.models import LoginFailure, OutboxMail
+from core.models import JobRun, LoginFailure, OutboxMail
 from core.scheduler import (
+    ADVISORY_LOCK_KEY,
     SchedulerLock,
     build_scheduler,
     core_jobs,
     run_forever,
     run_job,
+    run_job_if_holding,
     start_in_background,
 )
 from core.services.mail import DELIVER_JOB_ID, send_mail
@@ -91,7 +95,8 @@ class JobsPlugin:
 def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app, schedulers):
     plugin = JobsPlugin(Job("nightly.report", lambda: None, "cron", {"hour": 3}))
     app = make_app(extra_plugins={"nightly": plugin}, PLUGINS=["nightly"], MAIL_POLL_SECONDS=7)
-    scheduler = build_scheduler(app)
+    lock = SchedulerLock(app)
+    scheduler = build_scheduler(app, lock)
     scheduler.start(paused=True)  # jobs get their defaults when the scheduler starts
     schedulers.append(scheduler)
 
@@ -107,12 +112,12 @@ def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app
     assert jobs["core.prune_login_failures"].trigger.interval == timedelta(hours=1)
     cron = {field.name: str(field) for field in jobs["nightly.report"].trigger.fields}
     assert cron["hour"] == "3"
-    assert jobs["nightly.report"].args == (app, plugin.contributed[0])
+    assert jobs["nightly.report"].args == (app, plugin.contributed[0], lock)
     for job in jobs.values():
         assert job.coalesce is True  # after downtime a job runs once, not once per missed run
         assert job.max_instances == 1
         assert job.misfire_grace_time is None  # however late, a missed run still happens
-        assert job.func is run_job
+        assert job.func is run_job_if_holding  # each run asks the lock first
 
 
 def test_a_job_that_returns_is_committed(app):
@@ -154,7 +159,10 @@ def test_a_failing_job_does_not_stop_the_scheduler(make_app, schedulers, caplog)
         Job("flaky.ok", ok, "interval", {"seconds": 0.05}),
     )
     app = make_app(extra_plugins={"flaky": plugin}, PLUGINS=["flaky"])
-    scheduler = build_scheduler(app)
+    lock = SchedulerLock(app)
+    assert lock.acquire()
+    schedulers.append(lock)
+    scheduler = build_scheduler(app, lock)
     scheduler.start()
     schedulers.append(scheduler)
 
@@ -199,6 +207,70 @@ def test_prune_sent_mails_forgets_only_mails_sent_longer_ago_than_kept(make_app)
     with app.app_context():
         kept = database.session.scalars(select(OutboxMail.to_address).order_by(OutboxMail.id))
         assert list(kept) == ["recent@example.org", "unsent@example.org"]
+
+
+def test_a_job_that_returns_is_noted_as_run_by_this_process(app):
+    before = utcnow()
+    run_job(app, Job("test.ok", lambda: record_failure("kept@example.org")))
+    run_job(app, Job("test.broken", lambda: 1 / 0))
+
+    runs = stored_runs(app)
+    assert set(runs) == {"test.ok"}  # a failed run is no run: it is due again
+    last_run_at, run_by = runs["test.ok"]
+    assert before <= last_run_at <= utcnow()
+    assert run_by == f"{socket.gethostname()}:{os.getpid()}"
+
+
+def stored_runs(app: Flask) -> dict[str, tuple]:
+    with app.app_context():
+        rows = database.session.execute(select(JobRun.job_id, JobRun.last_run_at, JobRun.run_by))
+        return {job_id: (at, by) for job_id, at, by in rows}
+
+
+def note_runs(app: Flask, **ages: timedelta) -> None:
+    """Record that each job (``job_id=age``, dots as ``__``) last ran ``age`` ago."""
+    with app.app_context():
+        for name, age in ages.items():
+            database.session.add(
+                JobRun(job_id=name.replace("__", "."), last_run_at=utcnow() - age, run_by="old")
+            )
+        database.session.commit()
+
+
+def test_a_job_overdue_when_the_scheduler_starts_runs_at_once(make_app, schedulers):
+    """A scheduler restarted more often than a job's interval still runs it: the job's last
+    run is in the database, and the new scheduler runs it when it is due after that run."""
+    hourly = {"hours": 1}
+    plugin = JobsPlugin(
+        Job("catchup.overdue", lambda: record_failure("overdue@example.org"), "interval", hourly),
+        Job("catchup.recent", lambda: record_failure("recent@example.org"), "interval", hourly),
+        Job("catchup.new", lambda: record_failure("new@example.org"), "interval", hourly),
+    )
+    app = make_app(extra_plugins={"catchup": plugin}, PLUGINS=["catchup"])
+    note_runs(app, catchup__overdue=timedelta(minutes=61), catchup__recent=timedelta(minutes=10))
+    started = utcnow()
+
+    scheduler = background(app, schedulers)
+
+    assert wait_until(lambda: "overdue@example.org" in failures(app))
+    due = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+    recent_run = stored_runs(app)["catchup.recent"][0]
+    assert due["catchup.recent"] == recent_run + timedelta(hours=1)  # 50 minutes from now
+    assert started + timedelta(minutes=59) < due["catchup.new"]  # never run: a full interval
+    assert failures(app) == ["overdue@example.org"]
+    assert stored_runs(app)["catchup.overdue"][0] >= started
+
+
+def test_a_missed_nightly_job_runs_as_the_scheduler_starts(make_app, schedulers):
+    # hourly at the minute it was half an hour ago; the last run was before that
+    at_minute = {"minute": (utcnow() - timedelta(minutes=30)).minute}
+    report = Job("nightly.report", lambda: record_failure("n@example.org"), "cron", at_minute)
+    app = make_app(extra_plugins={"nightly": JobsPlugin(report)}, PLUGINS=["nightly"])
+    note_runs(app, nightly__report=timedelta(minutes=61))
+
+    background(app, schedulers)
+
+    assert wait_until(lambda: failures(app) == ["n@example.org"])
 
 
 def mail_to(address: str, **times) -> OutboxMail:
@@ -285,16 +357,30 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, scheduler
     active = SchedulerLock(app)
     assert active.acquire()
     schedulers.append(active)
-    standby = threading.Thread(target=run_forever, args=(app,), kwargs={"retry_seconds": 0.05})
+    said: list[str] = []
+    standby = threading.Thread(
+        target=run_forever, args=(app,), kwargs={"retry_seconds": 0.05, "say": said.append}
+    )
     standby.start()
     try:
         time.sleep(0.3)
         assert alma(app).scheduler is None  # standing by
+        # said once, with the reason, however many times it tried meanwhile
+        [standing_by] = said
+        assert standing_by.startswith("alma scheduler standing by: ")
+        if app.config["DATABASE_URL"].startswith("postgresql"):
+            assert "another scheduler holds the database's scheduler lock" in standing_by
+            assert "PostgreSQL session" in standing_by
+        else:
+            assert "another process on this machine holds the lock file " in standing_by
+        assert standing_by.endswith("it takes over when that one stops")
 
         active.release()
 
         assert wait_until(lambda: alma(app).scheduler is not None and alma(app).scheduler.running)
         assert not SchedulerLock(app).acquire()  # the standby holds the lock now
+        assert wait_until(lambda: len(said) == 2)
+        assert said[1] == "alma scheduler running 3 jobs (Ctrl+C stops it)"
     finally:
         scheduler = alma(app).scheduler
         if scheduler is not None:
@@ -307,6 +393,63 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, scheduler
     # run_forever released the lock on its way out (PostgreSQL ends the session a moment
     # after its connection closes)
     assert wait_until(after.acquire)
+
+
+def end_the_session_holding_the_lock(app: Flask) -> None:
+    """What a failover, a network cut or an administrator does to the lock's connection."""
+    with app.app_context(), database.engine.connect() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND objid::bigint = :key AND granted"
+            ),
+            {"key": ADVISORY_LOCK_KEY},
+        ).all()
+        connection.commit()
+    assert ended == [(True,)]
+
+
+def test_a_scheduler_whose_lock_session_ends_runs_no_job_until_it_holds_it_again(
+    app, other_process, schedulers
+):
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("a file lock lasts as long as its process; PostgreSQL's as a session")
+    said: list[str] = []
+    lock = SchedulerLock(app, report=said.append)
+    schedulers.append(lock)
+    assert lock.acquire()
+    job = Job("test.ok", lambda: record_failure(f"run{len(failures(app))}@example.org"))
+    run_job_if_holding(app, job, lock)
+    assert failures(app) == ["run0@example.org"]
+
+    end_the_session_holding_the_lock(app)
+    other = other_process()  # another scheduler takes the lock at once
+    assert other.said == "held"
+
+    run_job_if_holding(app, job, lock)
+    run_job_if_holding(app, job, lock)
+    assert failures(app) == ["run0@example.org"]  # this one ran nothing
+    assert said == [
+        "alma scheduler lost its lock (its database session ended) and another process "
+        "holds it now: standing by, running no jobs"
+    ]
+
+    other.stop()
+    assert wait_until(lock.still_held)  # takes it back once free
+
+    run_job_if_holding(app, job, lock)
+    assert failures(app) == ["run0@example.org", "run1@example.org"]
+    assert said[1:] == ["alma scheduler holds the lock again: running jobs"]
+
+
+def test_a_file_lock_stays_held_while_its_process_runs(make_app, schedulers, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'alma.db'}")
+    lock = SchedulerLock(app)
+    schedulers.append(lock)
+    assert lock.acquire()
+
+    assert lock.still_held()
+    assert not SchedulerLock(app).still_held()  # a second one, in this process too
 
 
 # ---- mail without waiting for the next poll ------------------------------------------------
