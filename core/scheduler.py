@@ -173,8 +173,8 @@ class SchedulerLock:
                 )
             elif lost:
                 self.report(
-                    "alma scheduler lost its lock (its database session ended) and another "
-                    "process holds it now: standing by, running no jobs"
+                    "alma scheduler lost its lock (its database session ended) and runs no "
+                    f"jobs until it holds it again: {self.holder()}"
                 )
             elif held:
                 self.report("alma scheduler holds the lock again: running jobs")

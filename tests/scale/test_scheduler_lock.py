@@ -18,7 +18,7 @@ from .conftest import MAIL_POLL_SECONDS, Deployment, Process, scheduler_lock_hol
 
 LOST = "alma scheduler lost its lock (its database session ended) and "
 TOOK_IT_AGAIN = LOST + "took it again: running jobs"
-STANDING_BY = LOST + "another process holds it now: standing by, running no jobs"
+STANDING_BY = LOST + "runs no jobs until it holds it again: another scheduler holds the "
 
 
 def end_the_lock_session(app: Flask) -> None:
@@ -84,6 +84,7 @@ def test_after_the_lock_session_is_killed_exactly_one_scheduler_runs_jobs(
         assert TOOK_IT_AGAIN in first.output()
         assert "alma scheduler running" not in second.output()
     else:
-        assert STANDING_BY in first.output()
+        assert f"{STANDING_BY}database's scheduler lock (PostgreSQL session " in first.output()
+        assert f"application '{second.name}')" in first.output()
         assert second.output().count("alma scheduler running 8 jobs (Ctrl+C stops it)") == 1
     assert other.running and holder.running
