@@ -131,10 +131,11 @@ def list_jobs(ctx: click.Context) -> None:
     _ensure_schema(app)
     ran = last_runs(app)
     for job in all_jobs(app):
-        when = ", ".join(f"{key}={value}" for key, value in job.trigger_args.items())
+        arguments = (f"{key}={value}" for key, value in job.trigger_args.items())
+        when = " ".join([job.trigger, *arguments])
         last = ran.get(job.id)
         last_run = f"last run {last[0]:%Y-%m-%d %H:%M:%S} UTC by {last[1]}" if last else "never run"
-        click.echo(f"{job.id}  {job.trigger} {when}  {last_run}")
+        click.echo(f"{job.id}  {when}  {last_run}")
 
 
 @jobs.command("run")

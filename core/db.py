@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app, has_request_context, request
@@ -67,27 +67,27 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-# A moment the clock is set to (``alma jobs run --now``), for the code running in this
-# context only: web requests and other threads keep the real time.
-_clock_set_to: ContextVar[datetime | None] = ContextVar("alma_clock_set_to", default=None)
+# How far the clock is moved (``alma jobs run --now``), for the code running in this context
+# only: web requests and other threads keep the real time.
+_clock_moved_by: ContextVar[timedelta] = ContextVar("alma_clock_moved_by", default=timedelta())
 
 
 def utcnow() -> datetime:
     """The project's clock: every "now" of core and plugins comes from here."""
-    return _clock_set_to.get() or datetime.now(UTC)
+    return datetime.now(UTC) + _clock_moved_by.get()
 
 
 @contextmanager
 def clock_set_to(moment: datetime) -> Iterator[None]:
-    """Make ``utcnow()`` answer ``moment`` (aware) in this context, e.g. to run a job as if
-    it were that time."""
+    """Make ``utcnow()`` start from ``moment`` (aware) in this context, and run on from there,
+    e.g. to run a job as if it were that time."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given; use an aware one")
-    token = _clock_set_to.set(moment.astimezone(UTC))
+    token = _clock_moved_by.set(moment - datetime.now(UTC))
     try:
         yield
     finally:
-        _clock_set_to.reset(token)
+        _clock_moved_by.reset(token)
 
 
 def after_commit(callback: Callable[[], Any], session: Session | None = None) -> None:

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -21,8 +21,8 @@ from sqlalchemy import func, select, text
 from core import hookimpl
 from core.app import create_app
 from core.contributions import Job
+from core.db import clock_set_to, utcnow
 from core.db import db as database
-from core.db import utcnow
 from core.models import JobRun, LoginFailure, OutboxMail
 from core.scheduler import (
     ADVISORY_LOCK_KEY,
@@ -209,6 +209,22 @@ def test_prune_sent_mails_forgets_only_mails_sent_longer_ago_than_kept(make_app)
     with app.app_context():
         kept = database.session.scalars(select(OutboxMail.to_address).order_by(OutboxMail.id))
         assert list(kept) == ["recent@example.org", "unsent@example.org"]
+
+
+def test_a_clock_set_to_a_moment_runs_on_from_it_in_this_context_only():
+    moment = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    elsewhere: list[datetime] = []
+    with clock_set_to(moment):
+        first = utcnow()
+        time.sleep(0.01)
+        second = utcnow()
+        other = threading.Thread(target=lambda: elsewhere.append(utcnow()))
+        other.start()
+        other.join()
+
+    assert moment <= first < second < moment + timedelta(seconds=1)  # it runs on
+    assert elsewhere[0].year < 2030  # another thread (a web request) keeps the real time
+    assert utcnow().year < 2030  # and so does this one afterwards
 
 
 def test_a_job_that_returns_is_noted_as_run_by_this_process(app):
