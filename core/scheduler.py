@@ -240,8 +240,10 @@ def run_job_if_holding(app: Flask, job: Job, lock: SchedulerLock) -> None:
 
 
 def build_scheduler(app: Flask, lock: SchedulerLock) -> BaseScheduler:
-    """A scheduler of every job, each due at its trigger's next time after its last run (a
-    job never run, at its trigger's first time from now; an overdue one, now)."""
+    """A scheduler of every job, each due at its trigger's next time after its last run, or
+    now if that is past. An interval job never run is due now too: one due a full interval
+    after each start would never run under a scheduler restarted more often than that. A
+    cron job never run waits for its time of day."""
     scheduler = BackgroundScheduler()
     scheduler.configure(
         timezone="UTC",
@@ -262,6 +264,8 @@ def build_scheduler(app: Flask, lock: SchedulerLock) -> BaseScheduler:
             due = scheduled.trigger.get_next_fire_time(ran[job.id][0], now)
             if due is not None:  # None: a one-off job that ran already runs again, as before
                 scheduled.modify(next_run_time=max(due, now))
+        elif job.trigger == "interval":
+            scheduled.modify(next_run_time=now)
     return scheduler
 
 
