@@ -76,12 +76,12 @@ def run_job(app: Flask, job: Job) -> bool:
         return True
 
 
-def this_process() -> str:
+def _this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _note_run(job_id: str, started: datetime) -> None:
-    values = {"last_run_at": started, "run_by": this_process()}
+    values = {"last_run_at": started, "run_by": _this_process()}
     db.session.execute(
         insert_on_conflict(JobRun)
         .values(job_id=job_id, **values)
