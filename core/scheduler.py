@@ -12,6 +12,7 @@ once, and jobs are written to be safe if two processes run them at the same mome
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -23,6 +24,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
@@ -266,7 +275,30 @@ def build_scheduler(app: Flask, lock: SchedulerLock) -> BaseScheduler:
                 scheduled.modify(next_run_time=max(due, now))
         elif job.trigger == "interval":
             scheduled.modify(next_run_time=now)
+    _run_skipped_runs_when_the_run_ends(scheduler)
     return scheduler
+
+
+def _run_skipped_runs_when_the_run_ends(scheduler: BaseScheduler) -> None:
+    """A run skipped because the job was still running happens as soon as that run ends, not
+    a whole interval later: above all a wake-up (a mail committed while the outbox job was
+    finishing a run that had already looked for mail)."""
+    skipped: set[str] = set()
+
+    def on_event(event: JobEvent | JobSubmissionEvent) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            skipped.add(event.job_id)
+        elif event.job_id in skipped:
+            skipped.discard(event.job_id)
+            # not in this thread: a scheduler shutting down holds its job store's lock until
+            # this (the executor's) thread ends, and modify_job needs that lock
+            threading.Thread(target=run_now, args=(event.job_id,), daemon=True).start()
+
+    def run_now(job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            scheduler.modify_job(job_id, next_run_time=utcnow())
+
+    scheduler.add_listener(on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
 
 def start_in_background(app: Flask) -> BaseScheduler | None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from flask import Flask
 from sqlalchemy import func, select, text
 
@@ -34,7 +35,7 @@ from core.scheduler import (
     run_job_if_holding,
     start_in_background,
 )
-from core.services.mail import DELIVER_JOB_ID, send_mail
+from core.services.mail import DELIVER_JOB_ID, send_mail, wake_job
 from core.state import alma
 from core.testing import free_port
 
@@ -516,6 +517,30 @@ def test_a_committed_mail_wakes_the_delivery_job(make_app, smtp_server, schedule
     [message] = smtp_server.messages
     assert message["Subject"] == "Right away"
     assert message["To"] == "ada@example.org"
+
+
+def test_a_wake_up_while_the_job_runs_runs_it_again_as_soon_as_it_ends(make_app, schedulers):
+    """The outbox job is finishing a run that already looked for mail when a new mail is
+    committed: the wake-up is skipped (one run at a time), and must not wait for the poll."""
+    running, release, skipped = threading.Event(), threading.Event(), threading.Event()
+    runs: list[int] = []
+
+    def slow() -> None:
+        runs.append(len(runs))
+        running.set()
+        release.wait(TIMEOUT)
+
+    plugin = JobsPlugin(Job("slow.job", slow, "interval", {"hours": 1}))
+    app = make_app(extra_plugins={"slow": plugin}, PLUGINS=["slow"])
+    scheduler = background(app, schedulers)  # never run: it runs at once
+    scheduler.add_listener(lambda event: skipped.set(), EVENT_JOB_MAX_INSTANCES)
+    assert running.wait(TIMEOUT)
+
+    wake_job(app, "slow.job")
+    assert skipped.wait(TIMEOUT)  # the job is still running
+    release.set()
+
+    assert wait_until(lambda: runs == [0, 1])  # not an hour later
 
 
 def test_a_rolled_back_mail_wakes_nothing(make_app, smtp_server, schedulers):
