@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
 import sys
+from datetime import UTC, datetime
 
 import click
 from flask import Flask
@@ -154,12 +156,71 @@ def scheduler(ctx: click.Context) -> None:
     # A service manager stops it with SIGTERM: as with Ctrl+C, the running job finishes first
     # (by default Python would die at once, perhaps between sending a mail and noting it).
     signal.signal(signal.SIGTERM, _exit_gracefully)
-    click.echo("alma scheduler running (Ctrl+C stops it)")
-    run_forever(app)
+    run_forever(app, say=click.echo)
 
 
 def _exit_gracefully(signum: int, frame: object) -> None:
     raise SystemExit(0)
+
+
+@cli.group()
+def jobs() -> None:
+    """Scheduled jobs: list them, run one now."""
+
+
+@jobs.command("list")
+@click.pass_context
+def list_jobs(ctx: click.Context) -> None:
+    """List the jobs: name, when it runs, when it last ran and where."""
+    from core.scheduler import all_jobs, last_runs
+
+    app = _app(ctx)
+    _ensure_schema(app)
+    ran = last_runs(app)
+    for job in all_jobs(app):
+        arguments = (f"{key}={value}" for key, value in job.trigger_args.items())
+        when = " ".join([job.trigger, *arguments])
+        last = ran.get(job.id)
+        last_run = f"last run {last[0]:%Y-%m-%d %H:%M:%S} UTC by {last[1]}" if last else "never run"
+        click.echo(f"{job.id}  {when}  {last_run}")
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option(
+    "--now",
+    "moment",
+    metavar="WHEN",
+    help="Run as if it were this moment (ISO 8601, UTC unless it says otherwise), for tests.",
+)
+@click.pass_context
+def run_job_now(ctx: click.Context, name: str, moment: str | None) -> None:
+    """Run the job NAME once, now, whether or not a scheduler runs (jobs are safe to run
+    twice at once)."""
+    from core.db import clock_set_to
+    from core.scheduler import all_jobs, job_named, run_job
+
+    app = _app(ctx)
+    _ensure_schema(app)
+    job = job_named(app, name)
+    if job is None:
+        names = ", ".join(job.id for job in all_jobs(app))
+        raise click.ClickException(f"there is no job {name!r}; the jobs are: {names}")
+    with clock_set_to(_moment(moment)) if moment else contextlib.nullcontext():
+        succeeded = run_job(app, job)
+    if not succeeded:
+        raise click.ClickException(f"job {name} failed (the error is logged above)")
+    click.echo(f"job {name} done")
+
+
+def _moment(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a moment such as 2026-03-01T09:00", param_hint="--now"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @cli.group()

@@ -75,7 +75,9 @@ class Job:
     ``func()`` runs inside an app context; core commits the session when it returns and rolls
     back if it raises. ``trigger`` and ``trigger_args`` are APScheduler's (``"interval"`` with
     ``{"minutes": 5}``, ``"cron"`` with ``{"hour": 3}``…). Jobs must be idempotent: after
-    downtime a job runs once to catch up, never once per missed run.
+    downtime a job runs once to catch up, never once per missed run; and safe to run twice at
+    the same moment (``alma jobs run`` beside the scheduler): claim what they send with a
+    conditional UPDATE or a row lock. "Now" is ``core.db.utcnow()``, which ``--now`` moves.
     """
 
     id: str

@@ -4,8 +4,10 @@ after-commit callbacks for work that must only happen once the data is safely st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app, has_request_context, request
@@ -65,8 +67,27 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+# How far the clock is moved (``alma jobs run --now``), for the code running in this context
+# only: web requests and other threads keep the real time.
+_clock_moved_by: ContextVar[timedelta] = ContextVar("alma_clock_moved_by", default=timedelta())
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The project's clock: every "now" of core and plugins comes from here."""
+    return datetime.now(UTC) + _clock_moved_by.get()
+
+
+@contextmanager
+def clock_set_to(moment: datetime) -> Iterator[None]:
+    """Make ``utcnow()`` start from ``moment`` (aware) in this context, and run on from there,
+    e.g. to run a job as if it were that time."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given; use an aware one")
+    token = _clock_moved_by.set(moment - datetime.now(UTC))
+    try:
+        yield
+    finally:
+        _clock_moved_by.reset(token)
 
 
 def after_commit(callback: Callable[[], Any], session: Session | None = None) -> None:

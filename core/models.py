@@ -229,6 +229,9 @@ class OutboxMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # fixed when the mail is queued, so that a retry of a mail the server may have received
+    # already carries the same one (a mail queued before core_0006 gets it at its first try)
+    message_id: Mapped[str | None] = mapped_column(String(250))
 
     __table_args__ = (
         Index("ix_outbox_mails_due", "sent_at", "next_attempt_at"),
@@ -250,3 +253,15 @@ class LoginFailure(db.Model):
         Index("ix_login_failures_email_created", "email", "created_at"),
         Index("ix_login_failures_ip_created", "ip", "created_at"),
     )
+
+
+class JobRun(db.Model):
+    """When each scheduled job last ran to completion, so that a scheduler started after
+    downtime runs an overdue job at once instead of a full interval later."""
+
+    __tablename__ = "job_runs"
+
+    job_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    last_run_at: Mapped[datetime]
+    # which process ran it ("host:pid"), for an operator wondering which scheduler is active
+    run_by: Mapped[str] = mapped_column(String(200))

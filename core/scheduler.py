@@ -3,26 +3,45 @@
 ``alma serve`` runs the scheduler in its own process; a deployment with several web workers
 runs one ``alma scheduler`` instead and web workers run none. A lock makes a second scheduler
 wait rather than run jobs twice: an advisory lock on PostgreSQL (good across machines), a file
-lock in the instance folder otherwise.
+lock in the instance folder otherwise. The lock is checked before every job: a scheduler
+whose lock went (its PostgreSQL session was ended) runs nothing until it holds it again.
+Each job's last run is kept in the database, so a job overdue when a scheduler starts runs at
+once, and jobs are written to be safe if two processes run them at the same moment anyway
+(``alma jobs run`` beside a scheduler).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
+import os
+import socket
+import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from core.contributions import Job
-from core.db import db
+from core.db import db, insert_on_conflict, utcnow
+from core.models import JobRun
 from core.services.accounts import prune_login_failures
 from core.services.mail import DELIVER_JOB_ID, deliver_outbox, prune_sent_mails
 from core.state import alma
@@ -46,38 +65,83 @@ def all_jobs(app: Flask) -> list[Job]:
     return core_jobs(app) + alma(app).hooks.jobs()
 
 
-def run_job(app: Flask, job: Job) -> None:
-    """Run one job in its own app context and unit of work."""
+def job_named(app: Flask, name: str) -> Job | None:
+    return next((job for job in all_jobs(app) if job.id == name), None)
+
+
+def run_job(app: Flask, job: Job) -> bool:
+    """Run one job in its own app context and unit of work, noting its run in the same
+    commit; whether it succeeded."""
     with app.app_context():
+        started = utcnow()
         try:
             job.func()
+            _note_run(job.id, started)
             db.session.commit()
         except Exception:
             db.session.rollback()
             logger.exception("job %s failed", job.id)
+            return False
+        return True
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _note_run(job_id: str, started: datetime) -> None:
+    values = {"last_run_at": started, "run_by": _this_process()}
+    db.session.execute(
+        insert_on_conflict(JobRun)
+        .values(job_id=job_id, **values)
+        .on_conflict_do_update(index_elements=[JobRun.job_id], set_=values)
+    )
+
+
+def last_runs(app: Flask) -> dict[str, tuple[datetime, str]]:
+    """Each job's last run that completed: when it started, and which process ran it."""
+    with app.app_context():
+        try:
+            rows = db.session.execute(select(JobRun.job_id, JobRun.last_run_at, JobRun.run_by))
+            return {job_id: (last_run_at, run_by) for job_id, last_run_at, run_by in rows}
+        finally:
+            db.session.remove()
+
+
+HOLDS_THE_LOCK = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid() AND classid = 0 AND objid::bigint = :key)"
+)
+WHO_HOLDS_THE_LOCK = text(
+    "SELECT activity.pid, activity.application_name, activity.client_addr"
+    " FROM pg_locks AS lock JOIN pg_stat_activity AS activity ON activity.pid = lock.pid"
+    " WHERE lock.locktype = 'advisory' AND lock.granted AND lock.classid = 0"
+    " AND lock.objid::bigint = :key AND lock.database = ("
+    "   SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 class SchedulerLock:
-    """Held by the one process that runs jobs."""
+    """Held by the one process that runs jobs.
 
-    def __init__(self, app: Flask) -> None:
+    ``still_held()`` is asked before every job: on PostgreSQL the lock lives as long as the
+    session of one connection, which an administrator, a failover or a network cut can end
+    while this process goes on; another scheduler then takes the lock, and this one must run
+    nothing until it takes it back. ``report`` is told when that happens."""
+
+    def __init__(self, app: Flask, report: Callable[[str], object] = logger.warning) -> None:
         self.app = app
+        self.report = report
         self._connection: Any = None
         self._file: IO[str] | None = None
+        self._held = False
+        self._checking = threading.Lock()  # jobs run in several threads
 
     def acquire(self) -> bool:
         with self.app.app_context():
             if db.engine.dialect.name == "postgresql":
-                self._connection = db.engine.connect().execution_options(
-                    isolation_level="AUTOCOMMIT"
-                )
-                got = self._connection.scalar(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
-                if not got:
-                    self._connection.close()
-                    self._connection = None
-                return bool(got)
+                self._held = self._acquire_advisory_lock()
+                return self._held
         path = self._lock_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("w")
@@ -87,7 +151,72 @@ class SchedulerLock:
             self._file.close()
             self._file = None
             return False
+        self._held = True
         return True
+
+    def _acquire_advisory_lock(self) -> bool:
+        try:
+            self._connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            got = self._connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+            )
+        except DBAPIError as error:  # the database is down or restarting: try again later
+            logger.warning("cannot reach the database for the scheduler lock: %s", error)
+            got = False
+        if not got:
+            self._drop_connection()
+        return bool(got)
+
+    def still_held(self) -> bool:
+        """Whether this process holds the lock now, taking it (back) if it is free."""
+        with self._checking:
+            if self._holds():
+                return True
+            lost = self._held
+            self.release()
+            held = self.acquire()
+            if lost and held:
+                self.report(
+                    "alma scheduler lost its lock (its database session ended) and took it "
+                    "again: running jobs"
+                )
+            elif lost:
+                self.report(
+                    "alma scheduler lost its lock (its database session ended) and runs no "
+                    f"jobs until it holds it again: {self.holder()}"
+                )
+            elif held:
+                self.report("alma scheduler holds the lock again: running jobs")
+            return held
+
+    def _holds(self) -> bool:
+        if self._file is not None:
+            return True  # a file lock lasts as long as this process keeps the file open
+        if self._connection is None:
+            return False
+        try:
+            return bool(self._connection.scalar(HOLDS_THE_LOCK, {"key": ADVISORY_LOCK_KEY}))
+        except DBAPIError:  # the session was ended, and its lock with it
+            return False
+
+    def holder(self) -> str:
+        """Who holds the lock instead of this process, in an operator's words."""
+        with self.app.app_context():
+            if db.engine.dialect.name != "postgresql":
+                return f"another process on this machine holds the lock file {self._lock_file()}"
+            try:
+                with db.engine.connect() as connection:
+                    row = connection.execute(WHO_HOLDS_THE_LOCK, {"key": ADVISORY_LOCK_KEY}).first()
+            except DBAPIError as error:
+                return f"the database cannot be reached ({type(error.orig).__name__})"
+        if row is None:
+            return "the lock was just released"
+        pid, name, address = row
+        where = f" from {address}" if address else ""
+        return (
+            f"another scheduler holds the database's scheduler lock "
+            f"(PostgreSQL session {pid}{where}, application {name or 'unnamed'!r})"
+        )
 
     def _lock_file(self) -> Path:
         """Beside the SQLite database (the thing the lock protects), else in the instance."""
@@ -97,29 +226,79 @@ class SchedulerLock:
         return Path(self.app.instance_path) / "scheduler.lock"
 
     def release(self) -> None:
+        self._held = False
+        self._drop_connection()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _drop_connection(self) -> None:
         if self._connection is not None:
             # close() alone would return the connection to the pool, its session and the
             # advisory lock still alive; invalidating really ends the session
             self._connection.invalidate()
             self._connection.close()
             self._connection = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
-def build_scheduler(app: Flask, *, blocking: bool = False) -> BaseScheduler:
-    scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler()
+def run_job_if_holding(app: Flask, job: Job, lock: SchedulerLock) -> None:
+    """What the scheduler runs at each tick of a job: the job, if this process still holds
+    the lock."""
+    if lock.still_held():
+        run_job(app, job)
+
+
+def build_scheduler(app: Flask, lock: SchedulerLock) -> BaseScheduler:
+    """A scheduler of every job, each due at its trigger's next time after its last run, or
+    now if that is past. An interval job never run is due now too: one due a full interval
+    after each start would never run under a scheduler restarted more often than that. A
+    cron job never run waits for its time of day."""
+    scheduler = BackgroundScheduler()
     scheduler.configure(
         timezone="UTC",
         # after downtime a job runs once, not once per missed run
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
+    ran, now = last_runs(app), utcnow()
     for job in all_jobs(app):
-        scheduler.add_job(
-            run_job, job.trigger, args=(app, job), id=job.id, name=job.id, **job.trigger_args
+        scheduled = scheduler.add_job(
+            run_job_if_holding,
+            job.trigger,
+            args=(app, job, lock),
+            id=job.id,
+            name=job.id,
+            **job.trigger_args,
         )
+        if job.id in ran:
+            due = scheduled.trigger.get_next_fire_time(ran[job.id][0], now)
+            if due is not None:  # None: a one-off job that ran already runs again, as before
+                scheduled.modify(next_run_time=max(due, now))
+        elif job.trigger == "interval":
+            scheduled.modify(next_run_time=now)
+    _run_skipped_runs_when_the_run_ends(scheduler)
     return scheduler
+
+
+def _run_skipped_runs_when_the_run_ends(scheduler: BaseScheduler) -> None:
+    """A run skipped because the job was still running happens as soon as that run ends, not
+    a whole interval later: above all a wake-up (a mail committed while the outbox job was
+    finishing a run that had already looked for mail)."""
+    skipped: set[str] = set()
+
+    def on_event(event: JobEvent | JobSubmissionEvent) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            skipped.add(event.job_id)
+        elif event.job_id in skipped:
+            skipped.discard(event.job_id)
+            # not in this thread: a scheduler shutting down holds its job store's lock until
+            # this (the executor's) thread ends, and modify_job needs that lock
+            threading.Thread(target=run_now, args=(event.job_id,), daemon=True).start()
+
+    def run_now(job_id: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            scheduler.modify_job(job_id, next_run_time=utcnow())
+
+    scheduler.add_listener(on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
 
 def start_in_background(app: Flask) -> BaseScheduler | None:
@@ -128,31 +307,38 @@ def start_in_background(app: Flask) -> BaseScheduler | None:
     if not lock.acquire():
         logger.warning("another process runs the scheduler; this one runs no jobs")
         return None
-    scheduler = build_scheduler(app)
+    scheduler = build_scheduler(app, lock)
     scheduler.start()
     state = alma(app)
     state.scheduler, state.scheduler_lock = scheduler, lock
     return scheduler
 
 
-def run_forever(app: Flask, retry_seconds: float = 5.0) -> None:
+def run_forever(
+    app: Flask, retry_seconds: float = 5.0, say: Callable[[str], object] = logger.warning
+) -> None:
     """For ``alma scheduler``: wait for the lock (a standby takes over when the active one
-    stops), then run jobs until interrupted (Ctrl+C, or SIGTERM through the command)."""
-    lock = SchedulerLock(app)
-    announced = False
-    while not lock.acquire():
-        if not announced:
-            logger.warning("another scheduler is running; standing by")
-            announced = True
-        time.sleep(retry_seconds)
-    scheduler = build_scheduler(app, blocking=True)
-    alma(app).scheduler = scheduler
+    stops), then run jobs until interrupted (Ctrl+C, or SIGTERM through the command), checking
+    the lock every ``retry_seconds`` besides before each job. ``say`` tells the operator,
+    once each time it changes, what this process does and, when it runs no jobs, why."""
+    lock = SchedulerLock(app, report=say)
+    scheduler = None
     try:
+        if not lock.acquire():
+            say(f"alma scheduler standing by: {lock.holder()}; it takes over when that one stops")
+            while not lock.acquire():
+                time.sleep(retry_seconds)
+        scheduler = build_scheduler(app, lock)
+        alma(app).scheduler = scheduler
         scheduler.start()
+        say(f"alma scheduler running {len(scheduler.get_jobs())} jobs (Ctrl+C stops it)")
+        while scheduler.running:  # until interrupted, or shut down by whoever holds it
+            time.sleep(retry_seconds)
+            lock.still_held()
     except (KeyboardInterrupt, SystemExit):
         # no job starts any more, but the running one finishes before the lock goes: a mail
         # the SMTP server accepted is recorded as sent, not sent again by the next scheduler
-        if scheduler.running:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=True)
     finally:
         lock.release()

@@ -3,7 +3,9 @@
 ``send_mail`` only writes a row in the caller's transaction: if the transaction rolls back, no
 mail goes out; if it commits, the mail is sent by the ``core.deliver_mail`` job, retried with
 backoff while the SMTP server is unreachable, and never lost. Delivery is at-least-once: a
-crash between the SMTP server's acceptance and the row's update can send a mail twice.
+crash between the SMTP server's acceptance and the row's update can send a mail twice; the
+copies then carry the same Message-ID (fixed when the mail is queued), so mail programs show
+one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -60,6 +63,7 @@ def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMai
     )
     db.session.add(mail)
     db.session.flush()
+    mail.message_id = new_message_id(mail)
     app = current_app._get_current_object()
     after_commit(lambda: wake_job(app, DELIVER_JOB_ID))
     return mail
@@ -128,17 +132,19 @@ def _deliver(mail_id: int) -> bool:
     if message is None:  # claimed meanwhile by another process, or cannot be built
         return False
     try:
-        transport().send(message)
+        transport().send(message, accepted=lambda: _record_sent(mail_id))
     except (OSError, smtplib.SMTPException) as error:
         _schedule_retry(mail_id, error)
-        sent = False
-    else:
-        db.session.execute(
-            update(OutboxMail).where(OutboxMail.id == mail_id).values(sent_at=utcnow())
-        )
-        sent = True
+        db.session.commit()
+        return False
+    return True
+
+
+def _record_sent(mail_id: int) -> None:
+    """Called the moment the server has accepted the mail, before the session ends: a
+    process killed while saying goodbye must not leave a sent mail to be sent again."""
+    db.session.execute(update(OutboxMail).where(OutboxMail.id == mail_id).values(sent_at=utcnow()))
     db.session.commit()
-    return sent
 
 
 def _claim(mail_id: int) -> EmailMessage | None:
@@ -155,8 +161,11 @@ def _claim(mail_id: int) -> EmailMessage | None:
     ).rowcount
     message = None
     if claimed:
+        mail = db.session.get(OutboxMail, mail_id)
+        if mail.message_id is None:  # queued before Message-IDs were kept: fixed at first try
+            mail.message_id = new_message_id(mail)
         try:
-            message = build_message(db.session.get(OutboxMail, mail_id))
+            message = build_message(mail)
         except ValueError as error:  # a line break in a header: kept, and the outbox goes on
             _schedule_retry(mail_id, error)
     db.session.commit()
@@ -179,6 +188,10 @@ def _schedule_retry(mail_id: int, error: Exception) -> None:
     )
 
 
+def new_message_id(mail: OutboxMail) -> str:
+    return make_msgid(f"outbox{mail.id}", urlsplit(current_app.config["BASE_URL"]).hostname)
+
+
 def build_message(mail: OutboxMail) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
@@ -186,7 +199,7 @@ def build_message(mail: OutboxMail) -> EmailMessage:
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(mail.created_at)
-    message["Message-ID"] = make_msgid(f"outbox{mail.id}", urlsplit(config["BASE_URL"]).hostname)
+    message["Message-ID"] = mail.message_id
     message.set_content(mail.text_body)
     if mail.html_body:
         message.add_alternative(mail.html_body, subtype="html")
@@ -199,18 +212,20 @@ class FileTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, accepted: Callable[[], object]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = utcnow().strftime("%Y%m%d-%H%M%S")
         name = message["Message-ID"].strip("<>").split("@")[0]
         (self.folder / f"{stamp}-{name}.eml").write_bytes(bytes(message))
+        accepted()
 
 
 class SMTPTransport:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, accepted: Callable[[], object]) -> None:
+        """Send ``message``, calling ``accepted()`` as soon as the server has taken it."""
         config = self.config
         host, port, timeout = config["MAIL_HOST"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
         if config["MAIL_SECURITY"] == "ssl":
@@ -219,12 +234,30 @@ class SMTPTransport:
             )
         else:
             smtp = smtplib.SMTP(host, port, timeout=timeout)
-        with smtp:
+        try:
             if config["MAIL_SECURITY"] == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if config["MAIL_USERNAME"]:
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
             smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        try:
+            accepted()
+        finally:
+            _say_goodbye(smtp)
+
+
+def _say_goodbye(smtp: smtplib.SMTP) -> None:
+    """End a session whose mail the server accepted. The mail is sent once the server
+    answered its data: a server that then hangs up or errs on QUIT must not make the outbox
+    send it again."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException) as error:
+        logger.info("the SMTP server accepted a mail, then ended badly: %s", error)
+        smtp.close()
 
 
 def transport() -> FileTransport | SMTPTransport:

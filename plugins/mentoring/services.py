@@ -970,12 +970,15 @@ def unread_total_for(user_id: int) -> int:
 
 def send_chat_digests() -> int:
     """Job: one e-mail per chat and recipient whose messages wait unread longer than the
-    configured delay; a later digest only for messages that came after. Returns mails sent."""
+    configured delay; a later digest only for messages that came after. Returns mails sent.
+    Two runs at once (two schedulers, ``alma jobs run``) send each digest once: a due digest
+    locks its reader row and looks again."""
     cutoff = utcnow() - timedelta(minutes=settings().chat_digest_after_minutes)
     sent = 0
     for mentorship in db.session.scalars(
-        # only open chats: an ended one gets no new messages, and was digested while open
-        select(Mentorship).where(Mentorship.state.in_(PAIRED_STATES))
+        # only open chats: an ended one gets no new messages, and was digested while open;
+        # in one order, so that two runs lock reader rows in the same order
+        select(Mentorship).where(Mentorship.state.in_(PAIRED_STATES)).order_by(Mentorship.id)
     ):
         for recipient in (mentorship.mentee, mentorship.mentor):
             sent += _digest(mentorship, recipient, cutoff)
@@ -984,19 +987,11 @@ def send_chat_digests() -> int:
 
 def _digest(mentorship: Mentorship, recipient: User, cutoff: datetime) -> int:
     reader = db.session.get(ChatReader, (mentorship.id, recipient.id))
-    seen = max(reader.last_read_id, reader.digested_up_to_id) if reader else 0
-    waiting = list(
-        db.session.scalars(
-            select(ChatMessage)
-            .where(
-                ChatMessage.mentorship_id == mentorship.id,
-                ChatMessage.sender_id != recipient.id,
-                ChatMessage.id > seen,
-            )
-            .order_by(ChatMessage.id)
-        )
-    )
-    if not waiting or waiting[0].created_at > cutoff:
+    if not _digest_due(mentorship, recipient, reader, cutoff):  # most chats: no lock taken
+        return 0
+    reader = _locked_reader(mentorship.id, recipient.id)
+    waiting = _digest_due(mentorship, recipient, reader, cutoff)
+    if not waiting:  # another run sent it while this one waited for the lock
         return 0
     sender = mentorship.other_party(recipient)
     with reading_as(recipient):
@@ -1015,9 +1010,41 @@ def _digest(mentorship: Mentorship, recipient: User, cutoff: datetime) -> int:
             count=len(waiting),
             link=absolute_url(mentorship_path(mentorship.id)),
         )
-    if reader is None:
-        reader = ChatReader(mentorship_id=mentorship.id, user_id=recipient.id)
-        db.session.add(reader)
     reader.digested_up_to_id = waiting[-1].id
     db.session.flush()
     return 1
+
+
+def _digest_due(
+    mentorship: Mentorship, recipient: User, reader: ChatReader | None, cutoff: datetime
+) -> list[ChatMessage]:
+    """The messages a digest would tell of, if one is due (else none): those neither read
+    nor digested, the first of them older than ``cutoff``."""
+    seen = max(reader.last_read_id, reader.digested_up_to_id) if reader else 0
+    waiting = list(
+        db.session.scalars(
+            select(ChatMessage)
+            .where(
+                ChatMessage.mentorship_id == mentorship.id,
+                ChatMessage.sender_id != recipient.id,
+                ChatMessage.id > seen,
+            )
+            .order_by(ChatMessage.id)
+        )
+    )
+    return waiting if waiting and waiting[0].created_at <= cutoff else []
+
+
+def _locked_reader(mentorship_id: int, user_id: int) -> ChatReader:
+    """The reader row, made if missing, locked until the job commits, as last committed."""
+    db.session.execute(
+        insert_on_conflict(ChatReader)
+        .values(mentorship_id=mentorship_id, user_id=user_id)
+        .on_conflict_do_nothing()
+    )
+    return db.session.scalars(
+        select(ChatReader)
+        .where(ChatReader.mentorship_id == mentorship_id, ChatReader.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()

@@ -20,13 +20,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from core.app import create_app
@@ -147,7 +148,7 @@ def test_help_lists_the_commands(instance):
     result = run_alma("--help", env=alma_env(instance))
 
     assert result.returncode == 0, result.stderr
-    for command in ("serve", "scheduler", "db", "demo", "create-admin", "plugins"):
+    for command in ("serve", "scheduler", "db", "demo", "create-admin", "plugins", "jobs"):
         assert f"  {command} " in result.stdout
     assert "ALMA_INSTANCE_PATH" in result.stdout
 
@@ -526,7 +527,7 @@ def test_the_scheduler_warns_when_base_url_is_not_set(instance):
     stopper.cancel()
     _out, err = scheduler.communicate(timeout=TIMEOUT)
 
-    assert started == "alma scheduler running (Ctrl+C stops it)\n"
+    assert started == "alma scheduler running 3 jobs (Ctrl+C stops it)\n"
 
     assert "Warning: BASE_URL is not set; links in mails will point at http://127.0.0.1:5000" in err
 
@@ -593,3 +594,131 @@ def test_serve_logs_no_routine_lines_of_the_libraries(instance):
     for library in ("weasyprint", "alembic", "werkzeug", "engineio", "fontTools"):
         assert f" INFO {library}" not in out, out
     assert " ERROR " not in out, out
+
+
+# ---- the scheduler and its jobs ------------------------------------------------------------
+
+
+CORE_JOBS = ["core.deliver_mail", "core.prune_login_failures", "core.prune_sent_mails"]
+RUNNING = "alma scheduler running 3 jobs (Ctrl+C stops it)\n"
+
+
+def failed_logins(instance: Path, *emails: str) -> list[str]:
+    """Record failed logins now (``emails`` given), and return those stored."""
+    from core.models import LoginFailure
+
+    app = create_app({}, instance_path=instance)
+    with app.app_context():
+        for email in emails:
+            db.session.add(LoginFailure(email=email, ip="127.0.0.1"))
+        db.session.commit()
+        stored = sorted(db.session.scalars(select(LoginFailure.email)))
+        db.engine.dispose()
+    return stored
+
+
+def test_jobs_list_shows_each_job_when_it_runs_and_its_last_run(instance):
+    env = alma_env(instance)
+    assert run_alma("db", "upgrade", env=env).returncode == 0
+
+    listed = run_alma("jobs", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "core.deliver_mail  interval seconds=10  never run",
+        "core.prune_login_failures  interval hours=1  never run",
+        "core.prune_sent_mails  interval hours=6  never run",
+    ]
+
+    ran = run_alma("jobs", "run", "core.prune_sent_mails", env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "job core.prune_sent_mails done\n"
+    pruned = run_alma("jobs", "list", env=env).stdout.splitlines()[2]
+    assert re.fullmatch(
+        r"core\.prune_sent_mails  interval hours=6  last run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+        rf" by {re.escape(socket.gethostname())}:\d+",
+        pruned,
+    ), pruned
+
+
+def test_jobs_run_now_runs_the_job_as_if_it_were_then(instance):
+    """Time in tests is moved, never waited for: a failed login is forgotten 15 minutes on."""
+    env = alma_env(instance)
+    assert run_alma("db", "upgrade", env=env).returncode == 0
+    assert failed_logins(instance, "ada@example.org") == ["ada@example.org"]
+    now = datetime.now(UTC)
+
+    assert run_alma("jobs", "run", "core.prune_login_failures", env=env).returncode == 0
+    assert failed_logins(instance) == ["ada@example.org"]  # too recent to forget
+
+    later = (now + timedelta(minutes=16)).isoformat()
+    moved = run_alma("jobs", "run", "core.prune_login_failures", "--now", later, env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout == "job core.prune_login_failures done\n"
+    assert failed_logins(instance) == []
+
+
+def test_jobs_run_refuses_an_unknown_job_naming_the_jobs(instance, invoke):
+    assert run_alma("db", "upgrade", env=alma_env(instance)).returncode == 0
+
+    output = refused(invoke("jobs", "run", "core.deliver_mails"))
+
+    assert output == (
+        "Error: there is no job 'core.deliver_mails'; the jobs are: " + ", ".join(CORE_JOBS) + "\n"
+    )
+
+
+def test_jobs_run_refuses_a_moment_it_cannot_read(instance, invoke):
+    assert run_alma("db", "upgrade", env=alma_env(instance)).returncode == 0
+
+    result = invoke("jobs", "run", "core.prune_login_failures", "--now", "tomorrow")
+
+    assert result.exit_code == 2
+    assert "Invalid value for --now: 'tomorrow' is not a moment such as 2026-03-01T09:00" in (
+        result.output
+    )
+
+
+def test_a_second_scheduler_says_once_it_stands_by_and_why_then_takes_over(instance):
+    env = alma_env(instance)
+    assert run_alma("db", "upgrade", env=env).returncode == 0
+    lock_file = instance / "alma.db.scheduler-lock"
+    first = start_scheduler(env, instance / "first.out")
+    try:
+        wait_for_output(first, RUNNING)
+        second = start_scheduler(env, instance / "second.out")
+        try:
+            standing_by = (
+                f"alma scheduler standing by: another process on this machine holds the lock"
+                f" file {lock_file}; it takes over when that one stops\n"
+            )
+            wait_for_output(second, standing_by)
+            time.sleep(1)  # it tries again and again meanwhile, and says nothing more
+            assert second.log.read_text() == standing_by
+
+            first.terminate()
+            assert first.wait(TIMEOUT) == 0
+            wait_for_output(second, standing_by + RUNNING)
+        finally:
+            second.terminate()
+            assert second.wait(TIMEOUT) == 0
+    finally:
+        first.kill()
+        first.wait(TIMEOUT)
+    assert first.log.read_text() == RUNNING
+
+
+def start_scheduler(env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [ALMA, "scheduler"], env=env, stdout=output, stderr=subprocess.DEVNULL
+        )
+    process.log = log
+    return process
+
+
+def wait_for_output(process: subprocess.Popen, expected: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while process.log.read_text() != expected:
+        assert process.poll() is None, process.log.read_text()
+        assert time.monotonic() < deadline, process.log.read_text()
+        time.sleep(0.05)

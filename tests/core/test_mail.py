@@ -4,12 +4,14 @@ is unreachable, never lost and never sent twice."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import shutil
 import ssl
 import subprocess
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +29,7 @@ from core.db import utcnow
 from core.models import OutboxMail
 from core.services.mail import MAX_BACKOFF, deliver_outbox, send_mail
 from core.services.notifications import notify
-from core.testing import SMTPSink, body_of, free_port
+from core.testing import Mailbox, SMTPSink, body_of, free_port, stored
 
 FIRST_BACKOFF = timedelta(seconds=30)
 SLACK = timedelta(seconds=5)
@@ -336,6 +338,114 @@ def test_a_mail_claimed_by_another_run_is_left_to_it(db, mail):
 
     make_due()
     assert len(mail.deliver()) == 1
+
+
+class SlowSMTPSink(SMTPSink):
+    """A real SMTP server that keeps each mail, yet answers slowly: the first mail's data
+    (``slow_data``) after the sender gave up waiting; QUIT (``slow_quit``) once the test
+    says so, and then with an error."""
+
+    def __init__(self, *, slow_data: bool = False, slow_quit: bool = False) -> None:
+        super().__init__("127.0.0.1", free_port())
+        self.slow_data, self.slow_quit = slow_data, slow_quit
+        self.quitting, self.answer_quit = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.slow_data:
+            self.slow_data = False
+            await asyncio.sleep(SLOW_ANSWER)
+        return answer
+
+    async def handle_QUIT(self, server, session, envelope) -> str:
+        if not self.slow_quit:
+            return "221 Bye"
+        self.quitting.set()
+        await asyncio.to_thread(self.answer_quit.wait, 10)
+        return "421 4.3.0 Shutting down"
+
+
+SLOW_ANSWER = 2  # seconds; the sender waits MAIL_TIMEOUT=1
+
+
+@contextmanager
+def slow_smtp(**slowness: bool) -> Iterator[SlowSMTPSink]:
+    sink = SlowSMTPSink(**slowness)
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def test_a_mail_resent_after_a_lost_answer_keeps_its_message_id(make_app):
+    """The server received the mail, but its answer came too late: the outbox cannot know,
+    and sends it again. Both copies carry the Message-ID given when the mail was queued, so
+    the recipient's mail program shows one mail."""
+    with slow_smtp(slow_data=True) as sink:
+        app = make_app(MAIL_PORT=sink.port, MAIL_TIMEOUT=1)
+        with app.app_context():
+            queued_id = send_mail_id(queue(subject="Twice received"))
+            database.session.commit()
+
+            assert deliver_outbox() == 0  # timed out waiting for the answer: to be retried
+            [row] = outbox()
+            assert row.sent_at is None
+            assert "timed out" in row.last_error
+            make_due()
+            assert deliver_outbox() == 1
+
+    first, second = sink.messages
+    assert first["Message-ID"] == second["Message-ID"] == queued_id
+    assert first["Subject"] == second["Subject"] == "Twice received"
+
+
+def send_mail_id(mail_id: int) -> str:
+    """The Message-ID a queued mail was given (before any attempt to send it)."""
+    message_id = database.session.get(OutboxMail, mail_id).message_id
+    assert message_id.endswith(f".outbox{mail_id}@alma.test>")
+    return message_id
+
+
+def test_a_mail_is_recorded_as_sent_once_accepted_not_once_the_session_ends(make_app):
+    """Once the server accepted the mail's data, the mail is sent: it is recorded so while
+    the session is still ending (a scheduler killed meanwhile does not send it again), and a
+    server that then errs on QUIT does not make the outbox send it again."""
+    with slow_smtp(slow_quit=True) as sink:
+        app = make_app(MAIL_PORT=sink.port)
+        with app.app_context():
+            queue(subject="Once")
+            database.session.commit()
+        delivery = threading.Thread(target=lambda: Mailbox(app, sink).deliver())
+        delivery.start()
+        try:
+            assert sink.quitting.wait(10)
+            assert stored(app, select(OutboxMail.sent_at)) is not None  # QUIT unanswered yet
+        finally:
+            sink.answer_quit.set()
+            delivery.join(10)
+
+        with app.app_context():
+            [row] = outbox()
+            assert row.sent_at is not None
+            assert row.attempts == 0 and row.last_error is None
+            make_due()
+            assert deliver_outbox() == 0
+
+    assert [m["Subject"] for m in sink.messages] == ["Once"]
+
+
+def test_a_mail_queued_before_message_ids_were_kept_gets_one_at_its_first_try(db, mail):
+    queue(subject="From before the upgrade")
+    db.session.execute(update(OutboxMail).values(message_id=None))
+    db.session.commit()
+
+    [message] = mail.deliver()
+
+    [row] = outbox()
+    assert row.message_id is not None
+    assert message["Message-ID"] == row.message_id
 
 
 # ---- backends and server settings ----------------------------------------------------------

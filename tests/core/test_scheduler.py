@@ -4,33 +4,40 @@ process (a lock: a file in the instance folder on SQLite, an advisory lock on Po
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core import hookimpl
+from core.app import create_app
 from core.contributions import Job
+from core.db import clock_set_to, utcnow
 from core.db import db as database
-from core.db import utcnow
-from core.models import LoginFailure, OutboxMail
+from core.models import JobRun, LoginFailure, OutboxMail
 from core.scheduler import (
+    ADVISORY_LOCK_KEY,
     SchedulerLock,
     build_scheduler,
     core_jobs,
     run_forever,
     run_job,
+    run_job_if_holding,
     start_in_background,
 )
-from core.services.mail import DELIVER_JOB_ID, send_mail
+from core.services.mail import DELIVER_JOB_ID, send_mail, wake_job
 from core.state import alma
+from core.testing import free_port
 
 TIMEOUT = 5.0
 
@@ -91,7 +98,8 @@ class JobsPlugin:
 def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app, schedulers):
     plugin = JobsPlugin(Job("nightly.report", lambda: None, "cron", {"hour": 3}))
     app = make_app(extra_plugins={"nightly": plugin}, PLUGINS=["nightly"], MAIL_POLL_SECONDS=7)
-    scheduler = build_scheduler(app)
+    lock = SchedulerLock(app)
+    scheduler = build_scheduler(app, lock)
     scheduler.start(paused=True)  # jobs get their defaults when the scheduler starts
     schedulers.append(scheduler)
 
@@ -107,12 +115,12 @@ def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app
     assert jobs["core.prune_login_failures"].trigger.interval == timedelta(hours=1)
     cron = {field.name: str(field) for field in jobs["nightly.report"].trigger.fields}
     assert cron["hour"] == "3"
-    assert jobs["nightly.report"].args == (app, plugin.contributed[0])
+    assert jobs["nightly.report"].args == (app, plugin.contributed[0], lock)
     for job in jobs.values():
         assert job.coalesce is True  # after downtime a job runs once, not once per missed run
         assert job.max_instances == 1
         assert job.misfire_grace_time is None  # however late, a missed run still happens
-        assert job.func is run_job
+        assert job.func is run_job_if_holding  # each run asks the lock first
 
 
 def test_a_job_that_returns_is_committed(app):
@@ -154,7 +162,10 @@ def test_a_failing_job_does_not_stop_the_scheduler(make_app, schedulers, caplog)
         Job("flaky.ok", ok, "interval", {"seconds": 0.05}),
     )
     app = make_app(extra_plugins={"flaky": plugin}, PLUGINS=["flaky"])
-    scheduler = build_scheduler(app)
+    lock = SchedulerLock(app)
+    assert lock.acquire()
+    schedulers.append(lock)
+    scheduler = build_scheduler(app, lock)
     scheduler.start()
     schedulers.append(scheduler)
 
@@ -199,6 +210,94 @@ def test_prune_sent_mails_forgets_only_mails_sent_longer_ago_than_kept(make_app)
     with app.app_context():
         kept = database.session.scalars(select(OutboxMail.to_address).order_by(OutboxMail.id))
         assert list(kept) == ["recent@example.org", "unsent@example.org"]
+
+
+def test_a_clock_set_to_a_moment_runs_on_from_it_in_this_context_only():
+    moment = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    elsewhere: list[datetime] = []
+    with clock_set_to(moment):
+        first = utcnow()
+        time.sleep(0.01)
+        second = utcnow()
+        other = threading.Thread(target=lambda: elsewhere.append(utcnow()))
+        other.start()
+        other.join()
+
+    assert moment <= first < second < moment + timedelta(seconds=1)  # it runs on
+    assert elsewhere[0].year < 2030  # another thread (a web request) keeps the real time
+    assert utcnow().year < 2030  # and so does this one afterwards
+
+
+def test_a_job_that_returns_is_noted_as_run_by_this_process(app):
+    before = utcnow()
+    run_job(app, Job("test.ok", lambda: record_failure("kept@example.org")))
+    run_job(app, Job("test.broken", lambda: 1 / 0))
+
+    runs = stored_runs(app)
+    assert set(runs) == {"test.ok"}  # a failed run is no run: it is due again
+    last_run_at, run_by = runs["test.ok"]
+    assert before <= last_run_at <= utcnow()
+    assert run_by == f"{socket.gethostname()}:{os.getpid()}"
+
+
+def stored_runs(app: Flask) -> dict[str, tuple]:
+    with app.app_context():
+        rows = database.session.execute(select(JobRun.job_id, JobRun.last_run_at, JobRun.run_by))
+        return {job_id: (at, by) for job_id, at, by in rows}
+
+
+def note_runs(app: Flask, **ages: timedelta) -> None:
+    """Record that each job (``job_id=age``, dots as ``__``) last ran ``age`` ago."""
+    with app.app_context():
+        for name, age in ages.items():
+            database.session.add(
+                JobRun(job_id=name.replace("__", "."), last_run_at=utcnow() - age, run_by="old")
+            )
+        database.session.commit()
+
+
+def test_a_job_overdue_when_the_scheduler_starts_runs_at_once(make_app, schedulers):
+    """A scheduler restarted more often than a job's interval still runs it: the job's last
+    run is in the database, and the new scheduler runs it when it is due after that run."""
+    hourly = {"hours": 1}
+    plugin = JobsPlugin(
+        Job("catchup.overdue", lambda: record_failure("overdue@example.org"), "interval", hourly),
+        Job("catchup.recent", lambda: record_failure("recent@example.org"), "interval", hourly),
+        Job("catchup.new", lambda: record_failure("new@example.org"), "interval", hourly),
+    )
+    app = make_app(extra_plugins={"catchup": plugin}, PLUGINS=["catchup"])
+    note_runs(app, catchup__overdue=timedelta(minutes=61), catchup__recent=timedelta(minutes=10))
+    started = utcnow()
+
+    scheduler = background(app, schedulers)
+
+    # never run: it might never, if it waited a full interval after each start
+    assert wait_until(lambda: failures(app) == ["new@example.org", "overdue@example.org"])
+    due = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+    recent_run = stored_runs(app)["catchup.recent"][0]
+    assert due["catchup.recent"] == recent_run + timedelta(hours=1)  # 50 minutes from now
+    assert stored_runs(app)["catchup.overdue"][0] >= started
+    assert stored_runs(app)["catchup.new"][0] >= started
+    assert failures(app) == ["new@example.org", "overdue@example.org"]  # not the recent one
+
+
+def test_a_missed_nightly_job_runs_as_the_scheduler_starts(make_app, schedulers):
+    """A cron job whose time passed since its last run runs at once; one never run waits for
+    its time (a nightly report is not sent at noon on the day it is installed)."""
+    # hourly at the minute it was half an hour ago; the last run was before that
+    at_minute = {"minute": (utcnow() - timedelta(minutes=30)).minute}
+    plugin = JobsPlugin(
+        Job("nightly.report", lambda: record_failure("n@example.org"), "cron", at_minute),
+        Job("nightly.new", lambda: record_failure("new@example.org"), "cron", at_minute),
+    )
+    app = make_app(extra_plugins={"nightly": plugin}, PLUGINS=["nightly"])
+    note_runs(app, nightly__report=timedelta(minutes=61))
+
+    scheduler = background(app, schedulers)
+
+    assert wait_until(lambda: failures(app) == ["n@example.org"])
+    assert scheduler.get_job("nightly.new").next_run_time > utcnow() + timedelta(minutes=25)
+    assert failures(app) == ["n@example.org"]
 
 
 def mail_to(address: str, **times) -> OutboxMail:
@@ -285,16 +384,30 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, scheduler
     active = SchedulerLock(app)
     assert active.acquire()
     schedulers.append(active)
-    standby = threading.Thread(target=run_forever, args=(app,), kwargs={"retry_seconds": 0.05})
+    said: list[str] = []
+    standby = threading.Thread(
+        target=run_forever, args=(app,), kwargs={"retry_seconds": 0.05, "say": said.append}
+    )
     standby.start()
     try:
         time.sleep(0.3)
         assert alma(app).scheduler is None  # standing by
+        # said once, with the reason, however many times it tried meanwhile
+        [standing_by] = said
+        assert standing_by.startswith("alma scheduler standing by: ")
+        if app.config["DATABASE_URL"].startswith("postgresql"):
+            assert "another scheduler holds the database's scheduler lock" in standing_by
+            assert "PostgreSQL session" in standing_by
+        else:
+            assert "another process on this machine holds the lock file " in standing_by
+        assert standing_by.endswith("it takes over when that one stops")
 
         active.release()
 
         assert wait_until(lambda: alma(app).scheduler is not None and alma(app).scheduler.running)
         assert not SchedulerLock(app).acquire()  # the standby holds the lock now
+        assert wait_until(lambda: len(said) == 2)
+        assert said[1] == "alma scheduler running 3 jobs (Ctrl+C stops it)"
     finally:
         scheduler = alma(app).scheduler
         if scheduler is not None:
@@ -307,6 +420,80 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, scheduler
     # run_forever released the lock on its way out (PostgreSQL ends the session a moment
     # after its connection closes)
     assert wait_until(after.acquire)
+
+
+def end_the_session_holding_the_lock(app: Flask) -> None:
+    """What a failover, a network cut or an administrator does to the lock's connection."""
+    with app.app_context(), database.engine.connect() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND objid::bigint = :key AND granted"
+            ),
+            {"key": ADVISORY_LOCK_KEY},
+        ).all()
+        connection.commit()
+    assert ended == [(True,)]
+
+
+def test_a_scheduler_whose_lock_session_ends_runs_no_job_until_it_holds_it_again(
+    app, other_process, schedulers
+):
+    if not app.config["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("a file lock lasts as long as its process; PostgreSQL's as a session")
+    said: list[str] = []
+    lock = SchedulerLock(app, report=said.append)
+    schedulers.append(lock)
+    assert lock.acquire()
+    job = Job("test.ok", lambda: record_failure(f"run{len(failures(app))}@example.org"))
+    run_job_if_holding(app, job, lock)
+    assert failures(app) == ["run0@example.org"]
+
+    end_the_session_holding_the_lock(app)
+    other = other_process()  # another scheduler takes the lock at once
+    assert other.said == "held"
+
+    run_job_if_holding(app, job, lock)
+    run_job_if_holding(app, job, lock)
+    assert failures(app) == ["run0@example.org"]  # this one ran nothing
+    [lost] = said
+    assert lost.startswith(
+        "alma scheduler lost its lock (its database session ended) and runs no jobs until it "
+        "holds it again: another scheduler holds the database's scheduler lock (PostgreSQL "
+        "session "
+    )
+
+    other.stop()
+    assert wait_until(lock.still_held)  # takes it back once free
+
+    run_job_if_holding(app, job, lock)
+    assert failures(app) == ["run0@example.org", "run1@example.org"]
+    assert said[1:] == ["alma scheduler holds the lock again: running jobs"]
+
+
+def test_a_scheduler_that_cannot_reach_postgresql_runs_nothing_and_says_why(tmp_path):
+    unreachable = f"postgresql+psycopg://alma@127.0.0.1:{free_port()}/alma"
+    app = create_app({"DATABASE_URL": unreachable, "SECRET_KEY": "x"}, instance_path=tmp_path)
+    said: list[str] = []
+    lock = SchedulerLock(app, report=said.append)
+    ran: list[str] = []
+
+    assert not lock.acquire()  # no exception: it tries again at the next tick
+    run_job_if_holding(app, Job("test.ok", lambda: ran.append("ran")), lock)
+
+    assert ran == []
+    assert said == []  # it never held the lock: nothing changed to report
+    assert lock.holder() == "the database cannot be reached (OperationalError)"
+
+
+def test_a_file_lock_stays_held_while_its_process_runs(make_app, schedulers, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'alma.db'}")
+    lock = SchedulerLock(app)
+    schedulers.append(lock)
+    assert lock.acquire()
+
+    assert lock.still_held()
+    assert not SchedulerLock(app).still_held()  # a second one, in this process too
 
 
 # ---- mail without waiting for the next poll ------------------------------------------------
@@ -330,6 +517,30 @@ def test_a_committed_mail_wakes_the_delivery_job(make_app, smtp_server, schedule
     [message] = smtp_server.messages
     assert message["Subject"] == "Right away"
     assert message["To"] == "ada@example.org"
+
+
+def test_a_wake_up_while_the_job_runs_runs_it_again_as_soon_as_it_ends(make_app, schedulers):
+    """The outbox job is finishing a run that already looked for mail when a new mail is
+    committed: the wake-up is skipped (one run at a time), and must not wait for the poll."""
+    running, release, skipped = threading.Event(), threading.Event(), threading.Event()
+    runs: list[int] = []
+
+    def slow() -> None:
+        runs.append(len(runs))
+        running.set()
+        release.wait(TIMEOUT)
+
+    plugin = JobsPlugin(Job("slow.job", slow, "interval", {"hours": 1}))
+    app = make_app(extra_plugins={"slow": plugin}, PLUGINS=["slow"])
+    scheduler = background(app, schedulers)  # never run: it runs at once
+    scheduler.add_listener(lambda event: skipped.set(), EVENT_JOB_MAX_INSTANCES)
+    assert running.wait(TIMEOUT)
+
+    wake_job(app, "slow.job")
+    assert skipped.wait(TIMEOUT)  # the job is still running
+    release.set()
+
+    assert wait_until(lambda: runs == [0, 1])  # not an hour later
 
 
 def test_a_rolled_back_mail_wakes_nothing(make_app, smtp_server, schedulers):

@@ -273,7 +273,8 @@ def _answers(url: str, process: Process) -> bool:
 def _scheduler_started(process: Process) -> bool:
     if not process.running:
         raise AssertionError(f"{process.name} stopped:\n{process.output()}")
-    return "alma scheduler running" in process.output()
+    # running jobs, or standing by as another one does
+    return re.search(r"^alma scheduler (running|standing by)", process.output(), re.M) is not None
 
 
 @pytest.fixture(scope="module")

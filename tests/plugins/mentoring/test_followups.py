@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.models import User
 from core.scheduler import run_job
+from core.services.mail import DELIVER_JOB_ID
 from core.state import alma
 from core.testing import body_of, path_of, stored
 from plugins.mentoring import followups, meetings, services
@@ -860,3 +861,45 @@ def test_a_run_waiting_for_another_uncommitted_run_sends_nothing_more(
     assert sent == {"first": 2, "second": 0}
     received = quiet_mail.deliver()
     assert sorted(message["To"] for message in received) == ["ada@example.org", "rui@example.org"]
+
+
+# ---- time moved, not waited for ------------------------------------------------------------------
+
+
+def test_the_nudge_run_as_if_a_month_later_nudges_the_pair_that_keeps_silent(
+    app, db, quiet_mail, smtp_server, mentorship, tmp_path
+):
+    """``alma jobs run NAME --now WHEN``: the job's code (the plugin's, with its own queries)
+    sees that moment: the pair, just agreed, is silent a month later. What the job writes
+    carries that moment too (a mail it queues is due then), so the outbox is run then."""
+    from click.testing import CliRunner
+
+    from core.cli import cli
+
+    db.session.commit()
+    operator = {
+        "ALMA_DATABASE_URL": app.config["DATABASE_URL"],
+        "ALMA_PLUGINS": "mentoring",
+        "ALMA_INSTANCE_PATH": str(tmp_path),
+        "ALMA_MAIL_BACKEND": "smtp",
+        "ALMA_MAIL_HOST": smtp_server.host,
+        "ALMA_MAIL_PORT": str(smtp_server.port),
+    }
+
+    def alma(job_id: str, *args: str) -> None:
+        result = CliRunner().invoke(cli, ["jobs", "run", job_id, *args], env=operator)
+        assert result.exit_code == 0, result.output
+        assert result.output == f"job {job_id} done\n"
+
+    before = len(smtp_server.messages)
+    alma(NUDGES)
+    alma(DELIVER_JOB_ID)
+    assert smtp_server.messages[before:] == []  # today they have just agreed: nothing to say
+
+    month_later = datetime.now(UTC) + timedelta(days=31)
+    alma(NUDGES, "--now", month_later.isoformat())
+    alma(DELIVER_JOB_ID, "--now", (month_later + timedelta(minutes=1)).isoformat())
+
+    received = smtp_server.messages[before:]
+    assert sorted(message["To"] for message in received) == ["ada@example.org", "rui@example.org"]
+    assert "How is your mentorship with Rui Mentor going?" in [m["Subject"] for m in received]
