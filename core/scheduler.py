@@ -299,6 +299,13 @@ def _run_skipped_runs_when_the_run_ends(scheduler: BaseScheduler) -> None:
             scheduler.modify_job(job_id, next_run_time=utcnow())
 
     scheduler.add_listener(on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    logging.getLogger("apscheduler.scheduler").addFilter(_skipped_run_is_handled)
+
+
+def _skipped_run_is_handled(record: logging.LogRecord) -> bool:
+    """Leave out APScheduler's warning of a run skipped because the job was still running:
+    the run happens as that one ends (above), so an operator has nothing to do about it."""
+    return "maximum number of running instances reached" not in record.getMessage()
 
 
 def start_in_background(app: Flask) -> BaseScheduler | None:
