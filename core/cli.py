@@ -234,7 +234,8 @@ def upgrade(ctx: click.Context) -> None:
     """Apply the migrations of core and every enabled plugin."""
     from core.schema import upgrade as upgrade_schema
 
-    upgrade_schema(_app(ctx))
+    if not upgrade_schema(_app(ctx), say=click.echo):
+        click.echo("No migration to apply.")
     click.echo("The database schema is up to date.")
 
 

@@ -8,12 +8,14 @@ untouched, until it is enabled again — and enabling a new plugin migrates only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import ScriptDirectory
 from flask import Flask
 
@@ -63,11 +65,27 @@ def alembic_config(app: Flask, part: SchemaPart) -> Config:
     return config
 
 
-def upgrade(app: Flask) -> None:
-    """Apply every part's migrations (``alma db upgrade``)."""
+def upgrade(app: Flask, say: Callable[[str], None] = lambda line: None) -> int:
+    """Apply every part's migrations (``alma db upgrade``), telling ``say`` each one applied
+    ("applied core_0006: each job's last run ..."), as Alembic's own lines are quiet.
+    Returns how many were applied."""
+    applied: list[str] = []
     with app.app_context():
         for part in schema_parts(app):
-            command.upgrade(alembic_config(app, part), "heads")
+            config = alembic_config(app, part)
+            config.attributes["on_version_apply"] = partial(_tell_applied, say, applied)
+            command.upgrade(config, "heads")
+    return len(applied)
+
+
+def _tell_applied(
+    say: Callable[[str], None], applied: list[str], *, step: MigrationInfo, **_: object
+) -> None:
+    """Alembic's ``on_version_apply`` callback: one line per migration, once it ran."""
+    if step.is_upgrade and step.is_migration:
+        revision = step.revision_map.get_revision(step.up_revision_id)
+        applied.append(revision.revision)
+        say(f"applied {revision.revision}: {' '.join(revision.doc.split())}")
 
 
 def pending_heads(app: Flask) -> set[str]:

@@ -39,6 +39,7 @@ with db.engine.connect() as connection:
         include_object=partial(include_object, unmodelled=unmodelled),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        on_version_apply=attributes.get("on_version_apply"),
     )
     with context.begin_transaction():
         context.run_migrations()

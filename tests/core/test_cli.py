@@ -217,7 +217,23 @@ def test_db_upgrade_creates_the_schema_on_sqlite(instance, invoke):
 
     again = invoke("db", "upgrade")  # nothing left to do
     assert again.exit_code == 0, again.output
-    assert "The database schema is up to date." in again.output
+    assert again.output.splitlines() == [
+        "No migration to apply.",
+        "The database schema is up to date.",
+    ]
+
+
+def test_db_upgrade_lists_each_migration_it_applies(instance):
+    env = alma_env(instance, PLUGINS="mentoring")
+    result = run_alma("db", "upgrade", env=env)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "applied core_0001: core tables"
+    assert any(line.startswith("applied core_0006: each job's last run") for line in lines)
+    assert any(line.startswith("applied mentoring_0001: ") for line in lines)
+    assert "No migration to apply." not in result.stdout
+    assert lines[-1] == "The database schema is up to date."
 
 
 def test_on_a_stale_postgresql_database_commands_refuse_until_db_upgrade(
