@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import click
 from flask import Flask
 
-from core.config import ConfigError
+from core.config import ConfigError, unset_base_url_warning
 from core.plugins import PluginError, implemented_hooks
 from core.schema import StaleSchema
 
@@ -134,14 +134,9 @@ def _served_url(host: str, port: int) -> str:
 
 
 def _warn_unless_base_url_set(app: Flask) -> None:
-    """A process that is not serving cannot know the site's address: its mails would link
-    to the default one."""
-    if app.config["BASE_URL_DERIVED"]:
-        click.echo(
-            f"Warning: BASE_URL is not set; links in mails will point at {app.config['BASE_URL']}."
-            " Set it to the site's public address (the same on every process).",
-            err=True,
-        )
+    warning = unset_base_url_warning(app.config)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 @cli.command()

@@ -267,6 +267,17 @@ def load_settings(
     return values
 
 
+def unset_base_url_warning(settings: Mapping[str, Any]) -> str | None:
+    """What to tell the operator of a process that does not know the site's address (the
+    scheduler, a gunicorn worker): its mails would link to the default one."""
+    if not settings["BASE_URL_DERIVED"]:
+        return None
+    return (
+        f"BASE_URL is not set; links in mails will point at {settings['BASE_URL']}."
+        " Set it to the site's public address (the same on every process)."
+    )
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A secret generated once per instance folder, so a newcomer needs no set-up."""
     path = instance_path / "secret_key"

@@ -548,6 +548,23 @@ def test_the_scheduler_warns_when_base_url_is_not_set(instance):
     assert "Warning: BASE_URL is not set; links in mails will point at http://127.0.0.1:5000" in err
 
 
+@pytest.mark.parametrize(
+    ("settings", "warned"),
+    [({}, True), ({"BASE_URL": "https://mentors.example.org"}, False)],
+)
+def test_a_web_process_warns_when_base_url_is_not_set(instance, settings, warned):
+    env = alma_env(instance, **settings)
+    # what each gunicorn worker does at startup: import the WSGI entry point
+    worker = [sys.executable, "-c", "import core.wsgi"]
+    result = subprocess.run(
+        worker, env=env, cwd=REPOSITORY, capture_output=True, text=True, timeout=TIMEOUT
+    )
+
+    assert result.returncode == 0, result.stderr
+    warning = "BASE_URL is not set; links in mails will point at http://127.0.0.1:5000"
+    assert result.stderr.count(warning) == (1 if warned else 0), result.stderr
+
+
 def test_serve_on_sqlite_migrates_and_answers_http(instance):
     port = free_port()
     server = subprocess.Popen(
