@@ -411,10 +411,10 @@ def _awaiting_answer_of(version_id: int, user: User) -> tuple[AgreementVersion, 
     db.session.refresh(version)  # as it is now that the mentorship is locked
     if version.proposed_by_id == user.id:
         raise NotAllowed(_("The other party answers your proposal, not you."))
+    if mentorship.state not in (ACCEPTED, ACTIVE):  # its pending version ended with it
+        raise InvalidInput(_("This mentorship has ended: its agreement can no longer change."))
     if version.status != PROPOSED:
         raise InvalidInput(_("This version was already answered."))
-    if mentorship.state not in (ACCEPTED, ACTIVE):
-        raise InvalidInput(_("This mentorship has ended: its agreement can no longer change."))
     if meeting_asking_for(version) is not None:
         raise InvalidInput(
             _("This amendment comes with a meeting: answer the meeting, and it is answered too.")

@@ -489,6 +489,8 @@ def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     change = change_for(change_id, user)
     meeting = meeting_for(change.meeting_id, user, lock=True)
     db.session.refresh(change)
+    if meeting.mentorship.state not in PAIRED_STATES:  # its pending changes ended with it
+        raise InvalidInput(_("This mentorship has ended."))
     step = change_transitions().get((change.status, answer))
     if step is None:
         raise InvalidInput(_("This change was already answered."))
@@ -730,10 +732,10 @@ def _proposed_meeting_for_mentor(meeting_id: int, mentor: User) -> tuple[Meeting
     mentorship = meeting.mentorship
     if mentorship.party_role(mentor) != "mentor":
         raise NotAllowed(_("Only the mentor answers a proposed meeting."))
+    if mentorship.state not in PAIRED_STATES:  # its proposed meetings were cancelled
+        raise InvalidInput(_("This mentorship has ended."))
     if meeting.status != PROPOSED:
         raise InvalidInput(_("This meeting was already answered."))
-    if mentorship.state not in PAIRED_STATES:
-        raise InvalidInput(_("This mentorship has ended."))
     return meeting, mentorship
 
 

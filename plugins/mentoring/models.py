@@ -179,7 +179,10 @@ class ChatReader(db.Model):
 # ---- the agreement -----------------------------------------------------------------------
 
 PROPOSED, APPROVED, RETURNED, REJECTED = "proposed", "approved", "returned", "rejected"
-VERSION_STATUSES = (PROPOSED, APPROVED, RETURNED, REJECTED)
+# A proposal (a version of the agreement, a change of a meeting) still unanswered when its
+# mentorship ended: no one can answer it any more, and no one decided it.
+ENDED_WITH_MENTORSHIP = "ended"
+VERSION_STATUSES = (PROPOSED, APPROVED, RETURNED, REJECTED, ENDED_WITH_MENTORSHIP)
 
 
 class AgreementVersion(db.Model):
@@ -308,7 +311,7 @@ class Meeting(db.Model):
 
 RESCHEDULE, CANCEL = "reschedule", "cancel"
 ACCEPTED_CHANGE, WITHDRAWN_CHANGE = "accepted", "withdrawn"
-CHANGE_STATUSES = (PROPOSED, ACCEPTED_CHANGE, REJECTED, WITHDRAWN_CHANGE)
+CHANGE_STATUSES = (PROPOSED, ACCEPTED_CHANGE, REJECTED, WITHDRAWN_CHANGE, ENDED_WITH_MENTORSHIP)
 
 
 class MeetingChange(db.Model):

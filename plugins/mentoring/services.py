@@ -41,6 +41,7 @@ from plugins.mentoring.models import (
     COMPLETED,
     DECLINE_REASONS,
     DECLINED,
+    ENDED_WITH_MENTORSHIP,
     EXPIRED,
     OPEN_STATES,
     PAIRED_STATES,
@@ -49,10 +50,12 @@ from plugins.mentoring.models import (
     SCHEDULED,
     TERMINATED,
     WITHDRAWN,
+    AgreementVersion,
     ChatMessage,
     ChatReader,
     EndProposal,
     Meeting,
+    MeetingChange,
     MentoringMember,
     Mentorship,
     MentorshipEvent,
@@ -598,9 +601,11 @@ def complete_mentorship(mentorship: Mentorship) -> None:
 
 def _close(mentorship: Mentorship) -> None:
     """What ending a mentorship, in any way, frees: the mentor's room, the meetings to come
-    and a pending proposal to end it. A meeting that has begun stays: the pair can still say
-    whether it took place, and its goal completes or is declined as any other."""
+    and every proposal still unanswered (to end it, to amend its agreement, to change a
+    meeting). A meeting that has begun stays: the pair can still say whether it took place,
+    and its goal completes or is declined as any other."""
     _release_capacity(mentorship)
+    _end_unanswered_proposals(mentorship)
     db.session.execute(
         update(Meeting)
         .where(
@@ -626,6 +631,29 @@ def _close(mentorship: Mentorship) -> None:
         )
 
     after_commit(tell_open_pages)
+
+
+def _end_unanswered_proposals(mentorship: Mentorship) -> None:
+    """A pending amendment of the agreement (with the meeting or the move that carries it)
+    and pending changes of meetings end with the mentorship, so no one is asked to answer
+    them any more; undecided by anyone, unlike a withdrawal (its proposer's decision)."""
+    ended = {"status": ENDED_WITH_MENTORSHIP, "decided_at": utcnow()}
+    db.session.execute(
+        update(AgreementVersion)
+        .where(
+            AgreementVersion.mentorship_id == mentorship.id,
+            AgreementVersion.status == PROPOSED,
+        )
+        .values(ended)
+        .execution_options(synchronize_session="fetch")
+    )
+    of_mentorship = select(Meeting.id).where(Meeting.mentorship_id == mentorship.id)
+    db.session.execute(
+        update(MeetingChange)
+        .where(MeetingChange.meeting_id.in_(of_mentorship), MeetingChange.status == PROPOSED)
+        .values(ended)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def expire_requests() -> int:

@@ -210,13 +210,17 @@ def schema_differences(app: Flask) -> list:
 
 
 def schema_snapshot(app: Flask) -> dict[str, tuple]:
-    """Each table's columns and indexes."""
+    """Each table's columns, indexes and check constraints (what values a column allows)."""
     with app.app_context(), db.engine.connect() as connection:
         inspector = inspect(connection)
         return {
             table: (
                 sorted(column["name"] for column in inspector.get_columns(table)),
                 sorted(str(index["name"]) for index in inspector.get_indexes(table)),
+                sorted(
+                    (str(check["name"]), check["sqltext"])
+                    for check in inspector.get_check_constraints(table)
+                ),
             )
             for table in inspector.get_table_names()
             if not unmodelled(connection, table)

@@ -18,7 +18,7 @@ from core import hookimpl
 from core.db import db as _db
 from core.models import Goal, GoalParty, Notification, User
 from core.testing import count_rows, stored
-from plugins.mentoring import meetings
+from plugins.mentoring import agreements, meetings
 from plugins.mentoring.models import (
     AgreementVersion,
     Meeting,
@@ -26,6 +26,8 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+
+from .conftest import agreement_terms
 
 
 @pytest.fixture
@@ -1010,3 +1012,83 @@ def test_ending_before_the_agreement_cancels_the_meetings_to_come(
     meeting_id = planner.schedule(accepted, mentee, mentor)
     page(client, mentor, f"/mentoring/{accepted}/terminate", {"message": "Not a fit."})
     assert status_of(app, meeting_id) == "cancelled"
+
+
+def pending_amendment(app, client, db, mentee, mentor, active, planner, carried_by: str) -> str:
+    """An amendment awaiting the mentor's answer, proposed alone or carried by a meeting or a
+    move past the agreed end; returns the path that answers it."""
+    late = stored(app, select(AgreementVersion.ends_on)) + timedelta(days=10)
+    if carried_by == "meeting":
+        meeting_id = planner.propose(active, mentee, datetime.combine(late, time(10), UTC))
+        return f"/mentoring/meetings/{meeting_id}/approve"
+    if carried_by == "move":
+        meeting_id = planner.schedule(active, mentee, mentor, soon(5))
+        change_id = proposed_move(app, client, mentee, meeting_id, day=late.isoformat())
+        return f"/mentoring/meetings/changes/{change_id}/accept"
+    with app.test_request_context():
+        terms = agreement_terms(meetings_planned=8)
+        version = agreements.propose_amendment(active, mentee, terms, "Two more meetings")
+        db.session.commit()
+        return f"/mentoring/agreement/{version.id}/approve"
+
+
+@pytest.mark.parametrize("carried_by", ["nothing", "meeting", "move"])
+def test_ending_early_ends_the_proposals_no_one_answered_and_offers_no_answer(
+    app, client, db, mentee, mentor, active, planner, carried_by
+):
+    begun = planner.schedule(active, mentee, mentor)
+    change_id = proposed_cancellation(app, client, mentor, begun)
+    planner.move_start(begun, datetime.now(UTC) - timedelta(hours=1))
+    answer_amendment = pending_amendment(
+        app, client, db, mentee, mentor, active, planner, carried_by
+    )
+
+    page(client, mentee, f"/mentoring/{active}/end/propose", {"message": "I changed jobs."})
+    page(client, mentor, f"/mentoring/{active}/end/agree", {})
+
+    assert change_status(app, change_id) == "ended"
+    changes = meetings.MeetingChange
+    assert count_rows(app, changes, changes.status != "ended") == 0  # a move's too
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        "ended"
+    )
+    for member in (mentee, mentor):  # the begun meeting stays, with no answer to its change
+        meeting_page = text(page(client, member, f"/mentoring/meetings/{begun}"))
+        assert "/mentoring/meetings/changes/" not in meeting_page
+        assert "Take it back" not in meeting_page and "Keep it as it is" not in meeting_page
+    agreement_page = text(page(client, mentor, f"/mentoring/{active}/agreement"))
+    assert "/mentoring/agreement/" not in agreement_page.replace(
+        "/mentoring/agreement/versions", ""
+    )
+    assert "Unanswered when the mentorship ended" in agreement_page
+    version_page = text(page(client, mentor, f"/mentoring/{active}/agreement/versions/2"))
+    assert "ended with the mentorship" in version_page
+
+    late_answer = page(client, mentor, answer_amendment, {})
+    late_refusal = page(client, mentee, f"/mentoring/meetings/changes/{change_id}/refuse", {})
+
+    assert "This mentorship has ended" in text(late_answer)
+    assert "This mentorship has ended." in text(late_refusal)
+    assert stored(app, select(AgreementVersion.status).where(AgreementVersion.number == 2)) == (
+        "ended"
+    )
+    assert change_status(app, change_id) == "ended"
+    assert stored(app, select(Meeting.status).where(Meeting.id == begun)) == "scheduled"
+
+
+def test_ending_before_the_agreement_ends_the_proposed_one(app, client, pairs, mentee, mentor):
+    accepted = pairs.accept(mentee, mentor)
+    with app.test_request_context():
+        version = agreements.propose_agreement(accepted, mentee, agreement_terms())
+        _db.session.commit()
+        version_id = version.id
+
+    page(client, mentor, f"/mentoring/{accepted}/terminate", {"message": "Not a fit."})
+
+    assert stored(app, select(AgreementVersion.status)) == "ended"
+    agreement_page = text(page(client, mentor, f"/mentoring/{accepted}/agreement"))
+    assert f"/mentoring/agreement/{version_id}/approve" not in agreement_page
+    assert f"/mentoring/agreement/{version_id}/send-back" not in agreement_page
+    late = page(client, mentor, f"/mentoring/agreement/{version_id}/approve", {})
+    assert "This mentorship has ended: its agreement can no longer change." in text(late)
+    assert stored(app, select(AgreementVersion.status)) == "ended"
