@@ -21,6 +21,9 @@ plugin authors too.
   ``browser``: headless Chromium (Playwright) to drive it.
 * ``redis_server``: a private ``redis-server`` (``.url``) to kill, restart or stall under a
   running site.
+* ``compiled_catalogs(folder, {"de": {"Hello": "Hallo"}})``: a few translations, compiled, for
+  ``make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=...)``, so a test can show
+  which language a page, an alert or a mail was written in.
 """
 
 from __future__ import annotations
@@ -507,6 +510,23 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def compiled_catalogs(folder: Path, catalogs: dict[str, dict[str, str]]) -> str:
+    """Compile ``catalogs`` (each language's English messages and their translations) into
+    ``folder``, as Flask-Babel reads them; returns the folder for
+    ``BABEL_TRANSLATION_DIRECTORIES``."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    for language, messages in catalogs.items():
+        catalog = Catalog(locale=language)
+        for english, translated in messages.items():
+            catalog.add(english, translated)
+        (folder / language / "LC_MESSAGES").mkdir(parents=True)
+        with open(folder / language / "LC_MESSAGES" / "messages.mo", "wb") as compiled:
+            write_mo(compiled, catalog)
+    return str(folder)
 
 
 def stored(app: Flask, statement: Any) -> Any:

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import db, utcnow
 from core.errors import InvalidInput
+from core.i18n import reading_as
 from core.models import LoginFailure, User
 from core.services.mail import absolute_url, count_mails, send_mail
 from core.state import hooks
@@ -107,13 +108,14 @@ def register(email: str, password: str, display_name: str) -> User | None:
     password_hash = hash_password(password)
     existing = user_by_email(email)
     if existing:
-        _send_link(
-            email,
-            _("Someone tried to register with your address"),
-            "mail/already_registered",
-            user=existing,
-            link=absolute_url(url_for("auth.reset_request")),
-        )
+        with reading_as(existing):  # a visitor's form, a member's mail
+            _send_link(
+                email,
+                _("Someone tried to register with your address"),
+                "mail/already_registered",
+                user=existing,
+                link=absolute_url(url_for("auth.reset_request")),
+            )
         return None
     user = User(
         email=email,
@@ -222,13 +224,14 @@ def request_password_reset(email: str) -> None:
     token = make_token(
         "reset", {"uid": user.id, "pw": user.password_hash[-12:], "email": user.email}
     )
-    _send_link(
-        user.email,
-        _("Reset your password"),
-        "mail/reset",
-        user=user,
-        link=absolute_url(url_for("auth.reset", token=token)),
-    )
+    with reading_as(user):  # asked for while logged out: the page's language may be another
+        _send_link(
+            user.email,
+            _("Reset your password"),
+            "mail/reset",
+            user=user,
+            link=absolute_url(url_for("auth.reset", token=token)),
+        )
 
 
 def user_for_reset(token: str) -> User:
@@ -318,13 +321,14 @@ def confirm_email_change(token: str) -> User:
     user.email = data["new"]
     user.email_confirmed_at = utcnow()
     if old_email != user.email:
-        send_mail(
-            old_email,
-            _("Your e-mail address was changed"),
-            "mail/email_changed",
-            user=user,
-            new_email=user.email,
-        )
+        with reading_as(user):  # the link may be followed logged out, in another browser
+            send_mail(
+                old_email,
+                _("Your e-mail address was changed"),
+                "mail/email_changed",
+                user=user,
+                new_email=user.email,
+            )
     return user
 
 

@@ -208,11 +208,15 @@ def _render(certificate_id: int) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     if stored:
-        notify(
-            certificate.holder,
-            _("Your certificate “%(achievement)s” is ready.", achievement=certificate.achievement),
-            url=f"/members/{certificate.user_id}/mentoring",
-        )
+        with reading_as(certificate.holder):
+            notify(
+                certificate.holder,
+                _(
+                    "Your certificate “%(achievement)s” is ready.",
+                    achievement=certificate.achievement,
+                ),
+                url=f"/members/{certificate.user_id}/mentoring",
+            )
     db.session.commit()
     return bool(stored)
 
@@ -364,13 +368,14 @@ def revoke_certificate(number: str, reason: str) -> Certificate:
     certificate.revoked_at = utcnow()
     certificate.revoke_reason = reason
     db.session.flush()
-    notify(
-        certificate.holder,
-        _(
-            "Your certificate %(number)s was revoked: %(reason)s",
-            number=certificate.number,
-            reason=reason,
-        ),
-        url=f"/members/{certificate.user_id}/mentoring",
-    )
+    with reading_as(certificate.holder):
+        notify(
+            certificate.holder,
+            _(
+                "Your certificate %(number)s was revoked: %(reason)s",
+                number=certificate.number,
+                reason=reason,
+            ),
+            url=f"/members/{certificate.user_id}/mentoring",
+        )
     return certificate

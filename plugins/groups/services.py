@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from core.config import Setting, positive
 from core.db import db, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.i18n import reading_as
 from core.models import User
 from core.services.activities import record_activity, undo_activity
 from core.services.notifications import notify
@@ -504,12 +505,13 @@ def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
             _("You asked to join already: the managers will answer your request.")
         ) from None
     for manager in managers_of(group):
-        notify(
-            manager,
-            _("%(name)s asks to join %(group)s.", name=user.display_name, group=group.name),
-            url=group_path(group.id) + "/manage",
-            email_subject=_("Request to join %(group)s", group=group.name),
-        )
+        with reading_as(manager):
+            notify(
+                manager,
+                _("%(name)s asks to join %(group)s.", name=user.display_name, group=group.name),
+                url=group_path(group.id) + "/manage",
+                email_subject=_("Request to join %(group)s", group=group.name),
+            )
     return request
 
 
@@ -590,12 +592,13 @@ def approve_request(group_id: int, request_id: int, manager: User) -> JoinReques
     request = _decide_request(group, request_id, manager, APPROVED)
     _admit(group, request.user, manager)
     _record_act(group, manager, "approved_request", request.user)
-    notify(
-        request.user,
-        _("Welcome! Your request to join %(group)s was approved.", group=group.name),
-        url=group_path(group.id),
-        email_subject=_("You joined %(group)s", group=group.name),
-    )
+    with reading_as(request.user):
+        notify(
+            request.user,
+            _("Welcome! Your request to join %(group)s was approved.", group=group.name),
+            url=group_path(group.id),
+            email_subject=_("You joined %(group)s", group=group.name),
+        )
     return request
 
 
@@ -603,12 +606,13 @@ def decline_request(group_id: int, request_id: int, manager: User) -> JoinReques
     group = managed_group(group_id, manager)
     request = _decide_request(group, request_id, manager, DECLINED)
     _record_act(group, manager, "declined_request", request.user)
-    notify(
-        request.user,
-        _("Your request to join %(group)s was declined.", group=group.name),
-        url=group_path(group.id) if group.is_public else "/groups/",
-        email_subject=_("Your request to join %(group)s", group=group.name),
-    )
+    with reading_as(request.user):
+        notify(
+            request.user,
+            _("Your request to join %(group)s was declined.", group=group.name),
+            url=group_path(group.id) if group.is_public else "/groups/",
+            email_subject=_("Your request to join %(group)s", group=group.name),
+        )
     return request
 
 
@@ -740,11 +744,12 @@ def remove_member(group_id: int, manager: User, member_id: int) -> Membership:
             _("%(name)s is not a member any more.", name=membership.user.display_name)
         )
     _record_act(group, manager, "removed", membership.user)
-    notify(
-        membership.user,
-        _("You were removed from the group %(group)s.", group=group.name),
-        url=group_path(group.id) if group.is_public else None,
-    )
+    with reading_as(membership.user):
+        notify(
+            membership.user,
+            _("You were removed from the group %(group)s.", group=group.name),
+            url=group_path(group.id) if group.is_public else None,
+        )
     return membership
 
 
@@ -798,11 +803,12 @@ def appoint_manager(group_id: int, manager: User, member_id: int) -> Membership:
         )
     _count_managers(group, +1)
     _record_act(group, manager, "appointed", membership.user)
-    notify(
-        membership.user,
-        _("You are now a manager of %(group)s.", group=group.name),
-        url=group_path(group.id),
-    )
+    with reading_as(membership.user):
+        notify(
+            membership.user,
+            _("You are now a manager of %(group)s.", group=group.name),
+            url=group_path(group.id),
+        )
     return membership
 
 
@@ -894,16 +900,17 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
     except IntegrityError:
         raise InvalidInput(_("%(name)s is invited already.", name=invitee.display_name)) from None
     _record_act(group, manager, "invited", invitee)
-    notify(
-        invitee,
-        _(
-            "%(name)s invites you to join the group %(group)s.",
-            name=manager.display_name,
-            group=group.name,
-        ),
-        url=group_path(group.id),
-        email_subject=_("Invitation to join %(group)s", group=group.name),
-    )
+    with reading_as(invitee):
+        notify(
+            invitee,
+            _(
+                "%(name)s invites you to join the group %(group)s.",
+                name=manager.display_name,
+                group=group.name,
+            ),
+            url=group_path(group.id),
+            email_subject=_("Invitation to join %(group)s", group=group.name),
+        )
     return invitation
 
 
@@ -942,21 +949,22 @@ def answer_invitation(group_id: int, user: User, *, accept: bool) -> Group:
     if accept:
         _admit(group, user, user)
     if invitation.invited_by is not None:
-        notify(
-            invitation.invited_by,
-            _(
-                "%(name)s accepted your invitation to %(group)s.",
-                name=user.display_name,
-                group=group.name,
+        with reading_as(invitation.invited_by):
+            notify(
+                invitation.invited_by,
+                _(
+                    "%(name)s accepted your invitation to %(group)s.",
+                    name=user.display_name,
+                    group=group.name,
+                )
+                if accept
+                else _(
+                    "%(name)s declined your invitation to %(group)s.",
+                    name=user.display_name,
+                    group=group.name,
+                ),
+                url=group_path(group.id),
             )
-            if accept
-            else _(
-                "%(name)s declined your invitation to %(group)s.",
-                name=user.display_name,
-                group=group.name,
-            ),
-            url=group_path(group.id),
-        )
     return group
 
 
@@ -1036,15 +1044,16 @@ def announce(group_id: int, manager: User, body: str) -> Announcement:
     db.session.flush()
     _record_act(group, manager, "announced")
     for member in _active_members_except(group, manager):
-        notify(
-            member,
-            _(
-                "Announcement in %(group)s: “%(text)s”",
-                group=group.name,
-                text=body,
-            ),
-            url=group_path(group.id) + "#announcements",
-        )
+        with reading_as(member):
+            notify(
+                member,
+                _(
+                    "Announcement in %(group)s: “%(text)s”",
+                    group=group.name,
+                    text=body,
+                ),
+                url=group_path(group.id) + "#announcements",
+            )
     return announcement
 
 
@@ -1190,19 +1199,20 @@ def reply(group_id: int, topic_id: int, author: User, body: str) -> ForumPost:
     post = _add_post(topic, author, _checked_post(body))
     url = topic_path(access.group.id, topic.id, page_count(topic)) + f"#post-{post.id}"
     for follow, follower in _followers_to_tell(topic, author):
-        notify(
-            follower,
-            _(
-                "%(name)s replied to “%(topic)s” in %(group)s.",
-                name=author.display_name,
-                topic=topic.title,
-                group=access.group.name,
-            ),
-            url=url,
-            email_subject=(
-                _("New reply to “%(topic)s”", topic=topic.title) if follow.by_email else None
-            ),
-        )
+        with reading_as(follower):
+            notify(
+                follower,
+                _(
+                    "%(name)s replied to “%(topic)s” in %(group)s.",
+                    name=author.display_name,
+                    topic=topic.title,
+                    group=access.group.name,
+                ),
+                url=url,
+                email_subject=(
+                    _("New reply to “%(topic)s”", topic=topic.title) if follow.by_email else None
+                ),
+            )
     return post
 
 

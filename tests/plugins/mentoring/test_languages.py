@@ -4,12 +4,10 @@ action sends them (the project ships no catalogs yet: a small German one stands 
 from __future__ import annotations
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from sqlalchemy import func, select
 
 from core.models import Notification, OutboxMail, User
-from core.testing import stored
+from core.testing import compiled_catalogs, stored
 from plugins.mentoring import agreements, meetings
 from plugins.mentoring.models import AgreementVersion
 
@@ -40,16 +38,10 @@ GERMAN = {
 
 
 @pytest.fixture
-def app(make_app, tmp_path_factory):
+def app(make_app, tmp_path):
     """The app in English and German, :data:`GERMAN` its German catalog."""
-    catalog = Catalog(locale="de")
-    for english, german in GERMAN.items():
-        catalog.add(english, german)
-    folder = tmp_path_factory.mktemp("translations")
-    (folder / "de" / "LC_MESSAGES").mkdir(parents=True)
-    with open(folder / "de" / "LC_MESSAGES" / "messages.mo", "wb") as mo:
-        write_mo(mo, catalog)
-    return make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=str(folder))
+    folder = compiled_catalogs(tmp_path / "translations", {"de": GERMAN})
+    return make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=folder)
 
 
 def reads_german(db, member: User) -> None:

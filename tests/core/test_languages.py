@@ -1,0 +1,47 @@
+"""Mails a visitor's form sends to a member (a reset link, a warning that someone used their
+address) are written in the member's language, subject and body alike, whatever language the
+visitor's browser asked for (a small German catalog stands in for the ones not shipped yet)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.testing import TEST_PASSWORD, compiled_catalogs
+
+GERMAN = {
+    "Reset your password": "Setze dein Passwort zurück",
+    "Someone tried to register with your address": (
+        "Jemand wollte sich mit deiner Adresse registrieren"
+    ),
+}
+
+
+@pytest.fixture
+def app(make_app, tmp_path):
+    folder = compiled_catalogs(tmp_path / "translations", {"de": GERMAN})
+    return make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=folder)
+
+
+@pytest.fixture
+def german_member(create_user):
+    return create_user(display_name="Greta", email="greta@example.org", locale="de")
+
+
+ENGLISH_BROWSER = {"Accept-Language": "en"}
+
+
+def test_a_reset_link_reaches_a_member_in_her_language(client, mail, german_member):
+    client.post("/reset", data={"email": "greta@example.org"}, headers=ENGLISH_BROWSER)
+
+    [reset] = mail.deliver()
+    assert reset["Subject"] == "Setze dein Passwort zurück"
+
+
+def test_a_registration_with_a_members_address_warns_her_in_her_language(
+    client, mail, german_member
+):
+    form = {"email": "greta@example.org", "display_name": "Eve", "password": TEST_PASSWORD}
+    client.post("/register", data=form, headers=ENGLISH_BROWSER)
+
+    [warning] = mail.deliver()
+    assert warning["Subject"] == "Jemand wollte sich mit deiner Adresse registrieren"
