@@ -4,12 +4,15 @@ visitor's browser asked for (a small German catalog stands in for the ones not s
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from core.testing import TEST_PASSWORD, compiled_catalogs
+from core.testing import TEST_PASSWORD, body_of, compiled_catalogs, path_of
 
 GERMAN = {
     "Reset your password": "Setze dein Passwort zurück",
+    "Your e-mail address was changed": "Deine E-Mail-Adresse wurde geändert",
     "Someone tried to register with your address": (
         "Jemand wollte sich mit deiner Adresse registrieren"
     ),
@@ -45,3 +48,19 @@ def test_a_registration_with_a_members_address_warns_her_in_her_language(
 
     [warning] = mail.deliver()
     assert warning["Subject"] == "Jemand wollte sich mit deiner Adresse registrieren"
+
+
+def test_the_notice_of_a_changed_address_reaches_her_in_her_language(client, mail, german_member):
+    client.login(german_member)
+    form = {"em-new_email": "greta.neu@example.org", "em-current_password": TEST_PASSWORD}
+    client.post("/account/email", data=form)
+    [confirm] = mail.deliver()
+    link = re.search(r"https?://\S+", body_of(confirm)).group()
+
+    # followed from another browser, logged out, that asks for English
+    other_browser = client.application.test_client()
+    other_browser.get(path_of(link), headers=ENGLISH_BROWSER)
+
+    [notice] = mail.deliver()
+    assert notice["To"] == "greta@example.org"
+    assert notice["Subject"] == "Deine E-Mail-Adresse wurde geändert"
