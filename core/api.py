@@ -21,7 +21,6 @@ from core.contributions import (
     Job,
     MemberFact,
     NavItem,
-    ProfileArea,
     ProfileSection,
     SocketHandler,
 )
@@ -97,7 +96,6 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Job",
     "MemberFact",
     "NavItem",
-    "ProfileArea",
     "ProfileSection",
     "SocketHandler",
     # database and transactions
