@@ -77,7 +77,7 @@ class Job:
     ``{"minutes": 5}``, ``"cron"`` with ``{"hour": 3}``…). Jobs must be idempotent: after
     downtime a job runs once to catch up, never once per missed run; and safe to run twice at
     the same moment (``alma jobs run`` beside the scheduler): claim what they send with a
-    conditional UPDATE or a row lock. "Now" is ``core.db.utcnow()``, which ``--now`` moves.
+    conditional UPDATE or a row lock. "Now" is ``core.api.utcnow()``, which ``--now`` moves.
     """
 
     id: str
@@ -136,7 +136,7 @@ class GoalKind:
     facts of one completed goal as ``(label, value)`` pairs of text, in reading order (who
     took part, from when to when, how many meetings): what a certificate or a summary shows
     without knowing the owning plugin. It is called as its reader reads (their language and
-    time zone, see ``core.i18n.reading_as``): write dates with ``core.i18n.format_when``.
+    time zone, see ``core.api.reading_as``): write dates with ``core.api.format_when``.
     """
 
     name: str

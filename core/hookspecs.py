@@ -62,7 +62,7 @@ def user_registered(user: User) -> None:
 
 @hookspec
 def activity_performed(activity: Activity) -> None:
-    """An activity was recorded with :func:`core.services.activities.record_activity`.
+    """An activity was recorded with :func:`core.api.record_activity`.
 
     Fires once per activity, inside the transaction that recorded it (recording the same event
     twice fires nothing the second time). ``activity.kind`` is one of the kinds some plugin
@@ -105,7 +105,7 @@ def app_created(app: Flask) -> None:
 
     Fires once per app, inside an app context, before any request. Check here what can only be
     checked once every plugin is known (a rule naming another plugin's activity kind, say) and
-    raise :class:`core.config.ConfigError` to stop alma with that message. Returns nothing.
+    raise :class:`core.api.ConfigError` to stop alma with that message. Returns nothing.
     """
 
 
@@ -131,36 +131,36 @@ def register_blueprints() -> list[Blueprint]:
 
 @hookspec
 def register_nav_items() -> list[NavItem]:
-    """Return links for the navigation bar (:class:`core.contributions.NavItem`)."""
+    """Return links for the navigation bar (:class:`core.api.NavItem`)."""
 
 
 @hookspec
 def register_profile_sections() -> list[ProfileSection]:
     """Return blocks for the areas of a member's profile
-    (:class:`core.contributions.ProfileSection`): ``overview``, ``mentoring``, ``groups``
+    (:class:`core.api.ProfileSection`): ``overview``, ``mentoring``, ``groups``
     or ``data``."""
 
 
 @hookspec
 def register_home_counters() -> list[HomeCounter]:
-    """Return live figures for the public home page (:class:`core.contributions.HomeCounter`)."""
+    """Return live figures for the public home page (:class:`core.api.HomeCounter`)."""
 
 
 @hookspec
 def register_member_facts() -> list[MemberFact]:
     """Return short public lines shown under a member's name on their profile and on member
-    cards such as the mentor directory's (:class:`core.contributions.MemberFact`)."""
+    cards such as the mentor directory's (:class:`core.api.MemberFact`)."""
 
 
 @hookspec
 def register_jobs() -> list[Job]:
-    """Return scheduled jobs (:class:`core.contributions.Job`). They run in exactly one process:
+    """Return scheduled jobs (:class:`core.api.Job`). They run in exactly one process:
     the scheduler of ``alma serve`` or ``alma scheduler``, never in every web worker."""
 
 
 @hookspec
 def register_socket_handlers() -> list[SocketHandler]:
-    """Return Socket.IO event handlers (:class:`core.contributions.SocketHandler`)."""
+    """Return Socket.IO event handlers (:class:`core.api.SocketHandler`)."""
 
 
 @hookspec
@@ -181,7 +181,7 @@ def register_goal_kinds() -> list[GoalKind]:
 
 @hookspec
 def register_settings() -> dict[str, Setting]:
-    """Return the plugin's settings, by key: ``core.config.Setting(type, default, check)``.
+    """Return the plugin's settings, by key: ``core.api.Setting(type, default, check)``.
 
     Operators set them in ``[plugins.<plugin name>]`` of ``alma.toml``. At startup core checks
     the table against them (an unknown key or a bad value stops alma with a message naming

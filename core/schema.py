@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -19,11 +20,20 @@ from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import ScriptDirectory
 from flask import Flask
 
-from core.db import db
+from core.db import UTCDateTime, db
 from core.state import alma
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CORE = "core"
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """How ``alma db revision`` writes core's column type in a migration: through ``core.api``,
+    the one core module a plugin's code (its migrations included) may import."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("import core.api")
+        return "core.api.UTCDateTime(timezone=True)"
+    return False  # Alembic's own rendering
 
 
 class StaleSchema(Exception):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import subprocess
 import sys
 import tomllib
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from core import hookspecs
+from core import api, hookspecs
 from core.app import create_app
 from core.db import db
 from core.plugins import installed_plugins
@@ -86,6 +87,15 @@ def plugin_packages() -> dict[str, Path]:
 
 def _is_code(folder: Path) -> bool:
     return folder.name != "__pycache__" and any(folder.rglob("*.py"))
+
+
+def api_violations(source: str, package: str) -> list[str]:
+    """Imports of core anywhere but ``core.api``, the one module a plugin may import."""
+    return [
+        f"line {line}: {name}"
+        for line, name in references(source, package)
+        if is_within(name, "core") and not is_within(name, "core.api")
+    ]
 
 
 def core_violations(source: str, package: str) -> list[str]:
@@ -163,6 +173,25 @@ def test_the_plugin_checker_catches_imports_of_other_plugins(source, bad):
     assert bool(found) is bad
 
 
+@pytest.mark.parametrize(
+    ("source", "bad"),
+    [
+        ("from core.api import User, db", False),
+        ("import core.api", False),
+        ("from . import services", False),
+        ("from core import hookimpl", True),
+        ("from core.db import db", True),
+        ("import core.db", True),
+        ("from core.services.mail import send_mail", True),
+        ("import core", True),
+        ("def f():\n    from core.state import alma", True),
+        ("import importlib\nimportlib.import_module('core.models')", True),
+    ],
+)
+def test_the_api_checker_catches_imports_of_core_outside_its_api(source, bad):
+    assert bool(api_violations(source, "plugins.wiki")) is bad
+
+
 # ---- the rules on the code ------------------------------------------------------------------
 
 
@@ -187,6 +216,17 @@ def test_plugins_never_import_each_other():
             package = package_of(path) if own.startswith("plugins.") else _example_package(path)
             found = plugin_violations(path.read_text(encoding="utf-8"), package, own, others)
             if found:
+                problems[str(path.relative_to(ROOT))] = found
+    assert problems == {}
+
+
+def test_plugins_import_core_only_through_its_api():
+    """core.api is what core promises plugin authors; the rest of core may change any day."""
+    problems = {}
+    for own, folder in plugin_packages().items():
+        for path in python_files(folder):
+            package = package_of(path) if own.startswith("plugins.") else _example_package(path)
+            if found := api_violations(path.read_text(encoding="utf-8"), package):
                 problems[str(path.relative_to(ROOT))] = found
     assert problems == {}
 
@@ -219,7 +259,15 @@ def test_importing_core_loads_no_plugin():
     )
     imports = "; ".join(
         f"import {name}"
-        for name in ("core", "core.app", "core.cli", "core.schema", "core.scheduler", "core.demo")
+        for name in (
+            "core",
+            "core.api",
+            "core.app",
+            "core.cli",
+            "core.schema",
+            "core.scheduler",
+            "core.demo",
+        )
     )
     result = subprocess.run(
         [sys.executable, "-c", f"{imports}; import sys; print(sorted(sys.modules))"],
@@ -245,6 +293,39 @@ def test_first_party_plugins_are_declared_as_entry_points_like_third_party_ones(
             name = package.removeprefix("plugins.")
             assert name in plugin_points, f"pyproject.toml declares no entry point {name!r}"
             assert is_within(plugin_points[name].split(":")[0], package)
+
+
+# ---- the plugin API --------------------------------------------------------------------------
+
+
+def api_section_of_the_guide() -> str:
+    guide = (ROOT / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
+    start = guide.index("## The plugin API (`core.api`)")
+    end = guide.find("\n## ", start + 1)
+    return guide[start : end if end != -1 else None]
+
+
+def test_every_name_of_the_plugin_api_is_there_and_documented():
+    section = api_section_of_the_guide()
+    assert "API_VERSION" in api.__all__ and api.API_VERSION >= (1, 0)
+
+    missing = [name for name in api.__all__ if not hasattr(api, name)]
+    undocumented = [name for name in api.__all__ if not re.search(rf"`{name}[`(\[]", section)]
+    assert (missing, undocumented) == ([], [])
+
+
+def test_a_deprecated_name_of_the_plugin_api_keeps_working_with_a_warning(monkeypatch):
+    monkeypatch.setitem(api._DEPRECATED, "queue_mail", ("send_mail", "removed in API 2"))
+
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"queue_mail is deprecated, use core\.api\.send_mail \(removed in API 2\)",
+    ):
+        from core.api import queue_mail
+
+    assert queue_mail is api.send_mail
+    with pytest.raises(AttributeError, match="no_such_name"):
+        api.no_such_name  # noqa: B018 (the look-up is the test)
 
 
 # ---- hookspecs --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from functools import partial
 from alembic import context
 
 from core.db import db
+from core.schema import render_item
 
 attributes = context.config.attributes
 owns_table = attributes["owns_table"]
@@ -40,6 +41,7 @@ with db.engine.connect() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         on_version_apply=attributes.get("on_version_apply"),
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-import core.db
 % if imports:
+
 ${imports}
 % endif
 

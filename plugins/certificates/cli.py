@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from core.db import db
-from core.errors import DomainError
+from core.api import DomainError, db
 from plugins.certificates import services
 from plugins.certificates.models import Certificate
 

@@ -20,8 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from core.db import db, utcnow
-from core.models import User
+from core.api import User, db, utcnow
 
 PENDING, RENDERED, FAILED = "pending", "rendered", "failed"
 STATES = (PENDING, RENDERED, FAILED)

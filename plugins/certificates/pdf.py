@@ -16,8 +16,7 @@ from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from core.i18n import format_when, reading_as
-from core.services.mail import absolute_url
+from core.api import absolute_url, format_when, reading_as
 from plugins.certificates.models import Certificate
 
 TEMPLATE = "certificate.html"

@@ -13,8 +13,7 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
-from core.contributions import Job, ProfileSection
+from core.api import Job, ProfileSection, hookimpl
 from plugins.certificates import services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.forms import VisibilityForm

@@ -25,15 +25,25 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
-from core.config import ConfigError, Setting, positive
-from core.db import after_commit, db, utcnow
-from core.errors import InvalidInput, NotFound
-from core.i18n import reading_as, zone_of
-from core.models import Goal, User
-from core.services.goals import goal_facts, goal_label
-from core.services.mail import wake_job
-from core.services.notifications import notify
-from core.state import alma
+from core.api import (
+    ConfigError,
+    Goal,
+    InvalidInput,
+    NotFound,
+    Setting,
+    User,
+    after_commit,
+    alma,
+    db,
+    goal_facts,
+    goal_label,
+    notify,
+    positive,
+    reading_as,
+    utcnow,
+    wake_job,
+    zone_of,
+)
 from plugins.certificates.models import FAILED, PENDING, RENDERED, Certificate
 from plugins.certificates.pdf import render_pdf
 

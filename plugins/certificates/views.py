@@ -7,8 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.db import db
-from core.errors import NotFound
+from core.api import NotFound, db
 from plugins.certificates import services
 from plugins.certificates.forms import VerifyForm, VisibilityForm
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import db, utcnow
+from core.api import db, utcnow
 
 ACTIVITY, GOAL = "activity", "goal"
 SOURCE_TYPES = (ACTIVITY, GOAL)

@@ -8,8 +8,7 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
-from core.contributions import MemberFact, NavItem, ProfileSection
+from core.api import MemberFact, NavItem, ProfileSection, hookimpl
 from plugins.credits import services
 from plugins.credits.views import bp
 

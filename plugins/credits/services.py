@@ -20,12 +20,19 @@ from flask import Flask, current_app
 from flask_babel import format_number, ngettext
 from sqlalchemy import func, select, update
 
-from core.config import ConfigError, Setting
-from core.db import db, insert_on_conflict, utcnow
-from core.models import Activity, Goal, User
-from core.services.activities import activity_label
-from core.services.goals import goal_label
-from core.state import alma
+from core.api import (
+    Activity,
+    ConfigError,
+    Goal,
+    Setting,
+    User,
+    activity_label,
+    alma,
+    db,
+    goal_label,
+    insert_on_conflict,
+    utcnow,
+)
 from plugins.credits.models import (
     ACTIVITY,
     CREDIT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from core.views.navigation import page_number
+from core.api import page_number
 from plugins.credits import services
 
 bp = Blueprint("credits", __name__, url_prefix="/credits", template_folder="templates")

@@ -19,8 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import db, utcnow
-from core.models import User
+from core.api import User, db, utcnow
 
 OPEN, ON_REQUEST, INVITATION_ONLY = "open", "request", "invitation"
 JOIN_POLICIES = (OPEN, ON_REQUEST, INVITATION_ONLY)

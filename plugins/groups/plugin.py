@@ -11,9 +11,7 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
-from core.contributions import ActivityKind, HomeCounter, NavItem, ProfileSection
-from core.db import db
+from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, db, hookimpl
 from plugins.groups import services
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST
 from plugins.groups.views import bp

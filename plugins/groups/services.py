@@ -19,13 +19,20 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from core.config import Setting, positive
-from core.db import db, utcnow
-from core.errors import InvalidInput, NotAllowed, NotFound
-from core.i18n import reading_as
-from core.models import User
-from core.services.activities import record_activity, undo_activity
-from core.services.notifications import notify
+from core.api import (
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Setting,
+    User,
+    db,
+    notify,
+    positive,
+    reading_as,
+    record_activity,
+    undo_activity,
+    utcnow,
+)
 from plugins.groups.models import (
     ACCEPTED,
     ACTIVE,

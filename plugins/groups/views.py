@@ -12,9 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from core.db import db
-from core.errors import InvalidInput
-from core.views.navigation import local_path, page_number, whole_number
+from core.api import InvalidInput, db, local_path, page_number, whole_number
 from plugins.groups import services
 from plugins.groups.forms import (
     AnnouncementForm,

@@ -6,9 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.db import db
-from core.errors import InvalidInput
-from core.forms import ConfirmForm
+from core.api import ConfirmForm, InvalidInput, db
 from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.forms import AgreementForm, CommentForm
 from plugins.mentoring.models import ACCEPTED, ACTIVE

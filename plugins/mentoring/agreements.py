@@ -12,11 +12,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core.db import db, utcnow
-from core.errors import InvalidInput, NotAllowed, NotFound
-from core.i18n import reading_as
-from core.models import User
-from core.services.notifications import notify
+from core.api import InvalidInput, NotAllowed, NotFound, User, db, notify, reading_as, utcnow
 from plugins.mentoring.models import (
     ACCEPTED,
     ACTIVE,

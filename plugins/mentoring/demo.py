@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from core.db import db, utcnow
-from core.models import User
+from core.api import User, db, utcnow
 from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.models import Meeting
 

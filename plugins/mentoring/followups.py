@@ -13,11 +13,17 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, false, func, or_, select, update
 
-from core.db import db, utcnow
-from core.errors import InvalidInput, NotAllowed
-from core.i18n import format_when, reading_as
-from core.models import User
-from core.services.mail import absolute_url, send_mail
+from core.api import (
+    InvalidInput,
+    NotAllowed,
+    User,
+    absolute_url,
+    db,
+    format_when,
+    reading_as,
+    send_mail,
+    utcnow,
+)
 from plugins.mentoring.agreements import agreement_in_force
 from plugins.mentoring.meetings import meeting_for, meeting_path
 from plugins.mentoring.models import (

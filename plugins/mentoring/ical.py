@@ -14,9 +14,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import delete, select
 
-from core.db import db, utcnow
-from core.models import User
-from core.services.mail import absolute_url
+from core.api import User, absolute_url, db, utcnow
 from plugins.mentoring.meetings import meeting_path, meetings_of
 from plugins.mentoring.models import (
     CANCELLED,

@@ -19,10 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.db import db
-from core.errors import InvalidInput
-from core.forms import ConfirmForm
-from core.services.mail import absolute_url
+from core.api import ConfirmForm, InvalidInput, absolute_url, db
 from plugins.mentoring import followups, ical, meetings, services
 from plugins.mentoring.forms import FeedbackForm, MeetingChangeForm, MeetingDeclineForm, MeetingForm
 from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE

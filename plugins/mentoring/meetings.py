@@ -19,13 +19,24 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from core.db import after_commit, db, utcnow
-from core.errors import InvalidInput, NotAllowed, NotFound
-from core.i18n import format_when, reading_as, zone_of
-from core.models import Goal, User
-from core.services.goals import consent_to_goal, decline_goal, propose_goal
-from core.services.mail import wake_job
-from core.services.notifications import notify
+from core.api import (
+    Goal,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    User,
+    after_commit,
+    consent_to_goal,
+    db,
+    decline_goal,
+    format_when,
+    notify,
+    propose_goal,
+    reading_as,
+    utcnow,
+    wake_job,
+    zone_of,
+)
 from plugins.mentoring import agreements
 from plugins.mentoring.models import (
     ACCEPTED_CHANGE,

@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import db, utcnow
-from core.models import User
+from core.api import User, db, utcnow
 
 REQUESTED, ACCEPTED, ACTIVE, COMPLETED = "requested", "accepted", "active", "completed"
 DECLINED, WITHDRAWN, EXPIRED, TERMINATED = "declined", "withdrawn", "expired", "terminated"

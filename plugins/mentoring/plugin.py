@@ -7,15 +7,7 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
-from core.contributions import (
-    ActivityKind,
-    GoalKind,
-    HomeCounter,
-    Job,
-    NavItem,
-    ProfileSection,
-)
+from core.api import ActivityKind, GoalKind, HomeCounter, Job, NavItem, ProfileSection, hookimpl
 from plugins.mentoring import agreement_views, followups, meeting_views, meetings, services, views
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.forms import MentorSettingsForm

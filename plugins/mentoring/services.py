@@ -24,15 +24,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.config import Setting, positive
-from core.db import after_commit, db, insert_on_conflict, utcnow
-from core.errors import InvalidInput, NotAllowed, NotFound
-from core.i18n import reading_as
-from core.models import Topic, User, UserLanguage, UserTopic
-from core.realtime import push_badge
-from core.services.activities import record_activity
-from core.services.mail import absolute_url, send_mail
-from core.services.notifications import notify
+from core.api import (
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Setting,
+    Topic,
+    User,
+    UserLanguage,
+    UserTopic,
+    absolute_url,
+    after_commit,
+    db,
+    insert_on_conflict,
+    notify,
+    positive,
+    push_badge,
+    reading_as,
+    record_activity,
+    send_mail,
+    utcnow,
+)
 from plugins.mentoring.models import (
     ACCEPTED,
     ACTIVE,

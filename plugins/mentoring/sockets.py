@@ -8,9 +8,7 @@ from typing import Any
 from flask_login import current_user
 from flask_socketio import join_room
 
-from core.contributions import SocketHandler
-from core.db import db
-from core.errors import DomainError
+from core.api import DomainError, SocketHandler, db
 from plugins.mentoring import services
 
 

@@ -9,12 +9,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from core.db import db, writes_on_get
-from core.errors import InvalidInput
-from core.forms import ConfirmForm
-from core.i18n import language_names
-from core.models import User
-from core.views.navigation import page_number, whole_number
+from core.api import (
+    ConfirmForm,
+    InvalidInput,
+    User,
+    db,
+    language_names,
+    page_number,
+    whole_number,
+    writes_on_get,
+)
 from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.forms import (
     ChatForm,

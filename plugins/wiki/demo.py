@@ -3,7 +3,7 @@ member, and a few ratings, all through the services (so activities are recorded 
 
 from __future__ import annotations
 
-from core.models import User
+from core.api import User
 from plugins.wiki import services
 
 FIRST_MEETING = """\

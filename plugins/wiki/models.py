@@ -24,8 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import db, utcnow
-from core.models import User
+from core.api import User, db, utcnow
 
 MAX_TITLE = 120
 MAX_SUMMARY = 200

@@ -8,8 +8,7 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core import hookimpl
-from core.contributions import ActivityKind, HomeCounter, NavItem, ProfileSection
+from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, hookimpl
 from plugins.wiki import services
 from plugins.wiki.demo import add_demo_articles
 from plugins.wiki.views import bp

@@ -18,11 +18,18 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
 
-from core.config import Setting, positive
-from core.db import db, utcnow
-from core.errors import InvalidInput, NotAllowed, NotFound
-from core.models import User
-from core.services.activities import record_activity, undo_activity
+from core.api import (
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Setting,
+    User,
+    db,
+    positive,
+    record_activity,
+    undo_activity,
+    utcnow,
+)
 from plugins.wiki.models import (
     MAX_SUMMARY,
     MAX_TAG,

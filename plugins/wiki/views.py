@@ -17,11 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from core.db import db
-from core.errors import InvalidInput
-from core.forms import ConfirmForm
-from core.models import User
-from core.views.navigation import page_number, whole_number
+from core.api import ConfirmForm, InvalidInput, User, db, page_number, whole_number
 from plugins.wiki import services
 from plugins.wiki.forms import ArticleForm, EditForm, PreviewForm, RatingForm
 from plugins.wiki.models import Article

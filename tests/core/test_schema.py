@@ -1,11 +1,13 @@
 """The schema in parts: core and each enabled plugin keep their own migration history."""
 
 import pytest
-from sqlalchemy import inspect
+from alembic.autogenerate import render_python_code
+from alembic.operations import ops
+from sqlalchemy import Column, MetaData, Table, inspect
 
 from core.app import create_app
-from core.db import db
-from core.schema import StaleSchema, ensure_schema, pending_heads, upgrade
+from core.db import UTCDateTime, db
+from core.schema import StaleSchema, ensure_schema, pending_heads, render_item, upgrade
 
 
 @pytest.fixture
@@ -55,3 +57,16 @@ def test_enabling_a_plugin_later_migrates_only_its_part(app_with, empty_database
 
     assert pending_heads(with_kudos) == set()
     assert {"kudos_given", "alembic_version", "alembic_version_kudos"} <= tables(with_kudos)
+
+
+def test_a_generated_migration_reaches_core_through_its_plugin_api():
+    """``alma db revision`` writes core's column type as ``core.api.UTCDateTime``, so a
+    plugin's new migration imports nothing else of core (tests/test_architecture.py)."""
+    table = Table("kudos_example", MetaData(), Column("given_at", UTCDateTime(timezone=True)))
+
+    code = render_python_code(
+        ops.UpgradeOps([ops.CreateTableOp.from_table(table)]), render_item=render_item
+    )
+
+    assert "core.api.UTCDateTime(timezone=True)" in code
+    assert "core.db" not in code

@@ -8,8 +8,7 @@ from flask import render_template
 from alma_kudos import models  # noqa: F401  (registers the table on the shared metadata)
 from alma_kudos.services import GIVEN, kudos_received, total_kudos
 from alma_kudos.views import bp
-from core import hookimpl
-from core.contributions import ActivityKind, HomeCounter, ProfileSection
+from core.api import ActivityKind, HomeCounter, ProfileSection, hookimpl
 
 REQUIRES: tuple[str, ...] = ()  # names of plugins that must be enabled before this one
 

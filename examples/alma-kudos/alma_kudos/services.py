@@ -4,11 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from alma_kudos.models import Kudos
-from core.db import db
-from core.errors import InvalidInput
-from core.models import User
-from core.services.activities import record_activity
-from core.services.notifications import notify
+from core.api import InvalidInput, User, db, notify, record_activity
 
 GIVEN = "kudos.given"
 

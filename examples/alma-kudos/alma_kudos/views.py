@@ -4,9 +4,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from alma_kudos.services import give_kudos
-from core.db import db
-from core.errors import InvalidInput
-from core.models import User
+from core.api import InvalidInput, User, db
 
 bp = Blueprint("kudos", __name__, url_prefix="/kudos", template_folder="templates")
 

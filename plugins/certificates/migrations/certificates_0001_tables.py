@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import core.api
 
 revision: str = "certificates_0001"
 down_revision: str | Sequence[str] | None = None
@@ -32,16 +32,16 @@ def upgrade() -> None:
         sa.Column("goal_title", sa.String(length=200), nullable=False),
         sa.Column("completed_on", sa.Date(), nullable=False),
         sa.Column("facts", sa.JSON(), nullable=False),
-        sa.Column("issued_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("rendered_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rendered_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.Column("pdf", sa.LargeBinary(), nullable=True),
         sa.Column("shown_on_profile", sa.Boolean(), nullable=False),
         sa.Column("name_on_verification", sa.Boolean(), nullable=False),
-        sa.Column("revoked_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoke_reason", sa.String(length=500), nullable=True),
         sa.CheckConstraint(
             "(status = 'rendered') = (pdf IS NOT NULL AND rendered_at IS NOT NULL)",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import core.api
 
 revision: str = "credits_0001"
 down_revision: str | Sequence[str] | None = None
@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("points", sa.Integer(), nullable=False),
         sa.Column("capped_from", sa.Integer(), nullable=True),
         sa.Column("reverses_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(entry_kind = 'credit' AND points >= 0 AND reverses_id IS NULL) OR (entry_kind = 'reversal' AND points <= 0 AND reverses_id IS NOT NULL)",
             name=op.f("ck_credits_entries_credit_or_reversal"),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import core.api
 
 revision: str = "groups_0001"
 down_revision: str | Sequence[str] | None = None
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("visibility", sa.String(length=16), nullable=False),
         sa.Column("manager_count", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "join_policy IN ('open', 'request', 'invitation')",
             name=op.f("ck_groups_groups_join_policy"),
@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("group_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "length(body) BETWEEN 1 AND 1000", name=op.f("ck_groups_announcements_body_length")
         ),
@@ -90,8 +90,8 @@ def upgrade() -> None:
         sa.Column("group_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("title", sa.String(length=150), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_post_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_post_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "length(title) BETWEEN 1 AND 150", name=op.f("ck_groups_forum_topics_title_length")
         ),
@@ -121,8 +121,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("invited_by_id", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("answered_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "state IN ('pending', 'accepted', 'declined', 'revoked')",
             name=op.f("ck_groups_invitations_state"),
@@ -166,8 +166,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "state IN ('pending', 'approved', 'declined', 'withdrawn')",
@@ -215,7 +215,7 @@ def upgrade() -> None:
         sa.Column("manager_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "action IN ('edited', 'approved_request', 'declined_request', 'invited', 'revoked_invitation', 'removed', 'banned', 'lifted_ban', 'appointed', 'announced', 'deleted_post', 'deleted_topic')",
             name=op.f("ck_groups_management_acts_action"),
@@ -252,8 +252,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("joined_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("state_changed_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("joined_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state_changed_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role = 'member' OR state = 'active'",
             name=op.f("ck_groups_memberships_manager_is_active"),
@@ -296,8 +296,8 @@ def upgrade() -> None:
         sa.Column("topic_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deleted_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "(deleted_at IS NULL AND length(body) BETWEEN 1 AND 10000) OR (deleted_at IS NOT NULL AND body = '')",
             name=op.f("ck_groups_forum_posts_body"),

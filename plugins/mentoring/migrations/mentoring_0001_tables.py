@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import core.api
 
 revision: str = "mentoring_0001"
 down_revision: str | Sequence[str] | None = None
@@ -48,9 +48,9 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("topics", sa.String(length=300), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("state_changed_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state_changed_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "state IN ('requested', 'accepted', 'active', 'completed', 'declined', 'withdrawn', 'expired', 'terminated')",
             name=op.f("ck_mentoring_mentorships_state"),
@@ -124,7 +124,7 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("reason", sa.String(length=32), nullable=True),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["users.id"],
@@ -150,7 +150,7 @@ def upgrade() -> None:
         sa.Column("mentorship_id", sa.Integer(), nullable=False),
         sa.Column("sender_id", sa.Integer(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "length(body) BETWEEN 1 AND 4000", name=op.f("ck_mentoring_messages_body_length")
         ),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import core.api
 
 revision: str = "mentoring_0002"
 down_revision: str | Sequence[str] | None = "mentoring_0001"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         "mentoring_calendar_feeds",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -50,9 +50,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("proposed_by_id", sa.Integer(), nullable=False),
-        sa.Column("proposed_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("proposed_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
-        sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.Column("comment", sa.Text(), nullable=False),
         sa.CheckConstraint(
             "status IN ('proposed', 'approved', 'returned', 'rejected')",
@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("mentorship_id", sa.Integer(), nullable=False),
         sa.Column("proposed_by_id", sa.Integer(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["mentorship_id"],
             ["mentoring_mentorships.id"],
@@ -127,7 +127,7 @@ def upgrade() -> None:
         "mentoring_meetings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("mentorship_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("place", sa.String(length=300), nullable=False),
         sa.Column("agenda", sa.Text(), nullable=False),
@@ -136,11 +136,11 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("amendment_id", sa.Integer(), nullable=True),
         sa.Column("goal_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("held_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reminded_at", core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("feedback_requested_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", core.api.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("held_at", core.api.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", core.api.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("feedback_requested_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('proposed', 'scheduled', 'declined', 'cancelled', 'held', 'missed')",
             name=op.f("ck_mentoring_meetings_status"),
@@ -196,14 +196,14 @@ def upgrade() -> None:
         sa.Column("meeting_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("proposed_by_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("starts_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.Column("duration_minutes", sa.Integer(), nullable=True),
         sa.Column("place", sa.String(length=300), nullable=True),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("amendment_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", core.api.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "kind = 'cancel' OR (starts_at IS NOT NULL AND duration_minutes IS NOT NULL)",
             name=op.f("ck_mentoring_meeting_changes_reschedule_has_time"),
@@ -250,8 +250,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "rating BETWEEN 1 AND 5", name=op.f("ck_mentoring_meeting_feedback_rating_range")
         ),
@@ -273,11 +273,11 @@ def upgrade() -> None:
     )
     op.add_column(
         "mentoring_mentorships",
-        sa.Column("started_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", core.api.UTCDateTime(timezone=True), nullable=True),
     )
     op.add_column(
         "mentoring_mentorships",
-        sa.Column("nudged_at", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("nudged_at", core.api.UTCDateTime(timezone=True), nullable=True),
     )
 
     # ### end Alembic commands ###

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import core.api
 
 revision: str = "wiki_0001"
 down_revision: str | Sequence[str] | None = None
@@ -52,8 +52,8 @@ def upgrade() -> None:
         sa.Column("plain_text", sa.Text(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("revision_number", sa.Integer(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "revision_number >= 1", name=op.f("ck_wiki_articles_revision_number_positive")
         ),
@@ -105,8 +105,8 @@ def upgrade() -> None:
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("stars", sa.Integer(), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("stars BETWEEN 1 AND 5", name=op.f("ck_wiki_ratings_stars_range")),
         sa.ForeignKeyConstraint(
             ["article_id"],
@@ -135,7 +135,7 @@ def upgrade() -> None:
         sa.Column("body_html", sa.Text(), nullable=False),
         sa.Column("summary", sa.String(length=200), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.Column("restored_from", sa.Integer(), nullable=True),
         sa.Column("recorded_activity", sa.Boolean(), nullable=False),
         sa.CheckConstraint("number >= 1", name=op.f("ck_wiki_revisions_number_positive")),

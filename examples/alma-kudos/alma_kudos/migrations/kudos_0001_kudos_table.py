@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import core.api
 
 revision: str = "kudos_0001"
 down_revision: str | Sequence[str] | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("giver_id", sa.Integer(), nullable=False),
         sa.Column("receiver_id", sa.Integer(), nullable=False),
         sa.Column("message", sa.String(length=200), nullable=False),
-        sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", core.api.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("giver_id <> receiver_id", name=op.f("ck_kudos_given_not_to_self")),
         sa.ForeignKeyConstraint(
             ["giver_id"],

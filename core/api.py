@@ -1,0 +1,171 @@
+"""The one module a plugin imports from core: ``from core.api import hookimpl, db, User, ...``.
+
+Everything here is kept stable within an ``API_VERSION`` major version: a name is only removed
+or changed incompatibly after a release in which it warns (see ``_DEPRECATED``). The rest of
+core is private and may change at any time. docs/writing-plugins.md lists every name.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+# Grouped by what a plugin does with them, as docs/writing-plugins.md lists them, not sorted.
+# isort: off
+# ---- hooks and contributions ------------------------------------------------------------------
+
+from core.contributions import (
+    ActivityKind,
+    GoalKind,
+    HomeCounter,
+    Job,
+    MemberFact,
+    NavItem,
+    ProfileSection,
+    SocketHandler,
+)
+from core.hookspecs import hookimpl
+
+# ---- database and transactions ----------------------------------------------------------------
+
+from core.db import (
+    UTCDateTime,  # column type: a time stored in UTC, read back time-zone aware
+    after_commit,
+    db,
+    insert_on_conflict,  # INSERT ... ON CONFLICT for the app's database dialect
+    utcnow,
+    writes_on_get,  # lets a GET view write (SQLite opens GET requests read-only)
+)
+
+# ---- members and core records -----------------------------------------------------------------
+
+from core.models import Activity, Goal, Topic, User, UserLanguage, UserTopic
+from core.services.accounts import user_by_email
+
+# ---- errors -----------------------------------------------------------------------------------
+
+from core.errors import DomainError, InvalidInput, NotAllowed, NotFound
+
+# ---- mail, alerts and real time ---------------------------------------------------------------
+
+from core.realtime import emit_to_user, push_badge
+from core.services.mail import absolute_url, send_mail
+from core.services.notifications import notify
+
+# ---- activities and goals ---------------------------------------------------------------------
+
+from core.services.activities import activity_label, record_activity, undo_activity
+from core.services.goals import (
+    consent_to_goal,
+    decline_goal,
+    goal_facts,
+    goal_label,
+    propose_goal,
+)
+
+# ---- jobs -------------------------------------------------------------------------------------
+
+from core.services.mail import wake_job
+
+# ---- forms, requests and pagination -----------------------------------------------------------
+
+from core.forms import ConfirmForm
+from core.views.navigation import local_path, page_number, whole_number
+
+# ---- languages, time zones and dates ----------------------------------------------------------
+
+from core.i18n import format_when, language_names, reading_as, zone_of
+
+# ---- settings and app state -------------------------------------------------------------------
+
+from core.config import ConfigError, Setting, positive
+from core.state import alma
+# isort: on
+
+# ---- version ----------------------------------------------------------------------------------
+
+API_VERSION = (1, 0)  # (major, minor): a major bump may break plugins, a minor one only adds
+
+__all__ = [  # noqa: RUF022 (grouped as above)
+    "API_VERSION",
+    # hooks and contributions
+    "hookimpl",
+    "ActivityKind",
+    "GoalKind",
+    "HomeCounter",
+    "Job",
+    "MemberFact",
+    "NavItem",
+    "ProfileSection",
+    "SocketHandler",
+    # database and transactions
+    "db",
+    "utcnow",
+    "after_commit",
+    "insert_on_conflict",
+    "writes_on_get",
+    "UTCDateTime",
+    # members and core records
+    "User",
+    "UserLanguage",
+    "UserTopic",
+    "Topic",
+    "Activity",
+    "Goal",
+    "user_by_email",
+    # errors
+    "DomainError",
+    "InvalidInput",
+    "NotAllowed",
+    "NotFound",
+    # mail, alerts and real time
+    "send_mail",
+    "absolute_url",
+    "notify",
+    "push_badge",
+    "emit_to_user",
+    # activities and goals
+    "record_activity",
+    "undo_activity",
+    "activity_label",
+    "propose_goal",
+    "consent_to_goal",
+    "decline_goal",
+    "goal_label",
+    "goal_facts",
+    # jobs
+    "wake_job",
+    # forms, requests and pagination
+    "ConfirmForm",
+    "page_number",
+    "whole_number",
+    "local_path",
+    # languages, time zones and dates
+    "format_when",
+    "reading_as",
+    "zone_of",
+    "language_names",
+    # settings and app state
+    "Setting",
+    "positive",
+    "ConfigError",
+    "alma",
+]
+
+# ---- deprecation ------------------------------------------------------------------------------
+
+# A name leaving the API: "old_name": ("new_name", "removed in API 2"). The old name keeps
+# working, with a DeprecationWarning, for at least one minor release and until the next major.
+_DEPRECATED: dict[str, tuple[str, str]] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _DEPRECATED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    new_name, removal = _DEPRECATED[name]
+    warnings.warn(
+        f"core.api.{name} is deprecated, use core.api.{new_name} ({removal})",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new_name]
