@@ -1,6 +1,6 @@
 """Who a member is to a group: their membership and pending invitation, and the checks every
 page and action starts with (``group_for``, ``member_group``, ``managed_group``). Also the
-record of what a manager did (``_record_act``), which every concern that manages writes."""
+record of what a manager did (``record_act``), which every concern that manages writes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from plugins.groups.models import (
     ManagementAct,
     Membership,
 )
-from plugins.groups.services.shared import MANAGED, _subject, group_path
+from plugins.groups.services.shared import MANAGED, group_path, group_subject
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def managed_group(group_id: int, manager: User) -> Group:
     return access.group
 
 
-def _record_act(group: Group, manager: User, action: str, member: User | None = None) -> None:
+def record_act(group: Group, manager: User, action: str, member: User | None = None) -> None:
     """Keep what a manager did in the group's history, and record it as one activity."""
     act = ManagementAct(
         group_id=group.id,
@@ -122,7 +122,7 @@ def _record_act(group: Group, manager: User, action: str, member: User | None = 
     record_activity(
         MANAGED,
         manager,
-        subject=_subject(group),
+        subject=group_subject(group),
         # once a day per act and member: a manager who edits ten times, or invites and
         # revokes in a loop, has managed the group once that day
         key=f"{MANAGED}:{group.id}:{manager.id}:{action}:{act.member_id or ''}:{utcnow():%Y-%m-%d}",

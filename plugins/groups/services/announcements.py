@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from core.api import InvalidInput, User, db, notify, reading_as
 from plugins.groups.models import ACTIVE, MAX_MESSAGE, Announcement, Group, Membership
-from plugins.groups.services.access import _record_act, managed_group
+from plugins.groups.services.access import managed_group, record_act
 from plugins.groups.services.shared import ANNOUNCEMENTS_SHOWN, group_path
 
 
@@ -23,7 +23,7 @@ def announce(group_id: int, manager: User, body: str) -> Announcement:
     announcement = Announcement(group_id=group.id, author_id=manager.id, body=body)
     db.session.add(announcement)
     db.session.flush()
-    _record_act(group, manager, "announced")
+    record_act(group, manager, "announced")
     for member in _active_members_except(group, manager):
         with reading_as(member):
             notify(

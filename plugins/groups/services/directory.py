@@ -25,14 +25,14 @@ from plugins.groups.models import (
     Group,
     Membership,
 )
-from plugins.groups.services.access import _record_act, managed_group
+from plugins.groups.services.access import managed_group, record_act
 from plugins.groups.services.shared import (
     GROUP_CREATED,
     Page,
     _escape_like,
     _page_of,
-    _subject,
     group_path,
+    group_subject,
     settings,
 )
 
@@ -92,7 +92,7 @@ def create_group(
         raise _name_taken(fields.name) from None
     db.session.add(Membership(group_id=group.id, user_id=creator.id, role=MANAGER, state=ACTIVE))
     db.session.flush()
-    record_activity(GROUP_CREATED, creator, subject=_subject(group), url=group_path(group.id))
+    record_activity(GROUP_CREATED, creator, subject=group_subject(group), url=group_path(group.id))
     return group
 
 
@@ -118,7 +118,7 @@ def edit_group(
             group.name_key = fields.name.lower()
     except IntegrityError:
         raise _name_taken(fields.name) from None
-    _record_act(group, manager, "edited")
+    record_act(group, manager, "edited")
     return group
 
 

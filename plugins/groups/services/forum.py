@@ -35,20 +35,23 @@ from plugins.groups.models import (
 )
 from plugins.groups.services.access import (
     GroupAccess,
-    _record_act,
     group_for,
     managed_group,
     member_group,
+    record_act,
 )
 from plugins.groups.services.shared import (
     FORUM_POST,
     LATEST_TOPICS_SHOWN,
     Page,
     _page_of,
-    _post_key,
     settings,
     topic_path,
 )
+
+
+def _post_key(post_id: int) -> str:
+    return f"{FORUM_POST}:{post_id}"
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,7 @@ def delete_post(group_id: int, post_id: int, manager: User) -> ForumPost:
     if erased.rowcount != 1:
         raise InvalidInput(_("This post was deleted already."))
     undo_activity(_post_key(post.id))
-    _record_act(group, manager, "deleted_post", post.author)
+    record_act(group, manager, "deleted_post", post.author)
     return post
 
 
@@ -264,4 +267,4 @@ def delete_topic(group_id: int, topic_id: int, manager: User) -> None:
     for post_id in post_ids:
         undo_activity(_post_key(post_id))
     db.session.execute(delete(ForumTopic).where(ForumTopic.id == topic.id))
-    _record_act(group, manager, "deleted_topic", topic.author)
+    record_act(group, manager, "deleted_topic", topic.author)

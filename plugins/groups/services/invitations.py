@@ -23,13 +23,13 @@ from plugins.groups.models import (
     Membership,
 )
 from plugins.groups.services.access import (
-    _record_act,
     group_for,
     managed_group,
     membership_of,
     pending_invitation,
+    record_act,
 )
-from plugins.groups.services.membership import _admit, _asked_lately
+from plugins.groups.services.membership import admit, asked_lately
 from plugins.groups.services.shared import INVITE_CANDIDATES, _escape_like, group_path, settings
 
 
@@ -98,7 +98,7 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
         raise InvalidInput(
             _("This group sent all the invitations it may send today: invite more tomorrow.")
         )
-    if _asked_lately(Invitation, group, invitee):
+    if asked_lately(Invitation, group, invitee):
         raise InvalidInput(
             _(
                 "%(name)s was invited to this group less than a day ago: invite them again"
@@ -114,7 +114,7 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
             db.session.add(invitation)
     except IntegrityError:
         raise InvalidInput(_("%(name)s is invited already.", name=invitee.display_name)) from None
-    _record_act(group, manager, "invited", invitee)
+    record_act(group, manager, "invited", invitee)
     with reading_as(invitee):
         notify(
             invitee,
@@ -144,7 +144,7 @@ def revoke_invitation(group_id: int, invitation_id: int, manager: User) -> Invit
     )
     if revoked.rowcount != 1:
         raise InvalidInput(_("This invitation was answered already."))
-    _record_act(group, manager, "revoked_invitation", invitation.user)
+    record_act(group, manager, "revoked_invitation", invitation.user)
     return invitation
 
 
@@ -162,7 +162,7 @@ def answer_invitation(group_id: int, user: User, *, accept: bool) -> Group:
     if invitation is None or answered.rowcount != 1:
         raise InvalidInput(_("You have no pending invitation to this group."))
     if accept:
-        _admit(group, user, user)
+        admit(group, user, user)
     if invitation.invited_by is not None:
         with reading_as(invitation.invited_by):
             notify(

@@ -33,17 +33,17 @@ from plugins.groups.models import (
     Membership,
 )
 from plugins.groups.services.access import (
-    _record_act,
     group_for,
     managed_group,
     member_group,
     membership_of,
+    record_act,
 )
 from plugins.groups.services.directory import MEMBER_COUNT
 from plugins.groups.services.shared import Page, _page_of, group_path, settings
 
 
-def _admit(group: Group, user: User, actor: User) -> Membership:
+def admit(group: Group, user: User, actor: User) -> Membership:
     """Make ``user`` an active member: a new row, or their old one if they left or were
     removed. Refuses a banned member and a member already in, also when a concurrent
     request admitted them first."""
@@ -108,7 +108,7 @@ def join_group(group_id: int, user: User) -> Group:
     access = group_for(group_id, user)
     if access.group.join_policy != OPEN:
         raise InvalidInput(_("This group is not open: ask to join, or wait for an invitation."))
-    _admit(access.group, user, user)
+    admit(access.group, user, user)
     return access.group
 
 
@@ -127,7 +127,7 @@ def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
         raise InvalidInput(_("Tell the managers in a few words why you would like to join."))
     if len(message) > MAX_MESSAGE:
         raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_MESSAGE))
-    if _asked_lately(JoinRequest, group, user):
+    if asked_lately(JoinRequest, group, user):
         raise InvalidInput(
             _("You asked to join this group less than a day ago: you can ask again tomorrow.")
         )
@@ -156,7 +156,7 @@ def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
 ASK_AGAIN_AFTER = timedelta(days=1)
 
 
-def _asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user: User) -> bool:
+def asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user: User) -> bool:
     """Did a request or invitation (by its ``kind``) of ``user`` to ``group`` end lately?"""
     return (
         db.session.scalar(
@@ -213,8 +213,8 @@ def _decide_request(group: Group, request_id: int, manager: User, decision: str)
 def approve_request(group_id: int, request_id: int, manager: User) -> JoinRequest:
     group = managed_group(group_id, manager)
     request = _decide_request(group, request_id, manager, APPROVED)
-    _admit(group, request.user, manager)
-    _record_act(group, manager, "approved_request", request.user)
+    admit(group, request.user, manager)
+    record_act(group, manager, "approved_request", request.user)
     with reading_as(request.user):
         notify(
             request.user,
@@ -228,7 +228,7 @@ def approve_request(group_id: int, request_id: int, manager: User) -> JoinReques
 def decline_request(group_id: int, request_id: int, manager: User) -> JoinRequest:
     group = managed_group(group_id, manager)
     request = _decide_request(group, request_id, manager, DECLINED)
-    _record_act(group, manager, "declined_request", request.user)
+    record_act(group, manager, "declined_request", request.user)
     with reading_as(request.user):
         notify(
             request.user,
@@ -244,7 +244,7 @@ def leave_group(group_id: int, user: User) -> None:
     group = member_group(group_id, user)
     membership = membership_of(group.id, user.id)
     if _set_state(membership, LEFT, allowed_from=(ACTIVE,), role=MANAGER):
-        _count_managers(group, -1)
+        count_managers(group, -1)
     elif not _set_state(membership, LEFT, allowed_from=(ACTIVE,)):
         raise InvalidInput(_("You are not a member of this group any more."))
 
@@ -266,7 +266,7 @@ def _set_state(
     return changed.rowcount == 1
 
 
-def _count_managers(group: Group, change: int) -> None:
+def count_managers(group: Group, change: int) -> None:
     """Add ``change`` to the group's manager count; the database refuses to go below one
     (two last managers leaving at once included)."""
     try:
@@ -338,7 +338,7 @@ def step_down(group_id: int, manager: User) -> None:
     )
     if stepped_down.rowcount != 1:
         raise InvalidInput(_("You are not a manager any more."))
-    _count_managers(group, -1)
+    count_managers(group, -1)
 
 
 def pending_requests(group: Group) -> list[JoinRequest]:

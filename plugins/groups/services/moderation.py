@@ -24,8 +24,8 @@ from plugins.groups.models import (
     ManagementAct,
     Membership,
 )
-from plugins.groups.services.access import _record_act, managed_group, membership_of
-from plugins.groups.services.membership import _count_managers, _set_state
+from plugins.groups.services.access import managed_group, membership_of, record_act
+from plugins.groups.services.membership import _set_state, count_managers
 from plugins.groups.services.shared import HISTORY_SHOWN, group_path
 
 
@@ -66,7 +66,7 @@ def remove_member(group_id: int, manager: User, member_id: int) -> Membership:
         raise InvalidInput(
             _("%(name)s is not a member any more.", name=membership.user.display_name)
         )
-    _record_act(group, manager, "removed", membership.user)
+    record_act(group, manager, "removed", membership.user)
     with reading_as(membership.user):
         notify(
             membership.user,
@@ -96,7 +96,7 @@ def ban_member(group_id: int, manager: User, member_id: int) -> Membership:
         .where(JoinRequest.state == PENDING)
         .values(state=DECLINED, decided_at=utcnow())
     )
-    _record_act(group, manager, "banned", membership.user)
+    record_act(group, manager, "banned", membership.user)
     return membership
 
 
@@ -105,7 +105,7 @@ def lift_ban(group_id: int, manager: User, member_id: int) -> Membership:
     membership = _member_to_manage(group, manager, member_id)
     if not _set_state(membership, REMOVED, allowed_from=(BANNED,)):
         raise InvalidInput(_("%(name)s is not banned.", name=membership.user.display_name))
-    _record_act(group, manager, "lifted_ban", membership.user)
+    record_act(group, manager, "lifted_ban", membership.user)
     return membership
 
 
@@ -124,8 +124,8 @@ def appoint_manager(group_id: int, manager: User, member_id: int) -> Membership:
         raise InvalidInput(
             _("%(name)s is not a member any more.", name=membership.user.display_name)
         )
-    _count_managers(group, +1)
-    _record_act(group, manager, "appointed", membership.user)
+    count_managers(group, +1)
+    record_act(group, manager, "appointed", membership.user)
     with reading_as(membership.user):
         notify(
             membership.user,

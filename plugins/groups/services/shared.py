@@ -80,12 +80,8 @@ def topic_path(group_id: int, topic_id: int, page: int = 1) -> str:
     return path if page == 1 else f"{path}?page={page}"
 
 
-def _subject(group: Group) -> str:
+def group_subject(group: Group) -> str:
     return f"groups.group:{group.id}"
-
-
-def _post_key(post_id: int) -> str:
-    return f"{FORUM_POST}:{post_id}"
 
 
 def _escape_like(value: str) -> str:

@@ -48,9 +48,9 @@ def _act(action: Callable[[], Any], success: str, back: str) -> Response:
     return redirect(back)
 
 
-def _form_errors(form: Any) -> str:
+def form_errors(form: Any) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
-def _group_page(group_id: int, anchor: str = "") -> str:
+def group_page(group_id: int, anchor: str = "") -> str:
     return url_for("groups.group", group_id=group_id) + anchor

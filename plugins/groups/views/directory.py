@@ -10,7 +10,7 @@ from core.api import InvalidInput, db, page_number
 from plugins.groups.forms import AnnouncementForm, GroupForm, JoinRequestForm
 from plugins.groups.services import announcements, directory, forum, invitations, membership
 from plugins.groups.services.access import group_for, managed_group, pending_request
-from plugins.groups.views.blueprint import _group_page, bp
+from plugins.groups.views.blueprint import bp, group_page
 
 
 @bp.get("/", endpoint="directory")
@@ -49,7 +49,7 @@ def create():
         else:
             db.session.commit()
             flash(_("Your group is ready: you are its manager."), "success")
-            return redirect(_group_page(group.id))
+            return redirect(group_page(group.id))
     status = 400 if form.is_submitted() else 200
     return render_template("groups/form.html", form=form, group=None), status
 
@@ -67,7 +67,7 @@ def edit(group_id: int):
         else:
             db.session.commit()
             flash(_("The group is saved."), "success")
-            return redirect(_group_page(group_id))
+            return redirect(group_page(group_id))
     status = 400 if form.is_submitted() else 200
     return render_template("groups/form.html", form=form, group=group), status
 

@@ -12,7 +12,7 @@ from core.api import InvalidInput, db, local_path, page_number
 from plugins.groups.forms import FollowForm, ReplyForm, TopicForm
 from plugins.groups.services import forum
 from plugins.groups.services.access import group_for, member_group
-from plugins.groups.views.blueprint import _act, _form_errors, bp
+from plugins.groups.views.blueprint import _act, bp, form_errors
 
 
 @bp.get("/<int:group_id>/forum", endpoint="forum")
@@ -70,7 +70,7 @@ def reply(group_id: int, topic_id: int):
     form = ReplyForm()
     if not form.validate_on_submit():
         forum.topic_for(group_id, topic_id, current_user)
-        flash(_form_errors(form) or _("Write something first."), "danger")
+        flash(form_errors(form) or _("Write something first."), "danger")
         return redirect(_topic_page(group_id, topic_id) + "#reply")
     try:
         post = forum.reply(group_id, topic_id, current_user, form.body.data)

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from core.api import InvalidInput, db, whole_number
 from plugins.groups.services import invitations
-from plugins.groups.views.blueprint import _act, _group_page, bp
+from plugins.groups.views.blueprint import _act, bp, group_page
 
 
 @bp.post("/<int:group_id>/invitation/<any(accept, decline):answer>")
@@ -23,7 +23,7 @@ def answer_invitation(group_id: int, answer: str):
     db.session.commit()
     if accept:
         flash(_("Welcome to the group!"), "success")
-        return redirect(_group_page(group_id))
+        return redirect(group_page(group_id))
     flash(_("You declined the invitation."), "success")
     return redirect(url_for("groups.directory"))
 

@@ -11,7 +11,7 @@ from core.api import InvalidInput, db, page_number
 from plugins.groups.forms import JoinRequestForm
 from plugins.groups.services import membership
 from plugins.groups.services.access import group_for
-from plugins.groups.views.blueprint import _act, _form_errors, _group_page, bp
+from plugins.groups.views.blueprint import _act, bp, form_errors, group_page
 
 
 @bp.get("/<int:group_id>/members")
@@ -31,7 +31,7 @@ def join(group_id: int):
     return _act(
         lambda: membership.join_group(group_id, current_user),
         _("Welcome to the group!"),
-        _group_page(group_id),
+        group_page(group_id),
     )
 
 
@@ -40,12 +40,12 @@ def ask_to_join(group_id: int):
     form = JoinRequestForm()
     if not form.validate_on_submit():
         group_for(group_id, current_user)  # a 404 before any hint about the group
-        flash(_form_errors(form), "danger")
-        return redirect(_group_page(group_id))
+        flash(form_errors(form), "danger")
+        return redirect(group_page(group_id))
     return _act(
         lambda: membership.request_to_join(group_id, current_user, form.message.data),
         _("Your request is on its way to the managers."),
-        _group_page(group_id),
+        group_page(group_id),
     )
 
 
@@ -54,7 +54,7 @@ def withdraw_request(group_id: int):
     return _act(
         lambda: membership.withdraw_request(group_id, current_user),
         _("You withdrew your request."),
-        _group_page(group_id),
+        group_page(group_id),
     )
 
 
@@ -65,7 +65,7 @@ def leave(group_id: int):
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error), "danger")
-        return redirect(_group_page(group_id))
+        return redirect(group_page(group_id))
     db.session.commit()
     flash(_("You left the group."), "success")
     return redirect(url_for("groups.directory"))
@@ -76,7 +76,7 @@ def step_down(group_id: int):
     return _act(
         lambda: membership.step_down(group_id, current_user),
         _("You are a member now, no longer a manager."),
-        _group_page(group_id),
+        group_page(group_id),
     )
 
 
