@@ -24,11 +24,13 @@ from plugins.groups.services.shared import MANAGED, group_path, group_subject
 
 @dataclass(frozen=True)
 class GroupAccess:
-    """A group as one member sees it: their membership (any state) and pending invitation."""
+    """A group as one member (``viewer``) sees it: their membership (any state) and pending
+    invitation. It is the member the transition tables ask about (``states``)."""
 
     group: Group
     membership: Membership | None
     invitation: Invitation | None
+    viewer: User
 
     @property
     def is_member(self) -> bool:
@@ -41,6 +43,9 @@ class GroupAccess:
     @property
     def is_banned(self) -> bool:
         return self.membership is not None and self.membership.state == BANNED
+
+    def manages(self, group_id: int) -> bool:
+        return self.is_manager and self.group.id == group_id
 
 
 def _membership_in(group_id: ColumnElement[int] | int, user_id: int) -> ColumnElement[bool]:
@@ -86,7 +91,7 @@ def group_for(group_id: int, viewer: User, *, invitee_may_see: bool = False) -> 
     group, membership, invitation = found
     if membership is not None and membership.is_active:
         invitation = None  # an invitation matters only to someone not in the group
-    access = GroupAccess(group, membership, invitation)
+    access = GroupAccess(group, membership, invitation, viewer)
     invited = invitee_may_see and invitation is not None
     if not group.is_public and not access.is_member and not invited:
         raise NotFound(_("This group does not exist."))
@@ -95,18 +100,28 @@ def group_for(group_id: int, viewer: User, *, invitee_may_see: bool = False) -> 
 
 def member_group(group_id: int, user: User) -> Group:
     """The group, if ``user`` is an active member of it."""
+    return member_access(group_id, user).group
+
+
+def member_access(group_id: int, user: User) -> GroupAccess:
+    """The group as ``user`` sees it, if they are an active member of it."""
     access = group_for(group_id, user)
     if not access.is_member:
         raise NotAllowed(_("Only members of this group can do this. Join it first."))
-    return access.group
+    return access
 
 
 def managed_group(group_id: int, manager: User) -> Group:
     """The group, if ``manager`` manages it."""
+    return manager_access(group_id, manager).group
+
+
+def manager_access(group_id: int, manager: User) -> GroupAccess:
+    """The group as ``manager`` sees it, if they manage it."""
     access = group_for(group_id, manager)
     if not access.is_manager:
         raise NotAllowed(_("Only the group's managers can do this."))
-    return access.group
+    return access
 
 
 def record_act(group: Group, manager: User, action: str, member: User | None = None) -> None:

@@ -6,18 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from core.api import InvalidInput, NotFound, User, db, notify, reading_as, utcnow
 from plugins.groups.models import (
-    ACCEPTED,
     ACTIVE,
     BANNED,
-    DECLINED,
     PENDING,
-    REVOKED,
     Group,
     Invitation,
     Membership,
@@ -25,12 +22,13 @@ from plugins.groups.models import (
 from plugins.groups.services.access import (
     group_for,
     managed_group,
+    manager_access,
     membership_of,
-    pending_invitation,
     record_act,
 )
 from plugins.groups.services.membership import admit, asked_lately
 from plugins.groups.services.shared import INVITE_CANDIDATES, _escape_like, group_path, settings
+from plugins.groups.services.states import INVITATION, take
 
 
 def _invitations_today(group: Group) -> int:
@@ -130,19 +128,14 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
 
 
 def revoke_invitation(group_id: int, invitation_id: int, manager: User) -> Invitation:
-    group = managed_group(group_id, manager)
+    access = manager_access(group_id, manager)
+    group = access.group
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.id == invitation_id, Invitation.group_id == group.id)
     )
     if invitation is None:
         raise NotFound(_("This invitation does not exist."))
-    revoked = db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.state == PENDING)
-        .values(state=REVOKED, answered_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if revoked.rowcount != 1:
+    if not take(invitation, INVITATION.check(invitation, access, "revoke"), answered_at=utcnow()):
         raise InvalidInput(_("This invitation was answered already."))
     record_act(group, manager, "revoked_invitation", invitation.user)
     return invitation
@@ -150,16 +143,13 @@ def revoke_invitation(group_id: int, invitation_id: int, manager: User) -> Invit
 
 def answer_invitation(group_id: int, user: User, *, accept: bool) -> Group:
     """The invitee accepts (and joins, whatever the group's policy) or declines."""
-    group = group_for(group_id, user, invitee_may_see=True).group
-    invitation = pending_invitation(group.id, user.id)
-    answered = db.session.execute(
-        update(Invitation)
-        .where(Invitation.group_id == group.id, Invitation.user_id == user.id)
-        .where(Invitation.state == PENDING)
-        .values(state=ACCEPTED if accept else DECLINED, answered_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if invitation is None or answered.rowcount != 1:
+    access = group_for(group_id, user, invitee_may_see=True)
+    group, invitation = access.group, access.invitation
+    if invitation is None or not take(
+        invitation,
+        INVITATION.check(invitation, access, "accept" if accept else "decline"),
+        answered_at=utcnow(),
+    ):
         raise InvalidInput(_("You have no pending invitation to this group."))
     if accept:
         admit(group, user, user)

@@ -3,7 +3,6 @@ managers' answer, leaving, stepping down, and the group's members and managers."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -11,14 +10,13 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from core.api import InvalidInput, NotFound, User, db, notify, reading_as, utcnow
+from core.api import InvalidInput, NotFound, Step, User, db, notify, reading_as, utcnow
 from plugins.groups.models import (
     ACCEPTED,
     ACTIVE,
     APPROVED,
     BANNED,
     DECLINED,
-    LEFT,
     MANAGER,
     MAX_MESSAGE,
     MAY_REJOIN,
@@ -34,13 +32,15 @@ from plugins.groups.models import (
 )
 from plugins.groups.services.access import (
     group_for,
-    managed_group,
-    member_group,
+    manager_access,
+    member_access,
     membership_of,
+    pending_request,
     record_act,
 )
 from plugins.groups.services.directory import MEMBER_COUNT
 from plugins.groups.services.shared import Page, _page_of, group_path, settings
+from plugins.groups.services.states import MEMBERSHIP, REQUEST, move, take
 
 
 def admit(group: Group, user: User, actor: User) -> Membership:
@@ -174,45 +174,37 @@ def asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user:
 
 
 def withdraw_request(group_id: int, user: User) -> None:
-    group = group_for(group_id, user).group
-    withdrawn = db.session.execute(
-        update(JoinRequest)
-        .where(JoinRequest.group_id == group.id, JoinRequest.user_id == user.id)
-        .where(JoinRequest.state == PENDING)
-        .values(state=WITHDRAWN, decided_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if withdrawn.rowcount != 1:
+    access = group_for(group_id, user)
+    request = pending_request(access.group.id, user.id)
+    if request is None or not take(request, REQUEST.check(request, access, "withdraw")):
         raise InvalidInput(_("You have no pending request to join this group."))
 
 
-def _decide_request(group: Group, request_id: int, manager: User, decision: str) -> JoinRequest:
+def _decide_request(
+    group_id: int, request_id: int, manager: User, action: str
+) -> tuple[Group, JoinRequest]:
     """Answer a pending request exactly once, even when two managers answer at once."""
+    access = manager_access(group_id, manager)
     request = db.session.scalar(
-        select(JoinRequest).where(JoinRequest.id == request_id, JoinRequest.group_id == group.id)
+        select(JoinRequest).where(
+            JoinRequest.id == request_id, JoinRequest.group_id == access.group.id
+        )
     )
     if request is None:
         raise NotFound(_("This request does not exist."))
-    decided = db.session.execute(
-        update(JoinRequest)
-        .where(JoinRequest.id == request.id, JoinRequest.state == PENDING)
-        .values(state=decision, decided_at=utcnow(), decided_by_id=manager.id)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(request)
-    if decided.rowcount != 1:
+    step = REQUEST.allowed(request, access).get(action)
+    if step is None or not take(request, step, decided_at=utcnow(), decided_by_id=manager.id):
         raise InvalidInput(
             _(
                 "This request was answered already (%(state)s).",
                 state=request_state_label(request.state),
             )
         )
-    return request
+    return access.group, request
 
 
 def approve_request(group_id: int, request_id: int, manager: User) -> JoinRequest:
-    group = managed_group(group_id, manager)
-    request = _decide_request(group, request_id, manager, APPROVED)
+    group, request = _decide_request(group_id, request_id, manager, "approve")
     admit(group, request.user, manager)
     record_act(group, manager, "approved_request", request.user)
     with reading_as(request.user):
@@ -226,8 +218,7 @@ def approve_request(group_id: int, request_id: int, manager: User) -> JoinReques
 
 
 def decline_request(group_id: int, request_id: int, manager: User) -> JoinRequest:
-    group = managed_group(group_id, manager)
-    request = _decide_request(group, request_id, manager, DECLINED)
+    group, request = _decide_request(group_id, request_id, manager, "decline")
     record_act(group, manager, "declined_request", request.user)
     with reading_as(request.user):
         notify(
@@ -241,29 +232,21 @@ def decline_request(group_id: int, request_id: int, manager: User) -> JoinReques
 
 def leave_group(group_id: int, user: User) -> None:
     """A member leaves; a manager only if another manager remains."""
-    group = member_group(group_id, user)
-    membership = membership_of(group.id, user.id)
-    if _set_state(membership, LEFT, allowed_from=(ACTIVE,), role=MANAGER):
-        count_managers(group, -1)
-    elif not _set_state(membership, LEFT, allowed_from=(ACTIVE,)):
+    access = member_access(group_id, user)
+    step = MEMBERSHIP.check(access.membership, access, "leave")
+    if not change_standing(access.group, access.membership, step):
         raise InvalidInput(_("You are not a member of this group any more."))
 
 
-def _set_state(
-    membership: Membership, state: str, *, allowed_from: Sequence[str], role: str = MEMBER
-) -> bool:
-    """Move the membership to ``state`` (as a plain member) if it still is in one of
-    ``allowed_from`` with ``role``; whether it did. Conditional, so that of two concurrent
-    changes only one happens."""
-    changed = db.session.execute(
-        update(Membership)
-        .where(Membership.id == membership.id, Membership.state.in_(allowed_from))
-        .where(Membership.role == role)
-        .values(state=state, role=MEMBER, state_changed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(membership)
-    return changed.rowcount == 1
+def change_standing(group: Group, membership: Membership, step: Step) -> bool:
+    """Take a step of the membership table (``states.move``), and count the group's managers
+    again if a manager came or went; whether the step was taken."""
+    if not move(membership, step):
+        return False
+    change = (step.to == MANAGER) - (step.state == MANAGER)
+    if change:
+        count_managers(group, change)
+    return True
 
 
 def count_managers(group: Group, change: int) -> None:
@@ -328,17 +311,10 @@ def members_page(group: Group, page: int) -> Page:
 
 def step_down(group_id: int, manager: User) -> None:
     """A manager becomes a plain member, unless they are the group's last manager."""
-    group = managed_group(group_id, manager)
-    membership = membership_of(group.id, manager.id)
-    stepped_down = db.session.execute(
-        update(Membership)
-        .where(Membership.id == membership.id, Membership.role == MANAGER)
-        .values(role=MEMBER)
-        .execution_options(synchronize_session=False)
-    )
-    if stepped_down.rowcount != 1:
+    access = manager_access(group_id, manager)
+    step = MEMBERSHIP.check(access.membership, access, "step-down")
+    if not change_standing(access.group, access.membership, step):
         raise InvalidInput(_("You are not a manager any more."))
-    count_managers(group, -1)
 
 
 def pending_requests(group: Group) -> list[JoinRequest]:

@@ -9,14 +9,9 @@ from sqlalchemy.orm import joinedload
 
 from core.api import InvalidInput, NotFound, User, db, notify, reading_as, utcnow
 from plugins.groups.models import (
-    ACTIVE,
     BANNED,
     DECLINED,
-    LEFT,
-    MANAGER,
-    MEMBER,
     PENDING,
-    REMOVED,
     REVOKED,
     Group,
     Invitation,
@@ -24,9 +19,10 @@ from plugins.groups.models import (
     ManagementAct,
     Membership,
 )
-from plugins.groups.services.access import managed_group, membership_of, record_act
-from plugins.groups.services.membership import _set_state, count_managers
+from plugins.groups.services.access import manager_access, membership_of, record_act
+from plugins.groups.services.membership import change_standing
 from plugins.groups.services.shared import HISTORY_SHOWN, group_path
+from plugins.groups.services.states import MEMBERSHIP
 
 
 def banned_members(group: Group) -> list[Membership]:
@@ -41,31 +37,42 @@ def banned_members(group: Group) -> list[Membership]:
     )
 
 
-def _member_to_manage(group: Group, manager: User, member_id: int) -> Membership:
-    membership = membership_of(group.id, member_id)
+def _manage(group_id: int, manager: User, member_id: int, action: str) -> tuple[Group, Membership]:
+    """Take ``action`` on a member's place in the group, if the membership table allows it."""
+    access = manager_access(group_id, manager)
+    membership = membership_of(access.group.id, member_id)
     if membership is None:
         raise NotFound(_("This member is not in the group."))
+    step = MEMBERSHIP.allowed(membership, access).get(action)
+    if step is None or not change_standing(access.group, membership, step):
+        raise _refusal(membership, manager, action)
+    return access.group, membership
+
+
+def _refusal(membership: Membership, manager: User, action: str) -> InvalidInput:
+    """Why the table refused a manager's ``action`` on ``membership``, in the words managers
+    read on the page."""
+    name = membership.user.display_name
     if membership.user_id == manager.id:
-        raise InvalidInput(_("You cannot do this to yourself."))
+        return InvalidInput(_("You cannot do this to yourself."))
     if membership.is_manager:
-        raise InvalidInput(
+        return InvalidInput(
             _(
                 "%(name)s is a manager: managers cannot be removed or banned; they step down "
                 "first.",
-                name=membership.user.display_name,
+                name=name,
             )
         )
-    return membership
+    if action == "ban":
+        return InvalidInput(_("%(name)s is banned already.", name=name))
+    if action == "lift-ban":
+        return InvalidInput(_("%(name)s is not banned.", name=name))
+    return InvalidInput(_("%(name)s is not a member any more.", name=name))
 
 
 def remove_member(group_id: int, manager: User, member_id: int) -> Membership:
     """The member leaves the group; they may join again as its policy allows."""
-    group = managed_group(group_id, manager)
-    membership = _member_to_manage(group, manager, member_id)
-    if not _set_state(membership, REMOVED, allowed_from=(ACTIVE,)):
-        raise InvalidInput(
-            _("%(name)s is not a member any more.", name=membership.user.display_name)
-        )
+    group, membership = _manage(group_id, manager, member_id, "remove")
     record_act(group, manager, "removed", membership.user)
     with reading_as(membership.user):
         notify(
@@ -78,10 +85,7 @@ def remove_member(group_id: int, manager: User, member_id: int) -> Membership:
 
 def ban_member(group_id: int, manager: User, member_id: int) -> Membership:
     """The member leaves the group, and may not join, ask or be invited again."""
-    group = managed_group(group_id, manager)
-    membership = _member_to_manage(group, manager, member_id)
-    if not _set_state(membership, BANNED, allowed_from=(ACTIVE, LEFT, REMOVED)):
-        raise InvalidInput(_("%(name)s is banned already.", name=membership.user.display_name))
+    group, membership = _manage(group_id, manager, member_id, "ban")
     # an invitation or a request of a former member waiting meanwhile ends with the ban (an
     # invitation would still show them a members-only group)
     db.session.execute(
@@ -101,30 +105,13 @@ def ban_member(group_id: int, manager: User, member_id: int) -> Membership:
 
 
 def lift_ban(group_id: int, manager: User, member_id: int) -> Membership:
-    group = managed_group(group_id, manager)
-    membership = _member_to_manage(group, manager, member_id)
-    if not _set_state(membership, REMOVED, allowed_from=(BANNED,)):
-        raise InvalidInput(_("%(name)s is not banned.", name=membership.user.display_name))
+    group, membership = _manage(group_id, manager, member_id, "lift-ban")
     record_act(group, manager, "lifted_ban", membership.user)
     return membership
 
 
 def appoint_manager(group_id: int, manager: User, member_id: int) -> Membership:
-    group = managed_group(group_id, manager)
-    membership = _member_to_manage(group, manager, member_id)
-    appointed = db.session.execute(
-        update(Membership)
-        .where(Membership.id == membership.id, Membership.state == ACTIVE)
-        .where(Membership.role == MEMBER)
-        .values(role=MANAGER)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(membership)
-    if appointed.rowcount != 1:
-        raise InvalidInput(
-            _("%(name)s is not a member any more.", name=membership.user.display_name)
-        )
-    count_managers(group, +1)
+    group, membership = _manage(group_id, manager, member_id, "appoint")
     record_act(group, manager, "appointed", membership.user)
     with reading_as(membership.user):
         notify(
