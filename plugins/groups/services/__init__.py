@@ -16,5 +16,8 @@ Where to find what (import the module you need: ``from plugins.groups.services i
 - ``invitations``: inviting, revoking, accepting and declining invitations.
 - ``announcements``: a manager's announcements to the members.
 - ``forum``: topics, replies, following, deleting posts and topics.
+- ``states``: the transition tables of memberships, join requests and invitations (who may
+  do what, from which state, to which); services check them, templates ask
+  ``allowed_actions(thing, access)`` which buttons to show.
 - ``shared``: settings, activity names, paging and the paths of the plugin's pages.
 """
