@@ -54,38 +54,6 @@ def state_and_role(standing: str) -> tuple[str, str]:
     return (ACTIVE, MANAGER) if standing == MANAGER else (standing, MEMBER)
 
 
-def move(membership: Membership, step: Step) -> bool:
-    """Move the membership along ``step`` if it still stands where the table saw it; whether it
-    did. Conditional, so that of two concurrent changes only one happens."""
-    (state, role), (was_state, was_role) = state_and_role(step.to), state_and_role(step.state)
-    values: dict[str, Any] = {"role": role}
-    if state != was_state:
-        values.update(state=state, state_changed_at=utcnow())
-    moved = db.session.execute(
-        update(Membership)
-        .where(Membership.id == membership.id)
-        .where(Membership.state == was_state, Membership.role == was_role)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(membership)
-    return moved.rowcount == 1
-
-
-def take(row: JoinRequest | Invitation, step: Step, **values: Any) -> bool:
-    """Move a request or an invitation along ``step`` (with more ``values``) if it is still in
-    the step's state; whether it did. Of two concurrent answers, only one is taken."""
-    kind = type(row)
-    taken = db.session.execute(
-        update(kind)
-        .where(kind.id == row.id, kind.state == step.state)
-        .values(state=step.to, **values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(row)
-    return taken.rowcount == 1
-
-
 def _sides(subject: str) -> Callable[[Row, GroupAccess], set[str]]:
     """The sides of a member on a row of the group: ``subject`` if it is theirs, "manager" if
     they manage its group."""
@@ -143,3 +111,35 @@ INVITATION = Transitions(
     not_now=_l("This invitation was answered already."),
     not_yours=_l("Only the group's managers can do this."),
 )
+
+
+def move(membership: Membership, step: Step) -> bool:
+    """Move the membership along ``step`` if it still stands where the table saw it; whether it
+    did. Conditional, so that of two concurrent changes only one happens."""
+    (state, role), (was_state, was_role) = state_and_role(step.to), state_and_role(step.state)
+    values: dict[str, Any] = {"role": role}
+    if state != was_state:
+        values.update(state=state, state_changed_at=utcnow())
+    moved = db.session.execute(
+        update(Membership)
+        .where(Membership.id == membership.id)
+        .where(Membership.state == was_state, Membership.role == was_role)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(membership)
+    return moved.rowcount == 1
+
+
+def take(row: JoinRequest | Invitation, step: Step, **values: Any) -> bool:
+    """Move a request or an invitation along ``step`` (with more ``values``) if it is still in
+    the step's state; whether it did. Of two concurrent answers, only one is taken."""
+    kind = type(row)
+    taken = db.session.execute(
+        update(kind)
+        .where(kind.id == row.id, kind.state == step.state)
+        .values(state=step.to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(row)
+    return taken.rowcount == 1
