@@ -3,6 +3,7 @@ enabled list or a plugin's hooks stops startup with a message naming the plugin.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from flask import Blueprint
 
 from core import hookimpl
 from core.app import create_app
+from core.config import ConfigError
 from core.contributions import NavItem
 from core.plugins import InstalledPlugin, PluginError, implemented_hooks, installed_plugins
 from core.state import alma
@@ -190,6 +192,47 @@ def test_a_hook_implementation_asking_for_an_unknown_argument_stops_startup(tmp_
 def test_a_misspelled_hook_in_a_plugin_that_is_not_enabled_is_harmless(tmp_path):
     app = build(tmp_path, [], typo=MisspelledHook(), asker=UnknownArgument())
     assert alma(app).enabled == []
+
+
+# ---- [plugins.<name>] tables of alma.toml -------------------------------------------------
+
+
+def build_from_file(tmp_path: Path, toml: str, **extra: object):
+    """An app from an ``alma.toml`` in its instance folder, as an operator starts one."""
+    (tmp_path / "alma.toml").write_text(toml)
+    return create_app(instance_path=tmp_path, extra_plugins=extra)
+
+
+def test_a_table_for_no_installed_plugin_stops_startup_naming_it(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        build_from_file(
+            tmp_path,
+            'PLUGINS = ["greeter", "helper"]\n\n[plugins.greter]\nper_day = 3\n',
+            greeter=Greeter(),
+            helper=Greeter("helper"),
+        )
+    message = str(error.value)
+    assert "plugins.greter" in message  # the typo
+    assert "enabled plugins: greeter, helper" in message
+
+
+def test_a_table_for_an_installed_plugin_that_is_not_enabled_is_kept_with_a_warning(
+    tmp_path, caplog
+):
+    """Disabling a plugin, or ``ALMA_PLUGINS=kudos alma db upgrade``, keeps its settings."""
+    app = build_from_file(
+        tmp_path,
+        'PLUGINS = ["helper"]\n\n[plugins.greeter]\nper_day = 3\n',
+        greeter=Greeter(),
+        helper=Greeter("helper"),
+    )
+
+    assert app.config["PLUGIN_SETTINGS"]["greeter"] == {"per_day": 3}
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == (
+        "[plugins.greeter] is ignored: plugin 'greeter' is installed but not enabled "
+        "(enabled plugins: helper)"
+    )
 
 
 # ---- plugins installed through an entry point ---------------------------------------------
