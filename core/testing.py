@@ -693,6 +693,7 @@ __all__ = [
     "SocketClient",
     "all_installed_plugins",
     "body_of",
+    "compiled_catalogs",
     "count_rows",
     "create_postgres_database",
     "free_port",

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from flask import Blueprint
+from flask import Blueprint, render_template
 
 from core import hookimpl
 from core.app import create_app
 from core.config import ConfigError
-from core.contributions import NavItem
+from core.contributions import NavItem, ProfileSection
 from core.plugins import InstalledPlugin, PluginError, implemented_hooks, installed_plugins
 from core.state import alma
 
@@ -129,6 +129,31 @@ def test_members_only_nav_items_are_hidden_from_visitors(make_app, create_user):
 
     client.login(create_user())
     assert 'href="/corner/">Members corner</a>' in client.get("/").text
+
+
+def test_a_plugin_without_pages_renders_its_templates(make_app, create_user, tmp_path):
+    """A blueprint without routes, as docs/writing-plugins.md says: it adds only its
+    templates folder, which a profile section (or a mail) renders from."""
+    (tmp_path / "badges").mkdir()
+    (tmp_path / "badges" / "section.html").write_text("<p>{{ member.display_name }} is kind</p>")
+
+    class Badges:
+        @hookimpl
+        def register_blueprints(self):
+            return [Blueprint("badges", __name__, template_folder=str(tmp_path))]
+
+        @hookimpl
+        def register_profile_sections(self):
+            render = lambda member, viewer: render_template("badges/section.html", member=member)  # noqa: E731
+            return [ProfileSection("overview", "Badges", render)]
+
+    app = make_app(extra_plugins={"badges": Badges()}, PLUGINS=["badges"])
+    client = app.test_client()
+    member = create_user(display_name="Rui")
+    client.login(member)
+
+    assert "<p>Rui is kind</p>" in client.get(f"/members/{member.id}").text
+    assert not [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("badges.")]
 
 
 # ---- refusing to start --------------------------------------------------------------------
