@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from alma_kudos import services
 from alma_kudos.models import Kudos
-from core.api import Activity, ConfigError
+from core.api import Activity, ConfigError, Goal, goal_facts
 from core.models import Notification
 from core.plugins import installed_plugins
 from core.testing import body_of, count_rows, run_job
@@ -112,6 +112,42 @@ def test_the_giver_withdraws_kudos_and_the_activity_is_undone(client, db, create
 
     assert "Kudos withdrawn." in page.text
     assert "Great review!" not in page.text
+    activity = db.session.scalar(select(Activity).where(Activity.user_id == giver.id))
+    assert activity.undone_at is not None
+
+
+def thanks_goal(db):
+    return db.session.scalar(select(Goal).where(Goal.kind == "kudos.thanked"))
+
+
+def test_the_receiver_keeps_kudos_among_their_completed_goals(client, db, create_user):
+    giver, receiver = create_user(display_name="Gina"), create_user()
+    give(client, giver, receiver, "Great review!")
+    goal = thanks_goal(db)
+
+    client.login(receiver)
+    page = client.post(f"/goals/{goal.id}/consent", follow_redirects=True)
+
+    assert "Goal completed: Thanked by Gina" in page.text
+    db.session.refresh(goal)
+    assert goal_facts(goal) == [("From", "Gina"), ("Thanks", "Great review!")]
+    client.login(giver)
+    refused = client.post(
+        f"/kudos/given/{db.session.scalar(select(Kudos.id))}/withdraw", follow_redirects=True
+    )
+    assert "They kept your kudos: it can no longer be withdrawn." in refused.text
+
+
+def test_the_receiver_declines_kudos_and_they_are_gone(client, db, create_user):
+    giver, receiver = create_user(), create_user()
+    give(client, giver, receiver, "Great review!")
+
+    client.login(receiver)
+    client.post(f"/goals/{thanks_goal(db).id}/decline")
+
+    assert count_rows(client.application, Kudos) == 0
+    client.login(giver)  # (the receiver's own profile still lists the alert)
+    assert "Great review!" not in client.get(f"/members/{receiver.id}").text
     activity = db.session.scalar(select(Activity).where(Activity.user_id == giver.id))
     assert activity.undone_at is not None
 

@@ -10,6 +10,9 @@ from alma_kudos import models  # noqa: F401  (registers the table on the shared 
 from alma_kudos.services import (
     GIVEN,
     NAV_ENDPOINT,
+    THANKED,
+    describe_thanks,
+    forget_declined_kudos,
     kudos_counts,
     kudos_received,
     send_daily_digests,
@@ -20,6 +23,7 @@ from alma_kudos.services import (
 from alma_kudos.views import bp
 from core.api import (
     ActivityKind,
+    GoalKind,
     HomeCounter,
     Job,
     MemberFact,
@@ -58,6 +62,17 @@ def register_nav_items():
 @hookimpl
 def register_activity_kinds():
     return [ActivityKind(GIVEN, "Gave kudos")]
+
+
+@hookimpl
+def register_goal_kinds():
+    return [GoalKind(THANKED, "Kept kudos", describe=describe_thanks)]
+
+
+@hookimpl
+def goal_declined(goal):
+    if goal.kind == THANKED:
+        forget_declined_kudos(goal)
 
 
 @hookimpl

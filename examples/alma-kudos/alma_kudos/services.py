@@ -9,15 +9,19 @@ from sqlalchemy.exc import IntegrityError
 
 from alma_kudos.models import Kudos
 from core.api import (
+    Goal,
     InvalidInput,
     NotAllowed,
     NotFound,
     User,
     absolute_url,
     after_commit,
+    consent_to_goal,
     db,
+    decline_goal,
     emit_to_user,
     notify,
+    propose_goal,
     push_badge,
     reading_as,
     record_activity,
@@ -27,6 +31,7 @@ from core.api import (
 )
 
 GIVEN = "kudos.given"
+THANKED = "kudos.thanked"  # a goal: the receiver accepts the thanks onto their record
 NAV_ENDPOINT = "kudos.index"
 PER_PAGE = 20
 
@@ -49,7 +54,8 @@ def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
             db.session.add(kudos)
     except IntegrityError:
         raise InvalidInput(f"You already gave kudos to {receiver.display_name}.") from None
-    record_activity(GIVEN, giver, subject=f"kudos:{kudos.id}", key=_activity_key(kudos))
+    record_activity(GIVEN, giver, subject=_subject(kudos), key=_subject(kudos))
+    _propose_to_keep_on_record(kudos, giver, receiver)
     with reading_as(receiver):  # the alert is written as its reader reads it
         notify(
             receiver,
@@ -77,8 +83,43 @@ def _check_daily_allowance(giver: User) -> None:
         raise NotAllowed(f"You gave {per_day} kudos in the last 24 hours: give more tomorrow.")
 
 
-def _activity_key(kudos: Kudos) -> str:
+def _subject(kudos: Kudos) -> str:
+    """The kudos's name in core's records: its activity's and its goal's subject and key."""
     return f"kudos:{kudos.id}"
+
+
+def _propose_to_keep_on_record(kudos: Kudos, giver: User, receiver: User) -> None:
+    """A goal of both: the giver agrees at once, and the receiver's "I agree" puts the thanks
+    among their completed goals. Either one declining takes the kudos back (goal_declined)."""
+    goal = propose_goal(
+        THANKED,
+        f"Thanked by {giver.display_name}",
+        [giver, receiver],
+        subject=_subject(kudos),
+        key=_subject(kudos),
+        url=f"/members/{receiver.id}",
+    )
+    consent_to_goal(goal.id, giver)
+
+
+def describe_thanks(goal: Goal) -> list[tuple[str, str]]:
+    """The facts of a kept kudos (``GoalKind.describe``), for plugins that know nothing of it."""
+    kudos = _kudos_of(goal)
+    return [("From", kudos.giver.display_name), ("Thanks", kudos.message)] if kudos else []
+
+
+def _kudos_of(goal: Goal) -> Kudos | None:
+    return db.session.scalar(select(Kudos).where(Kudos.id == int(goal.subject.split(":")[1])))
+
+
+def forget_declined_kudos(goal: Goal) -> None:
+    """The receiver refused the kudos, or the giver withdrew it: the row goes, and so does
+    the activity it earned."""
+    kudos = _kudos_of(goal)
+    if kudos is not None:
+        undo_activity(goal.subject)
+        db.session.delete(kudos)
+        db.session.flush()
 
 
 def _tell_the_receiver_live(app: Any, receiver_id: int, giver_name: str) -> None:
@@ -89,13 +130,15 @@ def _tell_the_receiver_live(app: Any, receiver_id: int, giver_name: str) -> None
 
 
 def withdraw_kudos(giver: User, kudos_id: int) -> None:
-    """The giver takes their kudos back: the row goes, and so does the activity it earned."""
+    """The giver takes their kudos back, as long as the receiver has not kept it: declining
+    the goal fires goal_declined, which forgets the kudos."""
     kudos = db.session.get(Kudos, kudos_id)
     if kudos is None or kudos.giver_id != giver.id:
         raise NotFound("You gave no such kudos.")
-    undo_activity(_activity_key(kudos))
-    db.session.delete(kudos)
-    db.session.flush()
+    goal = db.session.scalar(select(Goal).where(Goal.key == _subject(kudos)))
+    if goal.completed_at is not None:
+        raise InvalidInput("They kept your kudos: it can no longer be withdrawn.")
+    decline_goal(goal.id, giver)
 
 
 def kudos_received(user: User) -> list[Kudos]:
