@@ -948,6 +948,7 @@ class SettingsProbe:
         return {
             "per_day": Setting(int, 3, positive),
             "greeting": Setting(str, "Hello"),
+            "limits": Setting(dict, {}, items=int),
         }
 
 
@@ -958,7 +959,11 @@ def test_hook_register_settings(make_app):
         PLUGIN_SETTINGS={"probe": {"per_day": 5}, "elsewhere": {"kept": True}},
     )
     # checked and completed with the defaults; a disabled plugin's table is kept as it is
-    assert app.config["PLUGIN_SETTINGS"]["probe"] == {"per_day": 5, "greeting": "Hello"}
+    assert app.config["PLUGIN_SETTINGS"]["probe"] == {
+        "per_day": 5,
+        "greeting": "Hello",
+        "limits": {},
+    }
     assert app.config["PLUGIN_SETTINGS"]["elsewhere"] == {"kept": True}
 
     for table, key in (
@@ -972,6 +977,29 @@ def test_hook_register_settings(make_app):
                 PLUGINS=["probe"],
                 PLUGIN_SETTINGS={"probe": table},
             )
+
+
+def test_a_table_setting_checks_the_type_of_each_value(make_app):
+    def start(limits):
+        return make_app(
+            extra_plugins={"probe": SettingsProbe()},
+            PLUGINS=["probe"],
+            PLUGIN_SETTINGS={"probe": {"limits": limits}},
+        )
+
+    assert start({"kudos.given": 3})
+    for limits, named in (
+        ({"kudos.given": 3, "kudos.taken": "3", "kudos.lost": True}, "kudos.lost, kudos.taken"),
+        ({"kudos.given": 2.5}, "kudos.given"),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            start(limits)
+        assert str(refused.value) == (
+            "configuration key plugins.probe.limits: "
+            f"expected whole numbers as values; not so for {named}"
+        )
+    with pytest.raises(ConfigError, match=r"plugins\.probe\.limits: expected dict"):
+        start(["kudos.given"])
 
 
 def test_a_plugin_declaring_no_settings_refuses_a_table(make_app):
