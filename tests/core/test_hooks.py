@@ -847,7 +847,7 @@ class KindsProbe:
     def register_activity_kinds(self) -> list[ActivityKind]:
         return [
             ActivityKind(DID, "Tried the probe"),
-            ActivityKind("probe.rated", "Rated it", credits=3),
+            ActivityKind("probe.rated", "Rated it"),
         ]
 
     @hookimpl
@@ -856,7 +856,6 @@ class KindsProbe:
             GoalKind(
                 "probe.finished",
                 "Finished the probe course",
-                credits=20,
                 describe=lambda goal: [("Course", goal.title), ("Parties", len(goal.parties))],
             )
         ]
@@ -868,7 +867,7 @@ def test_hook_register_activity_kinds(app, db, make_app, create_user):
 
     assert alma(app).activity_kinds == {
         DID: ActivityKind(DID, "Tried the probe"),
-        "probe.rated": ActivityKind("probe.rated", "Rated it", credits=3),
+        "probe.rated": ActivityKind("probe.rated", "Rated it"),
     }
     assert activity_label("probe.rated") == "Rated it"
     record_activity("probe.rated", member, subject="x")
@@ -887,7 +886,6 @@ def test_hook_register_goal_kinds(client, db, app, create_user):
     mentee, mentor = create_user(), create_user()
 
     assert list(alma(app).goal_kinds) == ["probe.finished"]
-    assert alma(app).goal_kinds["probe.finished"].credits == 20
     assert goal_label("probe.finished") == "Finished the probe course"
     goal = propose_goal("probe.finished", "Probe course", [mentee, mentor])
     db.session.commit()
