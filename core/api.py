@@ -67,6 +67,10 @@ from core.services.goals import (
 
 from core.services.mail import wake_job
 
+# ---- state machines ---------------------------------------------------------------------------
+
+from core.transitions import Step, Transitions, allowed_actions
+
 # ---- forms, requests and pagination -----------------------------------------------------------
 
 from core.forms import ConfirmForm
@@ -135,6 +139,10 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "goal_facts",
     # jobs
     "wake_job",
+    # state machines
+    "Transitions",
+    "Step",
+    "allowed_actions",
     # forms, requests and pagination
     "ConfirmForm",
     "page_number",

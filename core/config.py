@@ -7,6 +7,7 @@ a message naming the key. Plugin settings live in ``[plugins.<name>]`` tables of
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 import tomllib
@@ -35,10 +36,15 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting: its type (``str``, ``int``, ``bool``, ``list`` or ``dict``, a TOML table
+    whose keys are text), its default, a check of its value and a line saying what it does.
+    ``items`` is the type of a list's items or of a table's values."""
+
     type: type
     default: Any
     check: Callable[[Any], str | None] | None = None  # returns a problem, or None when fine
     doc: str = ""
+    items: builtins.type = str  # builtins: inside the class, "type" is the field above
 
 
 def _one_of(*choices: str) -> Callable[[Any], str | None]:
@@ -163,13 +169,29 @@ def _parse_env(key: str, setting: Setting, raw: str) -> Any:
     return raw
 
 
+def _is_a(value: Any, expected: type) -> bool:
+    """``isinstance``, except that ``true`` and ``false`` are not whole numbers."""
+    return isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+
+
+def _plural(kind: type) -> str:
+    return {str: "strings", int: "whole numbers"}.get(kind, f"{kind.__name__} values")
+
+
 def _validated(key: str, value: Any, setting: Setting | None = None) -> Any:
     setting = setting or SETTINGS[key]
     expected = setting.type
-    if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
+    if not _is_a(value, expected):
         raise ConfigError(key, f"expected {expected.__name__}, got {value!r}")
-    if expected is list and not all(isinstance(item, str) for item in value):
-        raise ConfigError(key, "expected a list of strings")
+    items = setting.items
+    if expected is list and not all(_is_a(item, items) for item in value):
+        raise ConfigError(key, f"expected a list of {_plural(items)}")
+    if expected is dict:
+        bad = sorted(name for name, item in value.items() if not _is_a(item, items))
+        if bad:
+            raise ConfigError(
+                key, f"expected {_plural(items)} as values; not so for {', '.join(bad)}"
+            )
     problem = setting.check(value) if setting.check else None
     if problem:
         raise ConfigError(key, f"{value!r} {problem}")

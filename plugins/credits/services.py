@@ -22,8 +22,10 @@ from sqlalchemy import func, select, update
 
 from core.api import (
     Activity,
+    ActivityKind,
     ConfigError,
     Goal,
+    GoalKind,
     Setting,
     User,
     activity_label,
@@ -48,22 +50,30 @@ TOP_SIZE = 20
 ALL_TIME, LAST_30_DAYS = "all", "30d"
 PERIODS = (ALL_TIME, LAST_30_DAYS)
 DEFAULT_CAP_EXEMPT = ["mentoring.finished"]
+# What the kinds of alma's own plugins earn unless the operator's rules say otherwise. They
+# live here, not with the kinds: a credits plugin that replaces this one sets its own.
+DEFAULT_RULES = {
+    "mentoring.request_sent": 1,
+    "mentoring.request_accepted": 10,
+    "mentoring.request_declined": 1,
+    "mentoring.meeting_attended": 5,
+    "mentoring.finished": 50,
+    "wiki.article_created": 10,
+    "wiki.article_edited": 3,
+    "wiki.article_rated": 1,
+    "groups.group_created": 5,
+    "groups.managed": 2,
+    "groups.forum_post": 1,
+}
 
 
 # ---- settings and the rule table ---------------------------------------------------------
 
 
-def _check_rules(rules: dict[str, Any]) -> str | None:
-    bad = [
-        kind
-        for kind, points in rules.items()
-        if isinstance(points, bool) or not isinstance(points, int) or points < 0
-    ]
-    if bad:
-        return (
-            f"must give each kind a whole number of points, 0 or more (0 switches a kind "
-            f"off); not so for {', '.join(sorted(bad))}"
-        )
+def _check_rules(rules: dict[str, int]) -> str | None:
+    negative = sorted(kind for kind, points in rules.items() if points < 0)
+    if negative:
+        return f"must give each kind 0 points (off) or more; not so for {', '.join(negative)}"
     return None
 
 
@@ -76,7 +86,8 @@ SETTINGS = {
         dict,
         {},
         _check_rules,
-        "points per activity or goal kind, overriding what the owning plugin suggests",
+        "points per activity or goal kind, over DEFAULT_RULES; a kind without one earns 0",
+        items=int,
     ),
     "daily_cap": Setting(int, 0, _not_negative, "most points a member earns per day; 0: no cap"),
     "cap_exempt": Setting(
@@ -98,11 +109,11 @@ def settings(app: Flask | None = None) -> CreditSettings:
 
 
 def check_config(app: Flask) -> None:
-    """At startup, once every plugin is known: refuse rules and exemptions for kinds that no
-    enabled plugin declares (a typo, or a plugin that was disabled), and suggested defaults
-    that are negative, rather than silently crediting nothing."""
-    state = alma(app)
-    declared = {**state.activity_kinds, **state.goal_kinds}
+    """At startup, once every plugin is known: refuse the operator's rules and exemptions for
+    kinds that no enabled plugin declares (a typo, or a plugin that was disabled). A warning
+    would scroll by while the rule silently credits nothing, and every other bad setting
+    stops alma too. The defaults are not checked: they name kinds of plugins that may be off."""
+    declared = _declared_kinds(app)
     configured = settings(app)
     unknown_rules = sorted(set(configured.rules) - set(declared))
     if unknown_rules:
@@ -118,25 +129,12 @@ def check_config(app: Flask) -> None:
             "plugins.credits.cap_exempt",
             f"no enabled plugin declares the kind(s) {', '.join(unknown_exempt)}",
         )
-    negative = sorted(
-        name for name, kind in declared.items() if kind.credits < 0 and name not in configured.rules
-    )
-    if negative:
-        raise ConfigError(
-            "plugins.credits.rules",
-            f"the kind(s) {', '.join(negative)} suggest negative credits: give them a rule "
-            "of 0 or more",
-        )
 
 
-def rule_points(source_type: str, kind: str) -> int:
+def rule_points(kind: str) -> int:
     """What one ``kind`` of activity or goal earns: the operator's rule, else the default
-    its plugin declared."""
-    rules = settings().rules
-    if kind in rules:
-        return rules[kind]
-    declared = _declared_kinds(source_type).get(kind)
-    return declared.credits if declared else 0
+    rule; a kind with neither earns nothing."""
+    return {**DEFAULT_RULES, **settings().rules}.get(kind, 0)
 
 
 @dataclass(frozen=True)
@@ -150,16 +148,16 @@ def rule_table() -> list[Rule]:
     """Every kind that earns credits, most points first: what members can read."""
     configured = settings()
     rules = [
-        Rule(str(kind.label), rule_points(source_type, name), name in configured.cap_exempt)
-        for source_type in (ACTIVITY, GOAL)
-        for name, kind in _declared_kinds(source_type).items()
+        Rule(str(kind.label), rule_points(name), name in configured.cap_exempt)
+        for name, kind in _declared_kinds().items()
     ]
     return sorted((r for r in rules if r.points > 0), key=lambda r: (-r.points, r.label))
 
 
-def _declared_kinds(source_type: str) -> dict[str, Any]:
-    state = alma()
-    return state.activity_kinds if source_type == ACTIVITY else state.goal_kinds
+def _declared_kinds(app: Flask | None = None) -> dict[str, ActivityKind | GoalKind]:
+    """Every activity and goal kind the enabled plugins declare, by name."""
+    state = alma(app)
+    return {**state.activity_kinds, **state.goal_kinds}
 
 
 def entry_label(entry: CreditEntry) -> str:
@@ -221,7 +219,7 @@ def reverse_activity(activity: Activity) -> int | None:
 def _credit(
     user: User, source_type: str, source_id: int, kind: str, *, url: str | None, detail: str | None
 ) -> int | None:
-    points = rule_points(source_type, kind)
+    points = rule_points(kind)
     if points == 0:
         return None  # the kind is switched off: nothing to record
     capped_from = None
