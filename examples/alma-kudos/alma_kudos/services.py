@@ -6,6 +6,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from alma_kudos.models import Kudos
 from core.api import (
@@ -152,6 +153,7 @@ def received_page(user: User, page: int) -> tuple[list[Kudos], bool]:
         db.session.scalars(
             select(Kudos)
             .where(Kudos.receiver_id == user.id)
+            .options(joinedload(Kudos.giver))
             .order_by(Kudos.created_at.desc(), Kudos.id.desc())
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE + 1)

@@ -13,9 +13,9 @@ bp = Blueprint("kudos", __name__, url_prefix="/kudos", template_folder="template
 @login_required
 @writes_on_get  # showing the kudos marks them seen
 def index():
-    received, has_more = received_page(current_user, page_number())
     mark_seen(current_user)
     db.session.commit()
+    received, has_more = received_page(current_user, page_number())
     return render_template(
         "kudos/index.html",
         received=received,
