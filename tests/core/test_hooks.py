@@ -954,7 +954,7 @@ def test_hook_register_settings(make_app):
     app = make_app(
         extra_plugins={"probe": SettingsProbe()},
         PLUGINS=["probe"],
-        PLUGIN_SETTINGS={"probe": {"per_day": 5}, "elsewhere": {"kept": True}},
+        PLUGIN_SETTINGS={"probe": {"per_day": 5}, "wiki": {"kept": True}},
     )
     # checked and completed with the defaults; a disabled plugin's table is kept as it is
     assert app.config["PLUGIN_SETTINGS"]["probe"] == {
@@ -962,7 +962,7 @@ def test_hook_register_settings(make_app):
         "greeting": "Hello",
         "limits": {},
     }
-    assert app.config["PLUGIN_SETTINGS"]["elsewhere"] == {"kept": True}
+    assert app.config["PLUGIN_SETTINGS"]["wiki"] == {"kept": True}
 
     for table, key in (
         ({"per_day": 0}, "per_day"),
