@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from alma_kudos.models import Kudos
-from core.api import InvalidInput, User, db, notify, record_activity
+from core.api import InvalidInput, User, db, notify, record_activity, site_path
 
 GIVEN = "kudos.given"
 
@@ -23,7 +23,9 @@ def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
         raise InvalidInput(f"You already gave kudos to {receiver.display_name}.") from None
     record_activity(GIVEN, giver, subject=f"kudos:{kudos.id}")
     notify(
-        receiver, f"{giver.display_name} gave you kudos: “{message}”", url=f"/members/{receiver.id}"
+        receiver,
+        f"{giver.display_name} gave you kudos: “{message}”",
+        url=site_path("profile.overview", user_id=receiver.id),
     )
     return kudos
 

@@ -1,10 +1,10 @@
 """The plugin's blueprint: thin views that parse, authorize, call a service, redirect."""
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
 
 from alma_kudos.services import give_kudos
-from core.api import InvalidInput, User, db
+from core.api import User, db, run_action
 
 bp = Blueprint("kudos", __name__, url_prefix="/kudos", template_folder="templates")
 
@@ -13,12 +13,8 @@ bp = Blueprint("kudos", __name__, url_prefix="/kudos", template_folder="template
 @login_required
 def give(user_id: int):
     receiver = db.session.get(User, user_id) or abort(404)
-    try:
-        give_kudos(current_user, receiver, request.form.get("message", ""))
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-    else:
-        db.session.commit()
-        flash(f"Kudos sent to {receiver.display_name}.", "success")
-    return redirect(url_for("profile.overview", user_id=receiver.id))
+    return run_action(
+        lambda: give_kudos(current_user, receiver, request.form.get("message", "")),
+        success=f"Kudos sent to {receiver.display_name}.",
+        back=url_for("profile.overview", user_id=receiver.id),
+    )
