@@ -6,13 +6,14 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, Request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, MapAdapter
 
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
 from core.db import db
@@ -41,7 +42,7 @@ def create_app(
     """
     instance = Path(instance_path).resolve() if instance_path else instance_path_from_env()
     settings = load_settings(instance, config)
-    app = Flask(__name__, instance_path=str(instance))
+    app = AlmaFlask(__name__, instance_path=str(instance))
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(settings)
     _harden_session_cookie(app)
@@ -86,6 +87,18 @@ def create_app(
     with app.app_context():
         hooks.app_created(app)
     return app
+
+
+class AlmaFlask(Flask):
+    """Flask, whose ``url_for`` also works where no request gives an address (a job, the
+    demo, the CLI): it builds on ``BASE_URL``, read when the app context starts (``alma
+    serve`` may set it after the app is built)."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        if request is not None or self.config["SERVER_NAME"] is not None:
+            return super().create_url_adapter(request)
+        base = urlsplit(self.config["BASE_URL"])
+        return self.url_map.bind(base.netloc, url_scheme=base.scheme)
 
 
 class DatabaseIntConverter(IntegerConverter):

@@ -14,10 +14,11 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -213,6 +214,19 @@ def plugin_settings(
         else setting.default
         for key, setting in declared.items()
     }
+
+
+SettingsT = TypeVar("SettingsT")
+
+
+def plugin_settings_as(
+    settings_class: type[SettingsT], name: str, app: Flask | None = None
+) -> SettingsT:
+    """A plugin's ``[plugins.<name>]`` settings, as checked at startup, built into
+    ``settings_class`` (a dataclass whose fields are the declared keys), e.g.
+    ``plugin_settings_as(WikiSettings, "wiki")``. Uses the current app unless given one (at
+    startup, in ``app_created``)."""
+    return settings_class(**(app or current_app).config["PLUGIN_SETTINGS"][name])
 
 
 def config_file(instance_path: Path, environ: Mapping[str, str]) -> Path | None:

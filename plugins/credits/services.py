@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import format_number, ngettext
 from sqlalchemy import func, select, update
 
@@ -31,8 +30,11 @@ from core.api import (
     activity_label,
     alma,
     db,
+    from_local,
     goal_label,
     insert_on_conflict,
+    plugin_settings_as,
+    today_of,
     utcnow,
 )
 from plugins.credits.models import (
@@ -105,7 +107,7 @@ class CreditSettings:
 
 def settings(app: Flask | None = None) -> CreditSettings:
     """``[plugins.credits]``, checked against SETTINGS by core at startup."""
-    return CreditSettings(**(app or current_app).config["PLUGIN_SETTINGS"]["credits"])
+    return plugin_settings_as(CreditSettings, "credits", app)
 
 
 def check_config(app: Flask) -> None:
@@ -300,12 +302,7 @@ def _points_left_today(user: User) -> int:
 
 def start_of_today(user: User) -> datetime:
     """Midnight of the member's current day, in their own time zone, as a UTC time."""
-    try:
-        zone = ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    midnight = utcnow().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(UTC)
+    return from_local(today_of(user), time.min, user)
 
 
 # ---- reading -----------------------------------------------------------------------------

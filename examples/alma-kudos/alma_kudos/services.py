@@ -1,5 +1,6 @@
 """The rules of kudos, as plain functions: no HTTP here."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,21 +13,24 @@ from alma_kudos.models import Kudos
 from core.api import (
     Goal,
     InvalidInput,
-    NotAllowed,
     NotFound,
+    Page,
     User,
-    absolute_url,
     after_commit,
     consent_to_goal,
     db,
     decline_goal,
     emit_to_user,
+    external_url,
     notify,
+    page_of,
+    plugin_settings_as,
     propose_goal,
     push_badge,
     reading_as,
     record_activity,
     send_mail,
+    site_path,
     undo_activity,
     utcnow,
 )
@@ -37,9 +41,14 @@ NAV_ENDPOINT = "kudos.index"
 PER_PAGE = 20
 
 
-def settings() -> dict[str, Any]:
+@dataclass(frozen=True)
+class KudosSettings:
+    per_day: int
+
+
+def settings() -> KudosSettings:
     """``[plugins.kudos]`` of alma.toml, checked and completed by core (see plugin.py)."""
-    return current_app.config["PLUGIN_SETTINGS"]["kudos"]
+    return plugin_settings_as(KudosSettings, "kudos")
 
 
 def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
@@ -61,7 +70,7 @@ def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
         notify(
             receiver,
             f"{giver.display_name} gave you kudos: “{message}”",
-            url=f"/members/{receiver.id}",
+            url=site_path("profile.overview", user_id=receiver.id),
         )
     # plain values: the commit expires the objects, and reading one after it would query
     app, receiver_id, giver_name = (
@@ -74,14 +83,14 @@ def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
 
 
 def _check_daily_allowance(giver: User) -> None:
-    per_day = settings()["per_day"]
+    per_day = settings().per_day
     given = db.session.scalar(
         select(func.count())
         .select_from(Kudos)
         .where(Kudos.giver_id == giver.id, Kudos.created_at > utcnow() - timedelta(days=1))
     )
     if given >= per_day:
-        raise NotAllowed(f"You gave {per_day} kudos in the last 24 hours: give more tomorrow.")
+        raise InvalidInput(f"You gave {per_day} kudos in the last 24 hours: give more tomorrow.")
 
 
 def _subject(kudos: Kudos) -> str:
@@ -98,7 +107,7 @@ def _propose_to_keep_on_record(kudos: Kudos, giver: User, receiver: User) -> Non
         [giver, receiver],
         subject=_subject(kudos),
         key=_subject(kudos),
-        url=f"/members/{receiver.id}",
+        url=site_path("profile.overview", user_id=receiver.id),
     )
     consent_to_goal(goal.id, giver)
 
@@ -147,19 +156,15 @@ def kudos_received(user: User) -> list[Kudos]:
     return list(db.session.scalars(query.limit(10)))
 
 
-def received_page(user: User, page: int) -> tuple[list[Kudos], bool]:
-    """One page of the kudos ``user`` received, newest first, and whether more follow."""
-    rows = list(
-        db.session.scalars(
-            select(Kudos)
-            .where(Kudos.receiver_id == user.id)
-            .options(joinedload(Kudos.giver))
-            .order_by(Kudos.created_at.desc(), Kudos.id.desc())
-            .offset((page - 1) * PER_PAGE)
-            .limit(PER_PAGE + 1)
-        )
+def received_page(user: User, page: int) -> Page[Kudos]:
+    """One page of the kudos ``user`` received, newest first."""
+    query = (
+        select(Kudos)
+        .where(Kudos.receiver_id == user.id)
+        .options(joinedload(Kudos.giver))
+        .order_by(Kudos.created_at.desc(), Kudos.id.desc())
     )
-    return rows[:PER_PAGE], len(rows) > PER_PAGE
+    return page_of(query, page, PER_PAGE)
 
 
 def mark_seen(user: User) -> None:
@@ -231,5 +236,5 @@ def _mail_digest(receiver: User, kudos_ids: list[int]) -> None:
         "kudos/mail/digest",
         user=receiver,
         received=list(received),
-        link=absolute_url("/kudos/"),
+        link=external_url(NAV_ENDPOINT),
     )
