@@ -56,9 +56,9 @@ def register_home_counters():
 @hookimpl
 def register_activity_kinds():
     return [
-        ActivityKind(shared.GROUP_CREATED, _l("Created a group"), credits=5),
-        ActivityKind(shared.MANAGED, _l("Managed a group"), credits=2),
-        ActivityKind(shared.FORUM_POST, _l("Posted in a group forum"), credits=1),
+        ActivityKind(shared.GROUP_CREATED, _l("Created a group")),
+        ActivityKind(shared.MANAGED, _l("Managed a group")),
+        ActivityKind(shared.FORUM_POST, _l("Posted in a group forum")),
     ]
 
 
