@@ -33,7 +33,7 @@ def announce(group_id: int, manager: User, body: str) -> Announcement:
                     group=group.name,
                     text=body,
                 ),
-                url=group_path(group.id) + "#announcements",
+                url=group_path(group.id, _anchor="announcements"),
             )
     return announcement
 

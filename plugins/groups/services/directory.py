@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from core.api import InvalidInput, User, db, record_activity
+from core.api import InvalidInput, Page, User, db, like_pattern, page_of, record_activity
 from plugins.groups.models import (
     ACTIVE,
     JOIN_POLICIES,
@@ -28,9 +28,6 @@ from plugins.groups.models import (
 from plugins.groups.services.access import managed_group, record_act
 from plugins.groups.services.shared import (
     GROUP_CREATED,
-    Page,
-    _escape_like,
-    _page_of,
     group_path,
     group_subject,
     settings,
@@ -159,7 +156,7 @@ def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int
         role.is_not(None) if mine else or_(Group.visibility == PUBLIC, role.is_not(None))
     )
     for word in text.split()[:5]:
-        pattern = f"%{_escape_like(word.lower())}%"
+        pattern = like_pattern(word.lower())
         query = query.where(
             or_(
                 Group.name_key.like(pattern, escape="\\"),
@@ -167,10 +164,10 @@ def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int
                 func.lower(Group.topic).like(pattern, escape="\\"),
             )
         )
-    found = _page_of(
-        query.order_by(Group.name_key, Group.id), page, settings().groups_per_page, scalars=False
+    query = query.order_by(Group.name_key, Group.id)
+    return page_of(query, page, settings().groups_per_page, rows=True).map(
+        lambda row: GroupCard(*row)
     )
-    return Page([GroupCard(*row) for row in found.items], found.page, found.has_more)
 
 
 def groups_of(member: User, viewer: User) -> list[GroupCard]:

@@ -15,9 +15,11 @@ from core.api import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    Page,
     User,
     db,
     notify,
+    page_of,
     reading_as,
     record_activity,
     undo_activity,
@@ -43,8 +45,6 @@ from plugins.groups.services.access import (
 from plugins.groups.services.shared import (
     FORUM_POST,
     LATEST_TOPICS_SHOWN,
-    Page,
-    _page_of,
     settings,
     topic_path,
 )
@@ -80,8 +80,9 @@ def _topic_lines(group: Group) -> Select:
 
 def topics_page(group: Group, page: int) -> Page:
     query = _topic_lines(group).options(joinedload(ForumTopic.author))
-    found = _page_of(query, page, settings().topics_per_page, scalars=False)
-    return Page([TopicLine(*row) for row in found.items], found.page, found.has_more)
+    return page_of(query, page, settings().topics_per_page, rows=True).map(
+        lambda row: TopicLine(*row)
+    )
 
 
 def latest_topics(group: Group) -> list[TopicLine]:
@@ -107,7 +108,7 @@ def posts_page(topic: ForumTopic, page: int) -> Page:
         .options(joinedload(ForumPost.author))
         .order_by(ForumPost.id)
     )
-    return _page_of(query, page, settings().posts_per_page)
+    return page_of(query, page, settings().posts_per_page)
 
 
 def page_count(topic: ForumTopic) -> int:
@@ -165,7 +166,7 @@ def reply(group_id: int, topic_id: int, author: User, body: str) -> ForumPost:
     if not access.is_member:
         raise NotAllowed(_("Only members of this group can post. Join it first."))
     post = _add_post(topic, author, _checked_post(body))
-    url = topic_path(access.group.id, topic.id, page_count(topic)) + f"#post-{post.id}"
+    url = topic_path(access.group.id, topic.id, page_count(topic), _anchor=f"post-{post.id}")
     for follow, follower in _followers_to_tell(topic, author):
         with reading_as(follower):
             notify(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from core.api import InvalidInput, NotFound, User, db, notify, reading_as, utcnow
+from core.api import InvalidInput, NotFound, User, db, like_pattern, notify, reading_as, utcnow
 from plugins.groups.models import (
     ACTIVE,
     BANNED,
@@ -27,7 +27,7 @@ from plugins.groups.services.access import (
     record_act,
 )
 from plugins.groups.services.membership import admit, asked_lately
-from plugins.groups.services.shared import INVITE_CANDIDATES, _escape_like, group_path, settings
+from plugins.groups.services.shared import INVITE_CANDIDATES, group_path, settings
 from plugins.groups.services.states import INVITATION, take
 
 
@@ -67,7 +67,7 @@ def invite_candidates(group: Group, text: str) -> list[User]:
         .exists(),
     )
     for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
+        pattern = like_pattern(word.lower())
         query = query.where(func.lower(User.display_name).like(pattern, escape="\\"))
     return list(
         db.session.scalars(query.order_by(User.display_name, User.id).limit(INVITE_CANDIDATES))

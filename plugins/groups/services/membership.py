@@ -10,7 +10,19 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from core.api import InvalidInput, NotFound, Step, User, db, notify, reading_as, utcnow
+from core.api import (
+    InvalidInput,
+    NotFound,
+    Page,
+    Step,
+    User,
+    db,
+    notify,
+    page_of,
+    reading_as,
+    site_path,
+    utcnow,
+)
 from plugins.groups.models import (
     ACCEPTED,
     ACTIVE,
@@ -39,7 +51,7 @@ from plugins.groups.services.access import (
     record_act,
 )
 from plugins.groups.services.directory import MEMBER_COUNT
-from plugins.groups.services.shared import Page, _page_of, group_path, settings
+from plugins.groups.services.shared import group_path, settings
 from plugins.groups.services.states import MEMBERSHIP, REQUEST, move, take
 
 
@@ -144,7 +156,7 @@ def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
             notify(
                 manager,
                 _("%(name)s asks to join %(group)s.", name=user.display_name, group=group.name),
-                url=group_path(group.id) + "/manage",
+                url=site_path("groups.manage", group_id=group.id),
                 email_subject=_("Request to join %(group)s", group=group.name),
             )
     return request
@@ -224,7 +236,7 @@ def decline_request(group_id: int, request_id: int, manager: User) -> JoinReques
         notify(
             request.user,
             _("Your request to join %(group)s was declined.", group=group.name),
-            url=group_path(group.id) if group.is_public else "/groups/",
+            url=group_path(group.id) if group.is_public else site_path("groups.directory"),
             email_subject=_("Your request to join %(group)s", group=group.name),
         )
     return request
@@ -306,7 +318,7 @@ def members_page(group: Group, page: int) -> Page:
         .options(joinedload(Membership.user))
         .order_by((Membership.role == MANAGER).desc(), User.display_name, User.id)
     )
-    return _page_of(query, page, settings().members_per_page)
+    return page_of(query, page, settings().members_per_page)
 
 
 def step_down(group_id: int, manager: User) -> None:

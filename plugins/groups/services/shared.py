@@ -6,10 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Select
-
-from core.api import Setting, db, positive
+from core.api import Setting, plugin_settings_as, positive, site_path
 from plugins.groups.models import Group
 
 GROUP_CREATED = "groups.group_created"
@@ -55,34 +52,20 @@ class GroupsSettings:
 
 def settings() -> GroupsSettings:
     """``[plugins.groups]``, checked against SETTINGS by core at startup."""
-    return GroupsSettings(**current_app.config["PLUGIN_SETTINGS"]["groups"])
+    return plugin_settings_as(GroupsSettings, "groups")
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    page: int
-    has_more: bool
+def group_path(group_id: int, **values: Any) -> str:
+    """The group's page (``_anchor=`` for a part of it), for alerts and activities."""
+    return site_path("groups.group", group_id=group_id, **values)
 
 
-def _page_of(query: Select, page: int, size: int, *, scalars: bool = True) -> Page:
-    query = query.offset((page - 1) * size).limit(size + 1)
-    rows = list(db.session.scalars(query) if scalars else db.session.execute(query).all())
-    return Page(rows[:size], page, len(rows) > size)
-
-
-def group_path(group_id: int) -> str:
-    return f"/groups/{group_id}"
-
-
-def topic_path(group_id: int, topic_id: int, page: int = 1) -> str:
-    path = f"/groups/{group_id}/forum/{topic_id}"
-    return path if page == 1 else f"{path}?page={page}"
+def topic_path(group_id: int, topic_id: int, page: int = 1, **values: Any) -> str:
+    """A page of a forum topic (the first one without ``?page=``)."""
+    if page > 1:
+        values["page"] = page
+    return site_path("groups.topic", group_id=group_id, topic_id=topic_id, **values)
 
 
 def group_subject(group: Group) -> str:
     return f"groups.group:{group.id}"
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -8,11 +8,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, db, local_path, page_number
+from core.api import InvalidInput, db, form_errors, local_path, page_number, run_action
 from plugins.groups.forms import FollowForm, ReplyForm, TopicForm
 from plugins.groups.services import forum
 from plugins.groups.services.access import group_for, member_group
-from plugins.groups.views.blueprint import _act, bp, form_errors
+from plugins.groups.views.blueprint import bp
 
 
 @bp.get("/<int:group_id>/forum", endpoint="forum")
@@ -89,38 +89,38 @@ def follow(group_id: int, topic_id: int):
     form = FollowForm()
     form.validate_on_submit()
     by_email = bool(form.by_email.data)
-    return _act(
+    return run_action(
         lambda: forum.follow_topic(group_id, topic_id, current_user, by_email=by_email),
-        _("You follow this topic: replies alert you by e-mail too.")
+        success=_("You follow this topic: replies alert you by e-mail too.")
         if by_email
         else _("You follow this topic: replies alert you on the site."),
-        _topic_page(group_id, topic_id),
+        back=_topic_page(group_id, topic_id),
     )
 
 
 @bp.post("/<int:group_id>/forum/<int:topic_id>/unfollow")
 def unfollow(group_id: int, topic_id: int):
-    return _act(
+    return run_action(
         lambda: forum.unfollow_topic(group_id, topic_id, current_user),
-        _("You no longer follow this topic."),
-        _topic_page(group_id, topic_id),
+        success=_("You no longer follow this topic."),
+        back=_topic_page(group_id, topic_id),
     )
 
 
 @bp.post("/<int:group_id>/forum/<int:topic_id>/delete")
 def delete_topic(group_id: int, topic_id: int):
-    return _act(
+    return run_action(
         lambda: forum.delete_topic(group_id, topic_id, current_user),
-        _("The topic is deleted."),
-        url_for("groups.forum", group_id=group_id),
+        success=_("The topic is deleted."),
+        back=url_for("groups.forum", group_id=group_id),
     )
 
 
 @bp.post("/<int:group_id>/forum/posts/<int:post_id>/delete")
 def delete_post(group_id: int, post_id: int):
     back = local_path(request.form.get("back"), url_for("groups.forum", group_id=group_id))
-    return _act(
+    return run_action(
         lambda: forum.delete_post(group_id, post_id, current_user),
-        _("The post is deleted."),
-        back,
+        success=_("The post is deleted."),
+        back=back,
     )

@@ -6,9 +6,9 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, db, whole_number
+from core.api import InvalidInput, db, run_action, whole_number
 from plugins.groups.services import invitations
-from plugins.groups.views.blueprint import _act, bp, group_page
+from plugins.groups.views.blueprint import bp, group_page
 
 
 @bp.post("/<int:group_id>/invitation/<any(accept, decline):answer>")
@@ -31,17 +31,17 @@ def answer_invitation(group_id: int, answer: str):
 @bp.post("/<int:group_id>/invitations")
 def invite(group_id: int):
     member_id = whole_number(request.form.get("member_id")) or 0  # 0: nobody
-    return _act(
+    return run_action(
         lambda: invitations.invite(group_id, current_user, member_id),
-        _("The invitation is sent."),
-        url_for("groups.manage", group_id=group_id),
+        success=_("The invitation is sent."),
+        back=url_for("groups.manage", group_id=group_id),
     )
 
 
 @bp.post("/<int:group_id>/invitations/<int:invitation_id>/revoke")
 def revoke_invitation(group_id: int, invitation_id: int):
-    return _act(
+    return run_action(
         lambda: invitations.revoke_invitation(group_id, invitation_id, current_user),
-        _("The invitation is revoked."),
-        url_for("groups.manage", group_id=group_id),
+        success=_("The invitation is revoked."),
+        back=url_for("groups.manage", group_id=group_id),
     )

@@ -7,11 +7,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, db, page_number
+from core.api import InvalidInput, db, form_errors, page_number, run_action
 from plugins.groups.forms import JoinRequestForm
 from plugins.groups.services import membership
 from plugins.groups.services.access import group_for
-from plugins.groups.views.blueprint import _act, bp, form_errors, group_page
+from plugins.groups.views.blueprint import bp, group_page
 
 
 @bp.get("/<int:group_id>/members")
@@ -28,10 +28,10 @@ def members(group_id: int):
 
 @bp.post("/<int:group_id>/join")
 def join(group_id: int):
-    return _act(
+    return run_action(
         lambda: membership.join_group(group_id, current_user),
-        _("Welcome to the group!"),
-        group_page(group_id),
+        success=_("Welcome to the group!"),
+        back=group_page(group_id),
     )
 
 
@@ -42,19 +42,19 @@ def ask_to_join(group_id: int):
         group_for(group_id, current_user)  # a 404 before any hint about the group
         flash(form_errors(form), "danger")
         return redirect(group_page(group_id))
-    return _act(
+    return run_action(
         lambda: membership.request_to_join(group_id, current_user, form.message.data),
-        _("Your request is on its way to the managers."),
-        group_page(group_id),
+        success=_("Your request is on its way to the managers."),
+        back=group_page(group_id),
     )
 
 
 @bp.post("/<int:group_id>/request/withdraw")
 def withdraw_request(group_id: int):
-    return _act(
+    return run_action(
         lambda: membership.withdraw_request(group_id, current_user),
-        _("You withdrew your request."),
-        group_page(group_id),
+        success=_("You withdrew your request."),
+        back=group_page(group_id),
     )
 
 
@@ -73,10 +73,10 @@ def leave(group_id: int):
 
 @bp.post("/<int:group_id>/step-down")
 def step_down(group_id: int):
-    return _act(
+    return run_action(
         lambda: membership.step_down(group_id, current_user),
-        _("You are a member now, no longer a manager."),
-        group_page(group_id),
+        success=_("You are a member now, no longer a manager."),
+        back=group_page(group_id),
     )
 
 
@@ -86,8 +86,8 @@ def decide_request(group_id: int, request_id: int, decision: str):
         action, done = membership.approve_request, _("The request is approved: welcome them!")
     else:
         action, done = membership.decline_request, _("The request is declined.")
-    return _act(
+    return run_action(
         lambda: action(group_id, request_id, current_user),
-        done,
-        url_for("groups.manage", group_id=group_id),
+        success=done,
+        back=url_for("groups.manage", group_id=group_id),
     )
