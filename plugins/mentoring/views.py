@@ -19,7 +19,6 @@ from core.api import (
     whole_number,
     writes_on_get,
 )
-from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.forms import (
     ChatForm,
     DeclineForm,
@@ -28,6 +27,9 @@ from plugins.mentoring.forms import (
     TerminateForm,
 )
 from plugins.mentoring.models import HELD
+from plugins.mentoring.services import agreements, ending, lifecycle, meetings
+from plugins.mentoring.services import chat as chats
+from plugins.mentoring.services import directory as mentor_directory
 
 bp = Blueprint(
     "mentoring",
@@ -59,8 +61,8 @@ def chat_text(body: str) -> Markup:
 
 # Template globals, not a context processor: the state badge macro is imported without
 # context ({% from "mentoring/_state.html" import state_badge %}) and sees only globals.
-bp.add_app_template_global(services.state_label, "mentorship_state_label")
-bp.add_app_template_global(services.decline_reason_label, "decline_reason_label")
+bp.add_app_template_global(lifecycle.state_label, "mentorship_state_label")
+bp.add_app_template_global(lifecycle.decline_reason_label, "decline_reason_label")
 bp.add_app_template_global(meetings.status_label, "meeting_status_label")
 bp.add_app_template_global(meetings.amendment_reason, "amendment_reason")
 
@@ -68,7 +70,7 @@ bp.add_app_template_global(meetings.amendment_reason, "amendment_reason")
 @bp.get("/mentors")
 @login_required  # profiles are for members: see core/templates/profile/data.html
 def directory():
-    page = services.search_mentors(
+    page = mentor_directory.search_mentors(
         text=request.args.get("q", ""),
         topic=request.args.get("topic", ""),
         language=request.args.get("language", ""),
@@ -87,7 +89,7 @@ def request_mentorship(mentor_id: int):
     form = RequestForm()
     if form.validate_on_submit():
         try:
-            mentorship = services.send_request(
+            mentorship = lifecycle.send_request(
                 current_user, mentor, form.message.data, form.topics.data or ""
             )
         except InvalidInput as error:
@@ -104,8 +106,8 @@ def request_mentorship(mentor_id: int):
         "mentoring/request.html",
         form=form,
         mentor=mentor,
-        available=services.is_available_mentor(mentor),
-        existing=services.open_mentorship_between(current_user, mentor),
+        available=mentor_directory.is_available_mentor(mentor),
+        existing=lifecycle.open_mentorship_between(current_user, mentor),
     ), status
 
 
@@ -114,8 +116,8 @@ def request_mentorship(mentor_id: int):
 def index():
     return render_template(
         "mentoring/index.html",
-        mentorships=services.mentorships_of(current_user),
-        unread=services.unread_by_mentorship(current_user),
+        mentorships=lifecycle.mentorships_of(current_user),
+        unread=chats.unread_by_mentorship(current_user),
     )
 
 
@@ -129,10 +131,10 @@ def _before_id() -> int | None:
 @login_required
 @writes_on_get  # showing the chat marks it read
 def mentorship(mentorship_id: int):
-    found = services.mentorship_for(mentorship_id, current_user, parties=True)
+    found = lifecycle.mentorship_for(mentorship_id, current_user, parties=True)
     before = _before_id()
     if found.has_chat and before is None:
-        services.read_up_to(found, current_user.id)
+        chats.read_up_to(found, current_user.id)
     agreement = agreements.current_agreement(found)
     in_force = agreement.in_force
     today = meetings.today_of(current_user)
@@ -147,8 +149,8 @@ def mentorship(mentorship_id: int):
         awaiting=agreement.awaiting,
         meetings=planned,
         held=sum(meeting.status == HELD for meeting in planned),
-        end_proposal=services.early_end_proposal(found),
-        chat=services.chat_page(found, before),
+        end_proposal=ending.early_end_proposal(found),
+        chat=chats.chat_page(found, before),
         chat_form=ChatForm(),
         decline_form=DeclineForm(),
         terminate_form=TerminateForm(),
@@ -197,7 +199,7 @@ def accept(mentorship_id: int):
     _require_form(ConfirmForm())
     return _act(
         mentorship_id,
-        lambda: services.accept_request(mentorship_id, current_user),
+        lambda: lifecycle.accept_request(mentorship_id, current_user),
         _("You accepted the request. Say hello in the chat!"),
     )
 
@@ -209,7 +211,7 @@ def decline(mentorship_id: int):
     _require_form(form)
     return _act(
         mentorship_id,
-        lambda: services.decline_request(
+        lambda: lifecycle.decline_request(
             mentorship_id, current_user, form.reason.data, form.message.data
         ),
         _("You declined the request; the mentee has your message."),
@@ -222,7 +224,7 @@ def withdraw(mentorship_id: int):
     _require_form(ConfirmForm())
     return _act(
         mentorship_id,
-        lambda: services.withdraw_request(mentorship_id, current_user),
+        lambda: lifecycle.withdraw_request(mentorship_id, current_user),
         _("You withdrew your request."),
     )
 
@@ -234,7 +236,7 @@ def terminate(mentorship_id: int):
     _require_form(form)
     return _act(
         mentorship_id,
-        lambda: services.terminate(mentorship_id, current_user, form.message.data),
+        lambda: ending.terminate(mentorship_id, current_user, form.message.data),
         _("The mentorship has ended."),
     )
 
@@ -246,7 +248,7 @@ def propose_early_end(mentorship_id: int):
     _require_form(form)
     return _act(
         mentorship_id,
-        lambda: services.propose_early_end(mentorship_id, current_user, form.message.data),
+        lambda: ending.propose_early_end(mentorship_id, current_user, form.message.data),
         _("You proposed to end the mentorship early; it ends once the other party agrees."),
     )
 
@@ -257,7 +259,7 @@ def answer_early_end(mentorship_id: int, answer: str):
     _require_form(ConfirmForm())
     return _act(
         mentorship_id,
-        lambda: services.answer_early_end(mentorship_id, current_user, answer),
+        lambda: ending.answer_early_end(mentorship_id, current_user, answer),
         {
             "agree": _("The mentorship has ended early, by mutual consent."),
             "refuse": _("The mentorship goes on."),
@@ -273,7 +275,7 @@ def post_message(mentorship_id: int):
     form = ChatForm()
     _require_form(form)
     try:
-        services.post_message(mentorship_id, current_user, form.body.data, form.key.data or None)
+        chats.post_message(mentorship_id, current_user, form.body.data, form.key.data or None)
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -287,15 +289,15 @@ def post_message(mentorship_id: int):
 def older_messages(mentorship_id: int):
     """Chat history for the page's script, newest last: the newest page, the one before
     ``?before=``, or the one after ``?after=`` (what a page missed while offline)."""
-    found = services.mentorship_for(mentorship_id, current_user)
+    found = lifecycle.mentorship_for(mentorship_id, current_user)
     # ?after=N: what followed the message N (0: from the first), else ?before= or the newest
     after = whole_number(request.args.get("after"), below=2**63)
     if after is not None:
-        chat = services.chat_page_after(found, after)
+        chat = chats.chat_page_after(found, after)
     else:
-        chat = services.chat_page(found, _before_id())
+        chat = chats.chat_page(found, _before_id())
     return jsonify(
-        messages=[services.message_payload(m, m.sender) for m in chat.messages],
+        messages=[chats.message_payload(m, m.sender) for m in chat.messages],
         has_older=chat.has_older,
         has_newer=chat.has_newer,
     )
@@ -307,7 +309,7 @@ def mentor_settings():
     form = MentorSettingsForm()
     if form.validate_on_submit():
         try:
-            services.update_mentor_settings(
+            mentor_directory.update_mentor_settings(
                 current_user, capacity=form.capacity.data, accepting=form.accepting.data
             )
         except InvalidInput as error:

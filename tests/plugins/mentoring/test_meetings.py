@@ -18,7 +18,6 @@ from core import hookimpl
 from core.db import db as _db
 from core.models import Goal, GoalParty, Notification, User
 from core.testing import count_rows, stored
-from plugins.mentoring import agreements, meetings
 from plugins.mentoring.models import (
     AgreementVersion,
     Meeting,
@@ -26,6 +25,7 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import agreements, meetings
 
 from .conftest import agreement_terms
 

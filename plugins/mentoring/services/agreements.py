@@ -25,7 +25,7 @@ from plugins.mentoring.models import (
     MeetingChange,
     Mentorship,
 )
-from plugins.mentoring.services import mentorship_for, mentorship_path, move
+from plugins.mentoring.services.lifecycle import mentorship_for, mentorship_path, move
 
 MAX_TEXT = 4000
 MAX_REASON = 300

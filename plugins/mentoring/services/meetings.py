@@ -37,7 +37,6 @@ from core.api import (
     wake_job,
     zone_of,
 )
-from plugins.mentoring import agreements
 from plugins.mentoring.models import (
     ACCEPTED_CHANGE,
     ACTIVE,
@@ -59,8 +58,9 @@ from plugins.mentoring.models import (
     MeetingChange,
     Mentorship,
 )
-from plugins.mentoring.services import (
-    complete_mentorship,
+from plugins.mentoring.services import agreements
+from plugins.mentoring.services.ending import complete_mentorship
+from plugins.mentoring.services.lifecycle import (
     mentorship_for,
     mentorship_of_subject,
     mentorship_path,
