@@ -8,7 +8,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import ActivityKind, GoalKind, HomeCounter, Job, NavItem, ProfileSection, hookimpl
-from plugins.mentoring import agreement_views, meeting_views, views
+from plugins.mentoring import views
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.models import COMPLETED, PAIRED_STATES
@@ -26,7 +26,7 @@ from plugins.mentoring.sockets import HANDLERS
 
 @hookimpl
 def register_blueprints():
-    return [views.bp, agreement_views.bp, meeting_views.bp]
+    return views.BLUEPRINTS
 
 
 @hookimpl

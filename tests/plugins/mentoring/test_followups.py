@@ -458,7 +458,7 @@ def test_feedback_is_stored_shown_to_its_giver_and_changed_when_given_again(
 
 
 def test_a_rating_alone_is_enough(app, client, held, mentee):
-    """BUG (plugins/mentoring/meeting_views.py, ``feedback``): a post without the optional
+    """BUG (plugins/mentoring/views/meetings.py, ``feedback``): a post without the optional
     comment field at all (a script, an app, a form posted by curl) ends in a 500, as the
     form's ``comment.data`` is then None and ``give_feedback`` calls ``.strip()`` on it."""
     response = give(client, mentee, held, rating="4")

@@ -24,7 +24,7 @@ from plugins.mentoring import ical
 from plugins.mentoring.forms import FeedbackForm, MeetingChangeForm, MeetingDeclineForm, MeetingForm
 from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE
 from plugins.mentoring.services import followups, lifecycle, meetings
-from plugins.mentoring.views import act, require_form
+from plugins.mentoring.views.blueprint import act, require_form
 
 bp = Blueprint("mentoring_meetings", __name__, url_prefix="/mentoring")
 

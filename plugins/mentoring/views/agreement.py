@@ -10,7 +10,7 @@ from core.api import ConfirmForm, InvalidInput, db
 from plugins.mentoring.forms import AgreementForm, CommentForm
 from plugins.mentoring.models import ACCEPTED, ACTIVE
 from plugins.mentoring.services import agreements, lifecycle, meetings
-from plugins.mentoring.views import act, require_form
+from plugins.mentoring.views.blueprint import act, require_form
 
 bp = Blueprint("mentoring_agreement", __name__, url_prefix="/mentoring")
 
