@@ -10,17 +10,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import (
-    ColumnElement,
-    ScalarSelect,
-    Select,
-    and_,
-    exists,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, or_, select, update
 
 from core.api import (
     InvalidInput,

@@ -7,27 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import (
-    Select,
-    and_,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from core.api import (
-    InvalidInput,
-    Topic,
-    User,
-    UserLanguage,
-    UserTopic,
-    db,
-    insert_on_conflict,
-)
-from plugins.mentoring.models import (
-    MentoringMember,
-)
+from core.api import InvalidInput, Topic, User, UserLanguage, UserTopic, db, insert_on_conflict
+from plugins.mentoring.models import MentoringMember
 
 DIRECTORY_PAGE_SIZE = 12
 

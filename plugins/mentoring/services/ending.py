@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import (
-    and_,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, or_, select, update
 
 from core.api import (
     InvalidInput,

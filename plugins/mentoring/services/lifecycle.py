@@ -7,12 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import (
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from core.api import (

@@ -6,10 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from core.api import (
-    Setting,
-    positive,
-)
+from core.api import Setting, positive
 
 # ---- settings ----------------------------------------------------------------------------
 
