@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
 from core.api import (
     InvalidInput,
-    NotAllowed,
+    Step,
+    Transitions,
     User,
     after_commit,
     db,
@@ -19,12 +21,13 @@ from core.api import (
     utcnow,
 )
 from plugins.mentoring.models import (
-    ACCEPTED,
     ACTIVE,
     CANCELLED,
     COMPLETED,
     ENDED_WITH_MENTORSHIP,
+    OTHER_PARTY,
     PROPOSED,
+    PROPOSER,
     SCHEDULED,
     TERMINATED,
     AgreementVersion,
@@ -37,6 +40,7 @@ from plugins.mentoring.models import (
 from plugins.mentoring.services.chat import chat_room
 from plugins.mentoring.services.lifecycle import (
     MAX_REQUEST_MESSAGE,
+    MENTORSHIP,
     _page,
     _transition,
     mentorship_for,
@@ -52,11 +56,7 @@ def terminate(mentorship_id: int, user: User, message: str) -> Mentorship:
     can look again. Once the agreement is approved, ending early needs both: see
     :func:`propose_early_end`."""
     message = _checked_message(message)
-    if mentorship_for(mentorship_id, user).state == ACTIVE:
-        raise InvalidInput(
-            _("Your agreement is approved: propose to end early, and it ends once both agree.")
-        )
-    mentorship = _transition(mentorship_id, user, None, (ACCEPTED,), TERMINATED, message=message)
+    mentorship = _transition(mentorship_id, user, "terminate", message=message)
     _close(mentorship)
     with reading_as(mentorship.other_party(user)):
         notify(
@@ -92,10 +92,7 @@ def propose_early_end(mentorship_id: int, user: User, message: str) -> EndPropos
     """A party of an active mentorship proposes to end it before its final meeting."""
     message = _checked_message(message)
     mentorship = mentorship_for(mentorship_id, user, lock=True)
-    if mentorship.state != ACTIVE:
-        raise InvalidInput(_("Only an active mentorship can be ended early by agreement."))
-    if early_end_proposal(mentorship) is not None:
-        raise InvalidInput(_("Ending early is already proposed: it awaits an answer."))
+    MENTORSHIP.check(mentorship, user, "propose_end")
     proposal = EndProposal(mentorship_id=mentorship.id, proposed_by_id=user.id, message=message)
     db.session.add(proposal)
     db.session.flush()
@@ -120,15 +117,10 @@ def answer_early_end(mentorship_id: int, user: User, answer: str) -> Mentorship:
     finished) or ``"refuse"`` (it goes on); the proposer may ``"withdraw"`` the proposal."""
     mentorship = mentorship_for(mentorship_id, user, lock=True)
     proposal = early_end_proposal(mentorship)
-    if proposal is None or mentorship.state != ACTIVE:
-        raise InvalidInput(_("Nobody proposes to end this mentorship now."))
+    if proposal is None:
+        raise InvalidInput(str(NOBODY_PROPOSES))
+    EARLY_END.check(proposal, user, answer)
     proposer = proposal.proposed_by
-    if (answer == "withdraw") != (proposer.id == user.id):
-        raise NotAllowed(
-            _("Only who proposed it can take it back.")
-            if answer == "withdraw"
-            else _("The other party answers your proposal, not you.")
-        )
     db.session.delete(proposal)
     if answer == "withdraw":
         db.session.flush()
@@ -159,6 +151,38 @@ def answer_early_end(mentorship_id: int, user: User, answer: str) -> Mentorship:
         url=_page(mentorship),
     )
     return mentorship
+
+
+NOBODY_PROPOSES = _l("Nobody proposes to end this mentorship now.")
+
+# The answers to a proposal to end an active mentorship early. "agree" ends the mentorship
+# (terminated, by mutual consent); "refuse" and "withdraw" drop the proposal, and it goes on.
+# Proposing is a step of the mentorship's own table (lifecycle.MENTORSHIP).
+EARLY_END = Transitions(
+    EndProposal,
+    state=lambda proposal: proposal.mentorship.state,
+    sides=lambda proposal, member: (
+        set()
+        if proposal.mentorship.party_role(member) is None
+        else {PROPOSER}
+        if proposal.proposed_by_id == member.id
+        else {OTHER_PARTY}
+    ),
+    steps=[
+        Step(ACTIVE, "agree", OTHER_PARTY, TERMINATED, _l("Agree to end it")),
+        Step(ACTIVE, "refuse", OTHER_PARTY, ACTIVE, _l("Go on with it")),
+        Step(
+            ACTIVE,
+            "withdraw",
+            PROPOSER,
+            ACTIVE,
+            _l("Take it back"),
+            not_yours=_l("Only who proposed it can take it back."),
+        ),
+    ],
+    not_now=NOBODY_PROPOSES,
+    not_yours=_l("The other party answers your proposal, not you."),
+)
 
 
 def complete_mentorship(mentorship: Mentorship) -> None:

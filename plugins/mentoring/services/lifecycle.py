@@ -5,8 +5,10 @@ socket handler, a job) owns the unit of work."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -14,6 +16,8 @@ from core.api import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    Step,
+    Transitions,
     User,
     db,
     insert_on_conflict,
@@ -24,12 +28,15 @@ from core.api import (
 )
 from plugins.mentoring.models import (
     ACCEPTED,
+    ACTIVE,
     DECLINE_REASONS,
     DECLINED,
     EXPIRED,
     OPEN_STATES,
     REQUESTED,
+    TERMINATED,
     WITHDRAWN,
+    EndProposal,
     MentoringMember,
     Mentorship,
     MentorshipEvent,
@@ -174,7 +181,7 @@ def _pending_requests_of(mentee: User) -> int:
 
 
 def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
-    mentorship = _transition(mentorship_id, mentor, "mentor", (REQUESTED,), ACCEPTED)
+    mentorship = _transition(mentorship_id, mentor, "accept")
     mentoring_member(mentor)
     took_room = db.session.execute(  # waits for a concurrent accept, then looks again
         update(MentoringMember)
@@ -209,9 +216,7 @@ def decline_request(mentorship_id: int, mentor: User, reason: str, message: str)
         raise InvalidInput(_("Write a few words to the mentee: they will read them."))
     if len(message) > MAX_REQUEST_MESSAGE:
         raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
-    mentorship = _transition(
-        mentorship_id, mentor, "mentor", (REQUESTED,), DECLINED, reason=reason, message=message
-    )
+    mentorship = _transition(mentorship_id, mentor, "decline", reason=reason, message=message)
     with reading_as(mentorship.mentee):
         notify(
             mentorship.mentee,
@@ -230,7 +235,7 @@ def decline_request(mentorship_id: int, mentor: User, reason: str, message: str)
 
 
 def withdraw_request(mentorship_id: int, mentee: User) -> Mentorship:
-    mentorship = _transition(mentorship_id, mentee, "mentee", (REQUESTED,), WITHDRAWN)
+    mentorship = _transition(mentorship_id, mentee, "withdraw")
     with reading_as(mentorship.mentor):
         notify(
             mentorship.mentor,
@@ -278,26 +283,16 @@ def expire_requests() -> int:
 def _transition(
     mentorship_id: int,
     actor: User,
-    role: str | None,
-    allowed_from: tuple[str, ...],
-    to_state: str,
+    action: str,
     *,
     reason: str | None = None,
     message: str = "",
 ) -> Mentorship:
-    """Move a mentorship (locked for the change) from one of ``allowed_from`` to ``to_state``,
-    if ``actor`` has the ``role`` it takes (any party when ``role`` is None)."""
+    """Take ``action`` on the mentorship (locked for the change), if :data:`MENTORSHIP` lets
+    ``actor`` take it now: the mentorship moves to the step's state."""
     mentorship = mentorship_for(mentorship_id, actor, lock=True)
-    if role is not None and mentorship.party_role(actor) != role:
-        raise NotAllowed(_("Only the %(role)s can do this.", role=_(role)))
-    if mentorship.state not in allowed_from:
-        raise InvalidInput(
-            _(
-                "This is no longer possible: the mentorship is %(state)s.",
-                state=state_label(mentorship.state),
-            )
-        )
-    move(mentorship, to_state, actor, reason=reason, message=message)
+    step = MENTORSHIP.check(mentorship, actor, action)
+    move(mentorship, step.to, actor, reason=reason, message=message)
     return mentorship
 
 
@@ -378,3 +373,84 @@ def decline_reason_label(reason: str) -> str:
         "other": _("Another reason"),
         "mutual": _("Ended early by mutual consent"),
     }[reason]
+
+
+# ---- the mentorship's transitions ----------------------------------------------------------
+
+
+def _no_longer_possible(mentorship: Mentorship) -> str:
+    return _(
+        "This is no longer possible: the mentorship is %(state)s.",
+        state=state_label(mentorship.state),
+    )
+
+
+def _refuse_termination(mentorship: Mentorship) -> str:
+    if mentorship.state == ACTIVE:
+        return _("Your agreement is approved: propose to end early, and it ends once both agree.")
+    return _no_longer_possible(mentorship)
+
+
+def _refuse_early_end(mentorship: Mentorship) -> str:
+    if mentorship.state == ACTIVE:
+        return _("Ending early is already proposed: it awaits an answer.")
+    return _("Only an active mentorship can be ended early by agreement.")
+
+
+def _no_end_proposed(mentorship: Mentorship) -> bool:
+    return db.session.get(EndProposal, mentorship.id) is None
+
+
+def _only_the(role: str) -> Any:
+    return _l("Only the %(role)s can do this.", role=_l(role))
+
+
+def _by_either_party(state: str, action: str, to: str, **words: Any) -> list[Step]:
+    return [Step(state, action, role, to, **words) for role in ("mentee", "mentor")]
+
+
+# What each party may do with a mentorship, and when. A request is a mentorship in the state
+# "requested": its answers are the first steps. Approving the agreement (agreements.py) moves
+# "accepted" to "active"; the answers to an early end are the proposal's own table
+# (ending.EARLY_END); expiry and completion are the app's doing, not a member's.
+MENTORSHIP = Transitions(
+    Mentorship,
+    state=lambda mentorship: mentorship.state,
+    sides=lambda mentorship, member: {mentorship.party_role(member)} - {None},
+    steps=[
+        Step(REQUESTED, "accept", "mentor", ACCEPTED, _l("Accept"), not_yours=_only_the("mentor")),
+        Step(
+            REQUESTED,
+            "decline",
+            "mentor",
+            DECLINED,
+            _l("Decline with a message"),
+            not_yours=_only_the("mentor"),
+        ),
+        Step(
+            REQUESTED,
+            "withdraw",
+            "mentee",
+            WITHDRAWN,
+            _l("Withdraw the request"),
+            not_yours=_only_the("mentee"),
+        ),
+        *_by_either_party(
+            ACCEPTED,
+            "terminate",
+            TERMINATED,
+            label=_l("End the mentorship"),
+            not_now=_refuse_termination,
+        ),
+        *_by_either_party(
+            ACTIVE,
+            "propose_end",
+            ACTIVE,
+            label=_l("Propose to end early"),
+            when=_no_end_proposed,
+            not_now=_refuse_early_end,
+        ),
+    ],
+    not_now=_no_longer_possible,
+    not_yours=_l("This mentorship is not yours."),
+)

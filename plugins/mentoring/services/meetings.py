@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,8 @@ from core.api import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    Step,
+    Transitions,
     User,
     after_commit,
     consent_to_goal,
@@ -47,8 +50,10 @@ from plugins.mentoring.models import (
     HELD,
     LIVE_MEETING_STATUSES,
     MISSED,
+    OTHER_PARTY,
     PAIRED_STATES,
     PROPOSED,
+    PROPOSER,
     REJECTED,
     RESCHEDULE,
     SCHEDULED,
@@ -431,66 +436,86 @@ def change_differences(
     ]
 
 
-# A meeting change's transitions, the one place that says who may answer it and how: its
-# status and the answer → who may give it, the status it moves to, whether it needs the
-# meeting still to come, and its words (the button, the message after it). Only a proposed
-# change can be answered; the services enforce this and the meeting's page asks it what to
-# offer, so neither repeats a rule.
-PROPOSER, OTHER_PARTY = "proposer", "other party"
 ACCEPT, REFUSE, WITHDRAW = "accept", "refuse", "withdraw"
 
 
-@dataclass(frozen=True)
-class ChangeStep:
-    by: str  # PROPOSER or OTHER_PARTY
-    to: str  # the change's next status
-    label: str  # the button that gives this answer
-    done: str  # what the member who gave it reads next
-    needs_time_ahead: bool = False  # only while the meeting and the proposed time are to come
-
-
-def change_transitions() -> dict[tuple[str, str], ChangeStep]:
-    """The table, its words in the current reader's language."""
-    return {
-        (PROPOSED, ACCEPT): ChangeStep(
-            OTHER_PARTY, ACCEPTED_CHANGE, _("Agree"), _("Done: the meeting changed."), True
-        ),
-        (PROPOSED, REFUSE): ChangeStep(
-            OTHER_PARTY, REJECTED, _("Keep it as it is"), _("The meeting stays as it was.")
-        ),
-        (PROPOSED, WITHDRAW): ChangeStep(
-            PROPOSER, WITHDRAWN_CHANGE, _("Take it back"), _("You took back your change.")
-        ),
-    }
-
-
-def _side_of(change: MeetingChange, user: User) -> str | None:
-    """PROPOSER, OTHER_PARTY, or None for a member who is neither."""
+def _side_of(change: MeetingChange, user: User) -> set[str]:
+    """{PROPOSER} or {OTHER_PARTY}; nothing for a member who is neither."""
     if change.meeting.mentorship.party_role(user) is None:
-        return None
-    return PROPOSER if change.proposed_by_id == user.id else OTHER_PARTY
+        return set()
+    return {PROPOSER} if change.proposed_by_id == user.id else {OTHER_PARTY}
 
 
-def change_answers(change: MeetingChange, user: User) -> dict[str, ChangeStep]:
-    """The answers ``user`` may give to ``change`` now, in the table's order, with their
-    steps (the button's words): none to a member who is not a party."""
-    side = _side_of(change, user)
-    return {
-        answer: step
-        for (status, answer), step in change_transitions().items()
-        if status == change.status
-        and step.by == side
-        and (not step.needs_time_ahead or _time_ahead(change.meeting, change))
-    }
+def _time_ahead(change: MeetingChange) -> bool:
+    """Are the meeting, and the time a move proposes, still to come?"""
+    meeting, now = change.meeting, utcnow()
+    return (
+        meeting.status == SCHEDULED
+        and meeting.starts_at > now
+        and (change.kind != RESCHEDULE or change.starts_at > now)
+    )
 
 
-def change_step(answer: str) -> ChangeStep:
+ALREADY_ANSWERED = _l("This change was already answered.")
+
+
+def _refuse_acceptance(change: MeetingChange) -> str:
+    if change.status != PROPOSED:
+        return str(ALREADY_ANSWERED)
+    if change.meeting.status != SCHEDULED or change.meeting.starts_at <= utcnow():
+        return _("This meeting has begun or ended: it can no longer change.")
+    return _("The proposed time has passed: propose another one.")
+
+
+# A meeting change's transitions, the one place that says who may answer it and how. Only a
+# proposed change is answered, and accepted only while the meeting and the proposed time are
+# to come; the services check this table and the meeting's page asks it what to offer.
+MEETING_CHANGE = Transitions(
+    MeetingChange,
+    state=lambda change: change.status,
+    sides=_side_of,
+    steps=[
+        Step(
+            PROPOSED,
+            ACCEPT,
+            OTHER_PARTY,
+            ACCEPTED_CHANGE,
+            _l("Agree"),
+            _l("Done: the meeting changed."),
+            when=_time_ahead,
+            not_now=_refuse_acceptance,
+        ),
+        Step(
+            PROPOSED,
+            REFUSE,
+            OTHER_PARTY,
+            REJECTED,
+            _l("Keep it as it is"),
+            _l("The meeting stays as it was."),
+        ),
+        Step(
+            PROPOSED,
+            WITHDRAW,
+            PROPOSER,
+            WITHDRAWN_CHANGE,
+            _l("Take it back"),
+            _l("You took back your change."),
+            not_yours=_l("Only the member who proposed the change can take it back."),
+        ),
+    ],
+    not_now=ALREADY_ANSWERED,
+    not_yours=_l("The other party answers your proposal, not you."),
+    unknown=_l("There is no such answer to a change."),
+)
+
+
+def change_step(answer: str) -> Step:
     """The step ``answer`` makes from a proposed change (the only kind that takes answers),
     with its words; not found for an answer the table does not know."""
-    step = change_transitions().get((PROPOSED, answer))
-    if step is None:
-        raise NotFound(_("There is no such answer to a change."))
-    return step
+    for step in MEETING_CHANGE.steps:
+        if step.action == answer:
+            return step
+    raise NotFound(_("There is no such answer to a change."))
 
 
 def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
@@ -502,17 +527,7 @@ def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     db.session.refresh(change)
     if meeting.mentorship.state not in PAIRED_STATES:  # its pending changes ended with it
         raise InvalidInput(_("This mentorship has ended."))
-    step = change_transitions().get((change.status, answer))
-    if step is None:
-        raise InvalidInput(_("This change was already answered."))
-    if step.by != _side_of(change, user):
-        raise NotAllowed(
-            _("Only the member who proposed the change can take it back.")
-            if step.by == PROPOSER
-            else _("The other party answers your proposal, not you.")
-        )
-    if step.needs_time_ahead:
-        _check_still_possible(meeting, change)
+    step = MEETING_CHANGE.check(change, user, answer)
     amendment = change.amendment_id and db.session.get(AgreementVersion, change.amendment_id)
     if amendment and step.to == WITHDRAWN_CHANGE:
         agreements.withdraw_departure(amendment, user)
@@ -524,24 +539,6 @@ def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     db.session.flush()
     _tell_proposer(change, user)
     return change
-
-
-def _time_ahead(meeting: Meeting, change: MeetingChange) -> bool:
-    """Are the meeting, and the time a move proposes, still to come?"""
-    now = utcnow()
-    return (
-        meeting.status == SCHEDULED
-        and meeting.starts_at > now
-        and (change.kind != RESCHEDULE or change.starts_at > now)
-    )
-
-
-def _check_still_possible(meeting: Meeting, change: MeetingChange) -> None:
-    if _time_ahead(meeting, change):
-        return
-    if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
-        raise InvalidInput(_("This meeting has begun or ended: it can no longer change."))
-    raise InvalidInput(_("The proposed time has passed: propose another one."))
 
 
 def _tell_proposer(change: MeetingChange, user: User) -> None:

@@ -93,7 +93,6 @@ def meeting(meeting_id: int):
         role=mentorship.party_role(current_user),
         other=mentorship.other_party(current_user),
         change=change,
-        change_answers=meetings.change_answers(change, current_user) if change else {},
         differences=meetings.change_differences(found, change) if change else [],
         confirmations=meetings.confirmations(found),
         can_confirm=meetings.can_confirm(found),
