@@ -33,6 +33,7 @@ from plugins.mentoring.models import (
     DECLINED,
     EXPIRED,
     OPEN_STATES,
+    PAIRED_STATES,
     REQUESTED,
     TERMINATED,
     WITHDRAWN,
@@ -405,7 +406,8 @@ def _only_the(role: str) -> Any:
     return _l("Only the %(role)s can do this.", role=_l(role))
 
 
-def _by_either_party(state: str, action: str, to: str, **words: Any) -> list[Step]:
+def by_either_party(state: str, action: str, to: str, **words: Any) -> list[Step]:
+    """The same step for the mentee and for the mentor."""
     return [Step(state, action, role, to, **words) for role in ("mentee", "mentor")]
 
 
@@ -435,14 +437,14 @@ MENTORSHIP = Transitions(
             _l("Withdraw the request"),
             not_yours=_only_the("mentee"),
         ),
-        *_by_either_party(
+        *by_either_party(
             ACCEPTED,
             "terminate",
             TERMINATED,
             label=_l("End the mentorship"),
             not_now=_refuse_termination,
         ),
-        *_by_either_party(
+        *by_either_party(
             ACTIVE,
             "propose_end",
             ACTIVE,
@@ -450,6 +452,18 @@ MENTORSHIP = Transitions(
             when=_no_end_proposed,
             not_now=_refuse_early_end,
         ),
+        *[
+            Step(
+                state,
+                "schedule",
+                "mentee",
+                state,
+                _l("Schedule a meeting"),
+                not_now=_l("Meetings are scheduled while the mentorship is under way."),
+                not_yours=_l("Only the mentee schedules meetings; propose a time in the chat."),
+            )
+            for state in PAIRED_STATES
+        ],
     ],
     not_now=_no_longer_possible,
     not_yours=_l("This mentorship is not yours."),

@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload
 from core.api import (
     Goal,
     InvalidInput,
-    NotAllowed,
     NotFound,
     Step,
     Transitions,
@@ -66,6 +65,8 @@ from plugins.mentoring.models import (
 from plugins.mentoring.services import agreements
 from plugins.mentoring.services.ending import complete_mentorship
 from plugins.mentoring.services.lifecycle import (
+    MENTORSHIP,
+    by_either_party,
     mentorship_for,
     mentorship_of_subject,
     mentorship_path,
@@ -215,16 +216,114 @@ def can_confirm(meeting: Meeting, now: datetime | None = None) -> bool:
     return meeting.status == SCHEDULED and (now or utcnow()) >= meeting.starts_at
 
 
+# ---- the meeting's transitions ---------------------------------------------------------------
+
+
+def _paired(meeting: Meeting) -> bool:
+    return meeting.mentorship.state in PAIRED_STATES
+
+
+def _still_to_come(meeting: Meeting) -> bool:
+    return meeting.starts_at > utcnow()
+
+
+def _open_to_change(meeting: Meeting) -> bool:
+    return _still_to_come(meeting) and pending_change(meeting) is None
+
+
+def _refuse_answer(meeting: Meeting) -> str:
+    if not _paired(meeting):  # its proposed meetings were cancelled
+        return _("This mentorship has ended.")
+    return _("This meeting was already answered.")
+
+
+def _refuse_confirmation(meeting: Meeting) -> str:
+    if meeting.status == SCHEDULED:
+        return _("You can confirm a meeting once it has begun.")
+    return _("Only a scheduled meeting can be confirmed.")
+
+
+def _refuse_change(meeting: Meeting) -> str:
+    if meeting.status == SCHEDULED and _still_to_come(meeting):
+        return _("A change of this meeting already awaits an answer.")
+    return _("Only a scheduled meeting still to come can be moved or cancelled.")
+
+
+# What each party may do with a meeting, and when. The mentee proposes it (a step of the
+# mentorship's table, lifecycle.MENTORSHIP); once it has begun, both confirm it took place
+# (it is held when both have) or say it did not; a change of a scheduled meeting is answered
+# through MEETING_CHANGE.
+MEETING = Transitions(
+    Meeting,
+    state=lambda meeting: meeting.status,
+    sides=lambda meeting, member: {meeting.mentorship.party_role(member)} - {None},
+    steps=[
+        Step(
+            PROPOSED,
+            "approve",
+            "mentor",
+            SCHEDULED,
+            _l("Approve"),
+            when=_paired,
+            not_now=_refuse_answer,
+            not_yours=_l("Only the mentor answers a proposed meeting."),
+        ),
+        Step(
+            PROPOSED,
+            "decline",
+            "mentor",
+            DECLINED_MEETING,
+            _l("Decline"),
+            when=_paired,
+            not_now=_refuse_answer,
+            not_yours=_l("Only the mentor answers a proposed meeting."),
+        ),
+        Step(
+            PROPOSED,
+            "withdraw",
+            "mentee",
+            CANCELLED,
+            _l("Take it back"),
+            not_now=_l("This meeting was already answered: propose to cancel it."),
+            not_yours=_l("Only the mentee can take back a proposed meeting."),
+        ),
+        *by_either_party(
+            SCHEDULED,
+            "confirm",
+            HELD,
+            label=_l("Yes, it took place"),
+            when=can_confirm,
+            not_now=_refuse_confirmation,
+        ),
+        *by_either_party(
+            SCHEDULED,
+            "missed",
+            MISSED,
+            label=_l("No, it did not"),
+            when=can_confirm,
+            not_now=_l("Only a scheduled meeting that has begun can be reported missed."),
+        ),
+        *by_either_party(
+            SCHEDULED,
+            "propose_change",
+            SCHEDULED,
+            label=_l("Propose a change"),
+            when=_open_to_change,
+            not_now=_refuse_change,
+        ),
+    ],
+    not_now=_l("This meeting was already answered."),
+    not_yours=_l("This meeting is not yours."),
+)
+
+
 # ---- proposing and answering -----------------------------------------------------------------
 
 
 def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
     """The mentee proposes a meeting; the mentor is asked to approve it."""
     mentorship = mentorship_for(mentorship_id, mentee, lock=True)
-    if mentorship.party_role(mentee) != "mentee":
-        raise NotAllowed(_("Only the mentee schedules meetings; propose a time in the chat."))
-    if mentorship.state not in PAIRED_STATES:
-        raise InvalidInput(_("Meetings are scheduled while the mentorship is under way."))
+    MENTORSHIP.check(mentorship, mentee, "schedule")
     place, agenda = _checked(plan)
     if plan.is_final:
         _check_final(mentorship)
@@ -267,7 +366,7 @@ def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
 
 
 def approve(meeting_id: int, mentor: User) -> Meeting:
-    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor)
+    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor, "approve")
     if meeting.starts_at <= utcnow():
         raise InvalidInput(_("This meeting's time has passed: ask for a new time."))
     if meeting.amendment is not None:
@@ -294,7 +393,7 @@ def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
     message = message.strip()
     if not message:
         raise InvalidInput(_("Say why, and which time would suit you better."))
-    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor)
+    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor, "decline")
     if meeting.amendment is not None:
         agreements.decide(meeting.amendment, mentor, REJECTED, message)
     meeting.status = DECLINED_MEETING
@@ -319,10 +418,7 @@ def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
 def withdraw(meeting_id: int, mentee: User) -> Meeting:
     """The mentee takes back a meeting the mentor has not answered yet."""
     meeting = meeting_for(meeting_id, mentee, lock=True)
-    if meeting.mentorship.party_role(mentee) != "mentee":
-        raise NotAllowed(_("Only the mentee can take back a proposed meeting."))
-    if meeting.status != PROPOSED:
-        raise InvalidInput(_("This meeting was already answered: propose to cancel it."))
+    MEETING.check(meeting, mentee, "withdraw")
     if meeting.amendment is not None:
         agreements.withdraw_departure(meeting.amendment, mentee)
     meeting.status = CANCELLED
@@ -338,10 +434,7 @@ def propose_change(
     a scheduled meeting that has not begun; the other confirms."""
     meeting = meeting_for(meeting_id, user, lock=True)
     mentorship = meeting.mentorship
-    if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
-        raise InvalidInput(_("Only a scheduled meeting still to come can be moved or cancelled."))
-    if pending_change(meeting) is not None:
-        raise InvalidInput(_("A change of this meeting already awaits an answer."))
+    MEETING.check(meeting, user, "propose_change")
     if kind not in (RESCHEDULE, CANCEL):
         raise InvalidInput(_("Choose to move or to cancel the meeting."))
     change = MeetingChange(
@@ -581,12 +674,7 @@ def confirm_held(meeting_id: int, user: User) -> Meeting:
     """A party confirms the meeting took place: their consent to its goal. The second
     confirmation completes the goal, and :func:`goal_completed` marks the meeting held."""
     meeting = meeting_for(meeting_id, user, lock=True)
-    if not can_confirm(meeting):
-        raise InvalidInput(
-            _("You can confirm a meeting once it has begun.")
-            if meeting.status == SCHEDULED
-            else _("Only a scheduled meeting can be confirmed.")
-        )
+    MEETING.check(meeting, user, "confirm")
     goal = _attendance_goal(meeting)
     if confirmations(meeting).get(user.id) == "pending":
         consent_to_goal(goal.id, user)
@@ -609,8 +697,7 @@ def confirm_held(meeting_id: int, user: User) -> Meeting:
 def report_missed(meeting_id: int, user: User) -> Meeting:
     """A party says the meeting did not take place: it cannot count."""
     meeting = meeting_for(meeting_id, user, lock=True)
-    if not can_confirm(meeting):
-        raise InvalidInput(_("Only a scheduled meeting that has begun can be reported missed."))
+    MEETING.check(meeting, user, "missed")
     decline_goal(_attendance_goal(meeting).id, user)  # see goal_declined
     db.session.refresh(meeting)
     return meeting
@@ -735,16 +822,12 @@ def describe_finished(goal: Goal) -> list[tuple[str, str]]:
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _proposed_meeting_for_mentor(meeting_id: int, mentor: User) -> tuple[Meeting, Mentorship]:
+def _proposed_meeting_for_mentor(
+    meeting_id: int, mentor: User, answer: str
+) -> tuple[Meeting, Mentorship]:
     meeting = meeting_for(meeting_id, mentor, lock=True)
-    mentorship = meeting.mentorship
-    if mentorship.party_role(mentor) != "mentor":
-        raise NotAllowed(_("Only the mentor answers a proposed meeting."))
-    if mentorship.state not in PAIRED_STATES:  # its proposed meetings were cancelled
-        raise InvalidInput(_("This mentorship has ended."))
-    if meeting.status != PROPOSED:
-        raise InvalidInput(_("This meeting was already answered."))
-    return meeting, mentorship
+    MEETING.check(meeting, mentor, answer)
+    return meeting, meeting.mentorship
 
 
 def _checked(plan: MeetingPlan) -> tuple[str, str]:
