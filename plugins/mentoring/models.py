@@ -213,6 +213,7 @@ class AgreementVersion(db.Model):
     decided_at: Mapped[datetime | None]
     comment: Mapped[str] = mapped_column(Text, default="")  # the answer, when sent back
 
+    mentorship: Mapped[Mentorship] = relationship()
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
