@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -249,6 +250,21 @@ def _refuse_change(meeting: Meeting) -> str:
     return _("Only a scheduled meeting still to come can be moved or cancelled.")
 
 
+def _mentors_answer(action: str, to: str, label: Any) -> Step:
+    """The mentor's answer to a proposed meeting, while the mentorship is under way."""
+    not_yours = _l("Only the mentor answers a proposed meeting.")
+    return Step(
+        PROPOSED,
+        action,
+        "mentor",
+        to,
+        label,
+        when=_paired,
+        not_now=_refuse_answer,
+        not_yours=not_yours,
+    )
+
+
 # What each party may do with a meeting, and when. The mentee proposes it (a step of the
 # mentorship's table, lifecycle.MENTORSHIP); once it has begun, both confirm it took place
 # (it is held when both have) or say it did not; a change of a scheduled meeting is answered
@@ -258,26 +274,8 @@ MEETING = Transitions(
     state=lambda meeting: meeting.status,
     sides=lambda meeting, member: {meeting.mentorship.party_role(member)} - {None},
     steps=[
-        Step(
-            PROPOSED,
-            "approve",
-            "mentor",
-            SCHEDULED,
-            _l("Approve"),
-            when=_paired,
-            not_now=_refuse_answer,
-            not_yours=_l("Only the mentor answers a proposed meeting."),
-        ),
-        Step(
-            PROPOSED,
-            "decline",
-            "mentor",
-            DECLINED_MEETING,
-            _l("Decline"),
-            when=_paired,
-            not_now=_refuse_answer,
-            not_yours=_l("Only the mentor answers a proposed meeting."),
-        ),
+        _mentors_answer("approve", SCHEDULED, _l("Approve")),
+        _mentors_answer("decline", DECLINED_MEETING, _l("Decline")),
         Step(
             PROPOSED,
             "withdraw",
