@@ -11,5 +11,10 @@ Import the module of the concern (``from plugins.mentoring.services import lifec
 - ``ending``: ending before the agreement, early end by agreement, completion.
 - ``chat``: the pair's messages, read marks and digests.
 
+Each stateful thing has one transition table (``core.api.Transitions``) beside its rules:
+``lifecycle.MENTORSHIP`` (a request is a mentorship in "requested"), ``ending.EARLY_END``,
+``agreements.AGREEMENT`` (a version), ``meetings.MEETING`` and ``meetings.MEETING_CHANGE``.
+The services check them; pages ask ``allowed_actions(thing, member)`` what to offer.
+
 The views follow the same cut in ``plugins.mentoring.views``.
 """
