@@ -439,7 +439,8 @@ def _while(state: str) -> Callable[[AgreementVersion], bool]:
 
 # The answers to a proposed version of the agreement: the other party approves it, or sends
 # the first agreement back (the mentee edits and sends it again) or rejects an amendment.
-# Proposing is the mentee's before the agreement, either party's after it.
+# Proposing a version (the mentee's before the agreement, either party's after it) is
+# checked by propose_agreement and propose_amendment themselves.
 AGREEMENT = Transitions(
     AgreementVersion,
     state=lambda version: version.status,
