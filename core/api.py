@@ -21,6 +21,8 @@ from core.contributions import (
     Job,
     MemberFact,
     NavItem,
+    ProfileArea,
+    ProfileField,
     ProfileSection,
     SocketHandler,
 )
@@ -96,6 +98,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Job",
     "MemberFact",
     "NavItem",
+    "ProfileArea",
+    "ProfileField",
     "ProfileSection",
     "SocketHandler",
     # database and transactions

@@ -55,7 +55,9 @@ def create_app(
         goal_kinds={kind.name: kind for kind in hooks.goal_kinds()},
         nav_items=nav_items,
         badge_query=badge_query(nav_items),
+        profile_areas=hooks.profile_areas(),
         profile_sections=hooks.profile_sections(),
+        profile_fields=hooks.profile_fields(),
         home_counters=hooks.home_counters(),
         member_facts=hooks.member_facts(),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
@@ -19,6 +22,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from core.i18n import time_zones
 from core.services.accounts import MIN_PASSWORD_LENGTH
+
+if TYPE_CHECKING:
+    from core.contributions import ProfileField
 
 PASSWORD_HINT = _l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
 
@@ -98,8 +104,6 @@ class ProfileForm(FlaskForm):
     # some 600 zones: the picker finds one from a city typed
     timezone = SelectField(_l("Time zone"), render_kw={"data-picker": ""})
     locale = SelectField(_l("Site language"), validators=[Optional()])
-    wants_to_mentor = BooleanField(_l("I would like to mentor others"))
-    wants_to_be_mentored = BooleanField(_l("I am looking for a mentor"))
 
     def fill_choices(self, language_names: dict[str, str], site_languages: list[str]) -> None:
         self.languages.choices = [SelectChoice(code, name) for code, name in language_names.items()]
@@ -107,6 +111,13 @@ class ProfileForm(FlaskForm):
         self.locale.choices = [SelectChoice("", _l("Follow my browser"))] + [
             SelectChoice(code, language_names.get(code, code)) for code in site_languages
         ]
+
+
+def profile_form_with(fields: Sequence[ProfileField]) -> type[ProfileForm]:
+    """``ProfileForm`` with the fields plugins add to it (``register_profile_fields``)."""
+    if not fields:
+        return ProfileForm
+    return type("ProfileForm", (ProfileForm,), {field.name: field.field for field in fields})
 
 
 class ConfirmForm(FlaskForm):

@@ -435,10 +435,13 @@ def mail(app: Flask, smtp_server: SMTPSink) -> Mailbox:
 @pytest.fixture
 def create_user(db: Any) -> Callable[..., Any]:
     """``create_user(email=None, password=TEST_PASSWORD, confirmed=True, **fields)``: a
-    member, committed."""
+    member, committed. ``fields`` are ``User``'s columns, or fields an enabled plugin adds to
+    the profile form (``ProfileField``), saved as the form saves them."""
     from core.db import utcnow
     from core.models import User
     from core.services.accounts import hash_password
+    from core.services.profiles import save_profile_fields
+    from core.state import alma
 
     numbers = itertools.count(1)
 
@@ -449,6 +452,8 @@ def create_user(db: Any) -> Callable[..., Any]:
         **fields: Any,
     ) -> User:
         number = next(numbers)
+        contributed = {field.name for field in alma().profile_fields}
+        chosen = {name: fields.pop(name) for name in list(fields) if name in contributed}
         user = User(
             email=email or f"member{number}@example.org",
             password_hash=hash_password(password),
@@ -457,6 +462,8 @@ def create_user(db: Any) -> Callable[..., Any]:
             **fields,
         )
         db.session.add(user)
+        db.session.flush()
+        save_profile_fields(user, chosen)
         db.session.commit()
         return user
 

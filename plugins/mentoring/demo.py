@@ -9,14 +9,22 @@ from sqlalchemy import update
 
 from core.api import User, db, utcnow
 from plugins.mentoring import agreements, meetings, services
+from plugins.mentoring.choices import LOOKS, OFFERS, choose
 from plugins.mentoring.models import Meeting
+
+# who among core's demo members (core/demo.py) offers mentoring, and who looks for a mentor,
+# as their bios tell
+DEMO_MENTORS = ("anna@example.org", "ben@example.org", "david@example.org")
+DEMO_MENTEES = ("chloe@example.org", "david@example.org")
 
 
 def create_demo_mentorships(users: list[User]) -> None:
-    mentors = [user for user in users if user.wants_to_mentor]
-    mentees = [user for user in users if user.wants_to_be_mentored]
-    for mentor in mentors:
-        services.mentoring_member(mentor)
+    db.session.flush()  # the new members' ids
+    mentors = [user for user in users if user.email in DEMO_MENTORS]
+    mentees = [user for user in users if user.email in DEMO_MENTEES]
+    for choice, chosen in ((OFFERS, mentors), (LOOKS, mentees)):
+        for user in chosen:
+            choose(user, choice, True)
     if not mentors or not mentees:
         return
     services.send_request(

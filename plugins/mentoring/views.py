@@ -20,6 +20,7 @@ from core.api import (
     writes_on_get,
 )
 from plugins.mentoring import agreements, meetings, services
+from plugins.mentoring.choices import looks_for_mentor, offers_mentoring
 from plugins.mentoring.forms import (
     ChatForm,
     DeclineForm,
@@ -63,6 +64,8 @@ bp.add_app_template_global(services.state_label, "mentorship_state_label")
 bp.add_app_template_global(services.decline_reason_label, "decline_reason_label")
 bp.add_app_template_global(meetings.status_label, "meeting_status_label")
 bp.add_app_template_global(meetings.amendment_reason, "amendment_reason")
+bp.add_app_template_global(offers_mentoring)
+bp.add_app_template_global(looks_for_mentor)
 
 
 @bp.get("/mentors")
@@ -82,7 +85,7 @@ def directory():
 @login_required
 def request_mentorship(mentor_id: int):
     mentor = db.session.get(User, mentor_id)
-    if mentor is None or not mentor.wants_to_mentor or not mentor.email_confirmed:
+    if mentor is None or not offers_mentoring(mentor) or not mentor.email_confirmed:
         abort(404)
     form = RequestForm()
     if form.validate_on_submit():

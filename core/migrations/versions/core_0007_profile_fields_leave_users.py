@@ -1,0 +1,51 @@
+"""the members' mentoring choices leave core's users table (the mentoring plugin keeps them)
+
+Revision ID: core_0007
+Revises: core_0006
+Create Date: 2026-12-04 16:00:00
+
+Runs after the plugins' migrations of the same ``alma db upgrade`` (``after_plugins``), so
+that mentoring_0005 has copied the two columns into its own table before they go. A site
+without mentoring enabled loses them: nothing there reads them.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "core_0007"
+down_revision: str | Sequence[str] | None = "core_0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+after_plugins = True  # see core/schema.py
+
+COLUMNS = ("wants_to_mentor", "wants_to_be_mentored")
+# the index of core_0003, on the first column
+INDEX = "ix_users_mentors_by_name"
+INDEXED = "wants_to_mentor IS TRUE AND email_confirmed_at IS NOT NULL"
+
+
+def upgrade() -> None:
+    op.drop_index(INDEX, table_name="users")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        for column in COLUMNS:
+            batch_op.drop_column(column)
+
+
+def downgrade() -> None:
+    """The columns come back empty (false): their values live on in the plugin's table."""
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        for column in COLUMNS:
+            batch_op.add_column(
+                sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
+            )
+    op.create_index(
+        INDEX,
+        "users",
+        ["display_name", "id"],
+        unique=False,
+        sqlite_where=sa.text(INDEXED),
+        postgresql_where=sa.text(INDEXED),
+    )
