@@ -706,9 +706,10 @@ def test_hook_register_profile_fields(app, client, plugin, create_user):
     assert plugin.stored == {(member.id, "motto"): "Up", (member.id, "stars"): True}
     visitor = create_user()
     client.login(visitor)
-    assert '<span class="badge text-bg-warning">Stargazer</span>' in client.get(
-        f"/members/{member.id}"
-    ).text
+    assert (
+        '<span class="badge text-bg-warning">Stargazer</span>'
+        in client.get(f"/members/{member.id}").text
+    )
     assert "Stargazer" not in client.get(f"/members/{visitor.id}").text
 
     client.login(member)

@@ -29,18 +29,18 @@ INDEXED = "wants_to_mentor IS TRUE AND email_confirmed_at IS NOT NULL"
 
 def upgrade() -> None:
     op.drop_index(INDEX, table_name="users")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        for column in COLUMNS:
-            batch_op.drop_column(column)
+    for column in COLUMNS:
+        # ALTER TABLE, never a batch copy of the table: on SQLite, dropping the old ``users``
+        # would delete, by its foreign keys' ON DELETE CASCADE, every row that refers to it
+        op.execute(f"ALTER TABLE users DROP COLUMN {column}")
 
 
 def downgrade() -> None:
     """The columns come back empty (false): their values live on in the plugin's table."""
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        for column in COLUMNS:
-            batch_op.add_column(
-                sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
-            )
+    for column in COLUMNS:
+        op.add_column(
+            "users", sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_index(
         INDEX,
         "users",

@@ -27,14 +27,12 @@ MENTORS = "wants_to_mentor IS TRUE"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("mentoring_members", schema=None) as batch_op:
-        for column in COLUMNS:
-            batch_op.add_column(
-                sa.Column(column, sa.Boolean(), server_default=sa.false(), nullable=False)
-            )
-    if set(COLUMNS) <= {
-        column["name"] for column in sa.inspect(op.get_bind()).get_columns("users")
-    }:
+    for column in COLUMNS:
+        op.add_column(
+            "mentoring_members",
+            sa.Column(column, sa.Boolean(), server_default=sa.false(), nullable=False),
+        )
+    if _core_still_has_them():
         _copy_from_users()
     op.create_index(
         INDEX,
@@ -44,6 +42,11 @@ def upgrade() -> None:
         sqlite_where=sa.text(MENTORS),
         postgresql_where=sa.text(MENTORS),
     )
+
+
+def _core_still_has_them() -> bool:
+    users = sa.inspect(op.get_bind()).get_columns("users")
+    return set(COLUMNS) <= {column["name"] for column in users}
 
 
 def _copy_from_users() -> None:
@@ -85,6 +88,5 @@ def _copy_from_users() -> None:
 def downgrade() -> None:
     """The choices go with the columns (core_0007's downgrade brings core's back empty)."""
     op.drop_index(INDEX, table_name="mentoring_members")
-    with op.batch_alter_table("mentoring_members", schema=None) as batch_op:
-        for column in reversed(COLUMNS):
-            batch_op.drop_column(column)
+    for column in reversed(COLUMNS):  # ALTER TABLE on SQLite too, as core_0007 explains
+        op.execute(f"ALTER TABLE mentoring_members DROP COLUMN {column}")
