@@ -86,7 +86,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 0)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 1)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",

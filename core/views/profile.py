@@ -146,13 +146,13 @@ def data():
 
 
 def _fieldsets(fields: list[ProfileField]) -> list[tuple[str, str, list[str]]]:
-    """The fields plugins add to the form, grouped by legend in their order: each group's
-    legend, note and field names."""
-    groups: dict[str, tuple[str, str, list[str]]] = {}
+    """The fields plugins add to the form, by legend in their order: each legend, its note
+    and its fields' names."""
+    by_legend: dict[str, tuple[str, str, list[str]]] = {}
     for extra in fields:
         legend = str(extra.legend)
-        groups.setdefault(legend, (legend, str(extra.note), []))[2].append(extra.name)
-    return list(groups.values())
+        by_legend.setdefault(legend, (legend, str(extra.note), []))[2].append(extra.name)
+    return list(by_legend.values())
 
 
 def _save_profile(user: User, form: ProfileForm) -> None:
