@@ -34,7 +34,7 @@ def choose(user: User, choice: str, wanted: bool) -> None:
     db.session.flush()
 
 
-def _field(choice: str, label: str, load, *, badge: str, badge_style: str, order: int):
+def _field(choice: str, label: str, load, badge: str, badge_style: str) -> ProfileField:
     return ProfileField(
         name=choice,
         field=BooleanField(label),
@@ -44,25 +44,20 @@ def _field(choice: str, label: str, load, *, badge: str, badge_style: str, order
         note=_l("Other members see whether you mentor or look for a mentor."),
         badge=badge,
         badge_style=badge_style,
-        order=order,
     )
 
 
+# in this order on the form and among the badges
 PROFILE_FIELDS = [
-    _field(
-        OFFERS,
-        _l("I would like to mentor others"),
-        offers_mentoring,
-        badge=_l("Mentor"),
-        badge_style="success",
-        order=10,
-    ),
-    _field(
-        LOOKS,
-        _l("I am looking for a mentor"),
-        looks_for_mentor,
-        badge=_l("Looking for a mentor"),
-        badge_style="info",
-        order=20,
-    ),
+    _field(*choice)
+    for choice in (
+        (OFFERS, _l("I would like to mentor others"), offers_mentoring, _l("Mentor"), "success"),
+        (
+            LOOKS,
+            _l("I am looking for a mentor"),
+            looks_for_mentor,
+            _l("Looking for a mentor"),
+            "info",
+        ),
+    )
 ]

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from alembic import command
 from sqlalchemy import MetaData, inspect, select
 
-from core.app import create_app
 from core.db import db
 from core.models import User
 from core.schema import alembic_config, pending_heads, schema_parts, upgrade
@@ -29,24 +27,6 @@ MEMBERS = {
     "nil@example.org": (False, False, None),
 }
 DEFAULTS = {"capacity": 1, "accepting": True, "mentee_count": 0}
-
-
-@pytest.fixture
-def app_with(empty_database_url, tmp_path):
-    apps = []
-
-    def build(*plugins):
-        app = create_app(
-            {"DATABASE_URL": empty_database_url, "PLUGINS": list(plugins)},
-            instance_path=tmp_path / "instance",
-        )
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def schema_before_with_members(app) -> dict[str, int]:
@@ -98,8 +78,8 @@ def user_columns(app) -> set[str]:
         return {column["name"] for column in inspect(connection).get_columns("users")}
 
 
-def test_the_upgrade_moves_every_members_choices_into_mentoring(app_with):
-    app = app_with("mentoring")
+def test_the_upgrade_moves_every_members_choices_into_mentoring(app_on_empty_database):
+    app = app_on_empty_database("mentoring")
     ids = schema_before_with_members(app)
 
     upgrade(app)
@@ -114,8 +94,8 @@ def test_the_upgrade_moves_every_members_choices_into_mentoring(app_with):
     assert pending_heads(app) == set()
 
 
-def test_the_moved_choices_are_what_the_site_shows(app_with):
-    app = app_with("mentoring")
+def test_the_moved_choices_are_what_the_site_shows(app_on_empty_database):
+    app = app_on_empty_database("mentoring")
     ids = schema_before_with_members(app)
     upgrade(app)
 
@@ -139,8 +119,8 @@ def test_the_moved_choices_are_what_the_site_shows(app_with):
     assert client.get(f"/mentoring/request/{ids['old@example.org']}").status_code == 404
 
 
-def test_a_site_without_mentoring_upgrades_too(app_with):
-    without = app_with()
+def test_a_site_without_mentoring_upgrades_too(app_on_empty_database):
+    without = app_on_empty_database()
     with without.app_context():
         command.upgrade(alembic_config(without, schema_parts(without)[0]), BEFORE["core"])
 
@@ -149,7 +129,7 @@ def test_a_site_without_mentoring_upgrades_too(app_with):
     assert not user_columns(without) & set(CHOICES)
     assert pending_heads(without) == set()
     # enabling mentoring later makes its table, with nothing left to copy
-    with_mentoring = app_with("mentoring")
+    with_mentoring = app_on_empty_database("mentoring")
     upgrade(with_mentoring)
     assert mentoring_rows(with_mentoring) == {}
     assert pending_heads(with_mentoring) == set()
