@@ -210,5 +210,6 @@ def register_migrations() -> list[Path]:
 
     Each plugin is its own part of the schema with its own history (``alembic_version_<name>``);
     ``alma db upgrade`` applies core's first, then each enabled plugin's, in ``PLUGINS``
-    order, so a plugin's migrations may reference core's tables. ``alma db revision --part
-    <name>`` writes one."""
+    order, so a plugin's migrations may reference core's tables (a core migration marked
+    ``after_plugins``, which drops what a plugin took over, runs after them).
+    ``alma db revision --part <name>`` writes one."""

@@ -46,7 +46,11 @@ class User(UserMixin, db.Model):
         cascade="all, delete-orphan", order_by="UserLanguage.code"
     )
 
-    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # a directory of members (a plugin's) reads a page along it
+        Index("ix_users_by_name", "display_name", "id"),
+    )
 
     def get_id(self) -> str:
         # Part of the password hash goes into the session: changing the password logs out
