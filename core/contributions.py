@@ -47,7 +47,8 @@ class ProfileArea:
     ``name`` is the plugin's name (or starts with it): the tab's address is
     ``/members/<id>/<name>``, and a :class:`ProfileSection` names it as its ``area``. ``empty``
     is what the tab says when no section shows anything to the viewer. Lower ``order`` comes
-    first.
+    first. Plugins whose sections share an area may each contribute it: it shows once, as the
+    one of lowest ``order`` describes it.
     """
 
     name: str

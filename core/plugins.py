@@ -159,7 +159,12 @@ class Hooks:
         return _by_order(_flat(self._hook.register_nav_items()))
 
     def profile_areas(self) -> list[ProfileArea]:
-        return _by_order(_flat(self._hook.register_profile_areas()))
+        """Each area once: several plugins may contribute one (by name), the lowest order's
+        title and empty state win."""
+        by_name: dict[str, ProfileArea] = {}
+        for area in _by_order(_flat(self._hook.register_profile_areas())):
+            by_name.setdefault(area.name, area)
+        return list(by_name.values())
 
     def profile_sections(self) -> list[ProfileSection]:
         return _by_order(_flat(self._hook.register_profile_sections()))

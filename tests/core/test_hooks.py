@@ -621,6 +621,8 @@ class AreaProbe:
         return [
             ProfileArea("probe_late", "Probe late", "Late and empty.", order=50),
             ProfileArea("probe", "Probe early", "Early and empty.", order=10),
+            # as another plugin sharing the area would: shown once, as the lowest order says
+            ProfileArea("probe_late", "Probe shared", "Shared and empty.", order=60),
         ]
 
 
