@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from core.config import instance_path_from_env, load_settings, plugin_settings
 from core.db import db
+from core.forms import profile_form_with
 from core.i18n import select_locale, select_timezone
 from core.models import User
 from core.plugins import Hooks, build_plugin_manager, installed_plugins
@@ -47,6 +48,7 @@ def create_app(
     hooks = Hooks(build_plugin_manager(settings["PLUGINS"], installed))
     app.config["PLUGIN_SETTINGS"] = _checked_plugin_settings(settings, hooks)
     nav_items = hooks.nav_items()
+    profile_fields = hooks.profile_fields()
     app.extensions["alma"] = AlmaState(
         hooks=hooks,
         installed=installed,
@@ -57,7 +59,8 @@ def create_app(
         badge_query=badge_query(nav_items),
         profile_areas=hooks.profile_areas(),
         profile_sections=hooks.profile_sections(),
-        profile_fields=hooks.profile_fields(),
+        profile_fields=profile_fields,
+        profile_form=profile_form_with(profile_fields),
         home_counters=hooks.home_counters(),
         member_facts=hooks.member_facts(),
     )

@@ -18,9 +18,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from core.i18n import time_zones
+from core.plugins import PluginError
 from core.services.accounts import MIN_PASSWORD_LENGTH
 
 if TYPE_CHECKING:
@@ -114,7 +116,18 @@ class ProfileForm(FlaskForm):
 
 
 def profile_form_with(fields: Sequence[ProfileField]) -> type[ProfileForm]:
-    """``ProfileForm`` with the fields plugins add to it (``register_profile_fields``)."""
+    """``ProfileForm`` with the fields plugins add to it (``register_profile_fields``), built
+    once per app; a name that would replace another field stops alma at startup."""
+    taken = {"csrf_token"} | {
+        name for name in dir(ProfileForm) if isinstance(getattr(ProfileForm, name), UnboundField)
+    }
+    for field in fields:
+        if field.name in taken:
+            raise PluginError(
+                f"profile field {field.name!r} is already a field of My data: "
+                "prefix a plugin's field with the plugin's name"
+            )
+        taken.add(field.name)
     if not fields:
         return ProfileForm
     return type("ProfileForm", (ProfileForm,), {field.name: field.field for field in fields})

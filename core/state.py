@@ -32,6 +32,7 @@ class AlmaState:
     profile_areas: list = field(default_factory=list)
     profile_sections: list = field(default_factory=list)
     profile_fields: list = field(default_factory=list)
+    profile_form: type | None = None  # core's form of My data with profile_fields, see core.forms
     home_counters: list = field(default_factory=list)
     member_facts: list = field(default_factory=list)
 

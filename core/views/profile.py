@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from core.contributions import ProfileField
 from core.db import db
 from core.errors import InvalidInput
-from core.forms import ConfirmForm, ProfileForm, profile_form_with
+from core.forms import ConfirmForm, ProfileForm
 from core.i18n import language_names
 from core.models import User, UserTopic
 from core.services import goals, profiles
@@ -111,7 +111,7 @@ def data_of(user_id: int):
 def data():
     user = current_user._get_current_object()
     contributed = alma().profile_fields
-    form = profile_form_with(contributed)(obj=user)
+    form = alma().profile_form(obj=user)
     form.fill_choices(language_names(), current_app.config["LANGUAGES"])
     form.photo.description = _(
         "JPEG, PNG, WebP or GIF, at most %(size)s.", size=profiles.max_photo_size()

@@ -721,6 +721,26 @@ def test_hook_register_profile_fields(app, client, plugin, create_user):
     assert database.session.get(User, member.id).display_name == "Ada"  # the whole form refused
 
 
+class ClashingFieldProbe:
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    @hookimpl
+    def register_profile_fields(self) -> list[ProfileField]:
+        return [
+            ProfileField(name, StringField(name), lambda m: "", lambda m, v: None)
+            for name in self.names
+        ]
+
+
+@pytest.mark.parametrize(
+    "names", [("bio",), ("csrf_token",), ("probe_motto", "probe_motto")], ids=str
+)
+def test_a_profile_field_may_replace_no_other_field(make_app, names):
+    with pytest.raises(PluginError, match=f"'{names[-1]}' is already a field of My data"):
+        make_app(extra_plugins={"probe": ClashingFieldProbe(*names)}, PLUGINS=["probe"])
+
+
 class CounterProbe:
     @hookimpl
     def register_home_counters(self) -> list[HomeCounter]:
