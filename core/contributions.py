@@ -84,7 +84,8 @@ class ProfileField:
     ``load(member)`` gives its value when the form is shown; ``save(member, value)`` stores
     it, in the same unit of work as the rest of the form (flush, never commit; raise
     :class:`core.api.InvalidInput` to refuse the whole form). Fields with the same ``legend``
-    show together, under it; ``note`` says, under them, who sees what the fields reveal.
+    show together, under it; ``note`` (the first of a legend's) joins the form's line on what
+    other members see, to say who sees what the fields tell.
     ``badge``, if given, is shown beside the member's name on their profile while
     ``load(member)`` is true, in Bootstrap's ``badge_style`` colour (``"success"``, ``"info"``…).
     ``create_user(**fields)`` of the pytest plugin saves a field named in ``fields`` too.
