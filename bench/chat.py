@@ -50,6 +50,7 @@ from core.app import create_app
 from core.db import db, utcnow
 from core.models import User
 from core.schema import upgrade
+from core.services.profiles import save_profile_fields
 from core.testing import free_port
 from plugins.mentoring.services import lifecycle
 
@@ -234,14 +235,14 @@ def accepted_pair(app: Flask) -> tuple[int, Session, Session]:
                 email=f"{name.lower()}@example.org",
                 password_hash="-" + secrets.token_hex(8),
                 display_name=name,
-                wants_to_mentor=name == "Rui",
-                wants_to_be_mentored=name == "Ada",
                 email_confirmed_at=utcnow(),
             )
             for name in ("Ada", "Rui")
         )
         db.session.add_all([mentee, mentor])
         db.session.flush()
+        save_profile_fields(mentee, {"wants_to_be_mentored": True})
+        save_profile_fields(mentor, {"wants_to_mentor": True})
         mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me?")
         lifecycle.accept_request(mentorship.id, mentor)
         db.session.commit()

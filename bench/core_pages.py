@@ -62,8 +62,6 @@ def build_community(members: int) -> int:
             bio="Bio " * 40,
             timezone="UTC",
             locale=None,
-            wants_to_mentor=number % 3 == 0,
-            wants_to_be_mentored=number % 3 != 0,
             expertise=[f"Topic {number % 50}", f"Topic {(number + 7) % 50}"],
             interests=[f"Topic {(number + 3) % 50}"],
             languages=["en", "de"],

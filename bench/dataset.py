@@ -254,8 +254,7 @@ def _members(load, builder: Builder) -> Members:
                 "display_name": name,
                 "bio": bio,
                 "timezone": rng.choice(TIMEZONES),
-                "wants_to_mentor": mentor,
-                "wants_to_be_mentored": not mentor,
+                "wants_to_mentor": mentor,  # not a column: mentoring_members has it, below
                 "email_confirmed_at": builder.ago(rng.uniform(30, 730)),
                 "created_at": builder.ago(rng.uniform(730, 760)),
             }
@@ -350,9 +349,14 @@ def _mentoring(load, builder: Builder, members: Members, viewer_id: int) -> int:
                 "capacity": max(2, paired[mentor]),
                 "accepting": mentor % 7 != 0,
                 "mentee_count": paired[mentor],
+                "wants_to_mentor": True,
             }
             for mentor in members.mentors
         ),
+    )
+    load(
+        MentoringMember,
+        ({"user_id": mentee, "wants_to_be_mentored": True} for mentee in members.mentees),
     )
     load(AgreementVersion, versions)
     load(Goal, (goal for goal, _parties in goals))

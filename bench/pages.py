@@ -141,8 +141,6 @@ def add_flow_pairs(app: Flask, count: int) -> FlowPairs:
                     "display_name": f"Flow member {user_id}",
                     "bio": "Here for the benchmark.",
                     "timezone": "UTC",
-                    "wants_to_mentor": user_id < first + mentor_count,
-                    "wants_to_be_mentored": user_id >= first + mentor_count,
                     "email_confirmed_at": utcnow(),
                     "created_at": utcnow(),
                 }
@@ -153,9 +151,14 @@ def add_flow_pairs(app: Flask, count: int) -> FlowPairs:
             connection,
             MentoringMember.__table__,
             (
-                {"user_id": user_id, "capacity": MENTOR_CAPACITY, "accepting": True}
+                {"user_id": user_id, "capacity": MENTOR_CAPACITY, "wants_to_mentor": True}
                 for user_id in ids[:mentor_count]
             ),
+        )
+        copy_rows(
+            connection,
+            MentoringMember.__table__,
+            ({"user_id": user_id, "wants_to_be_mentored": True} for user_id in ids[mentor_count:]),
         )
         reset_sequences(connection, [User.__table__])
     sessions = [(user_id, member_session(app, user_id, password)) for user_id in ids]

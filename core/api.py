@@ -21,6 +21,8 @@ from core.contributions import (
     Job,
     MemberFact,
     NavItem,
+    ProfileArea,
+    ProfileField,
     ProfileSection,
     SocketHandler,
 )
@@ -104,7 +106,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 0)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 1)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -116,6 +118,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Job",
     "MemberFact",
     "NavItem",
+    "ProfileArea",
+    "ProfileField",
     "ProfileSection",
     "SocketHandler",
     # database and transactions

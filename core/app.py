@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter, MapAdapter
 
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
 from core.db import db
+from core.forms import profile_form_with
 from core.i18n import select_locale, select_timezone
 from core.models import User
 from core.plugins import Hooks, InstalledPlugin, build_plugin_manager, installed_plugins
@@ -51,6 +52,7 @@ def create_app(
     hooks = Hooks(build_plugin_manager(settings["PLUGINS"], installed))
     app.config["PLUGIN_SETTINGS"] = _checked_plugin_settings(settings, hooks, installed)
     nav_items = hooks.nav_items()
+    profile_fields = hooks.profile_fields()
     app.extensions["alma"] = AlmaState(
         hooks=hooks,
         installed=installed,
@@ -59,7 +61,10 @@ def create_app(
         goal_kinds={kind.name: kind for kind in hooks.goal_kinds()},
         nav_items=nav_items,
         badge_query=badge_query(nav_items),
+        profile_areas=hooks.profile_areas(),
         profile_sections=hooks.profile_sections(),
+        profile_fields=profile_fields,
+        profile_form=profile_form_with(profile_fields),
         home_counters=hooks.home_counters(),
         member_facts=hooks.member_facts(),
     )

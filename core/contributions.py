@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
     from core.models import Goal, User
 
-ProfileArea = Literal["overview", "mentoring", "groups", "data"]
-PROFILE_AREAS: tuple[ProfileArea, ...] = ("overview", "mentoring", "groups", "data")
+# core's own areas of a profile: the first tab and, for the member alone, the last
+OVERVIEW, MY_DATA = "overview", "data"
 
 
 @dataclass(frozen=True)
@@ -41,17 +41,64 @@ class NavItem:
 
 
 @dataclass(frozen=True)
+class ProfileArea:
+    """A tab of a member's profile, between core's Overview and My data.
+
+    ``name`` is the plugin's name (or starts with it): the tab's address is
+    ``/members/<id>/<name>``, and a :class:`ProfileSection` names it as its ``area``. ``empty``
+    is what the tab says when no section shows anything to the viewer. Lower ``order`` comes
+    first. Plugins whose sections share an area may each contribute it: it shows once, as the
+    one of lowest ``order`` describes it.
+    """
+
+    name: str
+    title: str
+    empty: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class ProfileSection:
     """A block on one area of a member's profile.
 
-    ``render(member, viewer)`` returns HTML (a ``Markup``, usually from ``render_template``) or
-    ``None`` to show nothing to this viewer: the section decides what is public. ``viewer`` is
-    the logged-in member looking at ``member``'s profile (possibly the same person).
+    ``area`` is ``"overview"``, ``"data"`` (My data, seen by the member alone) or the name of
+    a :class:`ProfileArea` a plugin contributes; a section of an area no enabled plugin
+    contributes shows nowhere. ``render(member, viewer)`` returns HTML (a ``Markup``, usually
+    from ``render_template``) or ``None`` to show nothing to this viewer: the section decides
+    what is public. ``viewer`` is the logged-in member looking at ``member``'s profile
+    (possibly the same person).
     """
 
-    area: ProfileArea
+    area: str
     title: str
     render: Callable[[User, User], Markup | str | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ProfileField:
+    """A field a plugin adds to the member's own profile form, under My data.
+
+    ``field`` is an unbound WTForms field (``BooleanField(_l("..."))``) and ``name`` its name
+    in the form, prefixed with the plugin's name unless it keeps an older form's name.
+    ``load(member)`` gives its value when the form is shown; ``save(member, value)`` stores
+    it, in the same unit of work as the rest of the form (flush, never commit; raise
+    :class:`core.api.InvalidInput` to refuse the whole form). Fields with the same ``legend``
+    show together, under it; ``note`` (the first of a legend's) joins the form's line on what
+    other members see, to say who sees what the fields tell.
+    ``badge``, if given, is shown beside the member's name on their profile while
+    ``load(member)`` is true, in Bootstrap's ``badge_style`` colour (``"success"``, ``"info"``…).
+    ``create_user(**fields)`` of the pytest plugin saves a field named in ``fields`` too.
+    """
+
+    name: str
+    field: Any
+    load: Callable[[User], Any]
+    save: Callable[[User, Any], None]
+    legend: str = ""
+    note: str = ""
+    badge: str = ""
+    badge_style: str = "secondary"
     order: int = 100
 
 

@@ -20,8 +20,6 @@ class DemoMember:
     email: str
     name: str
     bio: str
-    mentor: bool
-    mentee: bool
     expertise: tuple[str, ...]
     interests: tuple[str, ...]
     languages: tuple[str, ...]
@@ -33,8 +31,6 @@ DEMO_MEMBERS = (
         "anna@example.org",
         "Anna Berg",
         "Software engineer for 15 years; I love helping people into their first developer job.",
-        True,
-        False,
         ("Python", "Career change", "Code review"),
         ("Leadership",),
         ("en", "de"),
@@ -44,8 +40,6 @@ DEMO_MEMBERS = (
         "ben@example.org",
         "Ben Okafor",
         "Product designer. Ask me about portfolios, user research and freelancing.",
-        True,
-        False,
         ("UX design", "Freelancing"),
         ("Public speaking",),
         ("en", "fr"),
@@ -55,8 +49,6 @@ DEMO_MEMBERS = (
         "chloe@example.org",
         "Chloé Martin",
         "Moving from teaching into software development, looking for a mentor to guide me.",
-        False,
-        True,
         ("Teaching",),
         ("Python", "Career change"),
         ("fr", "en"),
@@ -66,8 +58,6 @@ DEMO_MEMBERS = (
         "david@example.org",
         "David Chen",
         "Team lead who mentors juniors and looks for a mentor in leadership himself.",
-        True,
-        True,
         ("Data science", "Python"),
         ("Leadership",),
         ("en", "zh"),
@@ -96,8 +86,6 @@ def create_demo_members() -> list[User]:
             bio=member.bio,
             timezone=member.timezone,
             locale=None,
-            wants_to_mentor=member.mentor,
-            wants_to_be_mentored=member.mentee,
             expertise=list(member.expertise),
             interests=list(member.interests),
             languages=list(member.languages),

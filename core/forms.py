@@ -3,8 +3,8 @@ CSRF token (Flask-WTF)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask import flash, redirect
 from flask_babel import lazy_gettext as _l
@@ -21,12 +21,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from core.db import db
 from core.errors import InvalidInput
 from core.i18n import time_zones
+from core.plugins import PluginError
 from core.services.accounts import MIN_PASSWORD_LENGTH
+
+if TYPE_CHECKING:
+    from core.contributions import ProfileField
 
 PASSWORD_HINT = _l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
 
@@ -106,8 +111,6 @@ class ProfileForm(FlaskForm):
     # some 600 zones: the picker finds one from a city typed
     timezone = SelectField(_l("Time zone"), render_kw={"data-picker": ""})
     locale = SelectField(_l("Site language"), validators=[Optional()])
-    wants_to_mentor = BooleanField(_l("I would like to mentor others"))
-    wants_to_be_mentored = BooleanField(_l("I am looking for a mentor"))
 
     def fill_choices(self, language_names: dict[str, str], site_languages: list[str]) -> None:
         self.languages.choices = [SelectChoice(code, name) for code, name in language_names.items()]
@@ -115,6 +118,24 @@ class ProfileForm(FlaskForm):
         self.locale.choices = [SelectChoice("", _l("Follow my browser"))] + [
             SelectChoice(code, language_names.get(code, code)) for code in site_languages
         ]
+
+
+def profile_form_with(fields: Sequence[ProfileField]) -> type[ProfileForm]:
+    """``ProfileForm`` with the fields plugins add to it (``register_profile_fields``), built
+    once per app; a name that would replace another field stops alma at startup."""
+    taken = {"csrf_token"} | {
+        name for name in dir(ProfileForm) if isinstance(getattr(ProfileForm, name), UnboundField)
+    }
+    for field in fields:
+        if field.name in taken:
+            raise PluginError(
+                f"profile field {field.name!r} is already a field of My data: "
+                "prefix a plugin's field with the plugin's name"
+            )
+        taken.add(field.name)
+    if not fields:
+        return ProfileForm
+    return type("ProfileForm", (ProfileForm,), {field.name: field.field for field in fields})
 
 
 class ConfirmForm(FlaskForm):

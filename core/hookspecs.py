@@ -37,6 +37,8 @@ if TYPE_CHECKING:
         Job,
         MemberFact,
         NavItem,
+        ProfileArea,
+        ProfileField,
         ProfileSection,
         SocketHandler,
     )
@@ -113,8 +115,9 @@ def app_created(app: Flask) -> None:
 def demo_users_created(users: list[User]) -> None:
     """``alma demo`` created its demo members; add your plugin's demo data for them.
 
-    Fires inside the demo's transaction. ``users`` are confirmed members, some offering
-    mentoring (``wants_to_mentor``), some looking for it. Returns nothing.
+    Fires inside the demo's transaction. ``users`` are confirmed members with a bio, topics
+    and languages; what they do in a plugin (offer or look for something), the plugin sets
+    here. Returns nothing.
     """
 
 
@@ -135,10 +138,22 @@ def register_nav_items() -> list[NavItem]:
 
 
 @hookspec
+def register_profile_areas() -> list[ProfileArea]:
+    """Return tabs for a member's profile (:class:`core.api.ProfileArea`), shown between
+    core's Overview and My data; the plugin's sections fill them."""
+
+
+@hookspec
 def register_profile_sections() -> list[ProfileSection]:
     """Return blocks for the areas of a member's profile
-    (:class:`core.api.ProfileSection`): ``overview``, ``mentoring``, ``groups``
-    or ``data``."""
+    (:class:`core.api.ProfileSection`): ``overview``, ``data`` or an area a plugin
+    contributes."""
+
+
+@hookspec
+def register_profile_fields() -> list[ProfileField]:
+    """Return fields for the member's own profile form under My data
+    (:class:`core.api.ProfileField`), each loaded and saved by the plugin."""
 
 
 @hookspec
@@ -149,7 +164,7 @@ def register_home_counters() -> list[HomeCounter]:
 @hookspec
 def register_member_facts() -> list[MemberFact]:
     """Return short public lines shown under a member's name on their profile and on member
-    cards such as the mentor directory's (:class:`core.api.MemberFact`)."""
+    cards such as a directory's (:class:`core.api.MemberFact`)."""
 
 
 @hookspec
@@ -195,5 +210,6 @@ def register_migrations() -> list[Path]:
 
     Each plugin is its own part of the schema with its own history (``alembic_version_<name>``);
     ``alma db upgrade`` applies core's first, then each enabled plugin's, in ``PLUGINS``
-    order, so a plugin's migrations may reference core's tables. ``alma db revision --part
-    <name>`` writes one."""
+    order, so a plugin's migrations may reference core's tables (a core migration marked
+    ``after_plugins``, which drops what a plugin took over, runs after them).
+    ``alma db revision --part <name>`` writes one."""

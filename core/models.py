@@ -13,7 +13,6 @@ from sqlalchemy import (
     Index,
     String,
     Text,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,10 +20,6 @@ from core.db import db, utcnow
 
 TOPIC_KINDS = ("expertise", "interest")
 CONSENT_DECISIONS = ("pending", "consented", "declined")
-
-
-# who is listed as a mentor (a partial index condition)
-MENTORS = "wants_to_mentor IS TRUE AND email_confirmed_at IS NOT NULL"
 
 
 class User(UserMixin, db.Model):
@@ -38,8 +33,6 @@ class User(UserMixin, db.Model):
     photo: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str | None] = mapped_column(String(16))
-    wants_to_mentor: Mapped[bool] = mapped_column(Boolean, default=False)
-    wants_to_be_mentored: Mapped[bool] = mapped_column(Boolean, default=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     email_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -55,14 +48,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
-        # members who offer mentoring, by name: a directory of them reads a page along it
-        Index(
-            "ix_users_mentors_by_name",
-            "display_name",
-            "id",
-            sqlite_where=text(MENTORS),
-            postgresql_where=text(MENTORS),
-        ),
+        # a directory of members (a plugin's) reads a page along it
+        Index("ix_users_by_name", "display_name", "id"),
     )
 
     def get_id(self) -> str:

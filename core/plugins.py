@@ -30,6 +30,8 @@ if TYPE_CHECKING:
         Job,
         MemberFact,
         NavItem,
+        ProfileArea,
+        ProfileField,
         ProfileSection,
         SocketHandler,
     )
@@ -156,8 +158,19 @@ class Hooks:
     def nav_items(self) -> list[NavItem]:
         return _by_order(_flat(self._hook.register_nav_items()))
 
+    def profile_areas(self) -> list[ProfileArea]:
+        """Each area once: several plugins may contribute one (by name), the lowest order's
+        title and empty state win."""
+        by_name: dict[str, ProfileArea] = {}
+        for area in _by_order(_flat(self._hook.register_profile_areas())):
+            by_name.setdefault(area.name, area)
+        return list(by_name.values())
+
     def profile_sections(self) -> list[ProfileSection]:
         return _by_order(_flat(self._hook.register_profile_sections()))
+
+    def profile_fields(self) -> list[ProfileField]:
+        return _by_order(_flat(self._hook.register_profile_fields()))
 
     def home_counters(self) -> list[HomeCounter]:
         return _by_order(_flat(self._hook.register_home_counters()))

@@ -4,6 +4,10 @@ Each part has its own Alembic history, in its own version table (``alembic_versi
 ``alembic_version_<plugin>`` for a plugin), applied core first, then the plugins in ``PLUGINS``
 order. So a plugin can be disabled after its tables were made — its history simply waits,
 untouched, until it is enabled again — and enabling a new plugin migrates only that part.
+
+A core migration that takes something out of core's tables (a column a plugin took over) sets
+``after_plugins = True`` in its module: core's history then stops just before it, the plugins
+migrate (and copy what they take over), and core goes on to its heads last.
 """
 
 from __future__ import annotations
@@ -81,11 +85,33 @@ def upgrade(app: Flask, say: Callable[[str], None] = lambda line: None) -> int:
     Returns how many were applied."""
     applied: list[str] = []
     with app.app_context():
-        for part in schema_parts(app):
+        core, *plugins = schema_parts(app)
+        steps = [(core, _before_after_plugins(app, core))]
+        steps += [(part, "heads") for part in plugins] + [(core, "heads")]
+        for part, target in steps:
             config = alembic_config(app, part)
             config.attributes["on_version_apply"] = partial(_tell_applied, say, applied)
-            command.upgrade(config, "heads")
+            command.upgrade(config, target)
     return len(applied)
+
+
+def _before_after_plugins(app: Flask, core: SchemaPart) -> str:
+    """How far core migrates before the plugins do: to the revision before its first pending
+    migration marked ``after_plugins`` (the heads if there is none)."""
+    config = alembic_config(app, core)
+    script = ScriptDirectory.from_config(config)
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": core.version_table})
+        applied = context.get_current_heads()
+    pending = [
+        revision
+        for revision in script.iterate_revisions("heads", applied[0] if applied else "base")
+        if revision.revision not in applied
+    ]
+    waiting = [revision for revision in pending if getattr(revision.module, "after_plugins", False)]
+    if not waiting:
+        return "heads"
+    return waiting[-1].down_revision or "base"
 
 
 def _tell_applied(

@@ -29,7 +29,10 @@ class AlmaState:
     scheduler_lock: object | None = None  # held as long as this process runs the jobs
     nav_items: list = field(default_factory=list)
     badge_query: Select | None = None  # every badge of nav_items, see core.services.badges
+    profile_areas: list = field(default_factory=list)
     profile_sections: list = field(default_factory=list)
+    profile_fields: list = field(default_factory=list)
+    profile_form: type | None = None  # core's form of My data with profile_fields, see core.forms
     home_counters: list = field(default_factory=list)
     member_facts: list = field(default_factory=list)
 

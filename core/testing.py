@@ -15,7 +15,8 @@ plugin authors too.
   ``mail.deliver()`` runs the outbox job and returns what the server received.
 * ``stored(app, select(...))`` and ``count_rows(app, Model, *where)`` read what the database
   holds in a unit of work of their own; ``empty_database_url`` is a fresh database for
-  migration tests.
+  migration tests, and ``app_on_empty_database(*plugins)`` an app on it with those plugins
+  enabled (nothing migrated: ``core.schema.upgrade(app)`` migrates every part).
 * ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients
   (``serve(app)`` serves more apps, as several web processes);
   ``SocketClient``: a real Socket.IO client that queues what it receives, and
@@ -158,6 +159,29 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         drop()
     else:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def app_on_empty_database(
+    empty_database_url: str, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
+    """``app_on_empty_database(*plugins)``: an app on ``empty_database_url`` with ``plugins``
+    enabled, each call a new app on the same database; their connections are closed after."""
+    from core.app import create_app
+
+    apps: list[Flask] = []
+
+    def build(*plugins: str) -> Flask:
+        app = create_app(
+            {"DATABASE_URL": empty_database_url, "PLUGINS": list(plugins)},
+            instance_path=tmp_path / "instance",
+        )
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        _release_connections(app)
 
 
 def _release_connections(app: Flask) -> None:
@@ -437,10 +461,13 @@ def mail(app: Flask, smtp_server: SMTPSink) -> Mailbox:
 @pytest.fixture
 def create_user(db: Any) -> Callable[..., Any]:
     """``create_user(email=None, password=TEST_PASSWORD, confirmed=True, **fields)``: a
-    member, committed."""
+    member, committed. ``fields`` are ``User``'s columns, or fields an enabled plugin adds to
+    the profile form (``ProfileField``), saved as the form saves them."""
     from core.db import utcnow
     from core.models import User
     from core.services.accounts import hash_password
+    from core.services.profiles import save_profile_fields
+    from core.state import alma
 
     numbers = itertools.count(1)
 
@@ -451,6 +478,8 @@ def create_user(db: Any) -> Callable[..., Any]:
         **fields: Any,
     ) -> User:
         number = next(numbers)
+        contributed = {field.name for field in alma().profile_fields}
+        chosen = {name: fields.pop(name) for name in list(fields) if name in contributed}
         user = User(
             email=email or f"member{number}@example.org",
             password_hash=hash_password(password),
@@ -459,6 +488,8 @@ def create_user(db: Any) -> Callable[..., Any]:
             **fields,
         )
         db.session.add(user)
+        db.session.flush()
+        save_profile_fields(user, chosen)
         db.session.commit()
         return user
 

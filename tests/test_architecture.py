@@ -5,10 +5,13 @@ after itself. Read from the source (ast) and from the plugins actually installed
 from __future__ import annotations
 
 import ast
+import fnmatch
 import inspect
+import io
 import re
 import subprocess
 import sys
+import tokenize
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,6 +207,106 @@ def test_core_never_imports_or_looks_up_a_plugin():
         for path in files
         if (found := core_violations(path.read_text(encoding="utf-8"), package_of(path)))
     }
+    assert problems == {}
+
+
+# ---- core names no feature ------------------------------------------------------------------
+
+# The features are plugins: core's code and templates say none of their words.
+FEATURE_WORDS = re.compile(r"mentor|mentee|wiki|group|credit|certificate", re.IGNORECASE)
+# Where core may say one anyway: path (an fnmatch pattern: "*" spans folders) → the words
+# allowed there, and why.
+NAMES_A_FEATURE_ALLOWED = {
+    # Click's command groups and the entry-point group plugins are installed in
+    "core/cli.py": (r"group", "a Click command group"),
+    "core/plugins.py": (r"group", "the entry-point group of plugins"),
+    # the history of core's schema, which held the members' mentoring choices until core_0007
+    "core/migrations/versions/core_000[137]_*.py": (FEATURE_WORDS.pattern, "history"),
+    # the demo members' bios, in their own words (the mentoring plugin gives them roles)
+    "core/demo.py": (r"mentor", "demo bios"),
+    # Bootstrap's CSS class names
+    "core/templates/*.html": (r"list-group", "Bootstrap's list-group classes"),
+    # what alma is, on its home page and in every page's footer: a mentoring platform
+    "core/templates/core/home.html": (FEATURE_WORDS.pattern, "the site's pitch"),
+    "core/templates/base.html": (r"mentoring", "the footer's tagline"),
+}
+
+
+def python_code_words(source: str) -> Iterator[tuple[int, str]]:
+    """(line, text) of every name and string in ``source``, but docstrings and comments:
+    prose for developers may name a plugin as an example, code may not."""
+    docstrings = {
+        (node.lineno, node.col_offset)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.NAME or (
+            token.type == tokenize.STRING and token.start not in docstrings
+        ):
+            yield token.start[0], token.string
+
+
+def template_lines(source: str) -> Iterator[tuple[int, str]]:
+    yield from enumerate(source.splitlines(), start=1)
+
+
+def feature_words(path: str, lines: Iterator[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The feature words of ``lines`` (of the file at ``path``) the allow-list does not cover."""
+    allowed = [
+        re.compile(words, re.IGNORECASE)
+        for glob, (words, _why) in NAMES_A_FEATURE_ALLOWED.items()
+        if fnmatch.fnmatch(path, glob)
+    ]
+    found = []
+    for number, text in lines:
+        for allowed_words in allowed:
+            text = allowed_words.sub("", text)
+        found += [(number, match.group()) for match in FEATURE_WORDS.finditer(text)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "found"),
+    [
+        ("core/x.py", "wants_to_mentor = True", [(1, "mentor")]),
+        ("core/x.py", "area = 'groups'", [(1, "group")]),
+        ("core/x.py", "label = f'{n} credits'", [(1, "credit")]),
+        ("core/x.py", '"""Such as the wiki."""\nx = 1  # or the mentor directory', []),
+        ("core/x.py", 'def f():\n    """The wiki, say."""\n    return "Wiki"', [(3, "Wiki")]),
+        ("core/cli.py", "@cli.group()\ndef groups(): ...", []),
+        ("core/cli.py", "credits = 1", [(1, "credit")]),
+    ],
+)
+def test_the_feature_checker_reads_code_not_prose(path, source, found):
+    assert feature_words(path, python_code_words(source)) == found
+
+
+def test_the_feature_checker_reads_templates_whole():
+    page = '<ul class="list-group">\n{{ _("Find a mentor") }}\n{# the wiki #}'
+    assert feature_words("core/templates/a/b.html", template_lines(page)) == [
+        (2, "mentor"),
+        (3, "wiki"),
+    ]
+
+
+def test_core_names_no_feature():
+    """Mentoring, the wiki, groups, credits and certificates are plugins: core's Python and
+    templates name none of them, but where NAMES_A_FEATURE_ALLOWED says why."""
+    problems = {}
+    for path in python_files(CORE):
+        relative = str(path.relative_to(ROOT))
+        source = path.read_text(encoding="utf-8")
+        if found := feature_words(relative, python_code_words(source)):
+            problems[relative] = found
+    for path in sorted((CORE / "templates").rglob("*")):
+        if path.is_file():
+            relative = str(path.relative_to(ROOT))
+            source = path.read_text(encoding="utf-8")
+            if found := feature_words(relative, template_lines(source)):
+                problems[relative] = found
     assert problems == {}
 
 
@@ -422,3 +525,4 @@ def test_plugins_prefix_their_tables_and_migration_branches_with_their_name(ever
                 if Path(revision.path).parent == Path(folder) and not revision.down_revision
             ]
             assert [name in revision.branch_labels for revision in roots] == [True], folder
+

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import format_decimal
@@ -42,6 +43,24 @@ def member_facts(members: Sequence[User]) -> dict[int, list[str]]:
     return facts
 
 
+def member_badges(member: User) -> list[tuple[str, str]]:
+    """The badges beside a member's name on their profile, as ``(label, style)``: those of
+    the fields plugins add to the profile form that are on for this member."""
+    return [
+        (str(field.badge), field.badge_style)
+        for field in alma().profile_fields
+        if field.badge and field.load(member)
+    ]
+
+
+def save_profile_fields(user: User, values: Mapping[str, Any]) -> None:
+    """Store, through the plugins that add them, the values of the profile form's fields
+    named in ``values`` (``register_profile_fields``); other names are left alone."""
+    for field in alma().profile_fields:
+        if field.name in values:
+            field.save(user, values[field.name])
+
+
 def split_topics(raw: str) -> list[str]:
     """``"Python, data science,python"`` → ``["Python", "data science"]``."""
     names: dict[str, str] = {}
@@ -65,8 +84,6 @@ def update_profile(
     bio: str,
     timezone: str,
     locale: str | None,
-    wants_to_mentor: bool,
-    wants_to_be_mentored: bool,
     expertise: list[str],
     interests: list[str],
     languages: list[str],
@@ -84,8 +101,6 @@ def update_profile(
     user.bio = bio.strip()
     user.timezone = timezone
     user.locale = locale or None
-    user.wants_to_mentor = wants_to_mentor
-    user.wants_to_be_mentored = wants_to_be_mentored
     user.topics = [
         UserTopic(topic=topic_named(name), kind=kind, position=position)
         for kind, names in (("expertise", expertise), ("interest", interests))

@@ -11,12 +11,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from core.contributions import PROFILE_AREAS, NavItem
+from core.contributions import MY_DATA, OVERVIEW, NavItem
 from core.db import db
 from core.errors import NotAllowed, NotFound
 from core.i18n import format_when, language_name
 from core.services.badges import badges_of
-from core.services.profiles import member_facts
+from core.services.profiles import member_badges, member_facts
 from core.state import alma
 from core.transitions import allowed_actions
 
@@ -46,6 +46,7 @@ def register_core_views(app: Flask) -> None:
     app.add_template_global(get_locale)
     app.add_template_global(member_facts)
     app.add_template_global(allowed_actions)
+    app.add_template_global(member_badges)
     app.add_template_filter(language_name, "language_name")
     app.add_template_filter(format_when, "when")
     app.register_error_handler(HTTPException, _http_error)
@@ -79,7 +80,14 @@ def _security_headers(response):
 def _template_globals() -> dict:
     # A function, not a value: only the page shell calls it, once per page, and not the
     # partials and mails rendered along the way (nor jobs, which have no current_user).
-    return {"navigation": _navigation, "profile_areas": PROFILE_AREAS}
+    return {"navigation": _navigation, "profile_areas": _profile_areas}
+
+
+def _profile_areas() -> list[tuple[str, str]]:
+    """The tabs of a profile, as ``(name, title)``: core's Overview, the areas plugins
+    contribute, and My data."""
+    contributed = [(area.name, str(area.title)) for area in alma().profile_areas]
+    return [(OVERVIEW, _("Overview")), *contributed, (MY_DATA, _("My data"))]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""A member's profile: the areas Overview, Mentoring, Groups and My data, and goal consent."""
+"""A member's profile: core's areas Overview and My data, the areas plugins contribute in
+between, and goal consent."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.datastructures import FileStorage
 
+from core.contributions import ProfileField
 from core.db import db
 from core.errors import InvalidInput
 from core.forms import ConfirmForm, ProfileForm
@@ -78,14 +80,18 @@ def overview(user_id: int):
     )
 
 
-@bp.get("/members/<int:user_id>/<any(mentoring, groups):area>")
+@bp.get("/members/<int:user_id>/<area>")
 @login_required
 def area(user_id: int, area: str):
+    contributed = next((shown for shown in alma().profile_areas if shown.name == area), None)
+    if contributed is None:
+        abort(404)
     member = _member_or_404(user_id)
     return render_template(
         "profile/area.html",
         member=member,
         area=area,
+        empty=contributed.empty,
         is_self=member.id == current_user.id,
         sections=_sections(area, member),
     )
@@ -104,7 +110,8 @@ def data_of(user_id: int):
 @login_required
 def data():
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user)
+    contributed = alma().profile_fields
+    form = alma().profile_form(obj=user)
     form.fill_choices(language_names(), current_app.config["LANGUAGES"])
     form.photo.description = _(
         "JPEG, PNG, WebP or GIF, at most %(size)s.", size=profiles.max_photo_size()
@@ -114,6 +121,8 @@ def data():
         form.interests.data = ", ".join(user.topic_names("interest"))
         form.languages.data = user.language_codes
         form.locale.data = user.locale or ""
+        for extra in contributed:
+            form[extra.name].data = extra.load(user)
     if form.validate_on_submit():
         try:
             _save_profile(user, form)
@@ -131,8 +140,19 @@ def data():
         area="data",
         is_self=True,
         form=form,
+        fieldsets=_fieldsets(contributed),
         sections=_sections("data", user),
     ), status
+
+
+def _fieldsets(fields: list[ProfileField]) -> list[tuple[str, str, list[str]]]:
+    """The fields plugins add to the form, by legend in their order: each legend, its note
+    and its fields' names."""
+    by_legend: dict[str, tuple[str, str, list[str]]] = {}
+    for extra in fields:
+        legend = str(extra.legend)
+        by_legend.setdefault(legend, (legend, str(extra.note), []))[2].append(extra.name)
+    return list(by_legend.values())
 
 
 def _save_profile(user: User, form: ProfileForm) -> None:
@@ -142,11 +162,12 @@ def _save_profile(user: User, form: ProfileForm) -> None:
         bio=form.bio.data or "",
         timezone=form.timezone.data,
         locale=form.locale.data,
-        wants_to_mentor=form.wants_to_mentor.data,
-        wants_to_be_mentored=form.wants_to_be_mentored.data,
         expertise=profiles.split_topics(form.expertise.data or ""),
         interests=profiles.split_topics(form.interests.data or ""),
         languages=form.languages.data or [],
+    )
+    profiles.save_profile_fields(
+        user, {extra.name: form[extra.name].data for extra in alma().profile_fields}
     )
     if form.remove_photo.data:
         profiles.remove_photo(user)

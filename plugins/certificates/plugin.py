@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core.api import Job, ProfileSection, hookimpl
+from core.api import Job, ProfileArea, ProfileSection, hookimpl
 from plugins.certificates import services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.forms import VisibilityForm
@@ -42,6 +42,12 @@ def _certificates_section(member, viewer):
         )
     shown = services.shown_certificates_of(member)
     return render_template("certificates/_shown.html", certificates=shown) if shown else None
+
+
+@hookimpl
+def register_profile_areas():
+    # certificates are kept in the Mentoring area, which mentoring contributes too (as this)
+    return [ProfileArea("mentoring", _l("Mentoring"), _l("Nothing about mentoring here yet."), 10)]
 
 
 @hookimpl

@@ -11,7 +11,15 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, db, hookimpl
+from core.api import (
+    ActivityKind,
+    HomeCounter,
+    NavItem,
+    ProfileArea,
+    ProfileSection,
+    db,
+    hookimpl,
+)
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST
 from plugins.groups.services import announcements, directory, forum, invitations, membership, shared
 from plugins.groups.views import bp
@@ -41,6 +49,11 @@ def _groups_section(member, viewer):
     if not cards and member.id != viewer.id:
         return None
     return render_template("groups/_profile.html", cards=cards, member=member, viewer=viewer)
+
+
+@hookimpl
+def register_profile_areas():
+    return [ProfileArea("groups", _l("Groups"), _l("No groups here yet."), order=20)]
 
 
 @hookimpl
@@ -122,6 +135,4 @@ def demo_users_created(users):
         join_policy=INVITATION_ONLY,
         visibility=MEMBERS_ONLY,
     )
-    mentors = [user for user in [second, *others] if user.wants_to_mentor]
-    if mentors:
-        invitations.invite(lounge.id, first, mentors[0].id)
+    invitations.invite(lounge.id, first, second.id)

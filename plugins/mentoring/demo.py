@@ -8,15 +8,23 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from core.api import User, db, today_of, utcnow
+from plugins.mentoring.choices import LOOKS, OFFERS, choose
 from plugins.mentoring.models import Meeting
-from plugins.mentoring.services import agreements, chat, directory, lifecycle, meetings
+from plugins.mentoring.services import agreements, chat, lifecycle, meetings
+
+# who among core's demo members (core/demo.py) offers mentoring, and who looks for a mentor,
+# as their bios tell
+DEMO_MENTORS = ("anna@example.org", "ben@example.org", "david@example.org")
+DEMO_MENTEES = ("chloe@example.org", "david@example.org")
 
 
 def create_demo_mentorships(users: list[User]) -> None:
-    mentors = [user for user in users if user.wants_to_mentor]
-    mentees = [user for user in users if user.wants_to_be_mentored]
-    for mentor in mentors:
-        directory.mentoring_member(mentor)
+    db.session.flush()  # the new members' ids
+    mentors = [user for user in users if user.email in DEMO_MENTORS]
+    mentees = [user for user in users if user.email in DEMO_MENTEES]
+    for choice, chosen in ((OFFERS, mentors), (LOOKS, mentees)):
+        for user in chosen:
+            choose(user, choice, True)
     if not mentors or not mentees:
         return
     lifecycle.send_request(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,9 +35,14 @@ DECLINE_REASONS = ("no_capacity", "topic_mismatch", "timing", "other")
 # The sides of a proposal (a change of a meeting, an early end): who made it, who answers it.
 PROPOSER, OTHER_PARTY = "proposer", "other party"
 
+# who is listed as a mentor (a partial index condition; the directory adds "e-mail confirmed")
+MENTORS = "wants_to_mentor IS TRUE"
+
 
 class MentoringMember(db.Model):
-    """A member's mentoring settings, and the count of their current mentees."""
+    """A member's mentoring choices (offering mentoring, looking for a mentor) and settings,
+    and the count of their current mentees. No row: neither choice, and the settings' defaults.
+    """
 
     __tablename__ = "mentoring_members"
 
@@ -46,12 +52,23 @@ class MentoringMember(db.Model):
     capacity: Mapped[int] = mapped_column(default=1)
     accepting: Mapped[bool] = mapped_column(Boolean, default=True)
     mentee_count: Mapped[int] = mapped_column(default=0)
+    wants_to_mentor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    wants_to_be_mentored: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     user: Mapped[User] = relationship()
 
     __table_args__ = (
         CheckConstraint("capacity BETWEEN 1 AND 20", name="capacity_range"),
         CheckConstraint("mentee_count BETWEEN 0 AND capacity", name="within_capacity"),
+        # the members who offer mentoring: the directory and the home page's count join it
+        Index(
+            "ix_mentoring_members_mentors",
+            "user_id",
+            sqlite_where=text(MENTORS),
+            postgresql_where=text(MENTORS),
+        ),
     )
 
     @property

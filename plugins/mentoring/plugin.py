@@ -7,8 +7,18 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core.api import ActivityKind, GoalKind, HomeCounter, Job, NavItem, ProfileSection, hookimpl
+from core.api import (
+    ActivityKind,
+    GoalKind,
+    HomeCounter,
+    Job,
+    NavItem,
+    ProfileArea,
+    ProfileSection,
+    hookimpl,
+)
 from plugins.mentoring import views
+from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.models import COMPLETED, PAIRED_STATES
@@ -45,7 +55,7 @@ def register_nav_items():
 
 def _offer_section(member, viewer):
     """On a mentor's profile: their availability and a way to ask them."""
-    if not member.wants_to_mentor:
+    if not offers_mentoring(member):
         return None
     return render_template(
         "mentoring/_offer.html",
@@ -84,6 +94,16 @@ def _calendar_section(member, viewer):
     if member.id != viewer.id:
         return None
     return render_template("mentoring/_upcoming.html", upcoming=meetings.upcoming_of(member, 5))
+
+
+@hookimpl
+def register_profile_areas():
+    return [ProfileArea("mentoring", _l("Mentoring"), _l("Nothing about mentoring here yet."), 10)]
+
+
+@hookimpl
+def register_profile_fields():
+    return PROFILE_FIELDS
 
 
 @hookimpl

@@ -28,10 +28,8 @@ def nav_links(page: str) -> list[tuple[str, str]]:
     return re.findall(r'href="([^"]*)">([^<]*)</a>', menu)
 
 
-def count_mentors() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(User.wants_to_mentor.is_(True))
-    )
+def count_admins() -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.is_admin.is_(True)))
 
 
 class CommunityPlugin:
@@ -41,7 +39,7 @@ class CommunityPlugin:
     def register_home_counters(self):
         return [
             HomeCounter("members", lambda: db.session.scalar(select(func.count(User.id))), 20),
-            HomeCounter("mentors available", count_mentors, order=10),
+            HomeCounter("admins on duty", count_admins, order=10),
         ]
 
     @hookimpl
@@ -113,16 +111,16 @@ def test_an_installed_but_disabled_plugin_contributes_nothing(make_app):
 def test_plugin_counters_show_live_figures_in_order(make_app, create_user):
     app = community_app(make_app)
     client = app.test_client()
-    create_user(wants_to_mentor=True)
+    create_user(is_admin=True)
     create_user()
 
     page = client.get("/").text
 
     assert "Our community right now" in page
-    assert counters_on(page) == [("1", "mentors available"), ("2", "members")]
+    assert counters_on(page) == [("1", "admins on duty"), ("2", "members")]
 
-    create_user(wants_to_mentor=True)
-    assert counters_on(client.get("/").text) == [("2", "mentors available"), ("3", "members")]
+    create_user(is_admin=True)
+    assert counters_on(client.get("/").text) == [("2", "admins on duty"), ("3", "members")]
 
 
 def test_plugin_links_show_in_the_navigation_bar(make_app, create_user):

@@ -20,6 +20,7 @@ from flask_socketio import emit
 from markupsafe import Markup
 from sqlalchemy import func, literal, select, text
 from sqlalchemy import inspect as inspect_db
+from wtforms import BooleanField, StringField
 
 from core import hookimpl, hookspecs
 from core.config import ConfigError, Setting, positive
@@ -30,10 +31,13 @@ from core.contributions import (
     Job,
     MemberFact,
     NavItem,
+    ProfileArea,
+    ProfileField,
     ProfileSection,
     SocketHandler,
 )
 from core.db import db as database
+from core.errors import InvalidInput
 from core.models import Activity, Goal, Notification, OutboxMail, User
 from core.plugins import PluginError
 from core.services.activities import activity_label, record_activity, undo_activity
@@ -388,9 +392,8 @@ class DemoProbe:
     @hookimpl
     def demo_users_created(self, users: list[User]) -> None:
         self.calls.append([(user.email, user.id is not None) for user in users])
-        for user in users:
-            if user.wants_to_mentor:
-                notify(user, "A demo mentee would like to meet you")
+        for user in users[:1]:
+            notify(user, "A demo mentee would like to meet you")
 
 
 @with_plugin(DemoProbe)
@@ -403,7 +406,7 @@ def test_hook_demo_users_created(client, db, app, plugin):
     assert plugin.calls == [[(member.email, True) for member in DEMO_MEMBERS]]
     assert [user.email for user in created] == [member.email for member in DEMO_MEMBERS]
 
-    # the plugin's demo data was committed with the members: a demo mentor sees it
+    # the plugin's demo data was committed with the members: the first demo member sees it
     client.post("/login", data={"email": "anna@example.org", "password": DEMO_PASSWORD})
     assert "A demo mentee would like to meet you" in client.get("/alerts/").text
 
@@ -564,12 +567,17 @@ class SectionProbe:
         self.rendered: list[tuple[str, int, int]] = []
 
     @hookimpl
+    def register_profile_areas(self) -> list[ProfileArea]:
+        return [ProfileArea("probe", "Probe area", "Nothing probed yet.")]
+
+    @hookimpl
     def register_profile_sections(self) -> list[ProfileSection]:
         return [
             ProfileSection("overview", "Probe badges", self.badges),
-            ProfileSection("mentoring", "Probe private notes", self.private_notes),
-            ProfileSection("groups", "Probe groups", lambda member, viewer: "<p>In 2 groups</p>"),
+            ProfileSection("probe", "Probe private notes", self.private_notes),
             ProfileSection("data", "Probe export", lambda member, viewer: "<p>Export it</p>"),
+            # an area no enabled plugin contributes: shown nowhere
+            ProfileSection("elsewhere", "Probe stray", lambda member, viewer: "<p>Stray</p>"),
         ]
 
     def badges(self, member: User, viewer: User) -> Markup:
@@ -592,18 +600,145 @@ def test_hook_register_profile_sections(client, plugin, create_user):
     assert '<h2 class="h5">Probe badges</h2>' in overview
     assert "<p>&lt;b&gt;Olga&lt;/b&gt; has 3 badges</p>" in overview  # escaped, not injected
     assert plugin.rendered == [("badges", owner.id, visitor.id)]
-    mentoring = client.get(f"/members/{owner.id}/mentoring").text
-    assert "Probe private notes" not in mentoring
-    assert "Nothing about mentoring here yet." in mentoring
-    assert "<p>In 2 groups</p>" in client.get(f"/members/{owner.id}/groups").text
+    probed = client.get(f"/members/{owner.id}/probe").text
+    assert "Probe private notes" not in probed
+    assert "Nothing probed yet." in probed
 
     client.login(owner)
-    mentoring = client.get(f"/members/{owner.id}/mentoring").text
-    assert "Probe private notes" in mentoring
-    assert "<p>Only you see these notes</p>" in mentoring
+    probed = client.get(f"/members/{owner.id}/probe").text
+    assert "Probe private notes" in probed
+    assert "<p>Only you see these notes</p>" in probed
+    assert "Nothing probed yet." not in probed
     data = client.get("/me/data").text
     assert "Probe export" in data and "<p>Export it</p>" in data
     assert "Probe badges" not in data  # each section shows in its own area only
+    assert client.get(f"/members/{owner.id}/elsewhere").status_code == 404
+
+
+class AreaProbe:
+    @hookimpl
+    def register_profile_areas(self) -> list[ProfileArea]:
+        return [
+            ProfileArea("probe_late", "Probe late", "Late and empty.", order=50),
+            ProfileArea("probe", "Probe early", "Early and empty.", order=10),
+            # as another plugin sharing the area would: shown once, as the lowest order says
+            ProfileArea("probe_late", "Probe shared", "Shared and empty.", order=60),
+        ]
+
+
+def tab_titles(page: str) -> list[str]:
+    tabs = page[page.index("profile-tabs") :]
+    return re.findall(r'class="nav-link[^>]*>([^<]*)</a>', tabs[: tabs.index("</ul>")])
+
+
+@with_plugin(AreaProbe)
+def test_hook_register_profile_areas(client, create_user):
+    member, visitor = create_user(), create_user()
+
+    client.login(visitor)
+    page = client.get(f"/members/{member.id}/probe_late")
+
+    assert page.status_code == 200
+    assert "Late and empty." in page.text
+    # core's Overview first and My data last (for the member alone), plugins' areas by order
+    assert tab_titles(page.text) == ["Overview", "Probe early", "Probe late"]
+    client.login(member)
+    own = client.get(f"/members/{member.id}").text
+    assert tab_titles(own) == ["Overview", "Probe early", "Probe late", "My data"]
+    assert client.get(f"/members/{member.id}/groups").status_code == 404
+
+
+class FieldProbe:
+    """A checkbox and a text field under My data, kept by the plugin (in memory, here)."""
+
+    def __init__(self) -> None:
+        self.stored: dict[tuple[int, str], Any] = {}
+
+    @hookimpl
+    def register_profile_fields(self) -> list[ProfileField]:
+        return [
+            ProfileField(
+                "probe_motto",
+                StringField("Your motto"),
+                load=lambda member: self.stored.get((member.id, "motto"), ""),
+                save=self.save_motto,
+                legend="Probing",
+                order=20,
+            ),
+            ProfileField(
+                "probe_stargazer",
+                BooleanField("I watch the stars"),
+                load=lambda member: self.stored.get((member.id, "stars"), False),
+                save=lambda member, value: self.stored.__setitem__((member.id, "stars"), value),
+                legend="Probing",
+                note="Other members see whether you watch the stars.",
+                badge="Stargazer",
+                badge_style="warning",
+                order=10,
+            ),
+        ]
+
+    def save_motto(self, member: User, value: str) -> None:
+        if "!" in value:
+            raise InvalidInput("A motto without shouting, please.")
+        self.stored[(member.id, "motto")] = value
+
+
+def my_data(**changes: str) -> dict[str, str]:
+    return {"display_name": "Ada", "timezone": "UTC", "csrf_token": ""} | changes
+
+
+@with_plugin(FieldProbe)
+def test_hook_register_profile_fields(app, client, plugin, create_user):
+    app.config["WTF_CSRF_ENABLED"] = False
+    member = create_user(display_name="Ada", probe_motto="Ad astra")  # saved as the form does
+    assert plugin.stored == {(member.id, "motto"): "Ad astra"}
+    client.login(member)
+
+    page = client.get("/me/data").text
+    fieldset = page[page.index("<legend") : page.index("</fieldset>")]
+    assert ">Probing</legend>" in fieldset
+    # by order within their legend
+    assert fieldset.index('name="probe_stargazer"') < fieldset.index('name="probe_motto"')
+    assert 'value="Ad astra"' in fieldset
+    assert "Other members see whether you watch the stars." in page
+
+    saved = client.post("/me/data", data=my_data(probe_stargazer="y", probe_motto="Up"))
+    assert saved.status_code == 302
+    assert plugin.stored == {(member.id, "motto"): "Up", (member.id, "stars"): True}
+    visitor = create_user()
+    client.login(visitor)
+    assert (
+        '<span class="badge text-bg-warning">Stargazer</span>'
+        in client.get(f"/members/{member.id}").text
+    )
+    assert "Stargazer" not in client.get(f"/members/{visitor.id}").text
+
+    client.login(member)
+    refused = client.post("/me/data", data=my_data(display_name="Ava", probe_motto="Up!"))
+    assert refused.status_code == 400
+    assert "A motto without shouting, please." in refused.text
+    assert database.session.get(User, member.id).display_name == "Ada"  # the whole form refused
+
+
+class ClashingFieldProbe:
+    def __init__(self, *names: str) -> None:
+        self.names = names
+
+    @hookimpl
+    def register_profile_fields(self) -> list[ProfileField]:
+        return [
+            ProfileField(name, StringField(name), lambda m: "", lambda m, v: None)
+            for name in self.names
+        ]
+
+
+@pytest.mark.parametrize(
+    "names", [("bio",), ("csrf_token",), ("probe_motto", "probe_motto")], ids=str
+)
+def test_a_profile_field_may_replace_no_other_field(make_app, names):
+    with pytest.raises(PluginError, match=f"'{names[-1]}' is already a field of My data"):
+        make_app(extra_plugins={"probe": ClashingFieldProbe(*names)}, PLUGINS=["probe"])
 
 
 class CounterProbe:

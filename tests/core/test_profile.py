@@ -1,5 +1,5 @@
-"""A member's profile: My data (fields and photo), what other members see, the Mentoring and
-Groups areas with plugin sections, and goals consented to from the Overview."""
+"""A member's profile: My data (fields and photo), what other members see, the
+plugin areas with their sections, and goals consented to from the Overview."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from core import hookimpl
-from core.contributions import GoalKind, ProfileSection
+from core.contributions import GoalKind, ProfileArea, ProfileSection
 from core.models import Goal, GoalParty, Topic, User, UserTopic
 from core.services.goals import propose_goal
 
@@ -146,7 +146,6 @@ def test_my_data_shows_my_current_values(client, create_user):
     assert values["display_name"] == "Ada"
     assert values["bio"] == "Counting engines."
     assert values["timezone"] == ["Europe/Paris"]
-    assert values["wants_to_mentor"] is False
 
 
 def test_saving_my_data_stores_and_shows_every_field(client, db, create_user):
@@ -161,7 +160,6 @@ def test_saving_my_data_stores_and_shows_every_field(client, db, create_user):
         interests="Poetry, Python",
         languages=["fr", "de"],
         timezone="Pacific/Auckland",
-        wants_to_mentor="y",
     )
 
     assert page.status_code == 200
@@ -173,8 +171,6 @@ def test_saving_my_data_stores_and_shows_every_field(client, db, create_user):
     assert values["interests"] == "Poetry, Python"
     assert sorted(values["languages"]) == ["de", "fr"]
     assert values["timezone"] == ["Pacific/Auckland"]
-    assert values["wants_to_mentor"] is True
-    assert values["wants_to_be_mentored"] is False
 
     reread(db)
     member = db.session.get(User, member.id)
@@ -187,23 +183,21 @@ def test_saving_my_data_stores_and_shows_every_field(client, db, create_user):
     assert db.session.scalar(select(func.count()).select_from(Topic)) == 3
 
 
-def test_saving_again_replaces_topics_and_flags(client, db, create_user):
+def test_saving_again_replaces_topics(client, db, create_user):
     member = create_user()
     client.login(member)
-    save_profile(client, expertise="Python, Rust", interests="Go", wants_to_mentor="y")
+    save_profile(client, expertise="Python, Rust", interests="Go")
 
-    page = save_profile(client, expertise="Rust, Python, SQL", interests="", wants_to_mentor=None)
+    page = save_profile(client, expertise="Rust, Python, SQL", interests="")
 
     assert "Your data is saved." in flashed(page.text)
     values = form_of(page.text)
     assert values["expertise"] == "Rust, Python, SQL"
     assert values["interests"] == ""
-    assert values["wants_to_mentor"] is False
     reread(db)
     member = db.session.get(User, member.id)
     assert member.topic_names("expertise") == ["Rust", "Python", "SQL"]
     assert member.topic_names("interest") == []
-    assert member.wants_to_mentor is False
 
 
 def test_topics_are_shared_between_members_whatever_their_case(app, db, create_user):
@@ -271,8 +265,6 @@ def test_an_unknown_time_zone_is_refused_by_the_service_too(db, create_user):
             bio="",
             timezone="Europe/Atlantis",
             locale=None,
-            wants_to_mentor=False,
-            wants_to_be_mentored=False,
             expertise=[],
             interests=[],
             languages=[],
@@ -287,13 +279,12 @@ def test_choosing_a_site_language(make_app, db, create_user):
     client = app.test_client()
     client.login(member)
 
-    page = save_profile(client, locale="de", wants_to_be_mentored="y")
+    page = save_profile(client, locale="de")
 
     assert page.status_code == 200
     assert '<html lang="de">' in page.text
     values = form_of(page.text)
     assert values["locale"] == ["de"]
-    assert values["wants_to_be_mentored"] is True
     reread(db)
     assert db.session.get(User, member.id).locale == "de"
 
@@ -527,8 +518,6 @@ def test_another_member_sees_the_public_profile_only(client, db, create_user):
         display_name="Ada Lovelace",
         bio="Poet of numbers.",
         timezone="Pacific/Chatham",
-        wants_to_mentor=True,
-        wants_to_be_mentored=True,
     )
     owner = member.id
     own_client = client.application.test_client()
@@ -541,8 +530,6 @@ def test_another_member_sees_the_public_profile_only(client, db, create_user):
         interests="Poetry",
         languages=["it", "fr"],
         timezone="Pacific/Chatham",
-        wants_to_mentor="y",
-        wants_to_be_mentored="y",
     )
     client.login(create_user(display_name="Grace"))
 
@@ -556,8 +543,6 @@ def test_another_member_sees_the_public_profile_only(client, db, create_user):
         "Analytical engines",
         "Poetry",
         "French, Italian",
-        ">Mentor</span>",
-        ">Looking for a mentor</span>",
         "Completed goals",
     ):
         assert public in text
@@ -568,11 +553,6 @@ def test_another_member_sees_the_public_profile_only(client, db, create_user):
     assert "Waiting for your consent" not in text
     assert "/me/data" not in profile_tabs(text)
     assert ">My data<" not in profile_tabs(text)
-    for area in ("mentoring", "groups"):
-        area_page = client.get(f"/members/{owner}/{area}").text
-        assert "Ada Lovelace" in area_page
-        assert "ada.private@example.org" not in area_page
-        assert "Pacific/Chatham" not in area_page
 
 
 def test_my_own_overview_links_my_data_and_my_alerts(client, create_user):
@@ -603,7 +583,7 @@ def test_unknown_and_unconfirmed_members_are_not_found(client, create_user):
     client.login(create_user())
 
     for member_id in (unconfirmed.id, unconfirmed.id + 1000):
-        for suffix in ("", "/mentoring", "/groups", "/data"):
+        for suffix in ("", "/data"):
             response = client.get(f"/members/{member_id}{suffix}")
             assert response.status_code == 404, suffix
             assert "Not Yet" not in response.text
@@ -632,23 +612,23 @@ def test_profile_pages_need_a_login(client, create_user):
         assert "Ada Lovelace" not in response.text
 
 
-def test_mentoring_and_groups_show_an_empty_state_without_plugins(client, create_user):
+def test_without_plugins_a_profile_has_only_overview_and_my_data(client, create_user):
     member = create_user()
     client.login(member)
 
-    mentoring = client.get(f"/members/{member.id}/mentoring")
-    groups = client.get(f"/members/{member.id}/groups")
+    tabs = profile_tabs(client.get(f"/members/{member.id}").text)
 
-    assert mentoring.status_code == groups.status_code == 200
-    assert "Nothing about mentoring here yet." in mentoring.text
-    assert "No groups here yet." in groups.text
+    assert re.findall(r">([^<>]+)</a>", tabs) == ["Overview", "My data"]
+    for area in ("mentoring", "groups"):  # no plugin contributes them
+        assert client.get(f"/members/{member.id}/{area}").status_code == 404
 
 
 # ---- plugin sections and goals -------------------------------------------------------------
 
 
 class ProbePlugin:
-    """A throwaway plugin: a goal kind, and sections on three profile areas."""
+    """A throwaway plugin: a goal kind, two profile areas, and sections on them and on the
+    Overview."""
 
     def __init__(self) -> None:
         self.completed: list[int] = []
@@ -662,10 +642,17 @@ class ProbePlugin:
         self.completed.append(goal.id)
 
     @hookimpl
+    def register_profile_areas(self):
+        return [
+            ProfileArea("probe_club", "Club", "Nobody reads here yet.", order=20),
+            ProfileArea("probe", "Notebook", "Nothing noted here yet.", order=10),
+        ]
+
+    @hookimpl
     def register_profile_sections(self):
         return [
-            ProfileSection("mentoring", "Private notes", render=self.private_notes),
-            ProfileSection("groups", "Book club", render=self.book_club),
+            ProfileSection("probe", "Private notes", render=self.private_notes),
+            ProfileSection("probe_club", "Book club", render=self.book_club),
             ProfileSection("overview", "Badges", render=self.badges, order=5),
         ]
 
@@ -697,16 +684,22 @@ class TestWithAPlugin:
         member = create_user(display_name="Ada <3")
         client.login(member)
 
-        mentoring = client.get(f"/members/{member.id}/mentoring").text
-        groups = client.get(f"/members/{member.id}/groups").text
+        mentoring = client.get(f"/members/{member.id}/probe").text
+        groups = client.get(f"/members/{member.id}/probe_club").text
         overview = client.get(f"/members/{member.id}").text
 
         assert "Private notes" in mentoring
         assert "Notes for Ada &lt;3" in mentoring
-        assert "Nothing about mentoring here yet." not in mentoring
+        assert "Nothing noted here yet." not in mentoring
         assert "Book club" in groups
         assert "Ada &lt;3 reads with us." in groups
-        assert "No groups here yet." not in groups
+        assert "Nobody reads here yet." not in groups
+        assert re.findall(r">([^<>]+)</a>", profile_tabs(overview)) == [
+            "Overview",
+            "Notebook",
+            "Club",
+            "My data",
+        ]
         assert "Early bird" in overview
         assert "Book club" not in overview and "Private notes" not in overview
 
@@ -714,13 +707,23 @@ class TestWithAPlugin:
         member = create_user(display_name="Ada")
         client.login(create_user(display_name="Grace"))
 
-        mentoring = client.get(f"/members/{member.id}/mentoring").text
-        groups = client.get(f"/members/{member.id}/groups").text
+        mentoring = client.get(f"/members/{member.id}/probe").text
+        groups = client.get(f"/members/{member.id}/probe_club").text
 
         assert "Private notes" not in mentoring
         assert "Notes for" not in mentoring
-        assert "Nothing about mentoring here yet." in mentoring
+        assert "Nothing noted here yet." in mentoring
         assert "Ada reads with us." in groups
+        for page in (mentoring, groups):  # an area shows the public profile only
+            assert "Ada" in page and "member1@example.org" not in page
+
+    def test_an_unknown_area_is_not_found(self, client, create_user):
+        member = create_user()
+        client.login(member)
+
+        assert client.get(f"/members/{member.id}/probe_club").status_code == 200
+        for area in ("mentoring", "groups", "probe_none", "overview"):
+            assert client.get(f"/members/{member.id}/{area}").status_code == 404
 
     def propose(self, db, title, *parties):
         goal = propose_goal("probe.milestone", title, list(parties))

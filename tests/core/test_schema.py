@@ -5,27 +5,8 @@ from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 from sqlalchemy import Column, MetaData, Table, inspect
 
-from core.app import create_app
 from core.db import UTCDateTime, db
 from core.schema import StaleSchema, ensure_schema, pending_heads, render_item, upgrade
-
-
-@pytest.fixture
-def app_with(empty_database_url, tmp_path):
-    apps = []
-
-    def build(*plugins):
-        app = create_app(
-            {"DATABASE_URL": empty_database_url, "PLUGINS": list(plugins)},
-            instance_path=tmp_path / "instance",
-        )
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def tables(app):
@@ -33,20 +14,20 @@ def tables(app):
         return set(inspect(db.engine).get_table_names())
 
 
-def test_a_plugin_disabled_after_its_tables_were_made_stops_nothing(app_with):
-    upgrade(app_with("kudos"))
+def test_a_plugin_disabled_after_its_tables_were_made_stops_nothing(app_on_empty_database):
+    upgrade(app_on_empty_database("kudos"))
 
-    without = app_with()
+    without = app_on_empty_database()
 
     assert pending_heads(without) == set()
     ensure_schema(without)  # neither migrates nor refuses
     assert "kudos_given" in tables(without)  # its data waits for it
-    assert pending_heads(app_with("kudos")) == set()
+    assert pending_heads(app_on_empty_database("kudos")) == set()
 
 
-def test_enabling_a_plugin_later_migrates_only_its_part(app_with, empty_database_url):
-    upgrade(app_with())
-    with_kudos = app_with("kudos")
+def test_enabling_a_plugin_later_migrates_only_its_part(app_on_empty_database, empty_database_url):
+    upgrade(app_on_empty_database())
+    with_kudos = app_on_empty_database("kudos")
 
     assert pending_heads(with_kudos) == {"kudos_0002"}  # the example's newest revision
     if not empty_database_url.startswith("sqlite"):

@@ -75,7 +75,6 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
 
     page.get_by_label("Short bio").fill("Nurse becoming a UX researcher.")
     page.get_by_label("Topics of interest").fill("UX research, career change")
-    page.get_by_label("I am looking for a mentor").check()
     page.get_by_label("Photo").set_input_files(
         files=[{"name": "me.png", "mimeType": "image/png", "buffer": png_photo()}]
     )

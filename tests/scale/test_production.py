@@ -23,6 +23,7 @@ from core.db import db, utcnow
 from core.models import OutboxMail, User
 from core.services.accounts import hash_password
 from core.services.mail import send_mail
+from core.services.profiles import save_profile_fields
 from core.testing import SocketClient, count_rows
 from plugins.mentoring.services import lifecycle
 
@@ -39,16 +40,18 @@ PASSWORD = "a long enough password"
 QUIET = 2 * MAIL_POLL_SECONDS  # seconds in which a mail that should not go out would have
 
 
-def create_member(app: Flask, email: str, name: str, **fields: bool) -> int:
+def create_member(app: Flask, email: str, name: str, **choices: bool) -> int:
+    """A confirmed member; ``choices`` are fields of the profile form (``wants_to_mentor``)."""
     with app.app_context():
         member = User(
             email=email,
             password_hash=hash_password(PASSWORD),
             display_name=name,
             email_confirmed_at=utcnow(),
-            **fields,
         )
         db.session.add(member)
+        db.session.flush()
+        save_profile_fields(member, choices)
         db.session.commit()
         return member.id
 

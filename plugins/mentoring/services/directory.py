@@ -80,7 +80,7 @@ def _locked_member(user: User) -> MentoringMember:
 
 def is_available_mentor(user: User) -> bool:
     member = db.session.get(MentoringMember, user.id)
-    return user.wants_to_mentor and user.email_confirmed and (member is None or member.has_room)
+    return bool(member and member.wants_to_mentor and user.email_confirmed and member.has_room)
 
 
 @dataclass(frozen=True)
@@ -115,17 +115,17 @@ def search_mentors(
     return DirectoryPage(shown[:DIRECTORY_PAGE_SIZE], page, len(shown) > DIRECTORY_PAGE_SIZE)
 
 
-MENTOR_HAS_ROOM = and_(  # no mentoring row yet: the defaults, room for one
-    func.coalesce(MentoringMember.accepting, True),
-    func.coalesce(MentoringMember.mentee_count, 0) < func.coalesce(MentoringMember.capacity, 1),
+MENTOR_HAS_ROOM = and_(  # every mentor has a mentoring row: their choice to mentor is in it
+    MentoringMember.accepting.is_(True),
+    MentoringMember.mentee_count < MentoringMember.capacity,
 )
 
 
 def _matching_mentors(text: str, topic: str, language: str) -> Select:
     query = (
         select(User)
-        .outerjoin(MentoringMember, MentoringMember.user_id == User.id)
-        .where(User.wants_to_mentor.is_(True), User.email_confirmed_at.is_not(None))
+        .join(MentoringMember, MentoringMember.user_id == User.id)
+        .where(MentoringMember.wants_to_mentor.is_(True), User.email_confirmed_at.is_not(None))
     )
     if topic.strip():
         query = query.where(_has_topic(topic.strip().lower(), kind="expertise"))
@@ -174,12 +174,10 @@ def count_available_mentors() -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(User)
-        .outerjoin(MentoringMember, MentoringMember.user_id == User.id)
+        .join(MentoringMember, MentoringMember.user_id == User.id)
         .where(
-            User.wants_to_mentor.is_(True),
+            MentoringMember.wants_to_mentor.is_(True),
             User.email_confirmed_at.is_not(None),
-            func.coalesce(MentoringMember.accepting, True),
-            func.coalesce(MentoringMember.mentee_count, 0)
-            < func.coalesce(MentoringMember.capacity, 1),
+            MENTOR_HAS_ROOM,
         )
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from core.api import form_errors, run_action
+from plugins.mentoring.choices import looks_for_mentor, offers_mentoring
 from plugins.mentoring.services import lifecycle, meetings
 
 bp = Blueprint(
@@ -26,6 +27,8 @@ bp.add_app_template_global(lifecycle.state_label, "mentorship_state_label")
 bp.add_app_template_global(lifecycle.decline_reason_label, "decline_reason_label")
 bp.add_app_template_global(meetings.status_label, "meeting_status_label")
 bp.add_app_template_global(meetings.amendment_reason, "amendment_reason")
+bp.add_app_template_global(offers_mentoring)
+bp.add_app_template_global(looks_for_mentor)
 
 
 def require_form(form, back: str) -> None:

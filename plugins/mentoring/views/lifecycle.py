@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.api import ConfirmForm, InvalidInput, User, db, today_of, writes_on_get
+from plugins.mentoring.choices import offers_mentoring
 from plugins.mentoring.forms import ChatForm, DeclineForm, RequestForm, TerminateForm
 from plugins.mentoring.models import HELD
 from plugins.mentoring.services import agreements, ending, lifecycle, meetings
@@ -21,7 +22,7 @@ from plugins.mentoring.views.chat import _before_id
 @login_required
 def request_mentorship(mentor_id: int):
     mentor = db.session.get(User, mentor_id)
-    if mentor is None or not mentor.wants_to_mentor or not mentor.email_confirmed:
+    if mentor is None or not offers_mentoring(mentor) or not mentor.email_confirmed:
         abort(404)
     form = RequestForm()
     if form.validate_on_submit():

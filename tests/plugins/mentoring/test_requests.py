@@ -448,7 +448,7 @@ def test_only_the_mentor_may_accept(app, client, mail, request, requested, mento
     response = post(client, request.getfixturevalue(who), f"/mentoring/{requested}/accept")
     assert response.status_code == 403
     assert state_of(app, requested) == "requested"
-    assert mentee_count(app, mentor) is None
+    assert mentee_count(app, mentor) == 0
     assert mail.deliver() == []
 
 

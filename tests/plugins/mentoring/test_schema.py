@@ -1,0 +1,135 @@
+"""Whether a member offers mentoring or looks for a mentor moved from core's ``users`` into
+mentoring's ``mentoring_members`` (mentoring_0005 copies, core_0007 drops): an upgrade from
+the schema before keeps every member's choices and settings, with mentoring enabled or not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import MetaData, inspect, select
+
+from core.db import db
+from core.models import User
+from core.schema import alembic_config, pending_heads, schema_parts, upgrade
+from core.testing import AlmaClient
+
+BEFORE = {"core": "core_0006", "mentoring": "mentoring_0004"}  # the schema before the move
+CHOICES = ("wants_to_mentor", "wants_to_be_mentored")
+
+# email: (wants_to_mentor, wants_to_be_mentored, their mentoring row before, if any)
+MEMBERS = {
+    "rui@example.org": (True, False, {"capacity": 3, "accepting": False, "mentee_count": 2}),
+    "max@example.org": (True, False, None),
+    "mia@example.org": (False, True, None),
+    "dee@example.org": (True, True, None),
+    "old@example.org": (False, False, {"capacity": 2, "accepting": True, "mentee_count": 0}),
+    "nil@example.org": (False, False, None),
+}
+DEFAULTS = {"capacity": 1, "accepting": True, "mentee_count": 0}
+
+
+def schema_before_with_members(app) -> dict[str, int]:
+    """Every part at its revision before the move, with MEMBERS in it; their ids by email."""
+    moment = datetime(2026, 11, 1, tzinfo=UTC)
+    with app.app_context():
+        for part in schema_parts(app):
+            command.upgrade(alembic_config(app, part), BEFORE[part.name])
+        with db.engine.begin() as connection:
+            tables = MetaData()
+            tables.reflect(connection, only=["users", "mentoring_members"])
+            users, rows = tables.tables["users"], tables.tables["mentoring_members"]
+            ids = {}
+            for email, (mentor, mentee, row) in MEMBERS.items():
+                ids[email] = connection.execute(
+                    users.insert()
+                    .values(
+                        email=email,
+                        password_hash="x",
+                        display_name=email.split("@")[0].title(),
+                        bio="",
+                        timezone="UTC",
+                        wants_to_mentor=mentor,
+                        wants_to_be_mentored=mentee,
+                        is_admin=False,
+                        email_confirmed_at=moment,
+                        created_at=moment,
+                    )
+                    .returning(users.c.id)
+                ).scalar_one()
+                if row is not None:
+                    connection.execute(rows.insert().values(user_id=ids[email], **row))
+    return ids
+
+
+def mentoring_rows(app) -> dict[int, dict]:
+    with app.app_context(), db.engine.connect() as connection:
+        rows = MetaData()
+        rows.reflect(connection, only=["mentoring_members"])
+        table = rows.tables["mentoring_members"]
+        return {
+            row.user_id: {key: value for key, value in row._mapping.items() if key != "user_id"}
+            for row in connection.execute(select(table))
+        }
+
+
+def user_columns(app) -> set[str]:
+    with app.app_context(), db.engine.connect() as connection:
+        return {column["name"] for column in inspect(connection).get_columns("users")}
+
+
+def test_the_upgrade_moves_every_members_choices_into_mentoring(app_on_empty_database):
+    app = app_on_empty_database("mentoring")
+    ids = schema_before_with_members(app)
+
+    upgrade(app)
+
+    expected = {
+        ids[email]: (row or DEFAULTS) | {"wants_to_mentor": mentor, "wants_to_be_mentored": mentee}
+        for email, (mentor, mentee, row) in MEMBERS.items()
+        if row or mentor or mentee  # a member who never chose anything gets no row
+    }
+    assert mentoring_rows(app) == expected
+    assert not user_columns(app) & set(CHOICES)  # core has them no more
+    assert pending_heads(app) == set()
+
+
+def test_the_moved_choices_are_what_the_site_shows(app_on_empty_database):
+    app = app_on_empty_database("mentoring")
+    ids = schema_before_with_members(app)
+    upgrade(app)
+
+    with app.app_context():
+        from plugins.mentoring.services import directory
+
+        listed = directory.search_mentors().mentors
+        assert [(user.email, room) for user, room in listed] == [
+            ("dee@example.org", True),
+            ("max@example.org", True),
+            ("rui@example.org", False),  # not accepting, as before
+        ]
+        assert directory.count_available_mentors() == 2
+        mia = db.session.get(User, ids["mia@example.org"])
+        db.session.remove()
+    app.test_client_class = AlmaClient  # as the make_app fixture does
+    client = app.test_client()
+    client.login(mia)
+    profile = client.get(f"/members/{ids['dee@example.org']}").text
+    assert ">Mentor</span>" in profile and ">Looking for a mentor</span>" in profile
+    assert client.get(f"/mentoring/request/{ids['old@example.org']}").status_code == 404
+
+
+def test_a_site_without_mentoring_upgrades_too(app_on_empty_database):
+    without = app_on_empty_database()
+    with without.app_context():
+        command.upgrade(alembic_config(without, schema_parts(without)[0]), BEFORE["core"])
+
+    upgrade(without)
+
+    assert not user_columns(without) & set(CHOICES)
+    assert pending_heads(without) == set()
+    # enabling mentoring later makes its table, with nothing left to copy
+    with_mentoring = app_on_empty_database("mentoring")
+    upgrade(with_mentoring)
+    assert mentoring_rows(with_mentoring) == {}
+    assert pending_heads(with_mentoring) == set()
