@@ -526,3 +526,16 @@ def test_plugins_prefix_their_tables_and_migration_branches_with_their_name(ever
             ]
             assert [name in revision.branch_labels for revision in roots] == [True], folder
 
+
+def test_every_page_that_writes_on_a_get_says_so(every_plugin_app):
+    """On SQLite a GET begins without the write lock; one that commits (a confirmation link,
+    a page that marks what it shows as read) must be marked ``writes_on_get``, or it fails
+    with "database is locked" whenever a job writes between its reads and its write."""
+    unmarked = []
+    for rule in every_plugin_app.url_map.iter_rules():
+        view = every_plugin_app.view_functions[rule.endpoint]
+        source = inspect.getsource(inspect.unwrap(view))
+        if "GET" in rule.methods and "commit()" in source and "POST" not in rule.methods:
+            if not getattr(view, "writes_on_get", False):
+                unmarked.append(rule.endpoint)
+    assert unmarked == []

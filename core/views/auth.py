@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from core.db import db
+from core.db import db, writes_on_get
 from core.errors import InvalidInput
 from core.forms import (
     ChangeEmailForm,
@@ -71,6 +71,7 @@ def check_inbox():
 
 
 @bp.get("/confirm/<token>")
+@writes_on_get  # following the link from the mail confirms the address
 def confirm(token: str):
     try:
         user = accounts.confirm_email(token)
@@ -259,6 +260,7 @@ def change_email():
 
 
 @bp.get("/account/email/<token>")
+@writes_on_get  # following the link from the mail changes the address
 def confirm_email_change(token: str):
     try:
         accounts.confirm_email_change(token)
