@@ -241,15 +241,15 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     expect(link).to_have_attribute("href", "https://example.org/first-talk")
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", re.compile("noopener"))
-    assert reply.locator("b").count() == 0
-    assert "\n" in reply.locator(".chat-body").inner_text()
+    expect(reply.locator("b")).to_have_count(0)
+    expect(reply.locator(".chat-body")).to_have_text(re.compile("\n"), use_inner_text=True)
 
     # A live message shows its time as the server shows it: in the member's own time zone.
     live_time = reply.locator("time").inner_text()
     mentee.reload()
     wait_until_live(mentee)
     reply = mentee.locator("#chat-log .chat-theirs", has_text="Tuesday works.")
-    assert reply.locator("time").inner_text().split() == live_time.split()
+    expect(reply.locator("time")).to_have_text(" ".join(live_time.split()), use_inner_text=True)
     expect(reply.get_by_role("link", name="https://example.org/first-talk")).to_be_visible()
 
     # ---- a long conversation scrolls inside the chat; older messages load on demand ----------
@@ -331,7 +331,7 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
         expect(page.locator("#chat-closed")).to_contain_text("This chat is closed")
         expect(page.locator("#chat-form")).to_have_count(0)
         expect(page.locator("#chat-log")).to_contain_text("See you Tuesday!")
-        assert page.locator("#chat-log").inner_text().count("\n") > 0
+        expect(page.locator("#chat-log")).to_have_text(re.compile("\n"), use_inner_text=True)
         expect(page.get_by_text("ended early").first).to_be_visible()
         assert fits_the_width(page)
     snap(mentor, "mentoring-ended")

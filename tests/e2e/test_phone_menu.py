@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Blueprint
+from playwright.sync_api import expect
 from sqlalchemy import literal
 
 from core import hookimpl
@@ -70,10 +71,10 @@ def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, li
     phone.locator("body[data-live]").wait_for(state="attached")
 
     menu = phone.locator(".navbar-toggler")
-    assert phone.locator("#alert-count").is_hidden()  # inside the collapsed menu
-    assert phone.locator("#menu-count").is_visible()
-    assert menu.get_attribute("aria-expanded") == "false"
-    assert phone.get_by_role("button", name="Menu, 3 new").is_visible()  # 1 alert + 2 inbox
+    expect(phone.locator("#alert-count")).to_be_hidden()  # inside the collapsed menu
+    expect(phone.locator("#menu-count")).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(phone.get_by_role("button", name="Menu, 3 new")).to_be_visible()  # 1 alert + 2 inbox
     phone.screenshot(path="/tmp/shots-web/menu-count-phone.png")
 
     notify(phone.member, "Your agreement was approved.")
@@ -91,5 +92,5 @@ def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, li
 def test_the_menu_button_shows_no_count_when_nothing_waits(phone, live_server):
     phone.goto(live_server + "/")
 
-    assert phone.get_by_role("button", name="Menu", exact=True).is_visible()
-    assert phone.locator("#menu-count").is_hidden()
+    expect(phone.get_by_role("button", name="Menu", exact=True)).to_be_visible()
+    expect(phone.locator("#menu-count")).to_be_hidden()

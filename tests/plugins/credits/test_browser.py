@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing import TEST_PASSWORD
 
@@ -73,9 +74,9 @@ def test_the_credits_pages_fit_desktop_and_phone(page, live_server, credits, cre
         snap(page, name)
         assert fits_the_width(page), name
     page.goto(live_server + "/credits/")
-    total = page.locator("[data-credit-total]").first.inner_text()
-    assert total == "110"  # the day's cap, and the exempt goal
+    total = page.locator("[data-credit-total]").first
+    expect(total).to_have_text("110", use_inner_text=True)  # the day's cap, and the exempt goal
     page.get_by_role("link", name="Older").click()
     page.wait_for_url(re.compile(r".*page=2$"))
     page.get_by_role("link", name="Top contributors").first.click()
-    assert page.locator(".credits-top li").count() == 7
+    expect(page.locator(".credits-top li")).to_have_count(7)

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from core.testing import session_cookie, stored
@@ -113,10 +114,10 @@ def test_the_groups_pages_render_and_fit(
 
     visitor = open_as(outsider)
     visitor.goto(f"{live_server}/groups/{scene['group']}")
-    assert visitor.get_by_text("You asked to join on").is_visible()
+    expect(visitor.get_by_text("You asked to join on")).to_be_visible()
     screenshot(visitor, "group-request-pending", viewport)
     visitor.goto(f"{live_server}/groups/?q=nothing-like-this")
-    assert visitor.get_by_text("No group matches this search.").is_visible()
+    expect(visitor.get_by_text("No group matches this search.")).to_be_visible()
     screenshot(visitor, "directory-empty", viewport)
 
 
@@ -147,21 +148,19 @@ def test_a_manager_approves_a_request_and_deletes_a_post_in_the_browser(
 ):
     page = open_as(manager)
     page.goto(f"{live_server}/groups/{scene['group']}/manage")
-    assert page.get_by_text("I teach maths and would love to learn Python.").is_visible()
+    expect(page.get_by_text("I teach maths and would love to learn Python.")).to_be_visible()
     page.get_by_role("button", name="Approve").click()
-    assert page.get_by_text("The request is approved").is_visible()
+    expect(page.get_by_text("The request is approved")).to_be_visible()
 
     page.goto(f"{live_server}/groups/{scene['group']}/forum/{scene['topic']}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete", exact=True).first.click()
-    assert page.get_by_text("This post was deleted by a manager.").is_visible()
+    expect(page.get_by_text("This post was deleted by a manager.")).to_be_visible()
 
 
 def test_a_form_is_posted_once_however_often_its_button_is_pressed(
     open_as, live_server, scene, member
 ):
-    from playwright.sync_api import expect
-
     page = open_as(member)
     page.goto(f"{live_server}/groups/{scene['group']}/forum/{scene['topic']}")
     page.get_by_label("Your reply").fill("Only once, please.")
@@ -196,8 +195,8 @@ def test_a_posted_reply_is_confirmed_shown_and_focused(
 
     page.wait_for_url("**#post-*")
     post_id = stored(app, select(func.max(ForumPost.id)))
-    assert page.get_by_text("Your reply is posted.").is_visible()
-    focused = page.evaluate("document.activeElement.id")
-    assert focused == f"post-{post_id}"
-    assert "Build a small web app first." in page.locator(f"#post-{post_id}").inner_text()
+    expect(page.get_by_text("Your reply is posted.")).to_be_visible()
+    reply = page.locator(f"#post-{post_id}")
+    expect(reply).to_be_focused()
+    expect(reply).to_contain_text("Build a small web app first.", use_inner_text=True)
     screenshot(page, "reply-posted", viewport)

@@ -153,10 +153,7 @@ def test_the_live_preview_follows_the_typing(page):
 def test_an_article_of_every_xss_vector_runs_no_script(page, wiki):
     visit(page, f"/wiki/{wiki['corpus']}", "xss-corpus")
 
-    assert (
-        page.evaluate("document.querySelectorAll('.wiki-body script, .wiki-body iframe').length")
-        == 0
-    )
+    expect(page.locator(".wiki-body script, .wiki-body iframe")).to_have_count(0)
     assert page.evaluate("window.__xss === undefined")
     page.locator(".wiki-body a").first.hover()  # event handlers would fire on hover, focus
     page.keyboard.press("Tab")
