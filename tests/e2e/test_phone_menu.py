@@ -11,9 +11,8 @@ from sqlalchemy import literal
 
 from core import hookimpl
 from core.contributions import NavItem
-from core.testing import session_cookie
 
-PHONE = {"width": 390, "height": 844}
+pytestmark = pytest.mark.parametrize("viewport", ["phone"])
 
 
 class InboxPlugin:
@@ -44,21 +43,11 @@ def app(make_app, inbox_count):
 
 
 @pytest.fixture
-def phone(browser, live_server, app, create_user):
+def phone(open_page, create_user):
     member = create_user(display_name="Maya Ruiz")
-    context = browser.new_context(viewport=PHONE)
-    context.add_cookies(
-        [{"name": "session", "value": session_cookie(app, member), "url": live_server}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page = open_page(member)
     page.member = member
-    yield page
-    context.close()
-    assert not errors, f"errors in the browser console: {errors}"
+    return page
 
 
 def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, live_server, app, db):

@@ -13,26 +13,13 @@ from core.db import db
 from core.models import User, UserLanguage
 from core.testing import session_cookie, stored
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 SHOTS = "/tmp/shots-web"
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def page_as_member(request, browser, live_server, app, create_user):
+@pytest.fixture
+def page_as_member(open_page, create_user):
     member = create_user(display_name="Maya Ruiz")
-    context = browser.new_context(viewport=VIEWPORTS[request.param])
-    context.add_cookies(
-        [{"name": "session", "value": session_cookie(app, member), "url": live_server}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.viewport_name = request.param
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield page, member
-    context.close()
-    assert not errors, f"errors in the browser console: {errors}"
+    return open_page(member), member
 
 
 def languages_of(app, member) -> set[str]:

@@ -13,22 +13,12 @@ from playwright.sync_api import expect
 
 from core.testing import TEST_PASSWORD
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LONG_NAME = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, live_server):
-    context = browser.new_context(viewport=VIEWPORTS[request.param], locale="en-US")
-    page = context.new_page()
-    page.viewport_name = request.param
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield page
-    context.close()
-    assert not errors, f"errors in the browser console: {errors}"
+@pytest.fixture
+def page(open_page):
+    return open_page(locale="en-US")
 
 
 def snap(page, name: str) -> None:
