@@ -1,6 +1,7 @@
-"""alma's own tests use the fixtures of alma's pytest plugin (core/testing.py), and these
-members, shared by every suite (a plugin's conftest adds the roles only it knows, such as
-mentoring's ``mentee`` and ``mentor`` or groups' ``manager``)."""
+"""alma's own tests use the fixtures of alma's pytest plugin (core/testing.py), and these,
+shared by every suite: the members ``member`` and ``outsider`` (a plugin's conftest adds the
+roles only it knows, such as mentoring's ``mentee`` and ``mentor`` or groups' ``manager``),
+and browser pages at a desktop's and a phone's width (``open_page``)."""
 
 import pytest
 
