@@ -21,8 +21,8 @@ from core.models import Goal, Notification
 from core.scheduler import run_job
 from core.state import alma
 from core.testing import body_of, stored
-from plugins.mentoring import meetings
 from plugins.mentoring.models import RESCHEDULE, Meeting
+from plugins.mentoring.services import meetings
 
 from .conftest import text
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from core.models import User
 from core.testing import count_rows, stored
-from plugins.mentoring import services
 from plugins.mentoring.models import MentoringMember
-from plugins.mentoring.services import DIRECTORY_PAGE_SIZE
+from plugins.mentoring.services import lifecycle
+from plugins.mentoring.services.directory import DIRECTORY_PAGE_SIZE
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -33,9 +33,9 @@ def give_mentee(db, create_user):
 
     def give(mentor: User) -> User:
         mentee = create_user(display_name=f"Mentee of {mentor.display_name}")
-        mentorship = services.send_request(mentee, mentor, "Please mentor me.")
+        mentorship = lifecycle.send_request(mentee, mentor, "Please mentor me.")
         db.session.commit()
-        services.accept_request(mentorship.id, mentor)
+        lifecycle.accept_request(mentorship.id, mentor)
         db.session.commit()
         return mentee
 

@@ -14,10 +14,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import hookimpl
+from core.api import allowed_actions, local_clock
 from core.db import db as _db
 from core.models import Goal, GoalParty, Notification, User
 from core.testing import count_rows, stored
-from plugins.mentoring import agreements, meetings
 from plugins.mentoring.models import (
     AgreementVersion,
     Meeting,
@@ -25,6 +25,7 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import agreements, meetings
 
 from .conftest import agreement_terms, page, text
 
@@ -566,9 +567,7 @@ def test_a_move_onto_another_meeting_is_refused_when_accepted(
 ):
     first = planner.schedule(active, mentee, mentor, soon(3))
     other = planner.schedule(active, mentee, mentor, soon(6).replace(second=0))
-    taken = meetings.local_clock(
-        stored(app, select(Meeting.starts_at).where(Meeting.id == other)), mentee
-    )
+    taken = local_clock(stored(app, select(Meeting.starts_at).where(Meeting.id == other)), mentee)
     change_id = proposed_move(
         app, client, mentee, first, day=taken.date().isoformat(), time=taken.strftime("%H:%M")
     )
@@ -640,8 +639,8 @@ def test_a_member_outside_the_pair_may_give_no_answer_to_a_change(
 
     with app.test_request_context():
         change = _db.session.get(meetings.MeetingChange, change_id)
-        assert meetings.change_answers(change, stranger) == {}
-        assert list(meetings.change_answers(change, mentee)) == ["accept", "refuse"]
+        assert allowed_actions(change, stranger) == {}
+        assert list(allowed_actions(change, mentee)) == ["accept", "refuse"]
 
 
 @pytest.mark.parametrize("taken_back", ["meeting", "move"])
