@@ -531,11 +531,13 @@ def test_every_page_that_writes_on_a_get_says_so(every_plugin_app):
     """On SQLite a GET begins without the write lock; one that commits (a confirmation link,
     a page that marks what it shows as read) must be marked ``writes_on_get``, or it fails
     with "database is locked" whenever a job writes between its reads and its write."""
-    unmarked = []
-    for rule in every_plugin_app.url_map.iter_rules():
-        view = every_plugin_app.view_functions[rule.endpoint]
-        source = inspect.getsource(inspect.unwrap(view))
-        if "GET" in rule.methods and "commit()" in source and "POST" not in rule.methods:
-            if not getattr(view, "writes_on_get", False):
-                unmarked.append(rule.endpoint)
+    app = every_plugin_app
+    unmarked = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods & {"GET"}
+        and not rule.methods & {"POST"}
+        and "commit()" in inspect.getsource(inspect.unwrap(app.view_functions[rule.endpoint]))
+        and not getattr(app.view_functions[rule.endpoint], "writes_on_get", False)
+    ]
     assert unmarked == []

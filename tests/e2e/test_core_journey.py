@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from core.testing import body_of
 
@@ -87,8 +88,8 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     open_menu_on_phone(page)
     page.goto(live_server + "/me")
     page.get_by_text("UX research", exact=True).wait_for()
-    assert page.locator("header img.avatar").is_visible()
-    assert page.locator("#alert-count").is_hidden()
+    expect(page.locator("header img.avatar")).to_be_visible()
+    expect(page.locator("#alert-count")).to_be_hidden()
     snap(page, "overview")
 
     user = db.session.query(User).filter_by(email="maya@example.org").one()
@@ -99,14 +100,14 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     open_menu_on_phone(page)
     badge = page.locator("#alert-count")
     badge.wait_for(state="visible", timeout=10_000)
-    assert badge.inner_text() == "1"
+    expect(badge).to_have_text("1", use_inner_text=True)
 
     badge.click()
     page.get_by_text("Anna accepted your mentorship request.").wait_for()
     snap(page, "alerts")
     page.get_by_role("button", name="Open").click()
     page.wait_for_url(re.compile(r".*/members/\d+$"))
-    assert page.locator("#alert-count").is_hidden()
+    expect(page.locator("#alert-count")).to_be_hidden()
 
 
 def test_after_a_new_password_the_members_other_tab_stays_live(

@@ -15,7 +15,9 @@ from core.testing import TEST_PASSWORD, body_of
 pytestmark = pytest.mark.plugins("mentoring")
 
 SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+# The browser's clock is in New York, the members' profiles say Madrid: times must follow the
+# profile, both when the server renders them and when the script does.
+BROWSER_SETTINGS = {"timezone_id": "America/New_York", "locale": "en-US"}
 MENTOR = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"  # long names must fit a phone
 MENTEE = "Sam Lee"
 # What the pair says next (alternately, the mentee first): enough for the chat to scroll.
@@ -29,32 +31,6 @@ CONVERSATION = [
     "Thanks! And for interviews, where do I start?",
     "Practise explaining one project end to end, out loud.",
 ]
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def open_page(request, browser, live_server):
-    """``open_page()``: a page in a browser context of its own (its own cookies: one person),
-    at this test's viewport; console errors in any of them fail the test."""
-    contexts, errors = [], []
-
-    def open_() -> object:
-        # The browser's clock is in New York, the members' profiles say Madrid: times must
-        # follow the profile, both when the server renders them and when the script does.
-        context = browser.new_context(
-            viewport=VIEWPORTS[request.param], timezone_id="America/New_York", locale="en-US"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.viewport_name = request.param
-        page.set_default_timeout(10_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not errors, f"errors in the browser console: {errors}"
 
 
 def snap(page, name):
@@ -154,7 +130,7 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     mentee_user, mentor_user = members
 
     # ---- the mentee finds a mentor and asks -------------------------------------------------
-    mentee = open_page()
+    mentee = open_page(**BROWSER_SETTINGS)
     log_in(mentee, live_server, "sam@example.org")
     open_menu_on_phone(mentee)
     mentee.get_by_role("link", name="Find a mentor").click()
@@ -194,7 +170,7 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     snap(mentee, "mentoring-pending-mentee")
 
     # ---- the mentor gets the e-mail, follows its link and accepts ----------------------------
-    mentor = open_page()
+    mentor = open_page(**BROWSER_SETTINGS)
     log_in(mentor, live_server, "adaeze@example.org")
     [request_mail] = [m for m in mail.deliver() if "adaeze@example.org" in m["To"]]
     assert request_mail["Subject"] == f"Mentorship request from {MENTEE}"
@@ -241,15 +217,15 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     expect(link).to_have_attribute("href", "https://example.org/first-talk")
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", re.compile("noopener"))
-    assert reply.locator("b").count() == 0
-    assert "\n" in reply.locator(".chat-body").inner_text()
+    expect(reply.locator("b")).to_have_count(0)
+    expect(reply.locator(".chat-body")).to_have_text(re.compile("\n"), use_inner_text=True)
 
     # A live message shows its time as the server shows it: in the member's own time zone.
     live_time = reply.locator("time").inner_text()
     mentee.reload()
     wait_until_live(mentee)
     reply = mentee.locator("#chat-log .chat-theirs", has_text="Tuesday works.")
-    assert reply.locator("time").inner_text().split() == live_time.split()
+    expect(reply.locator("time")).to_have_text(" ".join(live_time.split()), use_inner_text=True)
     expect(reply.get_by_role("link", name="https://example.org/first-talk")).to_be_visible()
 
     # ---- a long conversation scrolls inside the chat; older messages load on demand ----------
@@ -331,7 +307,7 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
         expect(page.locator("#chat-closed")).to_contain_text("This chat is closed")
         expect(page.locator("#chat-form")).to_have_count(0)
         expect(page.locator("#chat-log")).to_contain_text("See you Tuesday!")
-        assert page.locator("#chat-log").inner_text().count("\n") > 0
+        expect(page.locator("#chat-log")).to_have_text(re.compile("\n"), use_inner_text=True)
         expect(page.get_by_text("ended early").first).to_be_visible()
         assert fits_the_width(page)
     snap(mentor, "mentoring-ended")

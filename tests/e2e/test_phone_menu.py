@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 from flask import Blueprint
+from playwright.sync_api import expect
 from sqlalchemy import literal
 
 from core import hookimpl
 from core.contributions import NavItem
-from core.testing import session_cookie
 
-PHONE = {"width": 390, "height": 844}
+pytestmark = pytest.mark.parametrize("viewport", ["phone"])
 
 
 class InboxPlugin:
@@ -43,21 +43,11 @@ def app(make_app, inbox_count):
 
 
 @pytest.fixture
-def phone(browser, live_server, app, create_user):
+def phone(open_page, create_user):
     member = create_user(display_name="Maya Ruiz")
-    context = browser.new_context(viewport=PHONE)
-    context.add_cookies(
-        [{"name": "session", "value": session_cookie(app, member), "url": live_server}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page = open_page(member)
     page.member = member
-    yield page
-    context.close()
-    assert not errors, f"errors in the browser console: {errors}"
+    return page
 
 
 def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, live_server, app, db):
@@ -70,10 +60,10 @@ def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, li
     phone.locator("body[data-live]").wait_for(state="attached")
 
     menu = phone.locator(".navbar-toggler")
-    assert phone.locator("#alert-count").is_hidden()  # inside the collapsed menu
-    assert phone.locator("#menu-count").is_visible()
-    assert menu.get_attribute("aria-expanded") == "false"
-    assert phone.get_by_role("button", name="Menu, 3 new").is_visible()  # 1 alert + 2 inbox
+    expect(phone.locator("#alert-count")).to_be_hidden()  # inside the collapsed menu
+    expect(phone.locator("#menu-count")).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(phone.get_by_role("button", name="Menu, 3 new")).to_be_visible()  # 1 alert + 2 inbox
     phone.screenshot(path="/tmp/shots-web/menu-count-phone.png")
 
     notify(phone.member, "Your agreement was approved.")
@@ -91,5 +81,5 @@ def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, li
 def test_the_menu_button_shows_no_count_when_nothing_waits(phone, live_server):
     phone.goto(live_server + "/")
 
-    assert phone.get_by_role("button", name="Menu", exact=True).is_visible()
-    assert phone.locator("#menu-count").is_hidden()
+    expect(phone.get_by_role("button", name="Menu", exact=True)).to_be_visible()
+    expect(phone.locator("#menu-count")).to_be_hidden()

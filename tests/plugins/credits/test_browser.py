@@ -9,25 +9,16 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from core.testing import TEST_PASSWORD
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LONG_NAME = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser, live_server):
-    context = browser.new_context(viewport=VIEWPORTS[request.param], locale="en-US")
-    page = context.new_page()
-    page.viewport_name = request.param
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield page
-    context.close()
-    assert not errors, f"errors in the browser console: {errors}"
+@pytest.fixture
+def page(open_page):
+    return open_page(locale="en-US")
 
 
 def snap(page, name: str) -> None:
@@ -73,9 +64,9 @@ def test_the_credits_pages_fit_desktop_and_phone(page, live_server, credits, cre
         snap(page, name)
         assert fits_the_width(page), name
     page.goto(live_server + "/credits/")
-    total = page.locator("[data-credit-total]").first.inner_text()
-    assert total == "110"  # the day's cap, and the exempt goal
+    total = page.locator("[data-credit-total]").first
+    expect(total).to_have_text("110", use_inner_text=True)  # the day's cap, and the exempt goal
     page.get_by_role("link", name="Older").click()
     page.wait_for_url(re.compile(r".*page=2$"))
     page.get_by_role("link", name="Top contributors").first.click()
-    assert page.locator(".credits-top li").count() == 7
+    expect(page.locator(".credits-top li")).to_have_count(7)

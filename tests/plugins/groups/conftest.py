@@ -1,4 +1,5 @@
-"""The groups plugin's tests run with it enabled (and nothing else), unless a test says."""
+"""The groups plugin's tests run with it enabled (and nothing else), unless a test says;
+``member`` and ``outsider`` come from tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -46,16 +47,6 @@ def groups(db):
 @pytest.fixture
 def manager(create_user) -> User:
     return create_user(display_name="Grace Manager", email="grace@example.org")
-
-
-@pytest.fixture
-def member(create_user) -> User:
-    return create_user(display_name="Mo Member", email="mo@example.org")
-
-
-@pytest.fixture
-def outsider(create_user) -> User:
-    return create_user(display_name="Olga Outsider", email="olga@example.org")
 
 
 @pytest.fixture

@@ -9,19 +9,14 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from core.testing import session_cookie, stored
+from core.testing import stored
 
 pytestmark = pytest.mark.plugins("groups")
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LONG_NAME = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request) -> str:
-    return request.param
 
 
 @pytest.fixture
@@ -65,33 +60,10 @@ def fits_the_width(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-@pytest.fixture
-def open_as(app, browser, live_server, viewport):
-    """``open_as(user)``: a page logged in as ``user``; console errors fail the test."""
-    contexts, errors = [], []
-
-    def open_(user):
-        context = browser.new_context(viewport=VIEWPORTS[viewport])
-        context.add_cookies(
-            [{"name": "session", "value": session_cookie(app, user), "url": live_server}]
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not errors, f"errors in the browser console: {errors}"
-
-
 def test_the_groups_pages_render_and_fit(
-    app, live_server, open_as, scene, manager, outsider, viewport
+    app, live_server, open_page, scene, manager, outsider, viewport
 ):
-    page = open_as(manager)
+    page = open_page(manager)
     pages = {
         "directory": "/groups/",
         "group": f"/groups/{scene['group']}",
@@ -111,21 +83,21 @@ def test_the_groups_pages_render_and_fit(
         assert fits_the_width(page), f"{path} is wider than the {viewport} screen"
         screenshot(page, name, viewport)
 
-    visitor = open_as(outsider)
+    visitor = open_page(outsider)
     visitor.goto(f"{live_server}/groups/{scene['group']}")
-    assert visitor.get_by_text("You asked to join on").is_visible()
+    expect(visitor.get_by_text("You asked to join on")).to_be_visible()
     screenshot(visitor, "group-request-pending", viewport)
     visitor.goto(f"{live_server}/groups/?q=nothing-like-this")
-    assert visitor.get_by_text("No group matches this search.").is_visible()
+    expect(visitor.get_by_text("No group matches this search.")).to_be_visible()
     screenshot(visitor, "directory-empty", viewport)
 
 
 def test_leaving_asks_first_and_cancelling_keeps_the_membership(
-    app, live_server, open_as, scene, member
+    app, live_server, open_page, scene, member
 ):
     from plugins.groups.models import Membership
 
-    page = open_as(member)
+    page = open_page(member)
     page.goto(f"{live_server}/groups/{scene['group']}")
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -143,26 +115,24 @@ def test_leaving_asks_first_and_cancelling_keeps_the_membership(
 
 
 def test_a_manager_approves_a_request_and_deletes_a_post_in_the_browser(
-    app, live_server, open_as, scene, manager
+    app, live_server, open_page, scene, manager
 ):
-    page = open_as(manager)
+    page = open_page(manager)
     page.goto(f"{live_server}/groups/{scene['group']}/manage")
-    assert page.get_by_text("I teach maths and would love to learn Python.").is_visible()
+    expect(page.get_by_text("I teach maths and would love to learn Python.")).to_be_visible()
     page.get_by_role("button", name="Approve").click()
-    assert page.get_by_text("The request is approved").is_visible()
+    expect(page.get_by_text("The request is approved")).to_be_visible()
 
     page.goto(f"{live_server}/groups/{scene['group']}/forum/{scene['topic']}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete", exact=True).first.click()
-    assert page.get_by_text("This post was deleted by a manager.").is_visible()
+    expect(page.get_by_text("This post was deleted by a manager.")).to_be_visible()
 
 
 def test_a_form_is_posted_once_however_often_its_button_is_pressed(
-    open_as, live_server, scene, member
+    open_page, live_server, scene, member
 ):
-    from playwright.sync_api import expect
-
-    page = open_as(member)
+    page = open_page(member)
     page.goto(f"{live_server}/groups/{scene['group']}/forum/{scene['topic']}")
     page.get_by_label("Your reply").fill("Only once, please.")
     posted = []
@@ -184,11 +154,11 @@ def test_a_form_is_posted_once_however_often_its_button_is_pressed(
 
 
 def test_a_posted_reply_is_confirmed_shown_and_focused(
-    app, open_as, live_server, scene, member, viewport
+    app, open_page, live_server, scene, member, viewport
 ):
     from plugins.groups.models import ForumPost
 
-    page = open_as(member)
+    page = open_page(member)
     page.goto(f"{live_server}/groups/{scene['group']}/forum/{scene['topic']}")
     page.get_by_label("Your reply").fill("Build a small web app first.")
 
@@ -196,8 +166,8 @@ def test_a_posted_reply_is_confirmed_shown_and_focused(
 
     page.wait_for_url("**#post-*")
     post_id = stored(app, select(func.max(ForumPost.id)))
-    assert page.get_by_text("Your reply is posted.").is_visible()
-    focused = page.evaluate("document.activeElement.id")
-    assert focused == f"post-{post_id}"
-    assert "Build a small web app first." in page.locator(f"#post-{post_id}").inner_text()
+    expect(page.get_by_text("Your reply is posted.")).to_be_visible()
+    reply = page.locator(f"#post-{post_id}")
+    expect(reply).to_be_focused()
+    expect(reply).to_contain_text("Build a small web app first.", use_inner_text=True)
     screenshot(page, "reply-posted", viewport)

@@ -1,6 +1,14 @@
-"""The mentoring plugin's tests run with it enabled (and nothing else), unless a test says."""
+"""The mentoring plugin's tests run with it enabled (and nothing else), unless a test says.
+Its members are ``mentee`` and ``mentor`` (here) and ``outsider`` (tests/conftest.py, also
+called ``stranger``); its mentorships ``accepted`` (no agreement yet), ``active`` and
+``mentorship`` (agreed)."""
 
+import html
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -24,8 +32,46 @@ def mentee(create_user):
 
 
 @pytest.fixture
-def stranger(create_user):
-    return create_user(display_name="Stan Stranger", email="stan@example.org")
+def stranger(outsider):
+    """A member outside the pair: the shared ``outsider``, by the name these tests give her."""
+    return outsider
+
+
+@pytest.fixture
+def make_mentor(db, create_user):
+    """``make_mentor(name, bio=, expertise=, interests=, languages=, capacity=, accepting=)``:
+    a confirmed member offering mentoring, committed."""
+    from core.models import UserLanguage, UserTopic
+    from core.services.profiles import topic_named
+    from plugins.mentoring.services import directory
+
+    def make(
+        name: str,
+        *,
+        bio: str = "",
+        expertise: tuple[str, ...] = (),
+        interests: tuple[str, ...] = (),
+        languages: tuple[str, ...] = (),
+        capacity: int | None = None,
+        accepting: bool = True,
+        confirmed: bool = True,
+        wants_to_mentor: bool = True,
+    ):
+        user = create_user(
+            display_name=name, bio=bio, wants_to_mentor=wants_to_mentor, confirmed=confirmed
+        )
+        user.topics = [
+            UserTopic(topic=topic_named(topic), kind=kind, position=position)
+            for kind, topics in (("expertise", expertise), ("interest", interests))
+            for position, topic in enumerate(topics)
+        ]
+        user.languages = [UserLanguage(code=code) for code in languages]
+        if capacity is not None or not accepting:
+            directory.update_mentor_settings(user, capacity=capacity or 1, accepting=accepting)
+        db.session.commit()
+        return user
+
+    return make
 
 
 class Pairs:
@@ -84,6 +130,24 @@ def agreement_terms(**changes):
 @pytest.fixture
 def pairs(db):
     return Pairs(db)
+
+
+@pytest.fixture
+def accepted(pairs, mentee, mentor) -> int:
+    """A mentorship the mentor accepted, without an agreement yet: its id."""
+    return pairs.accept(mentee, mentor)
+
+
+@pytest.fixture
+def chat(accepted) -> int:
+    """An accepted mentorship, whose parties can chat: its id."""
+    return accepted
+
+
+@pytest.fixture
+def active(pairs, mentee, mentor) -> int:
+    """An active mentorship on ``agreement_terms()`` (six meetings over three months): its id."""
+    return pairs.active(mentee, mentor)
 
 
 class Planner:
@@ -159,3 +223,60 @@ class Planner:
 @pytest.fixture
 def planner(db):
     return Planner(db)
+
+
+@pytest.fixture
+def mentorship(planner, accepted, mentee, mentor) -> int:
+    """An active mentorship on the planner's terms (ten meetings over a year, in touch every
+    14 days): its id."""
+    planner.agree(accepted, mentee, mentor)
+    return accepted
+
+
+def page(client, user, path: str, data: dict | None = None):
+    """``path`` as ``user`` sees it: fetched, or posted with ``data`` (following the redirect)."""
+    client.login(user)
+    if data is None:
+        return client.get(path)
+    return client.post(path, data=data, follow_redirects=True)
+
+
+def text(response) -> str:
+    """A page's HTML, its entities unescaped."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def first_then_second(app, db, job: Callable[[], Any]) -> dict[str, Any]:
+    """Run ``job`` in a first unit of work that waits before committing, and meanwhile in a
+    second one; what each returned."""
+    from core.db import db as database
+
+    db.session.commit()
+    done, release = threading.Event(), threading.Event()
+    returned: dict[str, Any] = {}
+
+    def first() -> None:
+        with app.app_context():
+            returned["first"] = job()
+            done.set()
+            release.wait(30)
+            database.session.commit()
+            database.session.remove()
+
+    def second() -> None:
+        done.wait(30)
+        with app.app_context():
+            returned["second"] = job()
+            database.session.commit()
+            database.session.remove()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    done.wait(30)
+    time.sleep(0.5)  # the second run reaches the rows the first one holds
+    release.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return returned

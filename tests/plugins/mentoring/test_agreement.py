@@ -4,7 +4,6 @@ approval; every version is kept and any two compare; a non-party sees nothing.""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 
@@ -18,12 +17,7 @@ from core.testing import count_rows, stored
 from plugins.mentoring.models import AgreementVersion, Mentorship, MentorshipEvent
 from plugins.mentoring.services import agreements
 
-from .conftest import agreement_terms
-
-
-@pytest.fixture
-def accepted(pairs, mentee, mentor) -> int:
-    return pairs.accept(mentee, mentor)
+from .conftest import agreement_terms, page, text
 
 
 def form(**changes) -> dict[str, str]:
@@ -39,17 +33,6 @@ def form(**changes) -> dict[str, str]:
         "reason": "",
     }
     return {**data, **changes}
-
-
-def page(client, user, path: str, data: dict | None = None):
-    client.login(user)
-    if data is None:
-        return client.get(path)
-    return client.post(path, data=data, follow_redirects=True)
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def versions(app, mentorship_id: int) -> list[tuple[int, str, int]]:
@@ -330,11 +313,6 @@ def test_answering_twice_changes_nothing_the_second_time(app, client, mentee, me
 
 
 # ---- amendments ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def active(pairs, mentee, mentor) -> int:
-    return pairs.active(mentee, mentor)
 
 
 @pytest.mark.parametrize("proposer", ["mentee", "mentor"])

@@ -23,29 +23,6 @@ from plugins.mentoring.services import meetings
 # ---- fixtures and helpers ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def mentee(create_user):
-    return create_user(display_name="Ada Lovelace", wants_to_be_mentored=True)
-
-
-@pytest.fixture
-def mentor(create_user):
-    return create_user(display_name="Rui Mentor", wants_to_mentor=True)
-
-
-@pytest.fixture
-def outsider(create_user):
-    return create_user(display_name="Eve Outsider")
-
-
-@pytest.fixture
-def mentorship(pairs, planner, mentee, mentor) -> int:
-    """An active mentorship of ``mentee`` and ``mentor`` (its agreement approved): its id."""
-    mentorship_id = pairs.accept(mentee, mentor)
-    planner.agree(mentorship_id, mentee, mentor)
-    return mentorship_id
-
-
 def at(days: int, hour: int = 9, minute: int = 30) -> datetime:
     """A whole minute ``days`` from today, UTC."""
     today = datetime.now(UTC).date()
@@ -171,7 +148,7 @@ def test_a_meeting_downloads_as_one_event_at_its_time_in_utc(
     assert event.decoded("DTSTART") == starts
     assert event.decoded("DTSTART").utcoffset() == timedelta(0)
     assert event.decoded("DTEND") == starts + timedelta(minutes=90)
-    assert str(event["SUMMARY"]) == "Mentoring with Rui Mentor"
+    assert str(event["SUMMARY"]) == "Mentoring with Max Mentor"
     assert str(event["LOCATION"]) == "Café Central, Vienna"
     assert str(event["DESCRIPTION"]) == "Portfolio review\nInterview practice"
     assert str(event["STATUS"]) == "CONFIRMED"
@@ -179,7 +156,7 @@ def test_a_meeting_downloads_as_one_event_at_its_time_in_utc(
     assert str(event["URL"]) == f"http://alma.test/mentoring/meetings/{meeting_id}"
 
     for_mentor = only_event(downloaded(client, mentor, meeting_id))
-    assert str(for_mentor["SUMMARY"]) == "Mentoring with Ada Lovelace"
+    assert str(for_mentor["SUMMARY"]) == "Mentoring with Mia Mentee"
     assert str(for_mentor["UID"]) == str(event["UID"])  # one event in both calendars
     assert for_mentor.decoded("DTSTART") == starts
 
@@ -199,7 +176,7 @@ def test_the_final_meeting_says_so_in_the_calendar(client, planner, mentorship, 
 
     event = only_event(downloaded(client, mentee, meeting_id))
 
-    assert str(event["SUMMARY"]) == "Final meeting: Mentoring with Rui Mentor"
+    assert str(event["SUMMARY"]) == "Final meeting: Mentoring with Max Mentor"
 
 
 def test_the_status_follows_the_meeting_from_proposed_to_cancelled(
@@ -314,7 +291,7 @@ def test_the_feed_serves_all_my_meetings_and_nobody_elses_without_logging_in(
     assert set(events) == {f"meeting-{with_rui}@alma.test", f"meeting-{with_mo}@alma.test"}
     assert f"meeting-{theirs}@alma.test" not in events
     rui_event = events[f"meeting-{with_rui}@alma.test"]
-    assert str(rui_event["SUMMARY"]) == "Mentoring with Rui Mentor"
+    assert str(rui_event["SUMMARY"]) == "Mentoring with Max Mentor"
     assert str(rui_event["STATUS"]) == "CONFIRMED"
     mo_event = events[f"meeting-{with_mo}@alma.test"]
     assert str(mo_event["SUMMARY"]) == "Mentoring with Mo Second"
@@ -425,7 +402,7 @@ def test_a_visitor_cannot_get_an_address(app, client):
 def test_the_feed_buttons_need_their_csrf_token(make_app, db, create_user):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    member = create_user(display_name="Ada Lovelace")
+    member = create_user(display_name="Mia Mentee")
     client.login(member)
 
     refused = client.post("/mentoring/calendar/feed")
@@ -508,7 +485,7 @@ def test_a_meeting_shows_on_its_day_in_each_viewers_time_zone(
     assert days_showing(page, meeting_id) == [16]  # the next morning in Auckland
     cell = spaced(day_cells(page)[16])
     assert clock(starts, "Pacific/Auckland") in cell
-    assert "Rui Mentor" in cell
+    assert "Max Mentor" in cell
     assert "Pacific/Auckland" in page
     assert f"{day:%B %Y}" == month_heading(page)
     assert re.search(on_clock(starts, "Pacific/Auckland"), spaced(page))
@@ -518,7 +495,7 @@ def test_a_meeting_shows_on_its_day_in_each_viewers_time_zone(
     assert days_showing(page, meeting_id) == [15]  # the afternoon before in Los Angeles
     cell = spaced(day_cells(page)[15])
     assert clock(starts, "America/Los_Angeles") in cell
-    assert "Ada Lovelace" in cell
+    assert "Mia Mentee" in cell
 
 
 def test_a_meeting_near_the_turn_of_the_month_is_in_the_month_of_the_viewers_day(
@@ -573,7 +550,7 @@ def test_the_calendar_lists_meetings_to_come_with_their_state(
     )
     assert "awaiting the mentor" in upcoming
     assert "scheduled" in upcoming
-    assert "Ada Lovelace" in upcoming
+    assert "Mia Mentee" in upcoming
 
 
 @pytest.mark.parametrize("month", ["2026-13", "nonsense", "1800-01", "2026-1-1", "", "9999-01"])

@@ -25,27 +25,6 @@ from plugins.mentoring.services import ending, lifecycle
 # ---- helpers -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def mentee(create_user):
-    return create_user(display_name="Ada Lovelace", wants_to_be_mentored=True)
-
-
-@pytest.fixture
-def mentor(create_user):
-    return create_user(display_name="Rui Mentor", wants_to_mentor=True)
-
-
-@pytest.fixture
-def outsider(create_user):
-    return create_user(display_name="Eve Outsider")
-
-
-@pytest.fixture
-def chat(pairs, mentee, mentor) -> int:
-    """An accepted mentorship of ``mentee`` and ``mentor``: its id."""
-    return pairs.accept(mentee, mentor)
-
-
 def write(db, mentorship_id: int, sender, *bodies: str) -> list[int]:
     """Messages written through the service, committed; their ids."""
     ids = [chats.post_message(mentorship_id, sender, body).id for body in bodies]
@@ -153,15 +132,15 @@ def test_a_posted_message_is_stored_and_shown_with_its_sender(app, client, chat,
 
     client.login(mentor)
     page = client.get(f"/mentoring/{chat}").text
-    assert [(m.sender, m.body) for m in shown_messages(page)] == [("Ada Lovelace", "Hello Rui!")]
+    assert [(m.sender, m.body) for m in shown_messages(page)] == [("Mia Mentee", "Hello Rui!")]
     client.post(f"/mentoring/{chat}/messages", data={"body": "Hi Ada"})
 
     for member in (mentee, mentor):
         client.login(member)
         page = client.get(f"/mentoring/{chat}").text
         assert [(m.sender, m.body) for m in shown_messages(page)] == [
-            ("Ada Lovelace", "Hello Rui!"),
-            ("Rui Mentor", "Hi Ada"),
+            ("Mia Mentee", "Hello Rui!"),
+            ("Max Mentor", "Hi Ada"),
         ]
         assert 'id="chat-form"' in page
     assert chat_messages(app, chat) == ["Hello Rui!", "Hi Ada"]
@@ -366,7 +345,7 @@ def test_the_json_history_returns_the_older_page_newest_last(client, db, chat, m
     assert first["id"] == ids[0]
     assert first["mentorship_id"] == chat
     assert first["sender_id"] == mentor.id
-    assert first["sender"] == "Rui Mentor"
+    assert first["sender"] == "Max Mentor"
     assert datetime.fromisoformat(first["created_at"]).tzinfo is not None
 
     assert client.get(f"/mentoring/{chat}/messages?before={ids[0]}").get_json() == {
@@ -566,19 +545,19 @@ def test_messages_from_the_other_party_are_unread_until_the_page_is_opened(
     client.login(mentee)
     listing = client.get("/mentoring/").text
     assert nav_badge(listing) == 2
-    assert list_badge(listing, "Rui Mentor") == 2
+    assert list_badge(listing, "Max Mentor") == 2
 
     client.login(mentor)  # the sender: their own messages never count
     listing = client.get("/mentoring/").text
     assert nav_badge(listing) is None
-    assert list_badge(listing, "Ada Lovelace") is None
+    assert list_badge(listing, "Mia Mentee") is None
 
     client.login(mentee)
     page = client.get(f"/mentoring/{chat}").text
     assert nav_badge(page) is None  # read, the moment they are shown
     listing = client.get("/mentoring/").text
     assert nav_badge(listing) is None
-    assert list_badge(listing, "Rui Mentor") is None
+    assert list_badge(listing, "Max Mentor") is None
 
 
 def test_my_own_messages_never_count_as_unread(client, chat, mentee, mentor):
@@ -588,12 +567,12 @@ def test_my_own_messages_never_count_as_unread(client, chat, mentee, mentor):
 
     listing = client.get("/mentoring/").text
     assert nav_badge(listing) is None
-    assert list_badge(listing, "Rui Mentor") is None
+    assert list_badge(listing, "Max Mentor") is None
 
     client.login(mentor)
     listing = client.get("/mentoring/").text
     assert nav_badge(listing) == 2
-    assert list_badge(listing, "Ada Lovelace") == 2
+    assert list_badge(listing, "Mia Mentee") == 2
 
 
 def test_unread_counts_add_up_over_mentorships_and_only_new_messages_count(
@@ -607,14 +586,14 @@ def test_unread_counts_add_up_over_mentorships_and_only_new_messages_count(
     client.login(mentee)
     listing = client.get("/mentoring/").text
     assert nav_badge(listing) == 3
-    assert list_badge(listing, "Rui Mentor") == 1
+    assert list_badge(listing, "Max Mentor") == 1
     assert list_badge(listing, "Grace Hopper") == 2
 
     client.get(f"/mentoring/{second}")
     write(db, second, other_mentor, "Four")  # after reading: only this one is new
     listing = client.get("/mentoring/").text
     assert nav_badge(listing) == 2
-    assert list_badge(listing, "Rui Mentor") == 1
+    assert list_badge(listing, "Max Mentor") == 1
     assert list_badge(listing, "Grace Hopper") == 1
 
 
@@ -657,9 +636,9 @@ class TestDigest:
         assert len(received) == 1
         (digest,) = received
         assert digest["To"] == mentee.email
-        assert digest["Subject"] == "3 unread messages from Rui Mentor"
+        assert digest["Subject"] == "3 unread messages from Max Mentor"
         text = body_of(digest)
-        assert "Rui Mentor wrote you 3 messages you have not read yet" in text
+        assert "Max Mentor wrote you 3 messages you have not read yet" in text
         assert "When are you free?" in text
         assert "Call me <Rui>" in text  # plain text mail: as written
         links = re.findall(r"https?://\S+", text)
@@ -691,9 +670,9 @@ class TestDigest:
 
         assert len(received) == 1
         assert received[0]["To"] == mentee.email
-        assert received[0]["Subject"] == "1 unread message from Rui Mentor"
+        assert received[0]["Subject"] == "1 unread message from Max Mentor"
         text = body_of(received[0])
-        assert "Rui Mentor wrote you a message you have not read yet" in text
+        assert "Max Mentor wrote you a message you have not read yet" in text
         assert "Third" in text
         assert "First" not in text and "Second" not in text
         assert self.digest(db, mail) == []

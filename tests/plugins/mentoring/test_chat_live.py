@@ -71,26 +71,6 @@ def connect(app, live_server) -> Iterator[Callable[..., Tab]]:
         thread.join(timeout=TIMEOUT)
 
 
-@pytest.fixture
-def mentee(create_user):
-    return create_user(display_name="Ada Lovelace", wants_to_be_mentored=True)
-
-
-@pytest.fixture
-def mentor(create_user):
-    return create_user(display_name="Rui Mentor", wants_to_mentor=True)
-
-
-@pytest.fixture
-def outsider(create_user):
-    return create_user(display_name="Eve Outsider", wants_to_be_mentored=True)
-
-
-@pytest.fixture
-def chat(pairs, mentee, mentor) -> int:
-    return pairs.accept(mentee, mentor)
-
-
 def stored_messages(app, mentorship_id: int) -> list[tuple[int, str]]:
     """(sender id, body) of each stored message of the chat, oldest first."""
     from core.db import db
@@ -125,7 +105,7 @@ def test_the_two_parties_exchange_messages_live(app, connect, chat, mentee, ment
         "id": ack["id"],
         "mentorship_id": chat,
         "sender_id": mentee.id,
-        "sender": "Ada Lovelace",
+        "sender": "Mia Mentee",
         "body": "Hello Rui! Free on Tuesday?",
         "created_at": ANY,
     }
@@ -143,7 +123,7 @@ def test_the_two_parties_exchange_messages_live(app, connect, chat, mentee, ment
     assert reply == {"ok": True, "id": ANY}
     assert reply["id"] > ack["id"]
     message = ada.next("mentoring.message")
-    assert message["sender"] == "Rui Mentor"
+    assert message["sender"] == "Max Mentor"
     assert message["sender_id"] == mentor.id
     assert message["body"] == "Tuesday works, https://meet.example.org/ada"  # text; the page links
     assert ada.next("badge") == unread(1)
@@ -196,7 +176,7 @@ def test_a_message_posted_without_javascript_arrives_live(client, connect, chat,
 
     assert response.status_code == 302
     message = ada.next("mentoring.message")
-    assert (message["sender"], message["body"]) == ("Rui Mentor", "Posted by a form")
+    assert (message["sender"], message["body"]) == ("Max Mentor", "Posted by a form")
     assert ada.next("badge") == unread(1)
 
 

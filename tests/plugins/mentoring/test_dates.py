@@ -9,7 +9,6 @@ time-machine across the meeting's midnight."""
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +23,8 @@ from core.state import alma
 from core.testing import body_of, stored
 from plugins.mentoring.models import RESCHEDULE, Meeting
 from plugins.mentoring.services import meetings
+
+from .conftest import text
 
 AUCKLAND, LONDON, VIENNA = "Pacific/Auckland", "Europe/London", "Europe/Vienna"
 # 23:30 on Friday 3 December 2027 in London is 12:30 on Saturday 4 December in Auckland
@@ -52,10 +53,6 @@ def apart(clock, db, pairs, mentee, mentor) -> int:
     mentor.timezone, mentor.locale = LONDON, "de"
     db.session.commit()
     return pairs.active(mentee, mentor)
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def propose_on_the_page(app, client, mentee, mentorship_id: int, day: str, hour: str) -> int:

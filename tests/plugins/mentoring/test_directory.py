@@ -10,11 +10,9 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from core.models import User, UserLanguage, UserTopic
-from core.services.profiles import topic_named
+from core.models import User
 from core.testing import stored
 from plugins.mentoring.models import MentoringMember
-from plugins.mentoring.services import directory as mentor_directory
 from plugins.mentoring.services import lifecycle
 from plugins.mentoring.services.directory import DIRECTORY_PAGE_SIZE
 
@@ -27,42 +25,6 @@ def client(app, create_user):
     browsing = app.test_client()
     browsing.login(create_user(display_name="Browsing Member"))
     return browsing
-
-
-@pytest.fixture
-def make_mentor(db, create_user):
-    """``make_mentor(name, bio=, expertise=, interests=, languages=, capacity=, accepting=)``:
-    a confirmed member offering mentoring, committed."""
-
-    def make(
-        name: str,
-        *,
-        bio: str = "",
-        expertise: tuple[str, ...] = (),
-        interests: tuple[str, ...] = (),
-        languages: tuple[str, ...] = (),
-        capacity: int | None = None,
-        accepting: bool = True,
-        confirmed: bool = True,
-        wants_to_mentor: bool = True,
-    ) -> User:
-        user = create_user(
-            display_name=name, bio=bio, wants_to_mentor=wants_to_mentor, confirmed=confirmed
-        )
-        user.topics = [
-            UserTopic(topic=topic_named(topic), kind=kind, position=position)
-            for kind, topics in (("expertise", expertise), ("interest", interests))
-            for position, topic in enumerate(topics)
-        ]
-        user.languages = [UserLanguage(code=code) for code in languages]
-        if capacity is not None or not accepting:
-            mentor_directory.update_mentor_settings(
-                user, capacity=capacity or 1, accepting=accepting
-            )
-        db.session.commit()
-        return user
-
-    return make
 
 
 @pytest.fixture

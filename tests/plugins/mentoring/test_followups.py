@@ -8,9 +8,6 @@ or twice at the same time."""
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,9 +20,11 @@ from core.models import User
 from core.scheduler import run_job
 from core.services.mail import DELIVER_JOB_ID
 from core.state import alma
-from core.testing import body_of, path_of, stored
+from core.testing import body_of, path_of, race, stored
 from plugins.mentoring.models import ChatMessage, MeetingFeedback, Mentorship
 from plugins.mentoring.services import chat, ending, followups, meetings
+
+from .conftest import first_then_second
 
 REMINDERS = "mentoring.meeting_reminders"
 FEEDBACK_REQUESTS = "mentoring.meeting_feedback"
@@ -48,36 +47,6 @@ def app(make_app, app_settings):
 def mentoring_settings(**values: int) -> Any:
     """Run the test with these ``[plugins.mentoring]`` settings."""
     return pytest.mark.parametrize("app_settings", [{"PLUGIN_SETTINGS": {"mentoring": values}}])
-
-
-@pytest.fixture
-def mentee(create_user):
-    return create_user(
-        email="ada@example.org", display_name="Ada Lovelace", wants_to_be_mentored=True
-    )
-
-
-@pytest.fixture
-def mentor(create_user):
-    return create_user(email="rui@example.org", display_name="Rui Mentor", wants_to_mentor=True)
-
-
-@pytest.fixture
-def outsider(create_user):
-    return create_user(email="eve@example.org", display_name="Eve Outsider")
-
-
-@pytest.fixture
-def accepted(pairs, mentee, mentor) -> int:
-    """A mentorship the mentor accepted, without an agreement yet: its id."""
-    return pairs.accept(mentee, mentor)
-
-
-@pytest.fixture
-def mentorship(planner, accepted, mentee, mentor) -> int:
-    """An active mentorship: the agreement says to keep in touch every 14 days."""
-    planner.agree(accepted, mentee, mentor, contact_every_days=14)
-    return accepted
 
 
 @pytest.fixture
@@ -162,16 +131,16 @@ def test_both_get_one_reminder_on_their_own_clock(
     received = ran(app, db, quiet_mail, REMINDERS)
 
     assert addressed(received) == [
-        ("ada@example.org", "Reminder: your meeting with Rui Mentor"),
-        ("rui@example.org", "Reminder: your meeting with Ada Lovelace"),
+        ("max@example.org", "Reminder: your meeting with Mia Mentee"),
+        ("mia@example.org", "Reminder: your meeting with Max Mentor"),
     ]
     texts = {message["To"]: spaced(body_of(message)) for message in received}
     assert re.search(
-        f"you meet Rui Mentor on {local(starts, 'Pacific/Auckland')}\\.", texts["ada@example.org"]
+        f"you meet Max Mentor on {local(starts, 'Pacific/Auckland')}\\.", texts["mia@example.org"]
     )
     assert re.search(
-        f"you meet Ada Lovelace on {local(starts, 'America/Los_Angeles')}\\.",
-        texts["rui@example.org"],
+        f"you meet Mia Mentee on {local(starts, 'America/Los_Angeles')}\\.",
+        texts["max@example.org"],
     )
     for message in received:
         assert "Where: Café Central" in body_of(message)
@@ -182,7 +151,7 @@ def test_both_get_one_reminder_on_their_own_clock(
 
     client.login(mentor)  # the link opens the meeting, to move or cancel it
     page = client.get(path_of(links_in(received[0])[0])).text
-    assert "Meeting with Ada Lovelace" in page
+    assert "Meeting with Mia Mentee" in page
     assert "Propose a change" in page
 
 
@@ -324,8 +293,8 @@ def test_an_accepted_move_gives_a_new_reminder_for_the_new_time(
     received = ran(app, db, quiet_mail, REMINDERS)
 
     assert addressed(received) == [
-        ("ada@example.org", "Reminder: your meeting with Rui Mentor"),
-        ("rui@example.org", "Reminder: your meeting with Ada Lovelace"),
+        ("max@example.org", "Reminder: your meeting with Mia Mentee"),
+        ("mia@example.org", "Reminder: your meeting with Max Mentor"),
     ]
     for message in received:
         assert re.search(f"on {local(new_time, 'UTC')}\\.", spaced(body_of(message)))
@@ -384,13 +353,13 @@ def test_after_both_confirm_each_is_asked_once_for_feedback(
     received = ran(app, db, quiet_mail, FEEDBACK_REQUESTS)
 
     assert addressed(received) == [
-        ("ada@example.org", "How was your meeting with Rui Mentor?"),
-        ("rui@example.org", "How was your meeting with Ada Lovelace?"),
+        ("max@example.org", "How was your meeting with Mia Mentee?"),
+        ("mia@example.org", "How was your meeting with Max Mentor?"),
     ]
     texts = {message["To"]: spaced(body_of(message)) for message in received}
     assert re.search(
-        f"You and Rui Mentor confirmed your meeting of {local(starts, 'Europe/Lisbon')} took",
-        texts["ada@example.org"],
+        f"You and Max Mentor confirmed your meeting of {local(starts, 'Europe/Lisbon')} took",
+        texts["mia@example.org"],
     )
     link = f"http://alma.test/mentoring/meetings/{meeting_id}/feedback"
     assert all(links_in(message) == [link] for message in received)
@@ -409,13 +378,13 @@ def test_the_final_meeting_is_asked_about_too_once_the_mentorship_is_complete(
     meeting_id = planner.schedule(mentorship, mentee, mentor, soon(3), is_final=True)
     planner.hold(meeting_id, mentee, mentor)
     completed = [m for m in quiet_mail.deliver() if m["Subject"] == "Your mentorship is complete"]
-    assert sorted(message["To"] for message in completed) == ["ada@example.org", "rui@example.org"]
+    assert sorted(message["To"] for message in completed) == ["max@example.org", "mia@example.org"]
 
     received = ran(app, db, quiet_mail, FEEDBACK_REQUESTS)
 
     assert addressed(received) == [
-        ("ada@example.org", "How was your meeting with Rui Mentor?"),
-        ("rui@example.org", "How was your meeting with Ada Lovelace?"),
+        ("max@example.org", "How was your meeting with Mia Mentee?"),
+        ("mia@example.org", "How was your meeting with Max Mentor?"),
     ]
     assert give(client, mentor, meeting_id, rating="5", comment="").status_code == 302
     assert feedback_rows(app, meeting_id) == [(mentor.id, 5, "")]
@@ -574,7 +543,7 @@ def test_the_database_keeps_one_feedback_per_party_and_meeting(app, db, held, me
 
 def test_two_feedbacks_sent_at_once_leave_one(app, db, held, mentee):
     mentee_id = mentee.id
-    outcomes = at_once(
+    outcomes = race(
         app,
         lambda: followups.give_feedback(held, member(mentee_id), 2, "First click").rating,
         lambda: followups.give_feedback(held, member(mentee_id), 4, "Second click").rating,
@@ -645,18 +614,18 @@ def test_both_are_nudged_once_the_silence_exceeds_their_agreed_period(
     received = ran(app, db, quiet_mail, NUDGES)
 
     assert addressed(received) == [
-        ("ada@example.org", "How is your mentorship with Rui Mentor going?"),
-        ("rui@example.org", "How is your mentorship with Ada Lovelace going?"),
+        ("max@example.org", "How is your mentorship with Mia Mentee going?"),
+        ("mia@example.org", "How is your mentorship with Max Mentor going?"),
     ]
     texts = {message["To"]: spaced(body_of(message)) for message in received}
     assert (
-        "You and Rui Mentor have not met or written to each other for 15 days."
-        in texts["ada@example.org"]
+        "You and Max Mentor have not met or written to each other for 15 days."
+        in texts["mia@example.org"]
     )
     link = f"http://alma.test/mentoring/{mentorship}"
     assert all(links_in(message) == [link] for message in received)
     client.login(mentor)
-    assert "Ada Lovelace" in client.get(path_of(link)).text
+    assert "Mia Mentee" in client.get(path_of(link)).text
 
     assert ran(app, db, quiet_mail, NUDGES) == []  # not on the next run
 
@@ -688,8 +657,8 @@ def test_without_an_agreement_the_fallback_period_applies(app, db, mail, accepte
     last_contact(db, accepted, days_ago(5.5))
     received = ran(app, db, mail, NUDGES)
     assert addressed(received) == [
-        ("ada@example.org", "How is your mentorship with Rui Mentor going?"),
-        ("rui@example.org", "How is your mentorship with Ada Lovelace going?"),
+        ("max@example.org", "How is your mentorship with Mia Mentee going?"),
+        ("mia@example.org", "How is your mentorship with Max Mentor going?"),
     ]
     assert "for 5 days." in spaced(body_of(received[0]))
 
@@ -758,36 +727,6 @@ def member(user_id: int) -> User:
     return db.session.get(User, user_id)
 
 
-def at_once(app, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """Run each action in its own thread, app context and unit of work, released at the same
-    instant; ("ok", result) or ("error", exception) per action."""
-    from core.db import db
-
-    db.session.commit()
-    barrier = threading.Barrier(len(actions), timeout=30)
-    outcomes: list[tuple[str, Any]] = [("not run", None)] * len(actions)
-
-    def race(index: int, action: Callable[[], Any]) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[index] = ("ok", action())
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                outcomes[index] = ("error", error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=race, args=item) for item in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
-
-
 @every_job
 def test_a_run_that_crashes_before_committing_loses_no_mail(
     app, db, quiet_mail, due, job_id, caplog
@@ -802,7 +741,7 @@ def test_a_run_that_crashes_before_committing_loses_no_mail(
 
     received = ran(app, db, quiet_mail, job_id)  # the restarted scheduler's run
 
-    assert sorted(message["To"] for message in received) == ["ada@example.org", "rui@example.org"]
+    assert sorted(message["To"] for message in received) == ["max@example.org", "mia@example.org"]
     assert ran(app, db, quiet_mail, job_id) == []
     assert "failed" not in caplog.text
 
@@ -811,12 +750,12 @@ def test_a_run_that_crashes_before_committing_loses_no_mail(
 def test_two_runs_at_once_send_each_mail_once(app, db, quiet_mail, due, job_id):
     func = job(app, job_id).func
 
-    outcomes = at_once(app, func, func, func)
+    outcomes = race(app, func, func, func)
 
     assert [kind for kind, _ in outcomes] == ["ok", "ok", "ok"]
     assert sorted(result for _, result in outcomes) == [0, 0, 2]
     received = quiet_mail.deliver()
-    assert sorted(message["To"] for message in received) == ["ada@example.org", "rui@example.org"]
+    assert sorted(message["To"] for message in received) == ["max@example.org", "mia@example.org"]
     assert ran(app, db, quiet_mail, job_id) == []
 
 
@@ -827,40 +766,11 @@ def test_a_run_waiting_for_another_uncommitted_run_sends_nothing_more(
     """The first run has claimed everything and queued its mails, but not committed yet (a
     slow SMTP-free commit, or a second scheduler process): the second run starts meanwhile,
     and must wait for it rather than send the same mails again."""
-    from core.db import db as database
-
-    func = job(app, job_id).func
-    db.session.commit()
-    claimed, release = threading.Event(), threading.Event()
-    sent: dict[str, int] = {}
-
-    def first() -> None:
-        with app.app_context():
-            sent["first"] = func()
-            claimed.set()
-            release.wait(30)
-            database.session.commit()
-            database.session.remove()
-
-    def second() -> None:
-        claimed.wait(30)
-        with app.app_context():
-            sent["second"] = func()
-            database.session.commit()
-            database.session.remove()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    claimed.wait(30)
-    time.sleep(0.5)  # the second run reaches the rows the first one holds
-    release.set()
-    for thread in threads:
-        thread.join(timeout=60)
+    sent = first_then_second(app, db, job(app, job_id).func)
 
     assert sent == {"first": 2, "second": 0}
     received = quiet_mail.deliver()
-    assert sorted(message["To"] for message in received) == ["ada@example.org", "rui@example.org"]
+    assert sorted(message["To"] for message in received) == ["max@example.org", "mia@example.org"]
 
 
 # ---- time moved, not waited for ------------------------------------------------------------------
@@ -901,5 +811,5 @@ def test_the_nudge_run_as_if_a_month_later_nudges_the_pair_that_keeps_silent(
     alma(DELIVER_JOB_ID, "--now", (month_later + timedelta(minutes=1)).isoformat())
 
     received = smtp_server.messages[before:]
-    assert sorted(message["To"] for message in received) == ["ada@example.org", "rui@example.org"]
-    assert "How is your mentorship with Rui Mentor going?" in [m["Subject"] for m in received]
+    assert sorted(message["To"] for message in received) == ["max@example.org", "mia@example.org"]
+    assert "How is your mentorship with Max Mentor going?" in [m["Subject"] for m in received]

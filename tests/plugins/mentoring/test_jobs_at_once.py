@@ -6,11 +6,7 @@ takes the write lock up front."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -19,6 +15,8 @@ from core.db import utcnow
 from core.testing import race
 from plugins.mentoring.models import ChatMessage, Mentorship
 from plugins.mentoring.services import chat, lifecycle
+
+from .conftest import first_then_second
 
 
 @pytest.fixture
@@ -103,39 +101,3 @@ def test_an_expiry_run_waiting_for_an_uncommitted_one_sends_nothing_more(
 
     received = sorted(message["To"] for message in mail.deliver())
     assert received == ["max@example.org", "mia@example.org"]
-
-
-def first_then_second(app, db, job: Callable[[], Any]) -> dict[str, Any]:
-    """Run ``job`` in a first unit of work that waits before committing, and meanwhile in a
-    second one; what each returned."""
-    from core.db import db as database
-
-    db.session.commit()
-    done, release = threading.Event(), threading.Event()
-    returned: dict[str, Any] = {}
-
-    def first() -> None:
-        with app.app_context():
-            returned["first"] = job()
-            done.set()
-            release.wait(30)
-            database.session.commit()
-            database.session.remove()
-
-    def second() -> None:
-        done.wait(30)
-        with app.app_context():
-            returned["second"] = job()
-            database.session.commit()
-            database.session.remove()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    done.wait(30)
-    time.sleep(0.5)  # the second run reaches the rows the first one holds
-    release.set()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return returned

@@ -5,7 +5,6 @@ mentorship once, and an early end takes both."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -28,12 +27,7 @@ from plugins.mentoring.models import (
 )
 from plugins.mentoring.services import agreements, meetings
 
-from .conftest import agreement_terms
-
-
-@pytest.fixture
-def active(pairs, mentee, mentor) -> int:
-    return pairs.active(mentee, mentor)
+from .conftest import agreement_terms, page, text
 
 
 def soon(days: int = 3) -> datetime:
@@ -50,17 +44,6 @@ def meeting_form(when: datetime | None = None, **changes) -> dict[str, str]:
         "agenda": "Portfolio review",
     }
     return {**data, **changes}
-
-
-def page(client, user, path: str, data: dict | None = None):
-    client.login(user)
-    if data is None:
-        return client.get(path)
-    return client.post(path, data=data, follow_redirects=True)
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def status_of(app, meeting_id: int) -> str:

@@ -47,24 +47,9 @@ def max_pending(n: int) -> Any:
 
 
 @pytest.fixture
-def make_mentor(create_user):
-    def make(name: str) -> User:
-        return create_user(display_name=name, wants_to_mentor=True)
-
-    return make
-
-
-@pytest.fixture
 def requested(db, mentee, mentor) -> int:
     """A pending request from the mentee to the mentor (made through the service)."""
     return send(db, mentee, mentor)
-
-
-@pytest.fixture
-def accepted(db, mentor, requested) -> int:
-    lifecycle.accept_request(requested, mentor)
-    db.session.commit()
-    return requested
 
 
 def send(db, mentee: User, mentor: User, message: str = "Please mentor me.") -> int:

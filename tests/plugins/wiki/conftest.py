@@ -24,6 +24,18 @@ def alma_plugins(request):
     return list(marker.args) if marker else ["wiki"]
 
 
+@pytest.fixture
+def ada(create_user):
+    """Ada Lovelace, a member who writes articles."""
+    return create_user(display_name="Ada Lovelace")
+
+
+@pytest.fixture
+def rui(create_user):
+    """Rui Mentor, a member who edits and rates Ada's articles."""
+    return create_user(display_name="Rui Mentor")
+
+
 class Articles:
     """Articles made through the real services, committed."""
 

@@ -63,16 +63,6 @@ def app(make_app, listener):
     )
 
 
-@pytest.fixture
-def ada(create_user):
-    return create_user(display_name="Ada Lovelace")
-
-
-@pytest.fixture
-def rui(create_user):
-    return create_user(display_name="Rui Mentor")
-
-
 def make_older(db, article, minutes: int) -> None:
     """Pretend the article's revisions were saved ``minutes`` ago."""
     db.session.execute(

@@ -12,16 +12,6 @@ from core.testing import count_rows, stored
 from plugins.wiki.models import Article, Revision, Tag
 
 
-@pytest.fixture
-def ada(create_user):
-    return create_user(display_name="Ada Lovelace")
-
-
-@pytest.fixture
-def rui(create_user):
-    return create_user(display_name="Rui Mentor")
-
-
 def publish(client, **fields):
     data = {"title": "Your first meeting", "body": "Say **hello**.", "tags": "", "summary": ""}
     return client.post("/wiki/new", data=data | fields, follow_redirects=True)

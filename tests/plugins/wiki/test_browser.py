@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from core.testing import session_cookie
-
 SHOTS = Path("/tmp/shots/wiki")
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 CORPUS = Path(__file__).with_name("xss_corpus.txt")
 
 GOALS = """\
@@ -33,11 +30,6 @@ deadline = "before meeting 4"
 
 See [the SMART criteria](https://en.wikipedia.org/wiki/SMART_criteria).
 """
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request):
-    return request.param
 
 
 @pytest.fixture
@@ -68,25 +60,15 @@ def wiki(db, create_user, articles):
 
 
 @pytest.fixture
-def page(browser, live_server, app, wiki, viewport):
-    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="en-US")
-    context.add_cookies(
-        [{"name": "session", "value": session_cookie(app, wiki["ada"]), "url": live_server}]
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(10_000)
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+def page(open_page, live_server, wiki):
+    """Ada's page; a dialog fails the test too, as console errors do."""
+    opened = open_page(wiki["ada"], locale="en-US")
     opened.on(
-        "dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss())
+        "dialog",
+        lambda dialog: (opened.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()),
     )
     opened.base = live_server
-    opened.viewport_name = viewport
-    opened.problems = problems
-    yield opened
-    context.close()
-    assert problems == [], problems
+    return opened
 
 
 def visit(page, path: str, shot: str) -> None:
@@ -153,10 +135,7 @@ def test_the_live_preview_follows_the_typing(page):
 def test_an_article_of_every_xss_vector_runs_no_script(page, wiki):
     visit(page, f"/wiki/{wiki['corpus']}", "xss-corpus")
 
-    assert (
-        page.evaluate("document.querySelectorAll('.wiki-body script, .wiki-body iframe').length")
-        == 0
-    )
+    expect(page.locator(".wiki-body script, .wiki-body iframe")).to_have_count(0)
     assert page.evaluate("window.__xss === undefined")
     page.locator(".wiki-body a").first.hover()  # event handlers would fire on hover, focus
     page.keyboard.press("Tab")

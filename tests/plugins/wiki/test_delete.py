@@ -9,11 +9,6 @@ from plugins.wiki.models import Article, ArticleTag, Rating, Revision
 
 
 @pytest.fixture
-def ada(create_user):
-    return create_user(display_name="Ada Lovelace")
-
-
-@pytest.fixture
 def article_id(articles, ada, create_user):
     """An article by Ada, edited once and rated once: its id."""
     created = articles.create(ada, title="Giving feedback", tags="feedback")

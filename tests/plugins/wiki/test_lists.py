@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from core.demo import create_demo_members
 from core.models import Activity
 from core.testing import count_rows, stored
 from plugins.wiki.models import Article, Rating, Revision
-
-
-@pytest.fixture
-def ada(create_user):
-    return create_user(display_name="Ada Lovelace")
 
 
 def titles(page: str) -> list[str]:

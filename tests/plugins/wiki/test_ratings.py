@@ -14,11 +14,6 @@ from plugins.wiki.models import Rating
 
 
 @pytest.fixture
-def ada(create_user):
-    return create_user(display_name="Ada Lovelace")
-
-
-@pytest.fixture
 def article(articles, ada):
     return articles.create(ada, title="Setting goals")
 

@@ -21,16 +21,6 @@ TWO = "Meet for an hour.\nAgree on a channel: chat or mail.\nSet one goal.\nWrit
 
 
 @pytest.fixture
-def ada(create_user):
-    return create_user(display_name="Ada Lovelace")
-
-
-@pytest.fixture
-def rui(create_user):
-    return create_user(display_name="Rui Mentor")
-
-
-@pytest.fixture
 def article(articles, ada, rui):
     """An article by Ada (revision 1) that Rui edited (revision 2)."""
     created = articles.create(ada, title="First meeting", body=ONE)

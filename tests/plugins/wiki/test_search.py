@@ -14,11 +14,6 @@ from plugins.wiki.models import SEARCH_DOCUMENT, Article
 
 
 @pytest.fixture
-def ada(create_user):
-    return create_user(display_name="Ada Lovelace")
-
-
-@pytest.fixture
 def library(articles, ada):
     """Three articles, by title."""
     return {
