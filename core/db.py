@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
@@ -65,6 +65,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every table, core's and plugins': ``db.Model``, which Flask-SQLAlchemy
+# builds on Base. A type checker cannot take an attribute of an object as a base class, so
+# tables subclass ``Model`` and are checked as the SQLAlchemy models they are.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 # How far the clock is moved (``alma jobs run --now``), for the code running in this context
