@@ -29,10 +29,12 @@ from core.hookspecs import hookimpl
 # ---- database and transactions ----------------------------------------------------------------
 
 from core.db import (
+    Model,  # the base class of a table (db.Model, as a type checker can follow it)
     UTCDateTime,  # column type: a time stored in UTC, read back time-zone aware
     after_commit,
     db,
     insert_on_conflict,  # INSERT ... ON CONFLICT for the app's database dialect
+    rows_changed,  # runs an UPDATE or DELETE, returns how many rows it changed
     utcnow,
     writes_on_get,  # lets a GET view write (SQLite opens GET requests read-only)
 )
@@ -100,9 +102,11 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "SocketHandler",
     # database and transactions
     "db",
+    "Model",
     "utcnow",
     "after_commit",
     "insert_on_conflict",
+    "rows_changed",
     "writes_on_get",
     "UTCDateTime",
     # members and core records

@@ -76,7 +76,10 @@ def create_app(
     if settings["TRUSTED_PROXIES"]:
         # the client's address (login throttling) and https (cookies, HSTS) as the proxy saw them
         hops = settings["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add a WSGI middleware, though typed as a method
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     register_core_views(app)
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)
@@ -94,10 +97,10 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def _checked_plugin_settings(settings: dict[str, Any], hooks: Hooks) -> dict[str, dict]:
+def _checked_plugin_settings(settings: dict[str, Any], hooks: Hooks) -> dict[str, dict[str, Any]]:
     """Every enabled plugin's ``[plugins.<name>]``, checked against what it declares. Tables
     of plugins that are not enabled are kept as they are, for when they are."""
-    raw: dict[str, dict] = settings["PLUGIN_SETTINGS"]
+    raw: dict[str, dict[str, Any]] = settings["PLUGIN_SETTINGS"]
     declared = hooks.settings()
     checked = dict(raw)
     for name in settings["PLUGINS"]:

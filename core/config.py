@@ -168,7 +168,7 @@ def _validated(key: str, value: Any, setting: Setting | None = None) -> Any:
     expected = setting.type
     if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
         raise ConfigError(key, f"expected {expected.__name__}, got {value!r}")
-    if expected is list and not all(isinstance(item, str) for item in value):
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
         raise ConfigError(key, "expected a list of strings")
     problem = setting.check(value) if setting.check else None
     if problem:

@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import current_app, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,12 @@ def clock_set_to(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _clock_moved_by.reset(token)
+
+
+def rows_changed(statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE in the current unit of work; how many rows it changed."""
+    # such a statement answers with a CursorResult, though Session.execute is typed as Result
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 def after_commit(callback: Callable[[], Any], session: Session | None = None) -> None:

@@ -25,7 +25,7 @@ from flask import Flask, current_app, render_template
 from jinja2 import TemplateNotFound
 from sqlalchemy import delete, func, select, update
 
-from core.db import after_commit, db, utcnow
+from core.db import after_commit, db, rows_changed, utcnow
 from core.i18n import reading_as
 from core.models import OutboxMail, User
 
@@ -40,7 +40,8 @@ CLAIM_LEASE = timedelta(minutes=5)
 
 def absolute_url(path: str) -> str:
     """A link for an e-mail: the site path joined to ``BASE_URL``."""
-    return urljoin(current_app.config["BASE_URL"].rstrip("/") + "/", path.lstrip("/"))
+    base_url: str = current_app.config["BASE_URL"]
+    return urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
 
 
 def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMail:
@@ -64,14 +65,14 @@ def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMai
     db.session.add(mail)
     db.session.flush()
     mail.message_id = new_message_id(mail)
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
     after_commit(lambda: wake_job(app, DELIVER_JOB_ID))
     return mail
 
 
 def count_mails(to: str, template: str, since: datetime) -> int:
     """How many mails of one kind were written to an address since a moment."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(OutboxMail)
         .where(
@@ -79,7 +80,7 @@ def count_mails(to: str, template: str, since: datetime) -> int:
             OutboxMail.template == template,
             OutboxMail.created_at >= since,
         )
-    )
+    ).scalar_one()
 
 
 def wake_job(app: Flask, job_id: str) -> None:
@@ -149,7 +150,7 @@ def _record_sent(mail_id: int) -> None:
 
 def _claim(mail_id: int) -> EmailMessage | None:
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(OutboxMail)
         .where(
             OutboxMail.id == mail_id,
@@ -158,10 +159,10 @@ def _claim(mail_id: int) -> EmailMessage | None:
         )
         .values(next_attempt_at=now + CLAIM_LEASE)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     message = None
     if claimed:
-        mail = db.session.get(OutboxMail, mail_id)
+        mail = db.session.get_one(OutboxMail, mail_id)
         if mail.message_id is None:  # queued before Message-IDs were kept: fixed at first try
             mail.message_id = new_message_id(mail)
         try:
@@ -173,7 +174,7 @@ def _claim(mail_id: int) -> EmailMessage | None:
 
 
 def _schedule_retry(mail_id: int, error: Exception) -> None:
-    mail = db.session.get(OutboxMail, mail_id)
+    mail = db.session.get_one(OutboxMail, mail_id)
     mail.attempts += 1
     mail.last_error = f"{type(error).__name__}: {error}"
     # a bounded exponent: timedelta overflows at attempt 43, some 35 hours into an outage
@@ -229,7 +230,7 @@ class SMTPTransport:
         config = self.config
         host, port, timeout = config["MAIL_HOST"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
         if config["MAIL_SECURITY"] == "ssl":
-            smtp = smtplib.SMTP_SSL(
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 host, port, timeout=timeout, context=ssl.create_default_context()
             )
         else:

@@ -40,6 +40,7 @@ from core.api import (
     notify,
     positive,
     reading_as,
+    rows_changed,
     utcnow,
     wake_job,
     zone_of,
@@ -114,7 +115,7 @@ def issue_certificates(goal: Goal) -> list[Certificate]:
         if (certificate := _issue(goal, party.user)) is not None
     ]
     if issued:
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
         after_commit(lambda: wake_job(app, RENDER_JOB_ID))
     return issued
 
@@ -122,6 +123,7 @@ def issue_certificates(goal: Goal) -> list[Certificate]:
 def _issue(goal: Goal, holder: User) -> Certificate | None:
     """The holder's certificate, its facts written as they read: in their language, each date
     on their clock, as the date it was completed on."""
+    assert goal.completed_at is not None  # issue_certificates issues for completed goals only
     exists = select(Certificate.id).where(
         Certificate.goal_id == goal.id, Certificate.user_id == holder.id
     )
@@ -207,7 +209,7 @@ def _render(certificate_id: int) -> bool:
         _record_failure(certificate_id, error)
         db.session.commit()
         return False
-    stored = db.session.execute(
+    stored = rows_changed(
         update(Certificate)
         .where(
             Certificate.id == certificate_id,
@@ -216,7 +218,7 @@ def _render(certificate_id: int) -> bool:
         )
         .values(status=RENDERED, pdf=pdf, rendered_at=utcnow(), last_error=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if stored:
         with reading_as(certificate.holder):
             notify(
@@ -236,7 +238,7 @@ def _claim(certificate_id: int) -> datetime | None:
     the claim's token."""
     now = utcnow()
     lease = now + CLAIM_LEASE
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(Certificate)
         .where(
             Certificate.id == certificate_id,
@@ -245,13 +247,13 @@ def _claim(certificate_id: int) -> datetime | None:
         )
         .values(next_attempt_at=lease)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return lease if claimed else None
 
 
 def _record_failure(certificate_id: int, error: Exception) -> None:
-    certificate = db.session.get(Certificate, certificate_id)
+    certificate = db.session.get_one(Certificate, certificate_id)
     certificate.attempts += 1
     certificate.last_error = f"{type(error).__name__}: {error}"[:4000]
     if certificate.attempts >= settings().render_attempts:
@@ -359,7 +361,7 @@ def retry_certificate(number: str) -> Certificate:
     certificate.attempts = 0
     certificate.next_attempt_at = utcnow()
     db.session.flush()
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
     after_commit(lambda: wake_job(app, RENDER_JOB_ID))
     return certificate
 

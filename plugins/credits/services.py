@@ -22,8 +22,10 @@ from sqlalchemy import func, select, update
 
 from core.api import (
     Activity,
+    ActivityKind,
     ConfigError,
     Goal,
+    GoalKind,
     Setting,
     User,
     activity_label,
@@ -102,7 +104,7 @@ def check_config(app: Flask) -> None:
     enabled plugin declares (a typo, or a plugin that was disabled), and suggested defaults
     that are negative, rather than silently crediting nothing."""
     state = alma(app)
-    declared = {**state.activity_kinds, **state.goal_kinds}
+    declared: dict[str, ActivityKind | GoalKind] = {**state.activity_kinds, **state.goal_kinds}
     configured = settings(app)
     unknown_rules = sorted(set(configured.rules) - set(declared))
     if unknown_rules:
@@ -289,14 +291,14 @@ def _points_left_today(user: User) -> int:
         select(CreditBalance.user_id).where(CreditBalance.user_id == user.id).with_for_update()
     )
     configured = settings()
-    earned = db.session.scalar(
+    earned = db.session.execute(
         select(func.coalesce(func.sum(CreditEntry.points), 0)).where(
             CreditEntry.user_id == user.id,
             CreditEntry.created_at >= start_of_today(user),
             CreditEntry.entry_kind == CREDIT,
             CreditEntry.kind.not_in(configured.cap_exempt),
         )
-    )
+    ).scalar_one()
     return max(configured.daily_cap - earned, 0)
 
 

@@ -9,8 +9,10 @@ Times are aware UTC datetimes here; the views convert from and to each member's 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -165,11 +167,11 @@ def month_of(user: User, day: date) -> Month:
 
 
 def held_count(mentorship: Mentorship) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Meeting)
         .where(Meeting.mentorship_id == mentorship.id, Meeting.status == HELD)
-    )
+    ).scalar_one()
 
 
 def upcoming_of(user: User, limit: int = 20) -> list[Meeting]:
@@ -202,7 +204,7 @@ def confirmations(meeting: Meeting) -> dict[int, str]:
     declined (nothing before the first answer)."""
     if meeting.goal_id is None:
         return {}
-    goal = db.session.get(Goal, meeting.goal_id)
+    goal = db.session.get_one(Goal, meeting.goal_id)
     return {party.user_id: party.decision for party in goal.parties}
 
 
@@ -414,7 +416,7 @@ def change_differences(
     def minutes(n: int) -> str:
         return ngettext("%(num)d minute", "%(num)d minutes", n)
 
-    aspects = [
+    aspects: list[tuple[str, Any, Any, Callable[[Any], str]]] = [
         (
             _("Time"),
             meeting.starts_at,
@@ -532,7 +534,7 @@ def _time_ahead(meeting: Meeting, change: MeetingChange) -> bool:
     return (
         meeting.status == SCHEDULED
         and meeting.starts_at > now
-        and (change.kind != RESCHEDULE or change.starts_at > now)
+        and (change.kind != RESCHEDULE or (change.starts_at is not None and change.starts_at > now))
     )
 
 
@@ -568,6 +570,8 @@ def _apply(meeting: Meeting, change: MeetingChange) -> None:
             if change.kind == CANCEL:
                 meeting.status = CANCELLED
             else:
+                # a move names both (the check constraint reschedule_has_time)
+                assert change.starts_at is not None and change.duration_minutes is not None
                 meeting.starts_at = change.starts_at
                 meeting.duration_minutes = change.duration_minutes
                 meeting.place = change.place or meeting.place
@@ -670,12 +674,14 @@ def goal_completed(goal: Goal) -> None:
         meeting.status = HELD
         meeting.held_at = utcnow()
         db.session.flush()
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
         after_commit(lambda: wake_job(app, FEEDBACK_JOB_ID))
         if meeting.is_final and meeting.mentorship.state == ACTIVE:
             _finish(meeting.mentorship, goal.parties)
     elif goal.kind == MENTORSHIP_FINISHED:
-        complete_mentorship(mentorship_of_subject(goal.subject))
+        mentorship = mentorship_of_subject(goal.subject) if goal.subject else None
+        if mentorship is not None:
+            complete_mentorship(mentorship)
 
 
 def goal_declined(goal: Goal) -> None:
@@ -722,7 +728,7 @@ def _finish(mentorship: Mentorship, parties) -> None:
 
 def describe_finished(goal: Goal) -> list[tuple[str, str]]:
     """The facts of a finished mentorship, for a certificate (``GoalKind.describe``)."""
-    mentorship = mentorship_of_subject(goal.subject)
+    mentorship = mentorship_of_subject(goal.subject) if goal.subject else None
     if mentorship is None:
         return []
     started = mentorship.started_at or mentorship.created_at
@@ -786,14 +792,14 @@ def _is_extra_meeting(mentorship: Mentorship) -> bool:
     in_force = agreements.agreement_in_force(mentorship)
     if in_force is None:
         return False
-    live = db.session.scalar(
+    live = db.session.execute(
         select(func.count())
         .select_from(Meeting)
         .where(
             Meeting.mentorship_id == mentorship.id,
             Meeting.status.in_(LIVE_MEETING_STATUSES),
         )
-    )
+    ).scalar_one()
     return live >= in_force.meetings_planned
 
 

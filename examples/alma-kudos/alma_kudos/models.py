@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.api import db, utcnow
+from core.api import Model, utcnow
 
 
-class Kudos(db.Model):
+class Kudos(Model):
     __tablename__ = "kudos_given"
 
     id: Mapped[int] = mapped_column(primary_key=True)

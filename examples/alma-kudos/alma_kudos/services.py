@@ -34,4 +34,4 @@ def kudos_received(user: User) -> list[Kudos]:
 
 
 def total_kudos() -> int:
-    return db.session.scalar(select(func.count()).select_from(Kudos))
+    return db.session.execute(select(func.count()).select_from(Kudos)).scalar_one()
