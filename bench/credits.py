@@ -48,7 +48,7 @@ CHUNK = 10_000
 class BenchPlugin:
     @hookimpl
     def register_activity_kinds(self):
-        return [ActivityKind(KIND, "Did something for the community", credits=3)]
+        return [ActivityKind(KIND, "Did something for the community")]
 
 
 # ---- the community -------------------------------------------------------------------------
@@ -169,6 +169,7 @@ def run(database_url: str, entries: int, members: int, rounds: int) -> None:
         {
             "DATABASE_URL": database_url,
             "PLUGINS": ["bench", "credits"],
+            "PLUGIN_SETTINGS": {"credits": {"rules": {KIND: 3}}},
             "SECRET_KEY": "bench",
             "WTF_CSRF_ENABLED": False,
         },

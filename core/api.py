@@ -35,6 +35,7 @@ from core.db import (
     db,
     insert_on_conflict,  # INSERT ... ON CONFLICT for the app's database dialect
     rows_changed,  # runs an UPDATE or DELETE, returns how many rows it changed
+    like_pattern,  # a LIKE pattern matching text as typed ("50%" is not a wildcard)
     utcnow,
     writes_on_get,  # lets a GET view write (SQLite opens GET requests read-only)
 )
@@ -51,8 +52,12 @@ from core.errors import DomainError, InvalidInput, NotAllowed, NotFound
 # ---- mail, alerts and real time ---------------------------------------------------------------
 
 from core.realtime import emit_to_user, push_badge
-from core.services.mail import absolute_url, send_mail
+from core.services.mail import send_mail
 from core.services.notifications import notify
+
+# ---- links to the site's pages ----------------------------------------------------------------
+
+from core.urls import absolute_url, external_url, site_path
 
 # ---- activities and goals ---------------------------------------------------------------------
 
@@ -67,20 +72,35 @@ from core.services.goals import (
 
 # ---- jobs -------------------------------------------------------------------------------------
 
-from core.services.mail import wake_job
+from core.jobs import wake_job, wake_job_after_commit
+
+# ---- state machines ---------------------------------------------------------------------------
+
+from core.transitions import Step, Transitions, allowed_actions
 
 # ---- forms, requests and pagination -----------------------------------------------------------
 
-from core.forms import ConfirmForm
+from core.forms import ConfirmForm, form_errors, run_action
+from core.pagination import Page, page_of
 from core.views.navigation import local_path, page_number, whole_number
 
 # ---- languages, time zones and dates ----------------------------------------------------------
 
-from core.i18n import format_when, language_names, reading_as, zone_of
+from core.i18n import (
+    format_when,
+    from_local,
+    language_names,
+    local_clock,
+    local_date,
+    occurs_twice,
+    reading_as,
+    today_of,
+    zone_of,
+)
 
 # ---- settings and app state -------------------------------------------------------------------
 
-from core.config import ConfigError, Setting, positive
+from core.config import ConfigError, Setting, plugin_settings_as, positive
 from core.state import alma
 # isort: on
 
@@ -107,6 +127,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "after_commit",
     "insert_on_conflict",
     "rows_changed",
+    "like_pattern",
     "writes_on_get",
     "UTCDateTime",
     # members and core records
@@ -124,10 +145,13 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "NotFound",
     # mail, alerts and real time
     "send_mail",
-    "absolute_url",
     "notify",
     "push_badge",
     "emit_to_user",
+    # links to the site's pages
+    "site_path",
+    "external_url",
+    "absolute_url",
     # activities and goals
     "record_activity",
     "undo_activity",
@@ -139,8 +163,17 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "goal_facts",
     # jobs
     "wake_job",
+    "wake_job_after_commit",
+    # state machines
+    "Transitions",
+    "Step",
+    "allowed_actions",
     # forms, requests and pagination
     "ConfirmForm",
+    "run_action",
+    "form_errors",
+    "Page",
+    "page_of",
     "page_number",
     "whole_number",
     "local_path",
@@ -148,9 +181,15 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "format_when",
     "reading_as",
     "zone_of",
+    "local_clock",
+    "local_date",
+    "today_of",
+    "from_local",
+    "occurs_twice",
     "language_names",
     # settings and app state
     "Setting",
+    "plugin_settings_as",
     "positive",
     "ConfigError",
     "alma",

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, Request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, MapAdapter
 
-from core.config import instance_path_from_env, load_settings, plugin_settings
+from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
 from core.db import db
 from core.i18n import select_locale, select_timezone
 from core.models import User
-from core.plugins import Hooks, build_plugin_manager, installed_plugins
+from core.plugins import Hooks, InstalledPlugin, build_plugin_manager, installed_plugins
 from core.realtime import create_socketio
 from core.services.badges import badge_query
 from core.state import AlmaState
 from core.views import register_core_views
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(
@@ -38,14 +42,14 @@ def create_app(
     """
     instance = Path(instance_path).resolve() if instance_path else instance_path_from_env()
     settings = load_settings(instance, config)
-    app = Flask(__name__, instance_path=str(instance))
+    app = AlmaFlask(__name__, instance_path=str(instance))
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(settings)
     _harden_session_cookie(app)
 
     installed = installed_plugins(extra_plugins)
     hooks = Hooks(build_plugin_manager(settings["PLUGINS"], installed))
-    app.config["PLUGIN_SETTINGS"] = _checked_plugin_settings(settings, hooks)
+    app.config["PLUGIN_SETTINGS"] = _checked_plugin_settings(settings, hooks, installed)
     nav_items = hooks.nav_items()
     app.extensions["alma"] = AlmaState(
         hooks=hooks,
@@ -88,6 +92,18 @@ def create_app(
     return app
 
 
+class AlmaFlask(Flask):
+    """Flask, whose ``url_for`` also works where no request gives an address (a job, the
+    demo, the CLI): it builds on ``BASE_URL``, read when the app context starts (``alma
+    serve`` may set it after the app is built)."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        if request is not None or self.config["SERVER_NAME"] is not None:
+            return super().create_url_adapter(request)
+        base = urlsplit(self.config["BASE_URL"])
+        return self.url_map.bind(base.netloc, url_scheme=base.scheme)
+
+
 class DatabaseIntConverter(IntegerConverter):
     """``<int:…>`` in URLs, bounded to what an id column holds: a huge number is a 404, not a
     database error."""
@@ -97,15 +113,44 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def _checked_plugin_settings(settings: dict[str, Any], hooks: Hooks) -> dict[str, dict[str, Any]]:
+def _checked_plugin_settings(
+    settings: dict[str, Any], hooks: Hooks, installed: Mapping[str, InstalledPlugin]
+) -> dict[str, dict[str, Any]]:
     """Every enabled plugin's ``[plugins.<name>]``, checked against what it declares. Tables
     of plugins that are not enabled are kept as they are, for when they are."""
     raw: dict[str, dict[str, Any]] = settings["PLUGIN_SETTINGS"]
+    _report_tables_of_plugins_not_enabled(raw, settings["PLUGINS"], installed)
     declared = hooks.settings()
     checked = dict(raw)
     for name in settings["PLUGINS"]:
         checked[name] = plugin_settings(name, raw.get(name, {}), declared.get(name, {}))
     return checked
+
+
+def _report_tables_of_plugins_not_enabled(
+    tables: Mapping[str, dict[str, Any]],
+    enabled: list[str],
+    installed: Mapping[str, InstalledPlugin],
+) -> None:
+    """A ``[plugins.<name>]`` table for no installed plugin is a typo or a missing package:
+    startup stops. One for an installed plugin that is not enabled is kept for when it is (an
+    operator disabling a plugin, ``ALMA_PLUGINS=... alma db upgrade``), with a warning."""
+    enabled_text = ", ".join(enabled) or "none"
+    for name in tables:
+        if name in enabled:
+            continue
+        if name not in installed:
+            raise ConfigError(
+                f"plugins.{name}",
+                f"no installed plugin is named {name!r} (enabled plugins: {enabled_text};"
+                f" installed: {', '.join(sorted(installed)) or 'none'})",
+            )
+        logger.warning(
+            "[plugins.%s] is ignored: plugin %r is installed but not enabled (enabled plugins: %s)",
+            name,
+            name,
+            enabled_text,
+        )
 
 
 def _harden_session_cookie(app: Flask) -> None:

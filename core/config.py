@@ -7,16 +7,18 @@ a message naming the key. Plugin settings live in ``[plugins.<name>]`` tables of
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -35,10 +37,15 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting: its type (``str``, ``int``, ``bool``, ``list`` or ``dict``, a TOML table
+    whose keys are text), its default, a check of its value and a line saying what it does.
+    ``items`` is the type of a list's items or of a table's values."""
+
     type: type
     default: Any
     check: Callable[[Any], str | None] | None = None  # returns a problem, or None when fine
     doc: str = ""
+    items: builtins.type = str  # builtins: inside the class, "type" is the field above
 
 
 def _one_of(*choices: str) -> Callable[[Any], str | None]:
@@ -163,13 +170,29 @@ def _parse_env(key: str, setting: Setting, raw: str) -> Any:
     return raw
 
 
+def _is_a(value: Any, expected: type) -> bool:
+    """``isinstance``, except that ``true`` and ``false`` are not whole numbers."""
+    return isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+
+
+def _plural(kind: type) -> str:
+    return {str: "strings", int: "whole numbers"}.get(kind, f"{kind.__name__} values")
+
+
 def _validated(key: str, value: Any, setting: Setting | None = None) -> Any:
     setting = setting or SETTINGS[key]
     expected = setting.type
-    if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
+    if not _is_a(value, expected):
         raise ConfigError(key, f"expected {expected.__name__}, got {value!r}")
-    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
-        raise ConfigError(key, "expected a list of strings")
+    items = setting.items
+    if expected is list and not all(_is_a(item, items) for item in value):
+        raise ConfigError(key, f"expected a list of {_plural(items)}")
+    if expected is dict:
+        bad = sorted(name for name, item in value.items() if not _is_a(item, items))
+        if bad:
+            raise ConfigError(
+                key, f"expected {_plural(items)} as values; not so for {', '.join(bad)}"
+            )
     problem = setting.check(value) if setting.check else None
     if problem:
         raise ConfigError(key, f"{value!r} {problem}")
@@ -191,6 +214,19 @@ def plugin_settings(
         else setting.default
         for key, setting in declared.items()
     }
+
+
+SettingsT = TypeVar("SettingsT")
+
+
+def plugin_settings_as(
+    settings_class: type[SettingsT], name: str, app: Flask | None = None
+) -> SettingsT:
+    """A plugin's ``[plugins.<name>]`` settings, as checked at startup, built into
+    ``settings_class`` (a dataclass whose fields are the declared keys), e.g.
+    ``plugin_settings_as(WikiSettings, "wiki")``. Uses the current app unless given one (at
+    startup, in ``app_created``)."""
+    return settings_class(**(app or current_app).config["PLUGIN_SETTINGS"][name])
 
 
 def config_file(instance_path: Path, environ: Mapping[str, str]) -> Path | None:

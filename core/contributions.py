@@ -116,30 +116,29 @@ class MemberFact:
 @dataclass(frozen=True)
 class ActivityKind:
     """A kind of activity a plugin records, e.g. ``ActivityKind("wiki.article_created",
-    "Created a wiki article", credits=5)``. Other plugins react to kinds they know by name.
+    "Created a wiki article")``. Other plugins react to kinds they know by name.
 
-    ``credits`` is what the owning plugin suggests the activity is worth; a credits plugin
-    uses it as the default of its rule table (operators override it).
+    What an activity is worth is not the recording plugin's business: a credits plugin keeps
+    its own rules, keyed by ``name``.
     """
 
     name: str
     label: str
-    credits: int = 0
 
 
 @dataclass(frozen=True)
 class GoalKind:
     """A kind of goal a plugin proposes, e.g. ``GoalKind("mentoring.finished",
-    "Finished a mentorship", credits=50)``.
+    "Finished a mentorship")``; as for :class:`ActivityKind`, what it is worth is a credits
+    plugin's rule, keyed by ``name``.
 
-    ``credits`` is as for :class:`ActivityKind`. ``describe(goal)``, if given, returns the
-    facts of one completed goal as ``(label, value)`` pairs of text, in reading order (who
-    took part, from when to when, how many meetings): what a certificate or a summary shows
-    without knowing the owning plugin. It is called as its reader reads (their language and
-    time zone, see ``core.api.reading_as``): write dates with ``core.api.format_when``.
+    ``describe(goal)``, if given, returns the facts of one completed goal as ``(label,
+    value)`` pairs of text, in reading order (who took part, from when to when, how many
+    meetings): what a certificate or a summary shows without knowing the owning plugin. It is
+    called as its reader reads (their language and time zone, see ``core.api.reading_as``):
+    write dates with ``core.api.format_when``.
     """
 
     name: str
     label: str
-    credits: int = 0
     describe: Callable[[Goal], Sequence[tuple[str, str]]] | None = None

@@ -58,6 +58,14 @@ def insert_on_conflict(model: type[Base]) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+def like_pattern(text: str) -> str:
+    """A ``LIKE`` pattern for values containing ``text`` as typed: its ``%``, ``_`` and ``\\``
+    match themselves, not any text. Use it with the backslash as escape character:
+    ``func.lower(User.display_name).like(like_pattern(word.lower()), escape="\\")``."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),

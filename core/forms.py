@@ -1,10 +1,16 @@
-"""Forms of core's pages. Every form carries a CSRF token (Flask-WTF)."""
+"""Forms of core's pages, and what a view does with a form's post. Every form carries a
+CSRF token (Flask-WTF)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
+from werkzeug.wrappers import Response
 from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2, not in the stubs
     BooleanField,
     EmailField,
@@ -17,6 +23,8 @@ from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from core.db import db
+from core.errors import InvalidInput
 from core.i18n import time_zones
 from core.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -111,3 +119,26 @@ class ProfileForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form (mark read, log out…): just the CSRF token."""
+
+
+# ---- acting on a form's post ------------------------------------------------------------------
+
+
+def run_action(action: Callable[[], Any], *, success: str, back: str) -> Response:
+    """Run a change a form posted (a service call): commit it and flash ``success``, or,
+    when the service refuses with ``InvalidInput``, roll back and flash why. Either way
+    redirect to ``back`` (post/redirect/get)."""
+    try:
+        action()
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(back)
+
+
+def form_errors(form: FlaskForm) -> str:
+    """Every error of a posted form in one line, to flash on the page the form came from."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)

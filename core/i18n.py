@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -19,6 +19,8 @@ from babel import Locale, dates
 from flask import current_app, g, has_request_context, request
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
+
+from core.db import utcnow
 
 if TYPE_CHECKING:
     from core.models import User
@@ -104,7 +106,7 @@ def format_when(
         value = value.astimezone(zone)
     if shape == "zoned":
         named = str(zone)
-        if isinstance(value, datetime) and _occurs_twice(value):  # which 02:30 of the night
+        if isinstance(value, datetime) and occurs_twice(value):  # which 02:30 of the night
             named += ", " + dates.format_time(value, "ZZZZ", locale=locale)
         return f"{format_when(value, 'datetime', zone=zone)} ({named})"
     if shape == "time":
@@ -121,9 +123,10 @@ def format_when(
     return text
 
 
-def _occurs_twice(moment: datetime) -> bool:
-    """Whether the moment's time of day comes twice on its clock (the hour the clocks go
-    back): only the offset from UTC tells the two apart."""
+def occurs_twice(moment: datetime) -> bool:
+    """Whether the time of day of ``moment`` (an aware time on a member's clock) comes twice
+    on that clock (the hour the clocks go back): only the offset from UTC tells the two
+    apart."""
     return moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset()
 
 
@@ -144,6 +147,28 @@ def zone_of(user: User) -> ZoneInfo:
         return ZoneInfo(user.timezone or "UTC")
     except (KeyError, ValueError):
         return ZoneInfo("UTC")
+
+
+def local_clock(moment: datetime, user: User) -> datetime:
+    """``moment`` (an aware time) on ``user``'s clock, e.g. to fill a form of theirs."""
+    return moment.astimezone(zone_of(user))
+
+
+def local_date(moment: datetime, user: User) -> date:
+    """The day ``moment`` falls on where ``user`` lives."""
+    return local_clock(moment, user).date()
+
+
+def today_of(user: User) -> date:
+    """Today where ``user`` lives (by the one clock, ``utcnow``)."""
+    return local_date(utcnow(), user)
+
+
+def from_local(day: date, time_of_day: time, user: User) -> datetime:
+    """The UTC time of ``time_of_day`` on ``day`` on ``user``'s clock: the first of a time
+    their clock shows twice; for one it skips, the offset before the jump. Raises
+    ``OverflowError`` for the first or last hours of the years 1 and 9999."""
+    return datetime.combine(day, time_of_day, tzinfo=zone_of(user)).astimezone(UTC)
 
 
 def locale_of(user: User) -> str:

@@ -8,6 +8,7 @@ plugin authors too.
   ``@pytest.mark.plugins("wiki", ...)`` chooses the enabled plugins (default: none, core alone);
   ``make_app(extra_plugins={"name": obj})`` registers a throwaway plugin.
 * ``db``: an app context for calling services directly; ``create_user(...)`` makes members.
+* ``run_job(app, "kudos.digest")``: a job run once, now, as the scheduler would.
 * ``client``: a test client whose every request runs in a fresh app context, as in production,
   with ``client.login(user)``.
 * ``smtp_server`` / ``mail``: a real SMTP server (aiosmtpd) on 127.0.0.1 that the app sends to;
@@ -17,7 +18,8 @@ plugin authors too.
   migration tests.
 * ``live_server``: the app served over HTTP and Socket.IO on 127.0.0.1, for real clients
   (``serve(app)`` serves more apps, as several web processes);
-  ``SocketClient``: a real Socket.IO client that queues what it receives;
+  ``SocketClient``: a real Socket.IO client that queues what it receives, and
+  ``socket_as(user, *events)`` one connected to ``live_server`` as a member;
   ``browser``: headless Chromium (Playwright) to drive it.
 * ``redis_server``: a private ``redis-server`` (``.url``) to kill, restart or stall under a
   running site.
@@ -556,6 +558,19 @@ def count_rows(app: Flask, model: Any, *where: Any) -> int:
     return count
 
 
+def run_job(app: Flask, job_id: str) -> None:
+    """Run the job ``job_id`` (core's or an enabled plugin's ``Job``) once, now, as the
+    scheduler would: in an app context and a unit of work of its own, committed when it
+    returns. A job that raises fails the test (its error is in the captured log). Move the
+    clock with ``time_machine.travel(...)`` around it to run it as if it were another time."""
+    from core.scheduler import job_named
+    from core.scheduler import run_job as run_in_its_own_unit_of_work
+
+    job = job_named(app, job_id)
+    assert job is not None, f"no job {job_id!r}: is its plugin enabled?"
+    assert run_in_its_own_unit_of_work(app, job), f"job {job_id} failed (see the log)"
+
+
 def race(app: Flask, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
     """Run each action in its own thread at the same instant (a barrier releases them), each
     in its own app context and unit of work, committed when it returns; return ("ok", result)
@@ -618,6 +633,17 @@ class SocketClient:
         self.queues[event] = queue.Queue()
         self.client.on(event, self.queues[event].put)
 
+    def connect_as(self, base_url: str, app: Flask, user: Any) -> SocketClient:
+        """Connect to the site served at ``base_url`` (``live_server``) as ``user``, over
+        long polling, as a browser starts."""
+        self.client.connect(
+            base_url,
+            headers={"Cookie": f"session={session_cookie(app, user)}"},
+            transports=["polling"],
+            wait_timeout=self.TIMEOUT,
+        )
+        return self
+
     def call(self, event: str, *data: Any) -> Any:
         """Emit ``event`` (with ``data``, or with no argument at all) and return the ack."""
         return self.client.call(event, *data, timeout=self.TIMEOUT)
@@ -636,6 +662,23 @@ class SocketClient:
         while not self.queues[event].empty():
             items.append(self.queues[event].get_nowait())
         return items
+
+
+@pytest.fixture
+def socket_as(app: Flask, live_server: str) -> Iterator[Callable[..., SocketClient]]:
+    """``socket_as(user, *events)``: a member's open tab, a :class:`SocketClient` connected
+    to ``live_server`` as ``user`` and listening to ``events``; closed after the test."""
+    opened: list[SocketClient] = []
+
+    def open_tab(user: Any, *events: str) -> SocketClient:
+        tab = SocketClient(*events)
+        opened.append(tab)
+        return tab.connect_as(live_server, app, user)
+
+    yield open_tab
+    for tab in opened:
+        # close without waiting for the answer to the pending long poll (up to 25 s)
+        tab.client.eio.disconnect(abort=True)
 
 
 def session_cookie(app: Flask, user: Any) -> str:
@@ -668,11 +711,13 @@ __all__ = [
     "SocketClient",
     "all_installed_plugins",
     "body_of",
+    "compiled_catalogs",
     "count_rows",
     "create_postgres_database",
     "free_port",
     "path_of",
     "race",
+    "run_job",
     "session_cookie",
     "stored",
 ]

@@ -18,8 +18,9 @@ from core.db import db, utcnow
 from core.errors import InvalidInput
 from core.i18n import reading_as
 from core.models import LoginFailure, User
-from core.services.mail import absolute_url, count_mails, send_mail
+from core.services.mail import count_mails, send_mail
 from core.state import hooks
+from core.urls import absolute_url
 
 MIN_PASSWORD_LENGTH = 10
 

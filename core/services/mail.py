@@ -19,14 +19,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template
+from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 from sqlalchemy import delete, func, select, update
 
-from core.db import after_commit, db, rows_changed, utcnow
+from core.db import db, rows_changed, utcnow
 from core.i18n import reading_as
+from core.jobs import wake_job_after_commit
 from core.models import OutboxMail, User
 
 logger = logging.getLogger(__name__)
@@ -36,12 +37,6 @@ BATCH_SIZE = 50
 MAX_BATCHES_PER_RUN = 20
 MAX_BACKOFF = timedelta(hours=1)
 CLAIM_LEASE = timedelta(minutes=5)
-
-
-def absolute_url(path: str) -> str:
-    """A link for an e-mail: the site path joined to ``BASE_URL``."""
-    base_url: str = current_app.config["BASE_URL"]
-    return urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))
 
 
 def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMail:
@@ -65,8 +60,7 @@ def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMai
     db.session.add(mail)
     db.session.flush()
     mail.message_id = new_message_id(mail)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
-    after_commit(lambda: wake_job(app, DELIVER_JOB_ID))
+    wake_job_after_commit(DELIVER_JOB_ID)
     return mail
 
 
@@ -81,13 +75,6 @@ def count_mails(to: str, template: str, since: datetime) -> int:
             OutboxMail.created_at >= since,
         )
     ).scalar_one()
-
-
-def wake_job(app: Flask, job_id: str) -> None:
-    """Run a job now if this process runs the scheduler; otherwise its next poll sends it."""
-    scheduler = app.extensions["alma"].scheduler
-    if scheduler is not None and scheduler.running:
-        scheduler.modify_job(job_id, next_run_time=utcnow())
 
 
 def deliver_outbox() -> int:

@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 from core.db import after_commit, db, rows_changed, utcnow
 from core.models import Notification, User
 from core.realtime import emit_to_user
-from core.services.mail import absolute_url, send_mail
+from core.services.mail import send_mail
+from core.urls import absolute_url
 
 PAGE_SIZE = 20
 

@@ -28,6 +28,7 @@ from core.i18n import format_when, language_name
 from core.services.badges import badges_of
 from core.services.profiles import member_facts
 from core.state import alma
+from core.transitions import allowed_actions
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -54,6 +55,7 @@ def register_core_views(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.add_template_global(get_locale)
     app.add_template_global(member_facts)
+    app.add_template_global(allowed_actions)
     app.add_template_filter(language_name, "language_name")
     app.add_template_filter(format_when, "when")
     app.register_error_handler(HTTPException, _http_error)

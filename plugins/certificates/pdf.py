@@ -16,7 +16,7 @@ from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from core.api import absolute_url, format_when, reading_as
+from core.api import external_url, format_when, reading_as
 from plugins.certificates.models import Certificate
 
 TEMPLATE = "certificate.html"
@@ -34,7 +34,7 @@ def override_folder(app: Flask) -> Path:
 
 
 def verify_url(number: str) -> str:
-    return absolute_url(f"/certificates/verify/{number}")
+    return external_url("certificates.verify", number=number)
 
 
 def render_pdf(certificate: Certificate) -> bytes:

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,18 +32,19 @@ from core.api import (
     NotFound,
     Setting,
     User,
-    after_commit,
     alma,
     db,
     goal_facts,
     goal_label,
+    local_date,
     notify,
+    plugin_settings_as,
     positive,
     reading_as,
     rows_changed,
+    site_path,
     utcnow,
-    wake_job,
-    zone_of,
+    wake_job_after_commit,
 )
 from plugins.certificates.models import FAILED, PENDING, RENDERED, Certificate
 from plugins.certificates.pdf import render_pdf
@@ -85,7 +86,7 @@ class CertificateSettings:
 
 def settings(app: Flask | None = None) -> CertificateSettings:
     """``[plugins.certificates]``, checked against SETTINGS by core at startup."""
-    return CertificateSettings(**(app or current_app).config["PLUGIN_SETTINGS"]["certificates"])
+    return plugin_settings_as(CertificateSettings, "certificates", app)
 
 
 def check_goal_kinds(app: Flask) -> None:
@@ -99,6 +100,11 @@ def check_goal_kinds(app: Flask) -> None:
             f"no enabled plugin declares the goal kind(s) {', '.join(unknown)} "
             f"(declared: {declared}); enable the plugin that declares them or change the setting",
         )
+
+
+def holder_page(user_id: int) -> str:
+    """Where a holder finds their certificates: the mentoring area of their profile."""
+    return site_path("profile.area", user_id=user_id, area="mentoring")
 
 
 # ---- issuing -----------------------------------------------------------------------------
@@ -115,8 +121,7 @@ def issue_certificates(goal: Goal) -> list[Certificate]:
         if (certificate := _issue(goal, party.user)) is not None
     ]
     if issued:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
-        after_commit(lambda: wake_job(app, RENDER_JOB_ID))
+        wake_job_after_commit(RENDER_JOB_ID)
     return issued
 
 
@@ -140,7 +145,7 @@ def _issue(goal: Goal, holder: User) -> Certificate | None:
         goal_kind=goal.kind,
         achievement=achievement,
         goal_title=goal.title,
-        completed_on=goal.completed_at.astimezone(zone_of(holder)).date(),
+        completed_on=local_date(goal.completed_at, holder),
         facts=facts,
         status=PENDING,
         attempts=0,
@@ -227,7 +232,7 @@ def _render(certificate_id: int) -> bool:
                     "Your certificate “%(achievement)s” is ready.",
                     achievement=certificate.achievement,
                 ),
-                url=f"/members/{certificate.user_id}/mentoring",
+                url=holder_page(certificate.user_id),
             )
     db.session.commit()
     return bool(stored)
@@ -361,8 +366,7 @@ def retry_certificate(number: str) -> Certificate:
     certificate.attempts = 0
     certificate.next_attempt_at = utcnow()
     db.session.flush()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
-    after_commit(lambda: wake_job(app, RENDER_JOB_ID))
+    wake_job_after_commit(RENDER_JOB_ID)
     return certificate
 
 
@@ -388,6 +392,6 @@ def revoke_certificate(number: str, reason: str) -> Certificate:
                 number=certificate.number,
                 reason=reason,
             ),
-            url=f"/members/{certificate.user_id}/mentoring",
+            url=holder_page(certificate.user_id),
         )
     return certificate

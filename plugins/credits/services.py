@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import format_number, ngettext
 from sqlalchemy import func, select, update
 
@@ -31,8 +30,11 @@ from core.api import (
     activity_label,
     alma,
     db,
+    from_local,
     goal_label,
     insert_on_conflict,
+    plugin_settings_as,
+    today_of,
     utcnow,
 )
 from plugins.credits.models import (
@@ -50,22 +52,30 @@ TOP_SIZE = 20
 ALL_TIME, LAST_30_DAYS = "all", "30d"
 PERIODS = (ALL_TIME, LAST_30_DAYS)
 DEFAULT_CAP_EXEMPT = ["mentoring.finished"]
+# What the kinds of alma's own plugins earn unless the operator's rules say otherwise. They
+# live here, not with the kinds: a credits plugin that replaces this one sets its own.
+DEFAULT_RULES = {
+    "mentoring.request_sent": 1,
+    "mentoring.request_accepted": 10,
+    "mentoring.request_declined": 1,
+    "mentoring.meeting_attended": 5,
+    "mentoring.finished": 50,
+    "wiki.article_created": 10,
+    "wiki.article_edited": 3,
+    "wiki.article_rated": 1,
+    "groups.group_created": 5,
+    "groups.managed": 2,
+    "groups.forum_post": 1,
+}
 
 
 # ---- settings and the rule table ---------------------------------------------------------
 
 
-def _check_rules(rules: dict[str, Any]) -> str | None:
-    bad = [
-        kind
-        for kind, points in rules.items()
-        if isinstance(points, bool) or not isinstance(points, int) or points < 0
-    ]
-    if bad:
-        return (
-            f"must give each kind a whole number of points, 0 or more (0 switches a kind "
-            f"off); not so for {', '.join(sorted(bad))}"
-        )
+def _check_rules(rules: dict[str, int]) -> str | None:
+    negative = sorted(kind for kind, points in rules.items() if points < 0)
+    if negative:
+        return f"must give each kind 0 points (off) or more; not so for {', '.join(negative)}"
     return None
 
 
@@ -78,7 +88,8 @@ SETTINGS = {
         dict,
         {},
         _check_rules,
-        "points per activity or goal kind, overriding what the owning plugin suggests",
+        "points per activity or goal kind, over DEFAULT_RULES; a kind without one earns 0",
+        items=int,
     ),
     "daily_cap": Setting(int, 0, _not_negative, "most points a member earns per day; 0: no cap"),
     "cap_exempt": Setting(
@@ -96,15 +107,15 @@ class CreditSettings:
 
 def settings(app: Flask | None = None) -> CreditSettings:
     """``[plugins.credits]``, checked against SETTINGS by core at startup."""
-    return CreditSettings(**(app or current_app).config["PLUGIN_SETTINGS"]["credits"])
+    return plugin_settings_as(CreditSettings, "credits", app)
 
 
 def check_config(app: Flask) -> None:
-    """At startup, once every plugin is known: refuse rules and exemptions for kinds that no
-    enabled plugin declares (a typo, or a plugin that was disabled), and suggested defaults
-    that are negative, rather than silently crediting nothing."""
-    state = alma(app)
-    declared: dict[str, ActivityKind | GoalKind] = {**state.activity_kinds, **state.goal_kinds}
+    """At startup, once every plugin is known: refuse the operator's rules and exemptions for
+    kinds that no enabled plugin declares (a typo, or a plugin that was disabled). A warning
+    would scroll by while the rule silently credits nothing, and every other bad setting
+    stops alma too. The defaults are not checked: they name kinds of plugins that may be off."""
+    declared = _declared_kinds(app)
     configured = settings(app)
     unknown_rules = sorted(set(configured.rules) - set(declared))
     if unknown_rules:
@@ -120,25 +131,12 @@ def check_config(app: Flask) -> None:
             "plugins.credits.cap_exempt",
             f"no enabled plugin declares the kind(s) {', '.join(unknown_exempt)}",
         )
-    negative = sorted(
-        name for name, kind in declared.items() if kind.credits < 0 and name not in configured.rules
-    )
-    if negative:
-        raise ConfigError(
-            "plugins.credits.rules",
-            f"the kind(s) {', '.join(negative)} suggest negative credits: give them a rule "
-            "of 0 or more",
-        )
 
 
-def rule_points(source_type: str, kind: str) -> int:
+def rule_points(kind: str) -> int:
     """What one ``kind`` of activity or goal earns: the operator's rule, else the default
-    its plugin declared."""
-    rules = settings().rules
-    if kind in rules:
-        return rules[kind]
-    declared = _declared_kinds(source_type).get(kind)
-    return declared.credits if declared else 0
+    rule; a kind with neither earns nothing."""
+    return {**DEFAULT_RULES, **settings().rules}.get(kind, 0)
 
 
 @dataclass(frozen=True)
@@ -152,16 +150,16 @@ def rule_table() -> list[Rule]:
     """Every kind that earns credits, most points first: what members can read."""
     configured = settings()
     rules = [
-        Rule(str(kind.label), rule_points(source_type, name), name in configured.cap_exempt)
-        for source_type in (ACTIVITY, GOAL)
-        for name, kind in _declared_kinds(source_type).items()
+        Rule(str(kind.label), rule_points(name), name in configured.cap_exempt)
+        for name, kind in _declared_kinds().items()
     ]
     return sorted((r for r in rules if r.points > 0), key=lambda r: (-r.points, r.label))
 
 
-def _declared_kinds(source_type: str) -> dict[str, Any]:
-    state = alma()
-    return state.activity_kinds if source_type == ACTIVITY else state.goal_kinds
+def _declared_kinds(app: Flask | None = None) -> dict[str, ActivityKind | GoalKind]:
+    """Every activity and goal kind the enabled plugins declare, by name."""
+    state = alma(app)
+    return {**state.activity_kinds, **state.goal_kinds}
 
 
 def entry_label(entry: CreditEntry) -> str:
@@ -223,7 +221,7 @@ def reverse_activity(activity: Activity) -> int | None:
 def _credit(
     user: User, source_type: str, source_id: int, kind: str, *, url: str | None, detail: str | None
 ) -> int | None:
-    points = rule_points(source_type, kind)
+    points = rule_points(kind)
     if points == 0:
         return None  # the kind is switched off: nothing to record
     capped_from = None
@@ -304,12 +302,7 @@ def _points_left_today(user: User) -> int:
 
 def start_of_today(user: User) -> datetime:
     """Midnight of the member's current day, in their own time zone, as a UTC time."""
-    try:
-        zone = ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    midnight = utcnow().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(UTC)
+    return from_local(today_of(user), time.min, user)
 
 
 # ---- reading -----------------------------------------------------------------------------

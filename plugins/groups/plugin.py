@@ -56,9 +56,9 @@ def register_home_counters():
 @hookimpl
 def register_activity_kinds():
     return [
-        ActivityKind(services.GROUP_CREATED, _l("Created a group"), credits=5),
-        ActivityKind(services.MANAGED, _l("Managed a group"), credits=2),
-        ActivityKind(services.FORUM_POST, _l("Posted in a group forum"), credits=1),
+        ActivityKind(services.GROUP_CREATED, _l("Created a group")),
+        ActivityKind(services.MANAGED, _l("Managed a group")),
+        ActivityKind(services.FORUM_POST, _l("Posted in a group forum")),
     ]
 
 

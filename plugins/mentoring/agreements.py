@@ -12,7 +12,17 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core.api import InvalidInput, NotAllowed, NotFound, User, db, notify, reading_as, utcnow
+from core.api import (
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    User,
+    db,
+    notify,
+    reading_as,
+    site_path,
+    utcnow,
+)
 from plugins.mentoring.models import (
     ACCEPTED,
     ACTIVE,
@@ -427,4 +437,4 @@ def meeting_asking_for(amendment: AgreementVersion) -> int | None:
 
 
 def agreement_path(mentorship_id: int) -> str:
-    return f"/mentoring/{mentorship_id}/agreement"
+    return site_path("mentoring_agreement.agreement", mentorship_id=mentorship_id)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from core.api import User, db, utcnow
+from core.api import User, db, today_of, utcnow
 from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.models import Meeting
 
@@ -40,7 +40,7 @@ def _mentorship_under_way(mentee: User, mentor: User) -> None:
         "Leadership",
     )
     services.accept_request(mentorship.id, mentor)
-    today = meetings.today_of(mentee)
+    today = today_of(mentee)
     version = agreements.propose_agreement(
         mentorship.id,
         mentee,

@@ -17,8 +17,8 @@ from core.api import (
     InvalidInput,
     NotAllowed,
     User,
-    absolute_url,
     db,
+    external_url,
     format_when,
     reading_as,
     rows_changed,
@@ -26,7 +26,7 @@ from core.api import (
     utcnow,
 )
 from plugins.mentoring.agreements import agreement_in_force
-from plugins.mentoring.meetings import meeting_for, meeting_path
+from plugins.mentoring.meetings import meeting_for
 from plugins.mentoring.models import (
     HELD,
     PAIRED_STATES,
@@ -36,7 +36,7 @@ from plugins.mentoring.models import (
     MeetingFeedback,
     Mentorship,
 )
-from plugins.mentoring.services import mentorship_path, settings
+from plugins.mentoring.services import settings
 
 MAX_COMMENT = 2000
 
@@ -73,13 +73,14 @@ def send_reminders() -> int:
         "reminded_at",
         lambda other: _("Reminder: your meeting with %(name)s", name=other.display_name),
         "mentoring/mail/meeting_reminder",
-        meeting_path,
+        "mentoring_meetings.meeting",
     )
 
 
-def _mail_both_once(meeting_ids, stamp: str, subject, template: str, link) -> int:
+def _mail_both_once(meeting_ids, stamp: str, subject, template: str, page: str) -> int:
     """Mail both parties of each meeting this run claims by setting its column ``stamp``;
-    ``subject(other party)`` and ``link(meeting id)`` make what differs per job."""
+    ``subject(other party)`` and the meeting's ``page`` (an endpoint) make what differs per
+    job."""
     sent = 0
     for meeting_id in meeting_ids:
         if not _claim(Meeting, meeting_id, stamp):
@@ -96,7 +97,7 @@ def _mail_both_once(meeting_ids, stamp: str, subject, template: str, link) -> in
                     other=other,
                     meeting=meeting,
                     when=format_when(meeting.starts_at, "zoned"),
-                    link=absolute_url(link(meeting.id)),
+                    link=external_url(page, meeting_id=meeting.id),
                 )
             sent += 1
     return sent
@@ -116,7 +117,7 @@ def request_feedback() -> int:
         "feedback_requested_at",
         lambda other: _("How was your meeting with %(name)s?", name=other.display_name),
         "mentoring/mail/feedback_request",
-        feedback_path,
+        "mentoring_meetings.feedback",
     )
 
 
@@ -141,10 +142,6 @@ def give_feedback(meeting_id: int, user: User, rating: int, comment: str) -> Mee
     feedback.rating, feedback.comment, feedback.updated_at = rating, comment, utcnow()
     db.session.flush()
     return feedback
-
-
-def feedback_path(meeting_id: int) -> str:
-    return f"{meeting_path(meeting_id)}/feedback"
 
 
 # ---- a nudge after a long silence ----------------------------------------------------------
@@ -181,7 +178,7 @@ def nudge_silent_pairs() -> int:
                     user=party,
                     other=other,
                     days=(utcnow() - silence.last_contact).days,
-                    link=absolute_url(mentorship_path(silence.mentorship.id)),
+                    link=external_url("mentoring.mentorship", mentorship_id=silence.mentorship.id),
                 )
             sent += 1
     return sent

@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import delete, select
 
-from core.api import User, absolute_url, db, utcnow
-from plugins.mentoring.meetings import meeting_path, meetings_of
+from core.api import User, db, external_url, utcnow
+from plugins.mentoring.meetings import meetings_of
 from plugins.mentoring.models import (
     CANCELLED,
     DECLINED_MEETING,
@@ -59,7 +59,7 @@ def _event(meeting: Meeting, viewer: User) -> Event:
     event.add("location", meeting.place)
     if meeting.agenda:
         event.add("description", meeting.agenda)
-    event.add("url", absolute_url(meeting_path(meeting.id)))
+    event.add("url", external_url("mentoring_meetings.meeting", meeting_id=meeting.id))
     event.add("status", STATUS.get(meeting.status, "CONFIRMED"))
     return event
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
@@ -27,16 +26,21 @@ from core.api import (
     NotAllowed,
     NotFound,
     User,
-    after_commit,
     consent_to_goal,
     db,
     decline_goal,
     format_when,
+    from_local,
+    local_clock,
+    local_date,
     notify,
+    occurs_twice,
     propose_goal,
     reading_as,
+    site_path,
+    today_of,  # noqa: F401 (the views read meetings.today_of until they import core.api)
     utcnow,
-    wake_job,
+    wake_job_after_commit,
     zone_of,
 )
 from plugins.mentoring import agreements
@@ -156,8 +160,8 @@ def month_of(user: User, day: date) -> Month:
     """The month of ``day`` with the member's meetings in it, each on its day in their time
     zone (a meeting late on the last evening of the month, their time, is in it)."""
     first = day.replace(day=1)
-    since = from_local(first, time.min, user)
-    until = from_local(_month_after(first), time.min, user)
+    since = from_local_in_range(first, time.min, user)
+    until = from_local_in_range(_month_after(first), time.min, user)
     found = meetings_of(user, since=since, until=until)
     by_day: dict[date, list[Meeting]] = {}
     for meeting in found:
@@ -674,8 +678,7 @@ def goal_completed(goal: Goal) -> None:
         meeting.status = HELD
         meeting.held_at = utcnow()
         db.session.flush()
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
-        after_commit(lambda: wake_job(app, FEEDBACK_JOB_ID))
+        wake_job_after_commit(FEEDBACK_JOB_ID)
         if meeting.is_final and meeting.mentorship.state == ACTIVE:
             _finish(meeting.mentorship, goal.parties)
     elif goal.kind == MENTORSHIP_FINISHED:
@@ -803,24 +806,12 @@ def _is_extra_meeting(mentorship: Mentorship) -> bool:
     return live >= in_force.meetings_planned
 
 
-def local_clock(moment: datetime, user: User) -> datetime:
-    """``moment`` on ``user``'s clock (what a form of theirs shows it as)."""
-    return moment.astimezone(zone_of(user))
-
-
-def local_date(moment: datetime, user: User) -> date:
-    return local_clock(moment, user).date()
-
-
-def today_of(user: User) -> date:
-    return local_date(utcnow(), user)
-
-
-def from_local(day: date, time_of_day: time, user: User) -> datetime:
-    """The UTC time of a date and time on ``user``'s clock."""
+def from_local_in_range(day: date, time_of_day: time, user: User) -> datetime:
+    """The UTC time of a date and time on ``user``'s clock, refused at the ends of the
+    calendar (the first or last hours of year 1 or 9999, in UTC)."""
     try:
-        return datetime.combine(day, time_of_day, tzinfo=zone_of(user)).astimezone(UTC)
-    except OverflowError:  # the first or last hours of year 1 or 9999, in UTC
+        return from_local(day, time_of_day, user)
+    except OverflowError:
         raise InvalidInput(_("Choose a time in the next three years.")) from None
 
 
@@ -828,13 +819,12 @@ def meeting_start(day: date, time_of_day: time, user: User) -> datetime:
     """The UTC time of a meeting at ``time_of_day`` on ``day`` on ``user``'s clock. A time
     their clock skips (the night it goes forward), or shows twice (the night it goes back),
     is refused rather than silently moved or guessed."""
-    starts = from_local(day, time_of_day, user)
-    if starts.astimezone(zone_of(user)).replace(tzinfo=None) != datetime.combine(day, time_of_day):
+    starts = from_local_in_range(day, time_of_day, user)
+    if local_clock(starts, user).replace(tzinfo=None) != datetime.combine(day, time_of_day):
         raise InvalidInput(
             _("The clocks skip this time that night where you are: choose another time.")
         )
-    first = datetime.combine(day, time_of_day, tzinfo=zone_of(user))
-    if first.utcoffset() != first.replace(fold=1).utcoffset():
+    if occurs_twice(local_clock(starts, user)):
         raise InvalidInput(
             _(
                 "The clocks go back that night where you are, so this time comes twice: "
@@ -855,7 +845,7 @@ def moved_start(meeting: Meeting, day: date, time_of_day: time, user: User) -> d
 
 
 def meeting_path(meeting_id: int) -> str:
-    return f"/mentoring/meetings/{meeting_id}"
+    return site_path("mentoring_meetings.meeting", meeting_id=meeting_id)
 
 
 def amendment_reason(version: AgreementVersion) -> str:

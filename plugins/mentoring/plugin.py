@@ -119,9 +119,9 @@ def register_socket_handlers():
 @hookimpl
 def register_activity_kinds():
     return [
-        ActivityKind(services.REQUEST_SENT, _l("Sent a mentorship request"), credits=1),
-        ActivityKind(services.REQUEST_ACCEPTED, _l("Accepted a mentee"), credits=10),
-        ActivityKind(services.REQUEST_DECLINED, _l("Answered a mentorship request"), credits=1),
+        ActivityKind(services.REQUEST_SENT, _l("Sent a mentorship request")),
+        ActivityKind(services.REQUEST_ACCEPTED, _l("Accepted a mentee")),
+        ActivityKind(services.REQUEST_DECLINED, _l("Answered a mentorship request")),
         ActivityKind(services.MENTORSHIP_TERMINATED, _l("Ended a mentorship early")),
     ]
 
@@ -129,11 +129,10 @@ def register_activity_kinds():
 @hookimpl
 def register_goal_kinds():
     return [
-        GoalKind(meetings.MEETING_ATTENDED, _l("Attended a mentoring meeting"), credits=5),
+        GoalKind(meetings.MEETING_ATTENDED, _l("Attended a mentoring meeting")),
         GoalKind(
             meetings.MENTORSHIP_FINISHED,
             _l("Finished a mentorship"),
-            credits=50,
             describe=meetings.describe_finished,
         ),
     ]

@@ -55,9 +55,9 @@ def register_home_counters():
 @hookimpl
 def register_activity_kinds():
     return [
-        ActivityKind(services.ARTICLE_CREATED, _l("Wrote a wiki article"), credits=10),
-        ActivityKind(services.ARTICLE_EDITED, _l("Improved a wiki article"), credits=3),
-        ActivityKind(services.ARTICLE_RATED, _l("Rated a wiki article"), credits=1),
+        ActivityKind(services.ARTICLE_CREATED, _l("Wrote a wiki article")),
+        ActivityKind(services.ARTICLE_EDITED, _l("Improved a wiki article")),
+        ActivityKind(services.ARTICLE_RATED, _l("Rated a wiki article")),
     ]
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql
@@ -23,11 +22,15 @@ from core.api import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    Page,
     Setting,
     User,
     db,
+    page_of,
+    plugin_settings_as,
     positive,
     record_activity,
+    site_path,
     undo_activity,
     utcnow,
 )
@@ -83,7 +86,7 @@ class WikiSettings:
 
 def settings() -> WikiSettings:
     """``[plugins.wiki]``, checked against SETTINGS by core at startup."""
-    return WikiSettings(**current_app.config["PLUGIN_SETTINGS"]["wiki"])
+    return plugin_settings_as(WikiSettings, "wiki")
 
 
 # ---- paths, keys, permissions ------------------------------------------------------------
@@ -96,8 +99,8 @@ def slugify(title: str) -> str:
 
 
 def article_path(article: Article) -> str:
-    """The article's page (built by hand: the demo has no request to build URLs from)."""
-    return f"/wiki/{article.id}-{article.slug}"
+    """The article's page, in a request or not (the demo)."""
+    return site_path("wiki.article", article_id=article.id, slug=article.slug)
 
 
 def _subject(article_id: int) -> str:
@@ -154,27 +157,15 @@ def revision_of(article: Article, number: int) -> Revision:
     return revision
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    page: int
-    has_more: bool
-
-
-def history(article: Article, page: int = 1) -> Page:
+def history(article: Article, page: int = 1) -> Page[Revision]:
     """The article's revisions, newest first, a page at a time."""
-    size = settings().articles_per_page
-    revisions = list(
-        db.session.scalars(
-            select(Revision)
-            .where(Revision.article_id == article.id)
-            .options(joinedload(Revision.author))
-            .order_by(Revision.number.desc())
-            .offset((page - 1) * size)
-            .limit(size + 1)
-        )
+    query = (
+        select(Revision)
+        .where(Revision.article_id == article.id)
+        .options(joinedload(Revision.author))
+        .order_by(Revision.number.desc())
     )
-    return Page(revisions[:size], page, len(revisions) > size)
+    return page_of(query, page, settings().articles_per_page)
 
 
 @dataclass(frozen=True)
@@ -211,14 +202,14 @@ def _average(stars: Any) -> float | None:
     return float(stars) if stars is not None else None
 
 
-def _listed(rows) -> list[Listed]:
-    return [Listed(article, _average(average), count) for article, average, count in rows]
+def _listed(row: Any) -> Listed:
+    """An ``(article, average, count)`` row of ``_listing()`` as a listed article."""
+    article, average, count = row
+    return Listed(article, _average(average), count)
 
 
-def _page_of(query: Select, page: int) -> Page:
-    size = settings().articles_per_page
-    rows = db.session.execute(query.offset((page - 1) * size).limit(size + 1)).unique().all()
-    return Page(_listed(rows[:size]), page, len(rows) > size)
+def _page_of(query: Select, page: int) -> Page[Listed]:
+    return page_of(query, page, settings().articles_per_page, rows=True).map(_listed)
 
 
 def recent_articles(page: int = 1) -> Page:
@@ -271,7 +262,7 @@ def articles_by(user: User, limit: int) -> list[Listed]:
         .order_by(Article.created_at.desc(), Article.id.desc())
         .limit(limit)
     )
-    return _listed(db.session.execute(query))
+    return [_listed(row) for row in db.session.execute(query)]
 
 
 def articles_by_page(user: User, page: int = 1) -> Page:
@@ -346,7 +337,7 @@ def search_articles(query: str, page: int = 1) -> Page:
         matches = _sqlite_matches(words, size + 1, offset)
     snippets = dict(matches[:size])
     rows = db.session.execute(_listing().where(Article.id.in_(snippets))).unique().all()
-    by_id = {listed.article.id: listed for listed in _listed(rows)}
+    by_id = {listed.article.id: listed for listed in map(_listed, rows)}
     found = [
         Listed(by_id[article_id].article, by_id[article_id].average, by_id[article_id].count, text)
         for article_id, text in snippets.items()

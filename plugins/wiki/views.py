@@ -17,10 +17,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from core.api import ConfirmForm, InvalidInput, User, db, page_number, whole_number
+from core.api import (
+    ConfirmForm,
+    InvalidInput,
+    User,
+    db,
+    page_number,
+    run_action,
+    whole_number,
+)
 from plugins.wiki import services
 from plugins.wiki.forms import ArticleForm, EditForm, PreviewForm, RatingForm
-from plugins.wiki.models import Article
 from plugins.wiki.rendering import render_markdown
 
 bp = Blueprint(
@@ -50,9 +57,7 @@ def wiki_snippet(snippet: str) -> Markup:
     )
 
 
-@bp.app_template_global("wiki_article_url")
-def wiki_article_url(article: Article) -> str:
-    return url_for("wiki.article", article_id=article.id, slug=article.slug)
+wiki_article_url = bp.app_template_global("wiki_article_url")(services.article_path)
 
 
 # ---- lists -------------------------------------------------------------------------------
@@ -285,19 +290,15 @@ def restore(article_id: int, number: int):
 @bp.post("/<int:article_id>/rating")
 def rate(article_id: int):
     form = RatingForm()
+    back = wiki_article_url(services.article_by_id(article_id)) + "#rating"
     if not form.validate_on_submit():
         flash(_("Choose from 1 to 5 stars."), "danger")
-    else:
-        try:
-            services.rate_article(article_id, current_user, int(form.stars.data))
-        except InvalidInput as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Thank you for rating this article."), "success")
-    found = services.article_by_id(article_id)
-    return redirect(wiki_article_url(found) + "#rating")
+        return redirect(back)
+    return run_action(
+        lambda: services.rate_article(article_id, current_user, int(form.stars.data)),
+        success=_("Thank you for rating this article."),
+        back=back,
+    )
 
 
 @bp.route("/<int:article_id>/delete", methods=["GET", "POST"])

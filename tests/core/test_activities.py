@@ -151,6 +151,13 @@ def test_a_kind_of_a_plugin_that_is_not_enabled_is_unknown(make_app, probe):
     assert probe.performed == []
 
 
+def test_a_kind_carries_no_credits():
+    """What an activity is worth is a credits plugin's own rule: core keeps no number that a
+    replacement credits plugin would inherit, and a plugin still passing one fails at once."""
+    with pytest.raises(TypeError, match="credits"):
+        ActivityKind(WROTE, "Wrote an article", credits=5)
+
+
 # ---- the unit of work ------------------------------------------------------------------------
 
 

@@ -35,3 +35,26 @@ def test_every_setting_is_documented_for_operators():
     operating = (DOCS.parent / "operating.md").read_text()
     missing = [key for key in SETTINGS if f"`{key}`" not in operating]
     assert not missing, f"docs/operating.md lacks {missing}"
+
+
+def guide_section_on_the_testing_api() -> str:
+    guide = (DOCS.parent / "writing-plugins.md").read_text()
+    start = guide.index("## The testing API (`core.testing`)")
+    end = guide.find("\n## ", start + 1)
+    return guide[start : end if end != -1 else None]
+
+
+def test_every_fixture_and_name_of_the_testing_api_is_documented():
+    """Plugin authors test with core.testing: what it offers them is in the guide."""
+    from core import testing
+
+    source = Path(testing.__file__).read_text()
+    fixtures = re.findall(r"^@pytest\.fixture(?:\(.*\))?\ndef (\w+)", source, re.MULTILINE)
+    section = guide_section_on_the_testing_api()
+
+    assert {"app", "client", "make_app", "socket_as"} <= set(fixtures)
+    missing = [name for name in testing.__all__ if not hasattr(testing, name)]
+    undocumented = [
+        name for name in [*fixtures, *testing.__all__] if not re.search(rf"`{name}[`(]", section)
+    ]
+    assert (missing, undocumented) == ([], [])

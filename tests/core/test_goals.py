@@ -138,6 +138,12 @@ def test_an_unknown_kind_or_no_party_is_refused(app, db, pair):
     assert count_rows(app, Goal) == 0
 
 
+def test_a_kind_carries_no_credits():
+    """As for activities, what a completed goal is worth is a credits plugin's own rule."""
+    with pytest.raises(TypeError, match="credits"):
+        GoalKind(FINISHED, "Finished a mentorship", credits=50)
+
+
 # ---- consenting -------------------------------------------------------------------------------
 
 

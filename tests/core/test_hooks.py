@@ -847,7 +847,7 @@ class KindsProbe:
     def register_activity_kinds(self) -> list[ActivityKind]:
         return [
             ActivityKind(DID, "Tried the probe"),
-            ActivityKind("probe.rated", "Rated it", credits=3),
+            ActivityKind("probe.rated", "Rated it"),
         ]
 
     @hookimpl
@@ -856,7 +856,6 @@ class KindsProbe:
             GoalKind(
                 "probe.finished",
                 "Finished the probe course",
-                credits=20,
                 describe=lambda goal: [("Course", goal.title), ("Parties", len(goal.parties))],
             )
         ]
@@ -868,7 +867,7 @@ def test_hook_register_activity_kinds(app, db, make_app, create_user):
 
     assert alma(app).activity_kinds == {
         DID: ActivityKind(DID, "Tried the probe"),
-        "probe.rated": ActivityKind("probe.rated", "Rated it", credits=3),
+        "probe.rated": ActivityKind("probe.rated", "Rated it"),
     }
     assert activity_label("probe.rated") == "Rated it"
     record_activity("probe.rated", member, subject="x")
@@ -887,7 +886,6 @@ def test_hook_register_goal_kinds(client, db, app, create_user):
     mentee, mentor = create_user(), create_user()
 
     assert list(alma(app).goal_kinds) == ["probe.finished"]
-    assert alma(app).goal_kinds["probe.finished"].credits == 20
     assert goal_label("probe.finished") == "Finished the probe course"
     goal = propose_goal("probe.finished", "Probe course", [mentee, mentor])
     db.session.commit()
@@ -948,6 +946,7 @@ class SettingsProbe:
         return {
             "per_day": Setting(int, 3, positive),
             "greeting": Setting(str, "Hello"),
+            "limits": Setting(dict, {}, items=int),
         }
 
 
@@ -955,11 +954,15 @@ def test_hook_register_settings(make_app):
     app = make_app(
         extra_plugins={"probe": SettingsProbe()},
         PLUGINS=["probe"],
-        PLUGIN_SETTINGS={"probe": {"per_day": 5}, "elsewhere": {"kept": True}},
+        PLUGIN_SETTINGS={"probe": {"per_day": 5}, "wiki": {"kept": True}},
     )
     # checked and completed with the defaults; a disabled plugin's table is kept as it is
-    assert app.config["PLUGIN_SETTINGS"]["probe"] == {"per_day": 5, "greeting": "Hello"}
-    assert app.config["PLUGIN_SETTINGS"]["elsewhere"] == {"kept": True}
+    assert app.config["PLUGIN_SETTINGS"]["probe"] == {
+        "per_day": 5,
+        "greeting": "Hello",
+        "limits": {},
+    }
+    assert app.config["PLUGIN_SETTINGS"]["wiki"] == {"kept": True}
 
     for table, key in (
         ({"per_day": 0}, "per_day"),
@@ -972,6 +975,29 @@ def test_hook_register_settings(make_app):
                 PLUGINS=["probe"],
                 PLUGIN_SETTINGS={"probe": table},
             )
+
+
+def test_a_table_setting_checks_the_type_of_each_value(make_app):
+    def start(limits):
+        return make_app(
+            extra_plugins={"probe": SettingsProbe()},
+            PLUGINS=["probe"],
+            PLUGIN_SETTINGS={"probe": {"limits": limits}},
+        )
+
+    assert start({"kudos.given": 3})
+    for limits, named in (
+        ({"kudos.given": 3, "kudos.taken": "3", "kudos.lost": True}, "kudos.lost, kudos.taken"),
+        ({"kudos.given": 2.5}, "kudos.given"),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            start(limits)
+        assert str(refused.value) == (
+            "configuration key plugins.probe.limits: "
+            f"expected whole numbers as values; not so for {named}"
+        )
+    with pytest.raises(ConfigError, match=r"plugins\.probe\.limits: expected dict"):
+        start(["kudos.given"])
 
 
 def test_a_plugin_declaring_no_settings_refuses_a_table(make_app):

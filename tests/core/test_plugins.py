@@ -3,15 +3,17 @@ enabled list or a plugin's hooks stops startup with a message naming the plugin.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import pytest
-from flask import Blueprint
+from flask import Blueprint, render_template
 
 from core import hookimpl
 from core.app import create_app
-from core.contributions import NavItem
+from core.config import ConfigError
+from core.contributions import NavItem, ProfileSection
 from core.plugins import InstalledPlugin, PluginError, implemented_hooks, installed_plugins
 from core.state import alma
 
@@ -129,6 +131,31 @@ def test_members_only_nav_items_are_hidden_from_visitors(make_app, create_user):
     assert 'href="/corner/">Members corner</a>' in client.get("/").text
 
 
+def test_a_plugin_without_pages_renders_its_templates(make_app, create_user, tmp_path):
+    """A blueprint without routes, as docs/writing-plugins.md says: it adds only its
+    templates folder, which a profile section (or a mail) renders from."""
+    (tmp_path / "badges").mkdir()
+    (tmp_path / "badges" / "section.html").write_text("<p>{{ member.display_name }} is kind</p>")
+
+    class Badges:
+        @hookimpl
+        def register_blueprints(self):
+            return [Blueprint("badges", __name__, template_folder=str(tmp_path))]
+
+        @hookimpl
+        def register_profile_sections(self):
+            render = lambda member, viewer: render_template("badges/section.html", member=member)  # noqa: E731
+            return [ProfileSection("overview", "Badges", render)]
+
+    app = make_app(extra_plugins={"badges": Badges()}, PLUGINS=["badges"])
+    client = app.test_client()
+    member = create_user(display_name="Rui")
+    client.login(member)
+
+    assert "<p>Rui is kind</p>" in client.get(f"/members/{member.id}").text
+    assert not [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("badges.")]
+
+
 # ---- refusing to start --------------------------------------------------------------------
 
 
@@ -190,6 +217,47 @@ def test_a_hook_implementation_asking_for_an_unknown_argument_stops_startup(tmp_
 def test_a_misspelled_hook_in_a_plugin_that_is_not_enabled_is_harmless(tmp_path):
     app = build(tmp_path, [], typo=MisspelledHook(), asker=UnknownArgument())
     assert alma(app).enabled == []
+
+
+# ---- [plugins.<name>] tables of alma.toml -------------------------------------------------
+
+
+def build_from_file(tmp_path: Path, toml: str, **extra: object):
+    """An app from an ``alma.toml`` in its instance folder, as an operator starts one."""
+    (tmp_path / "alma.toml").write_text(toml)
+    return create_app(instance_path=tmp_path, extra_plugins=extra)
+
+
+def test_a_table_for_no_installed_plugin_stops_startup_naming_it(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        build_from_file(
+            tmp_path,
+            'PLUGINS = ["greeter", "helper"]\n\n[plugins.greter]\nper_day = 3\n',
+            greeter=Greeter(),
+            helper=Greeter("helper"),
+        )
+    message = str(error.value)
+    assert "plugins.greter" in message  # the typo
+    assert "enabled plugins: greeter, helper" in message
+
+
+def test_a_table_for_an_installed_plugin_that_is_not_enabled_is_kept_with_a_warning(
+    tmp_path, caplog
+):
+    """Disabling a plugin, or ``ALMA_PLUGINS=kudos alma db upgrade``, keeps its settings."""
+    app = build_from_file(
+        tmp_path,
+        'PLUGINS = ["helper"]\n\n[plugins.greeter]\nper_day = 3\n',
+        greeter=Greeter(),
+        helper=Greeter("helper"),
+    )
+
+    assert app.config["PLUGIN_SETTINGS"]["greeter"] == {"per_day": 3}
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == (
+        "[plugins.greeter] is ignored: plugin 'greeter' is installed but not enabled "
+        "(enabled plugins: helper)"
+    )
 
 
 # ---- plugins installed through an entry point ---------------------------------------------

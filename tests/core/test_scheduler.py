@@ -24,6 +24,7 @@ from core.app import create_app
 from core.contributions import Job
 from core.db import clock_set_to, utcnow
 from core.db import db as database
+from core.jobs import wake_job
 from core.models import JobRun, LoginFailure, OutboxMail
 from core.scheduler import (
     ADVISORY_LOCK_KEY,
@@ -35,7 +36,7 @@ from core.scheduler import (
     run_job_if_holding,
     start_in_background,
 )
-from core.services.mail import DELIVER_JOB_ID, send_mail, wake_job
+from core.services.mail import DELIVER_JOB_ID, send_mail
 from core.state import alma
 from core.testing import free_port
 

@@ -1,10 +1,17 @@
 """The example plugin of docs/writing-plugins.md, installed as a package and enabled by name."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
-from core.models import Activity, Notification
+from alma_kudos import services
+from alma_kudos.models import Kudos
+from core.api import Activity, ConfigError, Goal, goal_facts
+from core.models import Notification
 from core.plugins import installed_plugins
+from core.testing import body_of, count_rows, run_job
 
 pytestmark = pytest.mark.plugins("kudos")
 
@@ -80,3 +87,157 @@ def test_disabled_the_example_contributes_nothing(client, create_user):
     client.login(member)
     assert client.post(f"/kudos/{member.id}", data={"message": "x"}).status_code == 404
     assert "kudos given" not in client.get("/").text
+
+
+# ---- what the example shows of core.api, each as a plugin author tests it ------------------
+
+
+def give(client, giver, receiver, message="Thanks!"):
+    client.login(giver)
+    return client.post(f"/kudos/{receiver.id}", data={"message": message}, follow_redirects=True)
+
+
+def test_the_giver_withdraws_kudos_and_the_activity_is_undone(client, db, create_user):
+    giver, receiver = create_user(), create_user()
+    give(client, giver, receiver, "Great review!")
+    [kudos] = db.session.scalars(select(Kudos))
+
+    profile = client.get(f"/members/{receiver.id}").text
+    assert f"/kudos/given/{kudos.id}/withdraw" in profile  # the giver sees a Withdraw button
+    page = client.post(
+        f"/kudos/given/{kudos.id}/withdraw",
+        data={"next": f"/members/{receiver.id}"},
+        follow_redirects=True,
+    )
+
+    assert "Kudos withdrawn." in page.text
+    assert "Great review!" not in page.text
+    activity = db.session.scalar(select(Activity).where(Activity.user_id == giver.id))
+    assert activity.undone_at is not None
+
+
+def thanks_goal(db):
+    return db.session.scalar(select(Goal).where(Goal.kind == "kudos.thanked"))
+
+
+def test_the_receiver_keeps_kudos_among_their_completed_goals(client, db, create_user):
+    giver, receiver = create_user(display_name="Gina"), create_user()
+    give(client, giver, receiver, "Great review!")
+    goal = thanks_goal(db)
+
+    client.login(receiver)
+    page = client.post(f"/goals/{goal.id}/consent", follow_redirects=True)
+
+    assert "Goal completed: Thanked by Gina" in page.text
+    db.session.refresh(goal)
+    assert goal_facts(goal) == [("From", "Gina"), ("Thanks", "Great review!")]
+    client.login(giver)
+    refused = client.post(
+        f"/kudos/given/{db.session.scalar(select(Kudos.id))}/withdraw", follow_redirects=True
+    )
+    assert "They kept your kudos: it can no longer be withdrawn." in refused.text
+
+
+def test_the_receiver_declines_kudos_and_they_are_gone(client, db, create_user):
+    giver, receiver = create_user(), create_user()
+    give(client, giver, receiver, "Great review!")
+
+    client.login(receiver)
+    client.post(f"/goals/{thanks_goal(db).id}/decline")
+
+    assert count_rows(client.application, Kudos) == 0
+    client.login(giver)  # (the receiver's own profile still lists the alert)
+    assert "Great review!" not in client.get(f"/members/{receiver.id}").text
+    activity = db.session.scalar(select(Activity).where(Activity.user_id == giver.id))
+    assert activity.undone_at is not None
+
+
+def test_only_the_giver_can_withdraw_kudos(client, db, create_user):
+    giver, receiver = create_user(), create_user()
+    give(client, giver, receiver)
+    [kudos] = db.session.scalars(select(Kudos))
+
+    client.login(receiver)
+    page = client.post(f"/kudos/given/{kudos.id}/withdraw", follow_redirects=True)
+
+    assert "You gave no such kudos." in page.text
+    assert count_rows(client.application, Kudos) == 1
+
+
+@pytest.fixture
+def app(make_app):
+    """Settings for the example, as an operator's ``[plugins.kudos]`` table gives them."""
+    return make_app(PLUGIN_SETTINGS={"kudos": {"per_day": 2}})
+
+
+def test_a_member_gives_per_day_kudos_a_day(client, create_user):
+    giver = create_user()
+    receivers = [create_user(display_name=f"Receiver {n}") for n in range(3)]
+    with time_machine.travel(datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False) as clock:
+        give(client, giver, receivers[0])
+        give(client, giver, receivers[1])
+        refused = give(client, giver, receivers[2])
+        clock.move_to(datetime(2027, 3, 2, 9, 1, tzinfo=UTC))
+        accepted = give(client, giver, receivers[2])
+
+    assert "You gave 2 kudos in the last 24 hours: give more tomorrow." in refused.text
+    assert "Kudos sent to Receiver 2." in accepted.text
+
+
+def test_a_bad_setting_stops_startup_naming_it(make_app):
+    with pytest.raises(ConfigError, match=r"plugins\.kudos\.per_day"):
+        make_app(PLUGIN_SETTINGS={"kudos": {"per_day": 0}})
+
+
+def test_the_kudos_page_shows_them_a_page_at_a_time_and_clears_the_badge(
+    client, db, create_user, monkeypatch
+):
+    monkeypatch.setattr(services, "PER_PAGE", 2)
+    receiver = create_user(display_name="Rui")
+    for n in range(3):
+        db.session.add(Kudos(giver_id=create_user().id, receiver_id=receiver.id, message=f"#{n}"))
+    db.session.commit()
+    client.login(receiver)
+    assert 'data-nav-badge="kudos.index">3</span>' in client.get("/").text
+
+    first = client.get("/kudos/").text
+    second = client.get("/kudos/?page=2").text
+
+    assert "“#2”" in first and "“#1”" in first and "“#0”" not in first
+    assert "“#0”" in second and "?page=1" in second
+    assert 'data-nav-badge="kudos.index">0</span>' in client.get("/").text
+
+
+def test_the_daily_digest_mails_each_kudos_once(client, db, create_user, mail):
+    receiver = create_user(display_name="Rui", timezone="Europe/Lisbon")
+    with time_machine.travel(datetime(2027, 7, 1, 21, 30, tzinfo=UTC), tick=False):
+        give(client, create_user(display_name="Gina"), receiver, "Great review!")
+
+    run_job(client.application, "kudos.digest")
+    run_job(client.application, "kudos.digest")  # nothing left to mail
+    [received] = mail.deliver()
+
+    assert received["To"] == receiver.email
+    assert received["Subject"] == "You received 1 kudos"
+    body = body_of(received)
+    assert "“Great review!” from Gina, Jul 1, 2027, 10:30\u202fPM (Europe/Lisbon)" in body
+    assert "http://alma.test/kudos/" in body
+
+
+def test_member_cards_say_how_many_kudos_a_member_received(client, create_user):
+    receiver = create_user()
+    give(client, create_user(), receiver)
+    assert "1 kudos" in client.get(f"/members/{receiver.id}").text
+
+
+def test_the_receiver_hears_of_kudos_live_and_a_tab_asks_how_many_are_new(
+    client, create_user, socket_as
+):
+    giver, receiver = create_user(display_name="Gina"), create_user()
+    tab = socket_as(receiver, "kudos.received", "badge")
+
+    give(client, giver, receiver)
+
+    assert tab.next("kudos.received") == {"from": "Gina"}
+    assert tab.next("badge") == {"endpoint": "kudos.index", "count": 1}
+    assert tab.call("kudos.unseen") == {"unseen": 1}

@@ -3,9 +3,9 @@
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.api import Model, utcnow
+from core.api import Model, User, utcnow
 
 
 class Kudos(Model):
@@ -16,6 +16,10 @@ class Kudos(Model):
     receiver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     message: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None]  # the receiver opened their kudos page since
+    mailed_at: Mapped[datetime | None]  # the daily digest job claimed it for its mail
+
+    giver: Mapped[User] = relationship(foreign_keys=[giver_id])  # no backref on core's User
 
     # The rules hold in the database too, so two clicks at once cannot break them.
     __table_args__ = (

@@ -4,11 +4,36 @@
 from pathlib import Path
 
 from flask import render_template
+from flask_login import current_user
 
 from alma_kudos import models  # noqa: F401  (registers the table on the shared metadata)
-from alma_kudos.services import GIVEN, kudos_received, total_kudos
+from alma_kudos.services import (
+    GIVEN,
+    NAV_ENDPOINT,
+    THANKED,
+    describe_thanks,
+    forget_declined_kudos,
+    kudos_counts,
+    kudos_received,
+    send_daily_digests,
+    total_kudos,
+    unseen_count,
+    unseen_kudos,
+)
 from alma_kudos.views import bp
-from core.api import ActivityKind, HomeCounter, ProfileSection, hookimpl
+from core.api import (
+    ActivityKind,
+    GoalKind,
+    HomeCounter,
+    Job,
+    MemberFact,
+    NavItem,
+    ProfileSection,
+    Setting,
+    SocketHandler,
+    hookimpl,
+    positive,
+)
 
 REQUIRES: tuple[str, ...] = ()  # names of plugins that must be enabled before this one
 
@@ -19,14 +44,35 @@ def _render_section(member, viewer):
     )
 
 
+def _unseen_for_this_tab(data=None):
+    """A tab that reconnects (after ``resync``) asks how many kudos are new."""
+    return {"unseen": unseen_count(current_user.id)}
+
+
 @hookimpl
 def register_blueprints():
     return [bp]
 
 
 @hookimpl
+def register_nav_items():
+    return [NavItem("Kudos", NAV_ENDPOINT, members_only=True, order=80, badge=unseen_kudos)]
+
+
+@hookimpl
 def register_activity_kinds():
     return [ActivityKind(GIVEN, "Gave kudos")]
+
+
+@hookimpl
+def register_goal_kinds():
+    return [GoalKind(THANKED, "Kept kudos", describe=describe_thanks)]
+
+
+@hookimpl
+def goal_declined(goal):
+    if goal.kind == THANKED:
+        forget_declined_kudos(goal)
 
 
 @hookimpl
@@ -37,6 +83,26 @@ def register_profile_sections():
 @hookimpl
 def register_home_counters():
     return [HomeCounter("kudos given", total_kudos, order=50)]
+
+
+@hookimpl
+def register_member_facts():
+    return [MemberFact(kudos_counts, order=50)]
+
+
+@hookimpl
+def register_jobs():
+    return [Job("kudos.digest", send_daily_digests, "cron", {"hour": 7})]
+
+
+@hookimpl
+def register_socket_handlers():
+    return [SocketHandler("kudos.unseen", _unseen_for_this_tab)]
+
+
+@hookimpl
+def register_settings():
+    return {"per_day": Setting(int, 3, positive, "kudos a member may give in 24 hours")}
 
 
 @hookimpl

@@ -1,24 +1,51 @@
 """The plugin's blueprint: thin views that parse, authorize, call a service, redirect."""
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from alma_kudos.services import give_kudos
-from core.api import InvalidInput, User, db
+from alma_kudos.services import give_kudos, mark_seen, received_page, withdraw_kudos
+from core.api import (
+    ConfirmForm,
+    User,
+    db,
+    local_path,
+    page_number,
+    run_action,
+    writes_on_get,
+)
 
 bp = Blueprint("kudos", __name__, url_prefix="/kudos", template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+@writes_on_get  # showing the kudos marks them seen
+def index():
+    mark_seen(current_user)
+    db.session.commit()
+    return render_template(
+        "kudos/index.html", received=received_page(current_user, page_number()), form=ConfirmForm()
+    )
 
 
 @bp.post("/<int:user_id>")
 @login_required
 def give(user_id: int):
     receiver = db.session.get(User, user_id) or abort(404)
-    try:
-        give_kudos(current_user, receiver, request.form.get("message", ""))
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-    else:
-        db.session.commit()
-        flash(f"Kudos sent to {receiver.display_name}.", "success")
-    return redirect(url_for("profile.overview", user_id=receiver.id))
+    return run_action(
+        lambda: give_kudos(current_user, receiver, request.form.get("message", "")),
+        success=f"Kudos sent to {receiver.display_name}.",
+        back=url_for("profile.overview", user_id=receiver.id),
+    )
+
+
+@bp.post("/given/<int:kudos_id>/withdraw")
+@login_required
+def withdraw(kudos_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return run_action(
+        lambda: withdraw_kudos(current_user, kudos_id),
+        success="Kudos withdrawn.",
+        back=local_path(request.form.get("next"), url_for("kudos.index")),
+    )

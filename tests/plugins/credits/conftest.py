@@ -1,14 +1,16 @@
 """The credits plugin's tests run with it and a throwaway plugin, "probe", that declares
-activity and goal kinds with suggested credits, so they depend on no other plugin:
+activity and goal kinds, so they depend on no other plugin. As for any plugin outside alma,
+what the probe's kinds earn is the operator's ``rules`` (PROBE_RULES):
 
     probe.wrote    activity  "Wrote an article"       10
     probe.rated    activity  "Rated an article"        2
-    probe.greeted  activity  "Greeted a newcomer"      0
+    probe.greeted  activity  "Greeted a newcomer"      (no rule: nothing)
     probe.met      goal      "Attended a meeting"     20
     probe.finished goal      "Finished a mentorship"  50
 
 A test changes ``[plugins.credits]`` with ``@pytest.mark.parametrize("credits_config",
-[{...}])``, and other plugins with ``@pytest.mark.plugins(...)``."""
+[{...}])`` (its ``rules``, if any, replace PROBE_RULES), and other plugins with
+``@pytest.mark.plugins(...)``."""
 
 from __future__ import annotations
 
@@ -24,21 +26,23 @@ from core.models import Activity, User
 from core.services.activities import record_activity, undo_activity
 from core.services.goals import consent_to_goal, propose_goal
 
+PROBE_RULES = {"probe.wrote": 10, "probe.rated": 2, "probe.met": 20, "probe.finished": 50}
+
 
 class KindsProbe:
     @hookimpl
     def register_activity_kinds(self) -> list[ActivityKind]:
         return [
-            ActivityKind("probe.wrote", "Wrote an article", credits=10),
-            ActivityKind("probe.rated", "Rated an article", credits=2),
+            ActivityKind("probe.wrote", "Wrote an article"),
+            ActivityKind("probe.rated", "Rated an article"),
             ActivityKind("probe.greeted", "Greeted a newcomer"),
         ]
 
     @hookimpl
     def register_goal_kinds(self) -> list[GoalKind]:
         return [
-            GoalKind("probe.met", "Attended a meeting", credits=20),
-            GoalKind("probe.finished", "Finished a mentorship", credits=50),
+            GoalKind("probe.met", "Attended a meeting"),
+            GoalKind("probe.finished", "Finished a mentorship"),
         ]
 
 
@@ -54,10 +58,12 @@ def credits_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def start(make_app):
-    """``start({...})``: alma with the probe plugin installed and this ``[plugins.credits]``."""
+def start(make_app, alma_plugins):
+    """``start({...})``: alma with the probe plugin installed and this ``[plugins.credits]``,
+    with PROBE_RULES as its rules when the probe is enabled and it gives none."""
+    probe_rules = {"rules": PROBE_RULES} if "probe" in alma_plugins else {}
     return lambda config: make_app(
-        extra_plugins={"probe": KindsProbe()}, PLUGIN_SETTINGS={"credits": config}
+        extra_plugins={"probe": KindsProbe()}, PLUGIN_SETTINGS={"credits": probe_rules | config}
     )
 
 

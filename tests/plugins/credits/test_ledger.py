@@ -10,17 +10,17 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core import hookimpl
 from core.config import ConfigError
-from core.contributions import ActivityKind
 from core.db import utcnow
+from core.services.goals import propose_goal
+from core.state import alma
 from plugins.credits import services
 from plugins.credits.models import CreditBalance, CreditEntry
 
 # ---- the rule table ------------------------------------------------------------------------
 
 
-def test_an_activity_earns_what_its_plugin_suggests(credits, create_user):
+def test_an_activity_earns_what_the_rule_of_its_kind_says(credits, create_user):
     ada = create_user()
 
     credits.do(ada, "probe.wrote")
@@ -33,33 +33,105 @@ def test_an_activity_earns_what_its_plugin_suggests(credits, create_user):
     assert credits.total(ada) == 12
 
 
+def test_a_kind_without_a_rule_earns_nothing(credits, create_user):
+    ada = create_user()
+
+    credits.do(ada, "probe.greeted")
+
+    assert credits.entries(ada) == []
+    assert credits.total(ada) == 0
+
+
 @pytest.mark.parametrize(
     "credits_config", [{"rules": {"probe.wrote": 15, "probe.greeted": 1, "probe.met": 3}}]
 )
-def test_the_operators_rules_override_the_suggested_points(credits, create_user):
+def test_the_rules_in_the_settings_decide_what_is_earned(credits, create_user):
     ada, bo = create_user(), create_user()
 
     credits.do(ada, "probe.wrote")
-    credits.do(ada, "probe.greeted")  # suggests nothing, the operator gives 1
-    credits.do(ada, "probe.rated")  # no rule: the suggestion
+    credits.do(ada, "probe.greeted")
+    credits.do(ada, "probe.rated")  # no rule any more
     credits.goal([ada, bo], "probe.met")
 
-    assert [points for _, _, points, _ in credits.entries(ada)] == [3, 2, 1, 15]
-    assert credits.total(ada) == 21
+    assert [points for _, _, points, _ in credits.entries(ada)] == [3, 1, 15]
+    assert credits.total(ada) == 19
 
 
-@pytest.mark.parametrize("credits_config", [{"rules": {"probe.wrote": 0, "probe.met": 0}}])
+@pytest.mark.parametrize(
+    "credits_config", [{"rules": {"probe.wrote": 0, "probe.rated": 2, "probe.met": 0}}]
+)
 def test_a_rule_of_zero_switches_a_kind_off(credits, create_user):
     ada, bo = create_user(), create_user()
 
     credits.do(ada, "probe.wrote")
-    credits.do(ada, "probe.greeted")  # suggests 0 and has no rule: off too
     credits.goal([ada, bo], "probe.met")
     credits.do(ada, "probe.rated")
 
     assert credits.entries(ada) == [("credit", "probe.rated", 2, None)]
     assert credits.entries(bo) == []
     assert credits.total(ada) == 2
+
+
+# what alma's own kinds earned when each plugin declared its number beside its kind, by worth
+EARNED_BEFORE = {
+    **dict.fromkeys(["mentoring.finished"], 50),
+    **dict.fromkeys(["mentoring.request_accepted", "wiki.article_created"], 10),
+    **dict.fromkeys(["mentoring.meeting_attended", "groups.group_created"], 5),
+    **dict.fromkeys(["wiki.article_edited"], 3),
+    **dict.fromkeys(["groups.managed"], 2),
+    **dict.fromkeys(
+        [
+            "mentoring.request_sent",
+            "mentoring.request_declined",
+            "wiki.article_rated",
+            "groups.forum_post",
+        ],
+        1,
+    ),
+    **dict.fromkeys(["mentoring.mentorship_terminated"], 0),
+}
+
+
+def earned_per_kind(credits, create_user) -> dict[str, int]:
+    """What each declared kind earns a member of its own: an activity recorded, a goal
+    credited as completed (completing it for real would run its plugin's own reaction, such
+    as ending a mentorship, which needs one)."""
+    state = alma()
+    earned = {}
+    for kind in state.activity_kinds:
+        member = create_user()
+        credits.do(member, kind)
+        earned[kind] = credits.total(member)
+    for kind in state.goal_kinds:
+        member = create_user()
+        services.credit_goal(propose_goal(kind, "A goal", [member]))
+        earned[kind] = credits.total(member)
+    return earned
+
+
+@pytest.mark.plugins("mentoring", "wiki", "groups", "credits")
+def test_by_default_alma_s_own_kinds_earn_what_they_earned_before(app, credits, create_user):
+    assert earned_per_kind(credits, create_user) == EARNED_BEFORE
+
+
+@pytest.mark.plugins("mentoring", "wiki", "groups", "credits")
+@pytest.mark.parametrize(
+    "credits_config", [{"rules": {"wiki.article_created": 15, "groups.managed": 0}}]
+)
+def test_an_operators_rule_replaces_one_default_and_keeps_the_others(app, credits, create_user):
+    earned = earned_per_kind(credits, create_user)
+
+    assert earned == EARNED_BEFORE | {"wiki.article_created": 15, "groups.managed": 0}
+
+
+@pytest.mark.plugins("wiki", "credits")
+def test_the_defaults_of_a_disabled_plugin_s_kinds_stop_nothing(app, credits, create_user):
+    """The defaults name mentoring's and groups' kinds: with only the wiki, alma starts."""
+    assert earned_per_kind(credits, create_user) == {
+        "wiki.article_created": 10,
+        "wiki.article_edited": 3,
+        "wiki.article_rated": 1,
+    }
 
 
 def test_a_completed_goal_credits_every_party(credits, create_user):
@@ -141,23 +213,6 @@ def test_the_default_exemption_of_mentorings_goal_needs_no_mentoring(start, crea
     app = start({"daily_cap": 10})  # cap_exempt defaults to ["mentoring.finished"]
 
     assert app.config["PLUGIN_SETTINGS"]["credits"]["cap_exempt"] == ["mentoring.finished"]
-
-
-def test_a_negative_suggestion_without_a_rule_stops_startup(make_app):
-    class GreedyProbe:
-        @hookimpl
-        def register_activity_kinds(self):
-            return [ActivityKind("greedy.spammed", "Spammed", credits=-3)]
-
-    with pytest.raises(ConfigError, match=r"plugins\.credits\.rules: .*greedy\.spammed"):
-        make_app(extra_plugins={"greedy": GreedyProbe()}, PLUGINS=["greedy", "credits"])
-
-    app = make_app(
-        extra_plugins={"greedy": GreedyProbe()},
-        PLUGINS=["greedy", "credits"],
-        PLUGIN_SETTINGS={"credits": {"rules": {"greedy.spammed": 0}}},
-    )
-    assert app.config["PLUGIN_SETTINGS"]["credits"]["rules"] == {"greedy.spammed": 0}
 
 
 # ---- one entry per event, reversed once ------------------------------------------------------

@@ -159,15 +159,32 @@ def test_a_member_only_ever_sees_their_own_ledger(client, credits, create_user):
     assert "You have no credits yet" in page
 
 
+def how_to_earn(page: str) -> str:
+    rules = re.search(r'<ul class="list-unstyled mb-0 credits-rules">(.*?)</ul>', page, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", rules.group(1)).split())
+
+
 def test_the_ledger_page_tells_how_to_earn_credits(client, create_user):
     client.login(create_user())
 
     page = client.get("/credits/").text
 
-    rules = re.search(r'<ul class="list-unstyled mb-0 credits-rules">(.*?)</ul>', page, re.S)
-    listed = " ".join(re.sub(r"<[^>]+>", " ", rules.group(1)).split())
-    assert listed == (
+    assert how_to_earn(page) == (
         "Finished a mentorship +50 Attended a meeting +20 Wrote an article +10 Rated an article +2"
+    )
+
+
+@pytest.mark.plugins("mentoring", "wiki", "groups", "credits")
+def test_by_default_alma_s_own_kinds_are_worth_what_they_were(client, create_user):
+    client.login(create_user())
+
+    page = client.get("/credits/").text
+
+    assert how_to_earn(page) == (
+        "Finished a mentorship +50 Accepted a mentee +10 Wrote a wiki article +10"
+        " Attended a mentoring meeting +5 Created a group +5 Improved a wiki article +3"
+        " Managed a group +2 Answered a mentorship request +1 Posted in a group forum +1"
+        " Rated a wiki article +1 Sent a mentorship request +1"
     )
 
 

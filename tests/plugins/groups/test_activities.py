@@ -1,6 +1,5 @@
-"""What groups tells the rest of alma: the activity kinds it declares (with the credits it
-suggests), the activities it records in core's table, with or without a credits plugin, its
-settings, and its demo data."""
+"""What groups tells the rest of alma: the activity kinds it declares, the activities it
+records in core's table, with or without a credits plugin, its settings, and its demo data."""
 
 from __future__ import annotations
 
@@ -16,13 +15,13 @@ from plugins.groups.models import ForumTopic, Group, Invitation, JoinRequest, Me
 pytestmark = pytest.mark.plugins("groups")
 
 
-def test_groups_declares_its_activity_kinds_with_suggested_credits(app):
+def test_groups_declares_its_activity_kinds(app):
     kinds = alma(app).activity_kinds
 
-    assert {name: (str(kind.label), kind.credits) for name, kind in kinds.items()} == {
-        "groups.group_created": ("Created a group", 5),
-        "groups.managed": ("Managed a group", 2),
-        "groups.forum_post": ("Posted in a group forum", 1),
+    assert {name: str(kind.label) for name, kind in kinds.items()} == {
+        "groups.group_created": "Created a group",
+        "groups.managed": "Managed a group",
+        "groups.forum_post": "Posted in a group forum",
     }
 
 

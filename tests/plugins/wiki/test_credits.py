@@ -23,7 +23,7 @@ def test_an_articles_credits_come_and_go_with_it(client, create_user, articles):
     article_id = article.id
     client.login(ada)
 
-    assert "10 credits" in facts(client, ada)  # the wiki's suggested 10 for an article
+    assert "10 credits" in facts(client, ada)  # the credits plugin gives 10 for an article
     assert "1 credit" in facts(client, rui)  # and 1 for a rating
 
     client.post(f"/wiki/{article_id}/delete")

@@ -1,0 +1,108 @@
+"""State machines written as tables: for each stateful thing (a mentorship, a request, a meeting,
+a group membership...), one table of steps says from which state an action may be taken, by
+whom, and to which state it leads. Services ``check`` a step before they act; views and
+templates ask ``allowed_actions(thing, member)`` what to offer, so no rule is written twice.
+
+A table is declared once, at import time, for its model class::
+
+    MEMBERSHIP = Transitions(
+        Membership,
+        state=lambda membership: membership.status,
+        sides=lambda membership, member: membership.group.sides_of(member),
+        steps=[Step("pending", "approve", "manager", "active", _l("Approve"))],
+        not_now=_l("This request was already answered."),
+        not_yours=_l("Only the group's managers can do that."),
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from core.errors import InvalidInput, NotAllowed, NotFound
+
+Thing = TypeVar("Thing")
+
+_TABLES: dict[type, Transitions[Any]] = {}
+
+
+@dataclass(frozen=True)
+class Step:
+    """From ``state``, a member on side ``by`` may take ``action``; the thing moves to ``to``.
+    ``label`` is the button's words, ``done`` what the member reads after it. ``when`` is an
+    extra condition on the thing (e.g. "the meeting is still to come"); ``None`` means always.
+    ``not_yours`` overrides the table's refusal for this step (e.g. "only the proposer...")."""
+
+    state: str
+    action: str
+    by: str
+    to: str
+    label: Any = ""  # str or a lazy string
+    done: Any = ""
+    when: Callable[[Any], bool] | None = None
+    not_yours: Any = ""  # the refusal for a member on another side, if not the table's
+
+
+class Transitions(Generic[Thing]):
+    """The table of one kind of thing. ``state(thing)`` reads its state; ``sides(thing,
+    member)`` names the sides the member is on (e.g. {"mentor"}, {"proposer"}; empty for a
+    stranger). ``not_now``, ``not_yours`` and ``unknown`` are the words of the refusals."""
+
+    def __init__(
+        self,
+        kind: type[Thing],
+        *,
+        state: Callable[[Thing], str],
+        sides: Callable[[Thing, Any], Collection[str]],
+        steps: Iterable[Step],
+        not_now: Any,
+        not_yours: Any,
+        unknown: Any = "",
+    ) -> None:
+        self.kind = kind
+        self.steps = tuple(steps)
+        self._state, self._sides = state, sides
+        self._not_now, self._not_yours, self._unknown = not_now, not_yours, unknown
+        _TABLES[kind] = self
+
+    def actions(self) -> set[str]:
+        return {step.action for step in self.steps}
+
+    def allowed(self, thing: Thing, member: Any) -> dict[str, Step]:
+        """The actions ``member`` may take on ``thing`` now, in the table's order."""
+        state, sides = self._state(thing), self._sides(thing, member)
+        allowed: dict[str, Step] = {}
+        for step in self.steps:
+            if step.state == state and step.by in sides and _holds(step, thing):
+                allowed.setdefault(step.action, step)
+        return allowed
+
+    def check(self, thing: Thing, member: Any, action: str) -> Step:
+        """The step ``member`` takes with ``action``; refused in words when the action is
+        unknown (NotFound), the state does not allow it (InvalidInput) or the member is on
+        no side that may take it (NotAllowed)."""
+        if action not in self.actions():
+            raise NotFound(str(self._unknown or self._not_now))
+        step = self.allowed(thing, member).get(action)
+        if step is not None:
+            return step
+        state = self._state(thing)
+        possible = [s for s in self.steps if s.state == state and s.action == action]
+        if possible and not any(s.by in self._sides(thing, member) for s in possible):
+            raise NotAllowed(str(possible[0].not_yours or self._not_yours))
+        raise InvalidInput(str(self._not_now))
+
+
+def _holds(step: Step, thing: Any) -> bool:
+    return step.when is None or step.when(thing)
+
+
+def allowed_actions(thing: Any, member: Any) -> dict[str, Step]:
+    """What ``member`` may do with ``thing`` now (action name → step), from its table; for
+    templates: ``{% for action, step in allowed_actions(meeting, current_user).items() %}``."""
+    for kind in type(thing).__mro__:
+        if kind in _TABLES:
+            return _TABLES[kind].allowed(thing, member)
+    raise TypeError(f"no transition table for {type(thing).__name__}")

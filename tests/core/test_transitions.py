@@ -1,0 +1,82 @@
+"""Transition tables: what a member is offered is exactly what the service lets them do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.transitions import Step, Transitions, allowed_actions
+
+
+@dataclass
+class Offer:
+    status: str
+    maker: str
+    taker: str
+    still_open: bool = True
+
+
+def sides(offer: Offer, member: str) -> set[str]:
+    return {"maker"} if member == offer.maker else {"taker"} if member == offer.taker else set()
+
+
+OFFERS = Transitions(
+    Offer,
+    state=lambda offer: offer.status,
+    sides=sides,
+    steps=[
+        Step("made", "take", "taker", "taken", "Take it", when=lambda offer: offer.still_open),
+        Step("made", "refuse", "taker", "refused", "No thanks"),
+        Step(
+            "made", "withdraw", "maker", "withdrawn", "Take back", not_yours="Only the maker can."
+        ),
+        Step("taken", "thank", "maker", "thanked", "Say thanks"),
+        Step("taken", "thank", "taker", "thanked", "Say thanks"),
+    ],
+    not_now="This offer was already answered.",
+    not_yours="That is not yours to do.",
+    unknown="There is no such answer.",
+)
+
+
+def test_each_side_is_offered_its_own_actions_in_the_tables_order():
+    offer = Offer("made", maker="ann", taker="bob")
+    assert list(allowed_actions(offer, "bob")) == ["take", "refuse"]
+    assert list(allowed_actions(offer, "ann")) == ["withdraw"]
+    assert allowed_actions(offer, "eve") == {}
+
+
+def test_an_action_open_to_two_sides_is_offered_to_both():
+    offer = Offer("taken", maker="ann", taker="bob")
+    assert list(allowed_actions(offer, "ann")) == ["thank"] == list(allowed_actions(offer, "bob"))
+
+
+def test_check_returns_the_step_that_says_where_the_thing_goes():
+    step = OFFERS.check(Offer("made", maker="ann", taker="bob"), "bob", "take")
+    assert (step.to, step.label) == ("taken", "Take it")
+
+
+def test_a_step_whose_condition_fails_is_neither_offered_nor_allowed():
+    closed = Offer("made", maker="ann", taker="bob", still_open=False)
+    assert list(allowed_actions(closed, "bob")) == ["refuse"]
+    with pytest.raises(InvalidInput, match="already answered"):
+        OFFERS.check(closed, "bob", "take")
+
+
+def test_the_refusals_say_why_in_words():
+    offer = Offer("made", maker="ann", taker="bob")
+    with pytest.raises(NotAllowed, match="Only the maker can"):
+        OFFERS.check(offer, "bob", "withdraw")
+    with pytest.raises(NotAllowed, match="not yours"):
+        OFFERS.check(offer, "ann", "take")
+    with pytest.raises(InvalidInput, match="already answered"):
+        OFFERS.check(Offer("refused", maker="ann", taker="bob"), "bob", "take")
+    with pytest.raises(NotFound, match="no such answer"):
+        OFFERS.check(offer, "bob", "haggle")
+
+
+def test_a_thing_without_a_table_is_a_programming_error():
+    with pytest.raises(TypeError, match="no transition table for str"):
+        allowed_actions("offer", "bob")
