@@ -51,7 +51,7 @@ from core.db import db, utcnow
 from core.models import User
 from core.schema import upgrade
 from core.testing import free_port
-from plugins.mentoring import services
+from plugins.mentoring.services import lifecycle
 
 WINDOW = 20  # messages in flight at most during the burst
 TIMEOUT = 10.0
@@ -242,8 +242,8 @@ def accepted_pair(app: Flask) -> tuple[int, Session, Session]:
         )
         db.session.add_all([mentee, mentor])
         db.session.flush()
-        mentorship = services.send_request(mentee, mentor, "Would you mentor me?")
-        services.accept_request(mentorship.id, mentor)
+        mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me?")
+        lifecycle.accept_request(mentorship.id, mentor)
         db.session.commit()
         return (
             mentorship.id,

@@ -33,7 +33,8 @@ class Step:
     """From ``state``, a member on side ``by`` may take ``action``; the thing moves to ``to``.
     ``label`` is the button's words, ``done`` what the member reads after it. ``when`` is an
     extra condition on the thing (e.g. "the meeting is still to come"); ``None`` means always.
-    ``not_yours`` overrides the table's refusal for this step (e.g. "only the proposer...")."""
+    ``not_yours`` and ``not_now`` override the table's refusals for this step (e.g. "only the
+    proposer...", "ending early is already proposed")."""
 
     state: str
     action: str
@@ -43,12 +44,14 @@ class Step:
     done: Any = ""
     when: Callable[[Any], bool] | None = None
     not_yours: Any = ""  # the refusal for a member on another side, if not the table's
+    not_now: Any = ""  # the refusal in another state (or when ``when`` fails), if not the table's
 
 
 class Transitions(Generic[Thing]):
     """The table of one kind of thing. ``state(thing)`` reads its state; ``sides(thing,
     member)`` names the sides the member is on (e.g. {"mentor"}, {"proposer"}; empty for a
-    stranger). ``not_now``, ``not_yours`` and ``unknown`` are the words of the refusals."""
+    stranger). ``not_now``, ``not_yours`` and ``unknown`` are the words of the refusals; a
+    ``not_now`` may also be a function of the thing, for words that name its state."""
 
     def __init__(
         self,
@@ -84,7 +87,7 @@ class Transitions(Generic[Thing]):
         unknown (NotFound), the state does not allow it (InvalidInput) or the member is on
         no side that may take it (NotAllowed)."""
         if action not in self.actions():
-            raise NotFound(str(self._unknown or self._not_now))
+            raise NotFound(_words(self._unknown or self._not_now, thing))
         step = self.allowed(thing, member).get(action)
         if step is not None:
             return step
@@ -92,7 +95,13 @@ class Transitions(Generic[Thing]):
         possible = [s for s in self.steps if s.state == state and s.action == action]
         if possible and not any(s.by in self._sides(thing, member) for s in possible):
             raise NotAllowed(str(possible[0].not_yours or self._not_yours))
-        raise InvalidInput(str(self._not_now))
+        not_now = next((s.not_now for s in self.steps if s.action == action and s.not_now), None)
+        raise InvalidInput(_words(not_now or self._not_now, thing))
+
+
+def _words(words: Any, thing: Any) -> str:
+    """A refusal's words: a (lazy) string, or a function of the thing that returns them."""
+    return str(words(thing) if callable(words) else words)
 
 
 def _holds(step: Step, thing: Any) -> bool:

@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from plugins.groups import services
 from plugins.groups.models import (
     JOIN_POLICIES,
     MAX_DESCRIPTION,
@@ -20,6 +19,7 @@ from plugins.groups.models import (
     MAX_TOPIC,
     VISIBILITIES,
 )
+from plugins.groups.services import directory
 
 
 class GroupForm(FlaskForm):
@@ -45,8 +45,8 @@ class GroupForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.join_policy.choices = [(p, services.join_policy_label(p)) for p in JOIN_POLICIES]
-        self.visibility.choices = [(v, services.visibility_label(v)) for v in VISIBILITIES]
+        self.join_policy.choices = [(p, directory.join_policy_label(p)) for p in JOIN_POLICIES]
+        self.visibility.choices = [(v, directory.visibility_label(v)) for v in VISIBILITIES]
 
 
 class JoinRequestForm(FlaskForm):

@@ -12,8 +12,8 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, db, hookimpl
-from plugins.groups import services
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST
+from plugins.groups.services import announcements, directory, forum, invitations, membership, shared
 from plugins.groups.views import bp
 
 
@@ -30,14 +30,14 @@ def register_nav_items():
             "groups.directory",
             members_only=True,
             order=30,
-            badge=services.waiting_count,
+            badge=membership.waiting_count,
         )
     ]
 
 
 def _groups_section(member, viewer):
     """A member's groups: all of them to themself, only the public ones to anyone else."""
-    cards = services.groups_of(member, viewer)
+    cards = directory.groups_of(member, viewer)
     if not cards and member.id != viewer.id:
         return None
     return render_template("groups/_profile.html", cards=cards, member=member, viewer=viewer)
@@ -50,21 +50,21 @@ def register_profile_sections():
 
 @hookimpl
 def register_home_counters():
-    return [HomeCounter(_l("groups"), services.count_groups, order=40)]
+    return [HomeCounter(_l("groups"), directory.count_groups, order=40)]
 
 
 @hookimpl
 def register_activity_kinds():
     return [
-        ActivityKind(services.GROUP_CREATED, _l("Created a group")),
-        ActivityKind(services.MANAGED, _l("Managed a group")),
-        ActivityKind(services.FORUM_POST, _l("Posted in a group forum")),
+        ActivityKind(shared.GROUP_CREATED, _l("Created a group")),
+        ActivityKind(shared.MANAGED, _l("Managed a group")),
+        ActivityKind(shared.FORUM_POST, _l("Posted in a group forum")),
     ]
 
 
 @hookimpl
 def register_settings():
-    return services.SETTINGS
+    return shared.SETTINGS
 
 
 @hookimpl
@@ -79,7 +79,7 @@ def demo_users_created(users):
         return
     db.session.flush()  # the new members' ids
     first, second, *others = users
-    python = services.create_group(
+    python = directory.create_group(
         first,
         name="Python learners",
         topic="Python",
@@ -87,22 +87,22 @@ def demo_users_created(users):
         "and small weekly exercises.",
     )
     for member in [second, *others]:
-        services.join_group(python.id, member)
-    topic = services.start_topic(
+        membership.join_group(python.id, member)
+    topic = forum.start_topic(
         python.id,
         second,
         "Which project should I build first?",
         "I finished the basics. Is a to-do app a good first project, or something else?",
     )
-    services.reply(
+    forum.reply(
         python.id,
         topic.id,
         first,
         "Build something you will use yourself: a budget tracker or a reading list. "
         "Post the repository here and we will review it together.",
     )
-    services.announce(python.id, first, "Code review evening every Thursday at 18:00 UTC.")
-    careers = services.create_group(
+    announcements.announce(python.id, first, "Code review evening every Thursday at 18:00 UTC.")
+    careers = directory.create_group(
         second,
         name="Career changers",
         topic="Career change",
@@ -111,10 +111,10 @@ def demo_users_created(users):
         join_policy=ON_REQUEST,
     )
     if others:
-        services.request_to_join(
+        membership.request_to_join(
             careers.id, others[0], "I am moving from teaching into software: may I join?"
         )
-    lounge = services.create_group(
+    lounge = directory.create_group(
         first,
         name="Mentors' lounge",
         topic="Mentoring",
@@ -124,4 +124,4 @@ def demo_users_created(users):
     )
     mentors = [user for user in [second, *others] if user.wants_to_mentor]
     if mentors:
-        services.invite(lounge.id, first, mentors[0].id)
+        invitations.invite(lounge.id, first, mentors[0].id)

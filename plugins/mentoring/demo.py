@@ -8,18 +8,18 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from core.api import User, db, today_of, utcnow
-from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.models import Meeting
+from plugins.mentoring.services import agreements, chat, directory, lifecycle, meetings
 
 
 def create_demo_mentorships(users: list[User]) -> None:
     mentors = [user for user in users if user.wants_to_mentor]
     mentees = [user for user in users if user.wants_to_be_mentored]
     for mentor in mentors:
-        services.mentoring_member(mentor)
+        directory.mentoring_member(mentor)
     if not mentors or not mentees:
         return
-    services.send_request(
+    lifecycle.send_request(
         mentees[0],
         mentors[0],
         "Hello! I am moving from teaching into software development and would love your "
@@ -33,13 +33,13 @@ def create_demo_mentorships(users: list[User]) -> None:
 
 
 def _mentorship_under_way(mentee: User, mentor: User) -> None:
-    mentorship = services.send_request(
+    mentorship = lifecycle.send_request(
         mentee,
         mentor,
         "I lead a small team since this spring and would like to learn to give feedback well.",
         "Leadership",
     )
-    services.accept_request(mentorship.id, mentor)
+    lifecycle.accept_request(mentorship.id, mentor)
     today = today_of(mentee)
     version = agreements.propose_agreement(
         mentorship.id,
@@ -58,7 +58,7 @@ def _mentorship_under_way(mentee: User, mentor: User) -> None:
         ("Thanks for accepting! Tuesday evening suits me for our first call.", mentee),
         ("Tuesday 18:00 works. Bring one piece of feedback you found hard to give.", mentor),
     ):
-        services.post_message(mentorship.id, sender, body)
+        chat.post_message(mentorship.id, sender, body)
     plan = meetings.MeetingPlan(
         starts_at=utcnow() + timedelta(days=1),
         duration_minutes=60,

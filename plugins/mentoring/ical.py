@@ -15,7 +15,6 @@ from icalendar import Calendar, Event
 from sqlalchemy import delete, select
 
 from core.api import User, db, external_url, utcnow
-from plugins.mentoring.meetings import meetings_of
 from plugins.mentoring.models import (
     CANCELLED,
     DECLINED_MEETING,
@@ -24,6 +23,7 @@ from plugins.mentoring.models import (
     CalendarFeed,
     Meeting,
 )
+from plugins.mentoring.services.meetings import meetings_of
 
 FEED_PAST_DAYS = 180  # a feed carries the last half year and everything to come
 STATUS = {

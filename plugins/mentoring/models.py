@@ -31,6 +31,8 @@ PAIRED_STATES = (ACCEPTED, ACTIVE)  # they count against the mentor's capacity
 CHAT_STATES = (ACCEPTED, ACTIVE, COMPLETED, TERMINATED)  # the pair has a chat (closed when ended)
 
 DECLINE_REASONS = ("no_capacity", "topic_mismatch", "timing", "other")
+# The sides of a proposal (a change of a meeting, an early end): who made it, who answers it.
+PROPOSER, OTHER_PARTY = "proposer", "other party"
 
 
 class MentoringMember(Model):
@@ -211,6 +213,7 @@ class AgreementVersion(Model):
     decided_at: Mapped[datetime | None]
     comment: Mapped[str] = mapped_column(Text, default="")  # the answer, when sent back
 
+    mentorship: Mapped[Mentorship] = relationship()
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
@@ -384,6 +387,7 @@ class EndProposal(Model):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    mentorship: Mapped[Mentorship] = relationship()
     proposed_by: Mapped[User] = relationship()
 
 

@@ -8,16 +8,25 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import ActivityKind, GoalKind, HomeCounter, Job, NavItem, ProfileSection, hookimpl
-from plugins.mentoring import agreement_views, followups, meeting_views, meetings, services, views
+from plugins.mentoring import views
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.models import COMPLETED, PAIRED_STATES
+from plugins.mentoring.services import (
+    chat,
+    directory,
+    ending,
+    followups,
+    lifecycle,
+    meetings,
+    settings,
+)
 from plugins.mentoring.sockets import HANDLERS
 
 
 @hookimpl
 def register_blueprints():
-    return [views.bp, agreement_views.bp, meeting_views.bp]
+    return views.BLUEPRINTS
 
 
 @hookimpl
@@ -26,10 +35,10 @@ def register_nav_items():
         NavItem(_l("Find a mentor"), "mentoring.directory", members_only=True, order=10),
         NavItem(
             _l("My mentorships"),
-            services.NAV_ENDPOINT,
+            chat.NAV_ENDPOINT,
             members_only=True,
             order=20,
-            badge=services.unread_count,
+            badge=chat.unread_count,
         ),
     ]
 
@@ -42,7 +51,7 @@ def _offer_section(member, viewer):
         "mentoring/_offer.html",
         member=member,
         viewer=viewer,
-        available=services.is_available_mentor(member),
+        available=directory.is_available_mentor(member),
     )
 
 
@@ -51,14 +60,14 @@ def _mentorships_section(member, viewer):
         return None  # who mentors whom is the pair's business
     return render_template(
         "mentoring/_mentorships.html",
-        mentorships=services.mentorships_of(member),
-        unread=services.unread_by_mentorship(member),
+        mentorships=lifecycle.mentorships_of(member),
+        unread=chat.unread_by_mentorship(member),
         viewer=viewer,
     )
 
 
 def _settings_section(member, viewer):
-    settings = services.mentor_settings_of(member)
+    settings = directory.mentor_settings_of(member)
     # formdata=None: on a refused post of the profile form on the same page, the settings
     # would otherwise be read from that post (which has no capacity, and no "accepting" box)
     form = MentorSettingsForm(formdata=None, obj=settings)
@@ -67,7 +76,7 @@ def _settings_section(member, viewer):
         form=form,
         member=member,
         settings=settings,
-        mentorships=services.mentorships_of(member),
+        mentorships=lifecycle.mentorships_of(member),
     )
 
 
@@ -90,12 +99,12 @@ def register_profile_sections():
 @hookimpl
 def register_home_counters():
     return [
-        HomeCounter(_l("mentors available"), services.count_available_mentors, order=10),
+        HomeCounter(_l("mentors available"), directory.count_available_mentors, order=10),
         HomeCounter(
-            _l("active mentorships"), lambda: services.count_mentorships(*PAIRED_STATES), order=20
+            _l("active mentorships"), lambda: lifecycle.count_mentorships(*PAIRED_STATES), order=20
         ),
         HomeCounter(
-            _l("finished mentorships"), lambda: services.count_mentorships(COMPLETED), order=30
+            _l("finished mentorships"), lambda: lifecycle.count_mentorships(COMPLETED), order=30
         ),
     ]
 
@@ -103,8 +112,8 @@ def register_home_counters():
 @hookimpl
 def register_jobs():
     return [
-        Job("mentoring.expire_requests", services.expire_requests, "interval", {"minutes": 10}),
-        Job("mentoring.chat_digests", services.send_chat_digests, "interval", {"minutes": 5}),
+        Job("mentoring.expire_requests", lifecycle.expire_requests, "interval", {"minutes": 10}),
+        Job("mentoring.chat_digests", chat.send_chat_digests, "interval", {"minutes": 5}),
         Job("mentoring.meeting_reminders", followups.send_reminders, "interval", {"minutes": 5}),
         Job(meetings.FEEDBACK_JOB_ID, followups.request_feedback, "interval", {"minutes": 15}),
         Job("mentoring.silence_nudges", followups.nudge_silent_pairs, "interval", {"hours": 1}),
@@ -119,10 +128,10 @@ def register_socket_handlers():
 @hookimpl
 def register_activity_kinds():
     return [
-        ActivityKind(services.REQUEST_SENT, _l("Sent a mentorship request")),
-        ActivityKind(services.REQUEST_ACCEPTED, _l("Accepted a mentee")),
-        ActivityKind(services.REQUEST_DECLINED, _l("Answered a mentorship request")),
-        ActivityKind(services.MENTORSHIP_TERMINATED, _l("Ended a mentorship early")),
+        ActivityKind(lifecycle.REQUEST_SENT, _l("Sent a mentorship request")),
+        ActivityKind(lifecycle.REQUEST_ACCEPTED, _l("Accepted a mentee")),
+        ActivityKind(lifecycle.REQUEST_DECLINED, _l("Answered a mentorship request")),
+        ActivityKind(ending.MENTORSHIP_TERMINATED, _l("Ended a mentorship early")),
     ]
 
 
@@ -150,7 +159,7 @@ def goal_declined(goal):
 
 @hookimpl
 def register_settings():
-    return services.SETTINGS
+    return settings.SETTINGS
 
 
 @hookimpl

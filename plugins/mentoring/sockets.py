@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from core.api import DomainError, SocketHandler, db
-from plugins.mentoring import services
+from plugins.mentoring.services import chat, lifecycle
 
 
 def _id(data: Any, key: str) -> int | None:
@@ -34,12 +34,12 @@ def _mentorship_id(data: Any) -> int:
 def join(data: Any = None) -> dict[str, Any]:
     """Join a chat room: only the two parties may."""
     try:
-        mentorship = services.mentorship_for(_mentorship_id(data), current_user)
+        mentorship = lifecycle.mentorship_for(_mentorship_id(data), current_user)
     except DomainError as error:
         return {"ok": False, "error": str(error)}
     finally:
         db.session.rollback()
-    join_room(services.chat_room(mentorship.id))
+    join_room(chat.chat_room(mentorship.id))
     return {"ok": True}
 
 
@@ -48,7 +48,7 @@ def send(data: Any = None) -> dict[str, Any]:
     body = data.get("body") if isinstance(data, dict) else None
     key = data.get("key") if isinstance(data, dict) else None
     try:
-        message = services.post_message(
+        message = chat.post_message(
             _mentorship_id(data),
             current_user,
             body if isinstance(body, str) else "",
@@ -64,7 +64,7 @@ def send(data: Any = None) -> dict[str, Any]:
 
 def read(data: Any = None) -> dict[str, Any]:
     try:
-        services.mark_read(_mentorship_id(data), current_user, _id(data, "up_to_id"))
+        chat.mark_read(_mentorship_id(data), current_user, _id(data, "up_to_id"))
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

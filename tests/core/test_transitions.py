@@ -80,3 +80,34 @@ def test_the_refusals_say_why_in_words():
 def test_a_thing_without_a_table_is_a_programming_error():
     with pytest.raises(TypeError, match="no transition table for str"):
         allowed_actions("offer", "bob")
+
+
+@dataclass
+class Loan:
+    status: str
+    lender: str
+
+
+LOANS = Transitions(
+    Loan,
+    state=lambda loan: loan.status,
+    sides=lambda loan, member: {"lender"} if member == loan.lender else set(),
+    steps=[
+        Step("lent", "recall", "lender", "recalled", "Recall"),
+        Step(
+            "lent", "forgive", "lender", "forgiven", "Forgive", not_now="Only a loan is forgiven."
+        ),
+    ],
+    not_now=lambda loan: f"This is no longer possible: the loan is {loan.status}.",
+    not_yours="Only the lender can.",
+)
+
+
+def test_a_refusal_may_name_the_things_state_and_a_step_may_say_its_own():
+    returned = Loan("returned", lender="ann")
+    with pytest.raises(InvalidInput, match=r"^This is no longer possible: the loan is returned\.$"):
+        LOANS.check(returned, "ann", "recall")
+    with pytest.raises(InvalidInput, match=r"^Only a loan is forgiven\.$"):
+        LOANS.check(returned, "ann", "forgive")
+    with pytest.raises(NotFound, match="the loan is returned"):
+        LOANS.check(returned, "ann", "sell")

@@ -36,13 +36,13 @@ LINK_SCROLLS = """link => [...document.querySelectorAll('td, td *')].some(
 @pytest.fixture
 def compared(app, db, create_user):
     """A mentorship whose mentee sent the agreement twice (the first came back)."""
-    from plugins.mentoring import agreements, services
-    from plugins.mentoring.agreements import Terms
+    from plugins.mentoring.services import agreements, lifecycle
+    from plugins.mentoring.services.agreements import Terms
 
     mentor = create_user(display_name="Max Mentor", wants_to_mentor=True)
     mentee = create_user(display_name="Mia Mentee", wants_to_be_mentored=True)
-    mentorship = services.send_request(mentee, mentor, "Would you mentor me?")
-    services.accept_request(mentorship.id, mentor)
+    mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me?")
+    lifecycle.accept_request(mentorship.id, mentor)
     today = utcnow().date()
     for meetings, agenda in (
         (6, f"Read {LINK}\nPortfolio reviews and extraordinarily thorough interviews"),

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.testing import SocketClient, session_cookie
-from plugins.mentoring import services
+from plugins.mentoring.services import lifecycle
 
 pytestmark = pytest.mark.plugins("mentoring")
 
@@ -19,9 +19,9 @@ TIMEOUT = 5
 def chat(db, create_user):
     mentee = create_user(display_name="Sam Lee", wants_to_be_mentored=True)
     mentor = create_user(display_name="Rui Mentor", wants_to_mentor=True)
-    mentorship = services.send_request(mentee, mentor, "Would you mentor me in Python?")
+    mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me in Python?")
     db.session.flush()
-    services.accept_request(mentorship.id, mentor)
+    lifecycle.accept_request(mentorship.id, mentor)
     db.session.commit()
     return mentorship.id, mentee, mentor
 

@@ -149,7 +149,7 @@ def members(db, create_user):
 def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     open_page, live_server, mail, members, app, db
 ):
-    from plugins.mentoring import services
+    from plugins.mentoring.services import chat
 
     mentee_user, mentor_user = members
 
@@ -259,7 +259,7 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     for number in range(32):
         sender = mentee_user if number % 2 == 0 else mentor_user
         with app.test_request_context(method="POST"):  # on SQLite: takes the write lock first
-            services.post_message(mentorship_id, sender, CONVERSATION[number % len(CONVERSATION)])
+            chat.post_message(mentorship_id, sender, CONVERSATION[number % len(CONVERSATION)])
             db.session.commit()
     log = mentee.locator("#chat-log")
     for page in (mentee, mentor):

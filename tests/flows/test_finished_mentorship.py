@@ -17,8 +17,8 @@ from core.scheduler import run_job
 from core.state import alma
 from core.testing import stored
 from plugins.certificates.models import Certificate
-from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.models import Meeting
+from plugins.mentoring.services import agreements, lifecycle, meetings
 
 pytestmark = pytest.mark.plugins("mentoring", "credits", "certificates")
 
@@ -40,8 +40,8 @@ def pair(create_user):
 
 
 def active_mentorship(db, mentee, mentor) -> int:
-    mentorship = services.send_request(mentee, mentor, "Would you mentor me?")
-    services.accept_request(mentorship.id, mentor)
+    mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me?")
+    lifecycle.accept_request(mentorship.id, mentor)
     today = datetime.now(UTC).date()
     version = agreements.propose_agreement(
         mentorship.id,

@@ -24,7 +24,7 @@ from core.models import OutboxMail, User
 from core.services.accounts import hash_password
 from core.services.mail import send_mail
 from core.testing import SocketClient, count_rows
-from plugins.mentoring import services as mentoring
+from plugins.mentoring.services import lifecycle
 
 from .conftest import (
     MAIL_POLL_SECONDS,
@@ -56,9 +56,9 @@ def create_member(app: Flask, email: str, name: str, **fields: bool) -> int:
 def accepted_mentorship(app: Flask, mentee_id: int, mentor_id: int) -> int:
     with app.test_request_context():
         mentee, mentor = db.session.get(User, mentee_id), db.session.get(User, mentor_id)
-        mentorship = mentoring.send_request(mentee, mentor, "Would you mentor me in Python?")
+        mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me in Python?")
         db.session.commit()
-        mentoring.accept_request(mentorship.id, mentor)
+        lifecycle.accept_request(mentorship.id, mentor)
         db.session.commit()
         return mentorship.id
 

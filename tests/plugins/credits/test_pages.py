@@ -255,13 +255,13 @@ def test_the_top_list_shows_twenty_members(client, credits, create_user):
 @pytest.mark.plugins("mentoring", "credits")
 @pytest.mark.parametrize("credits_config", [{"rules": {"mentoring.request_accepted": 5}}])
 def test_a_mentors_credits_show_on_their_card_in_the_directory(client, db, create_user):
-    from plugins.mentoring import services as mentoring
+    from plugins.mentoring.services import lifecycle
 
     mentor = create_user(display_name="Max Mentor", wants_to_mentor=True)
     create_user(display_name="Olga Other", wants_to_mentor=True)
     mentee = create_user(display_name="Mia Mentee", wants_to_be_mentored=True)
-    request = mentoring.send_request(mentee, mentor, "Would you mentor me in Python?")
-    mentoring.accept_request(request.id, mentor)
+    request = lifecycle.send_request(mentee, mentor, "Would you mentor me in Python?")
+    lifecycle.accept_request(request.id, mentor)
     db.session.commit()
     client.login(mentee)
 

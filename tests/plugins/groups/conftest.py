@@ -21,19 +21,20 @@ class Groups:
         self.db = db
 
     def create(self, manager: User, name: str = "Python learners", **fields) -> int:
-        from plugins.groups import services
+        from plugins.groups.services import directory
 
-        group = services.create_group(manager, name=name, **fields)
+        group = directory.create_group(manager, name=name, **fields)
         self.db.session.commit()
         return group.id
 
     def add(self, group_id: int, *members: User) -> None:
-        from plugins.groups import services
+        from plugins.groups.models import Group
+        from plugins.groups.services import invitations, membership
 
-        manager = services.managers_of(services.db.session.get(services.Group, group_id))[0]
+        manager = membership.managers_of(self.db.session.get(Group, group_id))[0]
         for member in members:
-            services.invite(group_id, manager, member.id)
-            services.answer_invitation(group_id, member, accept=True)
+            invitations.invite(group_id, manager, member.id)
+            invitations.answer_invitation(group_id, member, accept=True)
         self.db.session.commit()
 
 

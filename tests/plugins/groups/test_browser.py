@@ -27,7 +27,7 @@ def viewport(request) -> str:
 @pytest.fixture
 def scene(db, groups, create_user, manager, member, outsider):
     """A lively public group seen by its manager, and what waits for them and for others."""
-    from plugins.groups import services
+    from plugins.groups.services import announcements, forum, invitations, membership
 
     long_named = create_user(display_name=LONG_NAME)
     group_id = groups.create(
@@ -39,15 +39,15 @@ def scene(db, groups, create_user, manager, member, outsider):
         "code reviews and a friendly forum.",
     )
     groups.add(group_id, member, long_named)
-    services.announce(group_id, manager, "Code review evening every Thursday at 18:00 UTC.")
-    topic = services.start_topic(
+    announcements.announce(group_id, manager, "Code review evening every Thursday at 18:00 UTC.")
+    topic = forum.start_topic(
         group_id, member, "Which project should I build first?", "I finished the basics."
     )
     for number in range(3):
-        services.reply(group_id, topic.id, long_named, f"Reply number {number}: " + "ok " * 30)
-    services.request_to_join(group_id, outsider, "I teach maths and would love to learn Python.")
+        forum.reply(group_id, topic.id, long_named, f"Reply number {number}: " + "ok " * 30)
+    membership.request_to_join(group_id, outsider, "I teach maths and would love to learn Python.")
     hidden = groups.create(outsider, "Quiet corner", visibility="members")
-    services.invite(hidden, outsider, manager.id)
+    invitations.invite(hidden, outsider, manager.id)
     groups.create(member, "Data science reading club", topic="Data science")
     db.session.commit()
     return {"group": group_id, "topic": topic.id, "hidden": hidden}

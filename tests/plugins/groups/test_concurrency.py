@@ -18,8 +18,8 @@ from sqlalchemy import select
 from core.errors import InvalidInput
 from core.models import Activity, User
 from core.testing import count_rows, race, session_cookie, stored
-from plugins.groups import services
 from plugins.groups.models import Group, JoinRequest, Membership
+from plugins.groups.services import directory, membership, moderation
 
 pytestmark = pytest.mark.plugins("groups")
 
@@ -37,31 +37,31 @@ def member(user_id: int) -> User:
 
 
 def join(group_id: int, user_id: int) -> int:
-    return services.join_group(group_id, member(user_id)).id
+    return membership.join_group(group_id, member(user_id)).id
 
 
 def ask(group_id: int, user_id: int) -> int:
-    return services.request_to_join(group_id, member(user_id), "Me please").id
+    return membership.request_to_join(group_id, member(user_id), "Me please").id
 
 
 def approve(group_id: int, request_id: int, manager_id: int) -> int:
-    return services.approve_request(group_id, request_id, member(manager_id)).id
+    return membership.approve_request(group_id, request_id, member(manager_id)).id
 
 
 def withdraw(group_id: int, user_id: int) -> None:
-    services.withdraw_request(group_id, member(user_id))
+    membership.withdraw_request(group_id, member(user_id))
 
 
 def leave(group_id: int, user_id: int) -> None:
-    services.leave_group(group_id, member(user_id))
+    membership.leave_group(group_id, member(user_id))
 
 
 def step_down(group_id: int, user_id: int) -> None:
-    services.step_down(group_id, member(user_id))
+    membership.step_down(group_id, member(user_id))
 
 
 def create(user_id: int, name: str) -> int:
-    return services.create_group(member(user_id), name=name).id
+    return directory.create_group(member(user_id), name=name).id
 
 
 def one_ok_one_refused(outcomes, message: str) -> None:
@@ -95,7 +95,7 @@ def test_two_rejoins_at_once_after_a_removal_make_one_active_membership(
         joiner = create_user()
         group_id = groups.create(owner, f"Open {joiner.id}")
         groups.add(group_id, joiner)
-        services.remove_member(group_id, owner, joiner.id)
+        moderation.remove_member(group_id, owner, joiner.id)
         db.session.commit()
 
         outcomes = race(
@@ -159,8 +159,8 @@ def test_two_managers_approving_one_request_at_once_admit_once(app, db, create_u
         asker = create_user()
         group_id = groups.create(owner, f"On request {asker.id}", join_policy="request")
         groups.add(group_id, second)
-        services.appoint_manager(group_id, owner, second.id)
-        request_id = services.request_to_join(group_id, asker, "Me please").id
+        moderation.appoint_manager(group_id, owner, second.id)
+        request_id = membership.request_to_join(group_id, asker, "Me please").id
         db.session.commit()
         managed_before = count_rows(app, Activity, Activity.kind == "groups.managed")
 
@@ -183,7 +183,7 @@ def test_approving_and_withdrawing_at_once_leave_one_consistent_outcome(
     for _round in range(ROUNDS):
         asker = create_user()
         group_id = groups.create(owner, f"On request {asker.id}", join_policy="request")
-        request_id = services.request_to_join(group_id, asker, "Me please").id
+        request_id = membership.request_to_join(group_id, asker, "Me please").id
         db.session.commit()
 
         outcomes = race(
@@ -205,7 +205,7 @@ def test_the_last_two_managers_leaving_at_once_leave_one(app, db, create_user, g
         first, second = create_user(), create_user()
         group_id = groups.create(first, f"Managed {first.id}")
         groups.add(group_id, second)
-        services.appoint_manager(group_id, first, second.id)
+        moderation.appoint_manager(group_id, first, second.id)
         db.session.commit()
 
         outcomes = race(

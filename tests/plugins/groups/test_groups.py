@@ -160,12 +160,12 @@ def test_the_directory_lists_groups_with_their_members_and_the_viewers_role(
 def test_the_group_page_shows_how_many_members_and_the_managers_by_name(
     client, manager, member, outsider, groups
 ):
-    from plugins.groups import services
+    from plugins.groups.services import moderation
 
     group_id = groups.create(manager)
     groups.add(group_id, outsider, member)
-    services.appoint_manager(group_id, manager, member.id)
-    services.db.session.commit()
+    moderation.appoint_manager(group_id, manager, member.id)
+    groups.db.session.commit()
     client.login(outsider)
 
     page = client.get(f"/groups/{group_id}").text

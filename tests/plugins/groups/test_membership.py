@@ -363,15 +363,15 @@ def test_the_invitee_declines(app, act, manager, member, groups, alerts_of):
     ],
 )
 def test_some_members_cannot_be_invited(app, act, db, manager, member, groups, setup, message):
-    from plugins.groups import services
+    from plugins.groups.services import invitations, moderation
 
     group_id = groups.create(manager)
     if setup in ("member", "banned"):
         groups.add(group_id, member)
     if setup == "invited":
-        services.invite(group_id, manager, member.id)
+        invitations.invite(group_id, manager, member.id)
     if setup == "banned":
-        services.ban_member(group_id, manager, member.id)
+        moderation.ban_member(group_id, manager, member.id)
     db.session.commit()
 
     page = act(manager, f"/groups/{group_id}/invitations", member_id=str(member.id))

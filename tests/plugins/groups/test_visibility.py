@@ -29,14 +29,14 @@ SECRET = "Secret circle"
 def hidden(db, groups, manager, member):
     """A members-only group with a member, a topic and a reply, a pending request, and a
     banned member: ids of everything its routes take."""
-    from plugins.groups import services
+    from plugins.groups.services import forum
 
     group_id = groups.create(
         manager, SECRET, description="Our hidden plans", visibility="members", join_policy="open"
     )
     groups.add(group_id, member)
-    topic = services.start_topic(group_id, member, "Hidden topic", "Hidden words")
-    post = services.reply(group_id, topic.id, manager, "Hidden reply")
+    topic = forum.start_topic(group_id, member, "Hidden topic", "Hidden words")
+    post = forum.reply(group_id, topic.id, manager, "Hidden reply")
     db.session.commit()
     return {"group": group_id, "topic": topic.id, "post": post.id, "member": member.id}
 
@@ -125,9 +125,9 @@ def test_a_non_member_can_do_nothing_to_a_members_only_group(app, client, hidden
 def test_a_banned_member_sees_nothing_of_a_members_only_group(
     app, db, client, hidden, manager, member, path
 ):
-    from plugins.groups import services
+    from plugins.groups.services import moderation
 
-    services.ban_member(hidden["group"], manager, member.id)
+    moderation.ban_member(hidden["group"], manager, member.id)
     db.session.commit()
     client.login(member)
 
@@ -137,18 +137,18 @@ def test_a_banned_member_sees_nothing_of_a_members_only_group(
 def test_banning_a_former_member_ends_the_invitation_that_showed_them_the_group(
     app, db, client, hidden, manager, member
 ):
-    from plugins.groups import services
+    from plugins.groups.services import invitations, moderation
 
-    services.remove_member(hidden["group"], manager, member.id)
+    moderation.remove_member(hidden["group"], manager, member.id)
     for earlier in db.session.scalars(select(Invitation)):  # the one they joined by, long ago
         earlier.created_at -= timedelta(days=2)
     db.session.commit()
-    services.invite(hidden["group"], manager, member.id)
+    invitations.invite(hidden["group"], manager, member.id)
     db.session.commit()
     client.login(member)
     assert client.get(f"/groups/{hidden['group']}").status_code == 200  # to answer it
 
-    services.ban_member(hidden["group"], manager, member.id)
+    moderation.ban_member(hidden["group"], manager, member.id)
     db.session.commit()
 
     assert client.get(f"/groups/{hidden['group']}").status_code == 404
@@ -181,9 +181,9 @@ def test_members_only_groups_are_left_out_of_the_directory_and_search(
 def test_an_invitee_sees_the_invitation_and_nothing_else(
     app, db, client, hidden, manager, outsider
 ):
-    from plugins.groups import services
+    from plugins.groups.services import invitations
 
-    services.invite(hidden["group"], manager, outsider.id)
+    invitations.invite(hidden["group"], manager, outsider.id)
     db.session.commit()
     client.login(outsider)
 
@@ -201,9 +201,9 @@ def test_an_invitee_sees_the_invitation_and_nothing_else(
 
 
 def test_an_invitee_who_accepts_sees_everything(app, db, client, hidden, manager, outsider):
-    from plugins.groups import services
+    from plugins.groups.services import invitations
 
-    services.invite(hidden["group"], manager, outsider.id)
+    invitations.invite(hidden["group"], manager, outsider.id)
     db.session.commit()
     client.login(outsider)
 
@@ -214,9 +214,9 @@ def test_an_invitee_who_accepts_sees_everything(app, db, client, hidden, manager
 
 
 def test_an_invitee_who_declines_sees_nothing_any_more(app, db, client, hidden, manager, outsider):
-    from plugins.groups import services
+    from plugins.groups.services import invitations
 
-    services.invite(hidden["group"], manager, outsider.id)
+    invitations.invite(hidden["group"], manager, outsider.id)
     db.session.commit()
     client.login(outsider)
 
@@ -229,14 +229,14 @@ def test_an_invitee_who_declines_sees_nothing_any_more(app, db, client, hidden, 
 def test_a_removed_member_no_longer_hears_of_a_members_only_group(
     app, db, client, hidden, manager, member
 ):
-    from plugins.groups import services
+    from plugins.groups.services import announcements, forum, moderation
 
-    services.remove_member(hidden["group"], manager, member.id)
+    moderation.remove_member(hidden["group"], manager, member.id)
     db.session.commit()
     before = count_rows(app, Notification, Notification.user_id == member.id)
 
-    services.reply(hidden["group"], hidden["topic"], manager, "After you left")
-    services.announce(hidden["group"], manager, "Secret news")
+    forum.reply(hidden["group"], hidden["topic"], manager, "After you left")
+    announcements.announce(hidden["group"], manager, "Secret news")
     db.session.commit()
 
     assert count_rows(app, Notification, Notification.user_id == member.id) == before
@@ -257,11 +257,11 @@ def test_a_removed_member_no_longer_hears_of_a_members_only_group(
 
 @pytest.fixture
 def public(db, groups, manager, member):
-    from plugins.groups import services
+    from plugins.groups.services import forum
 
     group_id = groups.create(manager, "Open circle", join_policy="request")
     groups.add(group_id, member)
-    topic = services.start_topic(group_id, member, "Public topic", "Public words")
+    topic = forum.start_topic(group_id, member, "Public topic", "Public words")
     db.session.commit()
     return {"group": group_id, "topic": topic.id}
 

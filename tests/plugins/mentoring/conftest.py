@@ -36,24 +36,24 @@ class Pairs:
         self.db = db
 
     def request(self, mentee, mentor) -> int:
-        from plugins.mentoring import services
+        from plugins.mentoring.services import lifecycle
 
-        mentorship = services.send_request(mentee, mentor, "Would you mentor me in Python?")
+        mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me in Python?")
         self.db.session.commit()
         return mentorship.id
 
     def accept(self, mentee, mentor) -> int:
-        from plugins.mentoring import services
+        from plugins.mentoring.services import lifecycle
 
         mentorship_id = self.request(mentee, mentor)
-        services.accept_request(mentorship_id, mentor)
+        lifecycle.accept_request(mentorship_id, mentor)
         self.db.session.commit()
         return mentorship_id
 
     def active(self, mentee, mentor, **terms) -> int:
         """Accepted, and the agreement (six meetings over three months, unless ``terms``
         say otherwise) proposed by the mentee and approved by the mentor."""
-        from plugins.mentoring import agreements
+        from plugins.mentoring.services import agreements
 
         mentorship_id = self.accept(mentee, mentor)
         version = agreements.propose_agreement(mentorship_id, mentee, agreement_terms(**terms))
@@ -66,7 +66,7 @@ def agreement_terms(**changes):
     from datetime import timedelta
 
     from core.db import utcnow
-    from plugins.mentoring.agreements import Terms
+    from plugins.mentoring.services.agreements import Terms
 
     today = utcnow().date()
     terms = {
@@ -96,7 +96,7 @@ class Planner:
         self.db = db
 
     def agree(self, mentorship_id: int, mentee, mentor, **terms) -> int:
-        from plugins.mentoring import agreements
+        from plugins.mentoring.services import agreements
 
         today = datetime.now(UTC).date()
         terms = {
@@ -114,7 +114,7 @@ class Planner:
         return version_id
 
     def propose(self, mentorship_id: int, mentee, starts_at: datetime | None = None, **plan) -> int:
-        from plugins.mentoring import meetings
+        from plugins.mentoring.services import meetings
 
         plan = {
             "starts_at": starts_at or datetime.now(UTC) + timedelta(days=3),
@@ -127,7 +127,7 @@ class Planner:
         return meeting_id
 
     def schedule(self, mentorship_id: int, mentee, mentor, starts_at=None, **plan) -> int:
-        from plugins.mentoring import meetings
+        from plugins.mentoring.services import meetings
 
         meeting_id = self.propose(mentorship_id, mentee, starts_at, **plan)
         meetings.approve(meeting_id, mentor)
@@ -148,7 +148,7 @@ class Planner:
 
     def hold(self, meeting_id: int, mentee, mentor, ago: timedelta = timedelta(hours=2)) -> None:
         """The scheduled meeting began ``ago``, and both confirm it took place."""
-        from plugins.mentoring import meetings
+        from plugins.mentoring.services import meetings
 
         self.move_start(meeting_id, datetime.now(UTC) - ago)
         for party in (mentee, mentor):

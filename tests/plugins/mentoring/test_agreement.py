@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from core.db import utcnow
 from core.models import Notification, OutboxMail, User
 from core.testing import count_rows, stored
-from plugins.mentoring import agreements
 from plugins.mentoring.models import AgreementVersion, Mentorship, MentorshipEvent
+from plugins.mentoring.services import agreements
 
 from .conftest import agreement_terms
 

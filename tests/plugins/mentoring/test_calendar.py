@@ -17,8 +17,8 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from core.testing import count_rows, path_of, session_cookie, stored
-from plugins.mentoring import meetings
 from plugins.mentoring.models import CalendarFeed
+from plugins.mentoring.services import meetings
 
 # ---- fixtures and helpers ----------------------------------------------------------------------
 

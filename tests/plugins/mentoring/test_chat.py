@@ -18,8 +18,9 @@ from sqlalchemy import text as sql
 from core.errors import InvalidInput
 from core.models import User
 from core.testing import body_of, count_rows, path_of, race, stored
-from plugins.mentoring import services
 from plugins.mentoring.models import ChatMessage, ChatReader, Mentorship
+from plugins.mentoring.services import chat as chats
+from plugins.mentoring.services import ending, lifecycle
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ def chat(pairs, mentee, mentor) -> int:
 
 def write(db, mentorship_id: int, sender, *bodies: str) -> list[int]:
     """Messages written through the service, committed; their ids."""
-    ids = [services.post_message(mentorship_id, sender, body).id for body in bodies]
+    ids = [chats.post_message(mentorship_id, sender, body).id for body in bodies]
     db.session.commit()
     return ids
 
@@ -264,9 +265,7 @@ def test_the_same_key_sent_at_the_same_instant_stores_one_message(app, db, chat,
     mentee_id = mentee.id
 
     def send() -> int:
-        return services.post_message(
-            chat, db.session.get(User, mentee_id), "Hello", "the-same-key"
-        ).id
+        return chats.post_message(chat, db.session.get(User, mentee_id), "Hello", "the-same-key").id
 
     outcomes = race(app, send, send, send)
 
@@ -486,7 +485,7 @@ def test_there_is_no_chat_before_the_request_is_accepted(pairs, app, client, db,
 
     assert chat_messages(app, mentorship_id) == []
     with pytest.raises(InvalidInput):
-        services.post_message(mentorship_id, mentee, "Hi!")
+        chats.post_message(mentorship_id, mentee, "Hi!")
     db.session.rollback()
     assert client.get(f"/mentoring/{mentorship_id}/messages").get_json()["messages"] == []
 
@@ -497,16 +496,16 @@ def test_a_request_that_was_not_accepted_has_no_chat(
 ):
     mentorship_id = pairs.request(mentee, mentor)
     if ending == "declined":
-        services.decline_request(mentorship_id, mentor, "timing", "Sorry, not this season.")
+        lifecycle.decline_request(mentorship_id, mentor, "timing", "Sorry, not this season.")
     elif ending == "withdrawn":
-        services.withdraw_request(mentorship_id, mentee)
+        lifecycle.withdraw_request(mentorship_id, mentee)
     else:
         db.session.execute(
             update(Mentorship)
             .where(Mentorship.id == mentorship_id)
             .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
         )
-        assert services.expire_requests() == 1
+        assert lifecycle.expire_requests() == 1
     db.session.commit()
     assert stored(app, select(Mentorship.state).where(Mentorship.id == mentorship_id)) == ending
 
@@ -530,7 +529,7 @@ def test_after_the_mentorship_ends_the_chat_is_closed_but_readable(
 ):
     write(db, chat, mentee, "Hello!")
     write(db, chat, mentor, "Hi Ada, see https://example.org")
-    services.terminate(chat, mentor, "We do not fit, sorry.")
+    ending.terminate(chat, mentor, "We do not fit, sorry.")
     db.session.commit()
 
     for member in (mentee, mentor):
@@ -645,7 +644,7 @@ class TestDigest:
 
     def digest(self, db, mail) -> list:
         """Run the digest job, then the outbox: the mails the SMTP server received."""
-        services.send_chat_digests()
+        chats.send_chat_digests()
         db.session.commit()
         return mail.deliver()
 
@@ -728,13 +727,13 @@ def test_a_second_tab_opening_the_chat_does_not_wait_for_the_first(
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer: its page views take turns by design")
     write(db, chat, mentor, "Hello")
-    services.mark_read(chat, mentee)
+    chats.mark_read(chat, mentee)
     db.session.commit()
     first_tab_reading, first_tab_done = threading.Event(), threading.Event()
 
     def first_tab() -> None:
         with app.app_context():
-            services.mark_read(chat, db.session.get(User, mentee.id))  # nothing new
+            chats.mark_read(chat, db.session.get(User, mentee.id))  # nothing new
             first_tab_reading.set()
             first_tab_done.wait(10)  # still rendering its page
             db.session.commit()
@@ -746,7 +745,7 @@ def test_a_second_tab_opening_the_chat_does_not_wait_for_the_first(
         assert first_tab_reading.wait(10)
         with app.app_context():
             db.session.execute(sql("SET LOCAL lock_timeout = '2s'"))
-            services.mark_read(chat, db.session.get(User, mentee.id))  # fails if it must wait
+            chats.mark_read(chat, db.session.get(User, mentee.id))  # fails if it must wait
             db.session.commit()
             db.session.remove()
     finally:

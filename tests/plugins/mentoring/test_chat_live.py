@@ -18,8 +18,8 @@ import socketio
 from sqlalchemy import select
 
 from core.testing import SocketClient, count_rows, session_cookie, stored
-from plugins.mentoring import services
 from plugins.mentoring.models import ChatMessage, ChatReader
+from plugins.mentoring.services import ending
 
 TIMEOUT = 5  # seconds to wait for something that should happen
 QUIET = 0.3  # seconds to wait for something that should not
@@ -339,7 +339,7 @@ def test_after_the_mentorship_ends_sending_is_refused(app, db, connect, chat, me
     ada.send(chat, "Before the end")
     assert rui.next("mentoring.message")["body"] == "Before the end"
     db.session.commit()  # end the test's read: the server wrote since (SQLite's snapshot)
-    services.terminate(chat, mentor, "We do not fit, sorry.")
+    ending.terminate(chat, mentor, "We do not fit, sorry.")
     db.session.commit()
 
     for tab in (ada, rui):
@@ -359,7 +359,7 @@ def test_the_other_partys_open_chat_learns_that_the_mentorship_ended(
     ada.join(chat)
     olga.join(chat)  # refused: not hers
     db.session.commit()
-    services.terminate(chat, mentor, "We do not fit, sorry.")
+    ending.terminate(chat, mentor, "We do not fit, sorry.")
     db.session.commit()
 
     assert ada.next("mentoring.closed") == {"mentorship_id": chat}

@@ -21,7 +21,6 @@ from core.db import utcnow
 from core.errors import InvalidInput
 from core.models import Goal, Notification, OutboxMail, User
 from core.testing import count_rows, race, session_cookie, stored
-from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.models import (
     OPEN_STATES,
     PAIRED_STATES,
@@ -31,6 +30,7 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import agreements, directory, ending, lifecycle, meetings
 
 from .conftest import agreement_terms
 
@@ -89,19 +89,19 @@ def member(user_id: int) -> User:
 
 
 def accept(mentorship_id: int, mentor_id: int) -> int:
-    return services.accept_request(mentorship_id, member(mentor_id)).id
+    return lifecycle.accept_request(mentorship_id, member(mentor_id)).id
 
 
 def withdraw(mentorship_id: int, mentee_id: int) -> int:
-    return services.withdraw_request(mentorship_id, member(mentee_id)).id
+    return lifecycle.withdraw_request(mentorship_id, member(mentee_id)).id
 
 
 def terminate(mentorship_id: int, user_id: int) -> int:
-    return services.terminate(mentorship_id, member(user_id), "Not a fit.").id
+    return ending.terminate(mentorship_id, member(user_id), "Not a fit.").id
 
 
 def ask(mentee_id: int, mentor_id: int) -> int:
-    return services.send_request(member(mentee_id), member(mentor_id), "Please mentor me.").id
+    return lifecycle.send_request(member(mentee_id), member(mentor_id), "Please mentor me.").id
 
 
 def successes(outcomes: list[tuple[str, Any]]) -> list[Any]:
@@ -117,7 +117,7 @@ def refusals(outcomes: list[tuple[str, Any]]) -> list[str]:
 
 
 def send(db, mentee: User, mentor: User) -> int:
-    mentorship_id = services.send_request(mentee, mentor, "Please mentor me.").id
+    mentorship_id = lifecycle.send_request(mentee, mentor, "Please mentor me.").id
     db.session.commit()
     return mentorship_id
 
@@ -154,7 +154,7 @@ def test_two_accepts_at_once_beyond_capacity_accept_exactly_one(
     for _round in range(ROUNDS):
         mentor = create_user(wants_to_mentor=True)
         if settings_saved:
-            services.update_mentor_settings(mentor, capacity=1, accepting=True)
+            directory.update_mentor_settings(mentor, capacity=1, accepting=True)
             db.session.commit()
         first, second = create_user(), create_user()
         ids = [send(db, first, mentor), send(db, second, mentor)]
@@ -178,7 +178,7 @@ def test_two_accepts_at_once_beyond_capacity_accept_exactly_one(
 
 def test_many_accepts_at_once_fill_the_capacity_exactly(app, db, create_user):
     mentor = create_user(wants_to_mentor=True)
-    services.update_mentor_settings(mentor, capacity=3, accepting=True)
+    directory.update_mentor_settings(mentor, capacity=3, accepting=True)
     db.session.commit()
     ids = [send(db, create_user(), mentor) for _ in range(6)]
     mentor_id = mentor.id
@@ -215,7 +215,7 @@ def test_one_request_accepted_twice_at_once_counts_once(app, db, create_user):
     """A double click on Accept: one acceptance, one mentee counted, one mail."""
     for _round in range(ROUNDS):
         mentor = create_user(wants_to_mentor=True)
-        services.update_mentor_settings(mentor, capacity=5, accepting=True)
+        directory.update_mentor_settings(mentor, capacity=5, accepting=True)
         db.session.commit()
         mentee = create_user()
         mentorship_id = send(db, mentee, mentor)
@@ -239,7 +239,7 @@ def test_both_parties_ending_at_once_free_one_place(app, db, create_user):
     for _round in range(ROUNDS):
         mentor, mentee = create_user(wants_to_mentor=True), create_user()
         mentorship_id = send(db, mentee, mentor)
-        services.accept_request(mentorship_id, mentor)
+        lifecycle.accept_request(mentorship_id, mentor)
         db.session.commit()
         mentor_id, mentee_id = mentor.id, mentee.id
 
@@ -296,7 +296,7 @@ def test_expiry_and_accept_at_once_leave_one_consistent_outcome(app, db, create_
         outcomes = race(
             app,
             partial(accept, mentorship_id, mentor_id),
-            services.expire_requests,
+            lifecycle.expire_requests,
         )
 
         final = state_of(app, mentorship_id)

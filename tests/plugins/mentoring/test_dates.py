@@ -22,8 +22,8 @@ from core.models import Goal, Notification
 from core.scheduler import run_job
 from core.state import alma
 from core.testing import body_of, stored
-from plugins.mentoring import meetings
 from plugins.mentoring.models import RESCHEDULE, Meeting
+from plugins.mentoring.services import meetings
 
 AUCKLAND, LONDON, VIENNA = "Pacific/Auckland", "Europe/London", "Europe/Vienna"
 # 23:30 on Friday 3 December 2027 in London is 12:30 on Saturday 4 December in Auckland

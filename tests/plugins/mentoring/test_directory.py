@@ -13,9 +13,10 @@ from sqlalchemy import select
 from core.models import User, UserLanguage, UserTopic
 from core.services.profiles import topic_named
 from core.testing import count_rows, stored
-from plugins.mentoring import services
 from plugins.mentoring.models import MentoringMember
-from plugins.mentoring.services import DIRECTORY_PAGE_SIZE
+from plugins.mentoring.services import directory as mentor_directory
+from plugins.mentoring.services import lifecycle
+from plugins.mentoring.services.directory import DIRECTORY_PAGE_SIZE
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -55,7 +56,9 @@ def make_mentor(db, create_user):
         ]
         user.languages = [UserLanguage(code=code) for code in languages]
         if capacity is not None or not accepting:
-            services.update_mentor_settings(user, capacity=capacity or 1, accepting=accepting)
+            mentor_directory.update_mentor_settings(
+                user, capacity=capacity or 1, accepting=accepting
+            )
         db.session.commit()
         return user
 
@@ -68,9 +71,9 @@ def give_mentee(db, create_user):
 
     def give(mentor: User) -> User:
         mentee = create_user(display_name=f"Mentee of {mentor.display_name}")
-        mentorship = services.send_request(mentee, mentor, "Please mentor me.")
+        mentorship = lifecycle.send_request(mentee, mentor, "Please mentor me.")
         db.session.commit()
-        services.accept_request(mentorship.id, mentor)
+        lifecycle.accept_request(mentorship.id, mentor)
         db.session.commit()
         return mentee
 

@@ -24,8 +24,8 @@ from core.scheduler import run_job
 from core.services.mail import DELIVER_JOB_ID
 from core.state import alma
 from core.testing import body_of, path_of, stored
-from plugins.mentoring import followups, meetings, services
 from plugins.mentoring.models import ChatMessage, MeetingFeedback, Mentorship
+from plugins.mentoring.services import chat, ending, followups, meetings
 
 REMINDERS = "mentoring.meeting_reminders"
 FEEDBACK_REQUESTS = "mentoring.meeting_feedback"
@@ -249,8 +249,8 @@ def cancelled(db, planner, mentorship, mentee, mentor) -> int:
 
 def ended_early(db, planner, mentorship, mentee, mentor) -> int:
     meeting_id = planner.schedule(mentorship, mentee, mentor, soon(3))
-    services.propose_early_end(mentorship, mentee, "We achieved what we wanted.")
-    services.answer_early_end(mentorship, mentor, "agree")
+    ending.propose_early_end(mentorship, mentee, "We achieved what we wanted.")
+    ending.answer_early_end(mentorship, mentor, "agree")
     db.session.commit()
     return meeting_id
 
@@ -458,7 +458,7 @@ def test_feedback_is_stored_shown_to_its_giver_and_changed_when_given_again(
 
 
 def test_a_rating_alone_is_enough(app, client, held, mentee):
-    """BUG (plugins/mentoring/meeting_views.py, ``feedback``): a post without the optional
+    """BUG (plugins/mentoring/views/meetings.py, ``feedback``): a post without the optional
     comment field at all (a script, an app, a form posted by curl) ends in a 500, as the
     form's ``comment.data`` is then None and ``give_feedback`` calls ``.strip()`` on it."""
     response = give(client, mentee, held, rating="4")
@@ -599,7 +599,7 @@ def last_contact(db, mentorship_id: int, when: datetime) -> None:
 
 
 def wrote(db, mentorship_id: int, sender, when: datetime) -> None:
-    message = services.post_message(mentorship_id, sender, "Hello, how are you?")
+    message = chat.post_message(mentorship_id, sender, "Hello, how are you?")
     db.session.commit()
     db.session.execute(
         update(ChatMessage).where(ChatMessage.id == message.id).values(created_at=when)
@@ -714,7 +714,7 @@ def test_mentorships_not_under_way_are_never_nudged(
     app, db, mail, pairs, create_user, mentee, mentor
 ):
     ended = pairs.accept(mentee, mentor)
-    services.terminate(ended, mentor, "I have no time after all.")
+    ending.terminate(ended, mentor, "I have no time after all.")
     db.session.commit()
     other_mentor = create_user(display_name="Mo Second", wants_to_mentor=True)
     pending = pairs.request(mentee, other_mentor)

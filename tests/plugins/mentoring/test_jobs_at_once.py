@@ -17,8 +17,8 @@ from sqlalchemy import update
 
 from core.db import utcnow
 from core.testing import race
-from plugins.mentoring import services
 from plugins.mentoring.models import ChatMessage, Mentorship
+from plugins.mentoring.services import chat, lifecycle
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def unread_chat(db, mail, pairs, mentee, mentor) -> int:
     """Two messages from the mentor, unread by the mentee for ten minutes: a digest is due."""
     mentorship_id = pairs.accept(mentee, mentor)
     for body in ("Welcome!", "When are you free?"):
-        services.post_message(mentorship_id, mentor, body)
+        chat.post_message(mentorship_id, mentor, body)
     db.session.execute(update(ChatMessage).values(created_at=utcnow() - timedelta(minutes=10)))
     db.session.commit()
     mail.deliver()  # the request's and the acceptance's own mails
@@ -48,13 +48,13 @@ def expired_request(db, mail, pairs, mentee, mentor) -> int:
 
 
 def test_two_digest_runs_at_once_send_one_digest(app, db, mail, unread_chat, mentee):
-    outcomes = race(app, services.send_chat_digests, services.send_chat_digests)
+    outcomes = race(app, chat.send_chat_digests, chat.send_chat_digests)
 
     assert sorted(outcomes) == [("ok", 0), ("ok", 1)]
     [digest] = mail.deliver()
     assert digest["To"] == mentee.email
     assert digest["Subject"] == "2 unread messages from Max Mentor"
-    assert race(app, services.send_chat_digests) == [("ok", 0)]
+    assert race(app, chat.send_chat_digests) == [("ok", 0)]
 
 
 def test_a_digest_run_waiting_for_an_uncommitted_one_sends_nothing_more(
@@ -62,7 +62,7 @@ def test_a_digest_run_waiting_for_an_uncommitted_one_sends_nothing_more(
 ):
     """The first run has queued the digest but not committed yet when the second starts: the
     second must wait for it and see the digest sent, not send it again."""
-    sent = first_then_second(app, db, services.send_chat_digests)
+    sent = first_then_second(app, db, chat.send_chat_digests)
 
     assert sent == {"first": 1, "second": 0}
     assert [message["To"] for message in mail.deliver()] == [mentee.email]
@@ -76,12 +76,12 @@ def test_a_digest_is_still_due_for_a_chat_the_other_run_did_not_cover(
         email="grace@example.org", display_name="Grace Hopper", wants_to_mentor=True
     )
     other_chat = pairs.accept(mentee, grace)
-    message = services.post_message(other_chat, grace, "Hello from Grace")
+    message = chat.post_message(other_chat, grace, "Hello from Grace")
     message.created_at = utcnow() - timedelta(minutes=10)
     db.session.commit()
     mail.deliver()
 
-    outcomes = race(app, services.send_chat_digests, services.send_chat_digests)
+    outcomes = race(app, chat.send_chat_digests, chat.send_chat_digests)
 
     assert sum(result for _, result in outcomes) == 2
     subjects = sorted(message["Subject"] for message in mail.deliver())
@@ -89,7 +89,7 @@ def test_a_digest_is_still_due_for_a_chat_the_other_run_did_not_cover(
 
 
 def test_two_expiry_runs_at_once_end_a_request_once(app, db, mail, expired_request):
-    outcomes = race(app, services.expire_requests, services.expire_requests)
+    outcomes = race(app, lifecycle.expire_requests, lifecycle.expire_requests)
 
     assert [kind for kind, _ in outcomes] == ["ok", "ok"]
     received = sorted(message["To"] for message in mail.deliver())
@@ -99,7 +99,7 @@ def test_two_expiry_runs_at_once_end_a_request_once(app, db, mail, expired_reque
 def test_an_expiry_run_waiting_for_an_uncommitted_one_sends_nothing_more(
     app, db, mail, expired_request
 ):
-    first_then_second(app, db, services.expire_requests)
+    first_then_second(app, db, lifecycle.expire_requests)
 
     received = sorted(message["To"] for message in mail.deliver())
     assert received == ["max@example.org", "mia@example.org"]

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from core.models import Notification, OutboxMail, User
 from core.testing import compiled_catalogs, stored
-from plugins.mentoring import agreements, meetings
 from plugins.mentoring.models import AgreementVersion
+from plugins.mentoring.services import agreements, meetings
 
 from .conftest import agreement_terms
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import hookimpl
+from core.api import allowed_actions
 from core.db import db as _db
 from core.models import Goal, GoalParty, Notification, User
 from core.testing import count_rows, stored
-from plugins.mentoring import agreements, meetings
 from plugins.mentoring.models import (
     AgreementVersion,
     Meeting,
@@ -26,6 +26,7 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import agreements, meetings
 
 from .conftest import agreement_terms
 
@@ -657,8 +658,8 @@ def test_a_member_outside_the_pair_may_give_no_answer_to_a_change(
 
     with app.test_request_context():
         change = _db.session.get(meetings.MeetingChange, change_id)
-        assert meetings.change_answers(change, stranger) == {}
-        assert list(meetings.change_answers(change, mentee)) == ["accept", "refuse"]
+        assert allowed_actions(change, stranger) == {}
+        assert list(allowed_actions(change, mentee)) == ["accept", "refuse"]
 
 
 @pytest.mark.parametrize("taken_back", ["meeting", "move"])

@@ -18,13 +18,13 @@ from core.models import Activity, Notification, OutboxMail, User
 from core.scheduler import run_job
 from core.state import alma
 from core.testing import body_of, count_rows, path_of, stored
-from plugins.mentoring import services
 from plugins.mentoring.models import (
     PAIRED_STATES,
     MentoringMember,
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import directory, lifecycle
 
 # ---- fixtures and helpers ---------------------------------------------------------------------
 
@@ -62,13 +62,13 @@ def requested(db, mentee, mentor) -> int:
 
 @pytest.fixture
 def accepted(db, mentor, requested) -> int:
-    services.accept_request(requested, mentor)
+    lifecycle.accept_request(requested, mentor)
     db.session.commit()
     return requested
 
 
 def send(db, mentee: User, mentor: User, message: str = "Please mentor me.") -> int:
-    mentorship_id = services.send_request(mentee, mentor, message).id
+    mentorship_id = lifecycle.send_request(mentee, mentor, message).id
     db.session.commit()
     return mentorship_id
 
@@ -308,7 +308,7 @@ def test_asking_someone_who_is_not_a_mentor_is_not_found(app, client, mentee, cr
 
 
 def test_asking_a_paused_mentor_is_refused(app, client, db, mentee, mentor):
-    services.update_mentor_settings(mentor, capacity=2, accepting=False)
+    directory.update_mentor_settings(mentor, capacity=2, accepting=False)
     db.session.commit()
 
     client.login(mentee)
@@ -324,7 +324,7 @@ def test_asking_a_paused_mentor_is_refused(app, client, db, mentee, mentor):
 
 def test_asking_a_full_mentor_is_refused(app, client, db, mentee, mentor, create_user):
     first = create_user(display_name="First Mentee")
-    services.accept_request(send(db, first, mentor), mentor)
+    lifecycle.accept_request(send(db, first, mentor), mentor)
     db.session.commit()
     before = count_rows(app, OutboxMail)
 
@@ -350,7 +350,7 @@ def test_a_second_open_request_to_the_same_mentor_is_refused(app, client, mail, 
 def test_an_accepted_pair_cannot_open_a_second_mentorship(
     app, client, db, mentee, mentor, accepted
 ):
-    services.update_mentor_settings(mentor, capacity=2, accepting=True)
+    directory.update_mentor_settings(mentor, capacity=2, accepting=True)
     db.session.commit()
     response = ask(client, mentee, mentor)
     assert response.status_code == 400
@@ -387,7 +387,7 @@ def test_no_more_than_the_configured_pending_requests(app, client, mentee, make_
 
 def test_a_mentee_may_ask_again_once_a_request_has_ended(app, client, db, mentee, mentor):
     first = send(db, mentee, mentor)
-    services.withdraw_request(first, mentee)
+    lifecycle.withdraw_request(first, mentee)
     db.session.commit()
 
     assert ask(client, mentee, mentor, "Second try.").status_code == 302
@@ -487,9 +487,9 @@ def test_an_ended_request_cannot_be_accepted(
     app, client, db, mentor, mentee, requested, ended_by, state
 ):
     if ended_by == "withdraw":
-        services.withdraw_request(requested, mentee)
+        lifecycle.withdraw_request(requested, mentee)
     else:
-        services.decline_request(requested, mentor, "timing", "Not now, sorry.")
+        lifecycle.decline_request(requested, mentor, "timing", "Not now, sorry.")
     db.session.commit()
 
     page = text_of(post(client, mentor, f"/mentoring/{requested}/accept"))
@@ -907,14 +907,14 @@ def test_expiry_run_in_an_app_context_leaves_answered_requests_alone(
     other = create_user(display_name="Otto")
     answered = send(db, mentee, mentor)
     withdrawn = send(db, other, mentor)
-    services.accept_request(answered, mentor)
-    services.withdraw_request(withdrawn, other)
+    lifecycle.accept_request(answered, mentor)
+    lifecycle.withdraw_request(withdrawn, other)
     db.session.execute(update(Mentorship).values(expires_at=utcnow() - timedelta(days=1)))
     db.session.commit()
     mail.deliver()
 
     with app.app_context():
-        services.expire_requests()
+        lifecycle.expire_requests()
         database.session.commit()
         database.session.remove()
 
@@ -927,7 +927,7 @@ def test_expiry_run_in_an_app_context_leaves_answered_requests_alone(
 
 
 def test_the_mentee_count_follows_accepts_and_endings(app, client, db, mentor, create_user):
-    services.update_mentor_settings(mentor, capacity=3, accepting=True)
+    directory.update_mentor_settings(mentor, capacity=3, accepting=True)
     db.session.commit()
     mentees = [create_user(display_name=f"Mentee {n}") for n in range(6)]
     ids = [send(db, m, mentor) for m in mentees]

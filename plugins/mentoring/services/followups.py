@@ -25,8 +25,6 @@ from core.api import (
     send_mail,
     utcnow,
 )
-from plugins.mentoring.agreements import agreement_in_force
-from plugins.mentoring.meetings import meeting_for
 from plugins.mentoring.models import (
     HELD,
     PAIRED_STATES,
@@ -36,7 +34,9 @@ from plugins.mentoring.models import (
     MeetingFeedback,
     Mentorship,
 )
-from plugins.mentoring.services import settings
+from plugins.mentoring.services.agreements import agreement_in_force
+from plugins.mentoring.services.meetings import meeting_for
+from plugins.mentoring.services.settings import settings
 
 MAX_COMMENT = 2000
 

@@ -5,17 +5,20 @@ one is the agreement in force. Like services.py, these functions flush and never
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core.api import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    Step,
+    Transitions,
     User,
     db,
     notify,
@@ -27,7 +30,9 @@ from plugins.mentoring.models import (
     ACCEPTED,
     ACTIVE,
     APPROVED,
+    OTHER_PARTY,
     PROPOSED,
+    PROPOSER,
     REJECTED,
     RETURNED,
     AgreementVersion,
@@ -35,7 +40,7 @@ from plugins.mentoring.models import (
     MeetingChange,
     Mentorship,
 )
-from plugins.mentoring.services import mentorship_for, mentorship_path, move
+from plugins.mentoring.services.lifecycle import mentorship_for, mentorship_path, move
 
 MAX_TEXT = 4000
 MAX_REASON = 300
@@ -335,7 +340,7 @@ def _tell_other_of_amendment(mentorship: Mentorship, user: User) -> None:
 def approve(version_id: int, user: User) -> AgreementVersion:
     """The other party approves a proposed version. Approving the first agreement starts the
     mentorship officially."""
-    version, mentorship = _awaiting_answer_of(version_id, user)
+    version, mentorship, _step = _awaiting_answer_of(version_id, user, "approve")
     decide(version, user, APPROVED)
     proposer = mentorship.other_party(user)
     if mentorship.state == ACCEPTED:
@@ -368,9 +373,9 @@ def send_back(version_id: int, user: User, comment: str) -> AgreementVersion:
         raise InvalidInput(_("Say what should change: the other party will read it."))
     if len(comment) > MAX_TEXT:
         raise InvalidInput(_("Keep your comment under %(n)d characters.", n=MAX_TEXT))
-    version, mentorship = _awaiting_answer_of(version_id, user)
-    first = mentorship.state == ACCEPTED
-    decide(version, user, RETURNED if first else REJECTED, comment)
+    version, mentorship, step = _awaiting_answer_of(version_id, user, "send_back")
+    first = step.to == RETURNED
+    decide(version, user, step.to, comment)
     proposer = mentorship.other_party(user)
     with reading_as(proposer):
         message = (
@@ -409,23 +414,59 @@ def decide(version: AgreementVersion, user: User, status: str, comment: str = ""
     db.session.flush()
 
 
-def _awaiting_answer_of(version_id: int, user: User) -> tuple[AgreementVersion, Mentorship]:
+def _version_sides(version: AgreementVersion, member: User) -> set[str]:
+    if version.mentorship.party_role(member) is None:
+        return set()
+    return {PROPOSER} if version.proposed_by_id == member.id else {OTHER_PARTY}
+
+
+def _answered_here(version: AgreementVersion) -> bool:
+    """A version is answered on its own page while the mentorship is under way, unless a
+    meeting carries it (then answering the meeting answers it)."""
+    return version.mentorship.state in (ACCEPTED, ACTIVE) and meeting_asking_for(version) is None
+
+
+def _refuse_answer(version: AgreementVersion) -> str:
+    if version.mentorship.state not in (ACCEPTED, ACTIVE):  # its pending version ended with it
+        return _("This mentorship has ended: its agreement can no longer change.")
+    if version.status != PROPOSED:
+        return _("This version was already answered.")
+    return _("This amendment comes with a meeting: answer the meeting, and it is answered too.")
+
+
+def _while(state: str) -> Callable[[AgreementVersion], bool]:
+    return lambda version: version.mentorship.state == state and _answered_here(version)
+
+
+# The answers to a proposed version of the agreement: the other party approves it, or sends
+# the first agreement back (the mentee edits and sends it again) or rejects an amendment.
+# Proposing a version (the mentee's before the agreement, either party's after it) is
+# checked by propose_agreement and propose_amendment themselves.
+AGREEMENT = Transitions(
+    AgreementVersion,
+    state=lambda version: version.status,
+    sides=_version_sides,
+    steps=[
+        Step(PROPOSED, "approve", OTHER_PARTY, APPROVED, _l("Approve"), when=_answered_here),
+        Step(
+            PROPOSED, "send_back", OTHER_PARTY, RETURNED, _l("Send it back"), when=_while(ACCEPTED)
+        ),
+        Step(PROPOSED, "send_back", OTHER_PARTY, REJECTED, _l("Reject"), when=_while(ACTIVE)),
+    ],
+    not_now=_refuse_answer,
+    not_yours=_l("The other party answers your proposal, not you."),
+)
+
+
+def _awaiting_answer_of(
+    version_id: int, user: User, answer: str
+) -> tuple[AgreementVersion, Mentorship, Step]:
     version = db.session.get(AgreementVersion, version_id)
     if version is None:
         raise NotFound(_("This version of the agreement does not exist."))
     mentorship = mentorship_for(version.mentorship_id, user, lock=True)
     db.session.refresh(version)  # as it is now that the mentorship is locked
-    if version.proposed_by_id == user.id:
-        raise NotAllowed(_("The other party answers your proposal, not you."))
-    if mentorship.state not in (ACCEPTED, ACTIVE):  # its pending version ended with it
-        raise InvalidInput(_("This mentorship has ended: its agreement can no longer change."))
-    if version.status != PROPOSED:
-        raise InvalidInput(_("This version was already answered."))
-    if meeting_asking_for(version) is not None:
-        raise InvalidInput(
-            _("This amendment comes with a meeting: answer the meeting, and it is answered too.")
-        )
-    return version, mentorship
+    return version, mentorship, AGREEMENT.check(version, user, answer)
 
 
 def meeting_asking_for(amendment: AgreementVersion) -> int | None:

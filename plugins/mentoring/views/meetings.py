@@ -20,10 +20,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.api import ConfirmForm, InvalidInput, absolute_url, db
-from plugins.mentoring import followups, ical, meetings, services
+from plugins.mentoring import ical
 from plugins.mentoring.forms import FeedbackForm, MeetingChangeForm, MeetingDeclineForm, MeetingForm
 from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE
-from plugins.mentoring.views import act, require_form
+from plugins.mentoring.services import followups, lifecycle, meetings
+from plugins.mentoring.views.blueprint import act, require_form
 
 bp = Blueprint("mentoring_meetings", __name__, url_prefix="/mentoring")
 
@@ -44,7 +45,7 @@ def _plan(form, starts_at: datetime, **more) -> meetings.MeetingPlan:
 @bp.route("/<int:mentorship_id>/meetings/new", methods=["GET", "POST"])
 @login_required
 def schedule(mentorship_id: int):
-    mentorship = services.mentorship_for(mentorship_id, current_user)
+    mentorship = lifecycle.mentorship_for(mentorship_id, current_user)
     if mentorship.party_role(current_user) != "mentee":
         abort(403)  # the mentor proposes times in the chat; the mentee schedules
     form = MeetingForm()
@@ -92,7 +93,6 @@ def meeting(meeting_id: int):
         role=mentorship.party_role(current_user),
         other=mentorship.other_party(current_user),
         change=change,
-        change_answers=meetings.change_answers(change, current_user) if change else {},
         differences=meetings.change_differences(found, change) if change else [],
         confirmations=meetings.confirmations(found),
         can_confirm=meetings.can_confirm(found),

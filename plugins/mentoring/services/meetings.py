@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -23,8 +24,9 @@ from sqlalchemy.orm import joinedload
 from core.api import (
     Goal,
     InvalidInput,
-    NotAllowed,
     NotFound,
+    Step,
+    Transitions,
     User,
     consent_to_goal,
     db,
@@ -43,7 +45,6 @@ from core.api import (
     wake_job_after_commit,
     zone_of,
 )
-from plugins.mentoring import agreements
 from plugins.mentoring.models import (
     ACCEPTED_CHANGE,
     ACTIVE,
@@ -54,8 +55,10 @@ from plugins.mentoring.models import (
     HELD,
     LIVE_MEETING_STATUSES,
     MISSED,
+    OTHER_PARTY,
     PAIRED_STATES,
     PROPOSED,
+    PROPOSER,
     REJECTED,
     RESCHEDULE,
     SCHEDULED,
@@ -65,8 +68,11 @@ from plugins.mentoring.models import (
     MeetingChange,
     Mentorship,
 )
-from plugins.mentoring.services import (
-    complete_mentorship,
+from plugins.mentoring.services import agreements
+from plugins.mentoring.services.ending import complete_mentorship
+from plugins.mentoring.services.lifecycle import (
+    MENTORSHIP,
+    by_either_party,
     mentorship_for,
     mentorship_of_subject,
     mentorship_path,
@@ -216,16 +222,111 @@ def can_confirm(meeting: Meeting, now: datetime | None = None) -> bool:
     return meeting.status == SCHEDULED and (now or utcnow()) >= meeting.starts_at
 
 
+# ---- the meeting's transitions ---------------------------------------------------------------
+
+
+def _paired(meeting: Meeting) -> bool:
+    return meeting.mentorship.state in PAIRED_STATES
+
+
+def _still_to_come(meeting: Meeting) -> bool:
+    return meeting.starts_at > utcnow()
+
+
+def _open_to_change(meeting: Meeting) -> bool:
+    return _still_to_come(meeting) and pending_change(meeting) is None
+
+
+def _refuse_answer(meeting: Meeting) -> str:
+    if not _paired(meeting):  # its proposed meetings were cancelled
+        return _("This mentorship has ended.")
+    return _("This meeting was already answered.")
+
+
+def _refuse_confirmation(meeting: Meeting) -> str:
+    if meeting.status == SCHEDULED:
+        return _("You can confirm a meeting once it has begun.")
+    return _("Only a scheduled meeting can be confirmed.")
+
+
+def _refuse_change(meeting: Meeting) -> str:
+    if meeting.status == SCHEDULED and _still_to_come(meeting):
+        return _("A change of this meeting already awaits an answer.")
+    return _("Only a scheduled meeting still to come can be moved or cancelled.")
+
+
+def _mentors_answer(action: str, to: str, label: Any) -> Step:
+    """The mentor's answer to a proposed meeting, while the mentorship is under way."""
+    not_yours = _l("Only the mentor answers a proposed meeting.")
+    return Step(
+        PROPOSED,
+        action,
+        "mentor",
+        to,
+        label,
+        when=_paired,
+        not_now=_refuse_answer,
+        not_yours=not_yours,
+    )
+
+
+# What each party may do with a meeting, and when. The mentee proposes it (a step of the
+# mentorship's table, lifecycle.MENTORSHIP); once it has begun, both confirm it took place
+# (it is held when both have) or say it did not; a change of a scheduled meeting is answered
+# through MEETING_CHANGE.
+MEETING = Transitions(
+    Meeting,
+    state=lambda meeting: meeting.status,
+    sides=lambda meeting, member: {meeting.mentorship.party_role(member)} - {None},
+    steps=[
+        _mentors_answer("approve", SCHEDULED, _l("Approve")),
+        _mentors_answer("decline", DECLINED_MEETING, _l("Decline")),
+        Step(
+            PROPOSED,
+            "withdraw",
+            "mentee",
+            CANCELLED,
+            _l("Take it back"),
+            not_now=_l("This meeting was already answered: propose to cancel it."),
+            not_yours=_l("Only the mentee can take back a proposed meeting."),
+        ),
+        *by_either_party(
+            SCHEDULED,
+            "confirm",
+            HELD,
+            label=_l("Yes, it took place"),
+            when=can_confirm,
+            not_now=_refuse_confirmation,
+        ),
+        *by_either_party(
+            SCHEDULED,
+            "missed",
+            MISSED,
+            label=_l("No, it did not"),
+            when=can_confirm,
+            not_now=_l("Only a scheduled meeting that has begun can be reported missed."),
+        ),
+        *by_either_party(
+            SCHEDULED,
+            "propose_change",
+            SCHEDULED,
+            label=_l("Propose a change"),
+            when=_open_to_change,
+            not_now=_refuse_change,
+        ),
+    ],
+    not_now=_l("This meeting was already answered."),
+    not_yours=_l("This meeting is not yours."),
+)
+
+
 # ---- proposing and answering -----------------------------------------------------------------
 
 
 def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
     """The mentee proposes a meeting; the mentor is asked to approve it."""
     mentorship = mentorship_for(mentorship_id, mentee, lock=True)
-    if mentorship.party_role(mentee) != "mentee":
-        raise NotAllowed(_("Only the mentee schedules meetings; propose a time in the chat."))
-    if mentorship.state not in PAIRED_STATES:
-        raise InvalidInput(_("Meetings are scheduled while the mentorship is under way."))
+    MENTORSHIP.check(mentorship, mentee, "schedule")
     place, agenda = _checked(plan)
     if plan.is_final:
         _check_final(mentorship)
@@ -268,7 +369,7 @@ def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
 
 
 def approve(meeting_id: int, mentor: User) -> Meeting:
-    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor)
+    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor, "approve")
     if meeting.starts_at <= utcnow():
         raise InvalidInput(_("This meeting's time has passed: ask for a new time."))
     if meeting.amendment is not None:
@@ -295,7 +396,7 @@ def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
     message = message.strip()
     if not message:
         raise InvalidInput(_("Say why, and which time would suit you better."))
-    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor)
+    meeting, mentorship = _proposed_meeting_for_mentor(meeting_id, mentor, "decline")
     if meeting.amendment is not None:
         agreements.decide(meeting.amendment, mentor, REJECTED, message)
     meeting.status = DECLINED_MEETING
@@ -320,10 +421,7 @@ def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
 def withdraw(meeting_id: int, mentee: User) -> Meeting:
     """The mentee takes back a meeting the mentor has not answered yet."""
     meeting = meeting_for(meeting_id, mentee, lock=True)
-    if meeting.mentorship.party_role(mentee) != "mentee":
-        raise NotAllowed(_("Only the mentee can take back a proposed meeting."))
-    if meeting.status != PROPOSED:
-        raise InvalidInput(_("This meeting was already answered: propose to cancel it."))
+    MEETING.check(meeting, mentee, "withdraw")
     if meeting.amendment is not None:
         agreements.withdraw_departure(meeting.amendment, mentee)
     meeting.status = CANCELLED
@@ -339,10 +437,7 @@ def propose_change(
     a scheduled meeting that has not begun; the other confirms."""
     meeting = meeting_for(meeting_id, user, lock=True)
     mentorship = meeting.mentorship
-    if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
-        raise InvalidInput(_("Only a scheduled meeting still to come can be moved or cancelled."))
-    if pending_change(meeting) is not None:
-        raise InvalidInput(_("A change of this meeting already awaits an answer."))
+    MEETING.check(meeting, user, "propose_change")
     if kind not in (RESCHEDULE, CANCEL):
         raise InvalidInput(_("Choose to move or to cancel the meeting."))
     change = MeetingChange(
@@ -437,66 +532,86 @@ def change_differences(
     ]
 
 
-# A meeting change's transitions, the one place that says who may answer it and how: its
-# status and the answer → who may give it, the status it moves to, whether it needs the
-# meeting still to come, and its words (the button, the message after it). Only a proposed
-# change can be answered; the services enforce this and the meeting's page asks it what to
-# offer, so neither repeats a rule.
-PROPOSER, OTHER_PARTY = "proposer", "other party"
 ACCEPT, REFUSE, WITHDRAW = "accept", "refuse", "withdraw"
 
 
-@dataclass(frozen=True)
-class ChangeStep:
-    by: str  # PROPOSER or OTHER_PARTY
-    to: str  # the change's next status
-    label: str  # the button that gives this answer
-    done: str  # what the member who gave it reads next
-    needs_time_ahead: bool = False  # only while the meeting and the proposed time are to come
-
-
-def change_transitions() -> dict[tuple[str, str], ChangeStep]:
-    """The table, its words in the current reader's language."""
-    return {
-        (PROPOSED, ACCEPT): ChangeStep(
-            OTHER_PARTY, ACCEPTED_CHANGE, _("Agree"), _("Done: the meeting changed."), True
-        ),
-        (PROPOSED, REFUSE): ChangeStep(
-            OTHER_PARTY, REJECTED, _("Keep it as it is"), _("The meeting stays as it was.")
-        ),
-        (PROPOSED, WITHDRAW): ChangeStep(
-            PROPOSER, WITHDRAWN_CHANGE, _("Take it back"), _("You took back your change.")
-        ),
-    }
-
-
-def _side_of(change: MeetingChange, user: User) -> str | None:
-    """PROPOSER, OTHER_PARTY, or None for a member who is neither."""
+def _side_of(change: MeetingChange, user: User) -> set[str]:
+    """{PROPOSER} or {OTHER_PARTY}; nothing for a member who is neither."""
     if change.meeting.mentorship.party_role(user) is None:
-        return None
-    return PROPOSER if change.proposed_by_id == user.id else OTHER_PARTY
+        return set()
+    return {PROPOSER} if change.proposed_by_id == user.id else {OTHER_PARTY}
 
 
-def change_answers(change: MeetingChange, user: User) -> dict[str, ChangeStep]:
-    """The answers ``user`` may give to ``change`` now, in the table's order, with their
-    steps (the button's words): none to a member who is not a party."""
-    side = _side_of(change, user)
-    return {
-        answer: step
-        for (status, answer), step in change_transitions().items()
-        if status == change.status
-        and step.by == side
-        and (not step.needs_time_ahead or _time_ahead(change.meeting, change))
-    }
+def _time_ahead(change: MeetingChange) -> bool:
+    """Are the meeting, and the time a move proposes, still to come?"""
+    meeting, now = change.meeting, utcnow()
+    return (
+        meeting.status == SCHEDULED
+        and meeting.starts_at > now
+        and (change.kind != RESCHEDULE or change.starts_at > now)
+    )
 
 
-def change_step(answer: str) -> ChangeStep:
+ALREADY_ANSWERED = _l("This change was already answered.")
+
+
+def _refuse_acceptance(change: MeetingChange) -> str:
+    if change.status != PROPOSED:
+        return str(ALREADY_ANSWERED)
+    if change.meeting.status != SCHEDULED or change.meeting.starts_at <= utcnow():
+        return _("This meeting has begun or ended: it can no longer change.")
+    return _("The proposed time has passed: propose another one.")
+
+
+# A meeting change's transitions, the one place that says who may answer it and how. Only a
+# proposed change is answered, and accepted only while the meeting and the proposed time are
+# to come; the services check this table and the meeting's page asks it what to offer.
+MEETING_CHANGE = Transitions(
+    MeetingChange,
+    state=lambda change: change.status,
+    sides=_side_of,
+    steps=[
+        Step(
+            PROPOSED,
+            ACCEPT,
+            OTHER_PARTY,
+            ACCEPTED_CHANGE,
+            _l("Agree"),
+            _l("Done: the meeting changed."),
+            when=_time_ahead,
+            not_now=_refuse_acceptance,
+        ),
+        Step(
+            PROPOSED,
+            REFUSE,
+            OTHER_PARTY,
+            REJECTED,
+            _l("Keep it as it is"),
+            _l("The meeting stays as it was."),
+        ),
+        Step(
+            PROPOSED,
+            WITHDRAW,
+            PROPOSER,
+            WITHDRAWN_CHANGE,
+            _l("Take it back"),
+            _l("You took back your change."),
+            not_yours=_l("Only the member who proposed the change can take it back."),
+        ),
+    ],
+    not_now=ALREADY_ANSWERED,
+    not_yours=_l("The other party answers your proposal, not you."),
+    unknown=_l("There is no such answer to a change."),
+)
+
+
+def change_step(answer: str) -> Step:
     """The step ``answer`` makes from a proposed change (the only kind that takes answers),
     with its words; not found for an answer the table does not know."""
-    step = change_transitions().get((PROPOSED, answer))
-    if step is None:
-        raise NotFound(_("There is no such answer to a change."))
-    return step
+    for step in MEETING_CHANGE.steps:
+        if step.action == answer:
+            return step
+    raise NotFound(_("There is no such answer to a change."))
 
 
 def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
@@ -508,17 +623,7 @@ def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     db.session.refresh(change)
     if meeting.mentorship.state not in PAIRED_STATES:  # its pending changes ended with it
         raise InvalidInput(_("This mentorship has ended."))
-    step = change_transitions().get((change.status, answer))
-    if step is None:
-        raise InvalidInput(_("This change was already answered."))
-    if step.by != _side_of(change, user):
-        raise NotAllowed(
-            _("Only the member who proposed the change can take it back.")
-            if step.by == PROPOSER
-            else _("The other party answers your proposal, not you.")
-        )
-    if step.needs_time_ahead:
-        _check_still_possible(meeting, change)
+    step = MEETING_CHANGE.check(change, user, answer)
     amendment = change.amendment_id and db.session.get(AgreementVersion, change.amendment_id)
     if amendment and step.to == WITHDRAWN_CHANGE:
         agreements.withdraw_departure(amendment, user)
@@ -530,24 +635,6 @@ def answer_change(change_id: int, user: User, answer: str) -> MeetingChange:
     db.session.flush()
     _tell_proposer(change, user)
     return change
-
-
-def _time_ahead(meeting: Meeting, change: MeetingChange) -> bool:
-    """Are the meeting, and the time a move proposes, still to come?"""
-    now = utcnow()
-    return (
-        meeting.status == SCHEDULED
-        and meeting.starts_at > now
-        and (change.kind != RESCHEDULE or (change.starts_at is not None and change.starts_at > now))
-    )
-
-
-def _check_still_possible(meeting: Meeting, change: MeetingChange) -> None:
-    if _time_ahead(meeting, change):
-        return
-    if meeting.status != SCHEDULED or meeting.starts_at <= utcnow():
-        raise InvalidInput(_("This meeting has begun or ended: it can no longer change."))
-    raise InvalidInput(_("The proposed time has passed: propose another one."))
 
 
 def _tell_proposer(change: MeetingChange, user: User) -> None:
@@ -592,12 +679,7 @@ def confirm_held(meeting_id: int, user: User) -> Meeting:
     """A party confirms the meeting took place: their consent to its goal. The second
     confirmation completes the goal, and :func:`goal_completed` marks the meeting held."""
     meeting = meeting_for(meeting_id, user, lock=True)
-    if not can_confirm(meeting):
-        raise InvalidInput(
-            _("You can confirm a meeting once it has begun.")
-            if meeting.status == SCHEDULED
-            else _("Only a scheduled meeting can be confirmed.")
-        )
+    MEETING.check(meeting, user, "confirm")
     goal = _attendance_goal(meeting)
     if confirmations(meeting).get(user.id) == "pending":
         consent_to_goal(goal.id, user)
@@ -620,8 +702,7 @@ def confirm_held(meeting_id: int, user: User) -> Meeting:
 def report_missed(meeting_id: int, user: User) -> Meeting:
     """A party says the meeting did not take place: it cannot count."""
     meeting = meeting_for(meeting_id, user, lock=True)
-    if not can_confirm(meeting):
-        raise InvalidInput(_("Only a scheduled meeting that has begun can be reported missed."))
+    MEETING.check(meeting, user, "missed")
     decline_goal(_attendance_goal(meeting).id, user)  # see goal_declined
     db.session.refresh(meeting)
     return meeting
@@ -747,16 +828,12 @@ def describe_finished(goal: Goal) -> list[tuple[str, str]]:
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _proposed_meeting_for_mentor(meeting_id: int, mentor: User) -> tuple[Meeting, Mentorship]:
+def _proposed_meeting_for_mentor(
+    meeting_id: int, mentor: User, answer: str
+) -> tuple[Meeting, Mentorship]:
     meeting = meeting_for(meeting_id, mentor, lock=True)
-    mentorship = meeting.mentorship
-    if mentorship.party_role(mentor) != "mentor":
-        raise NotAllowed(_("Only the mentor answers a proposed meeting."))
-    if mentorship.state not in PAIRED_STATES:  # its proposed meetings were cancelled
-        raise InvalidInput(_("This mentorship has ended."))
-    if meeting.status != PROPOSED:
-        raise InvalidInput(_("This meeting was already answered."))
-    return meeting, mentorship
+    MEETING.check(meeting, mentor, answer)
+    return meeting, meeting.mentorship
 
 
 def _checked(plan: MeetingPlan) -> tuple[str, str]:

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.api import ConfirmForm, InvalidInput, db
-from plugins.mentoring import agreements, meetings, services
 from plugins.mentoring.forms import AgreementForm, CommentForm
 from plugins.mentoring.models import ACCEPTED, ACTIVE
-from plugins.mentoring.views import act, require_form
+from plugins.mentoring.services import agreements, lifecycle, meetings
+from plugins.mentoring.views.blueprint import act, require_form
 
 bp = Blueprint("mentoring_agreement", __name__, url_prefix="/mentoring")
 
@@ -22,7 +22,7 @@ def _agreement_page(mentorship_id: int) -> str:
 @bp.route("/<int:mentorship_id>/agreement", methods=["GET", "POST"])
 @login_required
 def agreement(mentorship_id: int):
-    mentorship = services.mentorship_for(mentorship_id, current_user, parties=True)
+    mentorship = lifecycle.mentorship_for(mentorship_id, current_user, parties=True)
     versions = agreements.versions_of(mentorship)
     current = agreements.current_agreement_of(versions)
     in_force, awaiting = current.in_force, current.awaiting
@@ -119,7 +119,7 @@ def send_back(version_id: int):
 def version(mentorship_id: int, number: int):
     """One version as it was sent, with the answer it got: readable by the pair only."""
     found = agreements.version_numbered(mentorship_id, current_user, number)
-    mentorship = services.mentorship_for(mentorship_id, current_user, parties=True)
+    mentorship = lifecycle.mentorship_for(mentorship_id, current_user, parties=True)
     return render_template(
         "mentoring/agreement_version.html",
         mentorship=mentorship,
@@ -132,7 +132,7 @@ def version(mentorship_id: int, number: int):
 @bp.get("/<int:mentorship_id>/agreement/compare")
 @login_required
 def compare(mentorship_id: int):
-    mentorship = services.mentorship_for(mentorship_id, current_user)
+    mentorship = lifecycle.mentorship_for(mentorship_id, current_user)
     versions = {version.number: version for version in agreements.versions_of(mentorship)}
     if len(versions) < 2:
         flash(_("There is only one version so far: nothing to compare."), "info")

@@ -1,0 +1,180 @@
+"""Finding a mentor: who mentors, with how much room (``MentoringMember``), and the search
+of the mentor directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from core.api import InvalidInput, Topic, User, UserLanguage, UserTopic, db, insert_on_conflict
+from plugins.mentoring.models import MentoringMember
+
+DIRECTORY_PAGE_SIZE = 12
+
+
+# ---- mentors -----------------------------------------------------------------------------
+
+
+NEW_MEMBER = {"capacity": 1, "accepting": True, "mentee_count": 0}  # until they change it
+
+
+def mentoring_member(user: User) -> MentoringMember:
+    """The member's mentoring row, created with the defaults on first use."""
+    member = db.session.get(MentoringMember, user.id)
+    if member is None:
+        db.session.execute(  # a concurrent request may create it first: then it is theirs
+            insert_on_conflict(MentoringMember)
+            .values(user_id=user.id, **NEW_MEMBER)
+            .on_conflict_do_nothing()
+        )
+        member = db.session.get(MentoringMember, user.id)
+    return member
+
+
+def mentor_settings_of(user: User) -> MentoringMember:
+    """The member's settings to show; the defaults (not stored) if they never changed them."""
+    return db.session.get(MentoringMember, user.id) or MentoringMember(
+        user_id=user.id, **NEW_MEMBER
+    )
+
+
+def update_mentor_settings(user: User, *, capacity: int, accepting: bool) -> MentoringMember:
+    member = _locked_member(user)
+    if not 1 <= capacity <= 20:
+        raise InvalidInput(_("Choose a capacity between 1 and 20 mentees."))
+    if capacity < member.mentee_count:
+        raise InvalidInput(
+            _(
+                "You have %(n)d mentees now: choose a capacity of at least %(n)d.",
+                n=member.mentee_count,
+            )
+        )
+    member.capacity = capacity
+    member.accepting = accepting
+    db.session.flush()
+    return member
+
+
+def _locked_member(user: User) -> MentoringMember:
+    locked = select(MentoringMember).where(MentoringMember.user_id == user.id).with_for_update()
+    locked = locked.execution_options(populate_existing=True)
+    member = db.session.scalar(locked)
+    if member is None:
+        mentoring_member(user)
+        member = db.session.scalar(locked)
+    return member
+
+
+def is_available_mentor(user: User) -> bool:
+    member = db.session.get(MentoringMember, user.id)
+    return user.wants_to_mentor and user.email_confirmed and (member is None or member.has_room)
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    mentors: list[tuple[User, bool]]  # each mentor, and whether they have room for a mentee
+    page: int
+    has_more: bool
+
+
+def search_mentors(
+    *,
+    text: str = "",
+    topic: str = "",
+    language: str = "",
+    with_room: bool = False,
+    page: int = 1,
+) -> DirectoryPage:
+    """Members who offer mentoring, matching free text (name, bio, topics), an expertise
+    topic and a language; those with room first, then by name.
+
+    Each of the two groups is read by name along an index of mentors, so that a page stops
+    at its last mentor however many match (a word in half of all bios, say)."""
+    matching = _matching_mentors(text, topic, language)
+    start = (page - 1) * DIRECTORY_PAGE_SIZE
+    wanted = DIRECTORY_PAGE_SIZE + 1  # one more: is there a next page?
+    shown = [(user, True) for user in _by_name(matching.where(MENTOR_HAS_ROOM), start, wanted)]
+    if len(shown) < wanted and not with_room:
+        # past the mentors with room: the page goes on with those without
+        offset = 0 if shown or not start else start - _count(matching.where(MENTOR_HAS_ROOM))
+        without = _by_name(matching.where(~MENTOR_HAS_ROOM), offset, wanted - len(shown))
+        shown += [(user, False) for user in without]
+    return DirectoryPage(shown[:DIRECTORY_PAGE_SIZE], page, len(shown) > DIRECTORY_PAGE_SIZE)
+
+
+MENTOR_HAS_ROOM = and_(  # no mentoring row yet: the defaults, room for one
+    func.coalesce(MentoringMember.accepting, True),
+    func.coalesce(MentoringMember.mentee_count, 0) < func.coalesce(MentoringMember.capacity, 1),
+)
+
+
+def _matching_mentors(text: str, topic: str, language: str) -> Select:
+    query = (
+        select(User)
+        .outerjoin(MentoringMember, MentoringMember.user_id == User.id)
+        .where(User.wants_to_mentor.is_(True), User.email_confirmed_at.is_not(None))
+    )
+    if topic.strip():
+        query = query.where(_has_topic(topic.strip().lower(), kind="expertise"))
+    if language.strip():
+        query = query.where(
+            select(UserLanguage.user_id)
+            .where(UserLanguage.user_id == User.id, UserLanguage.code == language.strip())
+            .exists()
+        )
+    for word in text.split()[:5]:
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                func.lower(User.bio).like(pattern, escape="\\"),
+                _has_topic(pattern, like=True),
+            )
+        )
+    return query
+
+
+def _by_name(query: Select, offset: int, limit: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            query.options(selectinload(User.topics), selectinload(User.languages))
+            .order_by(User.display_name, User.id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+
+
+def _count(query: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def _has_topic(key: str, *, kind: str | None = None, like: bool = False) -> Any:
+    condition = Topic.key.like(key, escape="\\") if like else Topic.key == key
+    query = select(UserTopic.user_id).join(Topic).where(UserTopic.user_id == User.id, condition)
+    if kind:
+        query = query.where(UserTopic.kind == kind)
+    return query.exists()
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def count_available_mentors() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .outerjoin(MentoringMember, MentoringMember.user_id == User.id)
+        .where(
+            User.wants_to_mentor.is_(True),
+            User.email_confirmed_at.is_not(None),
+            func.coalesce(MentoringMember.accepting, True),
+            func.coalesce(MentoringMember.mentee_count, 0)
+            < func.coalesce(MentoringMember.capacity, 1),
+        )
+    )

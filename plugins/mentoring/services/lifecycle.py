@@ -1,0 +1,470 @@
+"""A mentorship's life from the request: sent, accepted, declined, withdrawn or expired; its
+states, its events, and where its page is. They flush, never commit: the caller (a view, a
+socket handler, a job) owns the unit of work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from core.api import (
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Step,
+    Transitions,
+    User,
+    db,
+    insert_on_conflict,
+    notify,
+    reading_as,
+    record_activity,
+    utcnow,
+)
+from plugins.mentoring.models import (
+    ACCEPTED,
+    ACTIVE,
+    DECLINE_REASONS,
+    DECLINED,
+    EXPIRED,
+    OPEN_STATES,
+    PAIRED_STATES,
+    REQUESTED,
+    TERMINATED,
+    WITHDRAWN,
+    EndProposal,
+    MentoringMember,
+    Mentorship,
+    MentorshipEvent,
+)
+from plugins.mentoring.services.directory import (
+    _locked_member,
+    is_available_mentor,
+    mentoring_member,
+)
+from plugins.mentoring.services.settings import settings
+
+REQUEST_SENT = "mentoring.request_sent"
+REQUEST_ACCEPTED = "mentoring.request_accepted"
+REQUEST_DECLINED = "mentoring.request_declined"
+
+
+MAX_REQUEST_MESSAGE = 2000
+
+
+def count_mentorships(*states: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Mentorship).where(Mentorship.state.in_(states))
+    )
+
+
+# ---- mentorships ---------------------------------------------------------------------------
+
+
+def mentorship_for(
+    mentorship_id: int,
+    user: User,
+    *,
+    lock: bool = False,
+    share: bool = False,
+    parties: bool = False,
+) -> Mentorship:
+    """The mentorship, if ``user`` is one of its two parties (404 if none, 403 if not theirs).
+    ``lock`` holds it for a change of state; ``share`` keeps its state from changing until
+    the unit of work ends (a message posted while the other party ends the mentorship).
+    ``parties`` loads both members with it, for a page that shows them."""
+    query = select(Mentorship).where(Mentorship.id == mentorship_id)
+    if parties:
+        query = query.options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
+    if lock or share:
+        query = query.with_for_update(read=share and not lock).execution_options(
+            populate_existing=True
+        )
+    mentorship = db.session.scalar(query)
+    if mentorship is None:
+        raise NotFound(_("This mentorship does not exist."))
+    if mentorship.party_role(user) is None:
+        raise NotAllowed(_("This mentorship is not yours."))
+    return mentorship
+
+
+def mentorships_of(user: User) -> list[Mentorship]:
+    return list(
+        db.session.scalars(
+            select(Mentorship)
+            .where(or_(Mentorship.mentee_id == user.id, Mentorship.mentor_id == user.id))
+            .options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
+            .order_by(Mentorship.state_changed_at.desc(), Mentorship.id.desc())
+        )
+    )
+
+
+def open_mentorship_between(mentee: User, mentor: User) -> Mentorship | None:
+    """The pair's request or mentorship still under way, if any (there is at most one)."""
+    return db.session.scalar(
+        select(Mentorship).where(
+            Mentorship.mentee_id == mentee.id,
+            Mentorship.mentor_id == mentor.id,
+            Mentorship.state.in_(OPEN_STATES),
+        )
+    )
+
+
+def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> Mentorship:
+    """A mentee asks a mentor; the mentor is told by e-mail and alert."""
+    message, topics = message.strip(), " ".join(topics.split())
+    if mentee.id == mentor.id:
+        raise InvalidInput(_("You cannot be your own mentor."))
+    if not is_available_mentor(mentor):
+        raise InvalidInput(_("%(name)s is not taking new mentees now.", name=mentor.display_name))
+    if not message:
+        raise InvalidInput(_("Tell %(name)s what you hope for.", name=mentor.display_name))
+    if len(message) > MAX_REQUEST_MESSAGE:
+        raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
+    if len(topics) > 300:
+        raise InvalidInput(_("Keep the topics under 300 characters."))
+    _locked_member(mentee)  # one request at a time per mentee: the pending count holds
+    limit = settings().max_pending_requests
+    if _pending_requests_of(mentee) >= limit:
+        raise InvalidInput(
+            _(
+                "You have %(n)d pending requests, the most at once: wait for an answer or "
+                "withdraw one.",
+                n=limit,
+            )
+        )
+    mentorship = db.session.scalar(  # nothing if the pair has an open one (a unique index)
+        insert_on_conflict(Mentorship)
+        .values(
+            mentee_id=mentee.id,
+            mentor_id=mentor.id,
+            state=REQUESTED,
+            message=message,
+            topics=topics,
+            expires_at=utcnow() + timedelta(days=settings().request_expiry_days),
+        )
+        .on_conflict_do_nothing()
+        .returning(Mentorship)
+    )
+    if mentorship is None:
+        raise InvalidInput(
+            _("You already have a request or mentorship with %(name)s.", name=mentor.display_name)
+        )
+    _record_event(mentorship, None, REQUESTED, mentee, message=message)
+    with reading_as(mentor):
+        notify(  # the message in full in the mail, as on the request's page
+            mentor,
+            _(
+                "%(name)s asks you to be their mentor: “%(message)s”",
+                name=mentee.display_name,
+                message=message,
+            ),
+            url=_page(mentorship),
+            email_subject=_("Mentorship request from %(name)s", name=mentee.display_name),
+        )
+    record_activity(
+        REQUEST_SENT, mentee, subject=mentorship_subject(mentorship), url=_page(mentorship)
+    )
+    return mentorship
+
+
+def _pending_requests_of(mentee: User) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Mentorship)
+        .where(Mentorship.mentee_id == mentee.id, Mentorship.state == REQUESTED)
+    )
+
+
+def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
+    mentorship = _transition(mentorship_id, mentor, "accept")
+    mentoring_member(mentor)
+    took_room = db.session.execute(  # waits for a concurrent accept, then looks again
+        update(MentoringMember)
+        .where(
+            MentoringMember.user_id == mentor.id,
+            MentoringMember.mentee_count < MentoringMember.capacity,
+        )
+        .values(mentee_count=MentoringMember.mentee_count + 1)
+    )
+    if took_room.rowcount != 1:
+        raise InvalidInput(
+            _("You have no room for another mentee: raise your capacity in My data first.")
+        )
+    with reading_as(mentorship.mentee):
+        notify(
+            mentorship.mentee,
+            _("%(name)s accepted your mentorship request.", name=mentor.display_name),
+            url=_page(mentorship),
+            email_subject=_("%(name)s accepted your request", name=mentor.display_name),
+        )
+    record_activity(
+        REQUEST_ACCEPTED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
+    )
+    return mentorship
+
+
+def decline_request(mentorship_id: int, mentor: User, reason: str, message: str) -> Mentorship:
+    message = message.strip()
+    if reason not in DECLINE_REASONS:
+        raise InvalidInput(_("Choose a reason from the list."))
+    if not message:
+        raise InvalidInput(_("Write a few words to the mentee: they will read them."))
+    if len(message) > MAX_REQUEST_MESSAGE:
+        raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
+    mentorship = _transition(mentorship_id, mentor, "decline", reason=reason, message=message)
+    with reading_as(mentorship.mentee):
+        notify(
+            mentorship.mentee,
+            _(
+                "%(name)s declined your mentorship request: “%(message)s”",
+                name=mentor.display_name,
+                message=message,
+            ),
+            url=_page(mentorship),
+            email_subject=_("%(name)s declined your request", name=mentor.display_name),
+        )
+    record_activity(
+        REQUEST_DECLINED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
+    )
+    return mentorship
+
+
+def withdraw_request(mentorship_id: int, mentee: User) -> Mentorship:
+    mentorship = _transition(mentorship_id, mentee, "withdraw")
+    with reading_as(mentorship.mentor):
+        notify(
+            mentorship.mentor,
+            _("%(name)s withdrew their mentorship request.", name=mentee.display_name),
+            url=_page(mentorship),
+            email_subject=_("%(name)s withdrew their request", name=mentee.display_name),
+        )
+    return mentorship
+
+
+def expire_requests() -> int:
+    """Job: requests unanswered past their expiry end, with a notice to both."""
+    due = db.session.scalars(
+        select(Mentorship.id).where(
+            Mentorship.state == REQUESTED, Mentorship.expires_at <= utcnow()
+        )
+    ).all()
+    for mentorship_id in due:
+        mentorship = db.session.scalar(
+            select(Mentorship).where(Mentorship.id == mentorship_id).with_for_update()
+        )
+        if mentorship.state != REQUESTED:
+            continue
+        move(mentorship, EXPIRED, None)
+        for party in (mentorship.mentee, mentorship.mentor):
+            with reading_as(party):
+                notify(
+                    party,
+                    _(
+                        "Your request to %(name)s expired without an answer. You can "
+                        "ask another mentor.",
+                        name=mentorship.mentor.display_name,
+                    )
+                    if party is mentorship.mentee
+                    else _(
+                        "The mentorship request of %(name)s expired.",
+                        name=mentorship.mentee.display_name,
+                    ),
+                    url=_page(mentorship),
+                    email_subject=_("A mentorship request expired"),
+                )
+    return len(due)
+
+
+def _transition(
+    mentorship_id: int,
+    actor: User,
+    action: str,
+    *,
+    reason: str | None = None,
+    message: str = "",
+) -> Mentorship:
+    """Take ``action`` on the mentorship (locked for the change), if :data:`MENTORSHIP` lets
+    ``actor`` take it now: the mentorship moves to the step's state."""
+    mentorship = mentorship_for(mentorship_id, actor, lock=True)
+    step = MENTORSHIP.check(mentorship, actor, action)
+    move(mentorship, step.to, actor, reason=reason, message=message)
+    return mentorship
+
+
+def move(
+    mentorship: Mentorship,
+    to_state: str,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    message: str = "",
+) -> None:
+    from_state = mentorship.state
+    mentorship.state = to_state
+    mentorship.state_changed_at = utcnow()
+    _record_event(mentorship, from_state, to_state, actor, reason=reason, message=message)
+    db.session.flush()
+
+
+def _record_event(
+    mentorship: Mentorship,
+    from_state: str | None,
+    to_state: str,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    message: str = "",
+) -> None:
+    # added to the session, not appended to mentorship.events: that would load the history
+    db.session.add(
+        MentorshipEvent(
+            mentorship=mentorship,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            reason=reason,
+            message=message,
+        )
+    )
+
+
+def mentorship_path(mentorship_id: int) -> str:
+    """The mentorship's page (built by hand: jobs have no request to build URLs from)."""
+    return f"/mentoring/{mentorship_id}"
+
+
+def _page(mentorship: Mentorship) -> str:
+    db.session.flush()
+    return mentorship_path(mentorship.id)
+
+
+def mentorship_subject(mentorship: Mentorship) -> str:
+    """What activities and goals about the mentorship name as their subject."""
+    return f"mentoring.mentorship:{mentorship.id}"
+
+
+def mentorship_of_subject(subject: str) -> Mentorship | None:
+    return db.session.get(Mentorship, int(subject.rpartition(":")[2]))
+
+
+def state_label(state: str) -> str:
+    return {
+        "requested": _("requested"),
+        "accepted": _("accepted: getting to know each other"),
+        "active": _("active"),
+        "completed": _("completed"),
+        "declined": _("declined"),
+        "withdrawn": _("withdrawn"),
+        "expired": _("expired"),
+        "terminated": _("ended early"),
+    }[state]
+
+
+def decline_reason_label(reason: str) -> str:
+    return {
+        "no_capacity": _("I have no time for another mentee now"),
+        "topic_mismatch": _("My experience does not match what you look for"),
+        "timing": _("The timing does not work for me"),
+        "other": _("Another reason"),
+        "mutual": _("Ended early by mutual consent"),
+    }[reason]
+
+
+# ---- the mentorship's transitions ----------------------------------------------------------
+
+
+def _no_longer_possible(mentorship: Mentorship) -> str:
+    return _(
+        "This is no longer possible: the mentorship is %(state)s.",
+        state=state_label(mentorship.state),
+    )
+
+
+def _refuse_termination(mentorship: Mentorship) -> str:
+    if mentorship.state == ACTIVE:
+        return _("Your agreement is approved: propose to end early, and it ends once both agree.")
+    return _no_longer_possible(mentorship)
+
+
+def _refuse_early_end(mentorship: Mentorship) -> str:
+    if mentorship.state == ACTIVE:
+        return _("Ending early is already proposed: it awaits an answer.")
+    return _("Only an active mentorship can be ended early by agreement.")
+
+
+def _no_end_proposed(mentorship: Mentorship) -> bool:
+    return db.session.get(EndProposal, mentorship.id) is None
+
+
+def _only_the(role: str) -> Any:
+    return _l("Only the %(role)s can do this.", role=_l(role))
+
+
+def by_either_party(state: str, action: str, to: str, **words: Any) -> list[Step]:
+    """The same step for the mentee and for the mentor."""
+    return [Step(state, action, role, to, **words) for role in ("mentee", "mentor")]
+
+
+# What each party may do with a mentorship, and when. A request is a mentorship in the state
+# "requested": its answers are the first steps. Approving the agreement (agreements.py) moves
+# "accepted" to "active"; the answers to an early end are the proposal's own table
+# (ending.EARLY_END); expiry and completion are the app's doing, not a member's.
+MENTORSHIP = Transitions(
+    Mentorship,
+    state=lambda mentorship: mentorship.state,
+    sides=lambda mentorship, member: {mentorship.party_role(member)} - {None},
+    steps=[
+        Step(REQUESTED, "accept", "mentor", ACCEPTED, _l("Accept"), not_yours=_only_the("mentor")),
+        Step(
+            REQUESTED,
+            "decline",
+            "mentor",
+            DECLINED,
+            _l("Decline with a message"),
+            not_yours=_only_the("mentor"),
+        ),
+        Step(
+            REQUESTED,
+            "withdraw",
+            "mentee",
+            WITHDRAWN,
+            _l("Withdraw the request"),
+            not_yours=_only_the("mentee"),
+        ),
+        *by_either_party(
+            ACCEPTED,
+            "terminate",
+            TERMINATED,
+            label=_l("End the mentorship"),
+            not_now=_refuse_termination,
+        ),
+        *by_either_party(
+            ACTIVE,
+            "propose_end",
+            ACTIVE,
+            label=_l("Propose to end early"),
+            when=_no_end_proposed,
+            not_now=_refuse_early_end,
+        ),
+        *[
+            Step(
+                state,
+                "schedule",
+                "mentee",
+                state,
+                _l("Schedule a meeting"),
+                not_now=_l("Meetings are scheduled while the mentorship is under way."),
+                not_yours=_l("Only the mentee schedules meetings; propose a time in the chat."),
+            )
+            for state in PAIRED_STATES
+        ],
+    ],
+    not_now=_no_longer_possible,
+    not_yours=_l("This mentorship is not yours."),
+)

@@ -1,0 +1,44 @@
+"""``[plugins.mentoring]``: the settings an operator may set, and their defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from core.api import Setting, positive
+
+# ---- settings ----------------------------------------------------------------------------
+
+
+SETTINGS = {
+    "request_expiry_days": Setting(int, 14, positive, "days before an unanswered request expires"),
+    "max_pending_requests": Setting(int, 3, positive, "requests a mentee may have pending at once"),
+    "chat_digest_after_minutes": Setting(
+        int, 60, positive, "how long chat messages stay unread before an e-mail digest"
+    ),
+    "reminder_hours_before": Setting(
+        int, 24, positive, "how many hours before an approved meeting both get a reminder"
+    ),
+    "inactivity_fallback_days": Setting(
+        int,
+        21,
+        positive,
+        "days of silence (no held meeting, no chat message) before both get a nudge, when the "
+        "pair has not agreed how often to keep in touch",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MentoringSettings:
+    request_expiry_days: int
+    max_pending_requests: int
+    chat_digest_after_minutes: int
+    reminder_hours_before: int
+    inactivity_fallback_days: int
+
+
+def settings() -> MentoringSettings:
+    """``[plugins.mentoring]``, checked against SETTINGS by core at startup."""
+    return MentoringSettings(**current_app.config["PLUGIN_SETTINGS"]["mentoring"])

@@ -1,0 +1,45 @@
+"""Finding a mentor: the mentor directory, and a mentor's own settings (capacity, accepting)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from core.api import InvalidInput, db, language_names, page_number
+from plugins.mentoring.forms import MentorSettingsForm
+from plugins.mentoring.services import directory as mentor_directory
+from plugins.mentoring.views.blueprint import bp
+
+
+@bp.get("/mentors")
+@login_required  # profiles are for members: see core/templates/profile/data.html
+def directory():
+    page = mentor_directory.search_mentors(
+        text=request.args.get("q", ""),
+        topic=request.args.get("topic", ""),
+        language=request.args.get("language", ""),
+        with_room=request.args.get("free") == "1",
+        page=page_number(),
+    )
+    return render_template("mentoring/directory.html", result=page, languages=language_names())
+
+
+@bp.post("/settings")
+@login_required
+def mentor_settings():
+    form = MentorSettingsForm()
+    if form.validate_on_submit():
+        try:
+            mentor_directory.update_mentor_settings(
+                current_user, capacity=form.capacity.data, accepting=form.accepting.data
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Your mentoring settings are saved."), "success")
+    else:
+        flash(_("Choose a capacity between 1 and 20 mentees."), "danger")
+    return redirect(url_for("profile.data") + "#my-mentoring")
