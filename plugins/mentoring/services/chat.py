@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, 
 from core.api import (
     InvalidInput,
     User,
-    absolute_url,
     after_commit,
     db,
+    external_url,
     insert_on_conflict,
     push_badge,
     reading_as,
@@ -32,7 +32,7 @@ from plugins.mentoring.models import (
     ChatReader,
     Mentorship,
 )
-from plugins.mentoring.services.lifecycle import mentorship_for, mentorship_path
+from plugins.mentoring.services.lifecycle import mentorship_for
 from plugins.mentoring.services.settings import settings
 
 MAX_CHAT_MESSAGE = 4000
@@ -276,7 +276,7 @@ def _digest(mentorship: Mentorship, recipient: User, cutoff: datetime) -> int:
             sender=sender,
             messages=waiting[-5:],
             count=len(waiting),
-            link=absolute_url(mentorship_path(mentorship.id)),
+            link=external_url("mentoring.mentorship", mentorship_id=mentorship.id),
         )
     reader.digested_up_to_id = waiting[-1].id
     db.session.flush()

@@ -10,7 +10,16 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from core.api import InvalidInput, Topic, User, UserLanguage, UserTopic, db, insert_on_conflict
+from core.api import (
+    InvalidInput,
+    Topic,
+    User,
+    UserLanguage,
+    UserTopic,
+    db,
+    insert_on_conflict,
+    like_pattern,
+)
 from plugins.mentoring.models import MentoringMember
 
 DIRECTORY_PAGE_SIZE = 12
@@ -127,7 +136,7 @@ def _matching_mentors(text: str, topic: str, language: str) -> Select:
             .exists()
         )
     for word in text.split()[:5]:
-        pattern = f"%{_escape_like(word.lower())}%"
+        pattern = like_pattern(word.lower())
         query = query.where(
             or_(
                 func.lower(User.display_name).like(pattern, escape="\\"),
@@ -159,10 +168,6 @@ def _has_topic(key: str, *, kind: str | None = None, like: bool = False) -> Any:
     if kind:
         query = query.where(UserTopic.kind == kind)
     return query.exists()
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def count_available_mentors() -> int:

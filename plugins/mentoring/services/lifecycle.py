@@ -24,6 +24,7 @@ from core.api import (
     notify,
     reading_as,
     record_activity,
+    site_path,
     utcnow,
 )
 from plugins.mentoring.models import (
@@ -335,8 +336,8 @@ def _record_event(
 
 
 def mentorship_path(mentorship_id: int) -> str:
-    """The mentorship's page (built by hand: jobs have no request to build URLs from)."""
-    return f"/mentoring/{mentorship_id}"
+    """The mentorship's page, for alerts and activities (in a job too)."""
+    return site_path("mentoring.mentorship", mentorship_id=mentorship_id)
 
 
 def _page(mentorship: Mentorship) -> str:

@@ -40,7 +40,6 @@ from core.api import (
     propose_goal,
     reading_as,
     site_path,
-    today_of,  # noqa: F401 (the views read meetings.today_of until they import core.api)
     utcnow,
     wake_job_after_commit,
     zone_of,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
-from core.api import Setting, positive
+from core.api import Setting, plugin_settings_as, positive
 
 # ---- settings ----------------------------------------------------------------------------
 
@@ -41,4 +39,4 @@ class MentoringSettings:
 
 def settings() -> MentoringSettings:
     """``[plugins.mentoring]``, checked against SETTINGS by core at startup."""
-    return MentoringSettings(**current_app.config["PLUGIN_SETTINGS"]["mentoring"])
+    return plugin_settings_as(MentoringSettings, "mentoring")

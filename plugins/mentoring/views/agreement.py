@@ -6,11 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import ConfirmForm, InvalidInput, db
+from core.api import ConfirmForm, InvalidInput, db, run_action, today_of
 from plugins.mentoring.forms import AgreementForm, CommentForm
 from plugins.mentoring.models import ACCEPTED, ACTIVE
 from plugins.mentoring.services import agreements, lifecycle, meetings
-from plugins.mentoring.views.blueprint import act, require_form
+from plugins.mentoring.views.blueprint import require_form
 
 bp = Blueprint("mentoring_agreement", __name__, url_prefix="/mentoring")
 
@@ -31,7 +31,7 @@ def agreement(mentorship_id: int):
         (mentorship.state == ACCEPTED and role == "mentee") or mentorship.state == ACTIVE
     )
     form = AgreementForm(
-        obj=agreements.terms_to_start_from(in_force, versions, meetings.today_of(current_user))
+        obj=agreements.terms_to_start_from(in_force, versions, today_of(current_user))
     )
     if form.validate_on_submit():
         try:
@@ -93,10 +93,10 @@ def approve(version_id: int):
     version, _mentorship = agreements.version_for(version_id, current_user)
     back = _agreement_page(version.mentorship_id)
     require_form(ConfirmForm(), back)
-    return act(
-        back,
+    return run_action(
         lambda: agreements.approve(version_id, current_user),
-        _("Approved. The agreement is in force."),
+        success=_("Approved. The agreement is in force."),
+        back=back,
     )
 
 
@@ -107,10 +107,10 @@ def send_back(version_id: int):
     back = _agreement_page(version.mentorship_id)
     form = CommentForm()
     require_form(form, back)
-    return act(
-        back,
+    return run_action(
         lambda: agreements.send_back(version_id, current_user, form.comment.data),
-        _("Sent back with your comment."),
+        success=_("Sent back with your comment."),
+        back=back,
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
-from core.api import InvalidInput, db
+from core.api import form_errors, run_action
 from plugins.mentoring.services import lifecycle, meetings
 
 bp = Blueprint(
@@ -28,24 +28,10 @@ bp.add_app_template_global(meetings.status_label, "meeting_status_label")
 bp.add_app_template_global(meetings.amendment_reason, "amendment_reason")
 
 
-def act(back: str, action, success: str):
-    """Run a change from a form post (a service call), commit it or show why it was refused,
-    and go back to the page ``back``."""
-    try:
-        action()
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(back)
-
-
 def require_form(form, back: str) -> None:
     """Stop with the form's errors shown on the page ``back`` unless the post is valid."""
     if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        flash(form_errors(form), "danger")
         abort(redirect(back))
 
 
@@ -54,7 +40,7 @@ def _page_of(mentorship_id: int) -> str:
 
 
 def _act(mentorship_id: int, action, success: str):
-    return act(_page_of(mentorship_id), action, success)
+    return run_action(action, success=success, back=_page_of(mentorship_id))
 
 
 def _require_form(form) -> None:

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import ConfirmForm, InvalidInput, User, db, writes_on_get
+from core.api import ConfirmForm, InvalidInput, User, db, today_of, writes_on_get
 from plugins.mentoring.forms import ChatForm, DeclineForm, RequestForm, TerminateForm
 from plugins.mentoring.models import HELD
 from plugins.mentoring.services import agreements, ending, lifecycle, meetings
@@ -68,7 +68,7 @@ def mentorship(mentorship_id: int):
         chats.read_up_to(found, current_user.id)
     agreement = agreements.current_agreement(found)
     in_force = agreement.in_force
-    today = meetings.today_of(current_user)
+    today = today_of(current_user)
     planned = meetings.meetings_of_mentorship(found)
     page = render_template(
         "mentoring/mentorship.html",

@@ -19,12 +19,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import ConfirmForm, InvalidInput, absolute_url, db
+from core.api import (
+    ConfirmForm,
+    InvalidInput,
+    db,
+    external_url,
+    local_clock,
+    run_action,
+    today_of,
+)
 from plugins.mentoring import ical
 from plugins.mentoring.forms import FeedbackForm, MeetingChangeForm, MeetingDeclineForm, MeetingForm
 from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE
 from plugins.mentoring.services import followups, lifecycle, meetings
-from plugins.mentoring.views.blueprint import act, require_form
+from plugins.mentoring.views.blueprint import require_form
 
 bp = Blueprint("mentoring_meetings", __name__, url_prefix="/mentoring")
 
@@ -50,7 +58,7 @@ def schedule(mentorship_id: int):
         abort(403)  # the mentor proposes times in the chat; the mentee schedules
     form = MeetingForm()
     if request.method == "GET":
-        form.day.data = meetings.today_of(current_user) + timedelta(days=7)
+        form.day.data = today_of(current_user) + timedelta(days=7)
     if form.validate_on_submit():
         try:
             starts_at = meetings.meeting_start(form.day.data, form.time.data, current_user)
@@ -106,7 +114,7 @@ def meeting(meeting_id: int):
 def _change_form_of(meeting) -> MeetingChangeForm:
     """'Propose a change' opens on the meeting as it is, on the member's clock: they edit
     what changes."""
-    starts = meetings.local_clock(meeting.starts_at, current_user)
+    starts = local_clock(meeting.starts_at, current_user)
     return MeetingChangeForm(
         formdata=None,
         kind=RESCHEDULE,
@@ -121,7 +129,7 @@ def _answer(meeting_id: int, action, success: str, form=None):
     meetings.meeting_for(meeting_id, current_user)  # 404 and 403 before the form's errors
     back = _meeting_page(meeting_id)
     require_form(form or ConfirmForm(), back)
-    return act(back, action, success)
+    return run_action(action, success=success, back=back)
 
 
 @bp.post("/meetings/<int:meeting_id>/approve")
@@ -274,12 +282,12 @@ def _ics(body: bytes, filename: str | None) -> Response:
 @bp.get("/calendar")
 @login_required
 def calendar():
-    day = _month_asked() or meetings.today_of(current_user)
+    day = _month_asked() or today_of(current_user)
     return render_template(
         "mentoring/calendar.html",
         month=meetings.month_of(current_user, day),
         upcoming=meetings.upcoming_of(current_user),
-        today=meetings.today_of(current_user),
+        today=today_of(current_user),
         has_feed=ical.has_feed(current_user),
         button_form=ConfirmForm(),
     )
@@ -317,7 +325,7 @@ def show_new_feed():
         return redirect(url_for("mentoring_meetings.calendar"))
     return render_template(
         "mentoring/calendar_feed.html",
-        address=absolute_url(url_for("mentoring_meetings.feed", token=token)),
+        address=external_url("mentoring_meetings.feed", token=token),
         button_form=ConfirmForm(),
     )
 
@@ -327,8 +335,8 @@ def show_new_feed():
 def revoke_feed():
     back = url_for("mentoring_meetings.calendar")
     require_form(ConfirmForm(), back)
-    return act(
-        back,
+    return run_action(
         lambda: ical.revoke_feed(current_user),
-        _("Your calendar address no longer works; apps subscribed to it stop updating."),
+        success=_("Your calendar address no longer works; apps subscribed to it stop updating."),
+        back=back,
     )

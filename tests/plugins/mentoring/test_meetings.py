@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import hookimpl
-from core.api import allowed_actions
+from core.api import allowed_actions, local_clock
 from core.db import db as _db
 from core.models import Goal, GoalParty, Notification, User
 from core.testing import count_rows, stored
@@ -584,7 +584,7 @@ def test_a_move_onto_another_meeting_is_refused_when_accepted(
 ):
     first = planner.schedule(active, mentee, mentor, soon(3))
     other = planner.schedule(active, mentee, mentor, soon(6).replace(second=0))
-    taken = meetings.local_clock(
+    taken = local_clock(
         stored(app, select(Meeting.starts_at).where(Meeting.id == other)), mentee
     )
     change_id = proposed_move(
