@@ -584,9 +584,7 @@ def test_a_move_onto_another_meeting_is_refused_when_accepted(
 ):
     first = planner.schedule(active, mentee, mentor, soon(3))
     other = planner.schedule(active, mentee, mentor, soon(6).replace(second=0))
-    taken = local_clock(
-        stored(app, select(Meeting.starts_at).where(Meeting.id == other)), mentee
-    )
+    taken = local_clock(stored(app, select(Meeting.starts_at).where(Meeting.id == other)), mentee)
     change_id = proposed_move(
         app, client, mentee, first, day=taken.date().isoformat(), time=taken.strftime("%H:%M")
     )
