@@ -31,10 +31,12 @@ from core.hookspecs import hookimpl
 # ---- database and transactions ----------------------------------------------------------------
 
 from core.db import (
+    Model,  # the base class of a table (db.Model, as a type checker can follow it)
     UTCDateTime,  # column type: a time stored in UTC, read back time-zone aware
     after_commit,
     db,
     insert_on_conflict,  # INSERT ... ON CONFLICT for the app's database dialect
+    rows_changed,  # runs an UPDATE or DELETE, returns how many rows it changed
     like_pattern,  # a LIKE pattern matching text as typed ("50%" is not a wildcard)
     utcnow,
     writes_on_get,  # lets a GET view write (SQLite opens GET requests read-only)
@@ -124,9 +126,11 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "SocketHandler",
     # database and transactions
     "db",
+    "Model",
     "utcnow",
     "after_commit",
     "insert_on_conflict",
+    "rows_changed",
     "like_pattern",
     "writes_on_get",
     "UTCDateTime",

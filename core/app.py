@@ -85,7 +85,10 @@ def create_app(
     if settings["TRUSTED_PROXIES"]:
         # the client's address (login throttling) and https (cookies, HSTS) as the proxy saw them
         hops = settings["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add a WSGI middleware, though typed as a method
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     register_core_views(app)
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)
@@ -117,10 +120,10 @@ class DatabaseIntConverter(IntegerConverter):
 
 def _checked_plugin_settings(
     settings: dict[str, Any], hooks: Hooks, installed: Mapping[str, InstalledPlugin]
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """Every enabled plugin's ``[plugins.<name>]``, checked against what it declares. Tables
     of plugins that are not enabled are kept as they are, for when they are."""
-    raw: dict[str, dict] = settings["PLUGIN_SETTINGS"]
+    raw: dict[str, dict[str, Any]] = settings["PLUGIN_SETTINGS"]
     _report_tables_of_plugins_not_enabled(raw, settings["PLUGINS"], installed)
     declared = hooks.settings()
     checked = dict(raw)
@@ -130,7 +133,9 @@ def _checked_plugin_settings(
 
 
 def _report_tables_of_plugins_not_enabled(
-    tables: Mapping[str, dict], enabled: list[str], installed: Mapping[str, InstalledPlugin]
+    tables: Mapping[str, dict[str, Any]],
+    enabled: list[str],
+    installed: Mapping[str, InstalledPlugin],
 ) -> None:
     """A ``[plugins.<name>]`` table for no installed plugin is a typo or a missing package:
     startup stops. One for an installed plugin that is not enabled is kept for when it is (an

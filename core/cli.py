@@ -6,7 +6,6 @@ import contextlib
 import logging
 import signal
 import socket
-import sys
 from datetime import UTC, datetime
 
 import click
@@ -29,7 +28,8 @@ def _app(ctx: click.Context) -> Flask:
             meta[APP_KEY] = create_app()
         except (ConfigError, PluginError) as error:
             raise click.ClickException(str(error)) from None
-    return meta[APP_KEY]
+    app: Flask = meta[APP_KEY]
+    return app
 
 
 class AlmaGroup(click.Group):
@@ -319,4 +319,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

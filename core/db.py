@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import current_app, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,14 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The base class of every table, core's and plugins': ``db.Model``, which Flask-SQLAlchemy
+# builds on Base. A type checker cannot take an attribute of an object as a base class, so
+# tables subclass ``Model`` and are checked as the SQLAlchemy models they are.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 
 # How far the clock is moved (``alma jobs run --now``), for the code running in this context
 # only: web requests and other threads keep the real time.
@@ -96,6 +105,12 @@ def clock_set_to(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _clock_moved_by.reset(token)
+
+
+def rows_changed(statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE in the current unit of work; how many rows it changed."""
+    # such a statement answers with a CursorResult, though Session.execute is typed as Result
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 def after_commit(callback: Callable[[], Any], session: Session | None = None) -> None:

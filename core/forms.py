@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from werkzeug.wrappers import Response
-from wtforms import (
+from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2, not in the stubs
     BooleanField,
     EmailField,
     PasswordField,
@@ -114,7 +114,7 @@ class ProfileForm(FlaskForm):
 
     def fill_choices(self, language_names: dict[str, str], site_languages: list[str]) -> None:
         self.languages.choices = [SelectChoice(code, name) for code, name in language_names.items()]
-        self.timezone.choices = time_zones()
+        self.timezone.choices = [SelectChoice(zone, zone) for zone in time_zones()]
         self.locale.choices = [SelectChoice("", _l("Follow my browser"))] + [
             SelectChoice(code, language_names.get(code, code)) for code in site_languages
         ]

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel import dates
+from babel import Locale, dates
 from flask import current_app, g, has_request_context, request
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
@@ -48,7 +48,7 @@ def language_names() -> dict[str, str]:
 
 @functools.cache
 def _language_names(locale: str) -> dict[str, str]:
-    names = get_locale().languages
+    names = Locale.parse(locale).languages
     two_letter = [(code, name) for code, name in names.items() if len(code) == 2]
     return dict(sorted(two_letter, key=lambda item: item[1]))
 
@@ -61,7 +61,8 @@ def select_locale() -> str | None:
     """The member's chosen language, else the browser's best match among ``LANGUAGES``."""
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+        chosen: str = current_user.locale
+        return chosen
     return request.accept_languages.best_match(languages) if has_request_context() else None
 
 
@@ -109,13 +110,16 @@ def format_when(
             named += ", " + dates.format_time(value, "ZZZZ", locale=locale)
         return f"{format_when(value, 'datetime', zone=zone)} ({named})"
     if shape == "time":
+        if not isinstance(value, datetime):
+            raise ValueError("a time of day needs a datetime")
         return dates.format_time(value, "short", locale=locale)
     if shape not in DAY_PATTERNS:
         raise ValueError(f"unknown shape of a date: {shape!r}")
     text = dates.format_date(value, DAY_PATTERNS[shape], locale=locale)
     if shape in ("datetime", "full") and isinstance(value, datetime):
         at = dates.format_time(value, "short", locale=locale)
-        text = dates.get_datetime_format("medium", locale=locale).format(at, text)
+        # a pattern such as "{1}, {0}" (Babel types it as a DateTimePattern)
+        text = str(dates.get_datetime_format("medium", locale=locale)).format(at, text)
     return text
 
 
@@ -129,7 +133,7 @@ def occurs_twice(moment: datetime) -> bool:
 def reader_zone() -> ZoneInfo:
     """The time zone of the current reader: the member :func:`reading_as` names, else the
     logged-in viewer's, else ``DEFAULT_TIMEZONE`` (a visitor's)."""
-    forced = g.get("alma_reader_zone") if g else None
+    forced: ZoneInfo | None = g.get("alma_reader_zone") if g else None
     if forced is not None:
         return forced
     if current_user and current_user.is_authenticated:
@@ -169,8 +173,10 @@ def from_local(day: date, time_of_day: time, user: User) -> datetime:
 
 def locale_of(user: User) -> str:
     """The member's language, if the site offers it, else the site's first language."""
-    languages = current_app.config["LANGUAGES"]
-    return user.locale if user.locale in languages else languages[0]
+    languages: list[str] = current_app.config["LANGUAGES"]
+    if user.locale is not None and user.locale in languages:
+        return user.locale
+    return languages[0]
 
 
 @contextmanager

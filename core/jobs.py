@@ -19,5 +19,5 @@ def wake_job_after_commit(job_id: str) -> None:
     """Wake a job once the current transaction commits, so it finds the work this
     transaction leaves it (a queued mail, a certificate to render); never if it rolls
     back."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
     after_commit(lambda: wake_job(app, job_id))

@@ -16,13 +16,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import db, utcnow
+from core.db import Model, utcnow
 
 TOPIC_KINDS = ("expertise", "interest")
 CONSENT_DECISIONS = ("pending", "consented", "declined")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +74,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class Topic(db.Model):
+class Topic(Model):
     """A subject of expertise or interest, shared between members so it can be searched."""
 
     __tablename__ = "topics"
@@ -84,7 +84,7 @@ class Topic(db.Model):
     key: Mapped[str] = mapped_column(String(60), unique=True)  # lower-cased name
 
 
-class UserTopic(db.Model):
+class UserTopic(Model):
     __tablename__ = "user_topics"
 
     user_id: Mapped[int] = mapped_column(
@@ -99,7 +99,7 @@ class UserTopic(db.Model):
     __table_args__ = (CheckConstraint(f"kind IN {TOPIC_KINDS}", name="kind"),)
 
 
-class UserLanguage(db.Model):
+class UserLanguage(Model):
     __tablename__ = "user_languages"
 
     user_id: Mapped[int] = mapped_column(
@@ -108,7 +108,7 @@ class UserLanguage(db.Model):
     code: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
 
 
-class Activity(db.Model):
+class Activity(Model):
     """Something a member did that matters to the community. ``key`` names the event, so the
     same event can never be recorded twice."""
 
@@ -128,7 +128,7 @@ class Activity(db.Model):
     __table_args__ = (Index("ix_activities_user_created", "user_id", "created_at"),)
 
 
-class Goal(db.Model):
+class Goal(Model):
     """Something that counts as achieved only once every party consented."""
 
     __tablename__ = "goals"
@@ -161,7 +161,7 @@ class Goal(db.Model):
         return next((p for p in self.parties if p.user_id == user.id), None)
 
 
-class GoalParty(db.Model):
+class GoalParty(Model):
     """One party's consent to a goal: one row per party, so nobody consents twice."""
 
     __tablename__ = "goal_parties"
@@ -181,7 +181,7 @@ class GoalParty(db.Model):
     __table_args__ = (CheckConstraint(f"decision IN {CONSENT_DECISIONS}", name="decision"),)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """A site alert for one member."""
 
     __tablename__ = "notifications"
@@ -199,7 +199,7 @@ class Notification(db.Model):
     )
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """An e-mail written in the transaction that caused it and sent after commit."""
 
     __tablename__ = "outbox_mails"
@@ -226,7 +226,7 @@ class OutboxMail(db.Model):
     )
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """A failed login, counted to slow down password guessing (per address and per IP)."""
 
     __tablename__ = "login_failures"
@@ -242,7 +242,7 @@ class LoginFailure(db.Model):
     )
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """When each scheduled job last ran to completion, so that a scheduler started after
     downtime runs an overdue job at once instead of a full interval later."""
 

@@ -28,7 +28,9 @@ class Page(Generic[ItemT]):
         return Page([convert(item) for item in self.items], self.page, self.has_more)
 
 
-def page_of(query: Select, page: int, size: int, *, rows: bool = False) -> Page[Any]:
+def page_of(
+    query: Select[*tuple[Any, ...]], page: int, size: int, *, rows: bool = False
+) -> Page[Any]:
     """Page ``page`` (from 1) of ``query``, ``size`` items to a page. Its items are the
     query's first column (``select(Article)`` gives articles), or whole rows with
     ``rows=True`` (``select(Article, average)`` gives ``(article, average)`` rows). One more

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -105,8 +105,9 @@ def build_plugin_manager(
         pm.check_pending()
     except pluggy.PluginValidationError as error:
         # pluggy names the plugin object; the operator knows it by its name in PLUGINS
-        name = pm.get_name(error.plugin)
-        raise PluginError(f"plugin {name!r}: {error} (misspelled hook name?)") from None
+        raise PluginError(
+            f"plugin {pm.get_name(error.plugin)!r}: {error} (misspelled hook name?)"
+        ) from None
     return pm
 
 
@@ -196,7 +197,8 @@ class Hooks:
     def settings(self) -> dict[str, dict[str, Setting]]:
         """Each plugin's declared settings, by plugin name."""
         return {
-            implementation.plugin_name: implementation.function()
+            # pluggy types what an implementation returns as object; the hookspec says what
+            implementation.plugin_name: cast("dict[str, Setting]", implementation.function())
             for implementation in self._hook.register_settings.get_hookimpls()
         }
 
@@ -204,7 +206,9 @@ class Hooks:
         """Each plugin's migration folders, by plugin name: each plugin is its own part of the
         schema, with its own history (see core/schema.py)."""
         return {
-            implementation.plugin_name: [Path(path) for path in implementation.function()]
+            implementation.plugin_name: [
+                Path(path) for path in cast("list[Path]", implementation.function())
+            ]
             for implementation in self._hook.register_migrations.get_hookimpls()
         }
 

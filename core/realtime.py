@@ -59,13 +59,13 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
             return False  # refused: visitors get no socket
         join_room(user_room(current_user.id))
         session[CONNECTED_AS] = current_user.id  # this connection's copy of the session
-        connections.opened(current_user.id, request.sid)
+        connections.opened(current_user.id, request.sid)  # type: ignore[attr-defined]  # set by Flask-SocketIO
         return True
 
     @socketio.on("disconnect")
     def disconnected(reason: Any = None) -> None:
         if CONNECTED_AS in session:
-            connections.closed(session[CONNECTED_AS], request.sid)
+            connections.closed(session[CONNECTED_AS], request.sid)  # type: ignore[attr-defined]  # set by Flask-SocketIO
 
     for handler in handlers:
         socketio.on_event(handler.event, _members_only(handler.handler), handler.namespace)
@@ -129,7 +129,10 @@ class MemberConnections:
             key = self._prefix + str(user_id)
             # the expiry only clears what a crashed process left: a live key is renewed
             with _without_redis("list a new connection"):
-                self._redis.pipeline().sadd(key, sid).expire(key, KEPT_FOR).execute()
+                pipeline = self._redis.pipeline()
+                pipeline.sadd(key, sid)
+                pipeline.expire(key, KEPT_FOR)
+                pipeline.execute()
 
     def closed(self, user_id: int, sid: str) -> None:
         if self._redis is not None:
@@ -142,7 +145,10 @@ class MemberConnections:
             return []
         key = self._prefix + str(user_id)
         with _without_redis("close the member's connections in other processes"):
-            sids, _deleted = self._redis.pipeline().smembers(key).delete(key).execute()
+            pipeline = self._redis.pipeline()
+            pipeline.smembers(key)
+            pipeline.delete(key)
+            sids, _deleted = pipeline.execute()
             return [sid.decode() for sid in sids]
         return []
 
@@ -156,7 +162,7 @@ def _without_redis(purpose: str) -> Iterator[None]:
         log.warning("Redis did not answer, could not %s: %s", purpose, error)
 
 
-class RedisQueue(socketio.RedisManager):
+class RedisQueue(socketio.RedisManager):  # type: ignore[misc]  # python-socketio is untyped
     """python-socketio's Redis message queue, for Redis going away (killed, or stalled: no
     answer on open connections) and coming back.
 
@@ -165,6 +171,8 @@ class RedisQueue(socketio.RedisManager):
     (python-socketio backed off to a minute), and, subscribed again, tells this process's
     pages to ``resync``. While Redis is lost, publishing is skipped at once: a request never
     waits on Redis longer than ``REDIS_TIMEOUT``, and then only to find out that it is gone."""
+
+    connected: bool  # python-socketio's: whether its publishing connection is open
 
     def __init__(self, url: str, channel: str) -> None:
         options = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}

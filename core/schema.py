@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext, MigrationInfo
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from flask import Flask
 
 from core.db import UTCDateTime, db
@@ -31,7 +32,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CORE = "core"
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """How ``alma db revision`` writes core's column type in a migration: through ``core.api``,
     the one core module a plugin's code (its migrations included) may import."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -111,7 +112,10 @@ def _before_after_plugins(app: Flask, core: SchemaPart) -> str:
     waiting = [revision for revision in pending if getattr(revision.module, "after_plugins", False)]
     if not waiting:
         return "heads"
-    return waiting[-1].down_revision or "base"
+    before = waiting[-1].down_revision
+    if isinstance(before, list | tuple):
+        raise RuntimeError(f"core's migrations form one line, {waiting[-1].revision} merges")
+    return before or "base"
 
 
 def _tell_applied(
@@ -120,6 +124,8 @@ def _tell_applied(
     """Alembic's ``on_version_apply`` callback: one line per migration, once it ran."""
     if step.is_upgrade and step.is_migration:
         revision = step.revision_map.get_revision(step.up_revision_id)
+        # the revision map of a ScriptDirectory holds its scripts, each with its docstring
+        assert isinstance(revision, Script)
         applied.append(revision.revision)
         say(f"applied {revision.revision}: {' '.join(revision.doc.split())}")
 

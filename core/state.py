@@ -4,7 +4,7 @@ process, as tests do)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from sqlalchemy import Select
@@ -13,7 +13,17 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
     from flask_socketio import SocketIO
 
-    from core.contributions import ActivityKind, GoalKind
+    from core.contributions import (
+        ActivityKind,
+        GoalKind,
+        HomeCounter,
+        MemberFact,
+        NavItem,
+        ProfileArea,
+        ProfileField,
+        ProfileSection,
+    )
+    from core.forms import ProfileForm
     from core.plugins import Hooks, InstalledPlugin
 
 
@@ -24,21 +34,23 @@ class AlmaState:
     enabled: list[str]
     activity_kinds: dict[str, ActivityKind]  # by name
     goal_kinds: dict[str, GoalKind]  # by name
+    profile_form: type[ProfileForm]  # My data with the plugins' profile_fields, see core.forms
     socketio: SocketIO | None = None
     scheduler: BaseScheduler | None = None
     scheduler_lock: object | None = None  # held as long as this process runs the jobs
-    nav_items: list = field(default_factory=list)
-    badge_query: Select | None = None  # every badge of nav_items, see core.services.badges
-    profile_areas: list = field(default_factory=list)
-    profile_sections: list = field(default_factory=list)
-    profile_fields: list = field(default_factory=list)
-    profile_form: type | None = None  # core's form of My data with profile_fields, see core.forms
-    home_counters: list = field(default_factory=list)
-    member_facts: list = field(default_factory=list)
+    nav_items: list[NavItem] = field(default_factory=list)
+    # every badge of nav_items, see core.services.badges
+    badge_query: Select[*tuple[Any, ...]] | None = None
+    profile_areas: list[ProfileArea] = field(default_factory=list)
+    profile_sections: list[ProfileSection] = field(default_factory=list)
+    profile_fields: list[ProfileField] = field(default_factory=list)
+    home_counters: list[HomeCounter] = field(default_factory=list)
+    member_facts: list[MemberFact] = field(default_factory=list)
 
 
 def alma(app: Flask | None = None) -> AlmaState:
-    return (app or current_app).extensions["alma"]
+    state: AlmaState = (app or current_app).extensions["alma"]
+    return state
 
 
 def hooks() -> Hooks:

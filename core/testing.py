@@ -48,13 +48,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask import Flask, current_app, has_app_context
+from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -75,14 +77,14 @@ def pytest_configure(config: pytest.Config) -> None:
     unknown = set(backends) - set(BACKENDS)
     if unknown or not backends:
         raise pytest.UsageError(f"--db takes {', '.join(BACKENDS)}; got {config.getoption('--db')}")
-    config.alma_backends = backends
+    # read by tests as request.config.alma_backends (pytest's Config declares no such name)
+    config.alma_backends = backends  # type: ignore[attr-defined]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize(
-            "database_url", metafunc.config.alma_backends, indirect=True, scope="session"
-        )
+        backends = metafunc.config.alma_backends  # type: ignore[attr-defined]  # see above
+        metafunc.parametrize("database_url", backends, indirect=True, scope="session")
 
 
 # ---- databases -----------------------------------------------------------------------------
@@ -108,7 +110,9 @@ def all_installed_plugins(extra: dict[str, object] | None = None) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database of the backend this test runs on (one per session)."""
     from core.app import create_app
     from core.schema import upgrade
@@ -257,7 +261,8 @@ class SMTPSink:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="session")
@@ -279,7 +284,7 @@ class RedisServer:
         self.port = free_port()
         self.folder = folder
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -353,7 +358,11 @@ class Mailbox:
 
 def body_of(message: EmailMessage) -> str:
     """The plain-text body of a received mail."""
-    return message.get_body(preferencelist=("plain",)).get_content()
+    body = message.get_body(preferencelist=("plain",))
+    if body is None:
+        raise ValueError(f"the mail {message['Subject']!r} has no plain-text body")
+    text: str = body.get_content()
+    return text
 
 
 # ---- apps and clients --------------------------------------------------------------------
@@ -367,10 +376,10 @@ class AlmaClient(FlaskClient):
     wrote, and the test's next query sees what the request wrote (on SQLite an open read
     transaction would otherwise keep showing the test its old snapshot)."""
 
-    def open(self, *args: Any, **kwargs: Any):
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         from core.db import db
 
-        if has_app_context() and current_app._get_current_object() is self.application:
+        if has_app_context() and current_app._get_current_object() is self.application:  # type: ignore[attr-defined]  # a proxy of Flask
             db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
@@ -440,7 +449,7 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> AlmaClient:
-    return app.test_client()
+    return cast(AlmaClient, app.test_client())  # make_app set it as the test client class
 
 
 @pytest.fixture
@@ -576,7 +585,8 @@ def stored(app: Flask, statement: Any) -> Any:
 
 def count_rows(app: Flask, model: Any, *where: Any) -> int:
     """How many rows of ``model`` (matching ``where``) the database holds."""
-    return stored(app, select(func.count()).select_from(model).where(*where))
+    count: int = stored(app, select(func.count()).select_from(model).where(*where))
+    return count
 
 
 def run_job(app: Flask, job_id: str) -> None:
@@ -602,7 +612,7 @@ def race(app: Flask, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
     session, whose open transaction on SQLite holds the database's lock."""
     from core.db import db
 
-    if has_app_context() and current_app._get_current_object() is app:
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]  # a proxy of Flask
         # end the test's own transaction: on SQLite an open read would keep showing it the
         # database as it was before the race, and refuse its next write
         db.session.commit()
@@ -646,7 +656,7 @@ class SocketClient:
         import socketio
 
         self.client = socketio.Client(reconnection=False)
-        self.queues: dict[str, queue.Queue] = {}
+        self.queues: dict[str, queue.Queue[Any]] = {}
         for event in events:
             self.listen(event)
 
@@ -704,8 +714,16 @@ def socket_as(app: Flask, live_server: str) -> Iterator[Callable[..., SocketClie
 
 def session_cookie(app: Flask, user: Any) -> str:
     """The value of a session cookie logging ``user`` in, for clients outside Flask's."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+    interface = app.session_interface
+    serializer = (
+        interface.get_signing_serializer(app)
+        if isinstance(interface, SecureCookieSessionInterface)
+        else None
+    )
+    if serializer is None:
+        raise RuntimeError("the app signs no session cookies (no SECRET_KEY?)")
+    cookie: str = serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+    return cookie
 
 
 def path_of(url: str) -> str:

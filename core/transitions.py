@@ -101,7 +101,7 @@ class Transitions(Generic[Thing]):
 
 def _words(words: Any, thing: Any) -> str:
     """A refusal's words: a (lazy) string, or a function of the thing that returns them."""
-    return str(words(thing) if isinstance(words, Callable) else words)
+    return str(words(thing) if callable(words) else words)
 
 
 def _holds(step: Step, thing: Any) -> bool:

@@ -26,4 +26,5 @@ def external_url(endpoint: str, **values: Any) -> str:
 def absolute_url(path: str) -> str:
     """A site path you already hold (an alert's stored ``url``) as a full link on
     ``BASE_URL``."""
-    return urljoin(current_app.config["BASE_URL"].rstrip("/") + "/", path.lstrip("/"))
+    base_url: str = current_app.config["BASE_URL"]
+    return urljoin(base_url.rstrip("/") + "/", path.lstrip("/"))

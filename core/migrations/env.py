@@ -5,6 +5,7 @@ the metadata shared by all parts, and the part's own version table. Run through 
 from functools import partial
 
 from alembic import context
+from sqlalchemy.schema import SchemaItem
 
 from core.db import db
 from core.schema import render_item
@@ -25,7 +26,15 @@ def sqlite_virtual_tables() -> frozenset[str]:
         return frozenset(connection.exec_driver_sql(query).scalars())
 
 
-def include_object(obj, name, type_, reflected, compare_to, *, unmodelled=frozenset()):
+def include_object(
+    obj: SchemaItem,
+    name: str | None,
+    type_: str,
+    reflected: bool,
+    compare_to: SchemaItem | None,
+    *,
+    unmodelled: frozenset[str] = frozenset(),
+) -> bool:
     """Autogenerate compares only this part's tables (and what hangs on them)."""
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
     return table is None or (owns_table(table) and table not in unmodelled)

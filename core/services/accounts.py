@@ -69,7 +69,8 @@ def read_token(purpose: str, token: str) -> dict[str, Any]:
     max_age = current_app.config["EMAIL_TOKEN_MAX_AGE_HOURS"] * 3600
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
     try:
-        return serializer.loads(token, max_age=max_age)
+        payload: dict[str, Any] = serializer.loads(token, max_age=max_age)
+        return payload
     except BadSignature:  # also raised for an expired token
         raise InvalidInput(_("This link is invalid or has expired.")) from None
 
@@ -168,9 +169,11 @@ def authenticate(email: str, password: str, ip: str) -> User:
     _refuse_if_throttled(email, ip)
     user = user_by_email(email)
     method = current_app.config["PASSWORD_HASH_METHOD"]
-    if not check_password_hash(
+    # an unknown address takes as long to refuse as a wrong password
+    known = check_password_hash(
         user.password_hash if user else _unknown_user_hash(method), password
-    ):
+    )
+    if user is None or not known:
         db.session.add(LoginFailure(email=email, ip=ip[:45]))
         db.session.flush()
         raise InvalidInput(_("Wrong e-mail address or password."))
@@ -196,11 +199,11 @@ def _refuse_if_throttled(email: str, ip: str) -> None:
 
 
 def _failures(condition: Any, since: Any) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(LoginFailure)
         .where(condition, LoginFailure.created_at >= since)
-    )
+    ).scalar_one()
 
 
 def prune_login_failures() -> None:

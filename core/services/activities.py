@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from core.db import db, insert_on_conflict, utcnow
+from core.db import db, insert_on_conflict, rows_changed, utcnow
 from core.models import Activity, User
 from core.state import alma, hooks
 
@@ -29,14 +29,16 @@ def record_activity(
     key = key or f"{kind}:{user.id}:{subject}"
     # one statement; a concurrent transaction recording the same key makes it wait, then
     # insert nothing
-    activity = db.session.scalar(
+    activity: Activity | None = db.session.scalar(
         insert_on_conflict(Activity)
         .values(key=key, kind=kind, user_id=user.id, subject=subject, url=url)
         .on_conflict_do_nothing(index_elements=[Activity.key])
         .returning(Activity)
     )
     if activity is None:  # recorded before
-        return _activity_by_key(key)
+        recorded = _activity_by_key(key)
+        assert recorded is not None  # the insert met this very key
+        return recorded
     hooks().activity_performed(activity)
     return activity
 
@@ -44,14 +46,14 @@ def record_activity(
 def undo_activity(key: str) -> Activity | None:
     """Mark the activity recorded as ``key`` undone and fire ``activity_undone``, once."""
     now = utcnow()
-    result = db.session.execute(
+    undone = rows_changed(
         update(Activity)
         .where(Activity.key == key, Activity.undone_at.is_(None))
         .values(undone_at=now)
         .execution_options(synchronize_session=False)
     )
     activity = _activity_by_key(key)
-    if result.rowcount != 1 or activity is None:
+    if undone != 1 or activity is None:
         return None
     db.session.refresh(activity)
     hooks().activity_undone(activity)

@@ -4,6 +4,7 @@ statement on every member page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, select
 
@@ -15,7 +16,7 @@ from core.state import alma
 MEMBER_ID = bindparam("member_id", type_=Integer)
 
 
-def badge_query(items: list[NavItem]) -> Select:
+def badge_query(items: list[NavItem]) -> Select[*tuple[Any, ...]]:
     """The badges of ``items`` that have one, in order, then the unread alerts (built once
     per app: only the member's id changes)."""
     badges = [item.badge(MEMBER_ID) for item in items if item.badge]
@@ -30,6 +31,8 @@ class Badges:
 
 def badges_of(member_id: int) -> Badges:
     state = alma()
+    assert state.badge_query is not None  # built with the app, see core.app
+    counts: list[int]
     *counts, alerts = (
         db.session.connection().execute(state.badge_query, {"member_id": member_id}).one()
     )

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select, union_all, update
+from sqlalchemy import CompoundSelect, Select, func, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
-from core.db import db, utcnow
+from core.db import db, rows_changed, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Goal, GoalParty, User
 from core.state import alma, hooks
@@ -60,7 +60,7 @@ def propose_goal(
         with db.session.begin_nested():
             db.session.add(goal)
     except IntegrityError:
-        existing = key and db.session.scalar(select(Goal).where(Goal.key == key))
+        existing = db.session.scalar(select(Goal).where(Goal.key == key)) if key else None
         if existing:  # proposed by a concurrent transaction in the meantime
             return existing
         raise
@@ -132,7 +132,7 @@ def goals_of(user: User, *, awaiting: bool = True, limit: int = 20) -> GoalsOf:
         .limit(limit)
         .subquery()  # a LIMIT inside a UNION needs one (SQLite)
     )
-    shown: Select = select(completed.c.id)
+    shown: Select[tuple[int]] | CompoundSelect[tuple[int]] = select(completed.c.id)
     if awaiting:
         # a UNION, not an OR of two INs: that would scan every goal of the community
         shown = union_all(
@@ -192,18 +192,18 @@ def _locked_open_goal(goal_id: int, user: User) -> Goal:
 
 
 def _parties_not_consented(goal_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(GoalParty)
         .where(GoalParty.goal_id == goal_id, GoalParty.decision != "consented")
-    )
+    ).scalar_one()
 
 
 def _mark_completed(goal_id: int) -> bool:
-    result = db.session.execute(
+    completed = rows_changed(
         update(Goal)
         .where(Goal.id == goal_id, Goal.completed_at.is_(None), Goal.declined_at.is_(None))
         .values(completed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return completed == 1

@@ -25,7 +25,7 @@ from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 from sqlalchemy import delete, func, select, update
 
-from core.db import db, utcnow
+from core.db import db, rows_changed, utcnow
 from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
 from core.models import OutboxMail, User
@@ -66,7 +66,7 @@ def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMai
 
 def count_mails(to: str, template: str, since: datetime) -> int:
     """How many mails of one kind were written to an address since a moment."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(OutboxMail)
         .where(
@@ -74,7 +74,7 @@ def count_mails(to: str, template: str, since: datetime) -> int:
             OutboxMail.template == template,
             OutboxMail.created_at >= since,
         )
-    )
+    ).scalar_one()
 
 
 def deliver_outbox() -> int:
@@ -137,7 +137,7 @@ def _record_sent(mail_id: int) -> None:
 
 def _claim(mail_id: int) -> EmailMessage | None:
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(OutboxMail)
         .where(
             OutboxMail.id == mail_id,
@@ -146,10 +146,10 @@ def _claim(mail_id: int) -> EmailMessage | None:
         )
         .values(next_attempt_at=now + CLAIM_LEASE)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     message = None
     if claimed:
-        mail = db.session.get(OutboxMail, mail_id)
+        mail = db.session.get_one(OutboxMail, mail_id)
         if mail.message_id is None:  # queued before Message-IDs were kept: fixed at first try
             mail.message_id = new_message_id(mail)
         try:
@@ -161,7 +161,7 @@ def _claim(mail_id: int) -> EmailMessage | None:
 
 
 def _schedule_retry(mail_id: int, error: Exception) -> None:
-    mail = db.session.get(OutboxMail, mail_id)
+    mail = db.session.get_one(OutboxMail, mail_id)
     mail.attempts += 1
     mail.last_error = f"{type(error).__name__}: {error}"
     # a bounded exponent: timedelta overflows at attempt 43, some 35 hours into an outage
@@ -217,7 +217,7 @@ class SMTPTransport:
         config = self.config
         host, port, timeout = config["MAIL_HOST"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
         if config["MAIL_SECURITY"] == "ssl":
-            smtp = smtplib.SMTP_SSL(
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 host, port, timeout=timeout, context=ssl.create_default_context()
             )
         else:

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
 from sqlalchemy.engine import Connection
 
-from core.db import after_commit, db, utcnow
+from core.db import after_commit, db, rows_changed, utcnow
 from core.models import Notification, User
 from core.realtime import emit_to_user
 from core.services.mail import send_mail
@@ -83,19 +83,17 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    result = db.session.execute(
-        query.values(read_at=utcnow()).execution_options(synchronize_session=False)
-    )
+    read = rows_changed(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     _push_unread_count_after_commit(user.id)
-    return result.rowcount
+    return read
 
 
 def _count_unread(connection: Connection, user_id: int) -> int:
-    return connection.scalar(select(unread_alerts(user_id)))
+    return connection.execute(select(unread_alerts(user_id))).scalar_one()
 
 
 def _push_unread_count_after_commit(user_id: int) -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
 
     def push() -> None:
         with app.app_context(), db.engine.connect() as connection:

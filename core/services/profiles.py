@@ -121,7 +121,7 @@ def topic_named(name: str) -> Topic:
         with db.session.begin_nested():
             db.session.add(topic)
     except IntegrityError:  # created by a concurrent request
-        topic = db.session.scalar(select(Topic).where(Topic.key == key))
+        topic = db.session.execute(select(Topic).where(Topic.key == key)).scalar_one()
     return topic
 
 

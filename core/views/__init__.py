@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, abort, has_request_context, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    has_request_context,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -66,7 +76,7 @@ def _refuse_nul_characters() -> None:
         abort(400)
 
 
-def _security_headers(response):
+def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -77,7 +87,7 @@ def _security_headers(response):
     return response
 
 
-def _template_globals() -> dict:
+def _template_globals() -> dict[str, Any]:
     # A function, not a value: only the page shell calls it, once per page, and not the
     # partials and mails rendered along the way (nor jobs, which have no current_user).
     return {"navigation": _navigation, "profile_areas": _profile_areas}
@@ -109,7 +119,7 @@ def _navigation() -> Navigation:
     return Navigation(links, badges.alerts)
 
 
-def _error_page(status: int, message: str | None = None):
+def _error_page(status: int, message: str | None = None) -> ResponseReturnValue:
     # The request's unit of work is abandoned: after a database error its session refuses
     # every query until rolled back, and the page shell's navigation queries (a dead
     # connection is dropped here too, and the next query takes a fresh one).
@@ -135,11 +145,11 @@ def _error_page(status: int, message: str | None = None):
     )
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
     return _error_page(error.code)
 
 
-def _csrf_error(error: CSRFError):
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     return _error_page(400, _("The form had expired. Please go back, reload and try again."))

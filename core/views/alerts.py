@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from core.db import db
@@ -16,7 +17,7 @@ bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 
 @bp.get("/")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     page = page_number()
     alerts, has_more = alerts_page(current_user, page)
     return render_template(
@@ -31,7 +32,7 @@ def index():
 
 @bp.post("/read")
 @login_required
-def read_all():
+def read_all() -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     mark_read(current_user)
@@ -41,7 +42,7 @@ def read_all():
 
 @bp.post("/<int:alert_id>/open")
 @login_required
-def open_alert(alert_id: int):
+def open_alert(alert_id: int) -> ResponseReturnValue:
     """Mark one alert read and follow its link."""
     if not ConfirmForm().validate_on_submit():
         abort(400)

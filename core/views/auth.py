@@ -12,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -37,13 +38,15 @@ LINK_SENT_TO = "link_sent_to"  # the address a form just mailed a link to, for c
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register():
+def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("profile.overview_self"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(form.email.data, form.password.data, form.display_name.data)
+            user = accounts.register(
+                form.email.data or "", form.password.data or "", form.display_name.data or ""
+            )
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -51,11 +54,11 @@ def register():
             db.session.commit()
             if user is not None:
                 session[REGISTERED_HERE] = user.id
-            return _check_inbox(form.email.data)
+            return _check_inbox(form.email.data or "")
     return render_template("auth/register.html", form=form)
 
 
-def _check_inbox(email: str, reset: bool = False):
+def _check_inbox(email: str, reset: bool = False) -> ResponseReturnValue:
     """After a form that mails a link: the page that says so, at an address of its own, so
     that a reload does not post the form again."""
     session[LINK_SENT_TO] = {"email": email, "reset": reset}
@@ -63,7 +66,7 @@ def _check_inbox(email: str, reset: bool = False):
 
 
 @bp.get("/check-inbox")
-def check_inbox():
+def check_inbox() -> ResponseReturnValue:
     sent = session.get(LINK_SENT_TO)
     if sent is None:
         return redirect(url_for("home.index"))
@@ -72,7 +75,7 @@ def check_inbox():
 
 @bp.get("/confirm/<token>")
 @writes_on_get  # following the link from the mail confirms the address
-def confirm(token: str):
+def confirm(token: str) -> ResponseReturnValue:
     try:
         user = accounts.confirm_email(token)
     except InvalidInput as error:
@@ -97,17 +100,17 @@ def confirm(token: str):
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
-def resend_confirmation():
+def resend_confirmation() -> ResponseReturnValue:
     form = EmailOnlyForm()
     if form.validate_on_submit():
         try:
-            user = accounts.user_by_email(accounts.normalize_email(form.email.data))
+            user = accounts.user_by_email(accounts.normalize_email(form.email.data or ""))
         except InvalidInput:
             user = None
         if user and not user.email_confirmed:
             accounts.send_confirmation(user)
             db.session.commit()
-        return _check_inbox(form.email.data)
+        return _check_inbox(form.email.data or "")
     return render_template(
         "auth/email_form.html",
         form=form,
@@ -117,14 +120,14 @@ def resend_confirmation():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("profile.overview_self"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
-                form.email.data, form.password.data, request.remote_addr or ""
+                form.email.data or "", form.password.data or "", request.remote_addr or ""
             )
         except InvalidInput as error:
             db.session.commit()  # keeps the recorded failure
@@ -137,7 +140,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         user_id = current_user.id if current_user.is_authenticated else None
         logout_user()
@@ -148,12 +151,12 @@ def logout():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-def reset_request():
+def reset_request() -> ResponseReturnValue:
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data or "")
         db.session.commit()
-        return _check_inbox(form.email.data, reset=True)
+        return _check_inbox(form.email.data or "", reset=True)
     return render_template(
         "auth/email_form.html",
         form=form,
@@ -163,7 +166,7 @@ def reset_request():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-def reset(token: str):
+def reset(token: str) -> ResponseReturnValue:
     try:
         accounts.user_for_reset(token)
     except InvalidInput as error:
@@ -172,7 +175,7 @@ def reset(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            user = accounts.reset_password(token, form.password.data)
+            user = accounts.reset_password(token, form.password.data or "")
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -187,7 +190,7 @@ def reset(token: str):
 
 @bp.get("/account")
 @login_required
-def account():
+def account() -> ResponseReturnValue:
     return render_template(
         "auth/account.html",
         password_form=ChangePasswordForm(prefix="pw"),
@@ -197,11 +200,13 @@ def account():
 
 @bp.post("/account/password")
 @login_required
-def change_password():
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.password.data)
+            accounts.change_password(
+                current_user, form.current_password.data or "", form.password.data or ""
+            )
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -217,7 +222,7 @@ def change_password():
 
 @bp.post("/account/sessions/end")
 @login_required
-def end_other_sessions():
+def end_other_sessions() -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         accounts.end_other_sessions(current_user)
         db.session.commit()
@@ -237,12 +242,12 @@ def _stay_logged_in_here() -> None:
 
 @bp.post("/account/email")
 @login_required
-def change_email():
+def change_email() -> ResponseReturnValue:
     form = ChangeEmailForm(prefix="em")
     if form.validate_on_submit():
         try:
             new_email = accounts.request_email_change(
-                current_user, form.current_password.data, form.new_email.data
+                current_user, form.current_password.data or "", form.new_email.data or ""
             )
         except InvalidInput as error:
             db.session.rollback()
@@ -261,7 +266,7 @@ def change_email():
 
 @bp.get("/account/email/<token>")
 @writes_on_get  # following the link from the mail changes the address
-def confirm_email_change(token: str):
+def confirm_email_change(token: str) -> ResponseReturnValue:
     try:
         accounts.confirm_email_change(token)
     except InvalidInput as error:

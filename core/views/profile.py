@@ -4,6 +4,7 @@ between, and goal consent."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -46,13 +47,13 @@ def _sections(area: str, member: User) -> list[tuple[str, Markup]]:
 
 @bp.get("/me")
 @login_required
-def overview_self():
+def overview_self() -> ResponseReturnValue:
     return redirect(url_for("profile.overview", user_id=current_user.id))
 
 
 @bp.get("/members/<int:user_id>")
 @login_required
-def overview(user_id: int):
+def overview(user_id: int) -> ResponseReturnValue:
     member = _member_or_404(
         user_id,
         joinedload(User.topics).joinedload(UserTopic.topic),
@@ -82,7 +83,7 @@ def overview(user_id: int):
 
 @bp.get("/members/<int:user_id>/<area>")
 @login_required
-def area(user_id: int, area: str):
+def area(user_id: int, area: str) -> ResponseReturnValue:
     contributed = next((shown for shown in alma().profile_areas if shown.name == area), None)
     if contributed is None:
         abort(404)
@@ -99,7 +100,7 @@ def area(user_id: int, area: str):
 
 @bp.get("/members/<int:user_id>/data")
 @login_required
-def data_of(user_id: int):
+def data_of(user_id: int) -> ResponseReturnValue:
     member = _member_or_404(user_id)
     if member.id != current_user.id:
         abort(403)
@@ -108,7 +109,7 @@ def data_of(user_id: int):
 
 @bp.route("/me/data", methods=["GET", "POST"])
 @login_required
-def data():
+def data() -> ResponseReturnValue:
     user = current_user._get_current_object()
     contributed = alma().profile_fields
     form = alma().profile_form(obj=user)
@@ -158,7 +159,7 @@ def _fieldsets(fields: list[ProfileField]) -> list[tuple[str, str, list[str]]]:
 def _save_profile(user: User, form: ProfileForm) -> None:
     profiles.update_profile(
         user,
-        display_name=form.display_name.data,
+        display_name=form.display_name.data or "",
         bio=form.bio.data or "",
         timezone=form.timezone.data,
         locale=form.locale.data,
@@ -178,7 +179,7 @@ def _save_profile(user: User, form: ProfileForm) -> None:
 
 @bp.post("/goals/<int:goal_id>/<any(consent, decline):decision>")
 @login_required
-def decide_goal(goal_id: int, decision: str):
+def decide_goal(goal_id: int, decision: str) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     action = goals.consent_to_goal if decision == "consent" else goals.decline_goal

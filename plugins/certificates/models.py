@@ -20,13 +20,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from core.api import User, db, utcnow
+from core.api import Model, User, utcnow
 
 PENDING, RENDERED, FAILED = "pending", "rendered", "failed"
 STATES = (PENDING, RENDERED, FAILED)
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     __tablename__ = "certificates_certificates"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,10 +39,11 @@ def verify_url(number: str) -> str:
 
 def render_pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF, in its holder's language, its dates on their clock."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
     environment, fonts = _tools(app)
     with reading_as(certificate.holder):
         html = environment.get_template(TEMPLATE).render(**template_context(certificate))
+    assert environment.loader is not None  # _tools gave it the override folder first
     stylesheet = environment.loader.get_source(environment, STYLESHEET)[0]
     with RENDERING:
         document = HTML(string=html, base_url=override_folder(app).as_uri() + "/")

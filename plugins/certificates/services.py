@@ -41,6 +41,7 @@ from core.api import (
     plugin_settings_as,
     positive,
     reading_as,
+    rows_changed,
     site_path,
     utcnow,
     wake_job_after_commit,
@@ -127,6 +128,7 @@ def issue_certificates(goal: Goal) -> list[Certificate]:
 def _issue(goal: Goal, holder: User) -> Certificate | None:
     """The holder's certificate, its facts written as they read: in their language, each date
     on their clock, as the date it was completed on."""
+    assert goal.completed_at is not None  # issue_certificates issues for completed goals only
     exists = select(Certificate.id).where(
         Certificate.goal_id == goal.id, Certificate.user_id == holder.id
     )
@@ -212,7 +214,7 @@ def _render(certificate_id: int) -> bool:
         _record_failure(certificate_id, error)
         db.session.commit()
         return False
-    stored = db.session.execute(
+    stored = rows_changed(
         update(Certificate)
         .where(
             Certificate.id == certificate_id,
@@ -221,7 +223,7 @@ def _render(certificate_id: int) -> bool:
         )
         .values(status=RENDERED, pdf=pdf, rendered_at=utcnow(), last_error=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if stored:
         with reading_as(certificate.holder):
             notify(
@@ -241,7 +243,7 @@ def _claim(certificate_id: int) -> datetime | None:
     the claim's token."""
     now = utcnow()
     lease = now + CLAIM_LEASE
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(Certificate)
         .where(
             Certificate.id == certificate_id,
@@ -250,13 +252,13 @@ def _claim(certificate_id: int) -> datetime | None:
         )
         .values(next_attempt_at=lease)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return lease if claimed else None
 
 
 def _record_failure(certificate_id: int, error: Exception) -> None:
-    certificate = db.session.get(Certificate, certificate_id)
+    certificate = db.session.get_one(Certificate, certificate_id)
     certificate.attempts += 1
     certificate.last_error = f"{type(error).__name__}: {error}"[:4000]
     if certificate.attempts >= settings().render_attempts:

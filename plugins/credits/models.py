@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.api import db, utcnow
+from core.api import Model, utcnow
 
 ACTIVITY, GOAL = "activity", "goal"
 SOURCE_TYPES = (ACTIVITY, GOAL)
@@ -22,7 +22,7 @@ CREDIT, REVERSAL = "credit", "reversal"
 ENTRY_KINDS = (CREDIT, REVERSAL)
 
 
-class CreditEntry(db.Model):
+class CreditEntry(Model):
     """Points a member earned for one activity or goal (``credit``), or took back when the
     activity was undone (``reversal``, negative, linked to the entry it reverses)."""
 
@@ -72,7 +72,7 @@ class CreditEntry(db.Model):
         return self.capped_from is not None
 
 
-class CreditBalance(db.Model):
+class CreditBalance(Model):
     """A member's credit total: the sum of their ledger, updated with every entry."""
 
     __tablename__ = "credits_balances"

@@ -289,14 +289,14 @@ def _points_left_today(user: User) -> int:
         select(CreditBalance.user_id).where(CreditBalance.user_id == user.id).with_for_update()
     )
     configured = settings()
-    earned = db.session.scalar(
+    earned = db.session.execute(
         select(func.coalesce(func.sum(CreditEntry.points), 0)).where(
             CreditEntry.user_id == user.id,
             CreditEntry.created_at >= start_of_today(user),
             CreditEntry.entry_kind == CREDIT,
             CreditEntry.kind.not_in(configured.cap_exempt),
         )
-    )
+    ).scalar_one()
     return max(configured.daily_cap - earned, 0)
 
 

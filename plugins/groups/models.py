@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.api import User, db, utcnow
+from core.api import Model, User, utcnow
 
 OPEN, ON_REQUEST, INVITATION_ONLY = "open", "request", "invitation"
 JOIN_POLICIES = (OPEN, ON_REQUEST, INVITATION_ONLY)
@@ -68,7 +68,7 @@ def pending_only() -> dict:
     return {"sqlite_where": condition, "postgresql_where": condition}
 
 
-class Group(db.Model):
+class Group(Model):
     __tablename__ = "groups_groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +95,7 @@ class Group(db.Model):
         return self.visibility == PUBLIC
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A member's place in a group: one row per pair, whose state changes as they join,
     leave, are removed or banned, and join again."""
 
@@ -129,7 +129,7 @@ class Membership(db.Model):
         return self.state == ACTIVE and self.role == MANAGER
 
 
-class JoinRequest(db.Model):
+class JoinRequest(Model):
     """A member asks to join a group "on request"; the request and its message are kept."""
 
     __tablename__ = "groups_join_requests"
@@ -155,7 +155,7 @@ class JoinRequest(db.Model):
     )
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A manager invites a member, who accepts or declines."""
 
     __tablename__ = "groups_invitations"
@@ -180,7 +180,7 @@ class Invitation(db.Model):
     )
 
 
-class ManagementAct(db.Model):
+class ManagementAct(Model):
     """One thing a manager did to their group: the group's history, and the subject of a
     ``groups.managed`` activity (once a day for the same act on the same member)."""
 
@@ -201,7 +201,7 @@ class ManagementAct(db.Model):
     __table_args__ = (CheckConstraint(f"action IN {MANAGEMENT_ACTIONS}", name="action"),)
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     __tablename__ = "groups_announcements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -218,7 +218,7 @@ class Announcement(db.Model):
     )
 
 
-class ForumTopic(db.Model):
+class ForumTopic(Model):
     __tablename__ = "groups_forum_topics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -236,7 +236,7 @@ class ForumTopic(db.Model):
     )
 
 
-class ForumPost(db.Model):
+class ForumPost(Model):
     """A topic's opening post or a reply. A manager's deletion erases the text and keeps the
     place in the thread, so the replies around it still read in order."""
 
@@ -262,7 +262,7 @@ class ForumPost(db.Model):
     )
 
 
-class TopicFollow(db.Model):
+class TopicFollow(Model):
     """A member follows a topic: an alert on each reply, and an e-mail too if they chose so."""
 
     __tablename__ = "groups_topic_follows"

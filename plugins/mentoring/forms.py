@@ -4,7 +4,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
+from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2, not in the stubs
     BooleanField,
     DateField,
     HiddenField,
@@ -38,7 +38,8 @@ class RequestForm(FlaskForm):
 class DeclineForm(FlaskForm):
     reason = SelectField(
         _l("Reason"),
-        choices=list(DECLINE_REASONS),  # labels: decline_reason_label, in the template
+        # plain values, which WTForms takes (its stubs want pairs): the template labels them
+        choices=list(DECLINE_REASONS),  # type: ignore[arg-type]
         validators=[DataRequired(message=_l("Choose a reason from the list."))],
     )
     message = TextAreaField(

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.api import User, db, utcnow
+from core.api import Model, User, utcnow
 
 REQUESTED, ACCEPTED, ACTIVE, COMPLETED = "requested", "accepted", "active", "completed"
 DECLINED, WITHDRAWN, EXPIRED, TERMINATED = "declined", "withdrawn", "expired", "terminated"
@@ -39,7 +39,7 @@ PROPOSER, OTHER_PARTY = "proposer", "other party"
 MENTORS = "wants_to_mentor IS TRUE"
 
 
-class MentoringMember(db.Model):
+class MentoringMember(Model):
     """A member's mentoring choices (offering mentoring, looking for a mentor) and settings,
     and the count of their current mentees. No row: neither choice, and the settings' defaults.
     """
@@ -76,7 +76,7 @@ class MentoringMember(db.Model):
         return self.accepting and self.mentee_count < self.capacity
 
 
-class Mentorship(db.Model):
+class Mentorship(Model):
     __tablename__ = "mentoring_mentorships"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,7 +136,7 @@ class Mentorship(db.Model):
         return self.state in CHAT_STATES
 
 
-class MentorshipEvent(db.Model):
+class MentorshipEvent(Model):
     """One transition of a mentorship: who moved it from which state to which, when, and why."""
 
     __tablename__ = "mentoring_events"
@@ -156,7 +156,7 @@ class MentorshipEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class ChatMessage(db.Model):
+class ChatMessage(Model):
     __tablename__ = "mentoring_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,7 +179,7 @@ class ChatMessage(db.Model):
     )
 
 
-class ChatReader(db.Model):
+class ChatReader(Model):
     """How far a party has read a mentorship's chat, and how far a digest mail has covered."""
 
     __tablename__ = "mentoring_chat_readers"
@@ -203,7 +203,7 @@ ENDED_WITH_MENTORSHIP = "ended"
 VERSION_STATUSES = (PROPOSED, APPROVED, RETURNED, REJECTED, ENDED_WITH_MENTORSHIP)
 
 
-class AgreementVersion(db.Model):
+class AgreementVersion(Model):
     """One version of a mentorship's agreement. The first is the mentee's proposal; later
     ones are amendments either party proposes. A version counts once the other party
     approved it; the newest approved one is the agreement in force."""
@@ -270,7 +270,7 @@ MEETING_STATUSES = (PROPOSED, SCHEDULED, DECLINED_MEETING, CANCELLED, HELD, MISS
 LIVE_MEETING_STATUSES = (PROPOSED, SCHEDULED, HELD)  # not declined, cancelled or missed
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """A meeting the mentee proposed; the mentor approves it (scheduled). Once its time is
     past, both confirm it took place: that is the consent to its core goal, and the goal's
     completion marks it held."""
@@ -333,7 +333,7 @@ ACCEPTED_CHANGE, WITHDRAWN_CHANGE = "accepted", "withdrawn"
 CHANGE_STATUSES = (PROPOSED, ACCEPTED_CHANGE, REJECTED, WITHDRAWN_CHANGE, ENDED_WITH_MENTORSHIP)
 
 
-class MeetingChange(db.Model):
+class MeetingChange(Model):
     """A party's proposal to move or cancel a scheduled meeting; the other confirms it."""
 
     __tablename__ = "mentoring_meeting_changes"
@@ -373,7 +373,7 @@ class MeetingChange(db.Model):
     )
 
 
-class MeetingFeedback(db.Model):
+class MeetingFeedback(Model):
     """A party's rating and comment on a meeting that took place (theirs alone to read)."""
 
     __tablename__ = "mentoring_meeting_feedback"
@@ -392,7 +392,7 @@ class MeetingFeedback(db.Model):
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
 
 
-class EndProposal(db.Model):
+class EndProposal(Model):
     """A party proposes to end an active mentorship early; it ends once the other agrees."""
 
     __tablename__ = "mentoring_end_proposals"
@@ -408,7 +408,7 @@ class EndProposal(db.Model):
     proposed_by: Mapped[User] = relationship()
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A member's secret calendar address. Only a hash of its token is kept: the address is
     shown once, and getting a new one revokes the old."""
 

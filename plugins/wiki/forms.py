@@ -2,7 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2, not in the stubs
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
 from plugins.wiki.models import MAX_SUMMARY, MAX_TITLE

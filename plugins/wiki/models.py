@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Table,
     Text,
     UniqueConstraint,
     literal_column,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.api import User, db, utcnow
+from core.api import Model, User, utcnow
 
 MAX_TITLE = 120
 MAX_SUMMARY = 200
@@ -32,7 +33,7 @@ MAX_TAG = 40
 SEARCH_CONFIG = "simple"  # no stemming: the same words match on SQLite (FTS5 unicode61) too
 
 
-class Article(db.Model):
+class Article(Model):
     """An article as it reads now: its latest revision's title and text, rendered once when
     saved. ``revision_number`` is the latest revision's number; a save moves it from the
     number its editor started from to the next, or fails (someone saved in between)."""
@@ -63,7 +64,7 @@ class Article(db.Model):
     )
 
 
-class Revision(db.Model):
+class Revision(Model):
     """One save of an article, kept forever (until the article is deleted)."""
 
     __tablename__ = "wiki_revisions"
@@ -89,7 +90,7 @@ class Revision(db.Model):
     )
 
 
-class Rating(db.Model):
+class Rating(Model):
     """A member's stars for an article: one per member and article, changeable."""
 
     __tablename__ = "wiki_ratings"
@@ -107,7 +108,7 @@ class Rating(db.Model):
     __table_args__ = (CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),)
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "wiki_tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,7 +116,7 @@ class Tag(db.Model):
     key: Mapped[str] = mapped_column(String(MAX_TAG), unique=True)  # casefolded name
 
 
-class ArticleTag(db.Model):
+class ArticleTag(Model):
     __tablename__ = "wiki_article_tags"
 
     article_id: Mapped[int] = mapped_column(
@@ -133,7 +134,9 @@ SEARCH_DOCUMENT = postgresql.to_tsvector(
     Article.title.op("||")(literal_column("' '")).op("||")(Article.plain_text),
 )
 
-Article.__table__.append_constraint(
+_articles = Article.__table__
+assert isinstance(_articles, Table)  # a mapped class's table, though typed as a FromClause
+_articles.append_constraint(
     Index("ix_wiki_articles_search", SEARCH_DOCUMENT, postgresql_using="gin").ddl_if(
         dialect="postgresql"
     )

@@ -9,13 +9,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
+from sqlalchemy.sql.elements import ColumnClause
 
 from core.api import (
     InvalidInput,
@@ -271,11 +272,13 @@ def articles_by_page(user: User, page: int = 1) -> Page:
 
 
 def count_articles() -> int:
-    return db.session.scalar(select(func.count()).select_from(Article))
+    return db.session.execute(select(func.count()).select_from(Article)).scalar_one()
 
 
 def count_ratings(article: Article) -> int:
-    return db.session.scalar(select(func.count()).where(Rating.article_id == article.id))
+    return db.session.execute(
+        select(func.count()).where(Rating.article_id == article.id)
+    ).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -363,7 +366,7 @@ def _sqlite_matches(words: list[str], limit: int, offset: int) -> list[tuple[int
 
 
 def _postgresql_matches(words: list[str], limit: int, offset: int) -> list[tuple[int, str]]:
-    config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+    config: ColumnClause[Any] = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
     tsquery = postgresql.to_tsquery(config, " & ".join(f"{word}:*" for word in words))
     headline = postgresql.ts_headline(
         config,
@@ -435,8 +438,8 @@ def _tags(names: list[str]) -> list[Tag]:
             try:
                 with db.session.begin_nested():
                     db.session.add(tag)
-            except IntegrityError:
-                tag = db.session.scalar(select(Tag).where(Tag.key == name.casefold()))
+            except IntegrityError:  # created by a concurrent request
+                tag = db.session.execute(select(Tag).where(Tag.key == name.casefold())).scalar_one()
         found.append(tag)
     return found
 
@@ -545,10 +548,10 @@ def save_article(
     if content.title == article.title and content.body == article.body and not tags_changed:
         raise InvalidInput(_("You changed nothing: there is nothing to save."))
     previous = revision_of(article, base_number)
-    tags = _tags(content.tag_names)  # before the article changes: these queries flush
+    new_tags = _tags(content.tag_names)  # before the article changes: these queries flush
     old_text = f"{article.title}\n{article.body}"
     _apply(article, content)
-    article.tags = tags
+    article.tags = new_tags
     return _new_revision(article, editor, previous, old_text, content.summary)
 
 
@@ -685,6 +688,7 @@ def rate_article(article_id: int, user: User, stars: int) -> Rating:
                 db.session.add(rating)
         except IntegrityError:  # a double submit rated first
             rating = _rating(article, user)
+            assert rating is not None  # the one the conflict was with
     rating.stars = stars
     rating.updated_at = utcnow()
     db.session.flush()
@@ -728,18 +732,23 @@ def _common_ends(old: Sequence[Any], new: Sequence[Any]) -> tuple[int, int]:
     return start, end
 
 
-def _line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+# difflib's: what to do (and to which lines of the old text and of the new one)
+Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+
+
+def _line_opcodes(old: list[str], new: list[str]) -> list[Opcode]:
     """difflib's opcodes from ``old`` to ``new`` within the budget: the lines they share at
     both ends are matched first (an edit usually leaves most of an article alone), and what
     lies between is compared line by line, or taken as replaced whole when too long."""
     start, end = _common_ends(old, new)
     old_middle, new_middle = old[start : len(old) - end], new[start : len(new) - end]
+    middle: list[Opcode]
     if len(old_middle) * len(new_middle) > DIFF_BUDGET:
         middle = [("replace", 0, len(old_middle), 0, len(new_middle))]
     else:
         matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
         middle = matcher.get_opcodes()
-    opcodes = [("equal", 0, start, 0, start)] if start else []
+    opcodes: list[Opcode] = [("equal", 0, start, 0, start)] if start else []
     opcodes += [
         (tag, i1 + start, i2 + start, j1 + start, j2 + start) for tag, i1, i2, j1, j2 in middle
     ]
@@ -752,7 +761,10 @@ class _BoundedLineMatcher(difflib.SequenceMatcher):
     """difflib's matcher of lines (with its grouping of changes in context), on the opcodes
     of :func:`_line_opcodes`."""
 
-    def get_opcodes(self) -> list[tuple[str, int, int, int, int]]:
+    a: list[str]
+    b: list[str]
+
+    def get_opcodes(self) -> list[Opcode]:
         return _line_opcodes(self.a, self.b)
 
 

@@ -158,8 +158,8 @@ def edit(article_id: int):
                 article.id,
                 current_user,
                 base_number=_revision_number(form.base_revision.data),
-                title=form.title.data,
-                body=form.body.data,
+                title=form.title.data or "",
+                body=form.body.data or "",
                 tags=form.tags.data or "",
                 summary=form.summary.data or "",
             )
@@ -167,7 +167,8 @@ def edit(article_id: int):
             db.session.rollback()
             article = services.article_by_id(article_id)
             # their text stays in the form; saving again now replaces the current text
-            conflict = services.line_diff(article.body, form.body.data.replace("\r\n", "\n"))
+            theirs = (form.body.data or "").replace("\r\n", "\n")
+            conflict = services.line_diff(article.body, theirs)
             form.base_revision.data = str(article.revision_number)
         except InvalidInput as error:
             db.session.rollback()

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.api import User, db, utcnow
+from core.api import Model, User, utcnow
 
 
-class Kudos(db.Model):
+class Kudos(Model):
     __tablename__ = "kudos_given"
 
     id: Mapped[int] = mapped_column(primary_key=True)

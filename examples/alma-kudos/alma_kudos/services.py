@@ -74,7 +74,7 @@ def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
         )
     # plain values: the commit expires the objects, and reading one after it would query
     app, receiver_id, giver_name = (
-        current_app._get_current_object(),
+        current_app._get_current_object(),  # type: ignore[attr-defined]  # a proxy of Flask
         receiver.id,
         giver.display_name,
     )
@@ -84,11 +84,11 @@ def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
 
 def _check_daily_allowance(giver: User) -> None:
     per_day = settings().per_day
-    given = db.session.scalar(
+    given = db.session.execute(
         select(func.count())
         .select_from(Kudos)
         .where(Kudos.giver_id == giver.id, Kudos.created_at > utcnow() - timedelta(days=1))
-    )
+    ).scalar_one()
     if given >= per_day:
         raise InvalidInput(f"You gave {per_day} kudos in the last 24 hours: give more tomorrow.")
 
@@ -119,6 +119,8 @@ def describe_thanks(goal: Goal) -> list[tuple[str, str]]:
 
 
 def _kudos_of(goal: Goal) -> Kudos | None:
+    if goal.subject is None:  # not one of ours
+        return None
     return db.session.scalar(select(Kudos).where(Kudos.id == int(goal.subject.split(":")[1])))
 
 
@@ -127,7 +129,7 @@ def forget_declined_kudos(goal: Goal) -> None:
     the activity it earned."""
     kudos = _kudos_of(goal)
     if kudos is not None:
-        undo_activity(goal.subject)
+        undo_activity(_subject(kudos))
         db.session.delete(kudos)
         db.session.flush()
 
@@ -145,7 +147,7 @@ def withdraw_kudos(giver: User, kudos_id: int) -> None:
     kudos = db.session.get(Kudos, kudos_id)
     if kudos is None or kudos.giver_id != giver.id:
         raise NotFound("You gave no such kudos.")
-    goal = db.session.scalar(select(Goal).where(Goal.key == _subject(kudos)))
+    goal = db.session.execute(select(Goal).where(Goal.key == _subject(kudos))).scalar_one()
     if goal.completed_at is not None:
         raise InvalidInput("They kept your kudos: it can no longer be withdrawn.")
     decline_goal(goal.id, giver)
@@ -188,7 +190,7 @@ def unseen_kudos(member_id: Any) -> Any:
 
 
 def unseen_count(member_id: int) -> int:
-    return db.session.scalar(select(unseen_kudos(member_id)))
+    return db.session.execute(select(unseen_kudos(member_id))).scalar_one()
 
 
 def kudos_counts(members: list[User]) -> dict[int, str]:
@@ -202,7 +204,7 @@ def kudos_counts(members: list[User]) -> dict[int, str]:
 
 
 def total_kudos() -> int:
-    return db.session.scalar(select(func.count()).select_from(Kudos))
+    return db.session.execute(select(func.count()).select_from(Kudos)).scalar_one()
 
 
 def send_daily_digests() -> None:
@@ -223,7 +225,7 @@ def send_daily_digests() -> None:
             )
         )
         if claimed:
-            _mail_digest(db.session.get(User, receiver_id), claimed)
+            _mail_digest(db.session.get_one(User, receiver_id), claimed)
 
 
 def _mail_digest(receiver: User, kudos_ids: list[int]) -> None:

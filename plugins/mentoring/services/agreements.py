@@ -265,14 +265,14 @@ def propose_departure(
     if in_force is None:
         return None
     terms = Terms.of(in_force)
-    changes: dict[str, object] = {}
-    if extra_meeting:
-        changes["meetings_planned"] = terms.meetings_planned + 1
-    if until is not None and until > terms.ends_on:
-        changes["ends_on"] = until
-    if not changes:
+    amended = replace(
+        terms,
+        meetings_planned=terms.meetings_planned + (1 if extra_meeting else 0),
+        ends_on=until if until is not None and until > terms.ends_on else terms.ends_on,
+    )
+    if amended == terms:
         return None
-    return _new_version(mentorship, user, replace(terms, **changes), reason=reason)
+    return _new_version(mentorship, user, amended, reason=reason)
 
 
 def _new_version(

@@ -21,6 +21,7 @@ from core.api import (
     external_url,
     format_when,
     reading_as,
+    rows_changed,
     send_mail,
     utcnow,
 )
@@ -46,10 +47,10 @@ def _claim(model, row_id: int, column: str, condition: ColumnElement | None = No
     query = update(model).where(
         model.id == row_id, or_(stamped.is_(None), condition if condition is not None else false())
     )
-    result = db.session.execute(
+    stamped_now = rows_changed(
         query.values({column: utcnow()}).execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return stamped_now == 1
 
 
 # ---- reminders -----------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def _mail_both_once(meeting_ids, stamp: str, subject, template: str, page: str) 
     for meeting_id in meeting_ids:
         if not _claim(Meeting, meeting_id, stamp):
             continue
-        meeting = db.session.get(Meeting, meeting_id)
+        meeting = db.session.get_one(Meeting, meeting_id)
         for party in _parties(meeting.mentorship):
             other = meeting.mentorship.other_party(party)
             with reading_as(party):

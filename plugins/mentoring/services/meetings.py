@@ -9,6 +9,7 @@ Times are aware UTC datetimes here; the views convert from and to each member's 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -175,11 +176,11 @@ def month_of(user: User, day: date) -> Month:
 
 
 def held_count(mentorship: Mentorship) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Meeting)
         .where(Meeting.mentorship_id == mentorship.id, Meeting.status == HELD)
-    )
+    ).scalar_one()
 
 
 def upcoming_of(user: User, limit: int = 20) -> list[Meeting]:
@@ -212,7 +213,7 @@ def confirmations(meeting: Meeting) -> dict[int, str]:
     declined (nothing before the first answer)."""
     if meeting.goal_id is None:
         return {}
-    goal = db.session.get(Goal, meeting.goal_id)
+    goal = db.session.get_one(Goal, meeting.goal_id)
     return {party.user_id: party.decision for party in goal.parties}
 
 
@@ -513,7 +514,7 @@ def change_differences(
     def minutes(n: int) -> str:
         return ngettext("%(num)d minute", "%(num)d minutes", n)
 
-    aspects = [
+    aspects: list[tuple[str, Any, Any, Callable[[Any], str]]] = [
         (
             _("Time"),
             meeting.starts_at,
@@ -659,6 +660,8 @@ def _apply(meeting: Meeting, change: MeetingChange) -> None:
             if change.kind == CANCEL:
                 meeting.status = CANCELLED
             else:
+                # a move names both (the check constraint reschedule_has_time)
+                assert change.starts_at is not None and change.duration_minutes is not None
                 meeting.starts_at = change.starts_at
                 meeting.duration_minutes = change.duration_minutes
                 meeting.place = change.place or meeting.place
@@ -759,7 +762,9 @@ def goal_completed(goal: Goal) -> None:
         if meeting.is_final and meeting.mentorship.state == ACTIVE:
             _finish(meeting.mentorship, goal.parties)
     elif goal.kind == MENTORSHIP_FINISHED:
-        complete_mentorship(mentorship_of_subject(goal.subject))
+        mentorship = mentorship_of_subject(goal.subject) if goal.subject else None
+        if mentorship is not None:
+            complete_mentorship(mentorship)
 
 
 def goal_declined(goal: Goal) -> None:
@@ -806,7 +811,7 @@ def _finish(mentorship: Mentorship, parties) -> None:
 
 def describe_finished(goal: Goal) -> list[tuple[str, str]]:
     """The facts of a finished mentorship, for a certificate (``GoalKind.describe``)."""
-    mentorship = mentorship_of_subject(goal.subject)
+    mentorship = mentorship_of_subject(goal.subject) if goal.subject else None
     if mentorship is None:
         return []
     started = mentorship.started_at or mentorship.created_at
@@ -866,14 +871,14 @@ def _is_extra_meeting(mentorship: Mentorship) -> bool:
     in_force = agreements.agreement_in_force(mentorship)
     if in_force is None:
         return False
-    live = db.session.scalar(
+    live = db.session.execute(
         select(func.count())
         .select_from(Meeting)
         .where(
             Meeting.mentorship_id == mentorship.id,
             Meeting.status.in_(LIVE_MEETING_STATUSES),
         )
-    )
+    ).scalar_one()
     return live >= in_force.meetings_planned
 
 
