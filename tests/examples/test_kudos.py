@@ -11,7 +11,7 @@ from alma_kudos.models import Kudos
 from core.api import Activity, ConfigError, Goal, goal_facts
 from core.models import Notification
 from core.plugins import installed_plugins
-from core.testing import body_of, count_rows, run_job
+from core.testing import body_of, run_job
 
 pytestmark = pytest.mark.plugins("kudos")
 
@@ -98,29 +98,54 @@ def give(client, giver, receiver, message="Thanks!"):
 
 
 def test_the_giver_withdraws_kudos_and_the_activity_is_undone(client, db, create_user):
-    giver, receiver = create_user(), create_user()
+    giver, receiver = create_user(), create_user(display_name="Rui")
     give(client, giver, receiver, "Great review!")
     [kudos] = db.session.scalars(select(Kudos))
 
     profile = client.get(f"/members/{receiver.id}").text
-    assert f"/kudos/given/{kudos.id}/withdraw" in profile  # the giver sees a Withdraw button
+    assert f"/kudos/{kudos.id}/withdraw" in profile  # the giver's only button: Withdraw
+    assert f"/kudos/{kudos.id}/keep" not in profile
     page = client.post(
-        f"/kudos/given/{kudos.id}/withdraw",
+        f"/kudos/{kudos.id}/withdraw",
         data={"next": f"/members/{receiver.id}"},
         follow_redirects=True,
     )
 
     assert "Kudos withdrawn." in page.text
     assert "Great review!" not in page.text
+    assert f"/kudos/{kudos.id}/withdraw" not in page.text
+    db.session.refresh(kudos)
+    assert kudos.status == "withdrawn"
+    assert thanks_goal(db).declined_at is not None
     activity = db.session.scalar(select(Activity).where(Activity.user_id == giver.id))
     assert activity.undone_at is not None
+    again = give(client, giver, receiver, "Sorry, thanks after all")  # one kudos per pair
+    assert "You already gave kudos to Rui." in again.text
 
 
 def thanks_goal(db):
     return db.session.scalar(select(Goal).where(Goal.kind == "kudos.thanked"))
 
 
-def test_the_receiver_keeps_kudos_among_their_completed_goals(client, db, create_user):
+def test_the_receiver_keeps_kudos_from_their_kudos_page(client, db, create_user):
+    giver, receiver = create_user(display_name="Gina"), create_user()
+    give(client, giver, receiver, "Great review!")
+    kudos_id = db.session.scalar(select(Kudos.id))
+
+    client.login(receiver)
+    listed = client.get("/kudos/").text
+    assert ">Keep</button>" in listed and ">Decline</button>" in listed
+    assert "/withdraw" not in listed
+    page = client.post(f"/kudos/{kudos_id}/keep", follow_redirects=True)
+
+    assert "Kept among your completed goals." in page.text
+    assert ">Keep</button>" not in page.text  # nothing is left to answer
+    goal = thanks_goal(db)
+    assert goal.completed_at is not None
+    assert goal_facts(goal) == [("From", "Gina"), ("Thanks", "Great review!")]
+
+
+def test_kudos_kept_from_the_goal_are_kept_and_can_no_longer_be_withdrawn(client, db, create_user):
     giver, receiver = create_user(display_name="Gina"), create_user()
     give(client, giver, receiver, "Great review!")
     goal = thanks_goal(db)
@@ -129,39 +154,73 @@ def test_the_receiver_keeps_kudos_among_their_completed_goals(client, db, create
     page = client.post(f"/goals/{goal.id}/consent", follow_redirects=True)
 
     assert "Goal completed: Thanked by Gina" in page.text
-    db.session.refresh(goal)
-    assert goal_facts(goal) == [("From", "Gina"), ("Thanks", "Great review!")]
+    [kudos] = db.session.scalars(select(Kudos))
+    assert kudos.status == "kept"
     client.login(giver)
-    refused = client.post(
-        f"/kudos/given/{db.session.scalar(select(Kudos.id))}/withdraw", follow_redirects=True
-    )
-    assert "They kept your kudos: it can no longer be withdrawn." in refused.text
+    profile = client.get(f"/members/{receiver.id}").text
+    assert "“Great review!” (kept)" in profile
+    assert f"/kudos/{kudos.id}/withdraw" not in profile
+    refused = client.post(f"/kudos/{kudos.id}/withdraw", follow_redirects=True)
+    assert "They kept these kudos: they can no longer be withdrawn or declined." in refused.text
 
 
-def test_the_receiver_declines_kudos_and_they_are_gone(client, db, create_user):
+@pytest.mark.parametrize("where", ["goal", "kudos page"])
+def test_the_receiver_declines_kudos_and_they_are_gone(client, db, create_user, where):
     giver, receiver = create_user(), create_user()
     give(client, giver, receiver, "Great review!")
+    [kudos] = db.session.scalars(select(Kudos))
 
     client.login(receiver)
-    client.post(f"/goals/{thanks_goal(db).id}/decline")
+    if where == "goal":
+        client.post(f"/goals/{thanks_goal(db).id}/decline")
+    else:
+        page = client.post(f"/kudos/{kudos.id}/decline", follow_redirects=True)
+        assert "Kudos declined." in page.text
 
-    assert count_rows(client.application, Kudos) == 0
+    db.session.refresh(kudos)
+    assert kudos.status == "declined"
     client.login(giver)  # (the receiver's own profile still lists the alert)
     assert "Great review!" not in client.get(f"/members/{receiver.id}").text
+    assert services.total_kudos() == 0  # the home page counts kudos standing
     activity = db.session.scalar(select(Activity).where(Activity.user_id == giver.id))
     assert activity.undone_at is not None
 
 
-def test_only_the_giver_can_withdraw_kudos(client, db, create_user):
+def test_kudos_answered_once_refuse_a_second_answer(client, db, create_user):
     giver, receiver = create_user(), create_user()
     give(client, giver, receiver)
-    [kudos] = db.session.scalars(select(Kudos))
+    kudos_id = db.session.scalar(select(Kudos.id))
+    client.post(f"/kudos/{kudos_id}/withdraw")
 
     client.login(receiver)
-    page = client.post(f"/kudos/given/{kudos.id}/withdraw", follow_redirects=True)
+    page = client.post(f"/kudos/{kudos_id}/keep", follow_redirects=True)
 
-    assert "You gave no such kudos." in page.text
-    assert count_rows(client.application, Kudos) == 1
+    assert "These kudos were withdrawn already." in page.text
+    assert thanks_goal(db).completed_at is None
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "status", "words"),
+    [
+        ("receiver", "withdraw", 403, "Only the giver can withdraw kudos."),
+        ("giver", "keep", 403, "Only the receiver can keep or decline kudos."),
+        ("receiver", "frame", 404, "Kudos cannot be answered that way."),
+        ("stranger", "withdraw", 404, "There are no such kudos."),
+    ],
+)
+def test_only_the_side_a_step_names_may_take_it(
+    client, db, create_user, who, action, status, words
+):
+    members = {"giver": create_user(), "receiver": create_user(), "stranger": create_user()}
+    give(client, members["giver"], members["receiver"])
+    kudos_id = db.session.scalar(select(Kudos.id))
+
+    client.login(members[who])
+    page = client.post(f"/kudos/{kudos_id}/{action}")
+
+    assert page.status_code == status
+    assert words in page.text
+    assert db.session.scalar(select(Kudos.status)) == "sent"
 
 
 @pytest.fixture

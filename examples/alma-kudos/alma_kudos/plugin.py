@@ -12,10 +12,11 @@ from alma_kudos.services import (
     NAV_ENDPOINT,
     THANKED,
     describe_thanks,
-    forget_declined_kudos,
     kudos_counts,
     kudos_received,
     send_daily_digests,
+    settle_declined,
+    settle_kept,
     total_kudos,
     unseen_count,
     unseen_kudos,
@@ -70,9 +71,15 @@ def register_goal_kinds():
 
 
 @hookimpl
+def goal_completed(goal):
+    if goal.kind == THANKED:
+        settle_kept(goal)
+
+
+@hookimpl
 def goal_declined(goal):
     if goal.kind == THANKED:
-        forget_declined_kudos(goal)
+        settle_declined(goal)
 
 
 @hookimpl

@@ -5,16 +5,18 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from alma_kudos.models import Kudos
+from alma_kudos.models import DECLINED, KEPT, SENT, SHOWN, WITHDRAWN, Kudos
 from core.api import (
     Goal,
     InvalidInput,
     NotFound,
     Page,
+    Step,
+    Transitions,
     User,
     after_commit,
     consent_to_goal,
@@ -29,6 +31,7 @@ from core.api import (
     push_badge,
     reading_as,
     record_activity,
+    rows_changed,
     send_mail,
     site_path,
     undo_activity,
@@ -39,6 +42,46 @@ GIVEN = "kudos.given"
 THANKED = "kudos.thanked"  # a goal: the receiver accepts the thanks onto their record
 NAV_ENDPOINT = "kudos.index"
 PER_PAGE = 20
+
+
+def _sides(kudos: Kudos, member: Any) -> set[str]:
+    member_id = getattr(member, "id", None)  # a visitor (no id) is on no side
+    if member_id == kudos.giver_id:
+        return {"giver"}
+    return {"receiver"} if member_id == kudos.receiver_id else set()
+
+
+def _answered(kudos: Kudos) -> str:
+    """The refusal of an action on kudos no longer sent, naming what became of them."""
+    if kudos.status == KEPT:
+        return "They kept these kudos: they can no longer be withdrawn or declined."
+    return f"These kudos were {kudos.status} already."
+
+
+# The life of kudos: the receiver keeps them (among their completed goals) or declines them;
+# the giver may withdraw them until then. Declined or withdrawn, they are gone with what
+# they earned.
+KUDOS = Transitions(
+    Kudos,
+    state=lambda kudos: kudos.status,
+    sides=_sides,
+    steps=[
+        Step(SENT, "keep", "receiver", KEPT, "Keep", "Kept among your completed goals."),
+        Step(SENT, "decline", "receiver", DECLINED, "Decline", "Kudos declined."),
+        Step(
+            SENT,
+            "withdraw",
+            "giver",
+            WITHDRAWN,
+            "Withdraw",
+            "Kudos withdrawn.",
+            not_yours="Only the giver can withdraw kudos.",
+        ),
+    ],
+    not_now=_answered,
+    not_yours="Only the receiver can keep or decline kudos.",
+    unknown="Kudos cannot be answered that way.",
+)
 
 
 @dataclass(frozen=True)
@@ -124,16 +167,6 @@ def _kudos_of(goal: Goal) -> Kudos | None:
     return db.session.scalar(select(Kudos).where(Kudos.id == int(goal.subject.split(":")[1])))
 
 
-def forget_declined_kudos(goal: Goal) -> None:
-    """The receiver refused the kudos, or the giver withdrew it: the row goes, and so does
-    the activity it earned."""
-    kudos = _kudos_of(goal)
-    if kudos is not None:
-        undo_activity(_subject(kudos))
-        db.session.delete(kudos)
-        db.session.flush()
-
-
 def _tell_the_receiver_live(app: Any, receiver_id: int, giver_name: str) -> None:
     """Once committed: every open tab of the receiver hears of it and updates its badge."""
     with app.app_context():
@@ -141,20 +174,73 @@ def _tell_the_receiver_live(app: Any, receiver_id: int, giver_name: str) -> None
         push_badge(receiver_id, NAV_ENDPOINT, unseen_count(receiver_id))
 
 
-def withdraw_kudos(giver: User, kudos_id: int) -> None:
-    """The giver takes their kudos back, as long as the receiver has not kept it: declining
-    the goal fires goal_declined, which forgets the kudos."""
+def answer_kudos(member: User, kudos_id: int, action: str) -> None:
+    """The giver or the receiver takes ``action`` on kudos (see ``KUDOS``). Keeping consents
+    to the kudos' goal, declining or withdrawing declines it: the goal's hooks then move the
+    kudos (``settle_kept``, ``settle_declined``), wherever the goal is answered."""
     kudos = db.session.get(Kudos, kudos_id)
-    if kudos is None or kudos.giver_id != giver.id:
-        raise NotFound("You gave no such kudos.")
-    goal = db.session.execute(select(Goal).where(Goal.key == _subject(kudos))).scalar_one()
-    if goal.completed_at is not None:
-        raise InvalidInput("They kept your kudos: it can no longer be withdrawn.")
-    decline_goal(goal.id, giver)
+    if kudos is None or not _sides(kudos, member):
+        raise NotFound("There are no such kudos.")
+    step = KUDOS.check(kudos, member, action)
+    goal = _goal_of(kudos)
+    if step.to == KEPT:
+        consent_to_goal(goal.id, member)
+    else:
+        decline_goal(goal.id, member)
+
+
+def done_words(action: str) -> str:
+    """What a member reads once ``action`` is taken (each action has one step)."""
+    return next((str(step.done) for step in KUDOS.steps if step.action == action), "")
+
+
+def _goal_of(kudos: Kudos) -> Goal:
+    return db.session.execute(select(Goal).where(Goal.key == _subject(kudos))).scalar_one()
+
+
+def settle_kept(goal: Goal) -> None:
+    """The receiver completed the kudos' goal: the kudos are kept."""
+    kudos = _kudos_of(goal)
+    if kudos is not None:
+        _move(kudos, db.session.get_one(User, kudos.receiver_id), "keep")
+
+
+def settle_declined(goal: Goal) -> None:
+    """A party declined the kudos' goal: the giver withdrew them, or the receiver declined
+    them. Either way the activity giving them earned is undone."""
+    kudos = _kudos_of(goal)
+    if kudos is None:
+        return
+    [party] = [party for party in goal.parties if party.decision == "declined"]
+    _move(kudos, party.user, "withdraw" if party.user_id == kudos.giver_id else "decline")
+    undo_activity(_subject(kudos))
+
+
+def _move(kudos: Kudos, member: User, action: str) -> None:
+    """Take the step if the kudos are still in its state: of two answers at once, one wins."""
+    step = KUDOS.check(kudos, member, action)
+    moved = rows_changed(
+        update(Kudos)
+        .where(Kudos.id == kudos.id, Kudos.status == step.state)
+        .values(status=step.to)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(kudos)
+    if moved != 1:
+        raise InvalidInput(_answered(kudos))
+
+
+def _shown() -> ColumnElement[bool]:
+    """Kudos still standing: sent or kept, not declined or withdrawn."""
+    return Kudos.status.in_(SHOWN)
 
 
 def kudos_received(user: User) -> list[Kudos]:
-    query = select(Kudos).where(Kudos.receiver_id == user.id).order_by(Kudos.created_at.desc())
+    query = (
+        select(Kudos)
+        .where(Kudos.receiver_id == user.id, _shown())
+        .order_by(Kudos.created_at.desc())
+    )
     return list(db.session.scalars(query.limit(10)))
 
 
@@ -162,7 +248,7 @@ def received_page(user: User, page: int) -> Page[Kudos]:
     """One page of the kudos ``user`` received, newest first."""
     query = (
         select(Kudos)
-        .where(Kudos.receiver_id == user.id)
+        .where(Kudos.receiver_id == user.id, _shown())
         .options(joinedload(Kudos.giver))
         .order_by(Kudos.created_at.desc(), Kudos.id.desc())
     )
@@ -184,7 +270,7 @@ def unseen_kudos(member_id: Any) -> Any:
     return (
         select(func.count())
         .select_from(Kudos)
-        .where(Kudos.receiver_id == member_id, Kudos.seen_at.is_(None))
+        .where(Kudos.receiver_id == member_id, Kudos.seen_at.is_(None), _shown())
         .scalar_subquery()
     )
 
@@ -197,14 +283,14 @@ def kudos_counts(members: list[User]) -> dict[int, str]:
     """The member fact "3 kudos", for a whole page of members in one query."""
     rows = db.session.execute(
         select(Kudos.receiver_id, func.count())
-        .where(Kudos.receiver_id.in_([member.id for member in members]))
+        .where(Kudos.receiver_id.in_([member.id for member in members]), _shown())
         .group_by(Kudos.receiver_id)
     )
     return {receiver_id: f"{count} kudos" for receiver_id, count in rows}
 
 
 def total_kudos() -> int:
-    return db.session.execute(select(func.count()).select_from(Kudos)).scalar_one()
+    return db.session.execute(select(func.count()).select_from(Kudos).where(_shown())).scalar_one()
 
 
 def send_daily_digests() -> None:
@@ -213,13 +299,13 @@ def send_daily_digests() -> None:
     Each kudos is claimed by a conditional UPDATE before its mail is queued, in the same unit
     of work: a second run at the same moment finds nothing left to claim."""
     receiver_ids = db.session.scalars(
-        select(Kudos.receiver_id).where(Kudos.mailed_at.is_(None)).distinct()
+        select(Kudos.receiver_id).where(Kudos.mailed_at.is_(None), _shown()).distinct()
     )
     for receiver_id in list(receiver_ids):
         claimed = list(
             db.session.scalars(
                 update(Kudos)
-                .where(Kudos.receiver_id == receiver_id, Kudos.mailed_at.is_(None))
+                .where(Kudos.receiver_id == receiver_id, Kudos.mailed_at.is_(None), _shown())
                 .values(mailed_at=utcnow())
                 .returning(Kudos.id)
             )

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from alma_kudos.services import give_kudos, mark_seen, received_page, withdraw_kudos
+from alma_kudos.services import answer_kudos, done_words, give_kudos, mark_seen, received_page
 from core.api import (
     ConfirmForm,
     User,
@@ -39,13 +39,15 @@ def give(user_id: int):
     )
 
 
-@bp.post("/given/<int:kudos_id>/withdraw")
+@bp.post("/<int:kudos_id>/<action>")
 @login_required
-def withdraw(kudos_id: int):
+def answer(kudos_id: int, action: str):
+    """Keep, decline or withdraw kudos: the buttons ``allowed_actions`` offers. An action
+    the table lacks is a 404, one on the wrong side a 403, both raised by the service."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     return run_action(
-        lambda: withdraw_kudos(current_user, kudos_id),
-        success="Kudos withdrawn.",
+        lambda: answer_kudos(current_user, kudos_id, action),
+        success=done_words(action),
         back=local_path(request.form.get("next"), url_for("kudos.index")),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, select
 
 from core.api import NotAllowed, NotFound, User, db, record_activity, utcnow
 from plugins.groups.models import (
@@ -44,15 +44,24 @@ class GroupAccess:
     def is_banned(self) -> bool:
         return self.membership is not None and self.membership.state == BANNED
 
+    @property
+    def own_membership(self) -> Membership:
+        """The viewer's membership, for what only one who has one may do; refused without."""
+        if self.membership is None:
+            raise NotAllowed(_("Only members of this group can do this. Join it first."))
+        return self.membership
+
     def manages(self, group_id: int) -> bool:
         return self.is_manager and self.group.id == group_id
 
 
-def _membership_in(group_id: ColumnElement[int] | int, user_id: int) -> ColumnElement[bool]:
+def _membership_in(group_id: SQLColumnExpression[int] | int, user_id: int) -> ColumnElement[bool]:
     return and_(Membership.group_id == group_id, Membership.user_id == user_id)
 
 
-def _pending_invitation_to(group_id: ColumnElement[int] | int, user_id: int) -> ColumnElement[bool]:
+def _pending_invitation_to(
+    group_id: SQLColumnExpression[int] | int, user_id: int
+) -> ColumnElement[bool]:
     return and_(
         Invitation.group_id == group_id, Invitation.user_id == user_id, Invitation.state == PENDING
     )
@@ -60,6 +69,13 @@ def _pending_invitation_to(group_id: ColumnElement[int] | int, user_id: int) -> 
 
 def membership_of(group_id: int, user_id: int) -> Membership | None:
     return db.session.scalar(select(Membership).where(_membership_in(group_id, user_id)))
+
+
+def stored_membership(group_id: int, user_id: int) -> Membership:
+    """The membership a concurrent request has just stored (refused, NoResultFound, if none)."""
+    return db.session.execute(
+        select(Membership).where(_membership_in(group_id, user_id))
+    ).scalar_one()
 
 
 def pending_invitation(group_id: int, user_id: int) -> Invitation | None:
@@ -88,9 +104,9 @@ def group_for(group_id: int, viewer: User, *, invitee_may_see: bool = False) -> 
     ).one_or_none()
     if found is None:
         raise NotFound(_("This group does not exist."))
-    group, membership, invitation = found
-    if membership is not None and membership.is_active:
-        invitation = None  # an invitation matters only to someone not in the group
+    group, membership, pending = found
+    # an invitation matters only to someone not in the group
+    invitation = None if membership is not None and membership.is_active else pending
     access = GroupAccess(group, membership, invitation, viewer)
     invited = invitee_may_see and invitation is not None
     if not group.is_public and not access.is_member and not invited:

@@ -12,10 +12,10 @@ from plugins.groups.services.access import managed_group, record_act
 from plugins.groups.services.shared import ANNOUNCEMENTS_SHOWN, group_path
 
 
-def announce(group_id: int, manager: User, body: str) -> Announcement:
+def announce(group_id: int, manager: User, body: str | None) -> Announcement:
     """A manager posts an announcement on the group's page; every member is alerted."""
     group = managed_group(group_id, manager)
-    body = body.strip()
+    body = (body or "").strip()
     if not body:
         raise InvalidInput(_("Write the announcement first."))
     if len(body) > MAX_MESSAGE:

@@ -185,9 +185,9 @@ def groups_of(member: User, viewer: User) -> list[GroupCard]:
 
 
 def count_groups() -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Group).where(Group.visibility == PUBLIC)
-    )
+    ).scalar_one()
 
 
 def join_policy_label(policy: str) -> str:

@@ -22,6 +22,7 @@ from core.api import (
     page_of,
     reading_as,
     record_activity,
+    rows_changed,
     undo_activity,
     utcnow,
 )
@@ -112,14 +113,14 @@ def posts_page(topic: ForumTopic, page: int) -> Page:
 
 
 def page_count(topic: ForumTopic) -> int:
-    posts = db.session.scalar(
+    posts = db.session.execute(
         select(func.count()).select_from(ForumPost).where(ForumPost.topic_id == topic.id)
-    )
+    ).scalar_one()
     return max(1, math.ceil(posts / settings().posts_per_page))
 
 
-def _checked_post(body: str) -> str:
-    body = body.strip()
+def _checked_post(body: str | None) -> str:
+    body = (body or "").strip()
     if not body:
         raise InvalidInput(_("Write something first."))
     if len(body) > MAX_POST:
@@ -142,10 +143,10 @@ def _add_post(topic: ForumTopic, author: User, body: str) -> ForumPost:
     return post
 
 
-def start_topic(group_id: int, author: User, title: str, body: str) -> ForumTopic:
+def start_topic(group_id: int, author: User, title: str | None, body: str | None) -> ForumTopic:
     """A member opens a topic in the group's forum, and follows it."""
     group = member_group(group_id, author)
-    title = " ".join(title.split())
+    title = " ".join((title or "").split())
     if not title:
         raise InvalidInput(_("Give the topic a title."))
     if len(title) > MAX_TITLE:
@@ -159,7 +160,7 @@ def start_topic(group_id: int, author: User, title: str, body: str) -> ForumTopi
     return topic
 
 
-def reply(group_id: int, topic_id: int, author: User, body: str) -> ForumPost:
+def reply(group_id: int, topic_id: int, author: User, body: str | None) -> ForumPost:
     """A member replies; the topic's followers who are still members are alerted (and
     e-mailed, those who chose so)."""
     access, topic = topic_for(group_id, topic_id, author)
@@ -221,7 +222,7 @@ def follow_topic(group_id: int, topic_id: int, user: User, *, by_email: bool = F
                 existing = TopicFollow(topic_id=topic.id, user_id=user.id, by_email=by_email)
                 db.session.add(existing)
         except IntegrityError:  # a double click followed it a moment ago
-            existing = following(topic, user)
+            existing = db.session.get_one(TopicFollow, (topic.id, user.id))
     existing.by_email = by_email
     db.session.flush()
 
@@ -244,14 +245,14 @@ def delete_post(group_id: int, post_id: int, manager: User) -> ForumPost:
     )
     if post is None:
         raise NotFound(_("This post does not exist."))
-    erased = db.session.execute(
+    erased = rows_changed(
         update(ForumPost)
         .where(ForumPost.id == post.id, ForumPost.deleted_at.is_(None))
         .values(body="", deleted_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(post)
-    if erased.rowcount != 1:
+    if erased != 1:
         raise InvalidInput(_("This post was deleted already."))
     undo_activity(_post_key(post.id))
     record_act(group, manager, "deleted_post", post.author)

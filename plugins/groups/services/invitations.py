@@ -34,13 +34,13 @@ from plugins.groups.services.states import INVITATION, take
 def _invitations_today(group: Group) -> int:
     """The group's invitations of the last day: each mails a member, so that a group made to
     advertise cannot mail the whole community."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Invitation)
         .where(
             Invitation.group_id == group.id, Invitation.created_at > utcnow() - timedelta(days=1)
         )
-    )
+    ).scalar_one()
 
 
 def invite_candidates(group: Group, text: str) -> list[User]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -20,6 +20,7 @@ from core.api import (
     notify,
     page_of,
     reading_as,
+    rows_changed,
     site_path,
     utcnow,
 )
@@ -49,6 +50,7 @@ from plugins.groups.services.access import (
     membership_of,
     pending_request,
     record_act,
+    stored_membership,
 )
 from plugins.groups.services.directory import MEMBER_COUNT
 from plugins.groups.services.shared import group_path, settings
@@ -66,19 +68,19 @@ def admit(group: Group, user: User, actor: User) -> Membership:
                 membership = Membership(group_id=group.id, user_id=user.id, state=ACTIVE)
                 db.session.add(membership)
         except IntegrityError:  # a concurrent request made the row first
-            membership = membership_of(group.id, user.id)
+            membership = stored_membership(group.id, user.id)
         else:
             _close_pending(group, user)
             return membership
     now = utcnow()
-    rejoined = db.session.execute(
+    rejoined = rows_changed(
         update(Membership)
         .where(Membership.id == membership.id, Membership.state.in_(MAY_REJOIN))
         .values(state=ACTIVE, role=MEMBER, joined_at=now, state_changed_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(membership)
-    if rejoined.rowcount != 1:
+    if rejoined != 1:
         oneself = actor.id == user.id
         if membership.state == BANNED:
             raise InvalidInput(
@@ -124,7 +126,7 @@ def join_group(group_id: int, user: User) -> Group:
     return access.group
 
 
-def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
+def request_to_join(group_id: int, user: User, message: str | None) -> JoinRequest:
     """A member asks to join a group "on request"; its managers are told by alert and e-mail."""
     access = group_for(group_id, user)
     group = access.group
@@ -134,7 +136,7 @@ def request_to_join(group_id: int, user: User, message: str) -> JoinRequest:
         raise InvalidInput(_("You are banned from this group."))
     if group.join_policy != ON_REQUEST:
         raise InvalidInput(_("This group does not take requests to join."))
-    message = message.strip()
+    message = (message or "").strip()
     if not message:
         raise InvalidInput(_("Tell the managers in a few words why you would like to join."))
     if len(message) > MAX_MESSAGE:
@@ -245,8 +247,8 @@ def decline_request(group_id: int, request_id: int, manager: User) -> JoinReques
 def leave_group(group_id: int, user: User) -> None:
     """A member leaves; a manager only if another manager remains."""
     access = member_access(group_id, user)
-    step = MEMBERSHIP.check(access.membership, access, "leave")
-    if not change_standing(access.group, access.membership, step):
+    step = MEMBERSHIP.check(access.own_membership, access, "leave")
+    if not change_standing(access.group, access.own_membership, step):
         raise InvalidInput(_("You are not a member of this group any more."))
 
 
@@ -278,7 +280,7 @@ def count_managers(group: Group, change: int) -> None:
         ) from None
 
 
-def _is_manager_of(group_id: ColumnElement[int] | int) -> ColumnElement[bool]:
+def _is_manager_of(group_id: SQLColumnExpression[int] | int) -> ColumnElement[bool]:
     return and_(
         Membership.group_id == group_id, Membership.state == ACTIVE, Membership.role == MANAGER
     )
@@ -324,8 +326,8 @@ def members_page(group: Group, page: int) -> Page:
 def step_down(group_id: int, manager: User) -> None:
     """A manager becomes a plain member, unless they are the group's last manager."""
     access = manager_access(group_id, manager)
-    step = MEMBERSHIP.check(access.membership, access, "step-down")
-    if not change_standing(access.group, access.membership, step):
+    step = MEMBERSHIP.check(access.own_membership, access, "step-down")
+    if not change_standing(access.group, access.own_membership, step):
         raise InvalidInput(_("You are not a manager any more."))
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
-from core.api import Step, Transitions, db, utcnow
+from core.api import Step, Transitions, db, rows_changed, utcnow
 from plugins.groups.models import (
     ACCEPTED,
     ACTIVE,
@@ -120,7 +120,7 @@ def move(membership: Membership, step: Step) -> bool:
     values: dict[str, Any] = {"role": role}
     if state != was_state:
         values.update(state=state, state_changed_at=utcnow())
-    moved = db.session.execute(
+    moved = rows_changed(
         update(Membership)
         .where(Membership.id == membership.id)
         .where(Membership.state == was_state, Membership.role == was_role)
@@ -128,18 +128,18 @@ def move(membership: Membership, step: Step) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(membership)
-    return moved.rowcount == 1
+    return moved == 1
 
 
 def take(row: JoinRequest | Invitation, step: Step, **values: Any) -> bool:
     """Move a request or an invitation along ``step`` (with more ``values``) if it is still in
     the step's state; whether it did. Of two concurrent answers, only one is taken."""
     kind = type(row)
-    taken = db.session.execute(
+    taken = rows_changed(
         update(kind)
         .where(kind.id == row.id, kind.state == step.state)
         .values(state=step.to, **values)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(row)
-    return taken.rowcount == 1
+    return taken == 1
