@@ -60,7 +60,7 @@ def _plan(form, starts_at: datetime, **more) -> meetings.MeetingPlan:
 @login_required
 def schedule(mentorship_id: int):
     mentorship = lifecycle.mentorship_for(mentorship_id, current_user)
-    try:  # the mentor is refused (403), and so is a mentorship not under way
+    try:  # the mentor gets a 403 page (NotAllowed); a mentorship not under way, its page
         lifecycle.MENTORSHIP.check(mentorship, current_user, "schedule")
     except InvalidInput as error:
         flash(str(error), "danger")
