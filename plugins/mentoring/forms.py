@@ -1,6 +1,7 @@
 """Mentoring's forms (each with its CSRF token)."""
 
 import secrets
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,6 +20,16 @@ from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from plugins.mentoring.models import DECLINE_REASONS
+
+Data = TypeVar("Data")
+
+
+def filled(data: Data | None) -> Data:
+    """The data of a required field (DataRequired, InputRequired), read once the form has
+    validated: WTForms types every field's data as possibly None, which it no longer is."""
+    if data is None:
+        raise ValueError("a required field read before its form validated")
+    return data
 
 
 class RequestForm(FlaskForm):

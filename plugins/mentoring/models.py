@@ -120,6 +120,11 @@ class Mentorship(Model):
             return "mentor"
         return None
 
+    def sides_of(self, user: User) -> set[str]:
+        """The sides ``user`` is on in the mentorship's tables: {"mentee"}, {"mentor"}, or none."""
+        role = self.party_role(user)
+        return {role} if role else set()
+
     def other_party(self, user: User) -> User:
         return self.mentor if user.id == self.mentee_id else self.mentee
 

@@ -73,6 +73,7 @@ def wait_until_live(page):
 @pytest.fixture
 def members(db, create_user):
     from core.services.profiles import update_profile
+    from plugins.mentoring.choices import LOOKS, OFFERS, choose
 
     def profile(user, bio, expertise, languages, mentor):
         update_profile(
@@ -81,12 +82,12 @@ def members(db, create_user):
             bio=bio,
             timezone="Europe/Madrid",
             locale=None,
-            wants_to_mentor=mentor,
-            wants_to_be_mentored=not mentor,
             expertise=expertise,
             interests=[] if mentor else ["Python", "career change"],
             languages=languages,
         )
+        choose(user, OFFERS, mentor)
+        choose(user, LOOKS, not mentor)
         return user
 
     mentor = profile(

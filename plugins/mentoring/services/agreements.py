@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from core.api import (
     InvalidInput,
-    NotAllowed,
     NotFound,
     Step,
     Transitions,
@@ -40,7 +39,7 @@ from plugins.mentoring.models import (
     MeetingChange,
     Mentorship,
 )
-from plugins.mentoring.services.lifecycle import mentorship_for, mentorship_path, move
+from plugins.mentoring.services.lifecycle import MENTORSHIP, mentorship_for, mentorship_path, move
 
 MAX_TEXT = 4000
 MAX_REASON = 300
@@ -129,16 +128,6 @@ def agreement_in_force(mentorship: Mentorship) -> AgreementVersion | None:
     )
 
 
-def awaiting_answer(mentorship: Mentorship) -> AgreementVersion | None:
-    """The version one party proposed and the other has not answered yet (at most one)."""
-    return db.session.scalar(
-        select(AgreementVersion).where(
-            AgreementVersion.mentorship_id == mentorship.id,
-            AgreementVersion.status == PROPOSED,
-        )
-    )
-
-
 def version_for(version_id: int, user: User) -> tuple[AgreementVersion, Mentorship]:
     version = db.session.get(AgreementVersion, version_id)
     if version is None:
@@ -183,12 +172,7 @@ def compare(old: AgreementVersion, new: AgreementVersion) -> list[TermChange]:
 def propose_agreement(mentorship_id: int, mentee: User, terms: Terms) -> AgreementVersion:
     """The mentee sends the agreement (again, after it came back) to the mentor."""
     mentorship = mentorship_for(mentorship_id, mentee, lock=True)
-    if mentorship.party_role(mentee) != "mentee":
-        raise NotAllowed(_("Only the mentee fills the agreement."))
-    if mentorship.state == ACTIVE:
-        raise InvalidInput(_("You already agreed: propose an amendment instead."))
-    if mentorship.state != ACCEPTED:
-        raise InvalidInput(_("The agreement is filled once the mentor accepted the request."))
+    MENTORSHIP.check(mentorship, mentee, "propose_agreement")
     sent_back = _last_version(mentorship)
     if sent_back is not None and sent_back.status == RETURNED and Terms.of(sent_back) == terms:
         raise InvalidInput(_("Nothing changed since it came back: edit at least one term."))
@@ -236,8 +220,7 @@ def propose_amendment(
 ) -> AgreementVersion:
     """Either party proposes to change the agreement in force; the other decides."""
     mentorship = mentorship_for(mentorship_id, user, lock=True)
-    if mentorship.state != ACTIVE:
-        raise InvalidInput(_("Only the agreement of an active mentorship can be amended."))
+    MENTORSHIP.check(mentorship, user, "propose_amendment")
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say in a few words why you propose the change."))
@@ -272,6 +255,7 @@ def propose_departure(
     )
     if amended == terms:
         return None
+    MENTORSHIP.check(mentorship, user, "propose_amendment")
     return _new_version(mentorship, user, amended, reason=reason)
 
 
@@ -279,10 +263,6 @@ def _new_version(
     mentorship: Mentorship, user: User, terms: Terms, *, reason: str
 ) -> AgreementVersion:
     _check(terms, reason)
-    if awaiting_answer(mentorship) is not None:
-        raise InvalidInput(
-            _("A proposed version of the agreement awaits an answer: settle it first.")
-        )
     number = (
         db.session.scalar(
             select(func.max(AgreementVersion.number)).where(
@@ -440,8 +420,8 @@ def _while(state: str) -> Callable[[AgreementVersion], bool]:
 
 # The answers to a proposed version of the agreement: the other party approves it, or sends
 # the first agreement back (the mentee edits and sends it again) or rejects an amendment.
-# Proposing a version (the mentee's before the agreement, either party's after it) is
-# checked by propose_agreement and propose_amendment themselves.
+# Proposing a version (the mentee's before the agreement, either party's after it) is a step
+# of the mentorship's table (lifecycle.MENTORSHIP).
 AGREEMENT = Transitions(
     AgreementVersion,
     state=lambda version: version.status,

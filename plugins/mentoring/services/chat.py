@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, or_, select, update
@@ -21,6 +21,7 @@ from core.api import (
     insert_on_conflict,
     push_badge,
     reading_as,
+    rows_changed,
     send_mail,
     utcnow,
 )
@@ -91,7 +92,7 @@ def post_message(
     # plain values for after the commit, which expires the session's objects: reading one
     # there would query again, in a new transaction holding a connection from the pool
     room = chat_room(mentorship.id)
-    app = current_app._get_current_object()
+    app = running_app()
 
     def push() -> None:
         with app.app_context():
@@ -161,11 +162,16 @@ def read_up_to(mentorship: Mentorship, reader_id: int, up_to_id: int | None = No
     """Move the party's read mark to their chat's newest message up to ``up_to_id``, never
     back; once committed, their tabs learn their new unread count."""
     if _mark_read(mentorship.id, reader_id, up_to_id):
-        app = current_app._get_current_object()  # see post_message
+        app = running_app()  # see post_message
         after_commit(lambda: _push_unread(app, reader_id))
 
 
-def _push_unread(app: Any, user_id: int) -> None:
+def running_app() -> Flask:
+    """The app itself, not the proxy of the request's, for code run after the commit."""
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
+
+
+def _push_unread(app: Flask, user_id: int) -> None:
     with app.app_context():
         push_badge(user_id, NAV_ENDPOINT, unread_total_for(user_id))
 
@@ -179,22 +185,22 @@ def _mark_read(mentorship_id: int, user_id: int, up_to_id: int | None) -> bool:
     )
     if up_to_id is not None:
         newest = newest.where(ChatMessage.id <= up_to_id)
-    newest = newest.scalar_subquery()
-    moved = db.session.execute(
+    newest_id = newest.scalar_subquery()
+    moved = rows_changed(
         update(ChatReader)
         .where(
             ChatReader.mentorship_id == mentorship_id,
             ChatReader.user_id == user_id,
-            ChatReader.last_read_id < newest,
+            ChatReader.last_read_id < newest_id,
         )
-        .values(last_read_id=newest)
+        .values(last_read_id=newest_id)
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount:
+    if moved:
         return True
     first_read = db.session.execute(
         insert_on_conflict(ChatReader)
-        .values(mentorship_id=mentorship_id, user_id=user_id, last_read_id=newest)
+        .values(mentorship_id=mentorship_id, user_id=user_id, last_read_id=newest_id)
         .on_conflict_do_nothing()
         .returning(ChatReader.user_id)
     )
@@ -233,7 +239,7 @@ def unread_by_mentorship(user: User) -> dict[int, int]:
 
 def unread_total_for(user_id: int) -> int:
     with db.engine.connect() as connection:
-        return connection.scalar(select(unread_count(user_id)))
+        return connection.execute(select(unread_count(user_id))).scalar_one()
 
 
 def send_chat_digests() -> int:

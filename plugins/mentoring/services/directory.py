@@ -40,7 +40,7 @@ def mentoring_member(user: User) -> MentoringMember:
             .values(user_id=user.id, **NEW_MEMBER)
             .on_conflict_do_nothing()
         )
-        member = db.session.get(MentoringMember, user.id)
+        member = db.session.get_one(MentoringMember, user.id)
     return member
 
 
@@ -74,7 +74,7 @@ def _locked_member(user: User) -> MentoringMember:
     member = db.session.scalar(locked)
     if member is None:
         mentoring_member(user)
-        member = db.session.scalar(locked)
+        member = db.session.scalars(locked).one()
     return member
 
 
@@ -159,7 +159,7 @@ def _by_name(query: Select, offset: int, limit: int) -> list[User]:
 
 
 def _count(query: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
 
 def _has_topic(key: str, *, kind: str | None = None, like: bool = False) -> Any:
@@ -171,7 +171,7 @@ def _has_topic(key: str, *, kind: str | None = None, like: bool = False) -> Any:
 
 
 def count_available_mentors() -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(User)
         .join(MentoringMember, MentoringMember.user_id == User.id)
@@ -180,4 +180,4 @@ def count_available_mentors() -> int:
             User.email_confirmed_at.is_not(None),
             MENTOR_HAS_ROOM,
         )
-    )
+    ).scalar_one()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
@@ -37,7 +36,7 @@ from plugins.mentoring.models import (
     MentoringMember,
     Mentorship,
 )
-from plugins.mentoring.services.chat import chat_room
+from plugins.mentoring.services.chat import chat_room, running_app
 from plugins.mentoring.services.lifecycle import (
     MAX_REQUEST_MESSAGE,
     MENTORSHIP,
@@ -227,7 +226,7 @@ def _close(mentorship: Mentorship) -> None:
     if proposal is not None:
         db.session.delete(proposal)
     db.session.flush()
-    app, mentorship_id = current_app._get_current_object(), mentorship.id  # see post_message
+    app, mentorship_id = running_app(), mentorship.id  # see post_message
     room = chat_room(mentorship_id)
 
     def tell_open_pages() -> None:  # the chat closes on the other party's open page too

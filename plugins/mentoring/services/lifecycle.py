@@ -24,6 +24,7 @@ from core.api import (
     notify,
     reading_as,
     record_activity,
+    rows_changed,
     site_path,
     utcnow,
 )
@@ -35,9 +36,11 @@ from plugins.mentoring.models import (
     EXPIRED,
     OPEN_STATES,
     PAIRED_STATES,
+    PROPOSED,
     REQUESTED,
     TERMINATED,
     WITHDRAWN,
+    AgreementVersion,
     EndProposal,
     MentoringMember,
     Mentorship,
@@ -59,9 +62,9 @@ MAX_REQUEST_MESSAGE = 2000
 
 
 def count_mentorships(*states: str) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Mentorship).where(Mentorship.state.in_(states))
-    )
+    ).scalar_one()
 
 
 # ---- mentorships ---------------------------------------------------------------------------
@@ -175,17 +178,17 @@ def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> 
 
 
 def _pending_requests_of(mentee: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Mentorship)
         .where(Mentorship.mentee_id == mentee.id, Mentorship.state == REQUESTED)
-    )
+    ).scalar_one()
 
 
 def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
     mentorship = _transition(mentorship_id, mentor, "accept")
     mentoring_member(mentor)
-    took_room = db.session.execute(  # waits for a concurrent accept, then looks again
+    took_room = rows_changed(  # waits for a concurrent accept, then looks again
         update(MentoringMember)
         .where(
             MentoringMember.user_id == mentor.id,
@@ -193,7 +196,7 @@ def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
         )
         .values(mentee_count=MentoringMember.mentee_count + 1)
     )
-    if took_room.rowcount != 1:
+    if took_room != 1:
         raise InvalidInput(
             _("You have no room for another mentee: raise your capacity in My data first.")
         )
@@ -259,7 +262,7 @@ def expire_requests() -> int:
         mentorship = db.session.scalar(
             select(Mentorship).where(Mentorship.id == mentorship_id).with_for_update()
         )
-        if mentorship.state != REQUESTED:
+        if mentorship is None or mentorship.state != REQUESTED:
             continue
         move(mentorship, EXPIRED, None)
         for party in (mentorship.mentee, mentorship.mentor):
@@ -403,6 +406,38 @@ def _no_end_proposed(mentorship: Mentorship) -> bool:
     return db.session.get(EndProposal, mentorship.id) is None
 
 
+def awaiting_answer(mentorship: Mentorship) -> AgreementVersion | None:
+    """The version of the agreement one party proposed and the other has not answered yet
+    (at most one)."""
+    return db.session.scalar(
+        select(AgreementVersion).where(
+            AgreementVersion.mentorship_id == mentorship.id,
+            AgreementVersion.status == PROPOSED,
+        )
+    )
+
+
+def _nothing_awaits_an_answer(mentorship: Mentorship) -> bool:
+    return awaiting_answer(mentorship) is None
+
+
+AWAITS_AN_ANSWER = _l("A proposed version of the agreement awaits an answer: settle it first.")
+
+
+def _refuse_agreement(mentorship: Mentorship) -> str:
+    if mentorship.state == ACTIVE:
+        return _("You already agreed: propose an amendment instead.")
+    if mentorship.state == ACCEPTED:
+        return str(AWAITS_AN_ANSWER)
+    return _("The agreement is filled once the mentor accepted the request.")
+
+
+def _refuse_amendment(mentorship: Mentorship) -> str:
+    if mentorship.state == ACTIVE:
+        return str(AWAITS_AN_ANSWER)
+    return _("Only the agreement of an active mentorship can be amended.")
+
+
 def _only_the(role: str) -> Any:
     return _l("Only the %(role)s can do this.", role=_l(role))
 
@@ -413,13 +448,15 @@ def by_either_party(state: str, action: str, to: str, **words: Any) -> list[Step
 
 
 # What each party may do with a mentorship, and when. A request is a mentorship in the state
-# "requested": its answers are the first steps. Approving the agreement (agreements.py) moves
-# "accepted" to "active"; the answers to an early end are the proposal's own table
-# (ending.EARLY_END); expiry and completion are the app's doing, not a member's.
+# "requested": its answers are the first steps. The mentee fills the agreement, and either
+# party proposes an amendment of it, while no version awaits an answer (agreements.py);
+# approving the agreement (agreements.AGREEMENT) moves "accepted" to "active". The answers to
+# an early end are the proposal's own table (ending.EARLY_END); expiry and completion are the
+# app's doing, not a member's.
 MENTORSHIP = Transitions(
     Mentorship,
     state=lambda mentorship: mentorship.state,
-    sides=lambda mentorship, member: {mentorship.party_role(member)} - {None},
+    sides=lambda mentorship, member: mentorship.sides_of(member),
     steps=[
         Step(REQUESTED, "accept", "mentor", ACCEPTED, _l("Accept"), not_yours=_only_the("mentor")),
         Step(
@@ -444,6 +481,24 @@ MENTORSHIP = Transitions(
             TERMINATED,
             label=_l("End the mentorship"),
             not_now=_refuse_termination,
+        ),
+        Step(
+            ACCEPTED,
+            "propose_agreement",
+            "mentee",
+            ACCEPTED,
+            _l("Fill in the agreement"),
+            when=_nothing_awaits_an_answer,
+            not_yours=_l("Only the mentee fills the agreement."),
+            not_now=_refuse_agreement,
+        ),
+        *by_either_party(
+            ACTIVE,
+            "propose_amendment",
+            ACTIVE,
+            label=_l("Propose an amendment"),
+            when=_nothing_awaits_an_answer,
+            not_now=_refuse_amendment,
         ),
         *by_either_party(
             ACTIVE,

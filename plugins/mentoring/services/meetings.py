@@ -276,7 +276,7 @@ def _mentors_answer(action: str, to: str, label: Any) -> Step:
 MEETING = Transitions(
     Meeting,
     state=lambda meeting: meeting.status,
-    sides=lambda meeting, member: {meeting.mentorship.party_role(member)} - {None},
+    sides=lambda meeting, member: meeting.mentorship.sides_of(member),
     steps=[
         _mentors_answer("approve", SCHEDULED, _l("Approve")),
         _mentors_answer("decline", DECLINED_MEETING, _l("Decline")),
@@ -547,7 +547,7 @@ def _time_ahead(change: MeetingChange) -> bool:
     return (
         meeting.status == SCHEDULED
         and meeting.starts_at > now
-        and (change.kind != RESCHEDULE or change.starts_at > now)
+        and (change.kind == CANCEL or (change.starts_at is not None and change.starts_at > now))
     )
 
 

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.api import ConfirmForm, InvalidInput, db, run_action, today_of
-from plugins.mentoring.forms import AgreementForm, CommentForm
-from plugins.mentoring.models import ACCEPTED, ACTIVE
+from plugins.mentoring.forms import AgreementForm, CommentForm, filled
 from plugins.mentoring.services import agreements, lifecycle, meetings
 from plugins.mentoring.views.blueprint import require_form
 
@@ -26,10 +25,6 @@ def agreement(mentorship_id: int):
     versions = agreements.versions_of(mentorship)
     current = agreements.current_agreement_of(versions)
     in_force, awaiting = current.in_force, current.awaiting
-    role = mentorship.party_role(current_user)
-    may_propose = awaiting is None and (
-        (mentorship.state == ACCEPTED and role == "mentee") or mentorship.state == ACTIVE
-    )
     form = AgreementForm(
         obj=agreements.terms_to_start_from(in_force, versions, today_of(current_user))
     )
@@ -48,7 +43,7 @@ def agreement(mentorship_id: int):
     return render_template(
         "mentoring/agreement.html",
         mentorship=mentorship,
-        role=role,
+        role=mentorship.party_role(current_user),
         other=mentorship.other_party(current_user),
         in_force=in_force,
         awaiting=awaiting,
@@ -56,7 +51,6 @@ def agreement(mentorship_id: int):
         awaiting_meeting=agreements.meeting_asking_for(awaiting) if awaiting else None,
         versions=versions,
         held=meetings.held_count(mentorship),
-        may_propose=may_propose,
         form=form,
         comment_form=CommentForm(),
         button_form=ConfirmForm(),
@@ -69,10 +63,10 @@ def _propose(mentorship, form: AgreementForm) -> None:
     """The first agreement, or an amendment once there is one (the services refuse whoever
     may not, and any mentorship that has ended)."""
     terms = agreements.Terms(
-        starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data,
-        meetings_planned=form.meetings_planned.data,
-        channels=form.channels.data.strip(),
+        starts_on=filled(form.starts_on.data),
+        ends_on=filled(form.ends_on.data),
+        meetings_planned=filled(form.meetings_planned.data),
+        channels=filled(form.channels.data).strip(),
         contact_every_days=form.contact_every_days.data,
         agenda=(form.agenda.data or "").strip(),
         notes=(form.notes.data or "").strip(),
@@ -108,7 +102,7 @@ def send_back(version_id: int):
     form = CommentForm()
     require_form(form, back)
     return run_action(
-        lambda: agreements.send_back(version_id, current_user, form.comment.data),
+        lambda: agreements.send_back(version_id, current_user, filled(form.comment.data)),
         success=_("Sent back with your comment."),
         back=back,
     )

@@ -47,4 +47,5 @@ def _act(mentorship_id: int, action, success: str):
 
 
 def _require_form(form) -> None:
-    require_form(form, _page_of(request.view_args["mentorship_id"]))
+    """``require_form`` in a view of one mentorship (its route has a <mentorship_id>)."""
+    require_form(form, _page_of((request.view_args or {})["mentorship_id"]))

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
 from core.api import InvalidInput, db, whole_number
-from plugins.mentoring.forms import ChatForm
+from plugins.mentoring.forms import ChatForm, filled
 from plugins.mentoring.services import chat as chats
 from plugins.mentoring.services import lifecycle
 from plugins.mentoring.views.blueprint import _require_form, bp
@@ -48,7 +48,9 @@ def post_message(mentorship_id: int):
     form = ChatForm()
     _require_form(form)
     try:
-        chats.post_message(mentorship_id, current_user, form.body.data, form.key.data or None)
+        chats.post_message(
+            mentorship_id, current_user, filled(form.body.data), form.key.data or None
+        )
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error), "danger")

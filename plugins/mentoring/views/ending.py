@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.api import ConfirmForm
-from plugins.mentoring.forms import TerminateForm
+from plugins.mentoring.forms import TerminateForm, filled
 from plugins.mentoring.services import ending
 from plugins.mentoring.views.blueprint import _act, _require_form, bp
 
@@ -18,7 +18,7 @@ def terminate(mentorship_id: int):
     _require_form(form)
     return _act(
         mentorship_id,
-        lambda: ending.terminate(mentorship_id, current_user, form.message.data),
+        lambda: ending.terminate(mentorship_id, current_user, filled(form.message.data)),
         _("The mentorship has ended."),
     )
 
@@ -30,7 +30,7 @@ def propose_early_end(mentorship_id: int):
     _require_form(form)
     return _act(
         mentorship_id,
-        lambda: ending.propose_early_end(mentorship_id, current_user, form.message.data),
+        lambda: ending.propose_early_end(mentorship_id, current_user, filled(form.message.data)),
         _("You proposed to end the mentorship early; it ends once the other party agrees."),
     )
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from core.api import ConfirmForm, InvalidInput, User, db, today_of, writes_on_get
 from plugins.mentoring.choices import offers_mentoring
-from plugins.mentoring.forms import ChatForm, DeclineForm, RequestForm, TerminateForm
+from plugins.mentoring.forms import ChatForm, DeclineForm, RequestForm, TerminateForm, filled
 from plugins.mentoring.models import HELD
 from plugins.mentoring.services import agreements, ending, lifecycle, meetings
 from plugins.mentoring.services import chat as chats
@@ -28,7 +28,7 @@ def request_mentorship(mentor_id: int):
     if form.validate_on_submit():
         try:
             mentorship = lifecycle.send_request(
-                current_user, mentor, form.message.data, form.topics.data or ""
+                current_user, mentor, filled(form.message.data), form.topics.data or ""
             )
         except InvalidInput as error:
             db.session.rollback()
@@ -111,7 +111,7 @@ def decline(mentorship_id: int):
     return _act(
         mentorship_id,
         lambda: lifecycle.decline_request(
-            mentorship_id, current_user, form.reason.data, form.message.data
+            mentorship_id, current_user, form.reason.data, filled(form.message.data)
         ),
         _("You declined the request; the mentee has your message."),
     )

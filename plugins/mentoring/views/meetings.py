@@ -29,10 +29,16 @@ from core.api import (
     today_of,
 )
 from plugins.mentoring import ical
-from plugins.mentoring.forms import FeedbackForm, MeetingChangeForm, MeetingDeclineForm, MeetingForm
+from plugins.mentoring.forms import (
+    FeedbackForm,
+    MeetingChangeForm,
+    MeetingDeclineForm,
+    MeetingForm,
+    filled,
+)
 from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE
 from plugins.mentoring.services import followups, lifecycle, meetings
-from plugins.mentoring.views.blueprint import require_form
+from plugins.mentoring.views.blueprint import _page_of, require_form
 
 bp = Blueprint("mentoring_meetings", __name__, url_prefix="/mentoring")
 
@@ -54,14 +60,19 @@ def _plan(form, starts_at: datetime, **more) -> meetings.MeetingPlan:
 @login_required
 def schedule(mentorship_id: int):
     mentorship = lifecycle.mentorship_for(mentorship_id, current_user)
-    if mentorship.party_role(current_user) != "mentee":
-        abort(403)  # the mentor proposes times in the chat; the mentee schedules
+    try:  # the mentor gets a 403 page (NotAllowed); a mentorship not under way, its page
+        lifecycle.MENTORSHIP.check(mentorship, current_user, "schedule")
+    except InvalidInput as error:
+        flash(str(error), "danger")
+        return redirect(_page_of(mentorship.id))
     form = MeetingForm()
     if request.method == "GET":
         form.day.data = today_of(current_user) + timedelta(days=7)
     if form.validate_on_submit():
         try:
-            starts_at = meetings.meeting_start(form.day.data, form.time.data, current_user)
+            starts_at = meetings.meeting_start(
+                filled(form.day.data), filled(form.time.data), current_user
+            )
             plan = _plan(
                 form, starts_at, agenda=form.agenda.data or "", is_final=form.is_final.data
             )
@@ -148,7 +159,7 @@ def decline(meeting_id: int):
     form = MeetingDeclineForm()
     return _answer(
         meeting_id,
-        lambda: meetings.decline(meeting_id, current_user, form.message.data),
+        lambda: meetings.decline(meeting_id, current_user, filled(form.message.data)),
         _("Declined; the mentee has your message."),
         form,
     )

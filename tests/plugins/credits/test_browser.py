@@ -34,7 +34,7 @@ def fits_the_width(page) -> bool:
 
 @pytest.mark.parametrize("credits_config", [{"daily_cap": 60, "cap_exempt": ["probe.finished"]}])
 def test_the_credits_pages_fit_desktop_and_phone(page, live_server, credits, create_user):
-    ada = create_user(email="ada@example.org", display_name=LONG_NAME, wants_to_mentor=True)
+    ada = create_user(email="ada@example.org", display_name=LONG_NAME)
     partner = create_user(display_name="Sam Lee")
     others = [create_user(display_name=f"Member {n}") for n in range(5)]
     for kind in ["probe.wrote", "probe.rated"] * 14:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core.api import InvalidInput, NotAllowed
 from core.db import utcnow
 from core.models import Notification, OutboxMail, User
 from core.testing import count_rows, stored
@@ -118,6 +119,42 @@ def test_only_the_mentee_fills_the_agreement(app, client, mentee, mentor, accept
 
     with pytest.raises(Exception, match="Only the mentee"):
         agreements.propose_agreement(accepted, mentor, agreement_terms())
+
+
+def form_title(response) -> str | None:
+    """The heading of the agreement form the page offers, if it offers one."""
+    found = re.search(r'id="form-title">([^<]*)<', text(response))
+    return found.group(1) if found else None
+
+
+def test_the_form_is_offered_to_whoever_may_propose_now(app, client, mentee, mentor, accepted):
+    assert form_title(page(client, mentee, f"/mentoring/{accepted}/agreement")) == (
+        "Fill in the agreement"
+    )
+    assert "Fill in the agreement" in text(page(client, mentee, f"/mentoring/{accepted}"))
+    assert form_title(page(client, mentor, f"/mentoring/{accepted}/agreement")) is None
+    assert "Fill in the agreement" not in text(page(client, mentor, f"/mentoring/{accepted}"))
+
+    page(client, mentee, f"/mentoring/{accepted}/agreement", form())  # now it awaits an answer
+    assert form_title(page(client, mentee, f"/mentoring/{accepted}/agreement")) is None
+    assert "Fill in the agreement" not in text(page(client, mentee, f"/mentoring/{accepted}"))
+
+    version_id = stored(app, select(AgreementVersion.id))
+    page(client, mentor, f"/mentoring/agreement/{version_id}/approve", {})
+    for member in (mentee, mentor):
+        offered = page(client, member, f"/mentoring/{accepted}/agreement")
+        assert form_title(offered) == "Propose an amendment"
+        assert 'name="reason"' in text(offered)
+
+
+def test_only_the_mentee_proposes_the_first_agreement_in_the_services(db, mentee, mentor, accepted):
+    with pytest.raises(NotAllowed, match="Only the mentee fills the agreement"):
+        agreements.propose_agreement(accepted, mentor, agreement_terms())
+    agreements.propose_agreement(accepted, mentee, agreement_terms())
+    with pytest.raises(InvalidInput, match="awaits an answer: settle it first"):
+        agreements.propose_agreement(accepted, mentee, agreement_terms(meetings_planned=4))
+    with pytest.raises(InvalidInput, match="Only the agreement of an active mentorship"):
+        agreements.propose_amendment(accepted, mentee, agreement_terms(), "Why not.")
 
 
 def test_the_proposer_cannot_approve_their_own_version(app, client, mentee, mentor, accepted):

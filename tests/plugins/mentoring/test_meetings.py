@@ -97,6 +97,18 @@ def test_only_the_mentee_schedules(app, client, mentor, stranger, active):
     assert count_rows(app, Meeting) == 0
 
 
+def test_an_ended_mentorship_schedules_no_meeting(app, client, mentee, mentor, accepted):
+    page(client, mentee, f"/mentoring/{accepted}/terminate", {"message": "It does not fit."})
+
+    refused = page(client, mentee, f"/mentoring/{accepted}/meetings/new")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].endswith(f"/mentoring/{accepted}")
+    posted = page(client, mentee, f"/mentoring/{accepted}/meetings/new", meeting_form())
+    assert "Meetings are scheduled while the mentorship is under way." in text(posted)
+    assert "Schedule a meeting" not in text(page(client, mentee, f"/mentoring/{accepted}"))
+    assert count_rows(app, Meeting) == 0
+
+
 def test_a_meeting_waits_for_the_request_to_be_accepted(app, client, pairs, mentee, mentor):
     requested = pairs.request(mentee, mentor)
     response = page(client, mentee, f"/mentoring/{requested}/meetings/new", meeting_form())

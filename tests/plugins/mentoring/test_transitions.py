@@ -42,6 +42,10 @@ MENTORSHIP_ACTIONS = {
     "terminate": lambda m, who: ending.terminate(m, who, "It does not fit."),
     "propose_end": lambda m, who: ending.propose_early_end(m, who, "We learnt what we could."),
     "schedule": lambda m, who: meetings.schedule(m, who, _plan()),
+    "propose_agreement": lambda m, who: agreements.propose_agreement(m, who, agreement_terms()),
+    "propose_amendment": lambda m, who: agreements.propose_amendment(
+        m, who, agreement_terms(meetings_planned=8), "Two more."
+    ),
 }
 EARLY_END_ACTIONS = {
     answer: (lambda a: lambda m, who: ending.answer_early_end(m, who, a))(answer)
@@ -78,6 +82,23 @@ def accepted(pairs, planner, mentee, mentor):
 
 def active(pairs, planner, mentee, mentor):
     return Mentorship, pairs.active(mentee, mentor)
+
+
+def agreement_awaited(pairs, planner, mentee, mentor):
+    _, version_id = agreement_proposed(pairs, planner, mentee, mentor)
+    return Mentorship, pairs.db.session.get(AgreementVersion, version_id).mentorship_id
+
+
+def amendment_awaited(pairs, planner, mentee, mentor):
+    _, version_id = amendment_proposed(pairs, planner, mentee, mentor)
+    return Mentorship, pairs.db.session.get(AgreementVersion, version_id).mentorship_id
+
+
+def ended(pairs, planner, mentee, mentor):
+    mentorship_id = pairs.accept(mentee, mentor)
+    ending.terminate(mentorship_id, mentee, "It does not fit.")
+    pairs.db.session.commit()
+    return Mentorship, mentorship_id
 
 
 def ending_proposed(pairs, planner, mentee, mentor):
@@ -184,10 +205,25 @@ SITUATIONS = {
         MENTORSHIP_ACTIONS,
         [
             (requested, {"mentee": {"withdraw"}, "mentor": {"accept", "decline"}}),
-            (accepted, {"mentee": {"terminate", "schedule"}, "mentor": {"terminate"}}),
-            (active, {"mentee": {"propose_end", "schedule"}, "mentor": {"propose_end"}}),
-            (ending_proposed, {"mentee": {"schedule"}, "mentor": set()}),
+            (
+                accepted,
+                {"mentee": {"terminate", "schedule", "propose_agreement"}, "mentor": {"terminate"}},
+            ),
+            (agreement_awaited, {"mentee": {"terminate", "schedule"}, "mentor": {"terminate"}}),
+            (
+                active,
+                {
+                    "mentee": {"propose_end", "schedule", "propose_amendment"},
+                    "mentor": {"propose_end", "propose_amendment"},
+                },
+            ),
+            (amendment_awaited, {"mentee": {"propose_end", "schedule"}, "mentor": {"propose_end"}}),
+            (
+                ending_proposed,
+                {"mentee": {"schedule", "propose_amendment"}, "mentor": {"propose_amendment"}},
+            ),
             (declined, NOTHING),
+            (ended, NOTHING),
         ],
     ),
     ending.EARLY_END: (
