@@ -53,10 +53,9 @@ def record_staff_act(actor: User | None, act: str, target: Target, reason: str) 
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Give a reason: it is kept in the audit log."))
-    if isinstance(target, User):
-        kind, target_id, label = "member", target.id, target.email
-    else:
-        kind, target_id, label = target
+    kind, target_id, label = (
+        ("member", target.id, target.email) if isinstance(target, User) else target
+    )
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor_label=actor.email if actor else COMMAND_LINE,
@@ -117,7 +116,7 @@ def create_admin(email: str, password: str, display_name: str) -> User:
     return member
 
 
-def audit_query(act: str = "", actor: str = "", target: str = "") -> Select[tuple[AuditEntry]]:
+def audit_query(act: str = "", actor: str = "", target: str = "") -> Select[AuditEntry]:
     """The audit log, newest first, narrowed to one act and to actors and targets whose
     label contains the text given (any case)."""
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
