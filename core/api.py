@@ -16,6 +16,7 @@ from typing import Any
 
 from core.contributions import (
     ActivityKind,
+    AdminSection,
     GoalKind,
     HomeCounter,
     Job,
@@ -46,6 +47,11 @@ from core.db import (
 
 from core.models import Activity, Goal, Topic, User, UserLanguage, UserTopic
 from core.services.accounts import user_by_email
+
+# ---- staff and the audit log ------------------------------------------------------------------
+
+from core.services.staff import has_role, record_staff_act
+from core.views.admin import staff_required
 
 # ---- errors -----------------------------------------------------------------------------------
 
@@ -108,13 +114,14 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 1)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 2)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
     # hooks and contributions
     "hookimpl",
     "ActivityKind",
+    "AdminSection",
     "GoalKind",
     "HomeCounter",
     "Job",
@@ -142,6 +149,10 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Activity",
     "Goal",
     "user_by_email",
+    # staff and the audit log
+    "has_role",
+    "staff_required",
+    "record_staff_act",
     # errors
     "DomainError",
     "InvalidInput",

@@ -25,6 +25,7 @@ from core.realtime import create_socketio
 from core.services.badges import badge_query
 from core.state import AlmaState
 from core.views import register_core_views
+from core.views.admin import admin_sections
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def create_app(
         profile_form=profile_form_with(profile_fields),
         home_counters=hooks.home_counters(),
         member_facts=hooks.member_facts(),
+        admin_sections=admin_sections(hooks.admin_sections()),
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]

@@ -6,14 +6,20 @@ import contextlib
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 
 from core.config import ConfigError, unset_base_url_warning
+from core.models import ROLES
 from core.plugins import PluginError, implemented_hooks
 from core.schema import StaleSchema
+
+if TYPE_CHECKING:
+    from core.models import User
 
 APP_KEY = "alma.app"
 
@@ -287,7 +293,7 @@ def create_admin(ctx: click.Context, email: str, name: str, password: str) -> No
     """Create an administrator, or make an existing member one."""
     from core.db import db
     from core.errors import InvalidInput
-    from core.services.accounts import create_admin as make_admin
+    from core.services.staff import create_admin as make_admin
 
     _ensure_schema(_app(ctx))
     try:
@@ -298,12 +304,56 @@ def create_admin(ctx: click.Context, email: str, name: str, password: str) -> No
     click.echo(f"{user.email} is an administrator.")
 
 
+@cli.group()
+def roles() -> None:
+    """The staff's roles: coordinator (people and programme) and admin (everything)."""
+
+
+@roles.command("grant")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--reason", required=True, help="Why, for the audit log.")
+@click.pass_context
+def grant(ctx: click.Context, email: str, role: str, reason: str) -> None:
+    """Give the member with EMAIL the role ROLE."""
+    from core.services.staff import grant_role
+
+    member = _change_role(ctx, lambda: grant_role(email, role, reason))
+    click.echo(f"{member.email} is {role} now.")
+
+
+@roles.command("revoke")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why, for the audit log.")
+@click.pass_context
+def revoke(ctx: click.Context, email: str, reason: str) -> None:
+    """Make the staff member with EMAIL a member again."""
+    from core.services.staff import revoke_role
+
+    member = _change_role(ctx, lambda: revoke_role(email, reason))
+    click.echo(f"{member.email} has no role now.")
+
+
+def _change_role(ctx: click.Context, change: Callable[[], User]) -> User:
+    """Run a change of role, recorded in the audit log, and commit both."""
+    from core.db import db
+    from core.errors import DomainError
+
+    _ensure_schema(_app(ctx))
+    try:
+        member = change()
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    return member
+
+
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Add demo members (and plugins' demo data) to try alma with."""
     from core.db import db
-    from core.demo import DEMO_MEMBERS, DEMO_PASSWORD, create_demo_members
+    from core.demo import DEMO_MEMBERS, DEMO_PASSWORD, DEMO_STAFF, create_demo_members
 
     _ensure_schema(_app(ctx))
     created = create_demo_members()
@@ -312,6 +362,7 @@ def demo(ctx: click.Context) -> None:
     click.echo(f"Log in as any of them with the password {DEMO_PASSWORD!r}:")
     for member in DEMO_MEMBERS:
         click.echo(f"    {member.email}  ({member.name})")
+    click.echo(f"    {DEMO_STAFF.email}  ({DEMO_STAFF.name}, coordinator: the console at /admin/)")
 
 
 def main() -> None:

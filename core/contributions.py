@@ -189,3 +189,30 @@ class GoalKind:
     name: str
     label: str
     describe: Callable[[Goal], Sequence[tuple[str, str]]] | None = None
+
+
+@dataclass(frozen=True)
+class AdminSection:
+    """A section of the staff's console at ``/admin/``: "Verification", say.
+
+    ``endpoint`` is the section's page (``"mentoring.verification"``); the console lists the
+    section to staff holding ``role`` (``"coordinator"``: coordinators and admins; ``"admin"``:
+    admins alone), and the page itself must refuse everyone else, with
+    ``@core.api.staff_required(role)``. ``count()``, if given, is shown as a badge beside the
+    title ("3 to verify": 0 shows nothing); it runs on each view of the console, inside the
+    request: keep it to one indexed ``COUNT``. ``note`` says in a line what the section is for.
+    Lower ``order`` comes first.
+    """
+
+    title: str
+    endpoint: str
+    role: str
+    count: Callable[[], int] | None = None
+    note: str = ""
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        from core.models import ROLES
+
+        if self.role not in ROLES:
+            raise ValueError(f"AdminSection {self.endpoint!r}: role must be one of {ROLES}")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from core.config import Setting
     from core.contributions import (
         ActivityKind,
+        AdminSection,
         GoalKind,
         HomeCounter,
         Job,
@@ -165,6 +166,12 @@ def register_home_counters() -> list[HomeCounter]:
 def register_member_facts() -> list[MemberFact]:
     """Return short public lines shown under a member's name on their profile and on member
     cards such as a directory's (:class:`core.api.MemberFact`)."""
+
+
+@hookspec
+def register_admin_sections() -> list[AdminSection]:
+    """Return sections of the staff's console at ``/admin/`` (:class:`core.api.AdminSection`),
+    each listed to the staff whose role may open it; the plugin's own views draw them."""
 
 
 @hookspec

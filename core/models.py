@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -20,6 +19,8 @@ from core.db import Model, utcnow
 
 TOPIC_KINDS = ("expertise", "interest")
 CONSENT_DECISIONS = ("pending", "consented", "declined")
+# the staff's roles, each allowed what those before it are: a member without one has none
+ROLES = ("coordinator", "admin")
 
 
 class User(UserMixin, Model):
@@ -33,7 +34,7 @@ class User(UserMixin, Model):
     photo: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str | None] = mapped_column(String(16))
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str | None] = mapped_column(String(16))  # one of ROLES, or a member
     email_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # bumped by "log out everywhere else": every session made before it ends
@@ -48,6 +49,7 @@ class User(UserMixin, Model):
 
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint(f"role IN {ROLES}", name="role"),
         # a directory of members (a plugin's) reads a page along it
         Index("ix_users_by_name", "display_name", "id"),
     )
@@ -58,6 +60,15 @@ class User(UserMixin, Model):
         # there were epochs, keep their form).
         stamp = f"{self.id}:{self.password_hash[-8:]}"
         return f"{stamp}:{self.session_epoch}" if self.session_epoch else stamp
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the member runs the programme, in any role (the console is theirs)."""
+        return self.role is not None
+
+    def has_role(self, role: str) -> bool:
+        """Whether the member holds ``role`` or one allowed more (an admin is a coordinator)."""
+        return self.role is not None and ROLES.index(self.role) >= ROLES.index(role)
 
     @property
     def email_confirmed(self) -> bool:
@@ -252,3 +263,30 @@ class JobRun(Model):
     last_run_at: Mapped[datetime]
     # which process ran it ("host:pid"), for an operator wondering which scheduler is active
     run_by: Mapped[str] = mapped_column(String(200))
+
+
+class AuditEntry(Model):
+    """One act of staff, as it was done: append-only (the database refuses to change or
+    delete a row, see core_0008), and with no foreign key, so it outlives the members it names.
+    An act done from the command line has no actor id; its label says so."""
+
+    __tablename__ = "core_audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None]
+    actor_label: Mapped[str] = mapped_column(String(254))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    act: Mapped[str] = mapped_column(String(80))
+    target_kind: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int | None]
+    target_label: Mapped[str] = mapped_column(String(254))
+    reason: Mapped[str] = mapped_column(Text)
+    client_address: Mapped[str | None] = mapped_column(String(45))
+
+    __table_args__ = (
+        CheckConstraint("reason <> ''", name="reason_given"),
+        Index("ix_core_audit_log_created", "created_at", "id"),  # newest first
+        Index("ix_core_audit_log_actor", "actor_id", "created_at"),
+        Index("ix_core_audit_log_target", "target_kind", "target_id", "created_at"),
+    )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from core.config import Setting
     from core.contributions import (
         ActivityKind,
+        AdminSection,
         GoalKind,
         HomeCounter,
         Job,
@@ -178,6 +179,9 @@ class Hooks:
 
     def member_facts(self) -> list[MemberFact]:
         return _by_order(_flat(self._hook.register_member_facts()))
+
+    def admin_sections(self) -> list[AdminSection]:
+        return _flat(self._hook.register_admin_sections())
 
     def jobs(self) -> list[Job]:
         return _flat(self._hook.register_jobs())

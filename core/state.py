@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from core.contributions import (
         ActivityKind,
+        AdminSection,
         GoalKind,
         HomeCounter,
         MemberFact,
@@ -46,6 +47,7 @@ class AlmaState:
     profile_fields: list[ProfileField] = field(default_factory=list)
     home_counters: list[HomeCounter] = field(default_factory=list)
     member_facts: list[MemberFact] = field(default_factory=list)
+    admin_sections: list[AdminSection] = field(default_factory=list)  # core's and plugins'
 
 
 def alma(app: Flask | None = None) -> AlmaState:

@@ -31,6 +31,7 @@ plugin authors too.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import email
 import email.policy
@@ -222,13 +223,35 @@ def _sqlite_shadow_tables(engine: Any) -> set[str]:
         return set(connection.exec_driver_sql(query).scalars())
 
 
+@contextlib.contextmanager
+def _append_only_lifted(connection: Any) -> Iterator[None]:
+    """The audit log refuses DELETE by triggers (core_0008): between tests, and only there,
+    they are lifted inside the emptying transaction (PostgreSQL: disabled, SQLite: dropped
+    and made again as they were)."""
+    from core.models import AuditEntry
+
+    table = AuditEntry.__tablename__
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f'ALTER TABLE "{table}" DISABLE TRIGGER USER'))
+        yield
+        connection.execute(text(f'ALTER TABLE "{table}" ENABLE TRIGGER USER'))
+        return
+    query = text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t")
+    triggers = connection.execute(query, {"t": table}).all()
+    for name, _sql in triggers:
+        connection.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in triggers:
+        connection.execute(text(sql))
+
+
 def _empty_all_tables(app: Flask) -> None:
     # DELETE, not TRUNCATE: on PostgreSQL it is ten times faster for the few rows a test writes.
     from core.db import db
 
     with app.app_context():
         tables = _tables_children_first(app.config["DATABASE_URL"])
-        with db.engine.begin() as connection:
+        with db.engine.begin() as connection, _append_only_lifted(connection):
             for table in tables:
                 connection.execute(text(f'DELETE FROM "{table}"'))
         db.session.remove()

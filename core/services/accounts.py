@@ -336,8 +336,8 @@ def confirm_email_change(token: str) -> User:
     return user
 
 
-def create_admin(email: str, password: str, display_name: str) -> User:
-    """Create a confirmed administrator, or make an existing member one."""
+def confirmed_member(email: str, password: str, display_name: str) -> User:
+    """The member with ``email``, created (confirmed, with ``password``) if there is none."""
     email = normalize_email(email)
     user = user_by_email(email)
     if user is None:
@@ -350,6 +350,5 @@ def create_admin(email: str, password: str, display_name: str) -> User:
             email_confirmed_at=utcnow(),
         )
         db.session.add(user)
-    user.is_admin = True
-    db.session.flush()
+        db.session.flush()
     return user

@@ -26,6 +26,7 @@ from core.api import (
     Setting,
     User,
     db,
+    has_role,
     page_of,
     plugin_settings_as,
     positive,
@@ -120,7 +121,9 @@ def rating_activity_key(article_id: int, user_id: int) -> str:
 
 def may_delete(article: Article, user: User) -> bool:
     """Its author and moderators may delete an article; nobody else."""
-    return user.is_admin or (article.author_id is not None and article.author_id == user.id)
+    return has_role(user, "coordinator") or (
+        article.author_id is not None and article.author_id == user.id
+    )
 
 
 def may_rate(article: Article, user: User) -> bool:

@@ -34,7 +34,7 @@ from core.app import create_app
 from core.cli import cli
 from core.config import SETTINGS
 from core.db import db
-from core.demo import DEMO_MEMBERS, DEMO_PASSWORD
+from core.demo import DEMO_MEMBERS, DEMO_PASSWORD, DEMO_STAFF
 from core.plugins import installed_plugins
 from core.testing import DEFAULT_POSTGRES_URL, body_of, free_port
 
@@ -279,9 +279,20 @@ def test_demo_creates_members_once_and_says_how_to_log_in(instance, invoke):
     assert f"with the password {DEMO_PASSWORD!r}" in second.output
 
     with sqlite3.connect(instance / "alma.db") as connection:
-        emails = [row[0] for row in connection.execute("SELECT email FROM users ORDER BY email")]
-    assert emails == sorted(member.email for member in DEMO_MEMBERS)
+        emails = dict(connection.execute("SELECT email, role FROM users ORDER BY email"))
+    assert emails == {member.email: None for member in DEMO_MEMBERS} | {
+        "staff@example.org": "coordinator"
+    }
     assert "Anna Berg" in log_in(instance, "anna@example.org", DEMO_PASSWORD)
+
+
+def test_the_demo_coordinator_logs_in_and_opens_the_console(instance, invoke):
+    result = invoke("demo")
+    assert "staff@example.org  (Sam Staff, coordinator: the console at /admin/)" in result.output
+
+    console = log_in(instance, DEMO_STAFF.email, DEMO_PASSWORD)
+    assert 'href="/admin/">Console</a>' in console
+    assert "Console" not in log_in(instance, "anna@example.org", DEMO_PASSWORD)
 
 
 def test_create_admin_creates_a_confirmed_admin_who_can_log_in(instance):
@@ -300,11 +311,11 @@ def test_create_admin_creates_a_confirmed_admin_who_can_log_in(instance):
     assert "admin@example.org is an administrator." in result.stdout
     with sqlite3.connect(instance / "alma.db") as connection:
         row = connection.execute(
-            "SELECT display_name, is_admin, email_confirmed_at FROM users WHERE email = ?",
+            "SELECT display_name, role, email_confirmed_at FROM users WHERE email = ?",
             ("admin@example.org",),
         ).fetchone()
-    name, is_admin, confirmed_at = row
-    assert (name, bool(is_admin)) == ("Ada Admin", True)
+    name, role, confirmed_at = row
+    assert (name, role) == ("Ada Admin", "admin")
     assert confirmed_at is not None
     assert "Ada Admin" in log_in(instance, "admin@example.org", ADMIN_PASSWORD)
 
@@ -331,9 +342,71 @@ def test_create_admin_makes_an_existing_member_admin(instance, invoke):
     assert result.exit_code == 0, result.output
     assert "anna@example.org is an administrator." in result.output
     with sqlite3.connect(instance / "alma.db") as connection:
-        admins = connection.execute("SELECT email FROM users WHERE is_admin").fetchall()
+        admins = connection.execute("SELECT email FROM users WHERE role = 'admin'").fetchall()
     assert admins == [("anna@example.org",)]
     assert "Anna Berg" in log_in(instance, "anna@example.org", DEMO_PASSWORD)  # password kept
+
+
+def audit_rows(instance: Path) -> list[tuple]:
+    with sqlite3.connect(instance / "alma.db") as connection:
+        query = "SELECT actor_label, actor_role, act, target_label, reason FROM core_audit_log"
+        return connection.execute(f"{query} ORDER BY id").fetchall()
+
+
+def role_of(instance: Path, email: str) -> str | None:
+    with sqlite3.connect(instance / "alma.db") as connection:
+        query = "SELECT role FROM users WHERE email = ?"
+        return connection.execute(query, (email,)).fetchone()[0]
+
+
+def test_create_admin_is_in_the_audit_log(instance, invoke):
+    invoke("create-admin", "--email", "admin@example.org", "--password", ADMIN_PASSWORD)
+
+    assert audit_rows(instance) == [
+        ("command line", None, "role.granted.admin", "admin@example.org", "alma create-admin")
+    ]
+
+
+def test_roles_are_granted_and_revoked_from_the_command_line_with_a_reason(instance, invoke):
+    assert invoke("demo").exit_code == 0
+    granted = invoke("roles", "grant", "Anna@example.org", "admin", "--reason", "runs the site")
+    assert granted.exit_code == 0, granted.output
+    assert "anna@example.org is admin now." in granted.output
+    assert role_of(instance, "anna@example.org") == "admin"
+    assert "Console" in log_in(instance, "anna@example.org", DEMO_PASSWORD)
+
+    revoked = invoke("roles", "revoke", "staff@example.org", "--reason", "left the team")
+    assert revoked.exit_code == 0, revoked.output
+    assert "staff@example.org has no role now." in revoked.output
+    assert role_of(instance, "staff@example.org") is None
+
+    assert audit_rows(instance) == [
+        ("command line", None, "role.granted.coordinator", "staff@example.org", "alma demo"),
+        ("command line", None, "role.granted.admin", "anna@example.org", "runs the site"),
+        ("command line", None, "role.revoked.coordinator", "staff@example.org", "left the team"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["grant", "anna@example.org", "admin"], "Missing option '--reason'"),
+        (["grant", "anna@example.org", "admin", "--reason", "  "], "Give a reason"),
+        (["grant", "anna@example.org", "owner", "--reason", "x"], "'owner' is not one of"),
+        (["grant", "nobody@example.org", "admin", "--reason", "x"], "No member has the address"),
+        (["grant", "staff@example.org", "coordinator", "--reason", "x"], "is coordinator already"),
+        (["revoke", "anna@example.org", "--reason", "x"], "anna@example.org has no role."),
+    ],
+)
+def test_a_change_of_role_that_cannot_be_made_changes_nothing(instance, invoke, args, expected):
+    assert invoke("demo").exit_code == 0
+    before = audit_rows(instance)
+
+    result = invoke("roles", *args)
+
+    assert result.exit_code != 0
+    assert expected in result.output
+    assert (role_of(instance, "anna@example.org"), audit_rows(instance)) == (None, before)
 
 
 # ---- plugins ----------------------------------------------------------------------------

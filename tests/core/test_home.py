@@ -29,7 +29,7 @@ def nav_links(page: str) -> list[tuple[str, str]]:
 
 
 def count_admins() -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.is_admin.is_(True)))
+    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
 
 
 class CommunityPlugin:
@@ -111,7 +111,7 @@ def test_an_installed_but_disabled_plugin_contributes_nothing(make_app):
 def test_plugin_counters_show_live_figures_in_order(make_app, create_user):
     app = community_app(make_app)
     client = app.test_client()
-    create_user(is_admin=True)
+    create_user(role="admin")
     create_user()
 
     page = client.get("/").text
@@ -119,7 +119,7 @@ def test_plugin_counters_show_live_figures_in_order(make_app, create_user):
     assert "Our community right now" in page
     assert counters_on(page) == [("1", "admins on duty"), ("2", "members")]
 
-    create_user(is_admin=True)
+    create_user(role="admin")
     assert counters_on(client.get("/").text) == [("2", "admins on duty"), ("3", "members")]
 
 

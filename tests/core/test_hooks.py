@@ -26,6 +26,7 @@ from core import hookimpl, hookspecs
 from core.config import ConfigError, Setting, positive
 from core.contributions import (
     ActivityKind,
+    AdminSection,
     GoalKind,
     HomeCounter,
     Job,
@@ -45,6 +46,7 @@ from core.services.goals import goal_facts, goal_label, propose_goal
 from core.services.notifications import notify
 from core.state import alma
 from core.testing import body_of, count_rows, path_of, stored
+from core.views.admin import staff_required
 
 DID = "probe.did"
 
@@ -769,6 +771,75 @@ def test_hook_register_home_counters(client, create_user):
 
     create_user()  # live: computed on every view
     assert ("members so far", "3") in counters(client.get("/").text)
+
+
+class ConsoleProbe:
+    """A section for coordinators with a badge, one for admins alone, one with nothing to do."""
+
+    def __init__(self) -> None:
+        self.waiting = 3
+        self.blueprint = Blueprint("probe", __name__, url_prefix="/probe")
+        self.blueprint.add_url_rule(
+            "/queue", "queue", staff_required("coordinator")(lambda: "the queue")
+        )
+        self.blueprint.add_url_rule("/system", "system", staff_required("admin")(lambda: "system"))
+        self.blueprint.add_url_rule("/quiet", "quiet", staff_required("coordinator")(lambda: ""))
+
+    @hookimpl
+    def register_blueprints(self) -> list[Blueprint]:
+        return [self.blueprint]
+
+    @hookimpl
+    def register_admin_sections(self) -> list[AdminSection]:
+        return [
+            AdminSection("System probe", "probe.system", "admin", order=20),
+            AdminSection("Quiet probe", "probe.quiet", "coordinator", count=lambda: 0, order=30),
+            AdminSection(
+                "Probe queue", "probe.queue", "coordinator", count=lambda: self.waiting, order=10
+            ),
+        ]
+
+
+def console_sections(page: str) -> list[tuple[str, str]]:
+    """(title, badge) of each section the console lists, in order ("" without a badge)."""
+    items = re.findall(r'<a class="list-group-item[^"]*" href="[^"]*">(.*?)</a>', page, re.S)
+    return [
+        (
+            re.search(r'fw-semibold">([^<]*)<', item)[1],
+            (re.search(r"data-section-count[^>]*>(\d+)<", item) or ["", ""])[1],
+        )
+        for item in items
+    ]
+
+
+@with_plugin(ConsoleProbe)
+def test_hook_register_admin_sections(client, plugin, create_user):
+    client.login(create_user(role="coordinator"))
+    assert console_sections(client.get("/admin/").text) == [
+        ("Probe queue", "3"),
+        ("Quiet probe", ""),
+        ("Audit log", ""),
+    ]
+    assert client.get("/probe/queue").text == "the queue"
+    assert client.get("/probe/system").status_code == 403  # listed or not, the view refuses
+
+    plugin.waiting = 5  # live: counted on each view
+    client.login(create_user(role="admin"))
+    assert console_sections(client.get("/admin/").text) == [
+        ("Probe queue", "5"),
+        ("System probe", ""),
+        ("Quiet probe", ""),
+        ("Audit log", ""),
+    ]
+    assert client.get("/probe/system").text == "system"
+
+    client.login(create_user())
+    assert client.get("/probe/queue").status_code == 403
+
+
+def test_an_admin_section_names_a_role_that_exists():
+    with pytest.raises(ValueError, match="role must be one of"):
+        AdminSection("Probe", "probe.queue", "owner")
 
 
 class FactsProbe:

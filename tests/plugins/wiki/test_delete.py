@@ -35,7 +35,7 @@ def test_the_author_confirms_then_deletes(client, app, ada, article_id):
 
 
 def test_a_moderator_may_delete_any_article(client, app, create_user, article_id):
-    client.login(create_user(is_admin=True))
+    client.login(create_user(role="coordinator"))
 
     assert "Delete…" in client.get(f"/wiki/{article_id}-giving-feedback").text
     client.post(f"/wiki/{article_id}/delete")
