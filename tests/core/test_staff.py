@@ -201,8 +201,11 @@ def test_only_staff_see_the_console_in_the_navigation(client, create_user):
     assert 'href="/admin/">Console</a>' in page
 
     console = client.get("/admin/").text
-    assert "You are coordinator" in console
+    assert "You are a coordinator" in console
     assert 'href="/admin/audit"' in console
+
+    client.login(create_user(role="admin"))
+    assert "You are an admin" in client.get("/admin/").text
 
 
 # ---- the audit log's pages ---------------------------------------------------------------------
