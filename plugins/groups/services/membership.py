@@ -312,11 +312,11 @@ def members_and_managers(group: Group) -> tuple[int, list[User]]:
 
 
 def members_page(group: Group, page: int) -> Page:
-    """Active memberships, managers first, then by name."""
+    """Active memberships of members listed (not suspended), managers first, then by name."""
     query = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.group_id == group.id, Membership.state == ACTIVE)
+        .where(Membership.group_id == group.id, Membership.state == ACTIVE, User.is_listed)
         .options(joinedload(Membership.user))
         .order_by((Membership.role == MANAGER).desc(), User.display_name, User.id)
     )
