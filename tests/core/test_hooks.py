@@ -908,6 +908,11 @@ def test_hook_register_member_facts(client, plugin, create_user):
     assert f'<p class="small text-muted mb-0 member-facts">{member.id * 10} stars</p>' in profile
     assert plugin.calls == [[member.id]]  # once per page
 
+    # staff see the same facts on the member's page of the console
+    client.login(create_user(role="coordinator"))
+    console = client.get(f"/admin/members/{member.id}").text
+    assert f'<p class="small text-muted mb-0 member-facts">{member.id * 10} stars</p>' in console
+
 
 class JobProbe:
     def __init__(self) -> None:
