@@ -298,13 +298,14 @@ def managers_of(group: Group) -> list[User]:
 
 
 def members_and_managers(group: Group) -> tuple[int, list[User]]:
-    """The group's number of active members, and its managers by name, in one query: a row
-    per manager, with the count beside; the group's own row still gives one without them."""
+    """The group's number of active members, and its managers listed (not suspended) by
+    name, in one query: a row per manager, with the count beside; the group's own row still
+    gives one without them."""
     rows = db.session.execute(
         select(MEMBER_COUNT, User)
         .select_from(Group)
         .outerjoin(Membership, _is_manager_of(Group.id))
-        .outerjoin(User, User.id == Membership.user_id)
+        .outerjoin(User, and_(User.id == Membership.user_id, User.is_listed))
         .where(Group.id == group.id)
         .order_by(User.display_name, User.id)
     ).all()

@@ -1,5 +1,5 @@
-"""A member suspended by staff (core's console) is listed in no group's members, nor among
-those a manager may invite; lifting the suspension lists them again."""
+"""A member suspended by staff (core's console) is listed in no group's members or managers,
+nor among those a manager may invite; lifting the suspension lists them again."""
 
 from __future__ import annotations
 
@@ -36,3 +36,18 @@ def test_a_suspended_member_is_in_no_group_list_nor_invite_search(
     suspension(client, coordinator, member, "unsuspend")
     suspension(client, coordinator, mona, "unsuspend")
     assert members_shown() and invitable()
+
+
+def test_a_suspended_manager_is_not_named_on_the_group_page(
+    client, groups, manager, member, create_user
+):
+    coordinator = create_user(role="coordinator")
+    group_id = groups.create(manager)
+
+    def managers_named() -> bool:
+        client.login(member)
+        return "Grace Manager" in client.get(f"/groups/{group_id}").text
+
+    assert managers_named()
+    suspension(client, coordinator, manager, "suspend")
+    assert not managers_named()
