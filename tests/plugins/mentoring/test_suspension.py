@@ -57,6 +57,11 @@ def test_a_suspended_mentor_leaves_the_directory_and_their_requests_are_declined
     assert mentors_listed(app, stranger) == ["Ada Lovelace"]
     assert stored(app, select(Mentorship.state).where(Mentorship.id == waiting)) == DECLINED
     assert last_alert_of(app, mentee) == NOTICE
+    # the mentee's page of the request says it was declined, and nothing of why
+    reading = app.test_client()
+    reading.login(mentee)
+    page = reading.get(f"/mentoring/{waiting}").text
+    assert "declined" in page.lower() and "suspend" not in page.lower()
     [message] = mail.deliver()
     assert message["To"] == "mia@example.org"
     assert "suspend" not in (message["Subject"] + message.get_body().get_content()).lower()
