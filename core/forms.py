@@ -13,6 +13,7 @@ from flask_wtf.file import FileAllowed, FileField
 from werkzeug.wrappers import Response
 from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2, not in the stubs
     BooleanField,
+    DateField,
     EmailField,
     PasswordField,
     SelectChoice,
@@ -136,6 +137,28 @@ def profile_form_with(fields: Sequence[ProfileField]) -> type[ProfileForm]:
     if not fields:
         return ProfileForm
     return type("ProfileForm", (ProfileForm,), {field.name: field.field for field in fields})
+
+
+class StaffActForm(FlaskForm):
+    """An act of staff on a member: its reason goes into the audit log."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give a reason: it is kept in the audit log.")),
+            Length(max=2000),
+        ],
+        description=_l("Kept in the audit log; the member does not see it."),
+        render_kw={"rows": 2},
+    )
+
+
+class SuspendForm(StaffActForm):
+    until = DateField(
+        _l("Suspended until"),
+        validators=[Optional()],
+        description=_l("Lifted at the start of that day, in your time zone. Empty: until lifted."),
+    )
 
 
 class ConfirmForm(FlaskForm):

@@ -103,6 +103,17 @@ def goal_declined(goal: Goal) -> None:
 
 
 @hookspec
+def member_suspended(user: User) -> None:
+    """Staff suspended ``user``: they cannot log in, and are no longer listed to others.
+
+    Fires inside the suspension's transaction, after ``user.suspended_at`` is set (and
+    ``suspended_until``, or ``None`` for a suspension until lifted) and their sessions ended.
+    Settle what others wait from them (decline their pending requests), telling those others
+    neutrally: a suspension is not theirs to know. Returns nothing.
+    """
+
+
+@hookspec
 def app_created(app: Flask) -> None:
     """``create_app`` has gathered every enabled plugin's contributions and settings.
 

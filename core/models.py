@@ -8,11 +8,16 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     String,
     Text,
+    and_,
+    not_,
+    or_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Model, utcnow
@@ -39,6 +44,9 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # bumped by "log out everywhere else": every session made before it ends
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # set by staff (core/services/members.py); no end: suspended until staff lift it
+    suspended_at: Mapped[datetime | None]
+    suspended_until: Mapped[datetime | None]
 
     topics: Mapped[list[UserTopic]] = relationship(
         cascade="all, delete-orphan", order_by="UserTopic.position"
@@ -69,6 +77,32 @@ class User(UserMixin, Model):
     def has_role(self, role: str) -> bool:
         """Whether the member holds ``role`` or one allowed more (an admin is a coordinator)."""
         return self.role is not None and ROLES.index(self.role) >= ROLES.index(role)
+
+    @hybrid_property
+    def is_suspended(self) -> bool:
+        """Whether staff suspended the member and the suspension has not ended yet."""
+        return self.suspended_at is not None and (
+            self.suspended_until is None or self.suspended_until > utcnow()
+        )
+
+    @is_suspended.inplace.expression
+    @classmethod
+    def _is_suspended_expression(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.suspended_at.is_not(None),
+            or_(cls.suspended_until.is_(None), cls.suspended_until > utcnow()),
+        )
+
+    @hybrid_property
+    def is_listed(self) -> bool:
+        """Whether the member may be shown to other members (in a directory, a search, a
+        group's list): not while suspended. In a query, ``where(User.is_listed)``."""
+        return not self.is_suspended
+
+    @is_listed.inplace.expression
+    @classmethod
+    def _is_listed_expression(cls) -> ColumnElement[bool]:
+        return not_(cls.is_suspended)
 
     @property
     def email_confirmed(self) -> bool:

@@ -150,6 +150,9 @@ class Hooks:
     def app_created(self, app: Flask) -> None:
         self._hook.app_created(app=app)
 
+    def member_suspended(self, user: User) -> None:
+        self._hook.member_suspended(user=user)
+
     def demo_users_created(self, users: list[User]) -> None:
         self._hook.demo_users_created(users=users)
 

@@ -177,6 +177,8 @@ def authenticate(email: str, password: str, ip: str) -> User:
         db.session.add(LoginFailure(email=email, ip=ip[:45]))
         db.session.flush()
         raise InvalidInput(_("Wrong e-mail address or password."))
+    if user.is_suspended:  # said to whoever knows the password, so it does not say why
+        raise InvalidInput(_("This account cannot log in at the moment."))
     if not user.email_confirmed:
         raise InvalidInput(_("Please confirm your e-mail address first: we sent you a link."))
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))

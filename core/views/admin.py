@@ -1,5 +1,5 @@
 """The staff's console at ``/admin/``: core draws the frame (the sections a role may open,
-from every plugin) and its own section, the audit log of staff acts."""
+from every plugin) and its own sections: the members, and the audit log of staff acts."""
 
 from __future__ import annotations
 
@@ -7,14 +7,28 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.contributions import AdminSection
 from core.db import db
+from core.forms import StaffActForm, SuspendForm, form_errors, run_action
+from core.models import User
 from core.pagination import page_of
+from core.services.members import (
+    MEMBER_STATES,
+    may_suspend,
+    member_by_id,
+    member_history,
+    member_state,
+    members_query,
+    resend_confirmation,
+    suspend_member,
+    unsuspend_member,
+)
 from core.services.staff import audit_acts, audit_csv, audit_query, has_role
 from core.state import alma
 from core.views.navigation import page_number
@@ -22,6 +36,7 @@ from core.views.navigation import page_number
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
 AUDIT_PAGE_SIZE = 50
+MEMBERS_PAGE_SIZE = 50
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -35,9 +50,18 @@ AUDIT_LOG = AdminSection(
 )
 
 
+MEMBERS = AdminSection(
+    _l("Members"),
+    "admin.members",
+    "coordinator",
+    note=_l("Find a member; suspend or unsuspend them, resend their confirmation mail."),
+    order=10,
+)
+
+
 def admin_sections(contributed: list[AdminSection]) -> list[AdminSection]:
     """The console's sections: the plugins' and core's own, in order."""
-    return sorted([*contributed, AUDIT_LOG], key=lambda section: section.order)
+    return sorted([*contributed, MEMBERS, AUDIT_LOG], key=lambda section: section.order)
 
 
 def staff_required(role: str) -> Callable[[ViewT], ViewT]:
@@ -94,4 +118,107 @@ def audit_export() -> ResponseReturnValue:
         audit_csv(entries),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="alma-audit-log.csv"'},
+    )
+
+
+# ---- members ----------------------------------------------------------------------------------
+
+
+def _member_filters() -> dict[str, str]:
+    """The search's words and state, those given (and a state that exists) only."""
+    filters = {name: request.args.get(name, "").strip() for name in ("q", "state")}
+    if filters["state"] not in MEMBER_STATES:
+        filters["state"] = ""
+    return {name: value for name, value in filters.items() if value}
+
+
+@bp.get("/members")
+@staff_required(MEMBERS.role)
+def members() -> ResponseReturnValue:
+    filters = _member_filters()
+    page = page_of(members_query(**filters), page_number(), MEMBERS_PAGE_SIZE)
+    return render_template(
+        "admin/members.html",
+        page=page,
+        filters=filters,
+        filtered=bool(filters),
+        states=MEMBER_STATES,
+        member_state=member_state,
+    )
+
+
+@bp.get("/members/<int:member_id>")
+@staff_required(MEMBERS.role)
+def member(member_id: int) -> ResponseReturnValue:
+    shown = member_by_id(member_id)
+    return render_template(
+        "admin/member.html",
+        member=shown,
+        state=member_state(shown),
+        may_suspend=may_suspend(current_user, shown),
+        history=member_history(shown),
+        reason_form=StaffActForm(),
+    )
+
+
+@bp.get("/members/<int:member_id>/suspend")
+@staff_required(MEMBERS.role)
+def confirm_suspension(member_id: int) -> ResponseReturnValue:
+    shown = member_by_id(member_id)
+    if not may_suspend(current_user, shown):
+        abort(403)
+    return render_template("admin/suspend.html", member=shown, form=SuspendForm())
+
+
+@bp.post("/members/<int:member_id>/suspend")
+@staff_required(MEMBERS.role)
+def suspend(member_id: int) -> ResponseReturnValue:
+    form = SuspendForm()
+    return _act_on_member(
+        member_id,
+        form,
+        lambda staff, member, reason: suspend_member(staff, member, reason, form.until.data),
+        _("The member is suspended: they were logged out everywhere."),
+    )
+
+
+@bp.post("/members/<int:member_id>/unsuspend")
+@staff_required(MEMBERS.role)
+def unsuspend(member_id: int) -> ResponseReturnValue:
+    return _act_on_member(
+        member_id,
+        StaffActForm(),
+        unsuspend_member,
+        _("The suspension is lifted: the member can log in again."),
+    )
+
+
+@bp.post("/members/<int:member_id>/confirmation")
+@staff_required(MEMBERS.role)
+def resend_confirmation_mail(member_id: int) -> ResponseReturnValue:
+    return _act_on_member(
+        member_id,
+        StaffActForm(),
+        resend_confirmation,
+        _("The confirmation mail is sent again."),
+    )
+
+
+def _act_on_member(
+    member_id: int,
+    form: StaffActForm,
+    act: Callable[[User, User, str], None],
+    success: str,
+) -> ResponseReturnValue:
+    """Do ``act`` (a service taking the staff member, the member and the reason) if the
+    form is valid, then go back to the member's page, saying what happened."""
+    shown = member_by_id(member_id)
+    back = url_for("admin.member", member_id=shown.id)
+    if not form.validate_on_submit():
+        flash(form_errors(form), "danger")
+        return redirect(back)
+    return run_action(
+        lambda: act(current_user._get_current_object(), shown, form.reason.data or ""),
+        success=success,
+        back=back,
     )

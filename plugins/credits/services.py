@@ -361,8 +361,9 @@ def ledger_page(user: User, page: int = 1, size: int = LEDGER_PAGE_SIZE) -> Ledg
 
 
 def top_contributors(period: str, limit: int = TOP_SIZE) -> list[tuple[User, int]]:
-    """The members with the most credits, all time (their balances) or over the last 30
-    days (the ledger's entries of those days, read from the index on their date)."""
+    """The members with the most credits (suspended ones left out), all time (their balances)
+    or over the last 30 days (the ledger's entries of those days, read from the index on their
+    date)."""
     if period == ALL_TIME:
         points: Any = CreditBalance.total
         query = select(User, points).join(CreditBalance, CreditBalance.user_id == User.id)
@@ -377,7 +378,7 @@ def top_contributors(period: str, limit: int = TOP_SIZE) -> list[tuple[User, int
         points = earned.c.points
         query = select(User, points).join(earned, earned.c.user_id == User.id)
     rows = db.session.execute(
-        query.where(points > 0, User.email_confirmed_at.is_not(None))
+        query.where(points > 0, User.email_confirmed_at.is_not(None), User.is_listed)
         .order_by(points.desc(), User.display_name, User.id)
         .limit(limit)
     )

@@ -178,6 +178,11 @@ def goal_declined(goal):
 
 
 @hookimpl
+def member_suspended(user):
+    lifecycle.decline_requests_to(user)
+
+
+@hookimpl
 def register_settings():
     return settings.SETTINGS
 

@@ -371,6 +371,47 @@ class StartupProbe:
             raise ConfigError("plugins.probe.refuse", "refusing to start")
 
 
+class SuspensionProbe:
+    def __init__(self) -> None:
+        self.suspended: list[tuple[int, bool]] = []
+        self.fail = False
+
+    @hookimpl
+    def member_suspended(self, user: User) -> None:
+        self.suspended.append((user.id, user.is_suspended))
+        waiting = database.session.scalar(select(User).where(User.email == "waits@example.org"))
+        notify(waiting, f"{user.display_name} cannot answer you at the moment.")
+        if self.fail:
+            raise RuntimeError("the probe plugin failed")
+
+
+@with_plugin(SuspensionProbe, PROPAGATE_EXCEPTIONS=False)
+def test_hook_member_suspended(client, app, plugin, create_user):
+    coordinator = create_user(role="coordinator")
+    member = create_user(display_name="Sam")
+    waiting = create_user(email="waits@example.org")
+    client.login(coordinator)
+
+    client.post(f"/admin/members/{member.id}/suspend", data={"reason": "spam"})
+
+    assert plugin.suspended == [(member.id, True)]
+    assert alerts_of(app, waiting) == ["Sam cannot answer you at the moment."]
+
+    # a failing listener undoes the suspension it was told of: the member is not suspended
+    other = create_user(display_name="Kim")
+    plugin.fail = True
+    assert (
+        client.post(f"/admin/members/{other.id}/suspend", data={"reason": "spam"}).status_code
+        == 500
+    )
+    assert stored(app, select(User.suspended_at).where(User.id == other.id)) is None
+    assert alerts_of(app, waiting) == ["Sam cannot answer you at the moment."]
+    # an unsuspension fires nothing
+    plugin.fail = False
+    client.post(f"/admin/members/{member.id}/unsuspend", data={"reason": "cleared up"})
+    assert len(plugin.suspended) == 2
+
+
 def test_hook_app_created(make_app):
     probe = StartupProbe()
     make_app(extra_plugins={"probe": probe}, PLUGINS=["probe"])
@@ -817,6 +858,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
     client.login(create_user(role="coordinator"))
     assert console_sections(client.get("/admin/").text) == [
         ("Probe queue", "3"),
+        ("Members", ""),  # core's own sections, among the plugins' by order
         ("Quiet probe", ""),
         ("Audit log", ""),
     ]
@@ -827,6 +869,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
     client.login(create_user(role="admin"))
     assert console_sections(client.get("/admin/").text) == [
         ("Probe queue", "5"),
+        ("Members", ""),
         ("System probe", ""),
         ("Quiet probe", ""),
         ("Audit log", ""),
@@ -864,6 +907,11 @@ def test_hook_register_member_facts(client, plugin, create_user):
 
     assert f'<p class="small text-muted mb-0 member-facts">{member.id * 10} stars</p>' in profile
     assert plugin.calls == [[member.id]]  # once per page
+
+    # staff see the same facts on the member's page of the console
+    client.login(create_user(role="coordinator"))
+    console = client.get(f"/admin/members/{member.id}").text
+    assert f'<p class="small text-muted mb-0 member-facts">{member.id * 10} stars</p>' in console
 
 
 class JobProbe:

@@ -62,6 +62,17 @@ def test_changing_the_password_closes_the_other_devices_connections(app, connect
     assert gone.wait(TIMEOUT), "the socket stayed open after the password change"
 
 
+def test_a_suspension_closes_the_members_live_connections(app, connected, create_user):
+    member, coordinator = create_user(), create_user(role="coordinator")
+    _socket, gone = connected(member)
+    staff = app.test_client()
+    staff.login(coordinator)
+
+    staff.post(f"/admin/members/{member.id}/suspend", data={"reason": "spam"})
+
+    assert gone.wait(TIMEOUT), "the socket stayed open after the suspension"
+
+
 def test_another_members_logout_leaves_my_connection_open(app, connected, create_user):
     mine, other = create_user(), create_user()
     socket, gone = connected(mine)

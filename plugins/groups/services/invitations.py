@@ -45,12 +45,13 @@ def _invitations_today(group: Group) -> int:
 
 def invite_candidates(group: Group, text: str) -> list[User]:
     """Members matching ``text`` by name who could be invited: not in the group, not banned
-    from it, not invited already."""
+    from it, not invited already, not suspended."""
     words = text.split()[:5]
     if not words:
         return []
     query = select(User).where(
         User.email_confirmed_at.is_not(None),
+        User.is_listed,
         ~select(Membership.id)
         .where(
             Membership.group_id == group.id,

@@ -298,13 +298,14 @@ def managers_of(group: Group) -> list[User]:
 
 
 def members_and_managers(group: Group) -> tuple[int, list[User]]:
-    """The group's number of active members, and its managers by name, in one query: a row
-    per manager, with the count beside; the group's own row still gives one without them."""
+    """The group's number of active members, and its managers listed (not suspended) by
+    name, in one query: a row per manager, with the count beside; the group's own row still
+    gives one without them."""
     rows = db.session.execute(
         select(MEMBER_COUNT, User)
         .select_from(Group)
         .outerjoin(Membership, _is_manager_of(Group.id))
-        .outerjoin(User, User.id == Membership.user_id)
+        .outerjoin(User, and_(User.id == Membership.user_id, User.is_listed))
         .where(Group.id == group.id)
         .order_by(User.display_name, User.id)
     ).all()
@@ -312,11 +313,11 @@ def members_and_managers(group: Group) -> tuple[int, list[User]]:
 
 
 def members_page(group: Group, page: int) -> Page:
-    """Active memberships, managers first, then by name."""
+    """Active memberships of members listed (not suspended), managers first, then by name."""
     query = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.group_id == group.id, Membership.state == ACTIVE)
+        .where(Membership.group_id == group.id, Membership.state == ACTIVE, User.is_listed)
         .options(joinedload(Membership.user))
         .order_by((Membership.role == MANAGER).desc(), User.display_name, User.id)
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from core.api import (
@@ -80,7 +80,13 @@ def _locked_member(user: User) -> MentoringMember:
 
 def is_available_mentor(user: User) -> bool:
     member = db.session.get(MentoringMember, user.id)
-    return bool(member and member.wants_to_mentor and user.email_confirmed and member.has_room)
+    return bool(
+        member
+        and member.wants_to_mentor
+        and user.email_confirmed
+        and user.is_listed
+        and member.has_room
+    )
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ def _matching_mentors(text: str, topic: str, language: str) -> Select:
     query = (
         select(User)
         .join(MentoringMember, MentoringMember.user_id == User.id)
-        .where(MentoringMember.wants_to_mentor.is_(True), User.email_confirmed_at.is_not(None))
+        .where(_listed_mentor())
     )
     if topic.strip():
         query = query.where(_has_topic(topic.strip().lower(), kind="expertise"))
@@ -175,9 +181,14 @@ def count_available_mentors() -> int:
         select(func.count())
         .select_from(User)
         .join(MentoringMember, MentoringMember.user_id == User.id)
-        .where(
-            MentoringMember.wants_to_mentor.is_(True),
-            User.email_confirmed_at.is_not(None),
-            MENTOR_HAS_ROOM,
-        )
+        .where(_listed_mentor(), MENTOR_HAS_ROOM)
     ).scalar_one()
+
+
+def _listed_mentor() -> ColumnElement[bool]:
+    """A member the directory lists as a mentor (built per query: a suspension ends in time)."""
+    return and_(
+        MentoringMember.wants_to_mentor.is_(True),
+        User.email_confirmed_at.is_not(None),
+        User.is_listed,
+    )

@@ -285,6 +285,29 @@ def expire_requests() -> int:
     return len(due)
 
 
+def decline_requests_to(mentor: User) -> None:
+    """``member_suspended``: the requests waiting for ``mentor``'s answer are declined, and
+    each mentee told so without a reason (the suspension is not theirs to know)."""
+    pending = db.session.scalars(
+        select(Mentorship)
+        .where(Mentorship.mentor_id == mentor.id, Mentorship.state == REQUESTED)
+        .with_for_update()
+    ).all()
+    for mentorship in pending:
+        move(mentorship, DECLINED, None, reason="other")
+        with reading_as(mentorship.mentee):
+            notify(
+                mentorship.mentee,
+                _(
+                    "%(name)s cannot take your mentorship request at the moment. You can "
+                    "ask another mentor.",
+                    name=mentor.display_name,
+                ),
+                url=_page(mentorship),
+                email_subject=_("Your request to %(name)s was declined", name=mentor.display_name),
+            )
+
+
 def _transition(
     mentorship_id: int,
     actor: User,

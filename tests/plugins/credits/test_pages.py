@@ -229,6 +229,18 @@ def test_top_contributors_all_time_and_over_the_last_30_days(client, credits, cr
     assert "list-group-item-warning" in client.get("/credits/top").text  # the viewer's row
 
 
+def test_a_suspended_member_is_not_among_the_top_contributors(client, credits, create_user):
+    vera, sam = create_user(display_name="Vera Veteran"), create_user(display_name="Sam Steady")
+    credits.do(vera, "probe.wrote")
+    credits.do(sam, "probe.wrote")
+    client.login(create_user(role="coordinator"))
+    client.post(f"/admin/members/{vera.id}/suspend", data={"reason": "spam"})
+
+    client.login(sam)
+    page = client.get("/credits/top").text
+    assert "Sam Steady" in page and "Vera Veteran" not in page
+
+
 def test_the_top_list_has_an_empty_state(client, create_user):
     client.login(create_user())
 
