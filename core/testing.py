@@ -749,7 +749,7 @@ def _start_session(app: Flask, user: Any) -> str:
     from core.services.accounts import start_session
 
     with contextlib.nullcontext() if _in_context_of(app) else app.app_context():
-        member = db.session.get(User, user.id)
+        member = db.session.get_one(User, user.id)
         start_session(member, "alma test client")
         db.session.commit()
         cookie_id: str = member.get_id()

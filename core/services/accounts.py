@@ -60,6 +60,14 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
 
+def _member_at(typed_email: str) -> User | None:
+    """The member whose address a visitor typed, if it is an address and has an account."""
+    try:
+        return user_by_email(normalize_email(typed_email))
+    except InvalidInput:
+        return None
+
+
 # ---- tokens -----------------------------------------------------------------------------
 
 
@@ -72,7 +80,7 @@ def read_token(purpose: str, token: str, max_age: timedelta | None = None) -> di
     max_age = max_age or timedelta(hours=current_app.config["EMAIL_TOKEN_MAX_AGE_HOURS"])
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
     try:
-        payload: dict[str, Any] = serializer.loads(token, max_age=max_age.total_seconds())
+        payload: dict[str, Any] = serializer.loads(token, max_age=int(max_age.total_seconds()))
         return payload
     except BadSignature:  # also raised for an expired token
         raise InvalidInput(_("This link is invalid or has expired.")) from None
@@ -144,6 +152,14 @@ def send_confirmation(user: User) -> None:
         user=user,
         link=absolute_url(url_for("auth.confirm", token=token)),
     )
+
+
+def resend_confirmation(email: str) -> None:
+    """Mail a new confirmation link if the address has an unconfirmed account; say nothing
+    either way."""
+    user = _member_at(email)
+    if user is not None and not user.email_confirmed:
+        send_confirmation(user)
 
 
 def confirm_email(token: str) -> User | None:
@@ -321,10 +337,7 @@ LOGIN_LINK_LIFETIME = timedelta(minutes=20)
 def send_login_link(email: str) -> None:
     """Mail a link that logs the member in once, within ``LOGIN_LINK_LIFETIME``, if the
     address has an account; say nothing either way. No wrong password slows it down."""
-    try:
-        user = user_by_email(normalize_email(email))
-    except InvalidInput:
-        return
+    user = _member_at(email)
     if user is None:
         return
     token = make_token("login-link", {"uid": user.id, "last": _last_login_stamp(user)})
@@ -360,10 +373,7 @@ def user_for_login_link(token: str) -> User:
 
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the address has an account; say nothing either way."""
-    try:
-        user = user_by_email(normalize_email(email))
-    except InvalidInput:
-        return
+    user = _member_at(email)
     if user is None:
         return
     # The token holds a piece of the current hash and the address it was sent to: once the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     flash,
@@ -102,19 +104,9 @@ def confirm(token: str) -> ResponseReturnValue:
 
 @bp.route("/confirm", methods=["GET", "POST"])
 def resend_confirmation() -> ResponseReturnValue:
-    form = EmailOnlyForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.user_by_email(accounts.normalize_email(form.email.data or ""))
-        except InvalidInput:
-            user = None
-        if user and not user.email_confirmed:
-            accounts.send_confirmation(user)
-            db.session.commit()
-        return _check_inbox(form.email.data or "")
-    return render_template(
-        "auth/email_form.html",
-        form=form,
+    return _link_by_mail(
+        accounts.resend_confirmation,
+        kind="confirm",
         heading=_("Confirm your e-mail address"),
         intro=_("Enter the address you registered with and we will send you a new link."),
     )
@@ -148,14 +140,9 @@ def _log_in(user: User, remember: bool = False) -> None:
 
 @bp.route("/login/link", methods=["GET", "POST"])
 def login_link_request() -> ResponseReturnValue:
-    form = EmailOnlyForm()
-    if form.validate_on_submit():
-        accounts.send_login_link(form.email.data or "")
-        db.session.commit()
-        return _check_inbox(form.email.data or "", kind="login")
-    return render_template(
-        "auth/email_form.html",
-        form=form,
+    return _link_by_mail(
+        accounts.send_login_link,
+        kind="login",
         heading=_("Log in by e-mail"),
         intro=_(
             "Enter your e-mail address and we will send you a link that logs you in once,"
@@ -163,6 +150,19 @@ def login_link_request() -> ResponseReturnValue:
             minutes=accounts.LOGIN_LINK_LIFETIME.seconds // 60,
         ),
     )
+
+
+def _link_by_mail(
+    send: Callable[[str], None], kind: str, heading: str, intro: str
+) -> ResponseReturnValue:
+    """The form that mails a link of ``kind`` to the address typed (``send`` says nothing
+    about whether it has an account, nor does the page)."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        send(form.email.data or "")
+        db.session.commit()
+        return _check_inbox(form.email.data or "", kind=kind)
+    return render_template("auth/email_form.html", form=form, heading=heading, intro=intro)
 
 
 @bp.get("/login/link/<token>")
@@ -200,14 +200,9 @@ def _end_this_session() -> None:
 
 @bp.route("/reset", methods=["GET", "POST"])
 def reset_request() -> ResponseReturnValue:
-    form = EmailOnlyForm()
-    if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data or "")
-        db.session.commit()
-        return _check_inbox(form.email.data or "", kind="reset")
-    return render_template(
-        "auth/email_form.html",
-        form=form,
+    return _link_by_mail(
+        accounts.request_password_reset,
+        kind="reset",
         heading=_("Forgot your password?"),
         intro=_("Enter your e-mail address and we will send you a link to choose a new one."),
     )
@@ -241,9 +236,7 @@ def account() -> ResponseReturnValue:
     return _account_page(ChangePasswordForm(prefix="pw"), ChangeEmailForm(prefix="em"))
 
 
-def _account_page(
-    password_form: ChangePasswordForm, email_form: ChangeEmailForm
-) -> ResponseReturnValue:
+def _account_page(password_form: ChangePasswordForm, email_form: ChangeEmailForm) -> str:
     return render_template(
         "auth/account.html",
         password_form=password_form,

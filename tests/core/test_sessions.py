@@ -4,7 +4,7 @@ that slow down only their sender, and the login link sent by mail (through the S
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -81,7 +81,7 @@ def test_keep_me_logged_in_lasts_30_days(app, db, create_user):
 
     [remember] = [h for h in response.headers.getlist("Set-Cookie") if "remember_token=" in h]
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", remember).group(1))
-    assert timedelta(days=29) < expires - datetime.now(timezone.utc) <= timedelta(days=30)
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
 
     # and the server ends the login after 30 days, whatever the browser keeps
     db.session.execute(
