@@ -283,6 +283,7 @@ def test_an_expired_or_forged_login_link_is_refused(app, mail, create_user, monk
 
 def test_a_login_link_for_an_unknown_address_sends_nothing(app, mail):
     client = browser(app)
+    assert "No password needed." in text_of(client.get("/login/link"))
     page = text_of(client.post("/login/link", data={"email": "nobody@example.org"}))
     assert mail.deliver() == []
     assert "nobody@example.org" not in page  # the same redirect as for a member
