@@ -248,8 +248,8 @@ def accepted_pair(app: Flask) -> tuple[int, Session, Session]:
         db.session.commit()
         return (
             mentorship.id,
-            member_session(app, mentee.id, mentee.password_hash),
-            member_session(app, mentor.id, mentor.password_hash),
+            member_session(app, mentee.id),
+            member_session(app, mentor.id),
         )
 
 

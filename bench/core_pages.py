@@ -24,7 +24,7 @@ from core.contributions import GoalKind
 from core.db import db, utcnow
 from core.models import Goal, GoalParty, Notification, User
 from core.schema import upgrade
-from core.services.accounts import hash_password
+from core.services.accounts import hash_password, start_session
 from core.services.profiles import update_profile
 
 ceiling = Blueprint("bench", __name__)
@@ -131,6 +131,8 @@ def main() -> None:
             "my data": "/me/data",
             "alerts": "/alerts/",
         }
+        start_session(viewer, "bench")
+        db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = viewer.get_id()

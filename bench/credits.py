@@ -36,7 +36,7 @@ from core.contributions import ActivityKind
 from core.db import db, utcnow
 from core.models import User
 from core.schema import upgrade
-from core.services.accounts import hash_password
+from core.services.accounts import hash_password, start_session
 from plugins.credits import services
 from plugins.credits.models import CreditBalance, CreditEntry
 
@@ -158,6 +158,8 @@ def logged_in_client(app: Flask, user_id: int):
     client = app.test_client()
     with app.app_context():
         user = db.session.get(User, user_id)
+        start_session(user, "bench")
+        db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
     return client

@@ -43,7 +43,7 @@ from typing import Any
 import requests
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 
 from bench.ceilings import CeilingPlugin, create_write_table
 from bench.dataset import (
@@ -57,7 +57,7 @@ from bench.dataset import (
 )
 from core.app import create_app
 from core.db import db, utcnow
-from core.models import User
+from core.models import LoginSession, User
 from core.services.accounts import hash_password
 from core.testing import free_port
 from plugins.mentoring.models import MentoringMember, Mentorship
@@ -84,15 +84,22 @@ class Session:
     csrf_token: str  # what a form of that session posts
 
 
-def member_session(app: Flask, user_id: int, password_hash: str) -> Session:
+def member_session(app: Flask, user_id: int) -> Session:
     """A session cookie logging the member in, as after a login from 127.0.0.1 with the
     benchmark's user agent (like core.testing.session_cookie, plus what flask-login and
     Flask-WTF keep in a real session: the ``_id`` that session protection compares, so no
     response rewrites the cookie, and the CSRF secret its forms' tokens are signed from)."""
+    now = utcnow()
+    with app.app_context(), db.engine.begin() as connection:
+        session_id = connection.scalar(
+            insert(LoginSession)
+            .values(user_id=user_id, user_agent=USER_AGENT, created_at=now, last_seen_at=now)
+            .returning(LoginSession.id)
+        )
     identifier = hashlib.sha512(f"127.0.0.1|{USER_AGENT.encode()}".encode()).hexdigest()
     csrf_secret = secrets.token_hex(20)
     data = {
-        "_user_id": f"{user_id}:{password_hash[-8:]}",  # User.get_id()
+        "_user_id": f"{user_id}:s{session_id}",  # User.get_id()
         "_fresh": True,
         "_id": identifier,
         "csrf_token": csrf_secret,
@@ -161,7 +168,7 @@ def add_flow_pairs(app: Flask, count: int) -> FlowPairs:
             ({"user_id": user_id, "wants_to_be_mentored": True} for user_id in ids[mentor_count:]),
         )
         reset_sequences(connection, [User.__table__])
-    sessions = [(user_id, member_session(app, user_id, password)) for user_id in ids]
+    sessions = [(user_id, member_session(app, user_id)) for user_id in ids]
     return FlowPairs(sessions[mentor_count:], sessions[:mentor_count], count)
 
 
@@ -422,11 +429,8 @@ def run_scale(args: argparse.Namespace, scale: float, folder: Path) -> ScaleResu
         landmarks, built = build_database(app, scale)
         with app.app_context(), db.engine.begin() as connection:
             create_write_table(connection)
-            viewer_hash = connection.scalar(
-                select(User.password_hash).where(User.id == landmarks.viewer_id)
-            )
         print(f"\nscale {scale}: data set built in {built:.0f} s", flush=True)
-        viewer = member_session(app, landmarks.viewer_id, viewer_hash)
+        viewer = member_session(app, landmarks.viewer_id)
         pairs = add_flow_pairs(app, args.pairs)
         result = ScaleResult(scale, built, landmarks.counts)
         pages = page_routes(landmarks, viewer)

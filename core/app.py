@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request
+from flask import Flask, Request, g
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -22,6 +23,7 @@ from core.i18n import select_locale, select_timezone
 from core.models import User
 from core.plugins import Hooks, InstalledPlugin, build_plugin_manager, installed_plugins
 from core.realtime import create_socketio
+from core.services import accounts
 from core.services.badges import badge_query
 from core.state import AlmaState
 from core.views import register_core_views
@@ -168,6 +170,7 @@ def _harden_session_cookie(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=app.config["BASE_URL"].startswith("https://"),
+        REMEMBER_COOKIE_DURATION=timedelta(days=app.config["SESSION_DAYS"]),
         MAX_CONTENT_LENGTH=app.config["PHOTO_MAX_BYTES"] + 1_000_000,
     )
 
@@ -178,8 +181,24 @@ def _init_login(app: Flask) -> None:
     login.session_protection = "basic"
 
     @login.user_loader
-    def load_user(session_id: str) -> User | None:
-        user_id, _, _stamp = session_id.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        # a changed password ends every other session (see User.get_id)
-        return user if user is not None and user.get_id() == session_id else None
+    def load_user(cookie_id: str) -> User | None:
+        # "<user id>:s<session id>" (see User.get_id); older forms name no session
+        user_id, _, session_id = cookie_id.partition(":s")
+        if not (user_id.isdigit() and session_id.isdigit()):
+            return None
+        login = accounts.live_session(int(user_id), int(session_id))
+        if login is None:
+            return None
+        if accounts.seen_long_ago(login):
+            g.seen_session_id = login.id
+        return login.user
+
+    @app.teardown_request
+    def note_session_seen(error: BaseException | None) -> None:
+        """After the request's own work, a short write of its own: a page view stays a read."""
+        session_id = g.pop("seen_session_id", None)
+        if session_id is None:
+            return
+        db.session.rollback()  # whatever the request left uncommitted is not ours to keep
+        accounts.note_seen(session_id)
+        db.session.commit()

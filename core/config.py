@@ -138,8 +138,11 @@ SETTINGS: dict[str, Setting] = {
     "DEFAULT_TIMEZONE": Setting(str, "UTC", _timezone),
     "PHOTO_MAX_BYTES": Setting(int, 2_000_000, positive),
     "PASSWORD_HASH_METHOD": Setting(str, "scrypt"),
-    "LOGIN_MAX_FAILURES": Setting(int, 5, positive, "per e-mail address per window"),
+    "LOGIN_MAX_FAILURES": Setting(
+        int, 5, positive, "per IP address and account per window, before tries wait"
+    ),
     "LOGIN_FAILURE_WINDOW_MINUTES": Setting(int, 15, positive),
+    "SESSION_DAYS": Setting(int, 30, positive, "how long a login lasts, kept or not"),
     "EMAIL_TOKEN_MAX_AGE_HOURS": Setting(int, 48, positive),
     "LINK_MAILS_PER_HOUR": Setting(
         int, 3, positive, "confirmation or reset links of one kind mailed to one address"

@@ -42,11 +42,11 @@ class User(UserMixin, Model):
     role: Mapped[str | None] = mapped_column(String(16))  # one of ROLES, or a member
     email_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # bumped by "log out everywhere else": every session made before it ends
-    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     # set by staff (core/services/members.py); no end: suspended until staff lift it
     suspended_at: Mapped[datetime | None]
     suspended_until: Mapped[datetime | None]
+    # when the member last logged in: a login link names it, so that it works once
+    last_login_at: Mapped[datetime | None]
 
     topics: Mapped[list[UserTopic]] = relationship(
         cascade="all, delete-orphan", order_by="UserTopic.position"
@@ -54,6 +54,9 @@ class User(UserMixin, Model):
     languages: Mapped[list[UserLanguage]] = relationship(
         cascade="all, delete-orphan", order_by="UserLanguage.code"
     )
+
+    # the LoginSession of the request, set when the member logs in or their cookie is read
+    login_session_id = None  # type: int | None
 
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
@@ -63,11 +66,9 @@ class User(UserMixin, Model):
     )
 
     def get_id(self) -> str:
-        # Part of the password hash goes into the session: changing the password logs out
-        # every other session; so does a new session epoch (sessions of epoch 0, from before
-        # there were epochs, keep their form).
-        stamp = f"{self.id}:{self.password_hash[-8:]}"
-        return f"{stamp}:{self.session_epoch}" if self.session_epoch else stamp
+        # The session cookie names the member's LoginSession row: removing the row (logging
+        # out, here or from another device) ends the session, even in a copied cookie.
+        return f"{self.id}:s{self.login_session_id}"
 
     @property
     def is_staff(self) -> bool:
@@ -285,6 +286,22 @@ class LoginFailure(Model):
         Index("ix_login_failures_email_created", "email", "created_at"),
         Index("ix_login_failures_ip_created", "ip", "created_at"),
     )
+
+
+class LoginSession(Model):
+    """One login of a member on one device: the session cookie names it, and the account
+    page lists them. Deleting the row logs that browser out at its next request."""
+
+    __tablename__ = "core_login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # written at most every few minutes (see accounts.SEEN_EVERY), not on every request
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class JobRun(Model):

@@ -402,13 +402,15 @@ class AlmaClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         from core.db import db
 
-        if has_app_context() and current_app._get_current_object() is self.application:  # type: ignore[attr-defined]  # a proxy of Flask
+        if _in_context_of(self.application):
             db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def login(self, user: Any) -> None:
+        """Log the client in as ``user``, with a session of their own (as logging in makes)."""
+        cookie_id = _start_session(self.application, user)
         with self.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = cookie_id
             session["_fresh"] = True
 
     def logout(self) -> None:
@@ -735,8 +737,28 @@ def socket_as(app: Flask, live_server: str) -> Iterator[Callable[..., SocketClie
         tab.client.eio.disconnect(abort=True)
 
 
+def _in_context_of(app: Flask) -> bool:
+    return has_app_context() and current_app._get_current_object() is app  # type: ignore[attr-defined]  # a proxy of Flask
+
+
+def _start_session(app: Flask, user: Any) -> str:
+    """A new login session of ``user`` (see ``accounts.start_session``), committed; returns
+    the id a session cookie carries for it."""
+    from core.db import db
+    from core.models import User
+    from core.services.accounts import start_session
+
+    with contextlib.nullcontext() if _in_context_of(app) else app.app_context():
+        member = db.session.get_one(User, user.id)
+        start_session(member, "alma test client")
+        db.session.commit()
+        cookie_id: str = member.get_id()
+    return cookie_id
+
+
 def session_cookie(app: Flask, user: Any) -> str:
-    """The value of a session cookie logging ``user`` in, for clients outside Flask's."""
+    """The value of a session cookie logging ``user`` in (a session of their own, as logging
+    in makes), for clients outside Flask's."""
     interface = app.session_interface
     serializer = (
         interface.get_signing_serializer(app)
@@ -745,7 +767,7 @@ def session_cookie(app: Flask, user: Any) -> str:
     )
     if serializer is None:
         raise RuntimeError("the app signs no session cookies (no SECRET_KEY?)")
-    cookie: str = serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+    cookie: str = serializer.dumps({"_user_id": _start_session(app, user), "_fresh": True})
     return cookie
 
 

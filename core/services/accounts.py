@@ -1,8 +1,10 @@
-"""Accounts: registration, e-mail confirmation, login with throttling, password and e-mail
-changes. Links sent by e-mail carry signed, expiring tokens; a reset link works once."""
+"""Accounts: registration, e-mail confirmation, login with throttling, login sessions,
+password and e-mail changes. Links sent by e-mail carry signed, expiring tokens; a reset or
+login link works once."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -15,9 +17,9 @@ from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import db, utcnow
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.i18n import reading_as
-from core.models import LoginFailure, User
+from core.models import LoginFailure, LoginSession, User
 from core.services.mail import count_mails, send_mail
 from core.state import hooks
 from core.urls import absolute_url
@@ -58,6 +60,14 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
 
+def _member_at(typed_email: str) -> User | None:
+    """The member whose address a visitor typed, if it is an address and has an account."""
+    try:
+        return user_by_email(normalize_email(typed_email))
+    except InvalidInput:
+        return None
+
+
 # ---- tokens -----------------------------------------------------------------------------
 
 
@@ -65,11 +75,12 @@ def make_token(purpose: str, payload: dict[str, Any]) -> str:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose).dumps(payload)
 
 
-def read_token(purpose: str, token: str) -> dict[str, Any]:
-    max_age = current_app.config["EMAIL_TOKEN_MAX_AGE_HOURS"] * 3600
+def read_token(purpose: str, token: str, max_age: timedelta | None = None) -> dict[str, Any]:
+    """The token's payload; ``max_age`` defaults to ``EMAIL_TOKEN_MAX_AGE_HOURS``."""
+    max_age = max_age or timedelta(hours=current_app.config["EMAIL_TOKEN_MAX_AGE_HOURS"])
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
     try:
-        payload: dict[str, Any] = serializer.loads(token, max_age=max_age)
+        payload: dict[str, Any] = serializer.loads(token, max_age=int(max_age.total_seconds()))
         return payload
     except BadSignature:  # also raised for an expired token
         raise InvalidInput(_("This link is invalid or has expired.")) from None
@@ -143,6 +154,14 @@ def send_confirmation(user: User) -> None:
     )
 
 
+def resend_confirmation(email: str) -> None:
+    """Mail a new confirmation link if the address has an unconfirmed account; say nothing
+    either way."""
+    user = _member_at(email)
+    if user is not None and not user.email_confirmed:
+        send_confirmation(user)
+
+
 def confirm_email(token: str) -> User | None:
     """Confirm the address the link was sent to; returns the member it confirmed, or ``None``
     when it was confirmed already (the link works once: it must not become a way in)."""
@@ -161,11 +180,14 @@ def confirm_email(token: str) -> User | None:
 
 def authenticate(email: str, password: str, ip: str) -> User:
     """Return the member with these credentials, or raise. Failures are recorded (the caller
-    commits them) and too many recent ones, per address or per IP, refuse further tries."""
+    commits them); after too many from one IP address for one account, each further try
+    from there waits longer. Nobody else is slowed down: a stranger's guesses never lock a
+    member out, who can also log in by a mailed link (``send_login_link``)."""
     try:
         email = normalize_email(email)
     except InvalidInput:
         email = email.strip().lower()[:254]
+    ip = ip[:45]
     _refuse_if_throttled(email, ip)
     user = user_by_email(email)
     method = current_app.config["PASSWORD_HASH_METHOD"]
@@ -174,38 +196,52 @@ def authenticate(email: str, password: str, ip: str) -> User:
         user.password_hash if user else _unknown_user_hash(method), password
     )
     if user is None or not known:
-        db.session.add(LoginFailure(email=email, ip=ip[:45]))
+        db.session.add(LoginFailure(email=email, ip=ip))
         db.session.flush()
         raise InvalidInput(_("Wrong e-mail address or password."))
     if user.is_suspended:  # said to whoever knows the password, so it does not say why
         raise InvalidInput(_("This account cannot log in at the moment."))
     if not user.email_confirmed:
         raise InvalidInput(_("Please confirm your e-mail address first: we sent you a link."))
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    _forget_failures(email, ip)
     return user
 
 
+FIRST_LOGIN_DELAY = timedelta(seconds=30)
+
+
 def _refuse_if_throttled(email: str, ip: str) -> None:
-    config = current_app.config
-    since = utcnow() - timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    by_email = _failures(LoginFailure.email == email, since)
-    by_ip = _failures(LoginFailure.ip == ip, since)
-    limit = config["LOGIN_MAX_FAILURES"]
-    if by_email >= limit or by_ip >= 4 * limit:
+    """After ``LOGIN_MAX_FAILURES`` recent failures of this pair, the next try waits 30
+    seconds after the last one, then 60, 120... (at most the window)."""
+    window = timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    count, last = db.session.execute(
+        select(func.count(), func.max(LoginFailure.created_at)).where(
+            LoginFailure.email == email,
+            LoginFailure.ip == ip,
+            LoginFailure.created_at >= utcnow() - window,
+        )
+    ).one()
+    beyond = count - current_app.config["LOGIN_MAX_FAILURES"]
+    if beyond < 0:
+        return
+    wait = min(FIRST_LOGIN_DELAY * 2**beyond, window)
+    seconds = math.ceil((last + wait - utcnow()).total_seconds())
+    if seconds > 0:
         raise InvalidInput(
             _(
-                "Too many failed attempts. Please wait %(minutes)d minutes or reset your password.",
-                minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
+                "Too many failed attempts: please try again in %(seconds)d seconds, or ask"
+                " for a login link by e-mail.",
+                seconds=seconds,
             )
         )
 
 
-def _failures(condition: Any, since: Any) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(condition, LoginFailure.created_at >= since)
-    ).scalar_one()
+def _forget_failures(email: str, ip: str | None = None) -> None:
+    """Forget the failures of ``email`` (from ``ip`` only, if given)."""
+    condition = LoginFailure.email == email
+    if ip is not None:
+        condition &= LoginFailure.ip == ip
+    db.session.execute(delete(LoginFailure).where(condition))
 
 
 def prune_login_failures() -> None:
@@ -214,15 +250,137 @@ def prune_login_failures() -> None:
     db.session.execute(delete(LoginFailure).where(LoginFailure.created_at < utcnow() - window))
 
 
+# ---- login sessions ------------------------------------------------------------------
+
+SEEN_EVERY = timedelta(minutes=5)  # how stale a session's "last seen" may get
+
+
+def session_lifetime() -> timedelta:
+    """How long a login lasts at most ("keep me logged in" included)."""
+    return timedelta(days=current_app.config["SESSION_DAYS"])
+
+
+def start_session(user: User, user_agent: str) -> LoginSession:
+    """Record a login on a device; the caller logs the browser in with it (``user.get_id``
+    names it). Also forgets the member's logins that lasted their time, and spends any login
+    link mailed before."""
+    now = utcnow()
+    db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.created_at < now - session_lifetime()
+        )
+    )
+    login = LoginSession(user=user, user_agent=user_agent[:300], created_at=now, last_seen_at=now)
+    db.session.add(login)
+    user.last_login_at = now
+    db.session.flush()
+    user.login_session_id = login.id
+    return login
+
+
+def live_session(user_id: int, session_id: int) -> LoginSession | None:
+    """The member's login ``session_id`` if it still lasts, for the cookie that names it."""
+    login = db.session.get(LoginSession, session_id)
+    if login is None or login.user_id != user_id:
+        return None
+    if login.created_at < utcnow() - session_lifetime():
+        return None
+    login.user.login_session_id = login.id
+    return login
+
+
+def seen_long_ago(login: LoginSession) -> bool:
+    """Whether the session's "last seen" is due to move (see ``note_seen``)."""
+    return login.last_seen_at < utcnow() - SEEN_EVERY
+
+
+def note_seen(session_id: int) -> None:
+    """Move a session's "last seen" to now."""
+    db.session.execute(
+        update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=utcnow())
+    )
+
+
+def sessions_of(user: User) -> list[LoginSession]:
+    """Where the member is logged in, the most recently seen first."""
+    return list(
+        db.session.scalars(
+            select(LoginSession)
+            .where(LoginSession.user_id == user.id)
+            .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
+        )
+    )
+
+
+def end_session(user: User, session_id: int) -> None:
+    """Log the member out of one of their sessions (this one too: logging out)."""
+    ended = db.session.execute(
+        delete(LoginSession).where(LoginSession.id == session_id, LoginSession.user_id == user.id)
+    )
+    if not ended.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(_("This session has ended already."))
+
+
+def end_all_sessions(user: User) -> None:
+    """Log the member out everywhere (a reset password, a suspension)."""
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def end_other_sessions(user: User) -> None:
+    """Log the member out of every session but this request's (a device lost, a cookie
+    copied, a new password)."""
+    db.session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.id != user.login_session_id
+        )
+    )
+
+
+# ---- login links ------------------------------------------------------------------------
+
+LOGIN_LINK_LIFETIME = timedelta(minutes=20)
+
+
+def send_login_link(email: str) -> None:
+    """Mail a link that logs the member in once, within ``LOGIN_LINK_LIFETIME``, if the
+    address has an account; say nothing either way. No wrong password slows it down."""
+    user = _member_at(email)
+    if user is None:
+        return
+    token = make_token("login-link", {"uid": user.id, "last": _last_login_stamp(user)})
+    with reading_as(user):
+        _send_link(
+            user.email,
+            _("Your login link"),
+            "mail/login_link",
+            user=user,
+            minutes=LOGIN_LINK_LIFETIME.seconds // 60,
+            link=absolute_url(url_for("auth.login_by_link", token=token)),
+        )
+
+
+def _last_login_stamp(user: User) -> str:
+    return user.last_login_at.isoformat() if user.last_login_at else ""
+
+
+def user_for_login_link(token: str) -> User:
+    """The member a login link was sent to, if it is fresh and unused: any login since it
+    was sent (its own included) spends it. Following it proves the address."""
+    data = read_token("login-link", token, max_age=LOGIN_LINK_LIFETIME)
+    user = db.session.get(User, data["uid"])
+    if user is None or _last_login_stamp(user) != data["last"]:
+        raise InvalidInput(_("This link is invalid or has expired."))
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    _forget_failures(user.email)
+    return user
+
+
 # ---- passwords ----------------------------------------------------------------------------
 
 
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the address has an account; say nothing either way."""
-    try:
-        user = user_by_email(normalize_email(email))
-    except InvalidInput:
-        return
+    user = _member_at(email)
     if user is None:
         return
     # The token holds a piece of the current hash and the address it was sent to: once the
@@ -254,18 +412,10 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     # Following a link sent to the address proves it, too.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    # and ends a lock that someone's wrong guesses put on it
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == user.email))
+    # and ends the slowing down that someone's wrong guesses put on it
+    _forget_failures(user.email)
+    end_all_sessions(user)  # whoever knew the old password is logged out everywhere
     return user
-
-
-def end_other_sessions(user: User) -> None:
-    """Log the member out of every session but the one the caller renews (a device lost, a
-    cookie copied): their sessions name the epoch they were made in."""
-    db.session.execute(
-        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
-    )
-    db.session.refresh(user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -273,6 +423,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise InvalidInput(_("Your current password is not correct."))
     check_password_strength(new_password, user.email)
     user.password_hash = hash_password(new_password)
+    end_other_sessions(user)
     send_mail(user.email, _("Your password was changed"), "mail/password_changed", user=user)
 
 

@@ -19,7 +19,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.i18n import from_local, today_of
 from core.models import AuditEntry, User
 from core.realtime import disconnect_user
-from core.services.accounts import end_other_sessions, send_confirmation
+from core.services.accounts import end_all_sessions, send_confirmation
 from core.services.staff import record_staff_act
 from core.state import hooks
 
@@ -99,7 +99,7 @@ def suspend_member(actor: User, member: User, reason: str, until: date | None = 
     record_staff_act(actor, SUSPENDED, member, reason)
     member.suspended_at = utcnow()
     member.suspended_until = from_local(until, time(0), actor) if until else None
-    end_other_sessions(member)
+    end_all_sessions(member)
     member_id = member.id
     after_commit(lambda: disconnect_user(member_id))
     hooks().member_suspended(member)

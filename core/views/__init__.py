@@ -84,6 +84,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # A member's pages: neither a shared cache nor the next person at the browser's back
+    # button may show them. Static files and photos say how they are cached themselves.
+    if "Cache-Control" not in response.headers and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from core.db import db, writes_on_get
+from core.devices import describe_device
 from core.errors import InvalidInput
 from core.forms import (
     ChangeEmailForm,
@@ -27,6 +29,7 @@ from core.forms import (
     NewPasswordForm,
     RegisterForm,
 )
+from core.models import User
 from core.realtime import disconnect_user
 from core.services import accounts
 from core.views.navigation import local_path
@@ -58,10 +61,10 @@ def register() -> ResponseReturnValue:
     return render_template("auth/register.html", form=form)
 
 
-def _check_inbox(email: str, reset: bool = False) -> ResponseReturnValue:
-    """After a form that mails a link: the page that says so, at an address of its own, so
-    that a reload does not post the form again."""
-    session[LINK_SENT_TO] = {"email": email, "reset": reset}
+def _check_inbox(email: str, kind: str = "confirm") -> ResponseReturnValue:
+    """After a form that mails a link (``kind``: confirm, reset or login): the page that says
+    so, at an address of its own, so that a reload does not post the form again."""
+    session[LINK_SENT_TO] = {"email": email, "kind": kind}
     return redirect(url_for("auth.check_inbox"))
 
 
@@ -70,7 +73,7 @@ def check_inbox() -> ResponseReturnValue:
     sent = session.get(LINK_SENT_TO)
     if sent is None:
         return redirect(url_for("home.index"))
-    return render_template("auth/check_inbox.html", email=sent["email"], reset=sent["reset"])
+    return render_template("auth/check_inbox.html", email=sent["email"], kind=sent["kind"])
 
 
 @bp.get("/confirm/<token>")
@@ -95,25 +98,15 @@ def confirm(token: str) -> ResponseReturnValue:
     # password a stranger chose. Elsewhere, logging in (or a reset) proves the password.
     if session.pop(REGISTERED_HERE, None) != user.id:
         return redirect(url_for("auth.login"))
-    login_user(user)
+    _log_in(user)
     return redirect(url_for("profile.data"))
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
 def resend_confirmation() -> ResponseReturnValue:
-    form = EmailOnlyForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.user_by_email(accounts.normalize_email(form.email.data or ""))
-        except InvalidInput:
-            user = None
-        if user and not user.email_confirmed:
-            accounts.send_confirmation(user)
-            db.session.commit()
-        return _check_inbox(form.email.data or "")
-    return render_template(
-        "auth/email_form.html",
-        form=form,
+    return _link_by_mail(
+        accounts.resend_confirmation,
+        kind="confirm",
         heading=_("Confirm your e-mail address"),
         intro=_("Enter the address you registered with and we will send you a new link."),
     )
@@ -133,33 +126,83 @@ def login() -> ResponseReturnValue:
             db.session.commit()  # keeps the recorded failure
             flash(str(error), "danger")
             return render_template("auth/login.html", form=form), 401
-        db.session.commit()
-        login_user(user, remember=form.remember.data)
+        _log_in(user, remember=form.remember.data)
         return redirect(local_path(request.args.get("next"), url_for("profile.overview_self")))
     return render_template("auth/login.html", form=form)
+
+
+def _log_in(user: User, remember: bool = False) -> None:
+    """Log this browser in with a new session of the member's (the caller's work commits)."""
+    accounts.start_session(user, request.user_agent.string)
+    db.session.commit()
+    login_user(user, remember=remember)
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+def login_link_request() -> ResponseReturnValue:
+    return _link_by_mail(
+        accounts.send_login_link,
+        kind="login",
+        heading=_("Log in by e-mail"),
+        intro=_(
+            "Enter your e-mail address and we will send you a link that logs you in once,"
+            " within %(minutes)d minutes. No password needed.",
+            minutes=accounts.LOGIN_LINK_LIFETIME.seconds // 60,
+        ),
+    )
+
+
+def _link_by_mail(
+    send: Callable[[str], None], kind: str, heading: str, intro: str
+) -> ResponseReturnValue:
+    """The form that mails a link of ``kind`` to the address typed (``send`` says nothing
+    about whether it has an account, nor does the page)."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        send(form.email.data or "")
+        db.session.commit()
+        return _check_inbox(form.email.data or "", kind=kind)
+    return render_template("auth/email_form.html", form=form, heading=heading, intro=intro)
+
+
+@bp.get("/login/link/<token>")
+@writes_on_get  # following the link from the mail starts a session
+def login_by_link(token: str) -> ResponseReturnValue:
+    try:
+        user = accounts.user_for_login_link(token)
+    except InvalidInput as error:
+        flash(str(error), "danger")
+        return redirect(url_for("auth.login_link_request"))
+    if current_user.is_authenticated:
+        _end_this_session()
+    _log_in(user)
+    return redirect(url_for("profile.overview_self"))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
-        user_id = current_user.id if current_user.is_authenticated else None
-        logout_user()
-        if user_id:
-            disconnect_user(user_id)
+        if current_user.is_authenticated:
+            _end_this_session()
         flash(_("You are logged out."), "info")
     return redirect(url_for("home.index"))
 
 
+def _end_this_session() -> None:
+    """Log this browser out: its session ends on the server too, so a copy of the cookie
+    no longer works, and the member's live connections close (the others reconnect)."""
+    user_id = current_user.id
+    accounts.end_session(current_user, current_user.login_session_id)
+    db.session.commit()
+    logout_user()
+    disconnect_user(user_id)
+
+
 @bp.route("/reset", methods=["GET", "POST"])
 def reset_request() -> ResponseReturnValue:
-    form = EmailOnlyForm()
-    if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data or "")
-        db.session.commit()
-        return _check_inbox(form.email.data or "", reset=True)
-    return render_template(
-        "auth/email_form.html",
-        form=form,
+    return _link_by_mail(
+        accounts.request_password_reset,
+        kind="reset",
         heading=_("Forgot your password?"),
         intro=_("Enter your e-mail address and we will send you a link to choose a new one."),
     )
@@ -180,9 +223,8 @@ def reset(token: str) -> ResponseReturnValue:
             db.session.rollback()
             flash(str(error), "danger")
         else:
-            db.session.commit()
             disconnect_user(user.id)  # sockets opened with the old password outlived it
-            login_user(user)
+            _log_in(user)
             flash(_("Your new password is set."), "success")
             return redirect(url_for("profile.overview_self"))
     return render_template("auth/reset.html", form=form)
@@ -191,10 +233,16 @@ def reset(token: str) -> ResponseReturnValue:
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
+    return _account_page(ChangePasswordForm(prefix="pw"), ChangeEmailForm(prefix="em"))
+
+
+def _account_page(password_form: ChangePasswordForm, email_form: ChangeEmailForm) -> str:
     return render_template(
         "auth/account.html",
-        password_form=ChangePasswordForm(prefix="pw"),
-        email_form=ChangeEmailForm(prefix="em"),
+        password_form=password_form,
+        email_form=email_form,
+        sessions=accounts.sessions_of(current_user),
+        describe_device=describe_device,
     )
 
 
@@ -212,12 +260,10 @@ def change_password() -> ResponseReturnValue:
             flash(str(error), "danger")
         else:
             db.session.commit()
-            _stay_logged_in_here()
+            disconnect_user(current_user.id)  # the other devices' sessions ended
             flash(_("Your password was changed."), "success")
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html", password_form=form, email_form=ChangeEmailForm(prefix="em")
-    ), 400
+    return _account_page(form, ChangeEmailForm(prefix="em")), 400
 
 
 @bp.post("/account/sessions/end")
@@ -226,18 +272,23 @@ def end_other_sessions() -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         accounts.end_other_sessions(current_user)
         db.session.commit()
-        _stay_logged_in_here()
+        disconnect_user(current_user.id)  # this browser reconnects; the others cannot
         flash(_("You are logged out on every other device."), "success")
     return redirect(url_for("auth.account"))
 
 
-def _stay_logged_in_here() -> None:
-    """After the member's other sessions ended (a new password or session epoch): close
-    their devices' live connections, and renew this session. "Keep me logged in" stays on if
-    it was: the old remember cookie names the old stamp and no longer logs anyone in."""
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("auth.account"))
+    if session_id == current_user.login_session_id:
+        return logout()
+    accounts.end_session(current_user, session_id)
+    db.session.commit()
     disconnect_user(current_user.id)
-    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    login_user(current_user._get_current_object(), remember=remember_cookie in request.cookies)
+    flash(_("That device is logged out."), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/email")
@@ -259,9 +310,7 @@ def change_email() -> ResponseReturnValue:
                 "info",
             )
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html", password_form=ChangePasswordForm(prefix="pw"), email_form=form
-    ), 400
+    return _account_page(ChangePasswordForm(prefix="pw"), form), 400
 
 
 @bp.get("/account/email/<token>")

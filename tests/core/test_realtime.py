@@ -16,9 +16,11 @@ import requests
 import socketio
 from flask_login import current_user
 from flask_socketio import emit
+from sqlalchemy import delete
 
 from core import hookimpl
 from core.contributions import SocketHandler
+from core.models import LoginSession
 from core.services.notifications import mark_read, notify
 from core.testing import SocketClient, session_cookie
 
@@ -217,12 +219,11 @@ class TestPluginSocketHandlers:
 
         assert tab.next("echo.shouted") == {"text": "HELLO", "member": ada.id}
 
-    def test_a_member_whose_password_changed_is_disconnected(
-        self, db, connect, create_user, plugin
-    ):
+    def test_a_member_whose_session_ended_is_disconnected(self, db, connect, create_user, plugin):
         ada = create_user()
         tab = connect(ada)
-        ada.password_hash = ada.password_hash[:-8] + "changed!"  # as a password change does
+        # as a password change, or "log out" in the list of sessions elsewhere, does
+        db.session.execute(delete(LoginSession).where(LoginSession.user_id == ada.id))
         db.session.commit()
 
         tab.client.emit("echo.ping", {"n": 2})

@@ -1,5 +1,6 @@
 """A live connection does not outlive the session that opened it."""
 
+import re
 import threading
 
 import pytest
@@ -82,3 +83,19 @@ def test_another_members_logout_leaves_my_connection_open(app, connected, create
     browser.post("/logout")
 
     assert not gone.wait(0.5) and socket.connected
+
+
+def test_ending_a_session_from_the_list_closes_its_connection(app, connected, create_user):
+    member = create_user()
+    _socket, gone = connected(member)  # a session of its own, as a login makes
+    phone = app.test_client()
+    phone.login(member)
+    page = phone.get("/account").get_data(as_text=True)
+    ids = {int(number) for number in re.findall(r"/account/sessions/(\d+)/end", page)}
+    assert len(ids) == 2
+    socket_session = min(ids)  # the first login
+
+    phone.post(f"/account/sessions/{socket_session}/end")
+
+    assert gone.wait(TIMEOUT), "the socket stayed open after its session ended"
+    assert phone.get("/account").status_code == 200  # the phone's own session goes on

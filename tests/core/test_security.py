@@ -199,9 +199,9 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(make_app
         "bio": "forged",
         "timezone": "UTC",
     }
-    before = database_contents(app)
     visitor, member = app.test_client(), app.test_client()
     member.login(user)
+    before = database_contents(app)
     for client in (visitor, member):
         for url in urls:
             response = client.post(url, data=forged)

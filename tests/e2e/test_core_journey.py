@@ -148,3 +148,41 @@ def test_after_a_new_password_the_members_other_tab_stays_live(
         db.session.commit()
 
     other_tab.locator('#alert-count[data-count="1"]').wait_for(state="attached")
+
+
+FIREFOX_ON_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0"
+
+
+def test_the_member_sees_where_they_are_logged_in_and_logs_a_device_out(
+    page, browser, live_server, create_user
+):
+    from core.testing import TEST_PASSWORD
+
+    def log_in(tab):
+        tab.goto(live_server + "/login")
+        tab.get_by_label("E-mail address").fill("maya@example.org")
+        tab.get_by_label("Password").fill(TEST_PASSWORD)
+        tab.get_by_role("button", name="Log in").click()
+        tab.wait_for_url(re.compile(r".*/members/\d+$"))
+
+    create_user(email="maya@example.org", display_name="Maya Ruiz")
+    other_device = browser.new_context(user_agent=FIREFOX_ON_ANDROID).new_page()
+    log_in(other_device)
+    log_in(page)  # Chromium on Linux
+
+    page.goto(live_server + "/account")
+    sessions = page.locator("li.session")
+    expect(sessions).to_have_count(2)
+    expect(sessions.nth(0)).to_contain_text("This device")
+    expect(sessions.nth(1)).to_contain_text("Firefox on Android")
+    sessions.nth(1).scroll_into_view_if_needed()
+    snap(page, "account-sessions")
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Log out on this device?"
+    sessions.nth(1).get_by_role("button", name="Log out").click()
+    page.get_by_text("That device is logged out.").wait_for()
+    expect(sessions).to_have_count(1)
+
+    other_device.goto(live_server + "/account")
+    other_device.wait_for_url(re.compile(r".*/login\?next=.*"))
+    other_device.context.close()
