@@ -742,13 +742,15 @@ def _in_context_of(app: Flask) -> bool:
 
 
 def _start_session(app: Flask, user: Any) -> str:
-    """A new login session of ``user`` (see ``accounts.start_session``), committed; returns
-    the id a session cookie carries for it."""
+    """A new login session of ``user`` (see ``accounts.start_session``), committed in a unit
+    of work of its own; returns the id a session cookie carries for it. Not in the test's own
+    session: on SQLite its read snapshot may predate what requests wrote since, and a write
+    from it would fail with "database is locked"."""
     from core.db import db
     from core.models import User
     from core.services.accounts import start_session
 
-    with contextlib.nullcontext() if _in_context_of(app) else app.app_context():
+    with app.app_context():
         member = db.session.get_one(User, user.id)
         start_session(member, "alma test client")
         db.session.commit()
