@@ -271,6 +271,30 @@ def test_a_job_already_running_here_is_not_started_twice(
     assert test_jobs.slow_runs == 1
 
 
+def test_run_now_wakes_the_job_in_this_processs_scheduler_instead(app, client, admin, test_jobs):
+    from core.db import utcnow
+    from core.scheduler import SchedulerLock, build_scheduler
+    from core.state import alma
+
+    scheduler = build_scheduler(app, SchedulerLock(app))
+    scheduler.start(paused=True)  # nothing runs, but it plans
+    alma(app).scheduler = scheduler
+    try:
+        assert scheduler.get_job("testjobs.slow").next_run_time > utcnow() + timedelta(minutes=1)
+        client.login(admin)
+
+        page = client.post(
+            "/admin/system/jobs/testjobs.slow/run", data={"reason": "now"}, follow_redirects=True
+        ).text
+
+        assert "The scheduler runs testjobs.slow now." in page
+        assert scheduler.get_job("testjobs.slow").next_run_time <= utcnow()
+        assert test_jobs.slow_runs == 0  # not in the request: the scheduler runs it
+    finally:
+        alma(app).scheduler = None
+        scheduler.shutdown(wait=False)
+
+
 # ---- retry failed mails ------------------------------------------------------------------------
 
 
