@@ -172,18 +172,21 @@ def jobs() -> None:
 @jobs.command("list")
 @click.pass_context
 def list_jobs(ctx: click.Context) -> None:
-    """List the jobs: name, when it runs, when it last ran and where."""
-    from core.scheduler import all_jobs, last_runs
+    """List the jobs: name, when it runs, when it last ran and where, its last error."""
+    from core.scheduler import job_statuses
 
     app = _app(ctx)
     _ensure_schema(app)
-    ran = last_runs(app)
-    for job in all_jobs(app):
-        arguments = (f"{key}={value}" for key, value in job.trigger_args.items())
-        when = " ".join([job.trigger, *arguments])
-        last = ran.get(job.id)
+    for status in job_statuses(app):
+        last = status.last_run
         last_run = f"last run {last[0]:%Y-%m-%d %H:%M:%S} UTC by {last[1]}" if last else "never run"
-        click.echo(f"{job.id}  {when}  {last_run}")
+        failure = status.last_failure
+        failed = (
+            f"  last failed {failure.failed_at:%Y-%m-%d %H:%M:%S} UTC: {failure.error}"
+            if failure
+            else ""
+        )
+        click.echo(f"{status.job.id}  {status.schedule}  {last_run}{failed}")
 
 
 @jobs.command("run")

@@ -316,6 +316,16 @@ class JobRun(Model):
     run_by: Mapped[str] = mapped_column(String(200))
 
 
+class JobFailure(Model):
+    """Each scheduled job's last run that raised: when, and the error, for the console."""
+
+    __tablename__ = "job_failures"
+
+    job_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failed_at: Mapped[datetime]
+    error: Mapped[str] = mapped_column(Text)
+
+
 class AuditEntry(Model):
     """One act of staff, as it was done: append-only (the database refuses to change or
     delete a row, see core_0008), and with no foreign key, so it outlives the members it names.

@@ -20,7 +20,9 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +36,10 @@ from apscheduler.events import (
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
@@ -41,7 +47,8 @@ from sqlalchemy.exc import DBAPIError
 
 from core.contributions import Job
 from core.db import db, insert_on_conflict, utcnow
-from core.models import JobRun
+from core.jobs import wake_job
+from core.models import JobFailure, JobRun
 from core.services.accounts import prune_login_failures
 from core.services.mail import DELIVER_JOB_ID, deliver_outbox, prune_sent_mails
 from core.state import alma
@@ -49,6 +56,11 @@ from core.state import alma
 logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x616C6D61  # "alma"
+TRIGGERS: dict[str, type[BaseTrigger]] = {
+    "interval": IntervalTrigger,
+    "cron": CronTrigger,
+    "date": DateTrigger,
+}
 
 
 def core_jobs(app: Flask) -> list[Job]:
@@ -78,11 +90,45 @@ def run_job(app: Flask, job: Job) -> bool:
             job.func()
             _note_run(job.id, started)
             db.session.commit()
-        except Exception:
+        except Exception as error:
             db.session.rollback()
             logger.exception("job %s failed", job.id)
+            _note_failure(job.id, started, error)
             return False
         return True
+
+
+class RunNow(Enum):
+    """What "run now" in the console did."""
+
+    WOKEN = "woken"  # this process runs the scheduler, which runs the job at once
+    RAN = "ran"
+    FAILED = "failed"
+    RUNNING = "running"  # already running here: not started twice
+
+
+_running_here: dict[str, threading.Lock] = {}
+_running_here_guard = threading.Lock()
+
+
+def run_now(app: Flask, job: Job) -> RunNow:
+    """Run ``job`` now for an admin. If this process runs the scheduler, wake the job there:
+    the scheduler never runs a job twice at once, and a wake-up during a run runs it once
+    more when that run ends. Otherwise run it in this process, as ``alma jobs run`` does
+    beside a scheduler elsewhere (jobs are safe to run twice at the same moment), but never
+    twice at once in this process."""
+    scheduler = alma(app).scheduler
+    if scheduler is not None and scheduler.running:
+        wake_job(app, job.id)
+        return RunNow.WOKEN
+    with _running_here_guard:
+        running = _running_here.setdefault(job.id, threading.Lock())
+    if not running.acquire(blocking=False):
+        return RunNow.RUNNING
+    try:
+        return RunNow.RAN if run_job(app, job) else RunNow.FAILED
+    finally:
+        running.release()
 
 
 def _this_process() -> str:
@@ -96,6 +142,68 @@ def _note_run(job_id: str, started: datetime) -> None:
         .values(job_id=job_id, **values)
         .on_conflict_do_update(index_elements=[JobRun.job_id], set_=values)
     )
+
+
+def _note_failure(job_id: str, started: datetime, error: Exception) -> None:
+    """Keep a failed run's error for the console, in a unit of work of its own (the job's
+    was rolled back)."""
+    values = {"failed_at": started, "error": f"{type(error).__name__}: {error}"}
+    try:
+        db.session.execute(
+            insert_on_conflict(JobFailure)
+            .values(job_id=job_id, **values)
+            .on_conflict_do_update(index_elements=[JobFailure.job_id], set_=values)
+        )
+        db.session.commit()
+    except DBAPIError:  # the database itself is what failed: the log line above is all
+        db.session.rollback()
+        logger.warning("could not note job %s's failure", job_id)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What an operator asks of a job: when it runs, when it last ran (and where), when it
+    runs next and how its last failed run failed."""
+
+    job: Job
+    last_run: tuple[datetime, str] | None
+    next_run: datetime | None
+    last_failure: JobFailure | None
+
+    @property
+    def schedule(self) -> str:
+        """Its trigger in words: ``interval seconds=30``, ``cron hour=3``."""
+        arguments = (f"{key}={value}" for key, value in self.job.trigger_args.items())
+        return " ".join([self.job.trigger, *arguments])
+
+
+def job_statuses(app: Flask) -> list[JobStatus]:
+    """Every job's status (``alma jobs list`` and the console). The next run is the one this
+    process's scheduler plans, or, if another process runs the jobs, the one a scheduler
+    would plan from the job's last run."""
+    ran, now = last_runs(app), utcnow()
+    failures = _last_failures(app)
+    scheduler = alma(app).scheduler
+    statuses = []
+    for job in all_jobs(app):
+        scheduled = scheduler.get_job(job.id) if scheduler is not None else None
+        if scheduled is not None:
+            next_run = scheduled.next_run_time
+        else:
+            trigger = TRIGGERS[job.trigger](timezone="UTC", **job.trigger_args)
+            next_run = _first_run(job, trigger, ran.get(job.id), now)
+            next_run = next_run or trigger.get_next_fire_time(None, now)
+        statuses.append(JobStatus(job, ran.get(job.id), next_run, failures.get(job.id)))
+    return statuses
+
+
+def _last_failures(app: Flask) -> dict[str, JobFailure]:
+    with app.app_context():
+        try:
+            failures = db.session.scalars(select(JobFailure)).all()
+            return {failure.job_id: failure for failure in failures}
+        finally:
+            db.session.remove()
 
 
 def last_runs(app: Flask) -> dict[str, tuple[datetime, str]]:
@@ -269,14 +377,23 @@ def build_scheduler(app: Flask, lock: SchedulerLock) -> BaseScheduler:
             name=job.id,
             **job.trigger_args,
         )
-        if job.id in ran:
-            due = scheduled.trigger.get_next_fire_time(ran[job.id][0], now)
-            if due is not None:  # None: a one-off job that ran already runs again, as before
-                scheduled.modify(next_run_time=max(due, now))
-        elif job.trigger == "interval":
-            scheduled.modify(next_run_time=now)
+        due = _first_run(job, scheduled.trigger, ran.get(job.id), now)
+        if due is not None:
+            scheduled.modify(next_run_time=due)
     _run_skipped_runs_when_the_run_ends(scheduler)
     return scheduler
+
+
+def _first_run(
+    job: Job, trigger: BaseTrigger, last_run: tuple[datetime, str] | None, now: datetime
+) -> datetime | None:
+    """When a scheduler starting ``now`` first runs ``job``; ``None``: at its trigger's own
+    first time."""
+    if last_run is not None:
+        due = trigger.get_next_fire_time(last_run[0], now)
+        # None: a one-off job that ran already runs again, as before
+        return max(due, now) if due is not None else None
+    return now if job.trigger == "interval" else None
 
 
 def _run_skipped_runs_when_the_run_ends(scheduler: BaseScheduler) -> None:

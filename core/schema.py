@@ -130,26 +130,50 @@ def _tell_applied(
         say(f"applied {revision.revision}: {' '.join(revision.doc.split())}")
 
 
-def pending_heads(app: Flask) -> set[str]:
-    """The migration heads, of every part, not yet applied to the database."""
-    pending: set[str] = set()
+@dataclass(frozen=True)
+class PartRevision:
+    """Where one part of the schema stands: the revisions applied and its heads."""
+
+    name: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    pending_heads: frozenset[str]  # heads not yet applied
+    to_apply: int  # how many migrations ``alma db upgrade`` would apply
+
+
+def part_revisions(app: Flask) -> list[PartRevision]:
+    """Each part's revision against its heads (the console's System section)."""
+    revisions = []
     with app.app_context(), db.engine.connect() as connection:
         for part in schema_parts(app):
             script = ScriptDirectory.from_config(alembic_config(app, part))
             context = MigrationContext.configure(
                 connection, opts={"version_table": part.version_table}
             )
-            applied = set(context.get_current_heads())
-            pending |= {
-                head
-                for head in script.get_heads()
-                if not any(_descends_from(script, revision, head) for revision in applied)
+            applied = context.get_current_heads()
+            done = {
+                revision.revision
+                for current in applied
+                for revision in script.iterate_revisions(current, "base")
             }
-    return pending
+            heads = script.get_heads()
+            revisions.append(
+                PartRevision(
+                    name=part.name,
+                    current=tuple(applied),
+                    heads=tuple(heads),
+                    pending_heads=frozenset(heads) - done,
+                    to_apply=sum(
+                        revision.revision not in done for revision in script.walk_revisions()
+                    ),
+                )
+            )
+    return revisions
 
 
-def _descends_from(script: ScriptDirectory, revision: str, head: str) -> bool:
-    return any(r.revision == head for r in script.iterate_revisions(revision, "base"))
+def pending_heads(app: Flask) -> set[str]:
+    """The migration heads, of every part, not yet applied to the database."""
+    return {head for part in part_revisions(app) for head in part.pending_heads}
 
 
 def ensure_schema(app: Flask) -> None:

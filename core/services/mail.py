@@ -14,6 +14,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -75,6 +76,43 @@ def count_mails(to: str, template: str, since: datetime) -> int:
             OutboxMail.created_at >= since,
         )
     ).scalar_one()
+
+
+SENT_COUNTED = timedelta(days=7)  # the console counts the mails sent this long ago or since
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    queued: int  # not sent, never tried (or tried and claimed, not failed)
+    failed: int  # not sent, at least one attempt failed: retried with backoff
+    sent: int  # sent in the last ``SENT_COUNTED``
+
+
+def outbox_counts() -> OutboxCounts:
+    """The outbox at a glance, for the console: one statement."""
+    unsent, failed = OutboxMail.sent_at.is_(None), OutboxMail.attempts > 0
+    since = utcnow() - SENT_COUNTED
+    row = db.session.execute(
+        select(
+            func.count().filter(unsent, ~failed),
+            func.count().filter(unsent, failed),
+            func.count().filter(OutboxMail.sent_at >= since),
+        )
+    ).one()
+    return OutboxCounts(*row)
+
+
+def retry_failed_mails() -> int:
+    """Make every failed mail due now (their backoff forgotten) and wake the delivery job once
+    this commits; how many there are."""
+    retried = rows_changed(
+        update(OutboxMail)
+        .where(OutboxMail.sent_at.is_(None), OutboxMail.attempts > 0)
+        .values(next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    wake_job_after_commit(DELIVER_JOB_ID)
+    return retried
 
 
 def deliver_outbox() -> int:

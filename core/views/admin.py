@@ -7,7 +7,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +28,9 @@ from core.db import db
 from core.forms import StaffActForm, SuspendForm, form_errors, run_action
 from core.models import User
 from core.pagination import page_of
+from core.scheduler import RunNow, job_named, job_statuses, run_now
+from core.schema import part_revisions
+from core.services.mail import outbox_counts, retry_failed_mails
 from core.services.members import (
     MEMBER_STATES,
     may_suspend,
@@ -29,7 +42,14 @@ from core.services.members import (
     suspend_member,
     unsuspend_member,
 )
-from core.services.staff import audit_acts, audit_csv, audit_query, has_role
+from core.services.staff import (
+    Target,
+    audit_acts,
+    audit_csv,
+    audit_query,
+    has_role,
+    record_staff_act,
+)
 from core.state import alma
 from core.views.navigation import page_number
 
@@ -59,9 +79,18 @@ MEMBERS = AdminSection(
 )
 
 
+SYSTEM = AdminSection(
+    _l("System"),
+    "admin.system",
+    "admin",
+    note=_l("Plugins and their versions, the schema, the jobs, the mail outbox."),
+    order=900,
+)
+
+
 def admin_sections(contributed: list[AdminSection]) -> list[AdminSection]:
     """The console's sections: the plugins' and core's own, in order."""
-    return sorted([*contributed, MEMBERS, AUDIT_LOG], key=lambda section: section.order)
+    return sorted([*contributed, MEMBERS, SYSTEM, AUDIT_LOG], key=lambda section: section.order)
 
 
 def staff_required(role: str) -> Callable[[ViewT], ViewT]:
@@ -222,3 +251,66 @@ def _act_on_member(
         success=success,
         back=back,
     )
+
+
+# ---- system ------------------------------------------------------------------------------------
+
+RUN_NOW_SAYS = {
+    RunNow.WOKEN: _l("The scheduler runs %(job)s now."),
+    RunNow.RAN: _l("%(job)s ran."),
+    RunNow.FAILED: _l("%(job)s failed: its error is below."),
+    RunNow.RUNNING: _l("%(job)s is running already: it was not started again."),
+}
+
+
+@bp.get("/system")
+@staff_required(SYSTEM.role)
+def system() -> ResponseReturnValue:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
+    state = alma(app)
+    return render_template(
+        "admin/system.html",
+        plugins=[state.installed[name] for name in state.enabled],
+        schema=part_revisions(app),
+        jobs=job_statuses(app),
+        outbox=outbox_counts(),
+        reason_form=StaffActForm(),
+    )
+
+
+@bp.post("/system/jobs/<job_id>/run")
+@staff_required(SYSTEM.role)
+def run_job_now(job_id: str) -> ResponseReturnValue:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
+    job = job_named(app, job_id)
+    if job is None:
+        abort(404)
+    if not _record_system_act("job.run", ("job", None, job.id)):
+        return redirect(url_for("admin.system"))
+    outcome = run_now(app, job)
+    flash(
+        RUN_NOW_SAYS[outcome] % {"job": job.id}, "danger" if outcome is RunNow.FAILED else "success"
+    )
+    return redirect(url_for("admin.system"))
+
+
+@bp.post("/system/mail/retry")
+@staff_required(SYSTEM.role)
+def retry_failed_mail() -> ResponseReturnValue:
+    if _record_system_act("mail.retried", ("outbox", None, "failed mails")):
+        retried = retry_failed_mails()
+        db.session.commit()
+        flash(_("%(count)s failed mails are due again.", count=retried), "success")
+    return redirect(url_for("admin.system"))
+
+
+def _record_system_act(act: str, target: Target) -> bool:
+    """Log the admin's ``act`` with the reason posted (committed before the act runs, which
+    may be long); whether there was one."""
+    form = StaffActForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "danger")
+        return False
+    record_staff_act(current_user._get_current_object(), act, target, form.reason.data or "")
+    db.session.commit()
+    return True

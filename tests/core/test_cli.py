@@ -746,6 +746,31 @@ def test_jobs_list_shows_each_job_when_it_runs_and_its_last_run(instance):
     ), pruned
 
 
+def test_jobs_list_shows_a_jobs_last_failure(instance):
+    from core.models import JobFailure
+
+    env = alma_env(instance)
+    assert run_alma("db", "upgrade", env=env).returncode == 0
+    app = create_app({}, instance_path=instance)
+    with app.app_context():
+        failed_at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+        db.session.add(
+            JobFailure(
+                job_id="core.prune_sent_mails", failed_at=failed_at, error="OSError: disk full"
+            )
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+    listed = run_alma("jobs", "list", env=env).stdout.splitlines()
+
+    assert listed[2] == (
+        "core.prune_sent_mails  interval hours=6  never run"
+        "  last failed 2026-12-01 09:30:00 UTC: OSError: disk full"
+    )
+    assert listed[0] == "core.deliver_mail  interval seconds=10  never run"
+
+
 def test_jobs_run_now_runs_the_job_as_if_it_were_then(instance):
     """Time in tests is moved, never waited for: a failed login is forgotten 15 minutes on."""
     env = alma_env(instance)

@@ -872,6 +872,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
         ("Members", ""),
         ("System probe", ""),
         ("Quiet probe", ""),
+        ("System", ""),  # core's, for admins only
         ("Audit log", ""),
     ]
     assert client.get("/probe/system").text == "system"
