@@ -54,10 +54,16 @@ def latest_export(user: User) -> DataExport | None:
     )
 
 
+def next_request_at(latest: DataExport | None) -> datetime | None:
+    """When the member whose latest export is ``latest`` may ask again; ``None``: now."""
+    if latest is None or latest.requested_at + EXPORT_EVERY <= utcnow():
+        return None
+    return latest.requested_at + EXPORT_EVERY
+
+
 def request_export(user: User) -> DataExport:
     """Queue an export of ``user``'s data; refused if they asked less than a day ago."""
-    latest = latest_export(user)
-    if latest is not None and latest.requested_at > utcnow() - EXPORT_EVERY:
+    if next_request_at(latest_export(user)) is not None:
         raise InvalidInput(
             _("You asked for a copy of your data less than a day ago. Please try again tomorrow.")
         )

@@ -144,6 +144,7 @@ def data() -> ResponseReturnValue:
             flash(_("Your data is saved."), "success")
             return redirect(url_for("profile.data"))
     status = 400 if form.is_submitted() else 200
+    export = exports.latest_export(user)
     return render_template(
         "profile/data.html",
         member=user,
@@ -152,8 +153,9 @@ def data() -> ResponseReturnValue:
         form=form,
         fieldsets=_fieldsets(contributed),
         sections=_sections("data", user),
-        export=exports.latest_export(user),
-        export_expires_at=exports.expires_at,
+        export=export,
+        export_expires_at=exports.expires_at(export) if export else None,
+        next_export_at=exports.next_request_at(export),
         export_form=ConfirmForm(),
     ), status
 

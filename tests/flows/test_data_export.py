@@ -175,10 +175,15 @@ def test_a_second_export_the_same_day_is_refused(app, client, mail, pair):
     ask_for_export(client)
     run_job(app, JOB)
 
+    page = html.unescape(client.get("/me/data").get_data(as_text=True))
+    assert "You can ask for a copy once a day: a new one from" in page
+    assert "Download my data" not in page
+    # asked all the same (a second tab, a form posted twice): refused, saying why
     page = html.unescape(ask_for_export(client).get_data(as_text=True))
 
     assert "You asked for a copy of your data less than a day ago." in page
     assert count_rows(app, DataExport) == 1
     with time_machine.travel(datetime.now(UTC) + timedelta(days=1, minutes=1)):
+        assert "Download my data" in client.get("/me/data").get_data(as_text=True)
         ask_for_export(client)
         assert count_rows(app, DataExport) == 2
