@@ -51,6 +51,7 @@ def active_member(db, pair):
     group = directory.create_group(mia, name="Rustaceans")
     forum.start_topic(group.id, mia, "Welcome", "Say hello to the group here.")
     give_kudos(max_, mia, "Thanks for the great questions")
+    give_kudos(mia, max_, "Thanks for your patience")
     db.session.add(
         Certificate(
             number="ALMA-TEST-0001",
@@ -138,7 +139,13 @@ def test_member_downloads_every_part_of_their_data(app, client, mail, pair, acti
     credits = json.loads(files["credits.json"])
     assert credits["balance"] > 0 and credits["ledger"]
     assert files["certificates/certificate-ALMA-TEST-0001.pdf"].startswith(b"%PDF")
-    assert json.loads(files["kudos.json"])["received"][0]["from"] == "Max Mentor"
+    kudos = json.loads(files["kudos.json"])
+    assert [(k["from"], k["message"]) for k in kudos["received"]] == [
+        ("Max Mentor", "Thanks for the great questions")
+    ]
+    assert [(k["to"], k["message"]) for k in kudos["given"]] == [
+        ("Max Mentor", "Thanks for your patience")
+    ]
     # the other member appears by name only: their e-mail is nowhere in the ZIP
     assert not [name for name, content in files.items() if OTHER_EMAIL.encode() in content]
 
