@@ -20,7 +20,7 @@ from core.models import DataExport
 from core.testing import body_of, count_rows, run_job
 from plugins.certificates.models import RENDERED, Certificate
 from plugins.groups.services import directory, forum
-from plugins.mentoring.services import chat, lifecycle
+from plugins.mentoring.services import agreements, chat, lifecycle, meetings
 from plugins.wiki import services as wiki
 
 pytestmark = pytest.mark.plugins("mentoring", "wiki", "groups", "credits", "certificates", "kudos")
@@ -43,6 +43,13 @@ def active_member(db, pair):
     mia, max_ = pair
     mentorship = lifecycle.send_request(mia, max_, "Would you mentor me?")
     lifecycle.accept_request(mentorship.id, max_)
+    today = datetime.now(UTC).date()
+    terms = agreements.Terms(today, today + timedelta(days=60), 2, "Video calls", 14)
+    agreements.approve(agreements.propose_agreement(mentorship.id, mia, terms).id, max_)
+    plan = meetings.MeetingPlan(
+        datetime.now(UTC) + timedelta(days=2), 60, "https://meet.example.org/mia-max"
+    )
+    meetings.approve(meetings.schedule(mentorship.id, mia, plan).id, max_)
     chat.post_message(mentorship.id, mia, "Hello Max, shall we meet on Tuesday?")
     chat.post_message(mentorship.id, max_, "Tuesday suits me.")
     wiki.create_article(mia, "Borrowing in Rust", "The borrow checker, explained kindly.")
@@ -125,6 +132,10 @@ def test_member_downloads_every_part_of_their_data(app, client, mail, pair, acti
     mentoring = json.loads(files["mentoring.json"])
     assert mentoring["mentorships"][0]["with"] == "Max Mentor"
     assert mentoring["mentorships"][0]["request_message"] == "Would you mentor me?"
+    (agreement,) = mentoring["mentorships"][0]["agreements"]
+    assert (agreement["channels"], agreement["proposed_by"]) == ("Video calls", "Mia Mentee")
+    (meeting,) = mentoring["mentorships"][0]["meetings"]
+    assert meeting["place"] == "https://meet.example.org/mia-max"
     transcript = files[f"mentoring/chat-{mentorship_id}.txt"].decode()
     assert "Mia Mentee: Hello Max, shall we meet on Tuesday?" in transcript
     assert "Max Mentor: Tuesday suits me." in transcript
