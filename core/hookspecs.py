@@ -148,8 +148,8 @@ def export_member_data(user: User) -> ExportPart | None:
     Called by the export job, inside an app context, once per export; core adds its own part
     (profile, topics, languages, alerts, activities, goals) and writes every part to a ZIP
     the member downloads. Give only their data and what they wrote; name other members by
-    display name, never by e-mail. A listener that raises fails the export, which the job
-    tries again at its next run.
+    display name, never by e-mail. A listener that raises fails that member's export (logged,
+    tried again at the job's next run); other members' exports are built all the same.
     """
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import secrets
 import zipfile
 from datetime import date, datetime, timedelta
@@ -27,6 +28,8 @@ from core.services.notifications import notify
 from core.services.profiles import photo_folder
 from core.state import alma
 from core.urls import site_path
+
+logger = logging.getLogger(__name__)
 
 EXPORT_JOB_ID = "core.build_data_exports"
 EXPORT_DAYS = 7  # how long the download link works
@@ -91,7 +94,9 @@ def downloadable_export(token: str, user: User) -> Path:
 
 
 def build_data_exports() -> None:
-    """Job: delete the exports whose link expired, then build the ones asked for."""
+    """Job: delete the exports whose link expired, then build the ones asked for. One that
+    fails (a plugin's listener raised) is logged and left for the next run; the others are
+    built all the same."""
     _delete_expired_exports()
     pending = db.session.scalars(
         select(DataExport)
@@ -100,7 +105,11 @@ def build_data_exports() -> None:
         .with_for_update(skip_locked=True)
     ).all()
     for export in pending:
-        _build(export)
+        try:
+            with db.session.begin_nested():
+                _build(export)
+        except Exception:
+            logger.exception("the data export %s of member %s failed", export.id, export.user_id)
 
 
 def _delete_expired_exports() -> None:
