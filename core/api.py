@@ -17,6 +17,7 @@ from typing import Any
 from core.contributions import (
     ActivityKind,
     AdminSection,
+    ExportPart,
     GoalKind,
     HomeCounter,
     Job,
@@ -114,7 +115,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 2)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 3)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -122,6 +123,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "hookimpl",
     "ActivityKind",
     "AdminSection",
+    "ExportPart",
     "GoalKind",
     "HomeCounter",
     "Job",

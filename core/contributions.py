@@ -216,3 +216,21 @@ class AdminSection:
 
         if self.role not in ROLES:
             raise ValueError(f"AdminSection {self.endpoint!r}: role must be one of {ROLES}")
+
+
+@dataclass(frozen=True)
+class ExportPart:
+    """A plugin's part of a member's data export (hook ``export_member_data``).
+
+    ``name`` is the plugin's name: the part becomes ``<name>.json`` in the ZIP, holding
+    ``data`` (JSON-ready: strings, numbers, lists, dicts; dates and times may stay ``date``
+    and ``datetime``, written as ISO 8601), and its ``files`` go in the folder ``<name>/``
+    under their keys (``{"certificate-A1B2.pdf": b"%PDF..."}``). ``about`` is the line
+    README.txt gives the part. Only the member's own data and what they wrote: other members
+    appear by display name, never by e-mail.
+    """
+
+    name: str
+    data: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    about: str = ""

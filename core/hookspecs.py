@@ -1,6 +1,6 @@
 """Every hook alma's core offers to plugins, in one place.
 
-Three families:
+Four families:
 
 * **Events** (past tense) tell plugins that something happened. They return nothing. They run
   *inside the unit of work that caused them*: a listener's writes commit or roll back together
@@ -9,6 +9,7 @@ Three families:
   PDFs) after commit, through the mail outbox or a job of their own.
 * **Contributions** (``register_*``) are called when the app is built and return a list; core
   gathers the lists of every enabled plugin.
+* **Member data** hooks ask each plugin for its part of one member's data.
 * **Decisions** (``firstresult=True``) would let exactly one plugin answer; core has none yet.
 
 Implementations may accept fewer arguments than the spec names (pluggy passes only those
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from core.contributions import (
         ActivityKind,
         AdminSection,
+        ExportPart,
         GoalKind,
         HomeCounter,
         Job,
@@ -130,6 +132,24 @@ def demo_users_created(users: list[User]) -> None:
     Fires inside the demo's transaction. ``users`` are confirmed members with a bio, topics
     and languages; what they do in a plugin (offer or look for something), the plugin sets
     here. Returns nothing.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Member data: each plugin answers for its own tables
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def export_member_data(user: User) -> ExportPart | None:
+    """``user`` asked for a copy of their data: return your plugin's part
+    (:class:`core.api.ExportPart`), or ``None`` when you hold nothing of theirs.
+
+    Called by the export job, inside an app context, once per export; core adds its own part
+    (profile, topics, languages, alerts, activities, goals) and writes every part to a ZIP
+    the member downloads. Give only their data and what they wrote; name other members by
+    display name, never by e-mail. A listener that raises fails that member's export (logged,
+    tried again at the job's next run); other members' exports are built all the same.
     """
 
 

@@ -351,3 +351,18 @@ class AuditEntry(Model):
         Index("ix_core_audit_log_actor", "actor_id", "created_at"),
         Index("ix_core_audit_log_target", "target_kind", "target_id", "created_at"),
     )
+
+
+class DataExport(Model):
+    """A member's request for a copy of their data: the export job writes the ZIP to the
+    instance folder (``exports/<token>.zip``) and sets ``built_at``; it deletes file and row
+    once the download link expired."""
+
+    __tablename__ = "core_data_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # the secret part of the download link (which also asks for the member's login)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    built_at: Mapped[datetime | None]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from core.contributions import (
         ActivityKind,
         AdminSection,
+        ExportPart,
         GoalKind,
         HomeCounter,
         Job,
@@ -155,6 +156,10 @@ class Hooks:
 
     def demo_users_created(self, users: list[User]) -> None:
         self._hook.demo_users_created(users=users)
+
+    # Member data
+    def export_member_data(self, user: User) -> list[ExportPart]:
+        return [part for part in self._hook.export_member_data(user=user) if part]
 
     # Contributions
     def blueprints(self) -> list[Blueprint]:

@@ -50,6 +50,7 @@ from core.db import db, insert_on_conflict, utcnow
 from core.jobs import wake_job
 from core.models import JobFailure, JobRun
 from core.services.accounts import prune_login_failures
+from core.services.exports import EXPORT_JOB_ID, build_data_exports
 from core.services.mail import DELIVER_JOB_ID, deliver_outbox, prune_sent_mails
 from core.state import alma
 
@@ -70,6 +71,7 @@ def core_jobs(app: Flask) -> list[Job]:
         ),
         Job("core.prune_login_failures", prune_login_failures, "interval", {"hours": 1}),
         Job("core.prune_sent_mails", prune_sent_mails, "interval", {"hours": 6}),
+        Job(EXPORT_JOB_ID, build_data_exports, "interval", {"minutes": 10}),
     ]
 
 

@@ -3,7 +3,16 @@ between, and goal consent."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -19,7 +28,7 @@ from core.errors import InvalidInput
 from core.forms import ConfirmForm, ProfileForm
 from core.i18n import language_names
 from core.models import User, UserTopic
-from core.services import goals, profiles
+from core.services import exports, goals, profiles
 from core.services.notifications import latest_alerts
 from core.state import alma
 
@@ -135,6 +144,7 @@ def data() -> ResponseReturnValue:
             flash(_("Your data is saved."), "success")
             return redirect(url_for("profile.data"))
     status = 400 if form.is_submitted() else 200
+    export = exports.latest_export(user)
     return render_template(
         "profile/data.html",
         member=user,
@@ -143,7 +153,39 @@ def data() -> ResponseReturnValue:
         form=form,
         fieldsets=_fieldsets(contributed),
         sections=_sections("data", user),
+        export=export,
+        export_expires_at=exports.expires_at(export) if export else None,
+        next_export_at=exports.next_request_at(export),
+        export_form=ConfirmForm(),
     ), status
+
+
+@bp.post("/me/data/export")
+@login_required
+def request_export() -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        exports.request_export(current_user)
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+    else:
+        db.session.commit()
+        flash(
+            _("We are gathering your data. You get an alert and an e-mail when it is ready."),
+            "success",
+        )
+    return redirect(url_for("profile.data", _anchor="export"))
+
+
+@bp.get("/me/data/export/<token>")
+@login_required
+def download_export(token: str) -> ResponseReturnValue:
+    path = exports.downloadable_export(token, current_user)
+    return send_file(
+        path, mimetype="application/zip", as_attachment=True, download_name="my-data.zip"
+    )
 
 
 def _fieldsets(fields: list[ProfileField]) -> list[tuple[str, str, list[str]]]:

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from core.api import Job, ProfileArea, ProfileSection, hookimpl
 from plugins.certificates import services
 from plugins.certificates.cli import certificates_command
+from plugins.certificates.export import certificates_part
 from plugins.certificates.forms import VisibilityForm
 from plugins.certificates.views import bp
 
@@ -92,3 +93,8 @@ def app_created(app):
 @hookimpl
 def goal_completed(goal):
     services.issue_certificates(goal)
+
+
+@hookimpl
+def export_member_data(user):
+    return certificates_part(user)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.api import MemberFact, NavItem, ProfileSection, hookimpl
 from plugins.credits import services
+from plugins.credits.export import credits_part
 from plugins.credits.views import bp
 
 
@@ -73,3 +74,8 @@ def activity_undone(activity):
 @hookimpl
 def goal_completed(goal):
     services.credit_goal(goal)
+
+
+@hookimpl
+def export_member_data(user):
+    return credits_part(user)

@@ -20,6 +20,7 @@ from core.api import (
     db,
     hookimpl,
 )
+from plugins.groups.export import groups_part
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST
 from plugins.groups.services import announcements, directory, forum, invitations, membership, shared
 from plugins.groups.views import bp
@@ -136,3 +137,8 @@ def demo_users_created(users):
         visibility=MEMBERS_ONLY,
     )
     invitations.invite(lounge.id, first, second.id)
+
+
+@hookimpl
+def export_member_data(user):
+    return groups_part(user)

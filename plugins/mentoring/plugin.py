@@ -20,6 +20,7 @@ from core.api import (
 from plugins.mentoring import views
 from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
 from plugins.mentoring.demo import create_demo_mentorships
+from plugins.mentoring.export import mentoring_part
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.models import COMPLETED, PAIRED_STATES
 from plugins.mentoring.services import (
@@ -195,3 +196,8 @@ def register_migrations():
 @hookimpl
 def demo_users_created(users):
     create_demo_mentorships(users)
+
+
+@hookimpl
+def export_member_data(user):
+    return mentoring_part(user)

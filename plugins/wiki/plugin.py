@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, hookimpl
 from plugins.wiki import services
 from plugins.wiki.demo import add_demo_articles
+from plugins.wiki.export import wiki_part
 from plugins.wiki.views import bp
 
 REQUIRES = ()
@@ -74,3 +75,8 @@ def register_migrations():
 @hookimpl
 def demo_users_created(users):
     add_demo_articles(users)
+
+
+@hookimpl
+def export_member_data(user):
+    return wiki_part(user)

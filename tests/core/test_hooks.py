@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import io
+import json
 import re
 import secrets
 import sys
 import textwrap
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ from core.config import ConfigError, Setting, positive
 from core.contributions import (
     ActivityKind,
     AdminSection,
+    ExportPart,
     GoalKind,
     HomeCounter,
     Job,
@@ -39,13 +44,13 @@ from core.contributions import (
 )
 from core.db import db as database
 from core.errors import InvalidInput
-from core.models import Activity, Goal, Notification, OutboxMail, User
+from core.models import Activity, DataExport, Goal, Notification, OutboxMail, User
 from core.plugins import PluginError
 from core.services.activities import activity_label, record_activity, undo_activity
 from core.services.goals import goal_facts, goal_label, propose_goal
 from core.services.notifications import notify
 from core.state import alma
-from core.testing import body_of, count_rows, path_of, stored
+from core.testing import body_of, count_rows, path_of, run_job, stored
 from core.views.admin import staff_required
 
 DID = "probe.did"
@@ -410,6 +415,74 @@ def test_hook_member_suspended(client, app, plugin, create_user):
     plugin.fail = False
     client.post(f"/admin/members/{member.id}/unsuspend", data={"reason": "cleared up"})
     assert len(plugin.suspended) == 2
+
+
+class ExportProbe:
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+        self.fail_for: str | None = None  # the display name of the member it fails for
+
+    @hookimpl
+    def export_member_data(self, user: User) -> ExportPart | None:
+        self.asked.append(user.id)
+        if user.display_name == self.fail_for:
+            raise RuntimeError("the probe plugin failed")
+        if user.display_name == "Nobody":
+            return None
+        return ExportPart(
+            "probe",
+            {"probes": [{"by": user.display_name, "at": datetime(2026, 5, 1, 9, tzinfo=UTC)}]},
+            {"note.txt": b"written by the probe"},
+            about="What the probe plugin holds.",
+        )
+
+
+def exported_files(app, client, user: User) -> dict[str, bytes]:
+    """Ask for ``user``'s export, build it, and read the ZIP their link downloads."""
+    client.login(user)
+    client.post("/me/data/export")
+    run_job(app, "core.build_data_exports")
+    with app.app_context():
+        token = database.session.scalar(
+            select(DataExport.token).where(DataExport.user_id == user.id)
+        )
+    response = client.get(f"/me/data/export/{token}")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@with_plugin(ExportProbe)
+def test_hook_export_member_data(client, app, plugin, create_user):
+    member = create_user(display_name="Sam")
+
+    files = exported_files(app, client, member)
+
+    assert plugin.asked == [member.id]
+    assert json.loads(files["probe.json"]) == {
+        "probes": [{"by": "Sam", "at": "2026-05-01T09:00:00+00:00"}]
+    }
+    assert files["probe/note.txt"] == b"written by the probe"
+    assert "probe.json: What the probe plugin holds." in files["README.txt"].decode()
+    assert "core.json" in files
+
+    # a plugin holding nothing of the member adds no file
+    assert "probe.json" not in exported_files(app, client, create_user(display_name="Nobody"))
+
+    # a failing listener fails that member's export alone, which the next run builds
+    plugin.fail_for = "Kim"
+    kim, lee = create_user(display_name="Kim"), create_user(display_name="Lee")
+    for member in (kim, lee):
+        client.login(member)
+        client.post("/me/data/export")
+    run_job(app, "core.build_data_exports")
+    assert alerts_of(app, kim) == []
+    assert stored(app, select(DataExport.built_at).where(DataExport.user_id == kim.id)) is None
+    assert alerts_of(app, lee) == ["A copy of your data is ready to download for 7 days."]
+    plugin.fail_for = None
+    run_job(app, "core.build_data_exports")
+    assert alerts_of(app, kim) == ["A copy of your data is ready to download for 7 days."]
+    assert alerts_of(app, lee) == ["A copy of your data is ready to download for 7 days."]
 
 
 def test_hook_app_created(make_app):

@@ -86,5 +86,5 @@ def test_after_the_lock_session_is_killed_exactly_one_scheduler_runs_jobs(
     else:
         assert f"{STANDING_BY}database's scheduler lock (PostgreSQL session " in first.output()
         assert f"application '{second.name}')" in first.output()
-        assert second.output().count("alma scheduler running 8 jobs (Ctrl+C stops it)") == 1
+        assert second.output().count("alma scheduler running 9 jobs (Ctrl+C stops it)") == 1
     assert other.running and holder.running

@@ -7,6 +7,7 @@ from flask import render_template
 from flask_login import current_user
 
 from alma_kudos import models  # noqa: F401  (registers the table on the shared metadata)
+from alma_kudos.export import kudos_part
 from alma_kudos.services import (
     GIVEN,
     NAV_ENDPOINT,
@@ -115,3 +116,8 @@ def register_settings():
 @hookimpl
 def register_migrations():
     return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def export_member_data(user):
+    return kudos_part(user)

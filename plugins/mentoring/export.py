@@ -1,0 +1,100 @@
+"""The mentoring part of a member's data export (hook ``export_member_data``): their
+mentorships with agreements and meetings as JSON, and each chat as a text transcript."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from core.api import ExportPart, User, db
+from plugins.mentoring.models import AgreementVersion, ChatMessage, Meeting, Mentorship
+from plugins.mentoring.services import agreements, meetings
+
+
+def mentoring_part(user: User) -> ExportPart | None:
+    mentorships = db.session.scalars(
+        select(Mentorship)
+        .where(or_(Mentorship.mentee_id == user.id, Mentorship.mentor_id == user.id))
+        .order_by(Mentorship.id)
+    ).all()
+    if not mentorships:
+        return None
+    transcripts = {
+        f"chat-{mentorship.id}.txt": transcript(mentorship).encode()
+        for mentorship in mentorships
+        if _has_messages(mentorship)
+    }
+    return ExportPart(
+        "mentoring",
+        {"mentorships": [_mentorship(mentorship, user) for mentorship in mentorships]},
+        transcripts,
+        about="Your mentorships with their agreements and meetings; each chat as a text file.",
+    )
+
+
+def _mentorship(mentorship: Mentorship, user: User) -> dict[str, Any]:
+    as_mentor = mentorship.mentor_id == user.id
+    return {
+        "id": mentorship.id,
+        "your_role": "mentor" if as_mentor else "mentee",
+        "with": (mentorship.mentee if as_mentor else mentorship.mentor).display_name,
+        "state": mentorship.state,
+        "request_message": mentorship.message,
+        "topics": mentorship.topics,
+        "requested_at": mentorship.created_at,
+        "started_at": mentorship.started_at,
+        "agreements": [_agreement(version) for version in agreements.versions_of(mentorship)],
+        "meetings": [_meeting(meeting) for meeting in meetings.meetings_of_mentorship(mentorship)],
+    }
+
+
+def _agreement(version: AgreementVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "status": version.status,
+        "starts_on": version.starts_on,
+        "ends_on": version.ends_on,
+        "meetings_planned": version.meetings_planned,
+        "channels": version.channels,
+        "contact_every_days": version.contact_every_days,
+        "agenda": version.agenda,
+        "notes": version.notes,
+        "proposed_by": version.proposed_by.display_name,
+        "proposed_at": version.proposed_at,
+        "decided_at": version.decided_at,
+    }
+
+
+def _meeting(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "starts_at": meeting.starts_at,
+        "duration_minutes": meeting.duration_minutes,
+        "place": meeting.place,
+        "agenda": meeting.agenda,
+        "status": meeting.status,
+        "held_at": meeting.held_at,
+    }
+
+
+def _has_messages(mentorship: Mentorship) -> bool:
+    return (
+        db.session.scalar(
+            select(ChatMessage.id).where(ChatMessage.mentorship_id == mentorship.id).limit(1)
+        )
+        is not None
+    )
+
+
+def transcript(mentorship: Mentorship) -> str:
+    """The chat as text, a line per message: when (UTC), who, what."""
+    messages = db.session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.mentorship_id == mentorship.id)
+        .order_by(ChatMessage.id)
+    )
+    header = f"Chat of {mentorship.mentor.display_name} and {mentorship.mentee.display_name}\n\n"
+    return header + "".join(
+        f"[{message.created_at:%Y-%m-%d %H:%M} UTC] {message.sender.display_name}: {message.body}\n"
+        for message in messages
+    )
