@@ -127,7 +127,7 @@ def test_it_shows_the_plugins_with_their_versions_and_the_schema_up_to_date(clie
     assert plugins == [("kudos", metadata.version("alma-kudos")), ("testjobs", "local")]
     parts = re.findall(r'data-schema-part="([\w-]+)">.*?data-to-apply="(\d+)"', page, re.S)
     assert parts == [("core", "0"), ("kudos", "0")]
-    assert "At core_0011; head core_0011" in page
+    assert re.search(r"At (core_\d{4}); head \1\b", page)
 
 
 def test_a_part_behind_its_head_says_how_many_migrations_it_lacks(app):

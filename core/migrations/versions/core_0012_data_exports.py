@@ -1,7 +1,7 @@
 """core_data_exports: a member's requests for a copy of their data
 
-Revision ID: core_0011
-Revises: core_0010
+Revision ID: core_0012
+Revises: core_0011
 Create Date: 2026-12-04 17:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import core.api
 
-revision: str = "core_0011"
-down_revision: str | Sequence[str] | None = "core_0010"
+revision: str = "core_0012"
+down_revision: str | Sequence[str] | None = "core_0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
