@@ -743,15 +743,18 @@ def _in_context_of(app: Flask) -> bool:
 
 def _start_session(app: Flask, user: Any) -> str:
     """A new login session of ``user`` (see ``accounts.start_session``), committed in a unit
-    of work of its own; returns the id a session cookie carries for it. Not in the test's own
-    session: on SQLite its read snapshot may predate what requests wrote since, and a write
-    from it would fail with "database is locked"."""
+    of work of its own; returns the id a session cookie carries for it. On SQLite a write
+    cannot follow a read snapshot older than it: the test's own session commits first, as
+    before a request (``AlmaClient.open``), so that its next query sees this login."""
     from core.db import db
     from core.models import User
     from core.services.accounts import start_session
 
+    user_id = user.id
+    if _in_context_of(app):
+        db.session.commit()
     with app.app_context():
-        member = db.session.get_one(User, user.id)
+        member = db.session.get_one(User, user_id)
         start_session(member, "alma test client")
         db.session.commit()
         cookie_id: str = member.get_id()
