@@ -56,6 +56,7 @@ from flask import Flask, current_app, has_app_context
 from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, create_engine, func, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
@@ -750,7 +751,7 @@ def _start_session(app: Flask, user: Any) -> str:
     from core.models import User
     from core.services.accounts import start_session
 
-    user_id = user.id
+    user_id = sa_inspect(user).identity[0]  # not user.id: reading it may begin a snapshot
     if _in_context_of(app):
         db.session.commit()
     with app.app_context():

@@ -204,7 +204,9 @@ def fill_profile(page, base, *, bio: str, mentor: bool, topics: str, languages: 
         page.keyboard.press("Enter")
     page.get_by_role("combobox", name="Time zone").fill("Europe/Madrid")
     page.keyboard.press("Enter")
-    page.get_by_role("button", name="Save").click()
+    # from the keyboard too: a click's mousedown blurs the open picker, and the click, seen
+    # by the page as over the card, sometimes sent nothing
+    page.get_by_role("button", name="Save").press("Enter")
     page.get_by_text("Your data is saved.").wait_for()
 
 
