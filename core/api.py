@@ -89,7 +89,7 @@ from core.transitions import Step, Transitions, allowed_actions
 
 # ---- forms, requests and pagination -----------------------------------------------------------
 
-from core.forms import ConfirmForm, form_errors, run_action
+from core.forms import ConfirmForm, form_errors, require_form, run_action
 from core.pagination import Page, page_of
 from core.views.navigation import local_path, page_number, whole_number
 
@@ -189,6 +189,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "ConfirmForm",
     "run_action",
     "form_errors",
+    "require_form",
     "Page",
     "page_of",
     "page_number",

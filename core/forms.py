@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flask import flash, redirect
+from flask import abort, flash, redirect
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
@@ -186,3 +186,11 @@ def run_action(action: Callable[[], Any], *, success: str, back: str) -> Respons
 def form_errors(form: FlaskForm) -> str:
     """Every error of a posted form in one line, to flash on the page the form came from."""
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def require_form(form: FlaskForm, back: str) -> None:
+    """Stop the request unless the posted ``form`` is valid: its errors are flashed and the
+    member goes back to the page ``back`` (post/redirect/get)."""
+    if not form.validate_on_submit():
+        flash(form_errors(form), "danger")
+        abort(redirect(back))

@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 
 from core.contributions import AdminSection
 from core.db import db
-from core.forms import StaffActForm, SuspendForm, form_errors, run_action
+from core.forms import StaffActForm, SuspendForm, require_form, run_action
 from core.models import User
 from core.pagination import page_of
 from core.scheduler import RunNow, job_named, job_statuses, run_now
@@ -243,9 +243,7 @@ def _act_on_member(
     form is valid, then go back to the member's page, saying what happened."""
     shown = member_by_id(member_id)
     back = url_for("admin.member", member_id=shown.id)
-    if not form.validate_on_submit():
-        flash(form_errors(form), "danger")
-        return redirect(back)
+    require_form(form, back)
     return run_action(
         lambda: act(current_user._get_current_object(), shown, form.reason.data or ""),
         success=success,
@@ -285,8 +283,7 @@ def run_job_now(job_id: str) -> ResponseReturnValue:
     job = job_named(app, job_id)
     if job is None:
         abort(404)
-    if not _record_system_act("job.run", ("job", None, job.id)):
-        return redirect(url_for("admin.system"))
+    _record_system_act("job.run", ("job", None, job.id))
     outcome = run_now(app, job)
     flash(
         RUN_NOW_SAYS[outcome] % {"job": job.id}, "danger" if outcome is RunNow.FAILED else "success"
@@ -297,20 +294,17 @@ def run_job_now(job_id: str) -> ResponseReturnValue:
 @bp.post("/system/mail/retry")
 @staff_required(SYSTEM.role)
 def retry_failed_mail() -> ResponseReturnValue:
-    if _record_system_act("mail.retried", ("outbox", None, "failed mails")):
-        retried = retry_failed_mails()
-        db.session.commit()
-        flash(_("%(count)s failed mails are due again.", count=retried), "success")
+    _record_system_act("mail.retried", ("outbox", None, "failed mails"))
+    retried = retry_failed_mails()
+    db.session.commit()
+    flash(_("%(count)s failed mails are due again.", count=retried), "success")
     return redirect(url_for("admin.system"))
 
 
-def _record_system_act(act: str, target: Target) -> bool:
+def _record_system_act(act: str, target: Target) -> None:
     """Log the admin's ``act`` with the reason posted (committed before the act runs, which
-    may be long); whether there was one."""
+    may be long); without a reason, back to the page saying so."""
     form = StaffActForm()
-    if not form.validate_on_submit():
-        flash(form_errors(form), "danger")
-        return False
+    require_form(form, url_for("admin.system"))
     record_staff_act(current_user._get_current_object(), act, target, form.reason.data or "")
     db.session.commit()
-    return True

@@ -6,10 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import ConfirmForm, InvalidInput, db, run_action, today_of
+from core.api import ConfirmForm, InvalidInput, db, require_form, run_action, today_of
 from plugins.mentoring.forms import AgreementForm, CommentForm, filled
 from plugins.mentoring.services import agreements, lifecycle, meetings
-from plugins.mentoring.views.blueprint import require_form
 
 bp = Blueprint("mentoring_agreement", __name__, url_prefix="/mentoring")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, request, url_for
 
-from core.api import form_errors, run_action
+from core.api import require_form, run_action
 from plugins.mentoring.choices import looks_for_mentor, offers_mentoring
 from plugins.mentoring.services import lifecycle, meetings
 
@@ -29,13 +29,6 @@ bp.add_app_template_global(meetings.status_label, "meeting_status_label")
 bp.add_app_template_global(meetings.amendment_reason, "amendment_reason")
 bp.add_app_template_global(offers_mentoring)
 bp.add_app_template_global(looks_for_mentor)
-
-
-def require_form(form, back: str) -> None:
-    """Stop with the form's errors shown on the page ``back`` unless the post is valid."""
-    if not form.validate_on_submit():
-        flash(form_errors(form), "danger")
-        abort(redirect(back))
 
 
 def _page_of(mentorship_id: int) -> str:

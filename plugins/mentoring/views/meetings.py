@@ -25,6 +25,7 @@ from core.api import (
     db,
     external_url,
     local_clock,
+    require_form,
     run_action,
     today_of,
 )
@@ -38,7 +39,7 @@ from plugins.mentoring.forms import (
 )
 from plugins.mentoring.models import ACTIVE, CANCEL, RESCHEDULE
 from plugins.mentoring.services import followups, lifecycle, meetings
-from plugins.mentoring.views.blueprint import _page_of, require_form
+from plugins.mentoring.views.blueprint import _page_of
 
 bp = Blueprint("mentoring_meetings", __name__, url_prefix="/mentoring")
 
