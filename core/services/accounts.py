@@ -10,19 +10,20 @@ from functools import cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.db import db, utcnow
+from core.db import after_commit, db, utcnow
 from core.errors import InvalidInput, NotFound
 from core.i18n import reading_as
 from core.models import LoginFailure, LoginSession, User
+from core.realtime import disconnect_user
 from core.services.mail import count_mails, send_mail
 from core.state import hooks
-from core.urls import absolute_url
+from core.urls import external_url
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -127,7 +128,7 @@ def register(email: str, password: str, display_name: str) -> User | None:
                 _("Someone tried to register with your address"),
                 "mail/already_registered",
                 user=existing,
-                link=absolute_url(url_for("auth.reset_request")),
+                link=external_url("auth.reset_request"),
             )
         return None
     user = User(
@@ -150,7 +151,7 @@ def send_confirmation(user: User) -> None:
         _("Confirm your e-mail address"),
         "mail/confirm",
         user=user,
-        link=absolute_url(url_for("auth.confirm", token=token)),
+        link=external_url("auth.confirm", token=token),
     )
 
 
@@ -319,11 +320,13 @@ def end_session(user: User, session_id: int) -> None:
     )
     if not ended.rowcount:  # type: ignore[attr-defined]
         raise NotFound(_("This session has ended already."))
+    _close_live_connections(user)
 
 
 def end_all_sessions(user: User) -> None:
     """Log the member out everywhere (a reset password, a suspension)."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    _close_live_connections(user)
 
 
 def end_other_sessions(user: User) -> None:
@@ -334,11 +337,20 @@ def end_other_sessions(user: User) -> None:
             LoginSession.user_id == user.id, LoginSession.id != user.login_session_id
         )
     )
+    _close_live_connections(user)
+
+
+def _close_live_connections(user: User) -> None:
+    """Once the ended sessions are committed, close the member's live connections: a
+    browser whose session still lasts reconnects at once, one logged out cannot."""
+    user_id = user.id
+    after_commit(lambda: disconnect_user(user_id))
 
 
 # ---- login links ------------------------------------------------------------------------
 
 LOGIN_LINK_LIFETIME = timedelta(minutes=20)
+LOGIN_LINK_MINUTES = LOGIN_LINK_LIFETIME // timedelta(minutes=1)  # as the mail and page say it
 
 
 def send_login_link(email: str) -> None:
@@ -354,8 +366,8 @@ def send_login_link(email: str) -> None:
             _("Your login link"),
             "mail/login_link",
             user=user,
-            minutes=LOGIN_LINK_LIFETIME.seconds // 60,
-            link=absolute_url(url_for("auth.login_by_link", token=token)),
+            minutes=LOGIN_LINK_MINUTES,
+            link=external_url("auth.login_by_link", token=token),
         )
 
 
@@ -394,7 +406,7 @@ def request_password_reset(email: str) -> None:
             _("Reset your password"),
             "mail/reset",
             user=user,
-            link=absolute_url(url_for("auth.reset", token=token)),
+            link=external_url("auth.reset", token=token),
         )
 
 
@@ -449,7 +461,7 @@ def request_email_change(user: User, current_password: str, new_email: str) -> s
         _("Confirm your new e-mail address"),
         "mail/change_email",
         user=user,
-        link=absolute_url(url_for("auth.confirm_email_change", token=token)),
+        link=external_url("auth.confirm_email_change", token=token),
     )
     if not sent:
         raise InvalidInput(

@@ -14,11 +14,10 @@ from datetime import date, time
 from flask_babel import gettext as _
 from sqlalchemy import Select, SQLColumnExpression, func, or_, select
 
-from core.db import after_commit, db, like_pattern, utcnow
+from core.db import db, like_pattern, utcnow
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.i18n import from_local, today_of
 from core.models import AuditEntry, User
-from core.realtime import disconnect_user
 from core.services.accounts import end_all_sessions, send_confirmation
 from core.services.staff import record_staff_act
 from core.state import hooks
@@ -100,8 +99,6 @@ def suspend_member(actor: User, member: User, reason: str, until: date | None = 
     member.suspended_at = utcnow()
     member.suspended_until = from_local(until, time(0), actor) if until else None
     end_all_sessions(member)
-    member_id = member.id
-    after_commit(lambda: disconnect_user(member_id))
     hooks().member_suspended(member)
 
 

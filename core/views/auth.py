@@ -30,7 +30,6 @@ from core.forms import (
     RegisterForm,
 )
 from core.models import User
-from core.realtime import disconnect_user
 from core.services import accounts
 from core.views.navigation import local_path
 
@@ -147,7 +146,7 @@ def login_link_request() -> ResponseReturnValue:
         intro=_(
             "Enter your e-mail address and we will send you a link that logs you in once,"
             " within %(minutes)d minutes. No password needed.",
-            minutes=accounts.LOGIN_LINK_LIFETIME.seconds // 60,
+            minutes=accounts.LOGIN_LINK_MINUTES,
         ),
     )
 
@@ -191,11 +190,9 @@ def logout() -> ResponseReturnValue:
 def _end_this_session() -> None:
     """Log this browser out: its session ends on the server too, so a copy of the cookie
     no longer works, and the member's live connections close (the others reconnect)."""
-    user_id = current_user.id
     accounts.end_session(current_user, current_user.login_session_id)
     db.session.commit()
     logout_user()
-    disconnect_user(user_id)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -223,7 +220,6 @@ def reset(token: str) -> ResponseReturnValue:
             db.session.rollback()
             flash(str(error), "danger")
         else:
-            disconnect_user(user.id)  # sockets opened with the old password outlived it
             _log_in(user)
             flash(_("Your new password is set."), "success")
             return redirect(url_for("profile.overview_self"))
@@ -260,7 +256,6 @@ def change_password() -> ResponseReturnValue:
             flash(str(error), "danger")
         else:
             db.session.commit()
-            disconnect_user(current_user.id)  # the other devices' sessions ended
             flash(_("Your password was changed."), "success")
             return redirect(url_for("auth.account"))
     return _account_page(form, ChangeEmailForm(prefix="em")), 400
@@ -272,7 +267,6 @@ def end_other_sessions() -> ResponseReturnValue:
     if ConfirmForm().validate_on_submit():
         accounts.end_other_sessions(current_user)
         db.session.commit()
-        disconnect_user(current_user.id)  # this browser reconnects; the others cannot
         flash(_("You are logged out on every other device."), "success")
     return redirect(url_for("auth.account"))
 
@@ -286,7 +280,6 @@ def end_session(session_id: int) -> ResponseReturnValue:
         return logout()
     accounts.end_session(current_user, session_id)
     db.session.commit()
-    disconnect_user(current_user.id)
     flash(_("That device is logged out."), "success")
     return redirect(url_for("auth.account"))
 
