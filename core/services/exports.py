@@ -177,8 +177,9 @@ def _readme(parts: list[ExportPart]) -> str:
 
 def core_part(user: User) -> ExportPart:
     files = {}
-    if user.photo and (photo_folder() / user.photo).exists():
-        files[user.photo] = (photo_folder() / user.photo).read_bytes()
+    photo = photo_folder() / user.photo if user.photo else None
+    if photo and photo.exists():
+        files[photo.name] = photo.read_bytes()
     return ExportPart(
         "core",
         {

@@ -20,11 +20,8 @@ def mentoring_part(user: User) -> ExportPart | None:
     ).all()
     if not mentorships:
         return None
-    transcripts = {
-        f"chat-{mentorship.id}.txt": transcript(mentorship).encode()
-        for mentorship in mentorships
-        if _has_messages(mentorship)
-    }
+    chats = {f"chat-{mentorship.id}.txt": transcript(mentorship) for mentorship in mentorships}
+    transcripts = {name: text.encode() for name, text in chats.items() if text}
     return ExportPart(
         "mentoring",
         {"mentorships": [_mentorship(mentorship, user) for mentorship in mentorships]},
@@ -77,22 +74,16 @@ def _meeting(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def _has_messages(mentorship: Mentorship) -> bool:
-    return (
-        db.session.scalar(
-            select(ChatMessage.id).where(ChatMessage.mentorship_id == mentorship.id).limit(1)
-        )
-        is not None
-    )
-
-
-def transcript(mentorship: Mentorship) -> str:
-    """The chat as text, a line per message: when (UTC), who, what."""
+def transcript(mentorship: Mentorship) -> str | None:
+    """The chat as text, a line per message: when (UTC), who, what; None for a chat with
+    no message."""
     messages = db.session.scalars(
         select(ChatMessage)
         .where(ChatMessage.mentorship_id == mentorship.id)
         .order_by(ChatMessage.id)
-    )
+    ).all()
+    if not messages:
+        return None
     header = f"Chat of {mentorship.mentor.display_name} and {mentorship.mentee.display_name}\n\n"
     return header + "".join(
         f"[{message.created_at:%Y-%m-%d %H:%M} UTC] {message.sender.display_name}: {message.body}\n"
