@@ -174,7 +174,7 @@ SETTINGS: dict[str, Setting] = {
         dict,
         {},
         _rate_limits,
-        'limits by name, replacing their defaults, e.g. {"wiki-edit" = "60/hour"}',
+        'limits by name, replacing their defaults, e.g. {"register" = "20/hour"}',
     ),
     "RATE_LIMIT_STORAGE_URL": Setting(
         str,
