@@ -63,9 +63,9 @@ def redis_prefix() -> str:
 
 
 def test_registering_too_often_gives_a_429_with_the_form_filled_until_the_hour_passes(
-    make_app, clock
+    make_app, clock, rate_limit_storage
 ):
-    app = make_app(RATE_LIMITS={"register": "2/hour"})
+    app = make_app(RATE_LIMIT_STORAGE_URL=rate_limit_storage, RATE_LIMITS={"register": "2/hour"})
     visitor = browser(app)
     assert register(visitor, 1).status_code == 302
     assert register(visitor, 2).status_code == 302
@@ -141,12 +141,14 @@ def log_in(client, email, password=TEST_PASSWORD):
 
 
 def test_failed_logins_across_accounts_stop_their_address_but_not_the_login_link(
-    make_app, mail, create_user, clock
+    make_app, mail, create_user, clock, rate_limit_storage
 ):
     create_user(email="ada@example.org")
     for n in range(3):
         create_user(email=f"user{n}@example.org")
-    app = make_app(RATE_LIMITS={"login-failure": "3/hour"})
+    app = make_app(
+        RATE_LIMIT_STORAGE_URL=rate_limit_storage, RATE_LIMITS={"login-failure": "3/hour"}
+    )
     sprayer = browser(app, address="198.51.100.9")
     for n in range(3):  # one guess on each of three accounts: no pair reaches its limit
         assert log_in(sprayer, f"user{n}@example.org", "Summer2027!").status_code == 401

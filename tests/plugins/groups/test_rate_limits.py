@@ -17,8 +17,11 @@ pytestmark = pytest.mark.plugins("groups")
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(RATE_LIMITS={"groups-post": "3/hour", "groups-create": "1/day"})
+def app(make_app, rate_limit_storage):
+    return make_app(
+        RATE_LIMIT_STORAGE_URL=rate_limit_storage,
+        RATE_LIMITS={"groups-post": "3/hour", "groups-create": "1/day"},
+    )
 
 
 @pytest.fixture

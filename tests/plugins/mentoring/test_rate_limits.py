@@ -18,8 +18,8 @@ LIMITS = {"mentoring-chat": "3/minute", "mentoring-request": "2/day"}
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(RATE_LIMITS=LIMITS)
+def app(make_app, rate_limit_storage):
+    return make_app(RATE_LIMIT_STORAGE_URL=rate_limit_storage, RATE_LIMITS=LIMITS)
 
 
 def messages(app, mentorship_id: int) -> list[str]:

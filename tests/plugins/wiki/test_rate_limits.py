@@ -11,8 +11,8 @@ from plugins.wiki.models import Article, Revision
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(RATE_LIMITS={"wiki-edit": "2/hour"})
+def app(make_app, rate_limit_storage):
+    return make_app(RATE_LIMIT_STORAGE_URL=rate_limit_storage, RATE_LIMITS={"wiki-edit": "2/hour"})
 
 
 def test_new_articles_and_edits_share_a_limit_and_the_text_is_kept(
