@@ -70,20 +70,35 @@ class RateLimit:
 
     def hit(self) -> None:
         """Count one more write, or raise ``RateLimited`` (counting nothing) over the limit."""
-        self._refuse_if_reached()
-        _with_storage(
-            lambda store: [store.strategy.hit(item, *self._ids()) for item in self._items()]
-        )
+        ids, items = self._ids(), self._items()
+
+        def attempt(store: _Storage) -> float:
+            # One call to the storage for the usual single limit: a moving window's
+            # acquisition refuses atomically and then counts nothing. Several limits are
+            # all tested first, so that one refusing does not leave the others counted.
+            if len(items) > 1:
+                reached = [item for item in items if not store.strategy.test(item, *ids)]
+                if reached:
+                    return _wait(store, reached, ids)
+            refused = [item for item in items if not store.strategy.hit(item, *ids)]
+            return _wait(store, refused, ids)
+
+        self._refuse_for(_with_storage(attempt))
 
     def check(self) -> None:
         """Raise ``RateLimited`` if the limit is reached, counting nothing."""
-        self._refuse_if_reached()
+        ids, items = self._ids(), self._items()
+
+        def reached(store: _Storage) -> float:
+            full = [item for item in items if not store.strategy.test(item, *ids)]
+            return _wait(store, full, ids)
+
+        self._refuse_for(_with_storage(reached))
 
     def count(self) -> None:
         """Count one (a failed login, say) without refusing anything."""
-        _with_storage(
-            lambda store: [store.strategy.hit(item, *self._ids()) for item in self._items()]
-        )
+        ids, items = self._ids(), self._items()
+        _with_storage(lambda store: [store.strategy.hit(item, *ids) for item in items])
 
     def _items(self) -> list[RateLimitItem]:
         configured = current_app.config["RATE_LIMITS"].get(self.name, self.default)
@@ -96,19 +111,9 @@ class RateLimit:
             who = f"ip:{request.remote_addr or ''}"
         return (current_app.config["RATE_LIMIT_KEY_PREFIX"], self.name, who)
 
-    def _refuse_if_reached(self) -> None:
-        ids = self._ids()
-
-        def wait(store: _Storage) -> float:
-            waits = [
-                store.strategy.get_window_stats(item, *ids).reset_time - time.time()
-                for item in self._items()
-                if not store.strategy.test(item, *ids)
-            ]
-            return max(waits, default=0.0)
-
-        seconds = _with_storage(wait) or 0.0
-        if seconds <= 0:
+    def _refuse_for(self, seconds: float | None) -> None:
+        """Raise ``RateLimited`` saying to wait ``seconds``, if there is a wait."""
+        if not seconds or seconds <= 0:
             return
         retry_after = max(1, math.ceil(seconds))
         wait_text = format_timedelta(
@@ -116,6 +121,15 @@ class RateLimit:
         )
         message = self.message or _l("You did this too often for now. Try again in %(wait)s.")
         raise RateLimited(str(message) % {"wait": wait_text}, self.name, retry_after)
+
+
+def _wait(store: _Storage, reached: list[RateLimitItem], ids: tuple[str, ...]) -> float:
+    """Seconds until every limit of ``reached`` lets one more write through."""
+    now = time.time()
+    return max(
+        (store.strategy.get_window_stats(item, *ids).reset_time - now for item in reached),
+        default=0.0,
+    )
 
 
 DECLARED: dict[str, RateLimit] = {}  # every limit declared by the code imported, by name

@@ -225,6 +225,24 @@ def test_rate_limited_views_answer_429_after_the_limit_for_that_member_only(
     assert client.post("/shout").status_code == 200
 
 
+def test_several_limits_of_one_name_must_all_hold_and_a_refusal_counts_nowhere(
+    make_app, create_user, clock
+):
+    app = make_app(
+        extra_plugins={"shouter": Shouter()},
+        PLUGINS=["shouter"],
+        RATE_LIMITS={"shouter-shout": "2/minute;3/hour"},
+    )
+    client = app.test_client()
+    client.login(create_user())
+    assert [client.post("/shout").status_code for _ in range(3)] == [200, 200, 429]
+    clock.shift(timedelta(seconds=61))
+    assert client.post("/shout").status_code == 200  # the third of the hour: not the refusal
+    refused = client.post("/shout")
+    assert refused.status_code == 429
+    assert 3500 < int(refused.headers["Retry-After"]) <= 3600 - 61
+
+
 def test_a_limit_is_declared_once():
     assert rate_limit("test-once", "3/hour") is rate_limit("test-once", "3/hour")
     with pytest.raises(ValueError, match="declared twice"):
