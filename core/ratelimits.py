@@ -180,6 +180,7 @@ def rate_limited(
 class _Storage:
     limiter: Limiter
     down_until: float = 0.0  # time.monotonic() before which the storage is not asked
+    failing: bool = False  # its last answer was an error (logged once, and once it is back)
 
     @property
     def strategy(self) -> RateLimiter:
@@ -221,16 +222,23 @@ def init_rate_limits(app: Flask) -> None:
 
 def _with_storage(action: Callable[[_Storage], Any]) -> Any:
     """``action(storage)``, or ``None`` (nothing counted, nothing refused) when the storage
-    does not answer: logged, and not asked again for ``RETRY_EVERY`` seconds."""
+    does not answer: not asked again for ``RETRY_EVERY`` seconds, and logged when it stops
+    answering and when it answers again (not at every request in between)."""
     store: _Storage = current_app.extensions["alma_rate_limits"]
     if time.monotonic() < store.down_until:
         return None
     try:
-        return action(store)
+        result = action(store)
     except (redis.RedisError, StorageError, OSError) as error:
         store.down_until = time.monotonic() + RETRY_EVERY
-        log.warning("rate limit storage did not answer, writes go unchecked: %s", error)
+        if not store.failing:
+            store.failing = True
+            log.warning("rate limit storage did not answer, writes go unchecked: %s", error)
         return None
+    if store.failing:
+        store.failing = False
+        log.warning("rate limit storage answers again, writes are counted")
+    return result
 
 
 def _answer_of_limited(response: Response) -> Response:
