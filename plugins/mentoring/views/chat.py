@@ -55,6 +55,7 @@ def post_message(mentorship_id: int):
     except RateLimited as error:
         db.session.rollback()
         flash(str(error), "danger")
+        # here, not at the top: lifecycle imports this module for its chat helpers
         from plugins.mentoring.views.lifecycle import mentorship
 
         return mentorship(mentorship_id)  # the page again, the text in its form (a 429)
