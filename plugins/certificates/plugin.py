@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core.api import Job, ProfileArea, ProfileSection, hookimpl
+from core.api import Job, ProfileArea, ProfileSection, Statistic, hookimpl
 from plugins.certificates import services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.export import certificates_part
@@ -98,3 +98,21 @@ def goal_completed(goal):
 @hookimpl
 def export_member_data(user):
     return certificates_part(user)
+
+
+@hookimpl
+def register_statistics():
+    return [
+        Statistic(
+            "certificates.valid",
+            _l("Certificates"),
+            now=services.count_valid_certificates,
+            order=60,
+        ),
+        Statistic(
+            "certificates.issued",
+            _l("Certificates issued"),
+            per_month=services.certificates_issued,
+            order=60,
+        ),
+    ]

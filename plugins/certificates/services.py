@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
@@ -29,10 +29,12 @@ from core.api import (
     ConfigError,
     Goal,
     InvalidInput,
+    Months,
     NotFound,
     Setting,
     User,
     alma,
+    count_per_month,
     db,
     goal_facts,
     goal_label,
@@ -345,6 +347,20 @@ def choose_visibility(
     certificate.name_on_verification = name_on_verification
     db.session.flush()
     return certificate
+
+
+# ---- statistics --------------------------------------------------------------------------
+
+
+def count_valid_certificates() -> int:
+    """Certificates issued and not revoked."""
+    return db.session.execute(
+        select(func.count()).select_from(Certificate).where(Certificate.revoked_at.is_(None))
+    ).scalar_one()
+
+
+def certificates_issued(months: Months) -> list[int]:
+    return count_per_month(months, Certificate.issued_at)
 
 
 # ---- the operator ------------------------------------------------------------------------
