@@ -14,7 +14,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import Job, ProfileArea, ProfileSection, Statistic, hookimpl
-from plugins.certificates import services
+from plugins.certificates import admin, services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.export import certificates_part
 from plugins.certificates.forms import VisibilityForm
@@ -25,7 +25,12 @@ REQUIRES = ()  # the goal kinds it certifies are checked at startup instead (app
 
 @hookimpl
 def register_blueprints():
-    return [bp]
+    return [bp, admin.bp]
+
+
+@hookimpl
+def register_admin_sections():
+    return [admin.SECTION]
 
 
 def _visibility_form(certificate) -> VisibilityForm:
