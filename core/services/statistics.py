@@ -169,7 +169,12 @@ class Report:
     series: list[Series]
 
     def month_labels(self) -> list[str]:
-        return [month_name(first, "LLLL yyyy") for first in self.months.firsts]
+        """The table's column heads: "Jan 2026" for the first month and each January, "Feb"
+        for the others (twelve months fit a desktop's width)."""
+        return [
+            month_name(first, "LLL yyyy" if index == 0 or first.month == 1 else "LLL")
+            for index, first in enumerate(self.months.firsts)
+        ]
 
 
 def report(contributed: Sequence[Statistic], months: Months) -> Report:
