@@ -167,13 +167,17 @@ class Report:
     now: list[tuple[Statistic, int]]
     months: Months
     series: list[Series]
+    # the months' short names ("Jan"), each named once for every chart (Babel is not quick)
+    short_names: list[str]
 
     def month_labels(self) -> list[str]:
         """The table's column heads: "Jan 2026" for the first month and each January, "Feb"
         for the others (twelve months fit a desktop's width)."""
         return [
-            month_name(first, "LLL yyyy" if index == 0 or first.month == 1 else "LLL")
-            for index, first in enumerate(self.months.firsts)
+            f"{name} {first.year}" if index == 0 or first.month == 1 else name
+            for index, (first, name) in enumerate(
+                zip(self.months.firsts, self.short_names, strict=True)
+            )
         ]
 
 
@@ -188,6 +192,7 @@ def report(contributed: Sequence[Statistic], months: Months) -> Report:
             for stat in ordered
             if stat.per_month is not None
         ],
+        short_names=[month_name(first, "LLL") for first in months.firsts],
     )
 
 
@@ -229,8 +234,8 @@ class ChartBox:
     bottom: int = CHART_BOTTOM
 
     @staticmethod
-    def bars(series: Series, months: Months) -> list[Bar]:
-        return chart_bars(series, months)
+    def bars(series: Series, names: Sequence[str]) -> list[Bar]:
+        return chart_bars(series, names)
 
 
 @dataclass(frozen=True)
@@ -243,14 +248,15 @@ class Bar:
     month: str
 
 
-def chart_bars(series: Series, months: Months) -> list[Bar]:
-    """The bars of ``series``' chart, in a box of CHART_WIDTH by CHART_HEIGHT: the tallest
-    bar as tall as the box allows, a month without a value as no bar."""
-    slot = CHART_WIDTH / len(months)
+def chart_bars(series: Series, names: Sequence[str]) -> list[Bar]:
+    """The bars of ``series``' chart, in a box of CHART_WIDTH by CHART_HEIGHT, under the
+    months' ``names``: the tallest bar as tall as the box allows, a month without a value as
+    no bar."""
+    slot = CHART_WIDTH / len(names)
     room = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
     peak = series.peak or 1
     bars = []
-    for index, (first, value) in enumerate(zip(months.firsts, series.values, strict=True)):
+    for index, (name, value) in enumerate(zip(names, series.values, strict=True)):
         height = 0.0 if value is None else round(room * float(value) / peak, 1)
         bars.append(
             Bar(
@@ -259,7 +265,7 @@ def chart_bars(series: Series, months: Months) -> list[Bar]:
                 width=round(slot * 0.7, 1),
                 height=height,
                 value="" if value is None else _cell(value),
-                month=month_name(first, "LLL"),
+                month=name,
             )
         )
     return bars

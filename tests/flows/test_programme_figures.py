@@ -75,9 +75,23 @@ def test_the_home_page_counts_the_community_cheaply(app, client, db, programme):
     assert all(statement.startswith("SELECT count(*)") for statement in selects)
 
 
-def test_the_statistics_gather_every_plugins_figures(app, client, create_user, programme):
+def test_the_statistics_gather_every_plugins_figures(app, client, db, create_user, programme):
     client.login(create_user(role="coordinator"))
-    page = html.unescape(client.get("/admin/statistics").text)
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        page = html.unescape(client.get("/admin/statistics").text)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+
+    # a query per figure (the mentorships' states in one), whatever the size of the data
+    mentorship_states = [s for s in statements if "GROUP BY mentoring_mentorships.state" in s]
+    assert len(mentorship_states) == 1
+    assert len([s for s in statements if s.startswith("SELECT")]) <= 22
     for name in (
         "members",
         "mentoring.mentors_available",
