@@ -1,12 +1,12 @@
 """The programme's statistics at /admin/statistics: core's figures (members, registrations),
-months of the programme's calendar, the CSV, and the hook that lets each plugin add its own."""
+months of the programme's calendar, and the CSV (the hook that lets each plugin add its own
+is tested in test_hooks.py)."""
 
 from __future__ import annotations
 
 import csv
 import html
 import io
-import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,7 @@ import pytest
 import time_machine
 
 from core.contributions import Statistic
-from core.hookspecs import hookimpl
-from core.services.statistics import count_per_month, months_until
+from core.services.statistics import months_until
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
@@ -107,59 +106,6 @@ def test_statistics_are_for_staff_only(app, client, create_user):
     assert client.get("/admin/statistics").status_code == 200
     console = client.get("/admin/").text
     assert 'href="/admin/statistics"' in console
-
-
-class Probes:
-    """A third-party plugin's figures: a count now, and launches per month."""
-
-    def __init__(self) -> None:
-        self.launches: list[datetime] = []
-
-    @hookimpl
-    def register_statistics(self) -> list[Statistic]:
-        from core.models import User
-
-        return [
-            Statistic("probes.fleet", "Probes in orbit", now=lambda: 7, order=5),
-            Statistic(
-                "probes.launches",
-                "Launches",
-                per_month=lambda months: count_per_month(
-                    months, User.created_at, User.display_name.like("Probe%")
-                ),
-                order=5,
-            ),
-            Statistic(
-                "probes.fuel",
-                "Fuel left",
-                per_month=lambda months: [None] * (len(months) - 1) + [2.5],
-                unit="tonnes",
-            ),
-        ]
-
-
-def test_hook_register_statistics(make_app, create_user):
-    app = make_app(extra_plugins={"probes": Probes()}, PLUGINS=["probes"])
-    client = app.test_client()
-    with app.test_request_context():
-        create_user(display_name="Probe One", created_at=datetime(2026, 2, 3, tzinfo=UTC))
-        create_user(display_name="Probe Two", created_at=datetime(2026, 3, 1, tzinfo=UTC))
-        staff = create_user(role="coordinator", created_at=datetime(2026, 3, 2, tzinfo=UTC))
-    with time_machine.travel(NOW, tick=False):
-        client.login(staff)
-        page = html.unescape(client.get("/admin/statistics").text)
-        rows = table(client.get("/admin/statistics.csv"))
-
-    assert "Probes in orbit" in page
-    assert 'data-chart="probes.launches"' in page
-    assert re.search(r"Fuel left\s*<span[^>]*>\(tonnes\)", page)
-    # by order: the launches (5), core's registrations (10), the fuel (100)
-    assert list(rows[0]) == ["month", "probes.launches", "registrations", "probes.fuel"]
-    assert by_month(rows, "probes.launches")["2026-02"] == "1"
-    assert by_month(rows, "probes.launches")["2026-03"] == "1"
-    assert by_month(rows, "probes.fuel")["2026-02"] == ""
-    assert by_month(rows, "probes.fuel")["2026-03"] == "2.5"
-    assert by_month(rows, "registrations")["2026-03"] == "2"
 
 
 def test_a_statistic_is_a_count_or_a_series():
