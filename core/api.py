@@ -27,6 +27,7 @@ from core.contributions import (
     ProfileField,
     ProfileSection,
     SocketHandler,
+    Statistic,
 )
 from core.hookspecs import hookimpl
 
@@ -52,6 +53,10 @@ from core.services.accounts import user_by_email
 # ---- staff and the audit log ------------------------------------------------------------------
 
 from core.services.staff import has_role, record_staff_act
+
+# ---- statistics -------------------------------------------------------------------------------
+
+from core.services.statistics import Months, count_per_month, median_days_per_month
 from core.views.admin import staff_required
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -134,6 +139,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "ProfileField",
     "ProfileSection",
     "SocketHandler",
+    "Statistic",
     # database and transactions
     "db",
     "Model",
@@ -156,6 +162,10 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "has_role",
     "staff_required",
     "record_staff_act",
+    # statistics
+    "Months",
+    "count_per_month",
+    "median_days_per_month",
     # errors
     "DomainError",
     "InvalidInput",

@@ -26,6 +26,7 @@ from core.ratelimits import init_rate_limits
 from core.realtime import create_socketio
 from core.services import accounts
 from core.services.badges import badge_query
+from core.services.statistics import core_statistics
 from core.state import AlmaState
 from core.views import register_core_views
 from core.views.admin import admin_sections
@@ -72,6 +73,7 @@ def create_app(
         home_counters=hooks.home_counters(),
         member_facts=hooks.member_facts(),
         admin_sections=admin_sections(hooks.admin_sections()),
+        statistics=[*core_statistics(), *hooks.statistics()],
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
 
     from core.models import Goal, User
+    from core.services.statistics import Months
 
 # core's own areas of a profile: the first tab and, for the member alone, the last
 OVERVIEW, MY_DATA = "overview", "data"
@@ -113,6 +114,32 @@ class HomeCounter:
     label: str
     value: Callable[[], int]
     order: int = 100
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A figure of the programme's statistics at ``/admin/statistics``: a count ``now()``
+    ("mentors available"), a series ``per_month(months)`` ("requests"), or both.
+
+    ``name`` is prefixed with the plugin's name (``"mentoring.requests"``) and heads the
+    series' column in the CSV download. ``per_month`` receives :class:`core.api.Months` (the
+    months shown, in the programme's time zone) and returns one value per month, ``None``
+    where there is none (a median of no rows): build it with ``core.api.count_per_month`` or
+    ``median_days_per_month``, one query for all the months. ``unit`` says what a value is
+    ("days"), empty for counts. Both run on each view of the page, inside the request.
+    Lower ``order`` comes first.
+    """
+
+    name: str
+    label: str
+    now: Callable[[], int] | None = None
+    per_month: Callable[[Months], Sequence[float | None]] | None = None
+    unit: str = ""
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        if self.now is None and self.per_month is None:
+            raise ValueError(f"Statistic {self.name!r}: give now, per_month or both")
 
 
 @dataclass(frozen=True)

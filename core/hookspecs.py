@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ProfileField,
         ProfileSection,
         SocketHandler,
+        Statistic,
     )
     from core.models import Activity, Goal, User
 
@@ -203,6 +204,13 @@ def register_member_facts() -> list[MemberFact]:
 def register_admin_sections() -> list[AdminSection]:
     """Return sections of the staff's console at ``/admin/`` (:class:`core.api.AdminSection`),
     each listed to the staff whose role may open it; the plugin's own views draw them."""
+
+
+@hookspec
+def register_statistics() -> list[Statistic]:
+    """Return the plugin's figures for the programme's statistics at ``/admin/statistics``
+    (:class:`core.api.Statistic`): counts now and series per month, each computed in SQL by
+    the plugin over its own tables."""
 
 
 @hookspec

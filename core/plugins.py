@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         ProfileField,
         ProfileSection,
         SocketHandler,
+        Statistic,
     )
     from core.models import Activity, Goal, User
 
@@ -190,6 +191,9 @@ class Hooks:
 
     def admin_sections(self) -> list[AdminSection]:
         return _flat(self._hook.register_admin_sections())
+
+    def statistics(self) -> list[Statistic]:
+        return _flat(self._hook.register_statistics())
 
     def jobs(self) -> list[Job]:
         return _flat(self._hook.register_jobs())

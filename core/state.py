@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ProfileArea,
         ProfileField,
         ProfileSection,
+        Statistic,
     )
     from core.forms import ProfileForm
     from core.plugins import Hooks, InstalledPlugin
@@ -48,6 +49,7 @@ class AlmaState:
     home_counters: list[HomeCounter] = field(default_factory=list)
     member_facts: list[MemberFact] = field(default_factory=list)
     admin_sections: list[AdminSection] = field(default_factory=list)  # core's and plugins'
+    statistics: list[Statistic] = field(default_factory=list)  # core's and plugins'
 
 
 def alma(app: Flask | None = None) -> AlmaState:

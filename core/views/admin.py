@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -50,6 +51,14 @@ from core.services.staff import (
     has_role,
     record_staff_act,
 )
+from core.services.statistics import (
+    DEFAULT_MONTHS,
+    MONTH_CHOICES,
+    ChartBox,
+    recent_months,
+    report,
+    report_csv,
+)
 from core.state import alma
 from core.views.navigation import page_number
 
@@ -79,6 +88,15 @@ MEMBERS = AdminSection(
 )
 
 
+STATISTICS = AdminSection(
+    _l("Statistics"),
+    "admin.statistics",
+    "coordinator",
+    note=_l("How the programme is doing: counts now, and month by month, with a CSV."),
+    order=800,
+)
+
+
 SYSTEM = AdminSection(
     _l("System"),
     "admin.system",
@@ -90,7 +108,8 @@ SYSTEM = AdminSection(
 
 def admin_sections(contributed: list[AdminSection]) -> list[AdminSection]:
     """The console's sections: the plugins' and core's own, in order."""
-    return sorted([*contributed, MEMBERS, SYSTEM, AUDIT_LOG], key=lambda section: section.order)
+    own = [MEMBERS, STATISTICS, SYSTEM, AUDIT_LOG]
+    return sorted([*contributed, *own], key=lambda section: section.order)
 
 
 def staff_required(role: str) -> Callable[[ViewT], ViewT]:
@@ -248,6 +267,38 @@ def _act_on_member(
         lambda: act(current_user._get_current_object(), shown, form.reason.data or ""),
         success=success,
         back=back,
+    )
+
+
+# ---- statistics -------------------------------------------------------------------------------
+
+
+def _month_count() -> int:
+    count = request.args.get("months", type=int)
+    return count if count in MONTH_CHOICES else DEFAULT_MONTHS
+
+
+@bp.get("/statistics")
+@staff_required(STATISTICS.role)
+def statistics() -> ResponseReturnValue:
+    count = _month_count()
+    return render_template(
+        "admin/statistics.html",
+        report=report(alma().statistics, recent_months(count)),
+        month_count=count,
+        month_choices=MONTH_CHOICES,
+        chart=ChartBox(),
+        number=format_number,
+    )
+
+
+@bp.get("/statistics.csv")
+@staff_required(STATISTICS.role)
+def statistics_export() -> ResponseReturnValue:
+    return Response(
+        report_csv(report(alma().statistics, recent_months(_month_count()))),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="alma-statistics.csv"'},
     )
 
 

@@ -58,11 +58,11 @@ def retry(number: str) -> None:
 
 @certificates_command.command("revoke")
 @click.argument("number")
-@click.option("--reason", required=True, help="Why; the holder is told.")
+@click.option("--reason", required=True, help="Why; the holder is told, the audit log keeps it.")
 def revoke(number: str, reason: str) -> None:
     """Revoke a certificate: its verification page says so from now on."""
     try:
-        certificate = services.revoke_certificate(number, reason)
+        certificate = services.revoke_certificate(number, reason, actor=None)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()

@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
-from wtforms.validators import Length
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 
 class VisibilityForm(FlaskForm):
@@ -19,4 +19,17 @@ class VerifyForm(FlaskForm):
         _l("Certificate number"),
         validators=[Length(max=40)],
         render_kw={"placeholder": "ALMA-XXXX-XXXX-XXXX", "autocomplete": "off"},
+    )
+
+
+class CertificateActForm(FlaskForm):
+    """An admin's act on a certificate (revoke, reissue): its reason goes into the audit log."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give a reason: it is kept in the audit log.")),
+            Length(max=500),
+        ],
+        render_kw={"rows": 2, "maxlength": 500},
     )

@@ -16,7 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -24,6 +24,7 @@ from core.api import Model, User, utcnow
 
 PENDING, RENDERED, FAILED = "pending", "rendered", "failed"
 STATES = (PENDING, RENDERED, FAILED)
+STANDING = "revoked_at IS NULL"  # a certificate that was not revoked
 
 
 class Certificate(Model):
@@ -58,11 +59,23 @@ class Certificate(Model):
 
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
+    # the revoked certificate this one replaces (an admin reissued it); once each
+    reissued_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificates_certificates.id", ondelete="SET NULL"), unique=True
+    )
 
     holder: Mapped[User] = relationship()
 
     __table_args__ = (
-        UniqueConstraint("goal_id", "user_id", name="uq_certificates_certificates_goal_user"),
+        # one standing certificate per goal and holder; revoked ones may have been reissued
+        Index(
+            "ix_certificates_certificates_standing_goal_user",
+            "goal_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text(STANDING),
+            postgresql_where=text(STANDING),
+        ),
         CheckConstraint(f"status IN {STATES}", name="status"),
         CheckConstraint(
             f"(status = '{RENDERED}') = (pdf IS NOT NULL AND rendered_at IS NOT NULL)",

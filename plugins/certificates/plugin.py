@@ -13,8 +13,8 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core.api import Job, ProfileArea, ProfileSection, hookimpl
-from plugins.certificates import services
+from core.api import Job, ProfileArea, ProfileSection, Statistic, hookimpl
+from plugins.certificates import admin, services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.export import certificates_part
 from plugins.certificates.forms import VisibilityForm
@@ -25,7 +25,12 @@ REQUIRES = ()  # the goal kinds it certifies are checked at startup instead (app
 
 @hookimpl
 def register_blueprints():
-    return [bp]
+    return [bp, admin.bp]
+
+
+@hookimpl
+def register_admin_sections():
+    return [admin.SECTION]
 
 
 def _visibility_form(certificate) -> VisibilityForm:
@@ -98,3 +103,21 @@ def goal_completed(goal):
 @hookimpl
 def export_member_data(user):
     return certificates_part(user)
+
+
+@hookimpl
+def register_statistics():
+    return [
+        Statistic(
+            "certificates.valid",
+            _l("Certificates"),
+            now=services.count_valid_certificates,
+            order=60,
+        ),
+        Statistic(
+            "certificates.issued",
+            _l("Certificates issued"),
+            per_month=services.certificates_issued,
+            order=60,
+        ),
+    ]

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
@@ -29,18 +29,22 @@ from core.api import (
     ConfigError,
     Goal,
     InvalidInput,
+    Months,
     NotFound,
     Setting,
     User,
     alma,
+    count_per_month,
     db,
     goal_facts,
     goal_label,
+    like_pattern,
     local_date,
     notify,
     plugin_settings_as,
     positive,
     reading_as,
+    record_staff_act,
     rows_changed,
     site_path,
     utcnow,
@@ -59,6 +63,7 @@ BATCH_SIZE = 20
 MAX_BATCHES_PER_RUN = 10
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed by hand
 NUMBER_PREFIX = "ALMA"
+MAX_REASON = 500
 
 
 # ---- settings ----------------------------------------------------------------------------
@@ -347,6 +352,20 @@ def choose_visibility(
     return certificate
 
 
+# ---- statistics --------------------------------------------------------------------------
+
+
+def count_valid_certificates() -> int:
+    """Certificates issued and not revoked."""
+    return db.session.execute(
+        select(func.count()).select_from(Certificate).where(Certificate.revoked_at.is_(None))
+    ).scalar_one()
+
+
+def certificates_issued(months: Months) -> list[int]:
+    return count_per_month(months, Certificate.issued_at)
+
+
 # ---- the operator ------------------------------------------------------------------------
 
 
@@ -370,17 +389,15 @@ def retry_certificate(number: str) -> Certificate:
     return certificate
 
 
-def revoke_certificate(number: str, reason: str) -> Certificate:
-    """Withdraw a certificate: the verification page says so from now on. The holder keeps
-    their PDF (it records what was issued) and is told why."""
-    reason = " ".join(reason.split())
-    if not reason:
-        raise InvalidInput(_("Say why the certificate is revoked."))
-    if len(reason) > 500:
-        raise InvalidInput(_("Keep the reason under 500 characters."))
+def revoke_certificate(number: str, reason: str, actor: User | None = None) -> Certificate:
+    """Withdraw a certificate: the verification page says so from now on, the holder's
+    profile no longer shows it to others and its PDF is no longer offered; the holder is told
+    why. ``actor`` is the admin (``None``: the command line); one row of the audit log."""
+    reason = _checked_reason(reason)
     certificate = certificate_by_number(number)
     if certificate.is_revoked:
         raise InvalidInput(_("This certificate is revoked already."))
+    record_staff_act(actor, "certificates.revoked", _target(certificate), reason)
     certificate.revoked_at = utcnow()
     certificate.revoke_reason = reason
     db.session.flush()
@@ -395,3 +412,95 @@ def revoke_certificate(number: str, reason: str) -> Certificate:
             url=holder_page(certificate.user_id),
         )
     return certificate
+
+
+def reissue_certificate(number: str, reason: str, actor: User | None = None) -> Certificate:
+    """Issue a revoked certificate again, as a new one: a new number and a new PDF, under the
+    holder's name as it is now (the reason to reissue is often a corrected name), with what it
+    certifies as it was. The revoked one stays revoked; each is reissued once."""
+    reason = _checked_reason(reason)
+    original = certificate_by_number(number)
+    if not original.is_revoked:
+        raise InvalidInput(_("Only a revoked certificate is reissued: revoke it first."))
+    if reissue_of(original) is not None:
+        raise InvalidInput(_("This certificate was reissued already."))
+    record_staff_act(actor, "certificates.reissued", _target(original), reason)
+    certificate = Certificate(
+        number=new_certificate_number(),
+        goal_id=original.goal_id,
+        user_id=original.user_id,
+        holder_name=original.holder.display_name,
+        goal_kind=original.goal_kind,
+        achievement=original.achievement,
+        goal_title=original.goal_title,
+        completed_on=original.completed_on,
+        facts=original.facts,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        shown_on_profile=original.shown_on_profile,
+        name_on_verification=original.name_on_verification,
+        reissued_from_id=original.id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError:  # reissued meanwhile, by a second click or another admin
+        raise InvalidInput(_("This certificate was reissued already.")) from None
+    wake_job_after_commit(RENDER_JOB_ID)
+    with reading_as(original.holder):
+        notify(
+            original.holder,
+            _(
+                "Your certificate %(old)s was reissued as %(new)s.",
+                old=original.number,
+                new=certificate.number,
+            ),
+            url=holder_page(original.user_id),
+        )
+    return certificate
+
+
+def certificate_by_id(certificate_id: int | None) -> Certificate | None:
+    return None if certificate_id is None else db.session.get(Certificate, certificate_id)
+
+
+def reissue_of(certificate: Certificate) -> Certificate | None:
+    """The certificate that replaced ``certificate``, if it was reissued."""
+    return db.session.scalar(
+        select(Certificate).where(Certificate.reissued_from_id == certificate.id)
+    )
+
+
+def _checked_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput(_("Say why: the reason is kept in the audit log."))
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(_("Keep the reason under 500 characters."))
+    return reason
+
+
+def _target(certificate: Certificate) -> tuple[str, int, str]:
+    return ("certificate", certificate.id, f"{certificate.number} ({certificate.holder.email})")
+
+
+def certificates_query(text: str = "") -> Select[Certificate]:
+    """Every certificate, newest first; with ``text``, those whose number, or holder's name or
+    e-mail, contains it (any case)."""
+    query = (
+        select(Certificate)
+        .join(User, User.id == Certificate.user_id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+    if text.strip():
+        pattern = like_pattern(text.strip().lower())
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Certificate.number, Certificate.holder_name, User.email)
+                )
+            )
+        )
+    return query

@@ -29,6 +29,9 @@ def _mentoring_area():
 def download(number: str):
     """The holder's PDF, as it was rendered; anyone else gets a 404."""
     certificate = services.owned_certificate(number, current_user, with_pdf=True)
+    if certificate.is_revoked:
+        flash(_("This certificate was revoked: its PDF is no longer offered."), "danger")
+        return _mentoring_area()
     if not certificate.is_ready:
         flash(_("Your certificate is being prepared: refresh in a moment."), "info")
         return _mentoring_area()
@@ -79,4 +82,9 @@ def verify(number: str):
         return render_template(
             "certificates/verify.html", certificate=None, number=number, form=VerifyForm()
         ), 404
-    return render_template("certificates/verify.html", certificate=certificate, number=number)
+    return render_template(
+        "certificates/verify.html",
+        certificate=certificate,
+        number=number,
+        replaced=certificate.is_revoked and services.reissue_of(certificate) is not None,
+    )

@@ -16,15 +16,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.api import Model, utcnow
 
-ACTIVITY, GOAL = "activity", "goal"
-SOURCE_TYPES = (ACTIVITY, GOAL)
-CREDIT, REVERSAL = "credit", "reversal"
-ENTRY_KINDS = (CREDIT, REVERSAL)
+ACTIVITY, GOAL, ADJUSTMENT = "activity", "goal", "adjustment"
+SOURCE_TYPES = (ACTIVITY, GOAL, ADJUSTMENT)
+CREDIT, REVERSAL = "credit", "reversal"  # and ADJUSTMENT, an entry kind of its own
+ENTRY_KINDS = (CREDIT, REVERSAL, ADJUSTMENT)
+ADJUSTMENT_KIND = "credits.adjustment"
 
 
 class CreditEntry(Model):
     """Points a member earned for one activity or goal (``credit``), or took back when the
-    activity was undone (``reversal``, negative, linked to the entry it reverses)."""
+    activity was undone (``reversal``, negative, linked to the entry it reverses); or points
+    an admin gave or took by hand (``adjustment``, any sign but zero, its source the audit
+    log's row, its detail the reason the member reads), undone by a reversal too."""
 
     __tablename__ = "credits_entries"
 
@@ -49,8 +52,12 @@ class CreditEntry(Model):
         CheckConstraint(f"source_type IN {SOURCE_TYPES}", name="source_type"),
         CheckConstraint(f"entry_kind IN {ENTRY_KINDS}", name="entry_kind"),
         CheckConstraint(
-            "(entry_kind = 'credit' AND points >= 0 AND reverses_id IS NULL)"
-            " OR (entry_kind = 'reversal' AND points <= 0 AND reverses_id IS NOT NULL)",
+            "(entry_kind = 'credit' AND points >= 0 AND reverses_id IS NULL"
+            " AND source_type <> 'adjustment')"
+            " OR (entry_kind = 'adjustment' AND points <> 0 AND reverses_id IS NULL"
+            " AND source_type = 'adjustment')"
+            " OR (entry_kind = 'reversal' AND reverses_id IS NOT NULL"
+            " AND (points <= 0 OR source_type = 'adjustment'))",
             name="credit_or_reversal",
         ),
         CheckConstraint(
@@ -66,6 +73,10 @@ class CreditEntry(Model):
     @property
     def is_reversal(self) -> bool:
         return self.entry_kind == REVERSAL
+
+    @property
+    def is_adjustment(self) -> bool:
+        return self.source_type == ADJUSTMENT
 
     @property
     def is_capped(self) -> bool:

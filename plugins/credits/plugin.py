@@ -9,14 +9,19 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import MemberFact, NavItem, ProfileSection, hookimpl
-from plugins.credits import services
+from plugins.credits import admin, services
 from plugins.credits.export import credits_part
 from plugins.credits.views import bp
 
 
 @hookimpl
 def register_blueprints():
-    return [bp]
+    return [bp, admin.bp]
+
+
+@hookimpl
+def register_admin_sections():
+    return [admin.SECTION]
 
 
 @hookimpl

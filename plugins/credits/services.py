@@ -17,7 +17,8 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import format_number, ngettext
-from sqlalchemy import func, select, update
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select, update
 
 from core.api import (
     Activity,
@@ -25,6 +26,8 @@ from core.api import (
     ConfigError,
     Goal,
     GoalKind,
+    InvalidInput,
+    NotFound,
     Setting,
     User,
     activity_label,
@@ -34,11 +37,14 @@ from core.api import (
     goal_label,
     insert_on_conflict,
     plugin_settings_as,
+    record_staff_act,
     today_of,
     utcnow,
 )
 from plugins.credits.models import (
     ACTIVITY,
+    ADJUSTMENT,
+    ADJUSTMENT_KIND,
     CREDIT,
     GOAL,
     REVERSAL,
@@ -163,7 +169,10 @@ def _declared_kinds(app: Flask | None = None) -> dict[str, ActivityKind | GoalKi
 
 
 def entry_label(entry: CreditEntry) -> str:
-    """The reason for an entry: the label of its activity or goal kind."""
+    """The reason for an entry: the label of its activity or goal kind (an adjustment's own
+    reason is its detail)."""
+    if entry.source_type == ADJUSTMENT:
+        return _("Adjusted by the programme")
     label = activity_label if entry.source_type == ACTIVITY else goal_label
     return str(label(entry.kind))
 
@@ -303,6 +312,117 @@ def _points_left_today(user: User) -> int:
 def start_of_today(user: User) -> datetime:
     """Midnight of the member's current day, in their own time zone, as a UTC time."""
     return from_local(today_of(user), time.min, user)
+
+
+# ---- adjustments by staff ---------------------------------------------------------------
+
+MAX_ADJUSTMENT = 10_000
+MAX_ADJUSTMENT_REASON = 200  # the entry's detail, which the member reads
+
+
+def adjust_credits(actor: User, member: User, points: int, reason: str) -> CreditEntry:
+    """Give ``member`` ``points`` (take them, if negative) by hand, because of ``reason``,
+    which the member reads in their ledger: a ledger entry of its own, one row of the audit
+    log (the entry's source), and the balance changed in the same unit of work."""
+    reason = _adjustment_reason(reason)
+    if points == 0 or abs(points) > MAX_ADJUSTMENT:
+        raise InvalidInput(
+            _("Give or take between 1 and %(most)s credits.", most=format_number(MAX_ADJUSTMENT))
+        )
+    _check_room(member.id, points)
+    act = record_staff_act(actor, "credits.adjusted", member, f"{points:+d}: {reason}")
+    entry_id = _add_entry(
+        user_id=member.id,
+        source_type=ADJUSTMENT,
+        source_id=act.id,
+        entry_kind=ADJUSTMENT,
+        kind=ADJUSTMENT_KIND,
+        detail=reason,
+        url=None,
+        points=points,
+    )
+    assert entry_id is not None  # its source is a new row of the audit log
+    _add_to_balance(member.id, points)
+    return db.session.get_one(CreditEntry, entry_id)
+
+
+def undo_adjustment(actor: User, entry_id: int, reason: str) -> CreditEntry:
+    """Undo an adjustment as the ledger undoes anything: a reversal linked to it, of the
+    opposite sign, with ``reason`` as its detail; once (the link is unique)."""
+    reason = _adjustment_reason(reason)
+    original = db.session.get(CreditEntry, entry_id)
+    if original is None or original.entry_kind != ADJUSTMENT:
+        raise NotFound(_("There is no such adjustment."))
+    if reversal_of(original) is not None:
+        raise InvalidInput(_("This adjustment was undone already."))
+    _check_room(original.user_id, -original.points)
+    member = db.session.get_one(User, original.user_id)
+    record_staff_act(actor, "credits.adjustment_undone", member, reason)
+    reversal_id = _add_entry(
+        user_id=original.user_id,
+        source_type=ADJUSTMENT,
+        source_id=original.source_id,
+        entry_kind=REVERSAL,
+        kind=original.kind,
+        detail=reason,
+        url=None,
+        points=-original.points,
+        reverses_id=original.id,
+    )
+    if reversal_id is None:  # undone meanwhile, in another transaction
+        raise InvalidInput(_("This adjustment was undone already."))
+    _add_to_balance(original.user_id, -original.points)
+    return db.session.get_one(CreditEntry, reversal_id)
+
+
+def reversal_of(entry: CreditEntry) -> CreditEntry | None:
+    return db.session.scalar(select(CreditEntry).where(CreditEntry.reverses_id == entry.id))
+
+
+def adjustments_query() -> Select[CreditEntry, User]:
+    """Every adjustment and undoing of one, newest first, with its member."""
+    return (
+        select(CreditEntry, User)
+        .join(User, User.id == CreditEntry.user_id)
+        .where(CreditEntry.source_type == ADJUSTMENT)
+        .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
+    )
+
+
+def undone_ids(entries: Sequence[CreditEntry]) -> set[int]:
+    """Which of ``entries`` were reversed (one query for a page)."""
+    ids = [entry.id for entry in entries]
+    return set(
+        db.session.scalars(select(CreditEntry.reverses_id).where(CreditEntry.reverses_id.in_(ids)))
+    )
+
+
+def _adjustment_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput(_("Give a reason: the member reads it in their credits."))
+    if len(reason) > MAX_ADJUSTMENT_REASON:
+        raise InvalidInput(
+            _("Keep the reason under %(count)s characters.", count=MAX_ADJUSTMENT_REASON)
+        )
+    return reason
+
+
+def _check_room(user_id: int, points: int) -> None:
+    """Refuse to take more than the member has (the balance row locked first, so that two
+    admins cannot both take the last credits; the database refuses a negative total too)."""
+    if points >= 0:
+        return
+    db.session.execute(
+        insert_on_conflict(CreditBalance).values(user_id=user_id, total=0).on_conflict_do_nothing()
+    )
+    total = db.session.execute(
+        select(CreditBalance.total).where(CreditBalance.user_id == user_id).with_for_update()
+    ).scalar_one()
+    if total + points < 0:
+        raise InvalidInput(
+            _("The member has %(total)s credits: that is the most you can take.", total=total)
+        )
 
 
 # ---- reading -----------------------------------------------------------------------------

@@ -17,11 +17,13 @@ from core.api import (
     NavItem,
     ProfileArea,
     ProfileSection,
+    Statistic,
+    count_per_month,
     db,
     hookimpl,
 )
 from plugins.groups.export import groups_part
-from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST
+from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST, Group
 from plugins.groups.services import announcements, directory, forum, invitations, membership, shared
 from plugins.groups.views import bp
 
@@ -142,3 +144,16 @@ def demo_users_created(users):
 @hookimpl
 def export_member_data(user):
     return groups_part(user)
+
+
+@hookimpl
+def register_statistics():
+    return [
+        Statistic("groups.groups", _l("Public groups"), now=directory.count_groups, order=40),
+        Statistic(
+            "groups.created",
+            _l("Groups created"),
+            per_month=lambda months: count_per_month(months, Group.created_at),
+            order=40,
+        ),
+    ]

@@ -31,6 +31,7 @@ from plugins.mentoring.services import (
     lifecycle,
     meetings,
     settings,
+    statistics,
 )
 from plugins.mentoring.sockets import HANDLERS
 
@@ -201,3 +202,8 @@ def demo_users_created(users):
 @hookimpl
 def export_member_data(user):
     return mentoring_part(user)
+
+
+@hookimpl
+def register_statistics():
+    return statistics.STATISTICS

@@ -8,10 +8,19 @@ from pathlib import Path
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, hookimpl
+from core.api import (
+    ActivityKind,
+    HomeCounter,
+    NavItem,
+    ProfileSection,
+    Statistic,
+    count_per_month,
+    hookimpl,
+)
 from plugins.wiki import services
 from plugins.wiki.demo import add_demo_articles
 from plugins.wiki.export import wiki_part
+from plugins.wiki.models import Article
 from plugins.wiki.views import bp
 
 REQUIRES = ()
@@ -80,3 +89,16 @@ def demo_users_created(users):
 @hookimpl
 def export_member_data(user):
     return wiki_part(user)
+
+
+@hookimpl
+def register_statistics():
+    return [
+        Statistic("wiki.articles", _l("Wiki articles"), now=services.count_articles, order=50),
+        Statistic(
+            "wiki.articles_created",
+            _l("Wiki articles written"),
+            per_month=lambda months: count_per_month(months, Article.created_at),
+            order=50,
+        ),
+    ]

@@ -4,6 +4,8 @@ or an operator would notice. One ``test_hook_<name>`` per hook; a meta-test keep
 from __future__ import annotations
 
 import contextvars
+import csv
+import html
 import inspect
 import io
 import json
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 from flask import Blueprint, render_template_string
 from flask_login import current_user, login_required
@@ -41,6 +44,7 @@ from core.contributions import (
     ProfileField,
     ProfileSection,
     SocketHandler,
+    Statistic,
 )
 from core.db import db as database
 from core.errors import InvalidInput
@@ -49,6 +53,7 @@ from core.plugins import PluginError
 from core.services.activities import activity_label, record_activity, undo_activity
 from core.services.goals import goal_facts, goal_label, propose_goal
 from core.services.notifications import notify
+from core.services.statistics import count_per_month
 from core.state import alma
 from core.testing import body_of, count_rows, path_of, run_job, stored
 from core.views.admin import staff_required
@@ -933,6 +938,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
         ("Probe queue", "3"),
         ("Members", ""),  # core's own sections, among the plugins' by order
         ("Quiet probe", ""),
+        ("Statistics", ""),
         ("Audit log", ""),
     ]
     assert client.get("/probe/queue").text == "the queue"
@@ -945,6 +951,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
         ("Members", ""),
         ("System probe", ""),
         ("Quiet probe", ""),
+        ("Statistics", ""),
         ("System", ""),  # core's, for admins only
         ("Audit log", ""),
     ]
@@ -952,6 +959,54 @@ def test_hook_register_admin_sections(client, plugin, create_user):
 
     client.login(create_user())
     assert client.get("/probe/queue").status_code == 403
+
+
+class StatisticsProbe:
+    """A third-party plugin's figures: a count now, launches per month, and a series with a
+    unit and a month without a value."""
+
+    @hookimpl
+    def register_statistics(self) -> list[Statistic]:
+        return [
+            Statistic("probe.fleet", "Probes in orbit", now=lambda: 7, order=5),
+            Statistic(
+                "probe.launches",
+                "Launches",
+                per_month=lambda months: count_per_month(
+                    months, User.created_at, User.display_name.like("Probe%")
+                ),
+                order=5,
+            ),
+            Statistic(
+                "probe.fuel",
+                "Fuel left",
+                per_month=lambda months: [None] * (len(months) - 1) + [2.5],
+                unit="tonnes",
+            ),
+        ]
+
+
+@with_plugin(StatisticsProbe)
+def test_hook_register_statistics(client, plugin, create_user):
+    now = datetime(2026, 3, 15, 12, tzinfo=UTC)
+    create_user(display_name="Probe One", created_at=datetime(2026, 2, 3, tzinfo=UTC))
+    create_user(display_name="Probe Two", created_at=datetime(2026, 3, 1, tzinfo=UTC))
+    staff = create_user(role="coordinator", created_at=datetime(2026, 3, 2, tzinfo=UTC))
+    with time_machine.travel(now, tick=False):
+        client.login(staff)
+        page = html.unescape(client.get("/admin/statistics").text)
+        rows = list(csv.DictReader(io.StringIO(client.get("/admin/statistics.csv").text)))
+
+    assert 'data-statistic="probe.fleet"' in page and "Probes in orbit" in page
+    assert 'data-chart="probe.launches"' in page
+    assert re.search(r"Fuel left\s*<span[^>]*>\(tonnes\)", page)
+    # by order: the launches (5), core's registrations (10), the fuel (100)
+    assert list(rows[0]) == ["month", "probe.launches", "registrations", "probe.fuel"]
+    by_month = {row["month"]: row for row in rows}
+    assert by_month["2026-02"]["probe.launches"] == "1"
+    assert by_month["2026-03"]["probe.launches"] == "1"
+    assert (by_month["2026-02"]["probe.fuel"], by_month["2026-03"]["probe.fuel"]) == ("", "2.5")
+    assert by_month["2026-03"]["registrations"] == "2"
 
 
 def test_an_admin_section_names_a_role_that_exists():

@@ -184,6 +184,8 @@ def test_every_console_page_is_refused_to_visitors_and_members(app, client, crea
         "/admin/members",
         "/admin/members/<int:member_id>",
         "/admin/members/<int:member_id>/suspend",
+        "/admin/statistics",
+        "/admin/statistics.csv",
         "/admin/system",
     ]
     admins_only = {"/admin/system"}

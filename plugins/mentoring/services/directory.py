@@ -131,7 +131,7 @@ def _matching_mentors(text: str, topic: str, language: str) -> Select:
     query = (
         select(User)
         .join(MentoringMember, MentoringMember.user_id == User.id)
-        .where(_listed_mentor())
+        .where(listed_mentor())
     )
     if topic.strip():
         query = query.where(_has_topic(topic.strip().lower(), kind="expertise"))
@@ -181,11 +181,11 @@ def count_available_mentors() -> int:
         select(func.count())
         .select_from(User)
         .join(MentoringMember, MentoringMember.user_id == User.id)
-        .where(_listed_mentor(), MENTOR_HAS_ROOM)
+        .where(listed_mentor(), MENTOR_HAS_ROOM)
     ).scalar_one()
 
 
-def _listed_mentor() -> ColumnElement[bool]:
+def listed_mentor() -> ColumnElement[bool]:
     """A member the directory lists as a mentor (built per query: a suspension ends in time)."""
     return and_(
         MentoringMember.wants_to_mentor.is_(True),

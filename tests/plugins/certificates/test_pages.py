@@ -163,7 +163,7 @@ def test_an_unknown_number_is_no_such_certificate(client, issued):
     assert "Bob Smith" not in page.text
 
 
-def test_a_revoked_certificate_says_so_and_stays_with_its_holder(
+def test_a_revoked_certificate_says_so_and_its_pdf_is_no_longer_offered(
     client, create_user, pair, issued, run_render_job, operator
 ):
     _, bob = pair
@@ -183,7 +183,10 @@ def test_a_revoked_certificate_says_so_and_stays_with_its_holder(
     client.login(bob)
     area = mentoring_area(client, bob)
     assert "Revoked on" in area and "Issued by mistake" in area
-    assert client.get(f"/certificates/{number}.pdf").status_code == 200  # still theirs
+    refused = client.get(f"/certificates/{number}.pdf", follow_redirects=True)
+    assert refused.mimetype == "text/html"  # the PDF is no longer offered
+    assert "was revoked: its PDF is no longer offered" in refused.text
+    assert f'href="/certificates/{number}.pdf"' not in area
     assert "was revoked: Issued by mistake" in client.get("/alerts/").text
 
     assert "revoked already" in operator("revoke", number, "--reason", "again").output
