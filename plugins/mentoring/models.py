@@ -111,6 +111,8 @@ class Mentorship(Model):
         Index("ix_mentoring_mentorships_mentee_state", "mentee_id", "state"),
         Index("ix_mentoring_mentorships_mentor_state", "mentor_id", "state"),
         Index("ix_mentoring_mentorships_state_expires", "state", "expires_at"),
+        # the staff's list, newest first, a page at a time (services/oversight.py)
+        Index("ix_mentoring_mentorships_created", "created_at", "id"),
     )
 
     def party_role(self, user: User) -> str | None:

@@ -56,7 +56,7 @@ def test_a_coordinator_nudges_a_stuck_pair_and_extends_an_agreement(
     pair.get_by_text("Add a note (optional)").click()
     pair.get_by_label("Note (optional)").fill("A short answer is enough.")
     pair.get_by_role("button", name="Send a nudge").click()
-    expect(page.get_by_text("The nudge is sent.")).to_be_visible()
+    expect(page.get_by_text("The nudge is sent to Max Mentor.")).to_be_visible()
     expect(page.locator(f'[data-mentorship="{waiting.id}"] [data-nudged]')).to_be_visible()
     (nudge,) = mail.deliver()
     assert nudge["To"] == "max@example.org"

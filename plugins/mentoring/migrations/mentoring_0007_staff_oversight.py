@@ -6,8 +6,9 @@ Revises: mentoring_0005
 Create Date: 2026-12-04 18:40:00.000000
 
 ``mentoring_staff_nudges`` keeps, per pair and rule by which it is stuck, when staff last
-nudged it (at most once a day). A version of the agreement set by staff (an extended end date)
-is marked ``by_staff``; it is approved at once, which a check keeps true.
+nudged it (at most once a day). An index on ``mentoring_mentorships (created_at, id)``
+serves the staff's list, newest first. A version of the agreement set by staff (an extended
+end date) is marked ``by_staff``; it is approved at once, which a check keeps true.
 """
 
 from collections.abc import Sequence
@@ -48,6 +49,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("mentorship_id", "rule", name=op.f("pk_mentoring_staff_nudges")),
     )
+    op.create_index(
+        "ix_mentoring_mentorships_created",
+        "mentoring_mentorships",
+        ["created_at", "id"],
+        unique=False,
+    )
     with op.batch_alter_table(VERSIONS, schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("by_staff", sa.Boolean(), server_default=sa.false(), nullable=False)
@@ -62,4 +69,5 @@ def downgrade() -> None:
     with op.batch_alter_table(VERSIONS, schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f(f"ck_{VERSIONS}_staff_change_in_force"), type_="check")
         batch_op.drop_column("by_staff")
+    op.drop_index("ix_mentoring_mentorships_created", table_name="mentoring_mentorships")
     op.drop_table("mentoring_staff_nudges")

@@ -101,19 +101,11 @@ def mentorship_for(
 def mentorship_for_staff(mentorship_id: int, *, lock: bool = False) -> Mentorship:
     """Any mentorship, for the programme's staff (the console's views check the role), with
     both members; ``lock`` holds it for a change of state."""
-    query = (
-        select(Mentorship)
-        .where(Mentorship.id == mentorship_id)
-        .options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
-    )
-    if lock:
-        # the members are loaded apart: FOR UPDATE cannot lock the nullable side of a join
-        query = (
-            select(Mentorship)
-            .where(Mentorship.id == mentorship_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+    query = select(Mentorship).where(Mentorship.id == mentorship_id)
+    if lock:  # the members load apart: PostgreSQL locks no nullable side of an outer join
+        query = query.with_for_update().execution_options(populate_existing=True)
+    else:
+        query = query.options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
     mentorship = db.session.scalar(query)
     if mentorship is None:
         raise NotFound(_("This mentorship does not exist."))

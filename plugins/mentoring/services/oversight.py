@@ -25,10 +25,11 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union,
     union_all,
     update,
 )
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from core.api import (
@@ -63,6 +64,7 @@ from plugins.mentoring.models import (
     EndProposal,
     Meeting,
     Mentorship,
+    MentorshipEvent,
     StaffNudge,
 )
 from plugins.mentoring.services.lifecycle import staff_target, state_label
@@ -95,56 +97,66 @@ def rule_days() -> dict[str, int]:
 # ---- the rules, in SQL -------------------------------------------------------------------
 
 
-def _last_met() -> ColumnElement[Any]:
-    """When an active pair last met: its last meeting both confirmed, else its official
-    start."""
+def _rules(now: datetime) -> dict[str, tuple[SQLColumnExpression[Any], ColumnElement[bool]]]:
+    """Each rule: the moment it counts from, and whether it holds (for a query joining
+    ``EndProposal`` to ``Mentorship``, outer). Each condition is a plain conjunction, so that
+    the database answers "which pairs" with an index and an anti-join, not row by row."""
+    days = rule_days()
+
+    def cutoff(rule: str) -> datetime:
+        return now - timedelta(days=days[rule])
+
+    # an active pair last met at its last meeting both confirmed, or at its official start
+    started = func.coalesce(Mentorship.started_at, Mentorship.state_changed_at)
     last_held = (
         select(func.max(Meeting.starts_at))
         .where(Meeting.mentorship_id == Mentorship.id, Meeting.status == HELD)
         .correlate(Mentorship)
         .scalar_subquery()
     )
-    return func.coalesce(last_held, Mentorship.started_at, Mentorship.state_changed_at)
-
-
-def _rules(now: datetime) -> dict[str, tuple[SQLColumnExpression[Any], ColumnElement[bool]]]:
-    """Each rule: the moment it counts from, and whether it holds (for a query joining
-    ``EndProposal`` to ``Mentorship``, outer)."""
-    days = rule_days()
-    last_met = _last_met()
-
-    def older(moment: SQLColumnExpression[Any], rule: str) -> ColumnElement[bool]:
-        return moment <= now - timedelta(days=days[rule])
-
+    held_since = exists().where(
+        Meeting.mentorship_id == Mentorship.id,
+        Meeting.status == HELD,
+        Meeting.starts_at > cutoff(STUCK_MEETING),
+    )
     return {
         STUCK_REQUEST: (
             Mentorship.created_at,
-            and_(Mentorship.state == REQUESTED, older(Mentorship.created_at, STUCK_REQUEST)),
+            and_(Mentorship.state == REQUESTED, Mentorship.created_at <= cutoff(STUCK_REQUEST)),
         ),
         STUCK_AGREEMENT: (
             Mentorship.state_changed_at,
-            and_(Mentorship.state == ACCEPTED, older(Mentorship.state_changed_at, STUCK_AGREEMENT)),
+            and_(
+                Mentorship.state == ACCEPTED,
+                Mentorship.state_changed_at <= cutoff(STUCK_AGREEMENT),
+            ),
         ),
-        STUCK_MEETING: (last_met, and_(Mentorship.state == ACTIVE, older(last_met, STUCK_MEETING))),
+        STUCK_MEETING: (
+            case((last_held > started, last_held), else_=started),
+            and_(Mentorship.state == ACTIVE, started <= cutoff(STUCK_MEETING), ~held_since),
+        ),
         STUCK_END: (
             EndProposal.created_at,
-            and_(Mentorship.state == ACTIVE, older(EndProposal.created_at, STUCK_END)),
+            and_(Mentorship.state == ACTIVE, EndProposal.created_at <= cutoff(STUCK_END)),
         ),
     }
 
 
-def _stuck(now: datetime) -> ColumnElement[bool]:
-    return or_(*(holds for _since, holds in _rules(now).values()))
+def _stuck_ids(now: datetime) -> Select[Any]:
+    """The ids of the pairs stuck by at least one rule: one query per rule, united."""
+    arms = [
+        select(Mentorship.id)
+        .outerjoin(EndProposal, EndProposal.mentorship_id == Mentorship.id)
+        .where(holds)
+        for _since, holds in _rules(now).values()
+    ]
+    return select(union(*arms).subquery().c.id)
 
 
 def count_stuck() -> int:
     """The console's badge: how many pairs are stuck by at least one rule (one COUNT)."""
-    return db.session.execute(
-        select(func.count())
-        .select_from(Mentorship)
-        .outerjoin(EndProposal, EndProposal.mentorship_id == Mentorship.id)
-        .where(_stuck(utcnow()))
-    ).scalar_one()
+    stuck = _stuck_ids(utcnow()).subquery()
+    return db.session.execute(select(func.count()).select_from(stuck)).scalar_one()
 
 
 # ---- the list ----------------------------------------------------------------------------
@@ -228,7 +240,7 @@ def overseen_query(
             )
         )
     if stuck:
-        query = query.where(or_(*(holds for _since, holds in rules.values())))
+        query = query.where(Mentorship.id.in_(_stuck_ids(now)))
     return query
 
 
@@ -285,6 +297,19 @@ def _nudged_since(moment: datetime, mentorship_ids: list[int]) -> dict[tuple[int
             )
         )
     }
+
+
+def history_of(mentorship: Mentorship) -> list[MentorshipEvent]:
+    """The mentorship's moves from state to state, with who made each (one query); not
+    their messages, which the pages of the console do not show."""
+    return list(
+        db.session.scalars(
+            select(MentorshipEvent)
+            .where(MentorshipEvent.mentorship_id == mentorship.id)
+            .options(joinedload(MentorshipEvent.actor))
+            .order_by(MentorshipEvent.id)
+        )
+    )
 
 
 # ---- nudging -----------------------------------------------------------------------------

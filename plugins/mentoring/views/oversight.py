@@ -14,6 +14,7 @@ from core.api import (
     InvalidInput,
     NotAllowed,
     allowed_actions,
+    db,
     local_path,
     page_number,
     page_of,
@@ -91,7 +92,7 @@ def mentorship(mentorship_id: int):
         "mentoring/admin/mentorship.html",
         row=found,
         mentorship=shown,
-        events=shown.events,  # states and who moved them; not the messages
+        events=oversight.history_of(shown),
         in_force=in_force,
         held=meetings.held_count(shown),
         actions=allowed_actions(shown, current_user),
@@ -153,8 +154,13 @@ def nudge(mentorship_id: int, rule: str):
     back = local_path(request.form.get("back"), _page(mentorship_id))
     form = NudgeForm()
     require_form(form, back)
-    return run_action(
-        lambda: oversight.nudge(mentorship_id, current_user, rule, form.note.data or ""),
-        success=_("The nudge is sent."),
-        back=back,
-    )
+    try:
+        mailed = oversight.nudge(mentorship_id, current_user, rule, form.note.data or "")
+    except InvalidInput as refusal:
+        db.session.rollback()
+        flash(str(refusal), "danger")
+    else:
+        db.session.commit()
+        names = ", ".join(member.display_name for member in mailed)
+        flash(_("The nudge is sent to %(names)s.", names=names), "success")
+    return redirect(back)

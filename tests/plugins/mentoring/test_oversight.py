@@ -272,7 +272,7 @@ def test_a_nudge_mails_who_must_act_once_a_day_and_is_logged(
     url = f"/admin/mentorships/{mentorship_id}/nudge/request"
 
     sent = client.post(url, data={"note": "Max, a short answer is enough."}, follow_redirects=True)
-    assert "The nudge is sent." in sent.text
+    assert "The nudge is sent to Max Mentor." in sent.text
     received = mail.deliver()
     assert [m["To"] for m in received] == ["max@example.org"]  # the mentee is not the one
     assert received[0]["Subject"] == "About your mentorship with Mia Mentee"
@@ -298,7 +298,7 @@ def test_a_nudge_mails_who_must_act_once_a_day_and_is_logged(
     assert count_rows(app, AuditEntry) == 1
 
     clock.move_to(later(9) + timedelta(minutes=1))  # a day later: again, without a note
-    assert "The nudge is sent." in client.post(url, follow_redirects=True).text
+    assert "The nudge is sent to Max Mentor." in client.post(url, follow_redirects=True).text
     (second,) = mail.deliver()
     assert "A note from" not in body_of(second)
     assert count_rows(app, AuditEntry) == 2
