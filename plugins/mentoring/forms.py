@@ -210,3 +210,48 @@ class FeedbackForm(FlaskForm):
         description=_l("Only you and the platform's operators read it."),
         render_kw={"rows": 4},
     )
+
+
+# ---- the staff's console -------------------------------------------------------------------
+
+
+class NudgeForm(FlaskForm):
+    note = TextAreaField(
+        _l("Note (optional)"),
+        validators=[Optional(), Length(max=1000)],
+        description=_l("Added to the mail; the mail already says what the pair waits for."),
+        render_kw={"rows": 2},
+    )
+
+
+class StaffEndForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give a reason: it is kept in the audit log.")),
+            Length(max=2000),
+        ],
+        description=_l("Kept in the audit log; the pair does not see it."),
+        render_kw={"rows": 2},
+    )
+    note = TextAreaField(
+        _l("Message to both (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Both receive it in their alert and e-mail."),
+        render_kw={"rows": 2},
+    )
+
+
+class ExtendForm(FlaskForm):
+    ends_on = DateField(
+        _l("New end date"),
+        validators=[InputRequired(_l("Choose the new end date."))],
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give a reason: it is kept in the audit log.")),
+            Length(max=300),
+        ],
+        description=_l("Kept in the audit log, and shown to both in the agreement's history."),
+    )

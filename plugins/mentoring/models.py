@@ -111,6 +111,8 @@ class Mentorship(Model):
         Index("ix_mentoring_mentorships_mentee_state", "mentee_id", "state"),
         Index("ix_mentoring_mentorships_mentor_state", "mentor_id", "state"),
         Index("ix_mentoring_mentorships_state_expires", "state", "expires_at"),
+        # the staff's list, newest first, a page at a time (services/oversight.py)
+        Index("ix_mentoring_mentorships_created", "created_at", "id"),
     )
 
     def party_role(self, user: User) -> str | None:
@@ -234,6 +236,9 @@ class AgreementVersion(Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     comment: Mapped[str] = mapped_column(Text, default="")  # the answer, when sent back
+    # set by the programme's staff (an extension of the end date), in force at once: no
+    # party proposed it, none answered it
+    by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     mentorship: Mapped[Mentorship] = relationship()
     proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
@@ -252,6 +257,7 @@ class AgreementVersion(Model):
         CheckConstraint("ends_on >= starts_on", name="period"),
         CheckConstraint("meetings_planned BETWEEN 1 AND 100", name="meetings_planned_range"),
         CheckConstraint("contact_every_days BETWEEN 1 AND 90", name="contact_every_days_range"),
+        CheckConstraint(f"NOT by_staff OR status = '{APPROVED}'", name="staff_change_in_force"),
         Index(
             "uq_mentoring_agreement_versions_one_proposed",
             "mentorship_id",
@@ -424,3 +430,31 @@ class CalendarFeed(Model):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- oversight by the programme's staff ---------------------------------------------------
+
+# the rules by which a pair is stuck (services/oversight.py), in the order the console lists them
+STUCK_REQUEST, STUCK_AGREEMENT, STUCK_MEETING, STUCK_END = (
+    "request",
+    "agreement",
+    "meeting",
+    "end",
+)
+STUCK_RULES = (STUCK_REQUEST, STUCK_AGREEMENT, STUCK_MEETING, STUCK_END)
+
+
+class StaffNudge(Model):
+    """The last nudge staff sent a pair for one rule by which it is stuck: one row per pair
+    and rule, stamped again (with a conditional UPDATE) at most once a day."""
+
+    __tablename__ = "mentoring_staff_nudges"
+
+    mentorship_id: Mapped[int] = mapped_column(
+        ForeignKey("mentoring_mentorships.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sent_at: Mapped[datetime]
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (CheckConstraint(f"rule IN {STUCK_RULES}", name="rule"),)

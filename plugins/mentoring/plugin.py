@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import render_template
+from flask import has_request_context, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from core.api import (
     ActivityKind,
     GoalKind,
     HomeCounter,
     Job,
+    MemberFact,
     NavItem,
     ProfileArea,
     ProfileSection,
+    has_role,
     hookimpl,
 )
 from plugins.mentoring import views
@@ -30,6 +33,7 @@ from plugins.mentoring.services import (
     followups,
     lifecycle,
     meetings,
+    oversight,
     settings,
     statistics,
 )
@@ -96,6 +100,26 @@ def _calendar_section(member, viewer):
     if member.id != viewer.id:
         return None
     return render_template("mentoring/_upcoming.html", upcoming=meetings.upcoming_of(member, 5))
+
+
+@hookimpl
+def register_admin_sections():
+    return [views.oversight.SECTION]
+
+
+def _mentorship_facts(members):
+    """On the console's page of a member: their mentorships by state. There only: who
+    mentors whom is the pair's business, not the public's (nor shown on a staff member's
+    view of the directory)."""
+    in_console = has_request_context() and request.blueprint == "admin"
+    if not (in_console and has_role(current_user, "coordinator")):
+        return {}
+    return oversight.facts_for_staff(members)
+
+
+@hookimpl
+def register_member_facts():
+    return [MemberFact(_mentorship_facts, order=50)]
 
 
 @hookimpl

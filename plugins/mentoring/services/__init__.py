@@ -10,6 +10,7 @@ Import the module of the concern (``from plugins.mentoring.services import lifec
 - ``followups``: reminders, feedback requests and nudges to silent pairs (jobs).
 - ``ending``: ending before the agreement, early end by agreement, completion.
 - ``chat``: the pair's messages, read marks and digests.
+- ``oversight``: the staff's view of every mentorship, the stuck pairs and their nudges.
 
 Each stateful thing has one transition table (``core.api.Transitions``) beside its rules:
 ``lifecycle.MENTORSHIP`` (a request is a mentorship in "requested"), ``ending.EARLY_END``,

@@ -20,9 +20,12 @@ from core.api import (
     Transitions,
     User,
     db,
+    format_when,
     notify,
     reading_as,
+    record_staff_act,
     site_path,
+    today_of,
     utcnow,
 )
 from plugins.mentoring.models import (
@@ -39,7 +42,14 @@ from plugins.mentoring.models import (
     MeetingChange,
     Mentorship,
 )
-from plugins.mentoring.services.lifecycle import MENTORSHIP, mentorship_for, mentorship_path, move
+from plugins.mentoring.services.lifecycle import (
+    MENTORSHIP,
+    mentorship_for,
+    mentorship_for_staff,
+    mentorship_path,
+    move,
+    staff_target,
+)
 
 MAX_TEXT = 4000
 MAX_REASON = 300
@@ -312,6 +322,53 @@ def _tell_other_of_amendment(mentorship: Mentorship, user: User) -> None:
             url=agreement_path(mentorship.id),
             email_subject=_("%(name)s proposes to amend your agreement", name=user.display_name),
         )
+
+
+def extend_by_staff(
+    mentorship_id: int, staff: User, ends_on: date, reason: str
+) -> AgreementVersion:
+    """A coordinator moves the agreed end date of an active mentorship later (the step
+    ``staff_extend`` of the mentorship's table). The change is a new version of the agreement,
+    in force at once and marked as the staff's (``by_staff``), with ``reason``, which both
+    read in the agreement's history and the audit log keeps; both parties are told."""
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(_("Keep the reason under %(n)d characters.", n=MAX_REASON))
+    mentorship = mentorship_for_staff(mentorship_id, lock=True)
+    MENTORSHIP.check(mentorship, staff, "staff_extend")
+    in_force = agreement_in_force(mentorship)
+    if in_force is None:  # an active mentorship has one: its approval made it active
+        raise InvalidInput(_("This mentorship has no agreement in force to extend."))
+    if ends_on <= in_force.ends_on:
+        raise InvalidInput(
+            _(
+                "Choose a date after the agreed end, %(date)s.",
+                date=format_when(in_force.ends_on),
+            )
+        )
+    if ends_on < today_of(staff):
+        raise InvalidInput(_("The new end date is in the past: choose a later one."))
+    record_staff_act(staff, "mentoring.agreement_extended", staff_target(mentorship), reason)
+    version = _new_version(
+        mentorship, staff, replace(Terms.of(in_force), ends_on=ends_on), reason=reason
+    )
+    version.by_staff = True
+    decide(version, staff, APPROVED)
+    for party in (mentorship.mentee, mentorship.mentor):
+        with reading_as(party):
+            notify(
+                party,
+                _(
+                    "The programme's coordinators extended your agreement with %(name)s: it "
+                    "now ends on %(date)s. Why: “%(reason)s”",
+                    name=mentorship.other_party(party).display_name,
+                    date=format_when(ends_on),
+                    reason=reason,
+                ),
+                url=agreement_path(mentorship.id),
+                email_subject=_("Your mentorship agreement is extended"),
+            )
+    return version
 
 
 # ---- answering -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from core.api import (
     notify,
     reading_as,
     record_activity,
+    record_staff_act,
     utcnow,
 )
 from plugins.mentoring.models import (
@@ -43,8 +44,10 @@ from plugins.mentoring.services.lifecycle import (
     _page,
     _transition,
     mentorship_for,
+    mentorship_for_staff,
     mentorship_subject,
     move,
+    staff_target,
 )
 
 MENTORSHIP_TERMINATED = "mentoring.mentorship_terminated"
@@ -182,6 +185,42 @@ EARLY_END = Transitions(
     not_now=NOBODY_PROPOSES,
     not_yours=_l("The other party answers your proposal, not you."),
 )
+
+
+def end_by_staff(mentorship_id: int, staff: User, reason: str, note: str = "") -> Mentorship:
+    """A coordinator ends a mentorship under way (the step ``staff_end`` of the mentorship's
+    table), for ``reason`` (the audit log's, which the pair does not read). Ending frees what
+    any end frees; both parties are told, with ``note`` if given. It does not count as
+    finished: no goal completes, so no certificate follows."""
+    note = note.strip()
+    if len(note) > MAX_REQUEST_MESSAGE:
+        raise InvalidInput(_("Keep your note under %(n)d characters.", n=MAX_REQUEST_MESSAGE))
+    mentorship = mentorship_for_staff(mentorship_id, lock=True)
+    step = MENTORSHIP.check(mentorship, staff, "staff_end")
+    record_staff_act(staff, "mentoring.mentorship_ended", staff_target(mentorship), reason)
+    move(mentorship, step.to, staff, reason="staff", message=note)
+    _close(mentorship)
+    for party in (mentorship.mentee, mentorship.mentor):
+        other = mentorship.other_party(party).display_name
+        with reading_as(party):
+            said = (
+                _(
+                    "The programme's coordinators ended your mentorship with %(name)s: “%(note)s”",
+                    name=other,
+                    note=note,
+                )
+                if note
+                else _(
+                    "The programme's coordinators ended your mentorship with %(name)s.", name=other
+                )
+            )
+            notify(
+                party,
+                said,
+                url=_page(mentorship),
+                email_subject=_("Your mentorship with %(name)s has ended", name=other),
+            )
+    return mentorship
 
 
 def complete_mentorship(mentorship: Mentorship) -> None:

@@ -20,6 +20,7 @@ from core.api import (
     Transitions,
     User,
     db,
+    has_role,
     insert_on_conflict,
     notify,
     reading_as,
@@ -95,6 +96,25 @@ def mentorship_for(
     if mentorship.party_role(user) is None:
         raise NotAllowed(_("This mentorship is not yours."))
     return mentorship
+
+
+def mentorship_for_staff(mentorship_id: int, *, lock: bool = False) -> Mentorship:
+    """Any mentorship, for the programme's staff (the console's views check the role), with
+    both members; ``lock`` holds it for a change of state."""
+    query = select(Mentorship).where(Mentorship.id == mentorship_id)
+    if lock:  # the members load apart: PostgreSQL locks no nullable side of an outer join
+        query = query.with_for_update().execution_options(populate_existing=True)
+    else:
+        query = query.options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
+    mentorship = db.session.scalar(query)
+    if mentorship is None:
+        raise NotFound(_("This mentorship does not exist."))
+    return mentorship
+
+
+def staff_target(mentorship: Mentorship) -> tuple[str, int, str]:
+    """The mentorship as the audit log names the target of a staff act on it."""
+    return ("mentorship", mentorship.id, f"{mentorship.mentee.email} → {mentorship.mentor.email}")
 
 
 def mentorships_of(user: User) -> list[Mentorship]:
@@ -400,6 +420,7 @@ def decline_reason_label(reason: str) -> str:
         "timing": _("The timing does not work for me"),
         "other": _("Another reason"),
         "mutual": _("Ended early by mutual consent"),
+        "staff": _("Ended by the programme's coordinators"),
     }[reason]
 
 
@@ -461,6 +482,32 @@ def _refuse_amendment(mentorship: Mentorship) -> str:
     return _("Only the agreement of an active mentorship can be amended.")
 
 
+def _refuse_extension(mentorship: Mentorship) -> str:
+    if mentorship.state == ACTIVE:
+        return str(AWAITS_AN_ANSWER)
+    return _("Only the agreement of an active mentorship can be extended.")
+
+
+def _refuse_staff_end(mentorship: Mentorship) -> str:
+    return _(
+        "Only a mentorship under way can be ended: this one is %(state)s.",
+        state=state_label(mentorship.state),
+    )
+
+
+# The programme's staff act on a mentorship as a side of its own: a coordinator (or an admin)
+# who is not one of the pair. In their own mentorship, staff are a party like any other.
+STAFF = "staff"
+ONLY_STAFF = _l("Only the programme's coordinators can do this.")
+
+
+def _sides(mentorship: Mentorship, member: User) -> set[str]:
+    sides = mentorship.sides_of(member)
+    if not sides and has_role(member, "coordinator"):
+        return {STAFF}
+    return sides
+
+
 def _only_the(role: str) -> Any:
     return _l("Only the %(role)s can do this.", role=_l(role))
 
@@ -479,7 +526,7 @@ def by_either_party(state: str, action: str, to: str, **words: Any) -> list[Step
 MENTORSHIP = Transitions(
     Mentorship,
     state=lambda mentorship: mentorship.state,
-    sides=lambda mentorship, member: mentorship.sides_of(member),
+    sides=_sides,
     steps=[
         Step(REQUESTED, "accept", "mentor", ACCEPTED, _l("Accept"), not_yours=_only_the("mentor")),
         Step(
@@ -543,6 +590,28 @@ MENTORSHIP = Transitions(
             )
             for state in PAIRED_STATES
         ],
+        *[
+            Step(
+                state,
+                "staff_end",
+                STAFF,
+                TERMINATED,
+                _l("End the mentorship"),
+                not_now=_refuse_staff_end,
+                not_yours=ONLY_STAFF,
+            )
+            for state in PAIRED_STATES
+        ],
+        Step(
+            ACTIVE,
+            "staff_extend",
+            STAFF,
+            ACTIVE,
+            _l("Extend the agreed end date"),
+            when=_nothing_awaits_an_answer,
+            not_now=_refuse_extension,
+            not_yours=ONLY_STAFF,
+        ),
     ],
     not_now=_no_longer_possible,
     not_yours=_l("This mentorship is not yours."),

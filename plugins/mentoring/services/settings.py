@@ -25,6 +25,19 @@ SETTINGS = {
         "days of silence (no held meeting, no chat message) before both get a nudge, when the "
         "pair has not agreed how often to keep in touch",
     ),
+    # the staff's console lists a pair as stuck after so many days (services/oversight.py)
+    "stuck_request_days": Setting(
+        int, 7, positive, "days a request stays unanswered before the pair is listed as stuck"
+    ),
+    "stuck_agreement_days": Setting(
+        int, 14, positive, "days after acceptance without an agreement before the pair is stuck"
+    ),
+    "stuck_meeting_days": Setting(
+        int, 30, positive, "days an active pair holds no meeting before it is listed as stuck"
+    ),
+    "stuck_end_days": Setting(
+        int, 7, positive, "days a proposal to end early stays unanswered before the pair is stuck"
+    ),
 }
 
 
@@ -35,6 +48,10 @@ class MentoringSettings:
     chat_digest_after_minutes: int
     reminder_hours_before: int
     inactivity_fallback_days: int
+    stuck_request_days: int
+    stuck_agreement_days: int
+    stuck_meeting_days: int
+    stuck_end_days: int
 
 
 def settings() -> MentoringSettings:

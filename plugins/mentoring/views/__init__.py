@@ -9,6 +9,7 @@ module per concern, as in ``plugins.mentoring.services``:
 - ``meetings``: meetings and the calendar (blueprint ``mentoring_meetings``).
 - ``ending``: ending a mentorship, early or not.
 - ``chat``: the chat's posts and history.
+- ``oversight``: the staff's console section "Mentorships" (blueprint ``mentoring_admin``).
 """
 
 from plugins.mentoring.views import (  # noqa: F401 (their pages join blueprint.bp)
@@ -19,6 +20,7 @@ from plugins.mentoring.views import (  # noqa: F401 (their pages join blueprint.
     ending,
     lifecycle,
     meetings,
+    oversight,
 )
 
-BLUEPRINTS = [blueprint.bp, agreement.bp, meetings.bp]
+BLUEPRINTS = [blueprint.bp, agreement.bp, meetings.bp, oversight.bp]

@@ -46,6 +46,10 @@ MENTORSHIP_ACTIONS = {
     "propose_amendment": lambda m, who: agreements.propose_amendment(
         m, who, agreement_terms(meetings_planned=8), "Two more."
     ),
+    "staff_end": lambda m, who: ending.end_by_staff(m, who, "The pair asked us."),
+    "staff_extend": lambda m, who: agreements.extend_by_staff(
+        m, who, agreement_terms().ends_on + timedelta(days=30), "A month more."
+    ),
 }
 EARLY_END_ACTIONS = {
     answer: (lambda a: lambda m, who: ending.answer_early_end(m, who, a))(answer)
@@ -199,7 +203,8 @@ def early_end(pairs, planner, mentee, mentor):
 NOTHING: dict[str, set[str]] = {"mentee": set(), "mentor": set()}
 
 # For each table, its actions through the services, and situations with what each party may
-# do in them (a member outside the pair may do nothing, anywhere).
+# do in them (a member outside the pair may do nothing, anywhere; the programme's staff, who
+# are not of the pair, end a mentorship under way or extend its agreement).
 SITUATIONS = {
     lifecycle.MENTORSHIP: (
         MENTORSHIP_ACTIONS,
@@ -207,20 +212,43 @@ SITUATIONS = {
             (requested, {"mentee": {"withdraw"}, "mentor": {"accept", "decline"}}),
             (
                 accepted,
-                {"mentee": {"terminate", "schedule", "propose_agreement"}, "mentor": {"terminate"}},
+                {
+                    "mentee": {"terminate", "schedule", "propose_agreement"},
+                    "mentor": {"terminate"},
+                    "staff": {"staff_end"},
+                },
             ),
-            (agreement_awaited, {"mentee": {"terminate", "schedule"}, "mentor": {"terminate"}}),
+            (
+                agreement_awaited,
+                {
+                    "mentee": {"terminate", "schedule"},
+                    "mentor": {"terminate"},
+                    "staff": {"staff_end"},
+                },
+            ),
             (
                 active,
                 {
                     "mentee": {"propose_end", "schedule", "propose_amendment"},
                     "mentor": {"propose_end", "propose_amendment"},
+                    "staff": {"staff_end", "staff_extend"},
                 },
             ),
-            (amendment_awaited, {"mentee": {"propose_end", "schedule"}, "mentor": {"propose_end"}}),
+            (
+                amendment_awaited,
+                {
+                    "mentee": {"propose_end", "schedule"},
+                    "mentor": {"propose_end"},
+                    "staff": {"staff_end"},
+                },
+            ),
             (
                 ending_proposed,
-                {"mentee": {"schedule", "propose_amendment"}, "mentor": {"propose_amendment"}},
+                {
+                    "mentee": {"schedule", "propose_amendment"},
+                    "mentor": {"propose_amendment"},
+                    "staff": {"staff_end", "staff_extend"},
+                },
             ),
             (declined, NOTHING),
             (ended, NOTHING),
@@ -265,7 +293,7 @@ CASES = [
     )
     for table, (actions, situations) in SITUATIONS.items()
     for situation, may in situations
-    for side in ("mentee", "mentor", "stranger")
+    for side in ("mentee", "mentor", "stranger", "staff")
 ]
 
 
@@ -277,10 +305,11 @@ def test_every_action_of_every_table_is_tried_and_offered_somewhere():
 
 @pytest.mark.parametrize(("table", "actions", "situation", "side", "may"), CASES)
 def test_what_is_offered_is_what_the_services_accept(
-    db, pairs, planner, mentee, mentor, stranger, table, actions, situation, side, may
+    db, pairs, planner, mentee, mentor, stranger, create_user, table, actions, situation, side, may
 ):
     kind, thing_id = situation(pairs, planner, mentee, mentor)
-    member = {"mentee": mentee, "mentor": mentor, "stranger": stranger}[side]
+    staff = create_user(display_name="Cora Coordinator", role="coordinator")
+    member = {"mentee": mentee, "mentor": mentor, "stranger": stranger, "staff": staff}[side]
     offered = set(allowed_actions(db.session.get(kind, thing_id), member))
 
     accepted = set()
