@@ -16,7 +16,7 @@ from plugins.certificates.forms import CertificateActForm
 PAGE_SIZE = 50
 
 bp = Blueprint(
-    "certificates_admin", __name__, url_prefix="/certificates/admin", template_folder="templates"
+    "certificates_admin", __name__, url_prefix="/admin/certificates", template_folder="templates"
 )
 
 SECTION = AdminSection(

@@ -24,7 +24,7 @@ from plugins.credits.forms import AdjustmentForm, UndoAdjustmentForm
 
 PAGE_SIZE = 50
 
-bp = Blueprint("credits_admin", __name__, url_prefix="/credits/admin", template_folder="templates")
+bp = Blueprint("credits_admin", __name__, url_prefix="/admin/credits", template_folder="templates")
 
 SECTION = AdminSection(
     _l("Credits"),

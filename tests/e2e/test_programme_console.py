@@ -46,7 +46,7 @@ def test_an_admin_revokes_and_reissues_a_certificate(db, open_page, live_server,
         db.session.commit()
     page = open_page(create_user(email="root@example.org", role="admin"))
 
-    page.goto(f"{live_server}/certificates/admin/")
+    page.goto(f"{live_server}/admin/certificates/")
     page.get_by_label("Number, holder's name or e-mail").fill("bob@")
     page.get_by_role("button", name="Search").click()
     page.locator(".console-certificate a").click()

@@ -48,17 +48,17 @@ def audit(app) -> list[tuple[str, str, str, str]]:
 def test_an_admin_finds_and_revokes_a_certificate(app, client, pair, issued, admin):
     _, bob = pair
     client.login(admin)
-    listing = text(client.get("/certificates/admin/"))
+    listing = text(client.get("/admin/certificates/"))
     assert issued in listing and "Bob Smith" in listing
-    assert issued in text(client.get("/certificates/admin/?q=bob"))
-    assert "No certificate matches." in text(client.get("/certificates/admin/?q=nobody"))
-    assert 'href="/certificates/admin/"' in client.get("/admin/").text
+    assert issued in text(client.get("/admin/certificates/?q=bob"))
+    assert "No certificate matches." in text(client.get("/admin/certificates/?q=nobody"))
+    assert 'href="/admin/certificates/"' in client.get("/admin/").text
 
-    page = text(client.get(f"/certificates/admin/{issued}"))
+    page = text(client.get(f"/admin/certificates/{issued}"))
     assert "Revoke certificate " + issued in page
 
     done = client.post(
-        f"/certificates/admin/{issued}/revoke",
+        f"/admin/certificates/{issued}/revoke",
         data={"reason": "The mentorship never took place"},
         follow_redirects=True,
     )
@@ -81,7 +81,7 @@ def test_an_admin_finds_and_revokes_a_certificate(app, client, pair, issued, adm
     # twice (a double click): refused, nothing more in the log
     client.login(admin)
     again = client.post(
-        f"/certificates/admin/{issued}/revoke", data={"reason": "again"}, follow_redirects=True
+        f"/admin/certificates/{issued}/revoke", data={"reason": "again"}, follow_redirects=True
     )
     assert "revoked already" in text(again)
     assert len(audit(app)) == 1
@@ -90,7 +90,7 @@ def test_an_admin_finds_and_revokes_a_certificate(app, client, pair, issued, adm
 def test_a_revocation_without_a_reason_changes_nothing(app, client, issued, admin):
     client.login(admin)
     answer = client.post(
-        f"/certificates/admin/{issued}/revoke", data={"reason": "  "}, follow_redirects=True
+        f"/admin/certificates/{issued}/revoke", data={"reason": "  "}, follow_redirects=True
     )
     assert "Give a reason" in text(answer)
     assert "This certificate was revoked" not in client.get(f"/certificates/verify/{issued}").text
@@ -103,15 +103,15 @@ def test_a_revoked_certificate_is_reissued_once_under_a_new_number(
     _, bob = pair
     client.login(admin)
     early = client.post(
-        f"/certificates/admin/{issued}/reissue", data={"reason": "Name"}, follow_redirects=True
+        f"/admin/certificates/{issued}/reissue", data={"reason": "Name"}, follow_redirects=True
     )
     assert "revoke it first" in text(early)
 
-    client.post(f"/certificates/admin/{issued}/revoke", data={"reason": "Name misspelt"})
+    client.post(f"/admin/certificates/{issued}/revoke", data={"reason": "Name misspelt"})
     bob.display_name = "Bob Smyth"
     db.session.commit()
     done = client.post(
-        f"/certificates/admin/{issued}/reissue",
+        f"/admin/certificates/{issued}/reissue",
         data={"reason": "Name corrected"},
         follow_redirects=True,
     )
@@ -131,7 +131,7 @@ def test_a_revoked_certificate_is_reissued_once_under_a_new_number(
     assert [row[0] for row in audit(app)] == ["certificates.revoked", "certificates.reissued"]
 
     twice = client.post(
-        f"/certificates/admin/{issued}/reissue", data={"reason": "again"}, follow_redirects=True
+        f"/admin/certificates/{issued}/reissue", data={"reason": "again"}, follow_redirects=True
     )
     assert "reissued already" in text(twice)
     assert count_rows(app, Certificate, Certificate.user_id == bob.id) == 2
@@ -187,8 +187,8 @@ def test_the_database_keeps_one_standing_certificate_and_one_reissue(db, pair, i
 
 
 def test_only_admins_act_on_certificates(app, client, create_user, issued):
-    pages = ["/certificates/admin/", f"/certificates/admin/{issued}"]
-    acts = [f"/certificates/admin/{issued}/revoke", f"/certificates/admin/{issued}/reissue"]
+    pages = ["/admin/certificates/", f"/admin/certificates/{issued}"]
+    acts = [f"/admin/certificates/{issued}/revoke", f"/admin/certificates/{issued}/reissue"]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 302 and response.location.startswith("/login"), url
@@ -199,7 +199,7 @@ def test_only_admins_act_on_certificates(app, client, create_user, issued):
         client.login(create_user(role=role))
         assert [client.get(url).status_code for url in pages] == [403, 403]
         assert [client.post(url, data={"reason": "x"}).status_code for url in acts] == [403, 403]
-        assert 'href="/certificates/admin/"' not in client.get("/admin/").text
+        assert 'href="/admin/certificates/"' not in client.get("/admin/").text
     assert "This certificate was revoked" not in client.get(f"/certificates/verify/{issued}").text
     assert count_rows(app, AuditEntry) == 0
 

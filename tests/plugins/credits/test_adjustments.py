@@ -31,7 +31,7 @@ def text(response) -> str:
 
 def adjust(client, email: str, points, reason: str = "Ran the spring workshop"):
     return client.post(
-        "/credits/admin/adjust",
+        "/admin/credits/adjust",
         data={"email": email, "points": str(points), "reason": reason},
         follow_redirects=True,
     )
@@ -52,8 +52,8 @@ def audit_rows(db) -> list[tuple[str, str, str]]:
 def test_an_admin_gives_credits_the_member_sees_why(client, db, credits, admin, ada):
     credits.do(ada)  # 10
     client.login(admin)
-    assert "No adjustments yet" in text(client.get("/credits/admin/"))
-    assert 'href="/credits/admin/"' in client.get("/admin/").text
+    assert "No adjustments yet" in text(client.get("/admin/credits/"))
+    assert 'href="/admin/credits/"' in client.get("/admin/").text
 
     page = text(adjust(client, "ADA@example.org", 25))
 
@@ -79,7 +79,7 @@ def test_an_adjustment_is_undone_by_a_reversal_once(client, db, credits, admin, 
 
     page = text(
         client.post(
-            f"/credits/admin/entries/{entry_id}/undo",
+            f"/admin/credits/entries/{entry_id}/undo",
             data={"reason": "Given to the wrong Ada"},
             follow_redirects=True,
         )
@@ -90,7 +90,7 @@ def test_an_adjustment_is_undone_by_a_reversal_once(client, db, credits, admin, 
     assert credits.entries(ada)[0] == ("reversal", "credits.adjustment", -30, None)
     again = text(
         client.post(
-            f"/credits/admin/entries/{entry_id}/undo",
+            f"/admin/credits/entries/{entry_id}/undo",
             data={"reason": "twice"},
             follow_redirects=True,
         )
@@ -120,7 +120,7 @@ def test_credits_are_taken_back_but_never_below_zero(client, db, credits, admin,
         select(CreditEntry.id).where(CreditEntry.entry_kind == "adjustment")
     )
     # undoing a take gives the credits back
-    client.post(f"/credits/admin/entries/{taken}/undo", data={"reason": "Not spam after all"})
+    client.post(f"/admin/credits/entries/{taken}/undo", data={"reason": "Not spam after all"})
     assert credits.total(ada) == 10
     assert len(audit_rows(db)) == 2  # the refused act left no row
 
@@ -146,15 +146,15 @@ def test_a_bad_adjustment_changes_nothing(
 
 
 def test_only_admins_adjust_credits(client, db, credits, create_user, ada):
-    urls = ["/credits/admin/adjust", "/credits/admin/entries/1/undo"]
-    assert client.get("/credits/admin/").location.startswith("/login")
+    urls = ["/admin/credits/adjust", "/admin/credits/entries/1/undo"]
+    assert client.get("/admin/credits/").location.startswith("/login")
     for url in urls:
         assert client.post(url, data={"reason": "x"}).location.startswith("/login")
     for role in (None, "coordinator"):
         client.login(create_user(role=role))
-        assert client.get("/credits/admin/").status_code == 403
+        assert client.get("/admin/credits/").status_code == 403
         response = client.post(
-            "/credits/admin/adjust", data={"email": ada.email, "points": "5", "reason": "x"}
+            "/admin/credits/adjust", data={"email": ada.email, "points": "5", "reason": "x"}
         )
         assert response.status_code == 403
         assert client.post(urls[1], data={"reason": "x"}).status_code == 403
