@@ -48,6 +48,7 @@ from core.db import (
 
 from core.models import Activity, Goal, Topic, User, UserLanguage, UserTopic
 from core.services.accounts import user_by_email
+from core.services.lifecycle import FORMER_MEMBER, forget_mentions
 
 # ---- staff and the audit log ------------------------------------------------------------------
 
@@ -151,6 +152,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Activity",
     "Goal",
     "user_by_email",
+    "FORMER_MEMBER",
+    "forget_mentions",
     # staff and the audit log
     "has_role",
     "staff_required",

@@ -14,7 +14,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import Job, ProfileArea, ProfileSection, hookimpl
-from plugins.certificates import services
+from plugins.certificates import account_end, services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.export import certificates_part
 from plugins.certificates.forms import VisibilityForm
@@ -98,3 +98,8 @@ def goal_completed(goal):
 @hookimpl
 def export_member_data(user):
     return certificates_part(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

@@ -20,6 +20,7 @@ from core.api import (
     db,
     hookimpl,
 )
+from plugins.groups import account_end
 from plugins.groups.export import groups_part
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST
 from plugins.groups.services import announcements, directory, forum, invitations, membership, shared
@@ -142,3 +143,13 @@ def demo_users_created(users):
 @hookimpl
 def export_member_data(user):
     return groups_part(user)
+
+
+@hookimpl
+def member_deactivating(user):
+    account_end.hand_over_groups(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

@@ -17,7 +17,7 @@ from core.api import (
     ProfileSection,
     hookimpl,
 )
-from plugins.mentoring import views
+from plugins.mentoring import account_end, views
 from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.export import mentoring_part
@@ -201,3 +201,13 @@ def demo_users_created(users):
 @hookimpl
 def export_member_data(user):
     return mentoring_part(user)
+
+
+@hookimpl
+def member_deactivating(user):
+    account_end.member_leaving(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

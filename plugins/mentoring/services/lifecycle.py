@@ -400,6 +400,7 @@ def decline_reason_label(reason: str) -> str:
         "timing": _("The timing does not work for me"),
         "other": _("Another reason"),
         "mutual": _("Ended early by mutual consent"),
+        "left": _("Ended early: the other party is no longer active here"),
     }[reason]
 
 
