@@ -474,9 +474,7 @@ class ErasureProbe:
     def member_erasing(self, user: User) -> None:
         self.erased.append((user.email, user.display_name))
         if self.leave_address:
-            witness = database.session.scalar(
-                select(User).where(User.email == "waits@example.org")
-            )
+            witness = database.session.scalar(select(User).where(User.email == "waits@example.org"))
             record_activity(DID, witness, subject=f"probe:{user.email}")
 
 
