@@ -75,6 +75,12 @@ def test_deactivating_hides_the_member_and_ends_every_session(app, client, creat
     assert other_device.get("/me/data").status_code == 302  # logged out there too
     client.login(bob)
     assert client.get(f"/members/{ann.id}").status_code == 404  # gone for others
+    # staff still find them, in their own state
+    client.login(create_user(role="coordinator"))
+    console = page(client.get(f"/admin/members/{ann.id}"))
+    assert 'data-member-state="deactivated"' in console
+    assert "Ann Example" in page(client.get("/admin/members?state=deactivated"))
+    assert "Ann Example" not in page(client.get("/admin/members?state=active"))
 
 
 def test_a_wrong_password_deactivates_nothing(app, client, create_user):
@@ -246,7 +252,10 @@ def test_the_job_erases_a_due_account_and_the_address_registers_again(
         select(AuditEntry.target_id, AuditEntry.target_label).where(AuditEntry.target_id == ann.id)
     ).all()
     assert labels == [(ann.id, "former member"), (ann.id, "former member")]
+    client.login(coordinator)
+    assert 'data-member-state="erased"' in page(client.get(f"/admin/members/{ann.id}"))
     # the erased account cannot log in, and its profile is gone
+    client.logout()
     assert log_in(client, "ann@example.org").status_code == 401
     client.login(bob)
     assert client.get(f"/members/{ann.id}").status_code == 404
