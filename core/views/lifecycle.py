@@ -75,15 +75,14 @@ def delete() -> ResponseReturnValue:
         flash(str(error), "danger")
         return redirect(_back_to_data())
     db.session.commit()
-    logout_user()
-    flash(
-        _(
-            "Your account will be deleted on %(when)s. We sent you an e-mail; log in before"
-            " then to cancel.",
-            when=format_when(due),
-        ),
-        "info",
+    # said on the member's clock: before logging out, after which the page has no viewer
+    said = _(
+        "Your account will be deleted on %(when)s. We sent you an e-mail; log in before"
+        " then to cancel.",
+        when=format_when(due),
     )
+    logout_user()
+    flash(said, "info")
     return redirect(url_for("home.index"))
 
 

@@ -12,6 +12,8 @@ from core.api import User, db, notify, reading_as, utcnow
 from plugins.groups.models import (
     ACTIVE,
     MANAGER,
+    PENDING,
+    WITHDRAWN,
     Announcement,
     ForumPost,
     Group,
@@ -59,7 +61,14 @@ def hand_over_groups(user: User) -> None:
     """``member_deactivating``: each group only ``user`` manages gets its longest-standing
     listed member as a manager too, told so. With nobody to take it, the group is closed (out
     of the directory, nobody joins) until ``user`` comes back. ``user`` stays a manager: a
-    member who returns finds their groups as they left them."""
+    member who returns finds their groups as they left them. Their requests to join a group
+    are withdrawn: no manager is left to answer someone who is not there."""
+    db.session.execute(
+        update(JoinRequest)
+        .where(JoinRequest.user_id == user.id, JoinRequest.state == PENDING)
+        .values(state=WITHDRAWN)
+        .execution_options(synchronize_session=False)
+    )
     for membership in _managed_alone(user):
         heir = _successor(membership)
         if heir is None:

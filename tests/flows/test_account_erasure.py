@@ -22,7 +22,7 @@ from core.db import db as database
 from core.models import User
 from core.testing import TEST_PASSWORD, run_job, stored
 from plugins.certificates.models import Certificate
-from plugins.groups.models import MANAGER, Membership
+from plugins.groups.models import MANAGER, ON_REQUEST, WITHDRAWN, JoinRequest, Membership
 from plugins.groups.services import directory, forum, membership
 from plugins.mentoring.models import Meeting
 from plugins.mentoring.services import agreements, chat, lifecycle, meetings
@@ -209,6 +209,8 @@ def test_deactivating_ends_the_mentorship_and_hands_over_the_group(app, client, 
     group = directory.create_group(zed, name="Airships")
     membership.join_group(group.id, mia)
     alone = directory.create_group(zed, name="Empty hangar")
+    olas = directory.create_group(ola, name="Balloons", join_policy=ON_REQUEST)
+    asked = membership.request_to_join(olas.id, zed, "May I join?")
     db.session.commit()
     client.login(zed)
 
@@ -241,6 +243,7 @@ def test_deactivating_ends_the_mentorship_and_hands_over_the_group(app, client, 
     )
     client.login(ola)
     assert "withdrew" in text(client.get(f"/mentoring/{waiting.id}"))
+    assert stored(app, select(JoinRequest.state).where(JoinRequest.id == asked.id)) == WITHDRAWN
     # Zed comes back: the closed group is theirs again, open to all
     client.logout()
     client.post("/login", data={"email": ZED["e-mail"], "password": TEST_PASSWORD})
