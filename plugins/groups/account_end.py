@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
-from core.api import User, db, notify, reading_as, utcnow
+from core.api import User, db, forget_mentions, notify, reading_as, utcnow
 from plugins.groups.models import (
     ACTIVE,
     MANAGER,
@@ -16,6 +16,7 @@ from plugins.groups.models import (
     WITHDRAWN,
     Announcement,
     ForumPost,
+    ForumTopic,
     Group,
     Invitation,
     JoinRequest,
@@ -101,6 +102,8 @@ def erase_member(user: User) -> None:
     db.session.execute(delete(Invitation).where(Invitation.user_id == user.id))
     db.session.execute(delete(TopicFollow).where(TopicFollow.user_id == user.id))
     db.session.execute(delete(Announcement).where(Announcement.author_id == user.id))
+    # others' words that name them (or give their address): "former member"
+    forget_mentions(user, ForumPost.body, ForumTopic.title, Announcement.body, JoinRequest.message)
     db.session.execute(
         update(ForumPost)
         .where(ForumPost.author_id == user.id, ForumPost.deleted_at.is_(None))

@@ -15,16 +15,18 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, delete, or_, select, update
 
-from core.api import User, db, notify, reading_as
+from core.api import User, db, forget_mentions, notify, reading_as
 from plugins.mentoring.models import (
     PAIRED_STATES,
     REQUESTED,
     TERMINATED,
     WITHDRAWN,
+    AgreementVersion,
     CalendarFeed,
     ChatMessage,
     ChatReader,
     EndProposal,
+    Meeting,
     MeetingChange,
     MeetingFeedback,
     MentoringMember,
@@ -100,6 +102,21 @@ def erase_member(user: User) -> None:
             .values({text: ""})
             .execution_options(synchronize_session=False)
         )
+    # the other party's words that name them (or give their address): "former member"
+    forget_mentions(
+        user,
+        ChatMessage.body,
+        MentorshipEvent.message,
+        Mentorship.message,
+        AgreementVersion.agenda,
+        AgreementVersion.notes,
+        AgreementVersion.reason,
+        AgreementVersion.comment,
+        Meeting.agenda,
+        MeetingChange.message,
+        MeetingFeedback.comment,
+        EndProposal.message,
+    )
     for owner in (
         MeetingFeedback.user_id,
         EndProposal.proposed_by_id,

@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, hookimpl
-from plugins.wiki import services
+from plugins.wiki import account_end, services
 from plugins.wiki.demo import add_demo_articles
 from plugins.wiki.export import wiki_part
 from plugins.wiki.views import bp
@@ -80,3 +80,8 @@ def demo_users_created(users):
 @hookimpl
 def export_member_data(user):
     return wiki_part(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

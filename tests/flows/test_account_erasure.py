@@ -94,6 +94,7 @@ def everything_done(app, client, db, create_user):
     agreements.approve(agreements.propose_agreement(mentorship.id, mia, terms).id, zed)
     chat.post_message(mentorship.id, zed, "Hello Mia, I am Zed Zephyrine, your mentor.")
     chat.post_message(mentorship.id, mia, "Hello Zed, nice to meet you.")
+    chat.post_message(mentorship.id, mia, f"Thanks {ZED['name']} ({ZED['e-mail']})!")
     plan = meetings.MeetingPlan(
         datetime.now(UTC) + timedelta(days=1), 60, "https://meet.example.org/zed", is_final=True
     )
@@ -120,6 +121,14 @@ def everything_done(app, client, db, create_user):
     membership.join_group(group.id, mia)
     topic = forum.start_topic(group.id, zed, "Welcome", "Zed Zephyrine says hello.")
     forum.reply(group.id, topic.id, mia, "Hello back!")
+    forum.reply(group.id, topic.id, mia, f"Write to {ZED['name']} at {ZED['e-mail']}.")
+    wiki.save_article(
+        own.id,
+        mia,
+        base_number=1,
+        title="Zeppelin timetables",
+        body=f"How airships kept time, by {ZED['name']}.",
+    )
     give_kudos(mia, zed, "Thanks for the timetables")
     give_kudos(zed, mia, "Thanks for the questions")
     db.session.commit()
@@ -156,6 +165,7 @@ def test_an_erased_member_leaves_nothing_of_theirs_and_others_keep_their_part(
     assert "former member" in mentorship
     assert "Message removed" in mentorship
     assert "Hello Zed, nice to meet you." in mentorship  # her own words stay
+    assert "Thanks former member (former member)!" in mentorship  # without naming Zed
     overview = text(client.get(f"/members/{mia.id}"))
     assert "Mentorship of Mia Mentee with former member" in overview
     area = text(client.get(f"/members/{mia.id}/mentoring"))
@@ -181,6 +191,7 @@ def test_an_erased_member_leaves_nothing_of_theirs_and_others_keep_their_part(
     assert "Hello back!" in thread
     assert "A post by a former member: its text was removed." in thread
     assert "Zed Zephyrine says hello." not in thread
+    assert "Write to former member at former member." in thread
     history = text(client.get(f"/wiki/{article_id}/history"))
     assert "former member" in history
     # Zed's profile is gone
