@@ -182,17 +182,22 @@ def test_deleting_asks_for_the_word_and_the_password(app, client, create_user):
 
 
 def test_a_deletion_is_mailed_and_cancelled_by_logging_in(app, client, mail, create_user):
-    ann = create_user(email="ann@example.org", display_name="Ann")
+    ann = create_user(email="ann@example.org", display_name="Ann", timezone="Asia/Tokyo")
     client.login(ann)
-    now = datetime.now(UTC)
+    # a whole hour ahead: the clock the test moves to cannot be before the login
+    now = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
 
-    shown = page(delete(client, word="delete", follow_redirects=True))  # any case
+    with time_machine.travel(now, tick=False):
+        shown = page(delete(client, word="delete", follow_redirects=True))  # any case
+        (message,) = mail.deliver()
 
-    assert "Your account will be deleted on" in shown
+    # on Ann's clock (Tokyo, 9 hours ahead), though she is logged out when it is said
+    due = now + timedelta(days=7, hours=9)
+    when = f"{due:%b} {due.day}, {due.year}, {due.hour % 12 or 12}:00"
+    assert f"Your account will be deleted on {when}" in shown
     stored_ann = user(app, ann.id)
     assert stored_ann.deactivated_at is not None
-    assert now + timedelta(days=7) <= stored_ann.deletion_due_at <= now + timedelta(days=7, hours=1)
-    (message,) = mail.deliver()
+    assert stored_ann.deletion_due_at == now + timedelta(days=7)
     assert message["To"] == "ann@example.org"
     assert message["Subject"] == "Your account will be deleted"
     assert "Log in before then and cancel the deletion" in body_of(message)

@@ -261,3 +261,23 @@ def test_deactivating_ends_the_mentorship_and_hands_over_the_group(app, client, 
     client.post("/me/welcome-back")
     client.login(mia)
     assert "Empty hangar" in text(client.get("/groups/"))
+
+
+def test_a_group_nobody_else_is_in_goes_with_its_erased_manager(app, client, db, create_user):
+    zed = create_user(email=ZED["e-mail"], display_name=ZED["name"])
+    mia = create_user(email="mia@example.org", display_name="Mia Mentee")
+    empty = directory.create_group(zed, name="Empty hangar")
+    shared = directory.create_group(zed, name="Airships")
+    membership.join_group(shared.id, mia)
+    db.session.commit()
+    empty_id = empty.id
+    client.login(zed)
+    client.post("/me/data/delete", data={"password": TEST_PASSWORD, "word": "DELETE"})
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=7, minutes=1)):
+        run_job(app, "core.erase_accounts")
+
+    client.login(mia)
+    assert client.get(f"/groups/{empty_id}").status_code == 404
+    assert "Airships" in text(client.get("/groups/"))  # Mia took it over when Zed left
+    assert what_is_left(app, ZED) == []
