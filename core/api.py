@@ -49,6 +49,7 @@ from core.db import (
 
 from core.models import Activity, Goal, Topic, User, UserLanguage, UserTopic
 from core.services.accounts import user_by_email
+from core.services.lifecycle import FORMER_MEMBER, forget_mentions
 
 # ---- staff and the audit log ------------------------------------------------------------------
 
@@ -158,6 +159,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Activity",
     "Goal",
     "user_by_email",
+    "FORMER_MEMBER",
+    "forget_mentions",
     # staff and the audit log
     "has_role",
     "staff_required",

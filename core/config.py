@@ -60,6 +60,10 @@ def positive(value: int) -> str | None:
     return None if value > 0 else "must be a positive number"
 
 
+def _not_negative(value: int) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
 def _port(value: int) -> str | None:
     return None if 0 < value < 65536 else "must be a port number between 1 and 65535"
 
@@ -164,6 +168,9 @@ SETTINGS: dict[str, Setting] = {
     "LOGIN_FAILURE_WINDOW_MINUTES": Setting(int, 15, positive),
     "SESSION_DAYS": Setting(int, 30, positive, "how long a login lasts, kept or not"),
     "EMAIL_TOKEN_MAX_AGE_HOURS": Setting(int, 48, positive),
+    "ACCOUNT_DELETION_GRACE_DAYS": Setting(
+        int, 7, _not_negative, "days before an account a member deleted is erased (0: next run)"
+    ),
     "LINK_MAILS_PER_HOUR": Setting(
         int, 3, positive, "confirmation or reset links of one kind mailed to one address"
     ),

@@ -165,6 +165,19 @@ class ConfirmForm(FlaskForm):
     """A button-only form (mark read, log out…): just the CSRF token."""
 
 
+class DeactivateForm(FlaskForm):
+    """My data → Deactivate: the password confirms it."""
+
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+
+
+class DeleteAccountForm(FlaskForm):
+    """My data → Delete: the password and a typed word confirm it."""
+
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+    word = StringField(_l("Type the word shown above"), validators=[DataRequired()])
+
+
 # ---- acting on a form's post ------------------------------------------------------------------
 
 

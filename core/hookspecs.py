@@ -154,6 +154,34 @@ def export_member_data(user: User) -> ExportPart | None:
     """
 
 
+@hookspec
+def member_deactivating(user: User) -> None:
+    """``user`` deactivated their account (or asked for its deletion, which deactivates it).
+
+    Fires inside the deactivation's transaction, after ``user.deactivated_at`` is set and
+    their sessions ended; from then on ``User.is_listed`` is false for them and no mail is
+    queued to them. End, withdraw or hand over what others would otherwise wait for from
+    them (a running mentorship, a pending request, a group only they manage), telling those
+    others neutrally. Keep what they earned: they may come back. A listener that raises
+    rolls the deactivation back. Returns nothing.
+    """
+
+
+@hookspec
+def member_erasing(user: User) -> None:
+    """``user``'s account is being erased (the deletion they asked for is due).
+
+    Fires in the erasure job, inside the erasure's transaction, *before* core clears the
+    account: ``user.email``, ``user.display_name`` and ``user.bio`` still hold what to
+    forget. Delete your rows that are only theirs; in rows others need (a chat, a forum
+    thread, a wiki revision) remove the text they wrote and keep the row, whose author becomes
+    the nameless ``users`` row core leaves behind (shown as "former member"); replace their
+    name where your rows quote it (:func:`core.api.forget_mentions`). Afterwards core looks
+    through every table for their address, name and profile text: an address left anywhere
+    fails the erasure (rolled back, retried at the job's next run). Returns nothing.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Contributions: called while the app is built, each returns a list
 # --------------------------------------------------------------------------------------------

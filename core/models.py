@@ -47,6 +47,12 @@ class User(UserMixin, Model):
     suspended_until: Mapped[datetime | None]
     # when the member last logged in: a login link names it, so that it works once
     last_login_at: Mapped[datetime | None]
+    # set by the member (core/services/lifecycle.py): hidden from others, mails stop, until
+    # they log in and reactivate; asking to be deleted deactivates too, and names the day the
+    # erasure job may run; once it ran, the row is a nameless tombstone ("former member")
+    deactivated_at: Mapped[datetime | None]
+    deletion_due_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
 
     topics: Mapped[list[UserTopic]] = relationship(
         cascade="all, delete-orphan", order_by="UserTopic.position"
@@ -61,6 +67,11 @@ class User(UserMixin, Model):
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         CheckConstraint(f"role IN {ROLES}", name="role"),
+        # a deletion waits in a deactivated account; an erased account stays deactivated
+        CheckConstraint(
+            "deletion_due_at IS NULL OR deactivated_at IS NOT NULL", name="deletion_deactivates"
+        ),
+        CheckConstraint("erased_at IS NULL OR deactivated_at IS NOT NULL", name="erased_inactive"),
         # a directory of members (a plugin's) reads a page along it
         Index("ix_users_by_name", "display_name", "id"),
     )
@@ -97,13 +108,19 @@ class User(UserMixin, Model):
     @hybrid_property
     def is_listed(self) -> bool:
         """Whether the member may be shown to other members (in a directory, a search, a
-        group's list): not while suspended. In a query, ``where(User.is_listed)``."""
-        return not self.is_suspended
+        group's list): not while suspended, nor once they deactivated their account (or asked
+        for its deletion, or were erased). In a query, ``where(User.is_listed)``."""
+        return not self.is_suspended and self.deactivated_at is None
 
     @is_listed.inplace.expression
     @classmethod
     def _is_listed_expression(cls) -> ColumnElement[bool]:
-        return not_(cls.is_suspended)
+        return and_(not_(cls.is_suspended), cls.deactivated_at.is_(None))
+
+    @property
+    def is_deactivated(self) -> bool:
+        """Whether the member deactivated their account (or asked for its deletion)."""
+        return self.deactivated_at is not None
 
     @property
     def email_confirmed(self) -> bool:

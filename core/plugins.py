@@ -158,6 +158,12 @@ class Hooks:
     def demo_users_created(self, users: list[User]) -> None:
         self._hook.demo_users_created(users=users)
 
+    def member_deactivating(self, user: User) -> None:
+        self._hook.member_deactivating(user=user)
+
+    def member_erasing(self, user: User) -> None:
+        self._hook.member_erasing(user=user)
+
     # Member data
     def export_member_data(self, user: User) -> list[ExportPart]:
         return [part for part in self._hook.export_member_data(user=user) if part]

@@ -51,6 +51,7 @@ from core.jobs import wake_job
 from core.models import JobFailure, JobRun
 from core.services.accounts import prune_login_failures
 from core.services.exports import EXPORT_JOB_ID, build_data_exports
+from core.services.lifecycle import ERASE_JOB_ID, erase_due_accounts
 from core.services.mail import DELIVER_JOB_ID, deliver_outbox, prune_sent_mails
 from core.state import alma
 
@@ -72,6 +73,7 @@ def core_jobs(app: Flask) -> list[Job]:
         Job("core.prune_login_failures", prune_login_failures, "interval", {"hours": 1}),
         Job("core.prune_sent_mails", prune_sent_mails, "interval", {"hours": 6}),
         Job(EXPORT_JOB_ID, build_data_exports, "interval", {"minutes": 10}),
+        Job(ERASE_JOB_ID, erase_due_accounts, "interval", {"hours": 1}),
     ]
 
 

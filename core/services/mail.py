@@ -40,12 +40,20 @@ MAX_BACKOFF = timedelta(hours=1)
 CLAIM_LEASE = timedelta(minutes=5)
 
 
-def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMail:
+def send_mail(
+    to: str, subject: str, template: str, *, to_inactive: bool = False, **context: Any
+) -> OutboxMail | None:
     """Queue a mail rendered from the template ``<template>.txt`` (and ``<template>.html`` when
     it exists), e.g. ``"mail/confirm"`` or a plugin's ``"wiki/mail/article_rated"``. The
     context's ``user`` is the recipient: the mail is written in their language and its times
     on their clock, whoever's request sends it (build the subject inside
-    :func:`core.i18n.reading_as` too)."""
+    :func:`core.i18n.reading_as` too).
+
+    Nothing is queued, and ``None`` returned, when the address is a deactivated member's (or
+    an erased one's): their mail stops, whatever sends it. Only core's mails about the account
+    itself (``to_inactive=True``: the deletion asked for) still reach them."""
+    if not to_inactive and mail_stopped(to):
+        return None
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     subject = " ".join(subject.split())  # one line: names in subjects cannot add headers
     recipient = context.get("user")
@@ -63,6 +71,19 @@ def send_mail(to: str, subject: str, template: str, **context: Any) -> OutboxMai
     mail.message_id = new_message_id(mail)
     wake_job_after_commit(DELIVER_JOB_ID)
     return mail
+
+
+def mail_stopped(address: str) -> bool:
+    """Whether ``address`` belongs to a member who deactivated their account, or to none at
+    all any more (an erased member's address is in the reserved ``.invalid`` domain)."""
+    if address.endswith(".invalid"):
+        return True
+    return (
+        db.session.scalar(
+            select(User.id).where(User.email == address, User.deactivated_at.is_not(None))
+        )
+        is not None
+    )
 
 
 def count_mails(to: str, template: str, since: datetime) -> int:

@@ -22,8 +22,8 @@ from core.services.accounts import end_all_sessions, send_confirmation
 from core.services.staff import record_staff_act
 from core.state import hooks
 
-# "deactivated" joins them with issue 16 (members closing their own account)
-MEMBER_STATES = ("unconfirmed", "active", "suspended")
+# a member closes their own account: "deactivated" (deletion asked for included), "erased"
+MEMBER_STATES = ("unconfirmed", "active", "suspended", "deactivated", "erased")
 SUSPENDED = "member.suspended"
 UNSUSPENDED = "member.unsuspended"
 CONFIRMATION_RESENT = "member.confirmation_resent"
@@ -31,10 +31,13 @@ CONFIRMATION_RESENT = "member.confirmation_resent"
 
 def _in_state(state: str) -> SQLColumnExpression[bool]:
     unconfirmed = User.email_confirmed_at.is_(None)
+    erased = User.erased_at.is_not(None)
     return {
-        "unconfirmed": unconfirmed,
+        "unconfirmed": unconfirmed & ~erased,
         "active": ~unconfirmed & User.is_listed,
         "suspended": User.is_suspended,
+        "deactivated": User.deactivated_at.is_not(None) & ~erased & ~User.is_suspended,
+        "erased": erased,
     }[state]
 
 
@@ -57,8 +60,12 @@ def members_query(q: str = "", state: str = "") -> Select[User]:
 
 def member_state(member: User) -> str:
     """The state the console shows for ``member``, one of :data:`MEMBER_STATES`."""
+    if member.erased_at is not None:
+        return "erased"
     if member.is_suspended:
         return "suspended"
+    if member.is_deactivated:
+        return "deactivated"
     return "active" if member.email_confirmed else "unconfirmed"
 
 

@@ -25,10 +25,10 @@ from werkzeug.datastructures import FileStorage
 from core.contributions import ProfileField
 from core.db import db
 from core.errors import InvalidInput
-from core.forms import ConfirmForm, ProfileForm
+from core.forms import ConfirmForm, DeactivateForm, DeleteAccountForm, ProfileForm
 from core.i18n import language_names
 from core.models import User, UserTopic
-from core.services import exports, goals, profiles
+from core.services import exports, goals, lifecycle, profiles
 from core.services.notifications import latest_alerts
 from core.state import alma
 
@@ -40,6 +40,9 @@ OVERVIEW_ALERTS = 5  # the latest, on the member's own Overview
 def _member_or_404(user_id: int, *options: ORMOption) -> User:
     member = db.session.scalar(select(User).where(User.id == user_id).options(*options))
     if member is None or not member.email_confirmed:
+        abort(404)
+    # a suspended or deactivated member's profile is gone for others (staff: the console)
+    if not member.is_listed and member.id != current_user.id:
         abort(404)
     return member
 
@@ -157,6 +160,10 @@ def data() -> ResponseReturnValue:
         export_expires_at=exports.expires_at(export) if export else None,
         next_export_at=exports.next_request_at(export),
         export_form=ConfirmForm(),
+        deactivate_form=DeactivateForm(),
+        delete_form=DeleteAccountForm(),
+        deletion_word=lifecycle.deletion_word(),
+        grace_days=lifecycle.grace_period().days,
     ), status
 
 

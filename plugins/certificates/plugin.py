@@ -14,7 +14,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import Job, ProfileArea, ProfileSection, Statistic, hookimpl
-from plugins.certificates import admin, services
+from plugins.certificates import account_end, admin, services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.export import certificates_part
 from plugins.certificates.forms import VisibilityForm
@@ -121,3 +121,8 @@ def register_statistics():
             order=60,
         ),
     ]
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import MemberFact, NavItem, ProfileSection, hookimpl
-from plugins.credits import admin, services
+from plugins.credits import account_end, admin, services
 from plugins.credits.export import credits_part
 from plugins.credits.views import bp
 
@@ -84,3 +84,8 @@ def goal_completed(goal):
 @hookimpl
 def export_member_data(user):
     return credits_part(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

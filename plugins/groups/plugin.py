@@ -22,6 +22,7 @@ from core.api import (
     db,
     hookimpl,
 )
+from plugins.groups import account_end
 from plugins.groups.export import groups_part
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST, Group
 from plugins.groups.services import announcements, directory, forum, invitations, membership, shared
@@ -157,3 +158,13 @@ def register_statistics():
             order=40,
         ),
     ]
+
+
+@hookimpl
+def member_deactivating(user):
+    account_end.hand_over_groups(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

@@ -20,7 +20,7 @@ from core.api import (
     has_role,
     hookimpl,
 )
-from plugins.mentoring import views
+from plugins.mentoring import account_end, views
 from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.export import mentoring_part
@@ -231,3 +231,13 @@ def export_member_data(user):
 @hookimpl
 def register_statistics():
     return statistics.STATISTICS
+
+
+@hookimpl
+def member_deactivating(user):
+    account_end.member_leaving(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

@@ -17,7 +17,7 @@ from core.api import (
     count_per_month,
     hookimpl,
 )
-from plugins.wiki import services
+from plugins.wiki import account_end, services
 from plugins.wiki.demo import add_demo_articles
 from plugins.wiki.export import wiki_part
 from plugins.wiki.models import Article
@@ -102,3 +102,8 @@ def register_statistics():
             order=50,
         ),
     ]
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

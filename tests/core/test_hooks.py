@@ -14,7 +14,7 @@ import secrets
 import sys
 import textwrap
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ from core.services.goals import goal_facts, goal_label, propose_goal
 from core.services.notifications import notify
 from core.services.statistics import count_per_month
 from core.state import alma
-from core.testing import body_of, count_rows, path_of, run_job, stored
+from core.testing import TEST_PASSWORD, body_of, count_rows, path_of, run_job, stored
 from core.views.admin import staff_required
 
 DID = "probe.did"
@@ -420,6 +420,88 @@ def test_hook_member_suspended(client, app, plugin, create_user):
     plugin.fail = False
     client.post(f"/admin/members/{member.id}/unsuspend", data={"reason": "cleared up"})
     assert len(plugin.suspended) == 2
+
+
+class DeactivationProbe:
+    def __init__(self) -> None:
+        self.told: list[tuple[int, bool]] = []
+        self.fail = False
+
+    @hookimpl
+    def member_deactivating(self, user: User) -> None:
+        self.told.append((user.id, user.is_listed))
+        waiting = database.session.scalar(select(User).where(User.email == "waits@example.org"))
+        notify(waiting, f"{user.display_name} is no longer active here.")
+        if self.fail:
+            raise RuntimeError("the probe plugin failed")
+
+
+@with_plugin(DeactivationProbe, PROPAGATE_EXCEPTIONS=False)
+def test_hook_member_deactivating(client, app, plugin, create_user):
+    member = create_user(display_name="Sam")
+    waiting = create_user(email="waits@example.org")
+    client.login(member)
+
+    client.post("/me/data/deactivate", data={"password": TEST_PASSWORD})
+
+    assert plugin.told == [(member.id, False)]  # told once, with the member unlisted already
+    assert alerts_of(app, waiting) == ["Sam is no longer active here."]
+    # asking for a deletion deactivates too: told once more, for that member
+    other = create_user(display_name="Kim")
+    client.login(other)
+    client.post("/me/data/delete", data={"password": TEST_PASSWORD, "word": "DELETE"})
+    assert plugin.told[-1] == (other.id, False)
+
+    # a failing listener undoes the deactivation: the member stays active, nobody is told
+    lee = create_user(display_name="Lee")
+    client.login(lee)
+    plugin.fail = True
+    response = client.post("/me/data/deactivate", data={"password": TEST_PASSWORD})
+    assert response.status_code == 500
+    assert stored(app, select(User.deactivated_at).where(User.id == lee.id)) is None
+    assert "Lee is no longer active here." not in alerts_of(app, waiting)
+
+
+class ErasureProbe:
+    """Keeps what it was told of; with ``leave_address``, forgets to erase the address it
+    copied into a row (an activity's subject) of another member."""
+
+    def __init__(self) -> None:
+        self.erased: list[tuple[str, str]] = []
+        self.leave_address = False
+
+    @hookimpl
+    def register_activity_kinds(self) -> list[ActivityKind]:
+        return [ActivityKind(DID, "Tried the probe")]
+
+    @hookimpl
+    def member_erasing(self, user: User) -> None:
+        self.erased.append((user.email, user.display_name))
+        if self.leave_address:
+            witness = database.session.scalar(select(User).where(User.email == "waits@example.org"))
+            record_activity(DID, witness, subject=f"probe:{user.email}")
+
+
+@with_plugin(ErasureProbe)
+def test_hook_member_erasing(client, app, plugin, create_user):
+    create_user(email="waits@example.org")
+    member = create_user(display_name="Sam Sample", email="sam@example.org")
+    client.login(member)
+    client.post("/me/data/delete", data={"password": TEST_PASSWORD, "word": "DELETE"})
+    plugin.leave_address = True
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=7, minutes=1)):
+        run_job(app, "core.erase_accounts")
+        # told before core cleared the account; the address left behind fails the erasure
+        assert plugin.erased == [("sam@example.org", "Sam Sample")]
+        assert stored(app, select(User.erased_at).where(User.id == member.id)) is None
+        assert count_rows(app, Activity) == 0  # the probe's row rolled back with it
+
+        plugin.leave_address = False
+        run_job(app, "core.erase_accounts")  # tried again at the next run
+
+    assert plugin.erased[-1] == ("sam@example.org", "Sam Sample")
+    assert stored(app, select(User.display_name).where(User.id == member.id)) == "former member"
 
 
 class ExportProbe:

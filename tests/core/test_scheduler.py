@@ -111,10 +111,12 @@ def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app
         "core.prune_login_failures",
         "core.prune_sent_mails",
         "core.build_data_exports",
+        "core.erase_accounts",
         "nightly.report",
     }
     assert jobs[DELIVER_JOB_ID].trigger.interval == timedelta(seconds=7)
     assert jobs["core.prune_login_failures"].trigger.interval == timedelta(hours=1)
+    assert jobs["core.erase_accounts"].trigger.interval == timedelta(hours=1)
     cron = {field.name: str(field) for field in jobs["nightly.report"].trigger.fields}
     assert cron["hour"] == "3"
     assert jobs["nightly.report"].args == (app, plugin.contributed[0], lock)
@@ -409,7 +411,7 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, scheduler
         assert wait_until(lambda: alma(app).scheduler is not None and alma(app).scheduler.running)
         assert not SchedulerLock(app).acquire()  # the standby holds the lock now
         assert wait_until(lambda: len(said) == 2)
-        assert said[1] == "alma scheduler running 4 jobs (Ctrl+C stops it)"
+        assert said[1] == "alma scheduler running 5 jobs (Ctrl+C stops it)"
     finally:
         scheduler = alma(app).scheduler
         if scheduler is not None:

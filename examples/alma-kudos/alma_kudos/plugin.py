@@ -6,7 +6,10 @@ from pathlib import Path
 from flask import render_template
 from flask_login import current_user
 
-from alma_kudos import models  # noqa: F401  (registers the table on the shared metadata)
+from alma_kudos import (
+    account_end,
+    models,  # noqa: F401  (registers the table on the shared metadata)
+)
 from alma_kudos.export import kudos_part
 from alma_kudos.services import (
     GIVEN,
@@ -121,3 +124,8 @@ def register_migrations():
 @hookimpl
 def export_member_data(user):
     return kudos_part(user)
+
+
+@hookimpl
+def member_erasing(user):
+    account_end.erase_member(user)

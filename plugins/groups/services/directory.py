@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.api import InvalidInput, Page, User, db, like_pattern, page_of, record_activity
@@ -32,6 +32,22 @@ from plugins.groups.services.shared import (
     group_subject,
     settings,
 )
+
+
+def has_listed_manager() -> ColumnElement[bool]:
+    """Whether a group is running: one of its managers is listed. A group whose only managers
+    deactivated their account (or were suspended) and had nobody to hand it to is closed
+    (see ``account_end``): out of the directory, and nobody joins it, until one is back."""
+    return exists(
+        select(Membership.id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.group_id == Group.id,
+            Membership.state == ACTIVE,
+            Membership.role == MANAGER,
+            User.is_listed,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -153,7 +169,9 @@ def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int
     or topic, by name; with ``mine``, only theirs. Items are ``GroupCard``s."""
     role = _role_of(viewer)
     query = select(Group, MEMBER_COUNT, role).where(
-        role.is_not(None) if mine else or_(Group.visibility == PUBLIC, role.is_not(None))
+        role.is_not(None)
+        if mine
+        else or_(and_(Group.visibility == PUBLIC, has_listed_manager()), role.is_not(None))
     )
     for word in text.split()[:5]:
         pattern = like_pattern(word.lower())
@@ -186,7 +204,9 @@ def groups_of(member: User, viewer: User) -> list[GroupCard]:
 
 def count_groups() -> int:
     return db.session.execute(
-        select(func.count()).select_from(Group).where(Group.visibility == PUBLIC)
+        select(func.count())
+        .select_from(Group)
+        .where(Group.visibility == PUBLIC, has_listed_manager())
     ).scalar_one()
 
 

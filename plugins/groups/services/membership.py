@@ -52,7 +52,7 @@ from plugins.groups.services.access import (
     record_act,
     stored_membership,
 )
-from plugins.groups.services.directory import MEMBER_COUNT
+from plugins.groups.services.directory import MEMBER_COUNT, has_listed_manager
 from plugins.groups.services.shared import group_path, settings
 from plugins.groups.services.states import MEMBERSHIP, REQUEST, move, take
 
@@ -120,10 +120,17 @@ def _close_pending(group: Group, user: User) -> None:
 def join_group(group_id: int, user: User) -> Group:
     """A member joins an open group."""
     access = group_for(group_id, user)
+    _refuse_if_closed(access.group)
     if access.group.join_policy != OPEN:
         raise InvalidInput(_("This group is not open: ask to join, or wait for an invitation."))
     admit(access.group, user, user)
     return access.group
+
+
+def _refuse_if_closed(group: Group) -> None:
+    running = db.session.scalar(select(has_listed_manager()).where(Group.id == group.id))
+    if not running:
+        raise InvalidInput(_("This group is closed: nobody manages it at the moment."))
 
 
 def request_to_join(group_id: int, user: User, message: str | None) -> JoinRequest:
@@ -132,6 +139,7 @@ def request_to_join(group_id: int, user: User, message: str | None) -> JoinReque
     group = access.group
     if access.is_member:
         raise InvalidInput(_("You are a member of this group already."))
+    _refuse_if_closed(group)
     if access.is_banned:
         raise InvalidInput(_("You are banned from this group."))
     if group.join_policy != ON_REQUEST:

@@ -421,6 +421,7 @@ def decline_reason_label(reason: str) -> str:
         "other": _("Another reason"),
         "mutual": _("Ended early by mutual consent"),
         "staff": _("Ended by the programme's coordinators"),
+        "left": _("Ended early: the other party is no longer active here"),
     }[reason]
 
 
