@@ -51,7 +51,13 @@ from core.jobs import wake_job
 from core.models import JobFailure, JobRun
 from core.services.accounts import prune_login_failures
 from core.services.exports import EXPORT_JOB_ID, build_data_exports
-from core.services.mail import DELIVER_JOB_ID, deliver_outbox, prune_sent_mails
+from core.services.mail import (
+    DELIVER_JOB_ID,
+    DIGEST_JOB_ID,
+    deliver_outbox,
+    prune_sent_mails,
+    send_digests,
+)
 from core.state import alma
 
 logger = logging.getLogger(__name__)
@@ -71,6 +77,8 @@ def core_jobs(app: Flask) -> list[Job]:
         ),
         Job("core.prune_login_failures", prune_login_failures, "interval", {"hours": 1}),
         Job("core.prune_sent_mails", prune_sent_mails, "interval", {"hours": 6}),
+        # digests fall due at the top of a local hour: sent within a quarter of an hour
+        Job(DIGEST_JOB_ID, send_digests, "interval", {"minutes": 15}),
         Job(EXPORT_JOB_ID, build_data_exports, "interval", {"minutes": 10}),
     ]
 

@@ -24,6 +24,7 @@ from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
 from core.models import Activity, DataExport, Goal, GoalParty, Notification, User
 from core.services.goals import goal_label
+from core.services.mail_kinds import DATA_EXPORT
 from core.services.notifications import notify
 from core.services.profiles import photo_folder
 from core.state import alma
@@ -136,6 +137,7 @@ def _build(export: DataExport) -> None:
             _("A copy of your data is ready to download for %(days)d days.", days=EXPORT_DAYS),
             url=site_path("profile.download_export", token=export.token),
             email_subject=_("Your data is ready to download"),
+            mail_kind=DATA_EXPORT,
         )
 
 

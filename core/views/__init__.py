@@ -46,10 +46,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_core_views(app: Flask) -> None:
-    from core.views import admin, alerts, auth, home, profile
+    from core.views import admin, alerts, auth, home, mail, profile
 
-    for blueprint in (home.bp, auth.bp, profile.bp, alerts.bp, admin.bp):
+    for blueprint in (home.bp, auth.bp, profile.bp, alerts.bp, admin.bp, mail.bp):
         app.register_blueprint(blueprint)
+    mail.exempt_one_click(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
