@@ -207,7 +207,7 @@ class MailKind:
     off (``can_turn_off=False``: account security, a copy the member asked for) is always sent
     at once and carries no unsubscribe link. ``templates`` are the mail templates
     (``send_mail``'s third argument) of this kind, so that ``send_mail`` without ``kind=``
-    knows it. ``group`` heads the kinds on the member's Notifications page (default: the
+    knows it. ``heading`` heads the kinds on the member's Notifications page (default: the
     plugin's name); lower ``order`` comes first.
     """
 
@@ -216,7 +216,7 @@ class MailKind:
     default: str = MAIL_NOW  # or MAIL_DIGEST, MAIL_OFF
     can_turn_off: bool = True
     templates: tuple[str, ...] = ()
-    group: str = ""
+    heading: str = ""
     order: int = 100
 
 

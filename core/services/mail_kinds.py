@@ -63,18 +63,18 @@ def core_mail_kinds() -> list[MailKind]:
                 "mail/email_changed",
                 "mail/password_changed",
             ),
-            group=_l("Your account"),
+            heading=_l("Your account"),
             order=0,
         ),
         MailKind(
             DATA_EXPORT,
             _l("The copy of your data you asked for is ready"),
             can_turn_off=False,
-            group=_l("Your account"),
+            heading=_l("Your account"),
             order=1,
         ),
         # alerts that go by mail (notify with email_subject) and name no kind of their own
-        MailKind(ALERTS, _l("Other alerts"), templates=("mail/notification",), group=_l("Other")),
+        MailKind(ALERTS, _l("Other alerts"), templates=("mail/notification",), heading=_l("Other")),
     ]
 
 
@@ -86,12 +86,14 @@ class MailCatalog:
     kinds: dict[str, MailKind]
     by_template: dict[str, MailKind]
 
-    def groups(self) -> list[tuple[str, list[MailKind]]]:
-        """The kinds under their group's heading, in order."""
-        grouped: dict[str, list[MailKind]] = {}
+    def by_heading(self) -> list[tuple[str, list[MailKind]]]:
+        """The kinds under their headings, in order."""
+        by_heading: dict[str, list[MailKind]] = {}
         for kind in self.kinds.values():
-            grouped.setdefault(str(kind.group), []).append(kind)
-        return [(group, sorted(kinds, key=lambda k: k.order)) for group, kinds in grouped.items()]
+            by_heading.setdefault(str(kind.heading), []).append(kind)
+        return [
+            (title, sorted(kinds, key=lambda k: k.order)) for title, kinds in by_heading.items()
+        ]
 
 
 def build_catalog(by_plugin: Mapping[str, list[MailKind]]) -> MailCatalog:
@@ -100,7 +102,9 @@ def build_catalog(by_plugin: Mapping[str, list[MailKind]]) -> MailCatalog:
     declared = [("core", kind) for kind in core[:-1]]
     for plugin, contributed in by_plugin.items():
         for kind in contributed:
-            declared.append((plugin, dataclasses.replace(kind, group=kind.group or plugin.title())))
+            declared.append(
+                (plugin, dataclasses.replace(kind, heading=kind.heading or plugin.title()))
+            )
     declared.append(("core", core[-1]))
     kinds: dict[str, MailKind] = {}
     by_template: dict[str, MailKind] = {}
@@ -171,13 +175,10 @@ def mail_kind_of(kind: str | None, template: str) -> MailKind | None:
 
 def choices_of(user: User) -> dict[str, str]:
     """The member's choice for every kind (the default where they chose nothing)."""
-    chosen = dict(
-        db.session.execute(
-            select(MailPreference.kind, MailPreference.choice).where(
-                MailPreference.user_id == user.id
-            )
-        ).tuples()
+    rows = db.session.execute(
+        select(MailPreference.kind, MailPreference.choice).where(MailPreference.user_id == user.id)
     )
+    chosen = {kind: choice for kind, choice in rows}
     return {
         name: chosen.get(name, kind.default) if kind.can_turn_off else MAIL_NOW
         for name, kind in catalog().kinds.items()

@@ -40,10 +40,11 @@ def preferences() -> ResponseReturnValue:
     if form.is_submitted():
         if not form.validate_on_submit():
             abort(400)
+        # a kind the form does not carry (it was declared since the page was shown) stays
         chosen = {
-            name: request.form.get(name, "")
+            name: request.form[name]
             for name, kind in catalog.kinds.items()
-            if kind.can_turn_off
+            if kind.can_turn_off and name in request.form
         }
         try:
             mail_kinds.choose(user, chosen)
@@ -63,7 +64,7 @@ def preferences() -> ResponseReturnValue:
         is_self=True,
         sections=[],
         form=form,
-        groups=catalog.groups(),
+        kinds_by_heading=catalog.by_heading(),
         choices=choices,
         digest_hour=current_app.config["MAIL_DIGEST_HOUR"],
     ), status
@@ -74,21 +75,22 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     """GET asks (link scanners follow links); POST turns the link's kinds off: the page's
     button (with its CSRF token) or a mail program's one-click POST (RFC 8058), which carries
     no cookie and no token: the signed link is its proof."""
+    posted = request.method == "POST"
+    one_click = posted and request.form.get("List-Unsubscribe") == ONE_CLICK
+    if posted and not one_click and current_app.config["WTF_CSRF_ENABLED"]:
+        current_app.extensions["csrf"].protect()  # raises CSRFError: the error page
     try:
         member, kinds = mail_kinds.read_unsubscribe_token(token)
     except InvalidInput as error:
         raise NotFound(str(error)) from None
     form = ConfirmForm()
-    if request.method == "POST":
-        one_click = request.form.get("List-Unsubscribe") == ONE_CLICK
-        if not one_click and current_app.config["WTF_CSRF_ENABLED"]:
-            current_app.extensions["csrf"].protect()  # raises CSRFError: the error page
+    if posted:
         mail_kinds.turn_off(member, kinds)
         db.session.commit()
     return render_template(
         "auth/unsubscribe.html",
         kinds=kinds,
-        done=request.method == "POST",
+        done=posted,
         form=form,
         logged_in_as_member=current_user.is_authenticated and current_user.id == member.id,
     )
