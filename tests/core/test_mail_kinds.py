@@ -454,3 +454,18 @@ def test_a_bad_declaration_stops_alma_naming_the_plugin(make_app, kind, problem)
 
     with pytest.raises(PluginError, match=re.escape(problem)):
         make_app(extra_plugins={"probe": Bad()}, PLUGINS=["probe"])
+
+
+def test_a_members_data_export_holds_their_mail_choices_and_held_mails(db, create_user):
+    from core.services.exports import core_part
+
+    member = create_user()
+    choose(db, member, news=MAIL_DIGEST)
+    alert(db, member, NEWS, "Held for tomorrow")
+
+    data = core_part(member).data
+    assert data["mail_choices"][NEWS] == MAIL_DIGEST
+    assert data["mail_choices"][mail_kinds.ACCOUNT_SECURITY] == "now"
+    assert [held["subject"] for held in data["mails_held_for_digest"]] == [
+        "Subject: Held for tomorrow"
+    ]
