@@ -10,18 +10,28 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from flask import Blueprint
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core import hookimpl
 from core.contributions import MAIL_DIGEST, MAIL_OFF, MailKind
 from core.db import db as database
+from core.db import utcnow
 from core.models import HeldMail, MailPreference, OutboxMail
 from core.plugins import PluginError
 from core.services import mail_kinds
 from core.services.accounts import change_password
-from core.services.mail import send_mail
+from core.services.mail import deliver_outbox, send_mail
 from core.services.notifications import notify
-from core.testing import TEST_PASSWORD, Mailbox, body_of, count_rows, path_of, run_job, stored
+from core.testing import (
+    TEST_PASSWORD,
+    Mailbox,
+    body_of,
+    count_rows,
+    free_port,
+    path_of,
+    run_job,
+    stored,
+)
 
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 NEWS, TIPS, WEEKLY = "probe.news", "probe.tips", "probe.weekly"
@@ -134,6 +144,25 @@ def test_a_mail_to_an_address_of_no_member_carries_no_unsubscribe_link(db, mail)
     db.session.commit()
     [message] = mail.deliver()
     assert message["List-Unsubscribe"] is None
+
+
+def test_a_retried_mail_carries_the_same_unsubscribe_headers(make_app, mail, create_user):
+    down = make_app(
+        extra_plugins={"probe": MailingProbe()}, PLUGINS=["probe"], MAIL_PORT=free_port()
+    )
+    with down.app_context():
+        member = create_user()
+        alert(database, member)
+        assert deliver_outbox() == 0  # refused: kept, to be retried
+        database.session.execute(update(OutboxMail).values(next_attempt_at=utcnow()))
+        database.session.commit()
+        database.session.remove()
+
+    [message] = mail.deliver()  # the same row, sent by a process that reaches the server
+    stored_url = stored(mail.app, select(OutboxMail.unsubscribe_url))
+    assert message["List-Unsubscribe"] == f"<{stored_url}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert stored(mail.app, select(OutboxMail.attempts)) == 1
 
 
 # ---- choices --------------------------------------------------------------------------------
