@@ -26,6 +26,7 @@ from core.ratelimits import init_rate_limits
 from core.realtime import create_socketio
 from core.services import accounts
 from core.services.badges import badge_query
+from core.services.mail_kinds import build_catalog
 from core.services.statistics import core_statistics
 from core.state import AlmaState
 from core.views import register_core_views
@@ -64,6 +65,7 @@ def create_app(
         enabled=list(settings["PLUGINS"]),
         activity_kinds={kind.name: kind for kind in hooks.activity_kinds()},
         goal_kinds={kind.name: kind for kind in hooks.goal_kinds()},
+        mail_catalog=build_catalog(hooks.mail_kinds()),
         nav_items=nav_items,
         badge_query=badge_query(nav_items),
         profile_areas=hooks.profile_areas(),

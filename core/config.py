@@ -68,6 +68,10 @@ def _port(value: int) -> str | None:
     return None if 0 < value < 65536 else "must be a port number between 1 and 65535"
 
 
+def _hour_of_day(value: int) -> str | None:
+    return None if 0 <= value <= 23 else "must be an hour between 0 and 23"
+
+
 def _http_url(value: str) -> str | None:
     if not value:
         return None  # alma serve derives it from the address it serves on
@@ -153,6 +157,9 @@ SETTINGS: dict[str, Setting] = {
     "MAIL_TIMEOUT": Setting(int, 10, positive),
     "MAIL_POLL_SECONDS": Setting(int, 10, positive, "how often the outbox is checked"),
     "MAIL_KEEP_DAYS": Setting(int, 30, positive, "how long sent mails stay in the outbox"),
+    "MAIL_DIGEST_HOUR": Setting(
+        int, 7, _hour_of_day, "the local hour at which a member's daily digest is sent"
+    ),
     "SOCKETIO_MESSAGE_QUEUE": Setting(str, "", _redis_url, "Redis URL for several web processes"),
     # Redis pub/sub ignores the database number of the URL: sites sharing a Redis server
     # must each use their own channel, or they push each other's events to their members.

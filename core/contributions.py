@@ -218,6 +218,35 @@ class GoalKind:
     describe: Callable[[Goal], Sequence[tuple[str, str]]] | None = None
 
 
+# how a member gets the mails of a kind (``MailKind``): at once, in a daily digest, or not
+MAIL_NOW, MAIL_DIGEST, MAIL_OFF = "now", "digest", "off"
+MAIL_CHOICES = (MAIL_NOW, MAIL_DIGEST, MAIL_OFF)
+
+
+@dataclass(frozen=True)
+class MailKind:
+    """A kind of e-mail a plugin sends, e.g. ``MailKind("wiki.article_rated", _l("Someone
+    rated your article"), templates=("wiki/mail/article_rated",))``.
+
+    ``name`` starts with the plugin's name. Each member chooses, per kind, to get its mails at
+    once (``"now"``), gathered in one daily digest (``"digest"``) or not at all (``"off"``);
+    ``default`` is the choice of a member who has not chosen. A kind that cannot be turned
+    off (``can_turn_off=False``: account security, a copy the member asked for) is always sent
+    at once and carries no unsubscribe link. ``templates`` are the mail templates
+    (``send_mail``'s third argument) of this kind, so that ``send_mail`` without ``kind=``
+    knows it. ``heading`` heads the kinds on the member's Notifications page (default: the
+    plugin's name); lower ``order`` comes first.
+    """
+
+    name: str
+    label: str
+    default: str = MAIL_NOW  # or MAIL_DIGEST, MAIL_OFF
+    can_turn_off: bool = True
+    templates: tuple[str, ...] = ()
+    heading: str = ""
+    order: int = 100
+
+
 @dataclass(frozen=True)
 class AdminSection:
     """A section of the staff's console at ``/admin/``: "Verification", say.

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         GoalKind,
         HomeCounter,
         Job,
+        MailKind,
         MemberFact,
         NavItem,
         ProfileArea,
@@ -266,6 +267,14 @@ def register_activity_kinds() -> list[ActivityKind]:
 @hookspec
 def register_goal_kinds() -> list[GoalKind]:
     """Return the goal kinds the plugin proposes, with their human labels."""
+
+
+@hookspec
+def register_mail_kinds() -> list[MailKind]:
+    """Return the kinds of e-mail the plugin sends (``core.api.MailKind``), each with its
+    label, its default (at once, daily digest, off), whether a member may turn it off, and
+    the templates it covers. ``send_mail`` refuses a mail of no declared kind, and each member
+    chooses per kind on My data → Notifications."""
 
 
 @hookspec

@@ -282,6 +282,11 @@ class OutboxMail(Model):
     # fixed when the mail is queued, so that a retry of a mail the server may have received
     # already carries the same one (a mail queued before core_0006 gets it at its first try)
     message_id: Mapped[str | None] = mapped_column(String(250))
+    # its MailKind's name ("core.digest" for a daily digest; none for mails queued before
+    # core_0015), and the one-click unsubscribe address its headers carry, if it has one:
+    # stored, so that every retry sends the very same message
+    kind: Mapped[str | None] = mapped_column(String(80))
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
         Index("ix_outbox_mails_due", "sent_at", "next_attempt_at"),
@@ -383,3 +388,42 @@ class DataExport(Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     built_at: Mapped[datetime | None]
+
+
+MAIL_CHOICES = ("now", "digest", "off")  # as core.contributions.MAIL_CHOICES
+
+
+class MailPreference(Model):
+    """How a member wants the mails of one kind: a row only where they chose otherwise than
+    the kind's default (no row: the default)."""
+
+    __tablename__ = "core_mail_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(80), primary_key=True)
+    choice: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (CheckConstraint(f"choice IN {MAIL_CHOICES}", name="choice"),)
+
+
+class HeldMail(Model):
+    """A mail of a kind the member gets in their daily digest, held until ``due_at`` (the
+    digest hour of their day after it was written), when the ``core.send_digests`` job
+    gathers every held mail of theirs that is due into one digest and deletes them."""
+
+    __tablename__ = "core_held_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_core_held_mails_due_at", "due_at"),
+        Index("ix_core_held_mails_user_id_due_at", "user_id", "due_at"),
+    )

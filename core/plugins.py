@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         GoalKind,
         HomeCounter,
         Job,
+        MailKind,
         MemberFact,
         NavItem,
         ProfileArea,
@@ -215,6 +216,13 @@ class Hooks:
 
     def goal_kinds(self) -> list[GoalKind]:
         return _flat(self._hook.register_goal_kinds())
+
+    def mail_kinds(self) -> dict[str, list[MailKind]]:
+        """Each plugin's mail kinds, by plugin name."""
+        return {
+            implementation.plugin_name: list(cast("list[MailKind]", implementation.function()))
+            for implementation in self._hook.register_mail_kinds.get_hookimpls()
+        }
 
     def settings(self) -> dict[str, dict[str, Setting]]:
         """Each plugin's declared settings, by plugin name."""

@@ -52,7 +52,13 @@ from core.models import JobFailure, JobRun
 from core.services.accounts import prune_login_failures
 from core.services.exports import EXPORT_JOB_ID, build_data_exports
 from core.services.lifecycle import ERASE_JOB_ID, erase_due_accounts
-from core.services.mail import DELIVER_JOB_ID, deliver_outbox, prune_sent_mails
+from core.services.mail import (
+    DELIVER_JOB_ID,
+    DIGEST_JOB_ID,
+    deliver_outbox,
+    prune_sent_mails,
+    send_digests,
+)
 from core.state import alma
 
 logger = logging.getLogger(__name__)
@@ -72,6 +78,8 @@ def core_jobs(app: Flask) -> list[Job]:
         ),
         Job("core.prune_login_failures", prune_login_failures, "interval", {"hours": 1}),
         Job("core.prune_sent_mails", prune_sent_mails, "interval", {"hours": 6}),
+        # digests fall due at the top of a local hour: sent within a quarter of an hour
+        Job(DIGEST_JOB_ID, send_digests, "interval", {"minutes": 15}),
         Job(EXPORT_JOB_ID, build_data_exports, "interval", {"minutes": 10}),
         Job(ERASE_JOB_ID, erase_due_accounts, "interval", {"hours": 1}),
     ]

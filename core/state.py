@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from core.forms import ProfileForm
     from core.plugins import Hooks, InstalledPlugin
+    from core.services.mail_kinds import MailCatalog
 
 
 @dataclass
@@ -37,6 +38,7 @@ class AlmaState:
     activity_kinds: dict[str, ActivityKind]  # by name
     goal_kinds: dict[str, GoalKind]  # by name
     profile_form: type[ProfileForm]  # My data with the plugins' profile_fields, see core.forms
+    mail_catalog: MailCatalog  # core's and the plugins' mail kinds
     socketio: SocketIO | None = None
     scheduler: BaseScheduler | None = None
     scheduler_lock: object | None = None  # held as long as this process runs the jobs

@@ -227,7 +227,10 @@ NAMES_A_FEATURE_ALLOWED = {
     # the demo members' bios, in their own words (the mentoring plugin gives them roles)
     "core/demo.py": (r"mentor", "demo bios"),
     # Bootstrap's CSS class names
-    "core/templates/*.html": (r"list-group", "Bootstrap's list-group classes"),
+    "core/templates/*.html": (
+        r"list-group|btn-group|radiogroup",
+        "Bootstrap's list-group and btn-group classes, ARIA's radiogroup role",
+    ),
     # what alma is, on its home page and in every page's footer: a mentoring platform
     "core/templates/core/home.html": (FEATURE_WORDS.pattern, "the site's pitch"),
     "core/templates/base.html": (r"mentoring", "the footer's tagline"),
@@ -500,6 +503,7 @@ def test_plugins_prefix_kinds_jobs_and_commands_with_their_name(every_plugin_app
     checks = {
         "register_activity_kinds": lambda kind: kind.name,
         "register_goal_kinds": lambda kind: kind.name,
+        "register_mail_kinds": lambda kind: kind.name,
         "register_jobs": lambda job: job.id,
     }
     for hook, identify in checks.items():

@@ -22,8 +22,17 @@ from core.db import db, utcnow
 from core.errors import InvalidInput, NotFound
 from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
-from core.models import Activity, DataExport, Goal, GoalParty, Notification, User
+from core.models import (
+    Activity,
+    DataExport,
+    Goal,
+    GoalParty,
+    HeldMail,
+    Notification,
+    User,
+)
 from core.services.goals import goal_label
+from core.services.mail_kinds import DATA_EXPORT, choices_of
 from core.services.notifications import notify
 from core.services.profiles import photo_folder
 from core.state import alma
@@ -136,6 +145,7 @@ def _build(export: DataExport) -> None:
             _("A copy of your data is ready to download for %(days)d days.", days=EXPORT_DAYS),
             url=site_path("profile.download_export", token=export.token),
             email_subject=_("Your data is ready to download"),
+            mail_kind=DATA_EXPORT,
         )
 
 
@@ -192,9 +202,14 @@ def core_part(user: User) -> ExportPart:
             "alerts": _alerts(user),
             "activities": _activities(user),
             "goals": _goals(user),
+            "mail_choices": choices_of(user),
+            "mails_held_for_digest": _held_mails(user),
         },
         files,
-        about="Your profile, topics, languages, alerts, activities and goals (and your photo).",
+        about=(
+            "Your profile, topics, languages, alerts, activities and goals (and your photo),"
+            " how you get each kind of e-mail, and the e-mails waiting for your daily digest."
+        ),
     )
 
 
@@ -210,6 +225,16 @@ def _profile(user: User) -> dict[str, Any]:
         "email_confirmed_at": user.email_confirmed_at,
         "last_login_at": user.last_login_at,
     }
+
+
+def _held_mails(user: User) -> list[dict[str, Any]]:
+    held = db.session.scalars(
+        select(HeldMail).where(HeldMail.user_id == user.id).order_by(HeldMail.id)
+    )
+    return [
+        {"kind": h.kind, "subject": h.subject, "written_at": h.created_at, "due_at": h.due_at}
+        for h in held
+    ]
 
 
 def _alerts(user: User) -> list[dict[str, Any]]:

@@ -23,17 +23,30 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
+from flask_babel import ngettext
 from jinja2 import TemplateNotFound
 from sqlalchemy import delete, func, select, update
 
+from core.contributions import MAIL_DIGEST, MAIL_NOW, MAIL_OFF
 from core.db import db, rows_changed, utcnow
 from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
-from core.models import OutboxMail, User
+from core.models import HeldMail, OutboxMail, User
+from core.services.mail_kinds import (
+    DIGEST,
+    catalog,
+    choice_of,
+    hold_for_digest,
+    mail_kind_of,
+    unsubscribe_url,
+    wanted_in_digest,
+)
+from core.urls import external_url
 
 logger = logging.getLogger(__name__)
 
 DELIVER_JOB_ID = "core.deliver_mail"
+DIGEST_JOB_ID = "core.send_digests"
 BATCH_SIZE = 50
 MAX_BATCHES_PER_RUN = 20
 MAX_BACKOFF = timedelta(hours=1)
@@ -41,7 +54,13 @@ CLAIM_LEASE = timedelta(minutes=5)
 
 
 def send_mail(
-    to: str, subject: str, template: str, *, to_inactive: bool = False, **context: Any
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    kind: str | None = None,
+    to_inactive: bool = False,
+    **context: Any,
 ) -> OutboxMail | None:
     """Queue a mail rendered from the template ``<template>.txt`` (and ``<template>.html`` when
     it exists), e.g. ``"mail/confirm"`` or a plugin's ``"wiki/mail/article_rated"``. The
@@ -49,22 +68,76 @@ def send_mail(
     on their clock, whoever's request sends it (build the subject inside
     :func:`core.i18n.reading_as` too).
 
-    Nothing is queued, and ``None`` returned, when the address is a deactivated member's (or
+    ``kind`` names the mail's declared ``MailKind``; without it, the kind whose ``templates``
+    hold ``template`` (see :func:`core.services.mail_kinds.mail_kind_of` for a mail of no
+    kind). As the member at ``to`` chose for that kind, the mail is queued (with an
+    unsubscribe link and headers, if it can be turned off), held for their daily digest, or
+    not written at all: then this returns ``None``.
+
+    Nothing is queued either, and ``None`` returned, when the address is a deactivated member's (or
     an erased one's): their mail stops, whatever sends it. Only core's mails about the account
     itself (``to_inactive=True``: the deletion asked for) still reach them."""
     if not to_inactive and mail_stopped(to):
         return None
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     subject = " ".join(subject.split())  # one line: names in subjects cannot add headers
+    mail_kind = mail_kind_of(kind, template)
     recipient = context.get("user")
-    with reading_as(recipient if isinstance(recipient, User) else None):
+    reader = recipient if isinstance(recipient, User) else None
+    # whom the member's choices and the unsubscribe link are about: a mail that can be turned
+    # off, to a member's address
+    member = None
+    if mail_kind is not None and mail_kind.can_turn_off:
+        member = reader if reader is not None and reader.email == to else _member_at(to)
+    choice = choice_of(member, mail_kind) if member and mail_kind else MAIL_NOW
+    if choice == MAIL_OFF:
+        return None
+    unsubscribe = None
+    with reading_as(reader):
         text = render_template(f"{template}.txt", **context)
         try:
-            html = render_template(f"{template}.html", **context)
+            html: str | None = render_template(f"{template}.html", **context)
         except TemplateNotFound:
             html = None
+        if member and mail_kind:
+            if choice == MAIL_DIGEST:
+                hold_for_digest(member, mail_kind, subject, text)
+                return None
+            unsubscribe = unsubscribe_url(member, [mail_kind.name])
+            text, html = _with_unsubscribe_footer(text, html, unsubscribe)
+    return _queue(
+        to,
+        subject,
+        template,
+        text,
+        html,
+        kind=mail_kind.name if mail_kind else None,
+        unsubscribe_url=unsubscribe,
+    )
+
+
+def _member_at(address: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == address.lower()))
+
+
+def _queue(
+    to: str,
+    subject: str,
+    template: str,
+    text: str,
+    html: str | None,
+    *,
+    kind: str | None,
+    unsubscribe_url: str | None,
+) -> OutboxMail:
     mail = OutboxMail(
-        to_address=to, template=template, subject=subject, text_body=text, html_body=html
+        to_address=to,
+        template=template,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        kind=kind,
+        unsubscribe_url=unsubscribe_url,
     )
     db.session.add(mail)
     db.session.flush()
@@ -83,6 +156,78 @@ def mail_stopped(address: str) -> bool:
             select(User.id).where(User.email == address, User.deactivated_at.is_not(None))
         )
         is not None
+    )
+
+
+def _with_unsubscribe_footer(
+    text: str, html: str | None, unsubscribe: str
+) -> tuple[str, str | None]:
+    """The bodies with a footer saying how to stop such mails (read as the recipient)."""
+    links = {"unsubscribe_link": unsubscribe, "preferences_link": external_url("mail.preferences")}
+    text = text.rstrip("\n") + "\n\n" + render_template("mail/_unsubscribe.txt", **links)
+    if html is not None:
+        html += render_template("mail/_unsubscribe.html", **links)
+    return text, html
+
+
+# ---- the daily digest ------------------------------------------------------------------------
+
+
+def send_digests() -> int:
+    """Job: each member with held mails that are due gets them in one digest; how many
+    digests were written. The held mails are deleted in the unit of work that queues their
+    digest: a second run at the same moment finds nothing left."""
+    now = utcnow()
+    member_ids = db.session.scalars(
+        select(HeldMail.user_id).where(HeldMail.due_at <= now).distinct()
+    ).all()
+    written = 0
+    for member_id in member_ids:
+        held = db.session.execute(
+            delete(HeldMail)
+            .where(HeldMail.user_id == member_id, HeldMail.due_at <= now)
+            .returning(HeldMail.id, HeldMail.kind, HeldMail.subject, HeldMail.text_body)
+        ).all()
+        member = db.session.get(User, member_id)
+        if member is None or not held or mail_stopped(member.email):
+            continue
+        wanted = wanted_in_digest(member, {row.kind for row in held})
+        items = sorted((row for row in held if row.kind in wanted), key=lambda row: row.id)
+        if items:
+            _queue_digest(member, items)
+            written += 1
+    return written
+
+
+def _queue_digest(member: User, items: list[Any]) -> None:
+    kinds = catalog().kinds
+    turnable = sorted({item.kind for item in items if item.kind in kinds})
+    site_name = current_app.config["SITE_NAME"]
+    with reading_as(member):
+        subject = ngettext(
+            "%(num)d e-mail of the day from %(site)s",
+            "%(num)d e-mails of the day from %(site)s",
+            len(items),
+            site=site_name,
+        )
+        text = render_template(
+            "mail/digest.txt",
+            user=member,
+            items=items,
+            labels={name: str(kinds[name].label) for name in turnable},
+            site_name=site_name,
+        )
+        unsubscribe = unsubscribe_url(member, turnable) if turnable else None
+        if unsubscribe:
+            text, _html = _with_unsubscribe_footer(text, None, unsubscribe)
+    _queue(
+        member.email,
+        subject,
+        "mail/digest",
+        text,
+        None,
+        kind=DIGEST,
+        unsubscribe_url=unsubscribe,
     )
 
 
@@ -247,6 +392,9 @@ def build_message(mail: OutboxMail) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(mail.created_at)
     message["Message-ID"] = mail.message_id
+    if mail.unsubscribe_url:  # RFC 2369 and RFC 8058: mail programs offer one click
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.text_body)
     if mail.html_body:
         message.add_alternative(mail.html_body, subtype="html")

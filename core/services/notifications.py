@@ -17,10 +17,17 @@ PAGE_SIZE = 20
 
 
 def notify(
-    user: User, message: str, *, url: str | None = None, email_subject: str | None = None
+    user: User,
+    message: str,
+    *,
+    url: str | None = None,
+    email_subject: str | None = None,
+    mail_kind: str | None = None,
 ) -> Notification:
     """Alert ``user`` with ``message`` (linking to the site path ``url``); with
-    ``email_subject``, also send it by e-mail through the outbox."""
+    ``email_subject``, also send it by e-mail through the outbox, as a mail of the declared
+    ``mail_kind`` (default: core's "Other alerts", ``core.alerts``), which the member may
+    have chosen to get in their digest or not at all."""
     notification = Notification(user_id=user.id, message=_shortened(message), url=url)
     db.session.add(notification)
     db.session.flush()
@@ -29,6 +36,7 @@ def notify(
             user.email,
             email_subject,
             "mail/notification",
+            kind=mail_kind,
             user=user,
             message=message,
             link=absolute_url(url) if url else None,

@@ -47,10 +47,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_core_views(app: Flask) -> None:
-    from core.views import admin, alerts, auth, home, lifecycle, profile
+    from core.views import admin, alerts, auth, home, lifecycle, mail, profile
 
-    for blueprint in (home.bp, auth.bp, profile.bp, alerts.bp, admin.bp, lifecycle.bp):
+    blueprints = (home.bp, auth.bp, profile.bp, alerts.bp, admin.bp, lifecycle.bp, mail.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    mail.exempt_one_click(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)

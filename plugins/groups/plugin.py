@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from core.api import (
     ActivityKind,
     HomeCounter,
+    MailKind,
     NavItem,
     ProfileArea,
     ProfileSection,
@@ -76,6 +77,15 @@ def register_activity_kinds():
         ActivityKind(shared.GROUP_CREATED, _l("Created a group")),
         ActivityKind(shared.MANAGED, _l("Managed a group")),
         ActivityKind(shared.FORUM_POST, _l("Posted in a group forum")),
+    ]
+
+
+@hookimpl
+def register_mail_kinds():
+    return [
+        MailKind("groups.membership", _l("Requests to join your groups, and the answers to yours")),
+        MailKind("groups.invitations", _l("Invitations to a group")),
+        MailKind("groups.forum", _l("Posts in your groups' forums")),
     ]
 
 

@@ -13,6 +13,7 @@ from core.api import (
     GoalKind,
     HomeCounter,
     Job,
+    MailKind,
     MemberFact,
     NavItem,
     ProfileArea,
@@ -190,6 +191,36 @@ def register_goal_kinds():
             _l("Finished a mentorship"),
             describe=meetings.describe_finished,
         ),
+    ]
+
+
+@hookimpl
+def register_mail_kinds():
+    return [
+        MailKind("mentoring.requests", _l("Mentorship requests, and the answers to yours")),
+        MailKind("mentoring.agreements", _l("Your mentorship agreement and its amendments")),
+        MailKind("mentoring.meetings", _l("Meetings proposed, approved, declined or changed")),
+        MailKind(
+            "mentoring.meeting_reminders",
+            _l("A reminder before a meeting"),
+            templates=("mentoring/mail/meeting_reminder",),
+        ),
+        MailKind(
+            "mentoring.chat",
+            _l("Chat messages you have not read"),
+            templates=("mentoring/mail/chat_digest",),
+        ),
+        MailKind(
+            "mentoring.feedback",
+            _l("A request for feedback after a meeting"),
+            templates=("mentoring/mail/feedback_request",),
+        ),
+        MailKind(
+            "mentoring.nudges",
+            _l("A question when your mentorship has been quiet for long"),
+            templates=("mentoring/mail/silence_nudge",),
+        ),
+        MailKind("mentoring.endings", _l("A mentorship ending, early or completed")),
     ]
 
 

@@ -38,6 +38,7 @@ from core.contributions import (
     GoalKind,
     HomeCounter,
     Job,
+    MailKind,
     MemberFact,
     NavItem,
     ProfileArea,
@@ -52,6 +53,8 @@ from core.models import Activity, DataExport, Goal, Notification, OutboxMail, Us
 from core.plugins import PluginError
 from core.services.activities import activity_label, record_activity, undo_activity
 from core.services.goals import goal_facts, goal_label, propose_goal
+from core.services.mail_kinds import UnknownMailKind
+from core.services.mail_kinds import catalog as mail_catalog
 from core.services.notifications import notify
 from core.services.statistics import count_per_month
 from core.state import alma
@@ -1364,6 +1367,37 @@ def test_hook_register_goal_kinds(client, db, app, create_user):
     assert 'Probe course <small class="text-muted">(Finished the probe course)</small>' in (
         overview
     )
+
+
+class MailKindsProbe:
+    @hookimpl
+    def register_mail_kinds(self) -> list[MailKind]:
+        return [
+            MailKind("probe.news", "News from the probe"),
+            MailKind("probe.keys", "Your probe keys", can_turn_off=False, heading="Probe keys"),
+        ]
+
+
+@with_plugin(MailKindsProbe)
+def test_hook_register_mail_kinds(app, db, client, mail, create_user):
+    member = create_user()
+
+    kinds = mail_catalog().kinds
+    assert kinds["probe.news"] == MailKind("probe.news", "News from the probe", heading="Probe")
+    assert kinds["probe.keys"].heading == "Probe keys"
+    client.login(member)
+    page = client.get("/me/notifications").text
+    assert "News from the probe" in page and "Your probe keys" in page
+
+    notify(member, "Fresh news", email_subject="News", mail_kind="probe.news")
+    notify(member, "A new key", email_subject="Key", mail_kind="probe.keys")
+    db.session.commit()
+    received = {message["Subject"]: message for message in mail.deliver()}
+    assert received["News"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received["Key"]["List-Unsubscribe"] is None  # cannot be turned off
+
+    with pytest.raises(UnknownMailKind, match=r"no plugin declares the mail kind 'probe\.other'"):
+        notify(member, "Other", email_subject="Other", mail_kind="probe.other")
 
 
 PROBE_MIGRATION = '''

@@ -24,6 +24,7 @@ from flask import Blueprint
 from sqlalchemy import func, select, update
 
 from core import hookimpl
+from core.contributions import MailKind
 from core.db import db as database
 from core.db import utcnow
 from core.models import OutboxMail
@@ -167,6 +168,10 @@ class HTMLMailPlugin:
     @hookimpl
     def register_blueprints(self):
         return [self.blueprint]
+
+    @hookimpl
+    def register_mail_kinds(self):
+        return [MailKind("htmlmail.welcome", "Welcome", templates=("mail/htmlmail_welcome",))]
 
 
 class TestHTMLAlternative:

@@ -110,6 +110,7 @@ def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app
         DELIVER_JOB_ID,
         "core.prune_login_failures",
         "core.prune_sent_mails",
+        "core.send_digests",
         "core.build_data_exports",
         "core.erase_accounts",
         "nightly.report",

@@ -240,7 +240,14 @@ def test_a_form_with_its_token_works_and_a_token_is_bound_to_its_session(make_ap
 
 def test_members_pages_send_visitors_to_login(client, create_user):
     member = create_user()
-    for path in ("/me", "/me/data", "/account", "/alerts/", f"/members/{member.id}"):
+    for path in (
+        "/me",
+        "/me/data",
+        "/me/notifications",
+        "/account",
+        "/alerts/",
+        f"/members/{member.id}",
+    ):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.location.startswith("/login?next="), path

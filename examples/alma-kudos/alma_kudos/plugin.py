@@ -31,6 +31,7 @@ from core.api import (
     GoalKind,
     HomeCounter,
     Job,
+    MailKind,
     MemberFact,
     NavItem,
     ProfileSection,
@@ -109,6 +110,12 @@ def register_jobs():
 @hookimpl
 def register_socket_handlers():
     return [SocketHandler("kudos.unseen", _unseen_for_this_tab)]
+
+
+@hookimpl
+def register_mail_kinds():
+    # the plugin gathers kudos into a daily mail itself: the member may still turn it off
+    return [MailKind("kudos.digest", "Kudos you received", templates=("kudos/mail/digest",))]
 
 
 @hookimpl

@@ -182,6 +182,7 @@ def reply(group_id: int, topic_id: int, author: User, body: str | None) -> Forum
                 email_subject=(
                     _("New reply to “%(topic)s”", topic=topic.title) if follow.by_email else None
                 ),
+                mail_kind="groups.forum",
             )
     return post
 

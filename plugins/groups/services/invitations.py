@@ -124,6 +124,7 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
             ),
             url=group_path(group.id),
             email_subject=_("Invitation to join %(group)s", group=group.name),
+            mail_kind="groups.invitations",
         )
     return invitation
 

@@ -168,6 +168,7 @@ def request_to_join(group_id: int, user: User, message: str | None) -> JoinReque
                 _("%(name)s asks to join %(group)s.", name=user.display_name, group=group.name),
                 url=site_path("groups.manage", group_id=group.id),
                 email_subject=_("Request to join %(group)s", group=group.name),
+                mail_kind="groups.membership",
             )
     return request
 
@@ -235,6 +236,7 @@ def approve_request(group_id: int, request_id: int, manager: User) -> JoinReques
             _("Welcome! Your request to join %(group)s was approved.", group=group.name),
             url=group_path(group.id),
             email_subject=_("You joined %(group)s", group=group.name),
+            mail_kind="groups.membership",
         )
     return request
 
@@ -248,6 +250,7 @@ def decline_request(group_id: int, request_id: int, manager: User) -> JoinReques
             _("Your request to join %(group)s was declined.", group=group.name),
             url=group_path(group.id) if group.is_public else site_path("groups.directory"),
             email_subject=_("Your request to join %(group)s", group=group.name),
+            mail_kind="groups.membership",
         )
     return request
 

@@ -193,6 +193,7 @@ def propose_agreement(mentorship_id: int, mentee: User, terms: Terms) -> Agreeme
             _("%(name)s sent you the mentorship agreement to approve.", name=mentee.display_name),
             url=agreement_path(mentorship.id),
             email_subject=_("%(name)s sent you the mentorship agreement", name=mentee.display_name),
+            mail_kind="mentoring.agreements",
         )
     return version
 
@@ -321,6 +322,7 @@ def _tell_other_of_amendment(mentorship: Mentorship, user: User) -> None:
             _("%(name)s proposes to amend your mentorship agreement.", name=user.display_name),
             url=agreement_path(mentorship.id),
             email_subject=_("%(name)s proposes to amend your agreement", name=user.display_name),
+            mail_kind="mentoring.agreements",
         )
 
 
@@ -392,6 +394,7 @@ def approve(version_id: int, user: User) -> AgreementVersion:
                 ),
                 url=mentorship_path(mentorship.id),
                 email_subject=_("Your mentorship has officially started"),
+                mail_kind="mentoring.agreements",
             )
     else:
         with reading_as(proposer):
@@ -433,6 +436,7 @@ def send_back(version_id: int, user: User, comment: str) -> AgreementVersion:
             message,
             url=agreement_path(mentorship.id),
             email_subject=_("%(name)s answered about your agreement", name=user.display_name),
+            mail_kind="mentoring.agreements",
         )
     return version
 

@@ -70,6 +70,7 @@ def terminate(mentorship_id: int, user: User, message: str) -> Mentorship:
             ),
             url=_page(mentorship),
             email_subject=_("%(name)s ended your mentorship", name=user.display_name),
+            mail_kind="mentoring.endings",
         )
     record_activity(
         MENTORSHIP_TERMINATED, user, subject=mentorship_subject(mentorship), url=_page(mentorship)
@@ -110,6 +111,7 @@ def propose_early_end(mentorship_id: int, user: User, message: str) -> EndPropos
             email_subject=_(
                 "%(name)s proposes to end your mentorship early", name=user.display_name
             ),
+            mail_kind="mentoring.endings",
         )
     return proposal
 
@@ -135,6 +137,7 @@ def answer_early_end(mentorship_id: int, user: User, answer: str) -> Mentorship:
                 _("%(name)s would rather go on with your mentorship.", name=user.display_name),
                 url=_page(mentorship),
                 email_subject=_("%(name)s would rather go on", name=user.display_name),
+                mail_kind="mentoring.endings",
             )
         return mentorship
     move(mentorship, TERMINATED, user, reason="mutual", message=proposal.message)
@@ -145,6 +148,7 @@ def answer_early_end(mentorship_id: int, user: User, answer: str) -> Mentorship:
             _("%(name)s agreed: your mentorship has ended early.", name=user.display_name),
             url=_page(mentorship),
             email_subject=_("Your mentorship has ended early"),
+            mail_kind="mentoring.endings",
         )
     record_activity(
         MENTORSHIP_TERMINATED,
@@ -239,6 +243,7 @@ def complete_mentorship(mentorship: Mentorship) -> None:
                 ),
                 url=_page(mentorship),
                 email_subject=_("Your mentorship is complete"),
+                mail_kind="mentoring.endings",
             )
 
 

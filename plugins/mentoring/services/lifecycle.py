@@ -190,6 +190,7 @@ def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> 
             ),
             url=_page(mentorship),
             email_subject=_("Mentorship request from %(name)s", name=mentee.display_name),
+            mail_kind="mentoring.requests",
         )
     record_activity(
         REQUEST_SENT, mentee, subject=mentorship_subject(mentorship), url=_page(mentorship)
@@ -226,6 +227,7 @@ def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
             _("%(name)s accepted your mentorship request.", name=mentor.display_name),
             url=_page(mentorship),
             email_subject=_("%(name)s accepted your request", name=mentor.display_name),
+            mail_kind="mentoring.requests",
         )
     record_activity(
         REQUEST_ACCEPTED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
@@ -252,6 +254,7 @@ def decline_request(mentorship_id: int, mentor: User, reason: str, message: str)
             ),
             url=_page(mentorship),
             email_subject=_("%(name)s declined your request", name=mentor.display_name),
+            mail_kind="mentoring.requests",
         )
     record_activity(
         REQUEST_DECLINED, mentor, subject=mentorship_subject(mentorship), url=_page(mentorship)
@@ -267,6 +270,7 @@ def withdraw_request(mentorship_id: int, mentee: User) -> Mentorship:
             _("%(name)s withdrew their mentorship request.", name=mentee.display_name),
             url=_page(mentorship),
             email_subject=_("%(name)s withdrew their request", name=mentee.display_name),
+            mail_kind="mentoring.requests",
         )
     return mentorship
 
@@ -301,6 +305,7 @@ def expire_requests() -> int:
                     ),
                     url=_page(mentorship),
                     email_subject=_("A mentorship request expired"),
+                    mail_kind="mentoring.requests",
                 )
     return len(due)
 
@@ -325,6 +330,7 @@ def decline_requests_to(mentor: User) -> None:
                 ),
                 url=_page(mentorship),
                 email_subject=_("Your request to %(name)s was declined", name=mentor.display_name),
+                mail_kind="mentoring.requests",
             )
 
 

@@ -363,6 +363,7 @@ def schedule(mentorship_id: int, mentee: User, plan: MeetingPlan) -> Meeting:
             ),
             url=meeting_path(meeting.id),
             email_subject=_("%(name)s proposes a meeting", name=mentee.display_name),
+            mail_kind="mentoring.meetings",
         )
     return meeting
 
@@ -387,6 +388,7 @@ def approve(meeting_id: int, mentor: User) -> Meeting:
             ),
             url=meeting_path(meeting.id),
             email_subject=_("%(name)s approved your meeting", name=mentor.display_name),
+            mail_kind="mentoring.meetings",
         )
     return meeting
 
@@ -413,6 +415,7 @@ def decline(meeting_id: int, mentor: User, message: str) -> Meeting:
             ),
             url=meeting_path(meeting.id),
             email_subject=_("%(name)s declined your meeting", name=mentor.display_name),
+            mail_kind="mentoring.meetings",
         )
     return meeting
 
@@ -493,6 +496,7 @@ def _tell_other_of_change(meeting: Meeting, change: MeetingChange, user: User) -
             message,
             url=meeting_path(meeting.id),
             email_subject=_("%(name)s proposes a change to your meeting", name=user.display_name),
+            mail_kind="mentoring.meetings",
         )
 
 
@@ -645,6 +649,7 @@ def _tell_proposer(change: MeetingChange, user: User) -> None:
                 _("%(name)s agreed to your change of the meeting.", name=user.display_name),
                 url=meeting_path(change.meeting_id),
                 email_subject=_("%(name)s agreed to change your meeting", name=user.display_name),
+                mail_kind="mentoring.meetings",
             )
         elif change.status == REJECTED:
             notify(

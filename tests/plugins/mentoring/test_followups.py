@@ -89,8 +89,16 @@ def addressed(received: list) -> list[tuple[str, str]]:
     return sorted((message["To"], message["Subject"]) for message in received)
 
 
+FOOTER_LINK = re.compile(r"http://alma\.test/(unsubscribe/|me/notifications$)")
+
+
 def links_in(message) -> list[str]:
-    return re.findall(r"https?://\S+", body_of(message))
+    """The mail's own links: each of these mails can be turned off, and ends with a footer
+    linking to its unsubscribe page and the member's Notifications page."""
+    links = re.findall(r"https?://\S+", body_of(message))
+    footer = [link for link in links if FOOTER_LINK.match(link)]
+    assert len(footer) == 2 and message["List-Unsubscribe"] == f"<{footer[0]}>"
+    return [link for link in links if not FOOTER_LINK.match(link)]
 
 
 def spaced(text: str) -> str:
