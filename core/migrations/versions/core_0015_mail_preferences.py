@@ -2,7 +2,7 @@
 and unsubscribe address of each outbox mail
 
 Revision ID: core_0015
-Revises: core_0012
+Revises: core_0014
 Create Date: 2026-12-04 18:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import core.api
 
 revision: str = "core_0015"
-down_revision: str | Sequence[str] | None = "core_0012"
+down_revision: str | Sequence[str] | None = "core_0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
