@@ -25,6 +25,7 @@ from core.plugins import Hooks, InstalledPlugin, build_plugin_manager, installed
 from core.realtime import create_socketio
 from core.services import accounts
 from core.services.badges import badge_query
+from core.services.reports import report_kinds
 from core.state import AlmaState
 from core.views import register_core_views
 from core.views.admin import admin_sections
@@ -71,6 +72,7 @@ def create_app(
         home_counters=hooks.home_counters(),
         member_facts=hooks.member_facts(),
         admin_sections=admin_sections(hooks.admin_sections()),
+        report_kinds=report_kinds(hooks.report_kinds()),
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]

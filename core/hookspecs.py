@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         ProfileArea,
         ProfileField,
         ProfileSection,
+        ReportKind,
         SocketHandler,
     )
     from core.models import Activity, Goal, User
@@ -203,6 +204,13 @@ def register_member_facts() -> list[MemberFact]:
 def register_admin_sections() -> list[AdminSection]:
     """Return sections of the staff's console at ``/admin/`` (:class:`core.api.AdminSection`),
     each listed to the staff whose role may open it; the plugin's own views draw them."""
+
+
+@hookspec
+def register_report_kinds() -> list[ReportKind]:
+    """Return the kinds of member content members may report to the moderators
+    (:class:`core.api.ReportKind`): how to find an item as a viewer sees it, and how to hide
+    and restore it. Core draws the report form and the console's Reports queue."""
 
 
 @hookspec

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         ProfileArea,
         ProfileField,
         ProfileSection,
+        ReportKind,
         SocketHandler,
     )
     from core.models import Activity, Goal, User
@@ -190,6 +191,9 @@ class Hooks:
 
     def admin_sections(self) -> list[AdminSection]:
         return _flat(self._hook.register_admin_sections())
+
+    def report_kinds(self) -> list[ReportKind]:
+        return _flat(self._hook.register_report_kinds())
 
     def jobs(self) -> list[Job]:
         return _flat(self._hook.register_jobs())

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ProfileArea,
         ProfileField,
         ProfileSection,
+        ReportKind,
     )
     from core.forms import ProfileForm
     from core.plugins import Hooks, InstalledPlugin
@@ -48,6 +49,9 @@ class AlmaState:
     home_counters: list[HomeCounter] = field(default_factory=list)
     member_facts: list[MemberFact] = field(default_factory=list)
     admin_sections: list[AdminSection] = field(default_factory=list)  # core's and plugins'
+    report_kinds: dict[str, ReportKind] = field(
+        default_factory=dict
+    )  # core's and plugins', by name
 
 
 def alma(app: Flask | None = None) -> AlmaState:

@@ -46,9 +46,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_core_views(app: Flask) -> None:
-    from core.views import admin, alerts, auth, home, profile
+    from core.views import admin, alerts, auth, home, profile, reports
 
-    for blueprint in (home.bp, auth.bp, profile.bp, alerts.bp, admin.bp):
+    for blueprint in (home.bp, auth.bp, profile.bp, alerts.bp, admin.bp, reports.bp):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
