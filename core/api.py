@@ -26,6 +26,8 @@ from core.contributions import (
     ProfileArea,
     ProfileField,
     ProfileSection,
+    ReportedItem,
+    ReportKind,
     SocketHandler,
 )
 from core.hookspecs import hookimpl
@@ -52,6 +54,10 @@ from core.services.accounts import user_by_email
 # ---- staff and the audit log ------------------------------------------------------------------
 
 from core.services.staff import has_role, record_staff_act
+
+# ---- reports and moderation -------------------------------------------------------------------
+
+from core.services.reports import hiding_marks
 from core.views.admin import staff_required
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -132,6 +138,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "ProfileArea",
     "ProfileField",
     "ProfileSection",
+    "ReportKind",
+    "ReportedItem",
     "SocketHandler",
     # database and transactions
     "db",
@@ -155,6 +163,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "has_role",
     "staff_required",
     "record_staff_act",
+    # reports and moderation
+    "hiding_marks",
     # errors
     "DomainError",
     "InvalidInput",

@@ -16,6 +16,8 @@ from sqlalchemy import (
     and_,
     not_,
     or_,
+)
+from sqlalchemy import (
     text as sql_text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -65,19 +66,29 @@ def _find_profile(item_id: int, viewer: User) -> ReportedItem | None:
     )
 
 
-def _mark_profile(hidden: bool) -> Callable[[int], None]:
-    def mark(item_id: int) -> None:
-        member = db.session.get(User, item_id)
-        if member is not None:
-            member.profile_hidden_at = utcnow() if hidden else None
+def hiding_marks(
+    model: type[Any], column: str = "hidden_at"
+) -> tuple[Callable[[int], None], Callable[[int], None]]:
+    """A :class:`ReportKind`'s ``hide`` and ``restore`` for items that are rows of ``model``
+    with a nullable time ``column``: hiding sets it to now, restoring clears it (in the
+    caller's unit of work; a row that is gone is left alone).
+    ``ReportKind("wiki.article", label, find, *hiding_marks(Article))``."""
 
-    return mark
+    def mark(hidden: bool) -> Callable[[int], None]:
+        def set_mark(item_id: int) -> None:
+            item = db.session.get(model, item_id)
+            if item is not None:
+                setattr(item, column, utcnow() if hidden else None)
+
+        return set_mark
+
+    return mark(True), mark(False)
 
 
 def report_kinds(contributed: list[ReportKind]) -> dict[str, ReportKind]:
     """Every kind members may report, by name: the plugins' and a profile."""
     profile = ReportKind(
-        PROFILE, _l("Profile"), _find_profile, _mark_profile(True), _mark_profile(False)
+        PROFILE, _l("Profile"), _find_profile, *hiding_marks(User, "profile_hidden_at")
     )
     return {kind.name: kind for kind in [profile, *contributed]}
 

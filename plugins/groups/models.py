@@ -81,6 +81,9 @@ class Group(Model):
     manager_count: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set while the moderators hide the group (after a member's report): unlisted, its name
+    # and description shown to nobody
+    hidden_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(f"join_policy IN {JOIN_POLICIES}", name="join_policy"),
@@ -248,6 +251,8 @@ class ForumPost(Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
+    # set while the moderators hide the post (after a member's report); the text is kept
+    hidden_at: Mapped[datetime | None]
 
     author: Mapped[User | None] = relationship()
     topic: Mapped[ForumTopic] = relationship()

@@ -30,6 +30,7 @@ from plugins.mentoring.services import (
     followups,
     lifecycle,
     meetings,
+    reports,
     settings,
 )
 from plugins.mentoring.sockets import HANDLERS
@@ -144,6 +145,11 @@ def register_jobs():
 @hookimpl
 def register_socket_handlers():
     return HANDLERS
+
+
+@hookimpl
+def register_report_kinds():
+    return reports.report_kinds()
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import ActivityKind, HomeCounter, NavItem, ProfileSection, hookimpl
-from plugins.wiki import services
+from plugins.wiki import reports, services
 from plugins.wiki.demo import add_demo_articles
 from plugins.wiki.export import wiki_part
 from plugins.wiki.views import bp
@@ -60,6 +60,11 @@ def register_activity_kinds():
         ActivityKind(services.ARTICLE_EDITED, _l("Improved a wiki article")),
         ActivityKind(services.ARTICLE_RATED, _l("Rated a wiki article")),
     ]
+
+
+@hookimpl
+def register_report_kinds():
+    return reports.report_kinds()
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.api import InvalidInput, Page, User, db, like_pattern, page_of, record_activity
@@ -153,7 +153,10 @@ def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int
     or topic, by name; with ``mine``, only theirs. Items are ``GroupCard``s."""
     role = _role_of(viewer)
     query = select(Group, MEMBER_COUNT, role).where(
-        role.is_not(None) if mine else or_(Group.visibility == PUBLIC, role.is_not(None))
+        role.is_not(None)
+        if mine
+        # a group the moderators hid is listed to its members alone
+        else or_(and_(Group.visibility == PUBLIC, Group.hidden_at.is_(None)), role.is_not(None))
     )
     for word in text.split()[:5]:
         pattern = like_pattern(word.lower())
@@ -180,13 +183,15 @@ def groups_of(member: User, viewer: User) -> list[GroupCard]:
         .order_by(Group.name_key)
     )
     if member.id != viewer.id:
-        query = query.where(Group.visibility == PUBLIC)
+        query = query.where(Group.visibility == PUBLIC, Group.hidden_at.is_(None))
     return [GroupCard(*row) for row in db.session.execute(query).all()]
 
 
 def count_groups() -> int:
     return db.session.execute(
-        select(func.count()).select_from(Group).where(Group.visibility == PUBLIC)
+        select(func.count())
+        .select_from(Group)
+        .where(Group.visibility == PUBLIC, Group.hidden_at.is_(None))
     ).scalar_one()
 
 
