@@ -7,7 +7,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -179,6 +179,7 @@ class Listed:
     average: float | None
     count: int
     snippet: str = ""
+    text_hidden: bool = False  # its current revision was hidden by the moderators
 
 
 # An article's average stars and number of ratings, as columns beside it in a query of
@@ -215,7 +216,21 @@ def _listed(row: Any) -> Listed:
 
 
 def _page_of(query: Select, page: int) -> Page[Listed]:
-    return page_of(query, page, settings().articles_per_page, rows=True).map(_listed)
+    return _marking_hidden(
+        page_of(query, page, settings().articles_per_page, rows=True).map(_listed)
+    )
+
+
+def _marking_hidden(listed: Page[Listed]) -> Page[Listed]:
+    """The page, each article marked if its current text is hidden (one query for all)."""
+    hidden = text_hidden(item.article.id for item in listed.items)
+    if not hidden:
+        return listed
+    return listed.map(
+        lambda item: (
+            replace(item, snippet="", text_hidden=True) if item.article.id in hidden else item
+        )
+    )
 
 
 def recent_articles(page: int = 1) -> Page:
@@ -364,18 +379,12 @@ def search_articles(query: str, page: int = 1) -> Page:
     snippets = dict(matches[:size])
     rows = db.session.execute(_listing().where(Article.id.in_(snippets))).unique().all()
     by_id = {listed.article.id: listed for listed in map(_listed, rows)}
-    hidden = text_hidden(by_id)  # their text is not shown, not even a snippet of it
     found = [
-        Listed(
-            by_id[article_id].article,
-            by_id[article_id].average,
-            by_id[article_id].count,
-            "" if article_id in hidden else text,
-        )
+        Listed(by_id[article_id].article, by_id[article_id].average, by_id[article_id].count, text)
         for article_id, text in snippets.items()
         if article_id in by_id
     ]
-    return Page(found, page, len(matches) > size)
+    return _marking_hidden(Page(found, page, len(matches) > size))
 
 
 def _sqlite_matches(words: list[str], limit: int, offset: int) -> list[tuple[int, str]]:
