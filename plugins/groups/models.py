@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -96,6 +97,11 @@ class Group(Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == PUBLIC
+
+    @property
+    def shown_name(self) -> str:
+        """The name pages show: none while the moderators hide the group."""
+        return str(_l("Hidden group")) if self.hidden_at is not None else self.name
 
 
 class Membership(Model):

@@ -121,6 +121,8 @@ def test_a_group_is_reported_and_hidden_everywhere(
         shown = client.get(f"/groups/{group_id}").text
         assert HIDDEN in shown
         assert "Python learners" not in shown and "We learn Python" not in shown
+        for tab in ("forum", "members"):
+            assert "Python learners" not in client.get(f"/groups/{group_id}/{tab}").text
     client.login(outsider)
     assert "Python learners" not in client.get("/groups/").text
     assert "Python learners" not in client.get("/groups/?q=python").text
