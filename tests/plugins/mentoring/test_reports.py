@@ -114,3 +114,20 @@ def test_hiding_changes_the_message_live_on_the_pairs_pages(
     finally:
         for tab in tabs:
             tab.client.disconnect()
+
+
+def test_a_hidden_profile_shows_no_bio_in_the_directory_nor_matches_it(
+    app, client, make_mentor, mentee, coordinator
+):
+    mentor = make_mentor("Vic Vendor", bio="Crypto riches guaranteed")
+    client.login(mentee)
+    assert "Crypto riches" in client.get("/mentoring/mentors").text
+    client.post(f"/report/core.profile/{mentor.id}", data={"reason": "spam"})
+    hide_latest(client, app, coordinator)
+
+    client.login(mentee)
+    listed = client.get("/mentoring/mentors").text
+    assert "Vic Vendor" in listed and "Crypto riches" not in listed
+    assert "Vic Vendor" not in client.get("/mentoring/mentors?q=crypto").text
+    profile = client.get(f"/members/{mentor.id}").text
+    assert HIDDEN in profile and "Crypto riches" not in profile
