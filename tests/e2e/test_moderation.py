@@ -84,3 +84,53 @@ def test_a_member_reports_a_forum_post_and_a_coordinator_hides_it(
     assert fits(member)
     snap(member, "hidden-forum-post")
     assert member.problems == []
+
+
+@pytest.mark.plugins("mentoring")
+@pytest.mark.parametrize("viewport", ["phone"])
+def test_a_reported_chat_message_turns_hidden_live_on_the_open_page(
+    app, db, open_page, live_server, create_user
+):
+    from plugins.mentoring.services import chat, lifecycle
+
+    mentee = create_user(display_name="Sam Lee", wants_to_be_mentored=True)
+    mentor = create_user(display_name="Rui Mentor", wants_to_mentor=True)
+    coordinator = create_user(display_name="Coco Ordinator", role="coordinator")
+    mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me in Python?")
+    db.session.flush()
+    lifecycle.accept_request(mentorship.id, mentor)
+    db.session.commit()
+    mentorship_id = mentorship.id
+    chat.post_message(mentorship_id, mentor, "You will never learn, give up")
+    db.session.commit()
+
+    page = open_page(mentee)
+    page.goto(f"{live_server}/mentoring/{mentorship_id}")
+    page.locator('#chat[data-live="true"]').wait_for(state="attached")
+    message = page.locator(".chat-theirs", has_text="You will never learn")
+    message.get_by_role("link", name="Report").click()
+    page.get_by_label("Why are you reporting it?").select_option("harassment")
+    page.get_by_role("button", name="Send the report").click()
+    expect(page.get_by_text("The moderators will look at it.")).to_be_visible()
+    page.locator('#chat[data-live="true"]').wait_for(state="attached")
+
+    # a message arriving live carries its own Report link, drawn by the page's script
+    chat.post_message(mentorship_id, mentor, "Sorry, that was rude")
+    db.session.commit()
+    arrived = page.locator(".chat-theirs", has_text="Sorry, that was rude")
+    expect(arrived.get_by_role("link", name="Report")).to_be_visible()
+
+    staff = open_page(coordinator)
+    staff.goto(f"{live_server}/admin/reports")
+    staff.locator(".console-report a").first.click()
+    staff.locator("#hide-reason").fill("insults")
+    staff.get_by_role("button", name="Hide it from everyone").click()
+    expect(staff.get_by_text("The item is hidden")).to_be_visible()
+
+    # the mentee's open page changes without a reload
+    expect(page.locator(".chat-theirs .hidden-by-moderators")).to_have_text(HIDDEN)
+    expect(page.get_by_text("You will never learn")).to_have_count(0)
+    expect(page.get_by_text("Sorry, that was rude")).to_be_visible()
+    assert fits(page)
+    snap(page, "hidden-chat-message")
+    assert page.problems == []
