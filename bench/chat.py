@@ -291,6 +291,9 @@ def main() -> None:
             "ALMA_PLUGINS": ",".join(PLUGINS),
             "ALMA_SECRET_KEY": secret,
             "ALMA_INSTANCE_PATH": str(Path(folder) / "web"),
+            # one mentee sends every message: the chat's rate limit is checked on each, as
+            # in production, but set far above what a run sends
+            "ALMA_RATE_LIMITS": "mentoring-chat=1000000/minute",
         }
         alma = alma_protocol(mentorship_id)
         runs: dict[str, list[ChatRun]] = {"minimal": [], "alma": [], "alma via Redis": []}
@@ -311,6 +314,7 @@ def main() -> None:
         channel = {
             "ALMA_SOCKETIO_MESSAGE_QUEUE": args.redis,
             "ALMA_SOCKETIO_CHANNEL": f"alma-bench-{secrets.token_hex(6)}",
+            "ALMA_RATE_LIMIT_KEY_PREFIX": f"alma-bench-{secrets.token_hex(6)}",
         }
         with ExitStack() as servers:
             urls = [

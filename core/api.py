@@ -96,6 +96,7 @@ from core.transitions import Step, Transitions, allowed_actions
 # ---- forms, requests and pagination -----------------------------------------------------------
 
 from core.forms import ConfirmForm, form_errors, require_form, run_action
+from core.ratelimits import RateLimit, RateLimited, rate_limit, rate_limited
 from core.pagination import Page, page_of
 from core.views.navigation import local_path, page_number, whole_number
 
@@ -200,6 +201,10 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "run_action",
     "form_errors",
     "require_form",
+    "rate_limit",
+    "rate_limited",
+    "RateLimit",
+    "RateLimited",
     "Page",
     "page_of",
     "page_number",

@@ -22,6 +22,7 @@ from core.forms import profile_form_with
 from core.i18n import select_locale, select_timezone
 from core.models import User
 from core.plugins import Hooks, InstalledPlugin, build_plugin_manager, installed_plugins
+from core.ratelimits import init_rate_limits
 from core.realtime import create_socketio
 from core.services import accounts
 from core.services.badges import badge_query
@@ -98,6 +99,7 @@ def create_app(
     register_core_views(app)
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)
+    init_rate_limits(app)  # after the plugins' views, which declare their limits
     with app.app_context():
         hooks.app_created(app)
     return app

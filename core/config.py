@@ -95,6 +95,26 @@ def _redis_url(value: str) -> str | None:
     return "must be a redis:// URL"
 
 
+def _storage_url(value: str) -> str | None:
+    if value in ("", "memory://") or urlsplit(value).scheme in ("redis", "rediss"):
+        return None
+    return "must be a redis:// URL or memory://"
+
+
+def _rate_limits(value: dict[str, str]) -> str | None:
+    from limits import parse_many
+
+    bad = []
+    for name, limit in value.items():
+        try:
+            parse_many(limit)
+        except ValueError:
+            bad.append(f"{name} = {limit!r}")
+    if bad:
+        return f'has limits that are not like "30/hour" or "5/minute;100/day": {", ".join(bad)}'
+    return None
+
+
 def _not_empty(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
@@ -153,6 +173,20 @@ SETTINGS: dict[str, Setting] = {
     "TRUSTED_PROXIES": Setting(
         int, 0, doc="reverse proxies in front of alma whose X-Forwarded-* headers to trust"
     ),
+    "RATE_LIMITS": Setting(
+        dict,
+        {},
+        _rate_limits,
+        'limits by name, replacing their defaults, e.g. {"register" = "20/hour"}',
+    ),
+    "RATE_LIMIT_STORAGE_URL": Setting(
+        str,
+        "",
+        _storage_url,
+        "where rate limits are counted: empty means SOCKETIO_MESSAGE_QUEUE's Redis, else memory",
+    ),
+    # like SOCKETIO_CHANNEL: sites sharing a Redis server count apart
+    "RATE_LIMIT_KEY_PREFIX": Setting(str, "alma", _not_empty, "prefix of the counts in Redis"),
     "TESTING": Setting(bool, False),
     "WTF_CSRF_ENABLED": Setting(bool, True),
 }
@@ -161,6 +195,11 @@ SETTINGS: dict[str, Setting] = {
 def _parse_env(key: str, setting: Setting, raw: str) -> Any:
     if setting.type is list:
         return [item.strip() for item in raw.split(",") if item.strip()]
+    if setting.type is dict:  # name=value,name=value
+        pairs = [item.partition("=") for item in raw.split(",") if item.strip()]
+        if any(not sep or not name.strip() for name, sep, _value in pairs):
+            raise ConfigError(key, f"expected name=value pairs separated by commas, got {raw!r}")
+        return {name.strip(): value.strip() for name, _sep, value in pairs}
     if setting.type is bool:
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):

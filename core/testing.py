@@ -440,6 +440,9 @@ def make_app(
 
     apps: list[Flask] = []
     counter = itertools.count()
+    # the apps of one test share their rate limit counts (as a site's web processes do), and
+    # no count in a Redis outlives the test or reaches another's
+    rate_limit_prefix = f"alma-test-{secrets.token_hex(6)}"
 
     def build(extra_plugins: dict[str, object] | None = None, **settings: Any) -> Flask:
         config = {
@@ -453,6 +456,7 @@ def make_app(
             "MAIL_HOST": smtp_server.host,
             "MAIL_PORT": smtp_server.port,
             "BASE_URL": "http://alma.test",
+            "RATE_LIMIT_KEY_PREFIX": rate_limit_prefix,
         } | settings
         instance = tmp_path_factory.mktemp(f"instance{next(counter)}")
         app = create_app(config, instance_path=instance, extra_plugins=extra_plugins)

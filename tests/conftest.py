@@ -59,3 +59,14 @@ def open_page(browser, app, live_server, viewport):
     for context in contexts:
         context.close()
     assert not errors, f"errors in the browser console: {errors}"
+
+
+# ---- rate limits ----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory://", "redis://127.0.0.1:6379/0"], ids=["memory", "redis"])
+def rate_limit_storage(request) -> str:
+    """Where a rate limit test's app counts (``RATE_LIMIT_STORAGE_URL``): each test runs with
+    each process's memory and with the shared Redis on 127.0.0.1:6379 (``make_app`` gives the
+    test a key prefix of its own there)."""
+    return request.param

@@ -25,6 +25,7 @@ from core.contributions import MY_DATA, OVERVIEW, NavItem
 from core.db import db
 from core.errors import NotAllowed, NotFound
 from core.i18n import format_when, language_name
+from core.ratelimits import RateLimited
 from core.services.badges import badges_of
 from core.services.profiles import member_badges, member_facts
 from core.state import alma
@@ -63,6 +64,7 @@ def register_core_views(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(NotFound, lambda error: _error_page(404, str(error)))
     app.register_error_handler(NotAllowed, lambda error: _error_page(403, str(error)))
+    app.register_error_handler(RateLimited, lambda error: _error_page(429, str(error)))
 
 
 def _refuse_nul_characters() -> None:
@@ -134,6 +136,7 @@ def _error_page(status: int, message: str | None = None) -> ResponseReturnValue:
         404: _("There is nothing here."),
         405: _("This action is not possible here."),
         413: _("The file is too large."),
+        429: _("Too many requests: please wait a moment."),
         500: _("Something went wrong on our side. Please try again."),
     }
     title = titles.get(status, _("Something went wrong."))

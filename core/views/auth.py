@@ -15,6 +15,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from core.db import db, writes_on_get
@@ -30,6 +31,7 @@ from core.forms import (
     RegisterForm,
 )
 from core.models import User
+from core.ratelimits import RateLimited, rate_limit
 from core.services import accounts
 from core.views.navigation import local_path
 
@@ -37,6 +39,21 @@ bp = Blueprint("auth", __name__)
 
 REGISTERED_HERE = "registered_user_id"  # in the session of the browser that registered
 LINK_SENT_TO = "link_sent_to"  # the address a form just mailed a link to, for check_inbox
+
+# What anyone can ask without an account, per IP address. Failed logins are counted across
+# every account (a stranger trying one password on many), and only failures: a member who
+# logs in is not slowed, and a login link by e-mail always works once it is mailed.
+REGISTRATIONS = rate_limit("register", "10/hour", per="ip")
+LINK_MAILS = rate_limit("link-mail", "20/hour", per="ip")
+LOGIN_FAILURES = rate_limit(
+    "login-failure",
+    "30/hour",
+    per="ip",
+    message=_l(
+        "Too many failed logins from your network. Try again in %(wait)s, or ask for a login"
+        " link by e-mail."
+    ),
+)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -46,6 +63,7 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         try:
+            REGISTRATIONS.hit()
             user = accounts.register(
                 form.email.data or "", form.password.data or "", form.display_name.data or ""
             )
@@ -118,10 +136,13 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         try:
+            LOGIN_FAILURES.check()
             user = accounts.authenticate(
                 form.email.data or "", form.password.data or "", request.remote_addr or ""
             )
         except InvalidInput as error:
+            if not isinstance(error, RateLimited):
+                LOGIN_FAILURES.count()
             db.session.commit()  # keeps the recorded failure
             flash(str(error), "danger")
             return render_template("auth/login.html", form=form), 401
@@ -158,9 +179,14 @@ def _link_by_mail(
     about whether it has an account, nor does the page)."""
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        send(form.email.data or "")
-        db.session.commit()
-        return _check_inbox(form.email.data or "", kind=kind)
+        try:
+            LINK_MAILS.hit()
+        except RateLimited as error:
+            flash(str(error), "danger")
+        else:
+            send(form.email.data or "")
+            db.session.commit()
+            return _check_inbox(form.email.data or "", kind=kind)
     return render_template("auth/email_form.html", form=form, heading=heading, intro=intro)
 
 

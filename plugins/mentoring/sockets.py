@@ -8,7 +8,7 @@ from typing import Any
 from flask_login import current_user
 from flask_socketio import join_room
 
-from core.api import DomainError, SocketHandler, db
+from core.api import DomainError, RateLimited, SocketHandler, db
 from plugins.mentoring.services import chat, lifecycle
 
 
@@ -48,6 +48,7 @@ def send(data: Any = None) -> dict[str, Any]:
     body = data.get("body") if isinstance(data, dict) else None
     key = data.get("key") if isinstance(data, dict) else None
     try:
+        chat.CHAT_MESSAGES.hit()
         message = chat.post_message(
             _mentorship_id(data),
             current_user,
@@ -56,6 +57,9 @@ def send(data: Any = None) -> dict[str, Any]:
         )
         message_id = message.id  # before the commit, which expires it
         db.session.commit()
+    except RateLimited as error:  # the page shows the wait and keeps the text
+        db.session.rollback()
+        return {"ok": False, "error": str(error), "retry_after": error.retry_after}
     except DomainError as error:
         db.session.rollback()
         return {"ok": False, "error": str(error)}

@@ -24,6 +24,7 @@ from core.api import (
     User,
     db,
     page_number,
+    rate_limit,
     run_action,
     whole_number,
 )
@@ -41,6 +42,7 @@ bp = Blueprint(
 )
 
 LISTS = {"recent": services.recent_articles, "top": services.top_rated_articles}
+EDITS = rate_limit("wiki-edit", "30/hour")  # new articles and edits
 
 
 @bp.before_request
@@ -132,6 +134,7 @@ def new():
         preview = Markup(render_markdown(form.body.data or ""))
     elif form.validate_on_submit():
         try:
+            EDITS.hit()
             article = services.create_article(
                 current_user,
                 form.title.data,
@@ -164,6 +167,7 @@ def edit(article_id: int):
         preview = Markup(render_markdown(form.body.data or ""))
     elif form.validate_on_submit():
         try:
+            EDITS.hit()
             services.save_article(
                 article.id,
                 current_user,

@@ -168,6 +168,7 @@ class Deployment:
             "ALMA_BASE_URL": "http://alma.test",
             "ALMA_SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
             "ALMA_SOCKETIO_CHANNEL": self.channel,
+            "ALMA_RATE_LIMIT_KEY_PREFIX": self.channel,  # counts of this run only
             "ALMA_MAIL_BACKEND": "smtp",
             "ALMA_MAIL_HOST": "127.0.0.1",
             "ALMA_MAIL_PORT": str(self.smtp_port),
@@ -184,6 +185,7 @@ class Deployment:
             "BASE_URL": "http://alma.test",
             "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
             "SOCKETIO_CHANNEL": self.channel,
+            "RATE_LIMIT_KEY_PREFIX": self.channel,
             "MAIL_BACKEND": "smtp",
             "MAIL_PORT": self.smtp_port,
         }

@@ -3,7 +3,7 @@
 # it as a label, a description or a message, and its stubs ask for a str.
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,13 @@ def get_locale() -> Locale | None: ...
 def force_locale(locale: str | Locale) -> AbstractContextManager[None]: ...
 def format_number(number: float | Decimal | str) -> str: ...
 def format_decimal(number: float | Decimal | str, format: str | None = ...) -> str: ...
+def format_timedelta(
+    datetime_or_timedelta: timedelta | datetime,
+    granularity: str = ...,
+    add_direction: bool = ...,
+    threshold: float = ...,
+    format: str = ...,
+) -> str: ...
 
 class Babel:
     def __init__(

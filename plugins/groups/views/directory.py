@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, db, page_number
+from core.api import InvalidInput, db, page_number, rate_limit
 from plugins.groups.forms import AnnouncementForm, GroupForm, JoinRequestForm
 from plugins.groups.services import announcements, directory, forum, invitations, membership
 from plugins.groups.services.access import group_for, managed_group, pending_request
@@ -37,11 +37,15 @@ def _group_fields(form: GroupForm) -> dict[str, str]:
     }
 
 
+CREATIONS = rate_limit("groups-create", "5/day")
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = GroupForm()
     if form.validate_on_submit():
         try:
+            CREATIONS.hit()
             group = directory.create_group(current_user, **_group_fields(form))
         except InvalidInput as error:
             db.session.rollback()

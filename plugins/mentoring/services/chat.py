@@ -20,6 +20,7 @@ from core.api import (
     external_url,
     insert_on_conflict,
     push_badge,
+    rate_limit,
     reading_as,
     rows_changed,
     send_mail,
@@ -37,6 +38,8 @@ from plugins.mentoring.services.lifecycle import mentorship_for
 from plugins.mentoring.services.settings import settings
 
 MAX_CHAT_MESSAGE = 4000
+# hit by the chat's socket handler and by its form without JavaScript, before post_message
+CHAT_MESSAGES = rate_limit("mentoring-chat", "30/minute")
 
 
 CHAT_PAGE_SIZE = 30

@@ -9,7 +9,7 @@ from flask import flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from core.api import InvalidInput, db, whole_number
+from core.api import InvalidInput, RateLimited, db, whole_number
 from plugins.mentoring.forms import ChatForm, filled
 from plugins.mentoring.services import chat as chats
 from plugins.mentoring.services import lifecycle
@@ -48,9 +48,17 @@ def post_message(mentorship_id: int):
     form = ChatForm()
     _require_form(form)
     try:
+        chats.CHAT_MESSAGES.hit()
         chats.post_message(
             mentorship_id, current_user, filled(form.body.data), form.key.data or None
         )
+    except RateLimited as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        # here, not at the top: lifecycle imports this module for its chat helpers
+        from plugins.mentoring.views.lifecycle import mentorship
+
+        return mentorship(mentorship_id)  # the page again, the text in its form (a 429)
     except InvalidInput as error:
         db.session.rollback()
         flash(str(error), "danger")

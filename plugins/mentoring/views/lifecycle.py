@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import ConfirmForm, InvalidInput, User, db, today_of, writes_on_get
+from core.api import ConfirmForm, InvalidInput, User, db, rate_limit, today_of, writes_on_get
 from plugins.mentoring.choices import offers_mentoring
 from plugins.mentoring.forms import ChatForm, DeclineForm, RequestForm, TerminateForm, filled
 from plugins.mentoring.models import HELD
@@ -16,6 +16,8 @@ from plugins.mentoring.services import chat as chats
 from plugins.mentoring.services import directory as mentor_directory
 from plugins.mentoring.views.blueprint import _act, _require_form, bp
 from plugins.mentoring.views.chat import _before_id
+
+REQUESTS = rate_limit("mentoring-request", "10/day")
 
 
 @bp.route("/request/<int:mentor_id>", methods=["GET", "POST"])
@@ -27,6 +29,7 @@ def request_mentorship(mentor_id: int):
     form = RequestForm()
     if form.validate_on_submit():
         try:
+            REQUESTS.hit()
             mentorship = lifecycle.send_request(
                 current_user, mentor, filled(form.message.data), form.topics.data or ""
             )

@@ -1,0 +1,81 @@
+"""Groups' rate limits, per member: new topics and replies share one count, creating groups
+another; over a limit the form (or the topic page with its reply form) comes back filled as
+a 429, nothing is posted, and other members post on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from core.testing import count_rows, stored
+from plugins.groups.models import ForumPost, ForumTopic, Group
+
+pytestmark = pytest.mark.plugins("groups")
+
+
+@pytest.fixture
+def app(make_app, rate_limit_storage):
+    return make_app(
+        RATE_LIMIT_STORAGE_URL=rate_limit_storage,
+        RATE_LIMITS={"groups-post": "3/hour", "groups-create": "1/day"},
+    )
+
+
+@pytest.fixture
+def group_id(groups, manager, member) -> int:
+    group_id = groups.create(manager)
+    groups.add(group_id, member)
+    return group_id
+
+
+def new_topic(client, group_id: int, title: str, body: str = "What do you think?"):
+    return client.post(f"/groups/{group_id}/forum/new", data={"title": title, "body": body})
+
+
+def test_topics_and_replies_share_a_limit_and_the_reply_is_kept(
+    app, client, group_id, member, manager
+):
+    client.login(member)
+    assert new_topic(client, group_id, "First").status_code == 302
+    topic_id = stored(app, select(ForumTopic.id))
+    reply = f"/groups/{group_id}/forum/{topic_id}/reply"
+    for n in range(2):
+        assert client.post(reply, data={"body": f"Reply {n}"}).status_code == 302
+
+    refused = client.post(reply, data={"body": "A long reply I wrote with care"})
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "3600"
+    page = refused.get_data(as_text=True)
+    assert "Try again in 60 minutes." in page
+    assert "A long reply I wrote with care</textarea>" in page
+    assert "Reply 1" in page  # the topic's posts are on the page around the form
+    topic_refused = new_topic(client, group_id, "Second", "Kept body")
+    assert topic_refused.status_code == 429
+    assert 'value="Second"' in topic_refused.get_data(as_text=True)
+    assert "Kept body</textarea>" in topic_refused.get_data(as_text=True)
+    assert count_rows(app, ForumPost) == 3
+
+    other = app.test_client()
+    other.login(manager)
+    assert other.post(reply, data={"body": "The manager answers"}).status_code == 302
+
+
+def test_creating_groups_is_limited_per_day(app, client, member):
+    start = datetime(2027, 5, 3, 9, tzinfo=UTC)
+    form = {"name": "Rustaceans", "description": "", "join_policy": "open", "visibility": "public"}
+    with time_machine.travel(start, tick=False) as clock:
+        client.login(member)
+        assert client.post("/groups/new", data=form | {"name": "Pythonistas"}).status_code == 302
+
+        refused = client.post("/groups/new", data=form)
+
+        assert refused.status_code == 429
+        assert 'value="Rustaceans"' in refused.get_data(as_text=True)
+        assert count_rows(app, Group) == 1
+        clock.shift(timedelta(days=1, minutes=1))
+        assert client.post("/groups/new", data=form).status_code == 302
+    assert count_rows(app, Group) == 2
