@@ -41,12 +41,14 @@ from bench.dataset import (
 from bench.pages import USER_AGENT, Session, member_session, statements_of
 from core.app import create_app
 from core.db import db, utcnow
-from core.models import AuditEntry, User
+from core.models import REPORT_REASONS, REPORT_STATES, AuditEntry, Report, User
 from core.state import alma
 
 TARGET_MS = 150.0
 AUDIT_ROWS = 50_000
 SUSPENDED = 100
+REPORTS = 5_000  # members' reports of profiles, OPEN_REPORTS of them waiting
+OPEN_REPORTS = 200
 
 
 @dataclass
@@ -90,7 +92,33 @@ def seed_console(app: Flask, viewer_id: int) -> tuple[int, str]:
                 )
             ),
         )
-        reset_sequences(connection, [AuditEntry.__table__])
+        # one report per reporter and item, so that the open ones keep their unique index
+        copy_rows(
+            connection,
+            Report.__table__,
+            (
+                {
+                    "id": number,
+                    "reporter_id": members[number % len(members)].id,
+                    "kind": "core.profile",
+                    "item_id": (item := members[(number + 1) % len(members)]).id,
+                    "reason": rng.choice(REPORT_REASONS),
+                    "text": "",
+                    "snapshot_title": f"Profile of {item.name}",
+                    "snapshot_text": "benchmark",
+                    "snapshot_url": f"/members/{item.id}",
+                    "author_id": item.id,
+                    "state": (
+                        state := "open" if number <= OPEN_REPORTS else rng.choice(REPORT_STATES[1:])
+                    ),
+                    "created_at": now - timedelta(minutes=rng.randrange(525_600)),
+                    "decided_at": None if state == "open" else now,
+                    "decided_by_id": None if state == "open" else viewer_id,
+                }
+                for number in range(1, REPORTS + 1)
+            ),
+        )
+        reset_sequences(connection, [AuditEntry.__table__, Report.__table__])
         target = members[len(members) // 2]
     return target.id, target.name.split()[0]
 
@@ -107,6 +135,8 @@ def console_routes(app: Flask, member_id: int, word: str) -> dict[str, str]:
         routes["a member's page"] = url_for("admin.member", member_id=member_id)
         routes["audit log: one member"] = url_for("admin.audit", target=word)
         routes["audit log: page 100"] = url_for("admin.audit", page=100)
+        routes["reports: hidden"] = url_for("admin.reports", state="hidden")
+        routes["a report's page"] = url_for("admin.report", report_id=1)
     return routes
 
 

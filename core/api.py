@@ -27,6 +27,8 @@ from core.contributions import (
     ProfileArea,
     ProfileField,
     ProfileSection,
+    ReportedItem,
+    ReportKind,
     SocketHandler,
     Statistic,
 )
@@ -59,6 +61,10 @@ from core.services.staff import has_role, record_staff_act
 # ---- statistics -------------------------------------------------------------------------------
 
 from core.services.statistics import Months, count_per_month, median_days_per_month
+
+# ---- reports and moderation -------------------------------------------------------------------
+
+from core.services.reports import hiding_marks
 from core.views.admin import staff_required
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -141,6 +147,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "ProfileArea",
     "ProfileField",
     "ProfileSection",
+    "ReportKind",
+    "ReportedItem",
     "SocketHandler",
     "Statistic",
     # database and transactions
@@ -171,6 +179,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Months",
     "count_per_month",
     "median_days_per_month",
+    # reports and moderation
+    "hiding_marks",
     # errors
     "DomainError",
     "InvalidInput",

@@ -27,6 +27,7 @@ from core.realtime import create_socketio
 from core.services import accounts
 from core.services.badges import badge_query
 from core.services.mail_kinds import build_catalog
+from core.services.reports import report_kinds
 from core.services.statistics import core_statistics
 from core.state import AlmaState
 from core.views import register_core_views
@@ -76,6 +77,7 @@ def create_app(
         member_facts=hooks.member_facts(),
         admin_sections=admin_sections(hooks.admin_sections()),
         statistics=[*core_statistics(), *hooks.statistics()],
+        report_kinds=report_kinds(hooks.report_kinds()),
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]

@@ -181,6 +181,9 @@ SETTINGS: dict[str, Setting] = {
     "LINK_MAILS_PER_HOUR": Setting(
         int, 3, positive, "confirmation or reset links of one kind mailed to one address"
     ),
+    "REPORTS_PER_HOUR": Setting(
+        int, 5, positive, "reports one member may send the moderators in an hour"
+    ),
     "TRUSTED_PROXIES": Setting(
         int, 0, doc="reverse proxies in front of alma whose X-Forwarded-* headers to trust"
     ),

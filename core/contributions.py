@@ -290,3 +290,40 @@ class ExportPart:
     data: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     about: str = ""
+
+
+@dataclass(frozen=True)
+class ReportedItem:
+    """What a :class:`ReportKind` says of one item as it is now: kept as the report's snapshot,
+    which is all staff see of it.
+
+    ``title`` names the item ("Post in “Welcome”"), ``text`` is its content as plain text,
+    ``author_id`` its author (``None``: unknown or gone), ``url`` the site path where it is
+    shown (the reporter goes back there).
+    """
+
+    title: str
+    text: str
+    author_id: int | None
+    url: str
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """A kind of member content that members may report to the moderators (hook
+    ``register_report_kinds``): "groups.post", say.
+
+    ``name`` is prefixed with the plugin's name; ``label`` says what it is ("Forum post").
+    ``find(item_id, viewer)`` returns the item as a :class:`ReportedItem`, or ``None`` if it
+    does not exist or ``viewer`` may not see it (a chat message of another pair): the report
+    form then answers 404. ``hide(item_id)`` and ``restore(item_id)`` set and clear the
+    plugin's own "hidden by the moderators" mark, in the caller's unit of work (flush, never
+    commit); every page of the plugin that shows the item shows the mark instead while it is
+    set, to everyone, its author included. They do nothing for an item that is gone.
+    """
+
+    name: str
+    label: str
+    find: Callable[[int, User], ReportedItem | None]
+    hide: Callable[[int], None]
+    restore: Callable[[int], None]

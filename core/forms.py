@@ -161,6 +161,21 @@ class SuspendForm(StaffActForm):
     )
 
 
+class ReportForm(FlaskForm):
+    """A member reports an item to the moderators (core.services.reports)."""
+
+    reason = SelectField(
+        _l("Why are you reporting it?"),
+        choices=[],  # the view fills them from REASON_LABELS
+        validators=[DataRequired(_l("Choose a reason."))],
+    )
+    text = TextAreaField(
+        _l("Anything the moderators should know (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 3, "maxlength": 2000},
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button-only form (mark read, log out…): just the CSRF token."""
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ProfileArea,
         ProfileField,
         ProfileSection,
+        ReportKind,
         SocketHandler,
         Statistic,
     )
@@ -240,6 +241,13 @@ def register_statistics() -> list[Statistic]:
     """Return the plugin's figures for the programme's statistics at ``/admin/statistics``
     (:class:`core.api.Statistic`): counts now and series per month, each computed in SQL by
     the plugin over its own tables."""
+
+
+@hookspec
+def register_report_kinds() -> list[ReportKind]:
+    """Return the kinds of member content members may report to the moderators
+    (:class:`core.api.ReportKind`): how to find an item as a viewer sees it, and how to hide
+    and restore it. Core draws the report form and the console's Reports queue."""
 
 
 @hookspec

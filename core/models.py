@@ -17,6 +17,9 @@ from sqlalchemy import (
     not_,
     or_,
 )
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +29,11 @@ TOPIC_KINDS = ("expertise", "interest")
 CONSENT_DECISIONS = ("pending", "consented", "declined")
 # the staff's roles, each allowed what those before it are: a member without one has none
 ROLES = ("coordinator", "admin")
+# why a member reports an item to the moderators, and what became of the report
+REPORT_REASONS = ("spam", "harassment", "inappropriate", "personal_data", "other")
+OPEN_REPORT = "open"
+REPORT_STATES = (OPEN_REPORT, "hidden", "dismissed", "restored")
+REPORT_TEXT_MAX = 2000
 
 
 class User(UserMixin, Model):
@@ -53,6 +61,8 @@ class User(UserMixin, Model):
     deactivated_at: Mapped[datetime | None]
     deletion_due_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]
+    # set when the moderators hid the profile (its bio and photo) after a report
+    profile_hidden_at: Mapped[datetime | None]
 
     topics: Mapped[list[UserTopic]] = relationship(
         cascade="all, delete-orphan", order_by="UserTopic.position"
@@ -426,4 +436,55 @@ class HeldMail(Model):
     __table_args__ = (
         Index("ix_core_held_mails_due_at", "due_at"),
         Index("ix_core_held_mails_user_id_due_at", "user_id", "due_at"),
+    )
+
+
+class Report(Model):
+    """A member's report of an item (of a kind a plugin registers) to the moderators, with
+    the item as it was when reported (the snapshot, all staff see of it). One open report per
+    member and item; staff decide it: hidden, dismissed, or restored after hiding."""
+
+    __tablename__ = "core_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(60))
+    item_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    snapshot_title: Mapped[str] = mapped_column(String(300))
+    snapshot_text: Mapped[str] = mapped_column(Text)
+    snapshot_url: Mapped[str] = mapped_column(String(500))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default=OPEN_REPORT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        CheckConstraint(f"reason IN {REPORT_REASONS}", name="reason"),
+        CheckConstraint(f"state IN {REPORT_STATES}", name="state"),
+        CheckConstraint(f"length(text) <= {REPORT_TEXT_MAX}", name="text_length"),
+        CheckConstraint(
+            f"(state = '{OPEN_REPORT}' AND decided_at IS NULL) "
+            f"OR (state <> '{OPEN_REPORT}' AND decided_at IS NOT NULL)",
+            name="decided_when_closed",
+        ),
+        # a member reports an item once while it waits (a second report is the first)
+        Index(
+            "uq_core_reports_open",
+            "reporter_id",
+            "kind",
+            "item_id",
+            unique=True,
+            sqlite_where=sql_text(f"state = '{OPEN_REPORT}'"),
+            postgresql_where=sql_text(f"state = '{OPEN_REPORT}'"),
+        ),
+        Index("ix_core_reports_state", "state", "created_at"),  # the queue and its badge
+        Index("ix_core_reports_reporter", "reporter_id", "created_at"),  # reports an hour
+        Index("ix_core_reports_item", "kind", "item_id"),
     )

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         ProfileArea,
         ProfileField,
         ProfileSection,
+        ReportKind,
         SocketHandler,
         Statistic,
     )
@@ -201,6 +202,9 @@ class Hooks:
 
     def statistics(self) -> list[Statistic]:
         return _flat(self._hook.register_statistics())
+
+    def report_kinds(self) -> list[ReportKind]:
+        return _flat(self._hook.register_report_kinds())
 
     def jobs(self) -> list[Job]:
         return _flat(self._hook.register_jobs())

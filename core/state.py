@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ProfileArea,
         ProfileField,
         ProfileSection,
+        ReportKind,
         Statistic,
     )
     from core.forms import ProfileForm
@@ -52,6 +53,7 @@ class AlmaState:
     member_facts: list[MemberFact] = field(default_factory=list)
     admin_sections: list[AdminSection] = field(default_factory=list)  # core's and plugins'
     statistics: list[Statistic] = field(default_factory=list)  # core's and plugins'
+    report_kinds: dict[str, ReportKind] = field(default_factory=dict)  # by name
 
 
 def alma(app: Flask | None = None) -> AlmaState:

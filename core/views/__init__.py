@@ -47,9 +47,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_core_views(app: Flask) -> None:
-    from core.views import admin, alerts, auth, home, lifecycle, mail, profile
+    from core.views import admin, alerts, auth, home, lifecycle, mail, profile, reports
 
-    blueprints = (home.bp, auth.bp, profile.bp, alerts.bp, admin.bp, lifecycle.bp, mail.bp)
+    blueprints = (
+        home.bp,
+        auth.bp,
+        profile.bp,
+        alerts.bp,
+        admin.bp,
+        lifecycle.bp,
+        mail.bp,
+        reports.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     mail.exempt_one_click(app)

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from core.contributions import AdminSection
 from core.db import db
 from core.forms import StaffActForm, SuspendForm, require_form, run_action
-from core.models import User
+from core.models import Report, User
 from core.pagination import page_of
 from core.scheduler import RunNow, job_named, job_statuses, run_now
 from core.schema import part_revisions
@@ -43,6 +43,19 @@ from core.services.members import (
     suspend_member,
     unsuspend_member,
 )
+from core.services.reports import (
+    REASON_LABELS,
+    STATE_LABELS,
+    dismiss_report,
+    hide_item,
+    kind_label,
+    open_reports,
+    report_by_id,
+    reports_of_item,
+    reports_query,
+    restore_item,
+    suspend_author,
+)
 from core.services.staff import (
     Target,
     audit_acts,
@@ -56,9 +69,9 @@ from core.services.statistics import (
     MONTH_CHOICES,
     ChartBox,
     recent_months,
-    report,
     report_csv,
 )
+from core.services.statistics import report as statistics_report
 from core.state import alma
 from core.views.navigation import page_number
 
@@ -97,6 +110,16 @@ STATISTICS = AdminSection(
 )
 
 
+REPORTS = AdminSection(
+    _l("Reports"),
+    "admin.reports",
+    "coordinator",
+    count=open_reports,
+    note=_l("What members reported: hide it, restore it, dismiss the report, suspend the author."),
+    order=20,
+)
+
+
 SYSTEM = AdminSection(
     _l("System"),
     "admin.system",
@@ -108,7 +131,7 @@ SYSTEM = AdminSection(
 
 def admin_sections(contributed: list[AdminSection]) -> list[AdminSection]:
     """The console's sections: the plugins' and core's own, in order."""
-    own = [MEMBERS, STATISTICS, SYSTEM, AUDIT_LOG]
+    own = [MEMBERS, REPORTS, STATISTICS, SYSTEM, AUDIT_LOG]
     return sorted([*contributed, *own], key=lambda section: section.order)
 
 
@@ -284,7 +307,7 @@ def statistics() -> ResponseReturnValue:
     count = _month_count()
     return render_template(
         "admin/statistics.html",
-        report=report(alma().statistics, recent_months(count)),
+        report=statistics_report(alma().statistics, recent_months(count)),
         month_count=count,
         month_choices=MONTH_CHOICES,
         chart=ChartBox(),
@@ -296,9 +319,117 @@ def statistics() -> ResponseReturnValue:
 @staff_required(STATISTICS.role)
 def statistics_export() -> ResponseReturnValue:
     return Response(
-        report_csv(report(alma().statistics, recent_months(_month_count()))),
+        report_csv(statistics_report(alma().statistics, recent_months(_month_count()))),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="alma-statistics.csv"'},
+    )
+
+
+# ---- reports ----------------------------------------------------------------------------------
+
+REPORTS_PAGE_SIZE = 30
+
+
+@bp.get("/reports")
+@staff_required(REPORTS.role)
+def reports() -> ResponseReturnValue:
+    state = request.args.get("state", "open")
+    if state not in STATE_LABELS:
+        state = "open"
+    return render_template(
+        "admin/reports.html",
+        page=page_of(reports_query(state), page_number(), REPORTS_PAGE_SIZE),
+        state=state,
+        states=STATE_LABELS,
+        reasons=REASON_LABELS,
+        kind_label=kind_label,
+    )
+
+
+@bp.get("/reports/<int:report_id>")
+@staff_required(REPORTS.role)
+def report(report_id: int) -> ResponseReturnValue:
+    shown = report_by_id(report_id)
+    author = db.session.get(User, shown.author_id) if shown.author_id else None
+    return render_template(
+        "admin/report.html",
+        report=shown,
+        author=author,
+        may_suspend=author is not None
+        and not author.is_suspended
+        and may_suspend(current_user, author),
+        others=[other for other in reports_of_item(shown) if other.id != shown.id],
+        states=STATE_LABELS,
+        reasons=REASON_LABELS,
+        kind_label=kind_label,
+        reason_form=StaffActForm(),
+    )
+
+
+@bp.post("/reports/<int:report_id>/hide")
+@staff_required(REPORTS.role)
+def hide_reported(report_id: int) -> ResponseReturnValue:
+    return _act_on_report(
+        report_id, StaffActForm(), hide_item, _("The item is hidden: everyone sees it was.")
+    )
+
+
+@bp.post("/reports/<int:report_id>/restore")
+@staff_required(REPORTS.role)
+def restore_reported(report_id: int) -> ResponseReturnValue:
+    return _act_on_report(report_id, StaffActForm(), restore_item, _("The item is shown again."))
+
+
+@bp.post("/reports/<int:report_id>/dismiss")
+@staff_required(REPORTS.role)
+def dismiss(report_id: int) -> ResponseReturnValue:
+    return _act_on_report(report_id, StaffActForm(), dismiss_report, _("The report is dismissed."))
+
+
+@bp.get("/reports/<int:report_id>/suspend")
+@staff_required(REPORTS.role)
+def confirm_author_suspension(report_id: int) -> ResponseReturnValue:
+    shown = report_by_id(report_id)
+    author = db.session.get(User, shown.author_id) if shown.author_id else None
+    if author is None:
+        abort(404)
+    if not may_suspend(current_user, author):
+        abort(403)
+    return render_template(
+        "admin/suspend.html",
+        member=author,
+        form=SuspendForm(),
+        action=url_for("admin.suspend_reported_author", report_id=shown.id),
+        back=url_for("admin.report", report_id=shown.id),
+    )
+
+
+@bp.post("/reports/<int:report_id>/suspend")
+@staff_required(REPORTS.role)
+def suspend_reported_author(report_id: int) -> ResponseReturnValue:
+    form = SuspendForm()
+    return _act_on_report(
+        report_id,
+        form,
+        lambda staff, shown, reason: suspend_author(staff, shown, reason, form.until.data),
+        _("The author is suspended: they were logged out everywhere."),
+    )
+
+
+def _act_on_report(
+    report_id: int,
+    form: StaffActForm,
+    act: Callable[[User, Report, str], None],
+    success: str,
+) -> ResponseReturnValue:
+    """Do ``act`` on the report with the reason posted, then back to the report."""
+    shown = report_by_id(report_id)
+    back = url_for("admin.report", report_id=shown.id)
+    require_form(form, back)
+    return run_action(
+        lambda: act(current_user._get_current_object(), shown, form.reason.data or ""),
+        success=success,
+        back=back,
     )
 
 

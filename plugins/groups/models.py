@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -81,6 +82,9 @@ class Group(Model):
     manager_count: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set while the moderators hide the group (after a member's report): unlisted, its name
+    # and description shown to nobody
+    hidden_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(f"join_policy IN {JOIN_POLICIES}", name="join_policy"),
@@ -93,6 +97,11 @@ class Group(Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == PUBLIC
+
+    @property
+    def shown_name(self) -> str:
+        """The name pages show: none while the moderators hide the group."""
+        return str(_l("Hidden group")) if self.hidden_at is not None else self.name
 
 
 class Membership(Model):
@@ -248,6 +257,8 @@ class ForumPost(Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
+    # set while the moderators hide the post (after a member's report); the text is kept
+    hidden_at: Mapped[datetime | None]
 
     author: Mapped[User | None] = relationship()
     topic: Mapped[ForumTopic] = relationship()

@@ -26,7 +26,15 @@ from core.api import (
 from plugins.groups import account_end
 from plugins.groups.export import groups_part
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST, Group
-from plugins.groups.services import announcements, directory, forum, invitations, membership, shared
+from plugins.groups.services import (
+    announcements,
+    directory,
+    forum,
+    invitations,
+    membership,
+    reports,
+    shared,
+)
 from plugins.groups.views import bp
 
 
@@ -69,6 +77,11 @@ def register_profile_sections():
 @hookimpl
 def register_home_counters():
     return [HomeCounter(_l("groups"), directory.count_groups, order=40)]
+
+
+@hookimpl
+def register_report_kinds():
+    return reports.report_kinds()
 
 
 @hookimpl

@@ -176,6 +176,8 @@ class ChatMessage(Model):
     # The sending client's name for this message: sent again after a lost answer, it finds
     # the message stored the first time instead of storing a second one.
     client_key: Mapped[str | None] = mapped_column(String(64))
+    # set while the moderators hide the message (after the other party reported it)
+    hidden_at: Mapped[datetime | None]
 
     sender: Mapped[User] = relationship()
 

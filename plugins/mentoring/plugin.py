@@ -35,6 +35,7 @@ from plugins.mentoring.services import (
     lifecycle,
     meetings,
     oversight,
+    reports,
     settings,
     statistics,
 )
@@ -170,6 +171,11 @@ def register_jobs():
 @hookimpl
 def register_socket_handlers():
     return HANDLERS
+
+
+@hookimpl
+def register_report_kinds():
+    return reports.report_kinds()
 
 
 @hookimpl

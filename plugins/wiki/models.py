@@ -51,6 +51,8 @@ class Article(Model):
     revision_number: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # set while the moderators hide the whole article (after a member's report)
+    hidden_at: Mapped[datetime | None]
 
     author: Mapped[User | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary="wiki_article_tags", order_by="Tag.name")
@@ -80,6 +82,8 @@ class Revision(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     restored_from: Mapped[int | None]  # the number of the revision this one brought back
     recorded_activity: Mapped[bool] = mapped_column(Boolean, default=False)
+    # set while the moderators hide this revision's text (after a member's report)
+    hidden_at: Mapped[datetime | None]
 
     author: Mapped[User | None] = relationship()
 

@@ -17,7 +17,7 @@ from core.api import (
     count_per_month,
     hookimpl,
 )
-from plugins.wiki import account_end, services
+from plugins.wiki import account_end, reports, services
 from plugins.wiki.demo import add_demo_articles
 from plugins.wiki.export import wiki_part
 from plugins.wiki.models import Article
@@ -69,6 +69,11 @@ def register_activity_kinds():
         ActivityKind(services.ARTICLE_EDITED, _l("Improved a wiki article")),
         ActivityKind(services.ARTICLE_RATED, _l("Rated a wiki article")),
     ]
+
+
+@hookimpl
+def register_report_kinds():
+    return reports.report_kinds()
 
 
 @hookimpl

@@ -6,8 +6,8 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -179,6 +179,7 @@ class Listed:
     average: float | None
     count: int
     snippet: str = ""
+    text_hidden: bool = False  # its current revision was hidden by the moderators
 
 
 # An article's average stars and number of ratings, as columns beside it in a query of
@@ -196,8 +197,11 @@ RATING_COUNT = (
 
 
 def _listing() -> Select:
-    return select(Article, AVERAGE_STARS, RATING_COUNT).options(
-        joinedload(Article.author), selectinload(Article.tags)
+    """Articles to list: those the moderators hid are listed nowhere."""
+    return (
+        select(Article, AVERAGE_STARS, RATING_COUNT)
+        .where(Article.hidden_at.is_(None))
+        .options(joinedload(Article.author), selectinload(Article.tags))
     )
 
 
@@ -212,7 +216,21 @@ def _listed(row: Any) -> Listed:
 
 
 def _page_of(query: Select, page: int) -> Page[Listed]:
-    return page_of(query, page, settings().articles_per_page, rows=True).map(_listed)
+    return _marking_hidden(
+        page_of(query, page, settings().articles_per_page, rows=True).map(_listed)
+    )
+
+
+def _marking_hidden(listed: Page[Listed]) -> Page[Listed]:
+    """The page, each article marked if its current text is hidden (one query for all)."""
+    hidden = text_hidden(item.article.id for item in listed.items)
+    if not hidden:
+        return listed
+    return listed.map(
+        lambda item: (
+            replace(item, snippet="", text_hidden=True) if item.article.id in hidden else item
+        )
+    )
 
 
 def recent_articles(page: int = 1) -> Page:
@@ -260,7 +278,7 @@ def articles_by(user: User, limit: int) -> list[Listed]:
     titles (so without their text, author or tags)."""
     query = (
         select(Article, AVERAGE_STARS, RATING_COUNT)
-        .where(Article.author_id == user.id)
+        .where(Article.author_id == user.id, Article.hidden_at.is_(None))
         .options(load_only(Article.title, Article.slug))
         .order_by(Article.created_at.desc(), Article.id.desc())
         .limit(limit)
@@ -275,7 +293,27 @@ def articles_by_page(user: User, page: int = 1) -> Page:
 
 
 def count_articles() -> int:
-    return db.session.execute(select(func.count()).select_from(Article)).scalar_one()
+    return db.session.execute(
+        select(func.count()).select_from(Article).where(Article.hidden_at.is_(None))
+    ).scalar_one()
+
+
+def text_hidden(article_ids: Iterable[int]) -> set[int]:
+    """Which of the articles read now as a revision the moderators hid (their current one)."""
+    ids = list(article_ids)
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Revision.article_id)
+            .join(Article, Article.id == Revision.article_id)
+            .where(
+                Revision.article_id.in_(ids),
+                Revision.number == Article.revision_number,
+                Revision.hidden_at.is_not(None),
+            )
+        )
+    )
 
 
 def count_ratings(article: Article) -> int:
@@ -346,7 +384,7 @@ def search_articles(query: str, page: int = 1) -> Page:
         for article_id, text in snippets.items()
         if article_id in by_id
     ]
-    return Page(found, page, len(matches) > size)
+    return _marking_hidden(Page(found, page, len(matches) > size))
 
 
 def _sqlite_matches(words: list[str], limit: int, offset: int) -> list[tuple[int, str]]:
@@ -542,6 +580,7 @@ def save_article(
     EditConflict if the article moved on since then."""
     content = checked_content(title, body, tags, summary)
     article = article_by_id(article_id, lock=True)
+    _refuse_if_hidden(article)
     if base_number != article.revision_number:
         latest = revision_of(article, article.revision_number)
         if latest.number == base_number + 1 and _same_save(latest, editor, content):
@@ -566,10 +605,18 @@ def _same_save(revision: Revision, editor: User, content: Content) -> bool:
     )
 
 
+def _refuse_if_hidden(article: Article) -> None:
+    if article.hidden_at is not None:
+        raise InvalidInput(_("The moderators hid this article: it cannot be changed."))
+
+
 def restore_revision(article_id: int, editor: User, number: int) -> Revision:
     """Bring back an old revision's title and text, as a new revision (tags stay)."""
     article = article_by_id(article_id, lock=True)
+    _refuse_if_hidden(article)
     old = revision_of(article, number)
+    if old.hidden_at is not None:
+        raise InvalidInput(_("The moderators hid revision %(n)d: it cannot come back.", n=number))
     if old.title == article.title and old.body == article.body:
         raise InvalidInput(_("Revision %(n)d reads like the current text already.", n=number))
     previous = revision_of(article, article.revision_number)

@@ -8,6 +8,7 @@ from flask import (
     abort,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -29,6 +30,7 @@ from core.api import (
 )
 from plugins.wiki import services
 from plugins.wiki.forms import ArticleForm, EditForm, PreviewForm, RatingForm
+from plugins.wiki.models import Article
 from plugins.wiki.rendering import render_markdown
 
 bp = Blueprint(
@@ -60,6 +62,14 @@ def wiki_snippet(snippet: str) -> Markup:
 
 
 wiki_article_url = bp.app_template_global("wiki_article_url")(services.article_path)
+
+
+def shown_article(article_id: int) -> Article:
+    """The article, unless the moderators hid it: then every page of it says so instead."""
+    found = services.article_by_id(article_id)
+    if found.hidden_at is not None:
+        abort(make_response(render_template("wiki/hidden.html", article=found)))
+    return found
 
 
 # ---- lists -------------------------------------------------------------------------------
@@ -146,7 +156,7 @@ def new():
 
 @bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
 def edit(article_id: int):
-    article = services.article_by_id(article_id)
+    article = shown_article(article_id)
     form = EditForm()
     if not form.is_submitted():
         form.title.data, form.body.data = article.title, article.body
@@ -217,6 +227,8 @@ def article(article_id: int, slug: str):
     found, mine = reading.article, reading.stars_given
     if slug != found.slug:  # renamed since the link was made
         return redirect(wiki_article_url(found), 301)
+    if found.hidden_at is not None:
+        return render_template("wiki/hidden.html", article=found)
     rating_form = RatingForm(formdata=None, stars=str(mine) if mine else None)
     return render_template(
         "wiki/article.html",
@@ -227,12 +239,13 @@ def article(article_id: int, slug: str):
         rating_form=rating_form,
         may_rate=services.may_rate(found, current_user),
         may_delete=services.may_delete(found, current_user),
+        current_revision=services.revision_of(found, found.revision_number),
     )
 
 
 @bp.get("/<int:article_id>/history")
 def history(article_id: int):
-    found = services.article_by_id(article_id)
+    found = shown_article(article_id)
     return render_template(
         "wiki/history.html",
         article=found,
@@ -243,7 +256,7 @@ def history(article_id: int):
 
 @bp.get("/<int:article_id>/revisions/<int:number>")
 def revision(article_id: int, number: int):
-    found = services.article_by_id(article_id)
+    found = shown_article(article_id)
     return render_template(
         "wiki/revision.html",
         article=found,
@@ -254,7 +267,7 @@ def revision(article_id: int, number: int):
 
 @bp.get("/<int:article_id>/compare")
 def compare(article_id: int):
-    found = services.article_by_id(article_id)
+    found = shown_article(article_id)
     new_number = _number_arg("new", found.revision_number)
     old_number = _number_arg("old", max(new_number - 1, 1))
     old = services.revision_of(found, old_number)

@@ -44,12 +44,14 @@ from core.contributions import (
     ProfileArea,
     ProfileField,
     ProfileSection,
+    ReportedItem,
+    ReportKind,
     SocketHandler,
     Statistic,
 )
 from core.db import db as database
 from core.errors import InvalidInput
-from core.models import Activity, DataExport, Goal, Notification, OutboxMail, User
+from core.models import Activity, DataExport, Goal, Notification, OutboxMail, Report, User
 from core.plugins import PluginError
 from core.services.activities import activity_label, record_activity, undo_activity
 from core.services.goals import goal_facts, goal_label, propose_goal
@@ -1022,6 +1024,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
     assert console_sections(client.get("/admin/").text) == [
         ("Probe queue", "3"),
         ("Members", ""),  # core's own sections, among the plugins' by order
+        ("Reports", ""),
         ("Quiet probe", ""),
         ("Statistics", ""),
         ("Audit log", ""),
@@ -1035,6 +1038,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
         ("Probe queue", "5"),
         ("Members", ""),
         ("System probe", ""),
+        ("Reports", ""),
         ("Quiet probe", ""),
         ("Statistics", ""),
         ("System", ""),  # core's, for admins only
@@ -1092,6 +1096,80 @@ def test_hook_register_statistics(client, plugin, create_user):
     assert by_month["2026-03"]["probe.launches"] == "1"
     assert (by_month["2026-02"]["probe.fuel"], by_month["2026-03"]["probe.fuel"]) == ("", "2.5")
     assert by_month["2026-03"]["registrations"] == "2"
+
+
+class ReportProbe:
+    """Notes a member may report: each note is seen by its author and "readers" alone."""
+
+    def __init__(self) -> None:
+        self.notes: dict[int, dict[str, Any]] = {}
+        self.blueprint = Blueprint("probe", __name__, url_prefix="/probe")
+        self.blueprint.add_url_rule("/notes/<int:note_id>", "note", login_required(self.page))
+
+    @hookimpl
+    def register_blueprints(self) -> list[Blueprint]:
+        return [self.blueprint]
+
+    @hookimpl
+    def register_report_kinds(self) -> list[ReportKind]:
+        return [ReportKind("probe.note", "Probe note", self.find, self.hide, self.restore)]
+
+    def find(self, note_id: int, viewer: User) -> ReportedItem | None:
+        note = self.notes.get(note_id)
+        if note is None or note["hidden"] or viewer.id not in note["readers"]:
+            return None
+        return ReportedItem(
+            f"Note {note_id}", note["text"], note["author"], f"/probe/notes/{note_id}"
+        )
+
+    def hide(self, note_id: int) -> None:
+        self.notes[note_id]["hidden"] = True
+
+    def restore(self, note_id: int) -> None:
+        self.notes[note_id]["hidden"] = False
+
+    def page(self, note_id: int) -> str:
+        note = self.notes[note_id]
+        return render_template_string(
+            '{% extends "base.html" %}'
+            '{% from "_report.html" import report_link, hidden_notice with context %}'
+            "{% block content %}{% if hidden %}{{ hidden_notice() }}{% else %}{{ text }} "
+            "{{ report_link('probe.note', id, author) }}{% endif %}{% endblock %}",
+            id=note_id,
+            **note,
+        )
+
+
+@with_plugin(ReportProbe)
+def test_hook_register_report_kinds(app, client, plugin, create_user):
+    author, reader, stranger = create_user(), create_user(), create_user()
+    coordinator = create_user(role="coordinator")
+    plugin.notes[7] = {
+        "text": "buy cheap pills",
+        "author": author.id,
+        "readers": {author.id, reader.id},
+        "hidden": False,
+    }
+    client.login(reader)
+    assert 'href="/report/probe.note/7"' in client.get("/probe/notes/7").text
+    sent = client.post(
+        "/report/probe.note/7", data={"reason": "spam", "text": "an ad"}, follow_redirects=True
+    )
+    assert "The moderators will look at it." in sent.text
+    assert sent.request.path == "/probe/notes/7"
+    client.login(stranger)  # may not see the note: nothing to report
+    assert client.get("/report/probe.note/7").status_code == 404
+    assert client.get("/report/probe.nothing/7").status_code == 404
+
+    client.login(coordinator)
+    queue = client.get("/admin/reports").text
+    assert "Note 7" in queue and "Probe note" in queue and "buy cheap pills" in queue
+    report_id = stored(app, select(func.max(Report.id)))
+    client.post(f"/admin/reports/{report_id}/hide", data={"reason": "an advert"})
+    assert plugin.notes[7]["hidden"]
+
+    client.login(author)
+    assert "hidden by the moderators" in client.get("/probe/notes/7").text
 
 
 def test_an_admin_section_names_a_role_that_exists():

@@ -175,7 +175,26 @@ def console_rules(app) -> list[str]:
     )
 
 
-def test_every_console_page_is_refused_to_visitors_and_members(app, client, create_user):
+def report_of(db, member):
+    """A member's report of ``member``'s profile, waiting in the console's queue."""
+    from core.models import Report
+
+    report = Report(
+        reporter_id=member.id,
+        kind="core.profile",
+        item_id=member.id,
+        reason="spam",
+        snapshot_title="a profile",
+        snapshot_text="",
+        snapshot_url=f"/members/{member.id}",
+        author_id=member.id,
+    )
+    db.session.add(report)
+    db.session.commit()
+    return report
+
+
+def test_every_console_page_is_refused_to_visitors_and_members(app, client, db, create_user):
     rules = console_rules(app)
     assert rules == [
         "/admin/",
@@ -186,12 +205,20 @@ def test_every_console_page_is_refused_to_visitors_and_members(app, client, crea
         "/admin/members/<int:member_id>/suspend",
         "/admin/statistics",
         "/admin/statistics.csv",
+        "/admin/reports",
+        "/admin/reports/<int:report_id>",
+        "/admin/reports/<int:report_id>/suspend",
         "/admin/system",
     ]
     admins_only = {"/admin/system"}
     # a page of one member: of a member no staff outranks, so every role may open it
-    member_id = str(create_user().id)
-    urls = [rule.replace("<int:member_id>", member_id) for rule in rules]
+    shown = create_user(bio="a profile")
+    member_id = str(shown.id)
+    report_id = str(report_of(db, shown).id)
+    urls = [
+        rule.replace("<int:member_id>", member_id).replace("<int:report_id>", report_id)
+        for rule in rules
+    ]
 
     for url in urls:
         response = client.get(url)

@@ -2,7 +2,7 @@
 may forget an erased member's name
 
 Revision ID: core_0014
-Revises: core_0012
+Revises: core_0013
 Create Date: 2026-12-04 18:30:00
 
 The audit log stays append-only, with one exception the erasure needs: a row's
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "core_0014"
-down_revision: str | Sequence[str] | None = "core_0012"
+down_revision: str | Sequence[str] | None = "core_0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

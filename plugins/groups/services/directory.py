@@ -171,7 +171,11 @@ def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int
     query = select(Group, MEMBER_COUNT, role).where(
         role.is_not(None)
         if mine
-        else or_(and_(Group.visibility == PUBLIC, has_listed_manager()), role.is_not(None))
+        # a group the moderators hid is listed to its members alone
+        else or_(
+            and_(Group.visibility == PUBLIC, has_listed_manager(), Group.hidden_at.is_(None)),
+            role.is_not(None),
+        )
     )
     for word in text.split()[:5]:
         pattern = like_pattern(word.lower())
@@ -198,7 +202,7 @@ def groups_of(member: User, viewer: User) -> list[GroupCard]:
         .order_by(Group.name_key)
     )
     if member.id != viewer.id:
-        query = query.where(Group.visibility == PUBLIC)
+        query = query.where(Group.visibility == PUBLIC, Group.hidden_at.is_(None))
     return [GroupCard(*row) for row in db.session.execute(query).all()]
 
 
@@ -206,7 +210,7 @@ def count_groups() -> int:
     return db.session.execute(
         select(func.count())
         .select_from(Group)
-        .where(Group.visibility == PUBLIC, has_listed_manager())
+        .where(Group.visibility == PUBLIC, has_listed_manager(), Group.hidden_at.is_(None))
     ).scalar_one()
 
 

@@ -112,6 +112,16 @@ def posts_page(topic: ForumTopic, page: int) -> Page:
     return page_of(query, page, settings().posts_per_page)
 
 
+def page_of_post(post: ForumPost) -> int:
+    """The page of its topic a post is on."""
+    before = db.session.execute(
+        select(func.count())
+        .select_from(ForumPost)
+        .where(ForumPost.topic_id == post.topic_id, ForumPost.id < post.id)
+    ).scalar_one()
+    return before // settings().posts_per_page + 1
+
+
 def page_count(topic: ForumTopic) -> int:
     posts = db.session.execute(
         select(func.count()).select_from(ForumPost).where(ForumPost.topic_id == topic.id)

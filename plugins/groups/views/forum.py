@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +19,7 @@ from core.api import (
     run_action,
 )
 from plugins.groups.forms import FollowForm, ReplyForm, TopicForm
+from plugins.groups.models import ForumPost
 from plugins.groups.services import forum
 from plugins.groups.services.access import group_for, member_group
 from plugins.groups.views.blueprint import bp
@@ -71,6 +72,17 @@ def topic(group_id: int, topic_id: int):
         follow_form=FollowForm(),
         last_page=forum.page_count(found),
     )
+
+
+@bp.get("/<int:group_id>/forum/posts/<int:post_id>", endpoint="post")
+def post_link(group_id: int, post_id: int):
+    """A post's own address: its topic's page that shows it (a report's link, say)."""
+    post = db.session.get(ForumPost, post_id)
+    if post is None or post.topic.group_id != group_id:
+        abort(404)
+    forum.topic_for(group_id, post.topic_id, current_user)  # refused to who may not read it
+    page = forum.page_of_post(post)
+    return redirect(_topic_page(group_id, post.topic_id, page=page) + f"#post-{post.id}")
 
 
 def _topic_page(group_id: int, topic_id: int, **args: Any) -> str:

@@ -120,12 +120,15 @@ def _checked_chat_body(body: str) -> str:
 
 
 def message_payload(message: ChatMessage, sender: User) -> dict[str, Any]:
+    """A message as the pair's pages get it; one the moderators hid, without its text."""
+    hidden = message.hidden_at is not None
     return {
         "id": message.id,
         "mentorship_id": message.mentorship_id,
         "sender_id": sender.id,
         "sender": sender.display_name,
-        "body": message.body,
+        "body": "" if hidden else message.body,
+        "hidden": hidden,
         "created_at": message.created_at.isoformat(),
     }
 
@@ -305,6 +308,7 @@ def _digest_due(
                 ChatMessage.mentorship_id == mentorship.id,
                 ChatMessage.sender_id != recipient.id,
                 ChatMessage.id > seen,
+                ChatMessage.hidden_at.is_(None),
             )
             .order_by(ChatMessage.id)
         )

@@ -146,7 +146,11 @@ def _matching_mentors(text: str, topic: str, language: str) -> Select:
         query = query.where(
             or_(
                 func.lower(User.display_name).like(pattern, escape="\\"),
-                func.lower(User.bio).like(pattern, escape="\\"),
+                # a bio the moderators hid is searched no more than it is shown
+                and_(
+                    User.profile_hidden_at.is_(None),
+                    func.lower(User.bio).like(pattern, escape="\\"),
+                ),
                 _has_topic(pattern, like=True),
             )
         )

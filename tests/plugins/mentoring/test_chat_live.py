@@ -107,6 +107,7 @@ def test_the_two_parties_exchange_messages_live(app, connect, chat, mentee, ment
         "sender_id": mentee.id,
         "sender": "Mia Mentee",
         "body": "Hello Rui! Free on Tuesday?",
+        "hidden": False,
         "created_at": ANY,
     }
     created_at = datetime.fromisoformat(message["created_at"])

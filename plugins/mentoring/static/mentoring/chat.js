@@ -63,7 +63,21 @@
     meta.append(sender, time);
     const body = document.createElement("div");
     body.className = "chat-body";
-    appendText(body, message.body);
+    if (message.hidden) {
+      // hidden by the moderators: the server sent no text, only that it was hidden
+      body.classList.add("hidden-by-moderators", "text-muted", "fst-italic");
+      body.textContent = section.dataset.hiddenText;
+    } else {
+      appendText(body, message.body);
+      if (!mine) {
+        const report = document.createElement("a");
+        report.className = "report-link link-secondary small chat-report";
+        report.href = section.dataset.reportUrl + String(message.id);
+        report.rel = "nofollow";
+        report.textContent = section.dataset.reportText;
+        meta.append(" ", report);
+      }
+    }
     item.append(meta, body);
     return item;
   }
@@ -195,6 +209,13 @@
     show(message);
     if (message.sender_id !== me) {
       markRead();
+    }
+  });
+  // The moderators hid a message, or restored it: shown as it is now, in its place.
+  socket.on("mentoring.changed", (message) => {
+    const shown = log.querySelector(`[data-id="${message.id}"]`);
+    if (message.mentorship_id === mentorshipId && shown) {
+      shown.replaceWith(render(message));
     }
   });
   // The mentorship ended (the other party ended it, or the final meeting was confirmed): the
