@@ -9,6 +9,8 @@ module per concern, as in ``plugins.mentoring.services``:
 - ``meetings``: meetings and the calendar (blueprint ``mentoring_meetings``).
 - ``ending``: ending a mentorship, early or not.
 - ``chat``: the chat's posts and history.
+- ``verification``: a mentor sends their identity document; coordinators decide (blueprint
+  ``mentoring_verification``, a section of the console under ``/admin/verification``).
 """
 
 from plugins.mentoring.views import (  # noqa: F401 (their pages join blueprint.bp)
@@ -19,6 +21,7 @@ from plugins.mentoring.views import (  # noqa: F401 (their pages join blueprint.
     ending,
     lifecycle,
     meetings,
+    verification,
 )
 
-BLUEPRINTS = [blueprint.bp, agreement.bp, meetings.bp]
+BLUEPRINTS = [blueprint.bp, agreement.bp, meetings.bp, verification.bp]
