@@ -143,28 +143,39 @@ def _submit(
     if not required():
         raise InvalidInput(_("Mentors need no identity check here."))
     _require_offer(user)
-    db.session.execute(  # a first submission makes the row; a concurrent one may, first
+    sent = {
+        "state": PENDING,
+        "by_mail": by_mail,
+        "document_name": document_name,
+        "document_type": document_type,
+        "submitted_at": utcnow(),
+        "decided_at": None,
+        "decided_by_id": None,
+        "message": "",
+    }
+    created = db.session.scalar(  # a first submission; a concurrent one may make it first
         insert_on_conflict(MentorVerification)
-        .values(user_id=user.id, state=PENDING, by_mail=by_mail, submitted_at=utcnow())
+        .values(user_id=user.id, **sent)
         .on_conflict_do_nothing()
+        .returning(MentorVerification.user_id)
     )
-    found = db.session.scalar(
-        select(MentorVerification)
-        .where(MentorVerification.user_id == user.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert found is not None
-    if found.state == VERIFIED:
-        raise InvalidInput(_("Your identity is verified already."))
-    replaced = found.document_name
-    found.state, found.by_mail, found.message = PENDING, by_mail, ""
-    found.document_name, found.document_type = document_name, document_type
-    found.submitted_at, found.decided_at, found.decided_by_id = utcnow(), None, None
-    db.session.flush()
-    if replaced and replaced != document_name:
-        _delete_after_commit(replaced)
-    return found
+    if created is None:  # sent again: after a rejection, or to replace a document unread
+        found = db.session.scalar(
+            select(MentorVerification)
+            .where(MentorVerification.user_id == user.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert found is not None
+        if found.state == VERIFIED:
+            raise InvalidInput(_("Your identity is verified already."))
+        replaced = found.document_name
+        for column, value in sent.items():
+            setattr(found, column, value)
+        db.session.flush()
+        if replaced:
+            _delete_after_commit(replaced)
+    return db.session.get_one(MentorVerification, user.id)
 
 
 def _require_offer(user: User) -> None:
