@@ -235,7 +235,7 @@ class ApproveMentorForm(FlaskForm):
             Length(max=2000),
         ],
         description=_l("Kept in the audit log; the member does not see it."),
-        render_kw={"rows": 2},
+        render_kw={"rows": 3},
     )
 
 
