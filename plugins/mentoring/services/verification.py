@@ -12,6 +12,7 @@ it, through the console. With ``verification = "none"`` nothing here applies.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,9 +120,10 @@ def submit_document(user: User, upload: FileStorage) -> MentorVerification:
         raise InvalidInput(_("Upload a PDF, a JPEG or a PNG file: this file is none of them."))
     mime, ext = kind
     folder = document_folder()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # for alma's own user only
     name = secrets.token_hex(16) + ext
-    (folder / name).write_bytes(data)
+    with os.fdopen(os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+        f.write(data)
     try:
         return _submit(user, document_name=name, document_type=mime, by_mail=False)
     except Exception:

@@ -134,6 +134,7 @@ def test_a_document_is_stored_outside_static_and_the_area_says_what_comes_next(
     assert (check.state, check.document_type, check.by_mail) == ("pending", "image/png", False)
     [file] = stored_files(app)
     assert file.name == check.document_name and file.read_bytes() == png_bytes()
+    assert file.stat().st_mode & 0o777 == 0o600  # for alma's own user only
     assert Path(app.instance_path) in file.parents
     assert Path(app.static_folder) not in file.parents
     # the document's own name (which the member chose) is not kept
@@ -529,3 +530,26 @@ def test_the_setting_takes_none_or_staff_only(make_app):
 
     with pytest.raises(ConfigError, match="must be one of none, staff"):
         make_app(PLUGIN_SETTINGS={"mentoring": {"verification": "maybe"}})
+
+
+def test_the_upload_form_carries_its_csrf_token_and_takes_5_mb_with_it(make_app, db, newcomer):
+    """The CSRF check reads the posted form before the view runs: a 5 MB document must get
+    past it (the site's general limit is a photo's size), and a post without the token not."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    client.login(newcomer)
+    area = client.get(f"/members/{newcomer.id}/mentoring").get_data(as_text=True)
+    form = area.split('id="mentor-verification"', 1)[1].split("</form>", 1)[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    document = PDF + b"0" * (verification.MAX_DOCUMENT_BYTES - len(PDF))
+
+    def post(**fields):
+        fields["document"] = (io.BytesIO(document), "id.pdf")
+        return client.post(
+            "/mentoring/verification", data=fields, content_type="multipart/form-data"
+        )
+
+    assert post().status_code == 400
+    assert check_of(app, newcomer) is None and stored_files(app) == []
+    assert post(csrf_token=token).status_code == 302
+    assert check_of(app, newcomer).document_type == "application/pdf"
