@@ -553,3 +553,24 @@ def test_the_upload_form_carries_its_csrf_token_and_takes_5_mb_with_it(make_app,
     assert check_of(app, newcomer) is None and stored_files(app) == []
     assert post(csrf_token=token).status_code == 302
     assert check_of(app, newcomer).document_type == "application/pdf"
+
+
+def test_the_members_data_export_says_where_their_check_stands(
+    app, client, db, newcomer, coordinator, mentee
+):
+    from plugins.mentoring.export import mentoring_part
+
+    assert mentoring_part(mentee) is None  # nothing of mentoring to tell
+    send(client, newcomer, png_bytes())
+    decide(app, coordinator, newcomer, "reject", message="Please send the back side too.")
+    db.session.expire_all()
+
+    part = mentoring_part(newcomer)
+
+    assert part.data["mentorships"] == []
+    check = part.data["identity_check"]
+    assert (check["state"], check["document_kept"], check["message"]) == (
+        "rejected",
+        False,
+        "Please send the back side too.",
+    )
