@@ -93,6 +93,7 @@ def _settings_section(member, viewer):
         member=member,
         settings=settings,
         mentorships=lifecycle.mentorships_of(member),
+        to_verify=offers_mentoring(member) and not verification.is_verified(member),
     )
 
 

@@ -113,6 +113,10 @@ def test_a_new_mentor_is_neither_listed_nor_asked_and_their_area_says_why(
     assert stored(app, select(Mentorship.id).where(Mentorship.mentor_id == newcomer.id)) is None
 
     client.login(newcomer)
+    # My data, where they ticked the box, sends them to it
+    my_data = text(client.get("/me/data"))
+    assert "Members find you once a coordinator has verified your identity." in my_data
+    assert f'href="/members/{newcomer.id}/mentoring#mentor-verification"' in my_data
     area = text(client.get(f"/members/{newcomer.id}/mentoring"))
     assert "Verify your identity to mentor" in area
     assert 'name="document"' in area and 'enctype="multipart/form-data"' in area
@@ -364,6 +368,8 @@ def test_approving_lists_the_mentor_mails_them_deletes_the_document_and_logs_it(
         None,
     )
     assert listed(app, mentee) == ["Vera Newcomer"]
+    client.login(newcomer)
+    assert 'id="verify-first"' not in client.get("/me/data").text
     entries = stored(app, select(AuditEntry.act + "|" + AuditEntry.reason))
     assert entries == "mentoring.mentor_verified|Passport matches"
     assert count_rows(app, AuditEntry, AuditEntry.target_id == newcomer.id) == 1
