@@ -251,7 +251,7 @@ class MailKind:
 class AdminSection:
     """A section of the staff's console at ``/admin/``: "Verification", say.
 
-    ``endpoint`` is the section's page (``"mentoring.verification"``); the console lists the
+    ``endpoint`` is the section's page (``"mentoring_verification.queue"``); the console lists the
     section to staff holding ``role`` (``"coordinator"``: coordinators and admins; ``"admin"``:
     admins alone), and the page itself must refuse everyone else, with
     ``@core.api.staff_required(role)``. ``count()``, if given, is shown as a badge beside the

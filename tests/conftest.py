@@ -7,6 +7,26 @@ import pytest
 
 
 @pytest.fixture
+def create_user(create_user, db):
+    """core's ``create_user``, where a member made offering mentoring (``wants_to_mentor=True``)
+    is a mentor whose identity staff verified, as the directory and requests need them to be
+    (mentoring's setting ``verification = "staff"``); ``verified_mentor=False`` leaves them
+    to verify, as a member who just ticked the box."""
+    from core.state import alma
+
+    def create(*args, verified_mentor: bool = True, **fields):
+        user = create_user(*args, **fields)
+        if fields.get("wants_to_mentor") and verified_mentor and "mentoring" in alma().enabled:
+            from plugins.mentoring.services.verification import mark_verified
+
+            mark_verified(user)
+            db.session.commit()
+        return user
+
+    return create
+
+
+@pytest.fixture
 def member(create_user):
     """A confirmed member, Mo Member (mo@example.org)."""
     return create_user(display_name="Mo Member", email="mo@example.org")

@@ -1,5 +1,6 @@
 """The mentoring part of a member's data export (hook ``export_member_data``): their
-mentorships with agreements and meetings as JSON, and each chat as a text transcript."""
+mentorships with agreements and meetings as JSON (and where their identity check as a mentor
+stands), and each chat as a text transcript."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from core.api import ExportPart, User, db
-from plugins.mentoring.models import AgreementVersion, ChatMessage, Meeting, Mentorship
-from plugins.mentoring.services import agreements, meetings
+from plugins.mentoring.models import (
+    AgreementVersion,
+    ChatMessage,
+    Meeting,
+    Mentorship,
+    MentorVerification,
+)
+from plugins.mentoring.services import agreements, meetings, verification
 
 
 def mentoring_part(user: User) -> ExportPart | None:
@@ -18,16 +25,36 @@ def mentoring_part(user: User) -> ExportPart | None:
         .where(or_(Mentorship.mentee_id == user.id, Mentorship.mentor_id == user.id))
         .order_by(Mentorship.id)
     ).all()
-    if not mentorships:
+    check = verification.verification_of(user)
+    if not mentorships and check is None:
         return None
     chats = {f"chat-{mentorship.id}.txt": transcript(mentorship) for mentorship in mentorships}
     transcripts = {name: text.encode() for name, text in chats.items() if text}
+    data: dict[str, Any] = {
+        "mentorships": [_mentorship(mentorship, user) for mentorship in mentorships]
+    }
+    if check is not None:
+        data["identity_check"] = _identity_check(check)
     return ExportPart(
         "mentoring",
-        {"mentorships": [_mentorship(mentorship, user) for mentorship in mentorships]},
+        data,
         transcripts,
-        about="Your mentorships with their agreements and meetings; each chat as a text file.",
+        about="Your mentorships with their agreements and meetings, and where the check of "
+        "your identity as a mentor stands; each chat as a text file.",
     )
+
+
+def _identity_check(check: MentorVerification) -> dict[str, Any]:
+    """Where the check of the member's identity as a mentor stands (the document itself is
+    theirs already, and deleted once decided)."""
+    return {
+        "state": check.state,
+        "sent_by_mail": check.by_mail,
+        "document_kept": check.document_name is not None,
+        "sent_at": check.submitted_at,
+        "decided_at": check.decided_at,
+        "message": check.message,
+    }
 
 
 def _mentorship(mentorship: Mentorship, user: User) -> dict[str, Any]:

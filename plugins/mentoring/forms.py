@@ -5,6 +5,7 @@ from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (  # type: ignore[attr-defined]  # SelectChoice: WTForms 3.2, not in the stubs
     BooleanField,
     DateField,
@@ -254,4 +255,42 @@ class ExtendForm(FlaskForm):
             Length(max=300),
         ],
         description=_l("Kept in the audit log, and shown to both in the agreement's history."),
+    )
+
+
+class VerificationForm(FlaskForm):
+    """A mentor's identity document, or their word that they will send it by e-mail. The
+    file's type is checked from its content by the service, not from its name here."""
+
+    document = FileField(
+        _l("Identity document"),
+        description=_l(
+            "A passport, identity card or driving licence: PDF, JPEG or PNG, at most 5 MB."
+        ),
+        render_kw={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"},
+    )
+    by_mail = BooleanField(_l("I will send it by e-mail instead"))
+
+
+class ApproveMentorForm(FlaskForm):
+    reason = TextAreaField(
+        _l("What you checked"),
+        validators=[
+            DataRequired(_l("Say what you checked: it is kept in the audit log.")),
+            Length(max=2000),
+        ],
+        description=_l("Kept in the audit log; the member does not see it."),
+        render_kw={"rows": 3},
+    )
+
+
+class RejectMentorForm(FlaskForm):
+    message = TextAreaField(
+        _l("Message to the member"),
+        validators=[
+            DataRequired(_l("Tell the member why: they read your message.")),
+            Length(max=2000),
+        ],
+        description=_l("Sent to the member by e-mail, and kept in the audit log."),
+        render_kw={"rows": 3},
     )

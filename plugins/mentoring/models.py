@@ -460,3 +460,50 @@ class StaffNudge(Model):
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     __table_args__ = (CheckConstraint(f"rule IN {STUCK_RULES}", name="rule"),)
+
+
+# A mentor's identity check (setting ``verification = "staff"``): the member sent a document,
+# or said they would send it by e-mail (PENDING), and a coordinator verified or rejected it.
+PENDING, VERIFIED, REJECTED = "pending", "verified", "rejected"
+VERIFICATION_STATES = (PENDING, VERIFIED, REJECTED)
+
+
+class MentorVerification(Model):
+    """A member's identity check as a mentor. No row: they never sent anything. The document
+    (a file under the instance folder, never under ``static/``) is kept only while the check
+    waits for staff: the database refuses a decided row that still names one."""
+
+    __tablename__ = "mentoring_verifications"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    by_mail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    document_name: Mapped[str | None] = mapped_column(String(64))  # the stored file's name
+    document_type: Mapped[str | None] = mapped_column(String(32))  # its sniffed MIME type
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")  # why rejected
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        CheckConstraint(f"state IN {VERIFICATION_STATES}", name="state"),
+        CheckConstraint(
+            "document_name IS NULL OR state = 'pending'", name="document_until_decided"
+        ),
+        CheckConstraint(
+            "state <> 'pending' OR document_name IS NOT NULL OR by_mail", name="pending_has_proof"
+        ),
+        CheckConstraint("(document_name IS NULL) = (document_type IS NULL)", name="document_typed"),
+        CheckConstraint("(state = 'pending') = (decided_at IS NULL)", name="decided_when"),
+        # the staff's queue, oldest first
+        Index(
+            "ix_mentoring_verifications_queue",
+            "submitted_at",
+            sqlite_where=text(f"state = '{PENDING}'"),
+            postgresql_where=text(f"state = '{PENDING}'"),
+        ),
+    )

@@ -25,7 +25,7 @@ from plugins.mentoring import account_end, views
 from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.export import mentoring_part
-from plugins.mentoring.forms import MentorSettingsForm
+from plugins.mentoring.forms import MentorSettingsForm, VerificationForm
 from plugins.mentoring.models import COMPLETED, PAIRED_STATES
 from plugins.mentoring.services import (
     chat,
@@ -38,8 +38,10 @@ from plugins.mentoring.services import (
     reports,
     settings,
     statistics,
+    verification,
 )
 from plugins.mentoring.sockets import HANDLERS
+from plugins.mentoring.views.verification import SECTION as VERIFICATION_SECTION
 
 
 @hookimpl
@@ -95,6 +97,24 @@ def _settings_section(member, viewer):
         member=member,
         settings=settings,
         mentorships=lifecycle.mentorships_of(member),
+        to_verify=offers_mentoring(member) and not verification.is_verified(member),
+    )
+
+
+def _verification_section(member, viewer):
+    """In a mentor's own Mentoring area, until their identity is verified: what to send, or
+    that it is being checked, and what happens next."""
+    if member.id != viewer.id or not verification.required() or not offers_mentoring(member):
+        return None
+    check = verification.verification_of(member)
+    if check is not None and check.state == "verified":
+        return None
+    return render_template(
+        "mentoring/_verification.html",
+        member=member,
+        check=check,
+        form=VerificationForm(formdata=None),
+        address=verification.mail_address(),
     )
 
 
@@ -138,6 +158,7 @@ def register_profile_fields():
 def register_profile_sections():
     return [
         ProfileSection("overview", _l("Mentoring"), _offer_section, order=20),
+        ProfileSection("mentoring", _l("Mentor verification"), _verification_section, order=5),
         ProfileSection("mentoring", _l("Mentorships"), _mentorships_section, order=10),
         ProfileSection("mentoring", _l("Meetings to come"), _calendar_section, order=20),
         ProfileSection("data", _l("My mentoring"), _settings_section, order=10),
@@ -155,6 +176,31 @@ def register_home_counters():
             _l("finished mentorships"), lambda: lifecycle.count_mentorships(COMPLETED), order=30
         ),
     ]
+
+
+@hookimpl
+def register_admin_sections():
+    return [VERIFICATION_SECTION]
+
+
+def _verification_facts(members):
+    """On the console (and wherever staff look): how far each mentor's identity check is.
+    Other members see nothing: a check under way is between the mentor and the staff."""
+    if not verification.required() or not has_role(current_user, "coordinator"):
+        return {}
+    ids = [member.id for member in members]
+    facts = {
+        user_id: str(verification.STATE_LABELS[state])
+        for user_id, state in verification.states_of(ids).items()
+    }
+    for user_id in verification.offering_without_check(ids):
+        facts[user_id] = str(verification.NOT_SENT_LABEL)
+    return facts
+
+
+@hookimpl
+def register_member_facts():
+    return [MemberFact(_verification_facts, order=30)]
 
 
 @hookimpl

@@ -73,6 +73,7 @@ def wait_until_live(page):
 def members(db, create_user):
     from core.services.profiles import update_profile
     from plugins.mentoring.choices import LOOKS, OFFERS, choose
+    from plugins.mentoring.services.verification import mark_verified
 
     def profile(user, bio, expertise, languages, mentor):
         update_profile(
@@ -87,6 +88,8 @@ def members(db, create_user):
         )
         choose(user, OFFERS, mentor)
         choose(user, LOOKS, not mentor)
+        if mentor:
+            mark_verified(user)  # as a coordinator would: tests/e2e/test_mentor_verification.py
         return user
 
     mentor = profile(

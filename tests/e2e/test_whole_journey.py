@@ -210,6 +210,39 @@ def fill_profile(page, base, *, bio: str, mentor: bool, topics: str, languages: 
     page.get_by_text("Your data is saved.").wait_for()
 
 
+def verify_identity(mentor, base, db, mentor_id: int) -> None:
+    """The mentor sends an identity document from their Mentoring area, and a coordinator
+    approves it (in the console: tests/e2e/test_mentor_verification.py), so members find
+    them."""
+    from core.models import User
+    from core.testing import TEST_PASSWORD
+    from plugins.mentoring.services import verification
+
+    mentor.goto(f"{base}/members/{mentor_id}/mentoring")
+    mentor.get_by_label("Identity document").set_input_files(
+        files=[{"name": "passport.png", "mimeType": "image/png", "buffer": PNG_DOCUMENT}]
+    )
+    mentor.get_by_role("button", name="Send for verification").click()
+    mentor.get_by_text("Your identity is being checked").wait_for()
+    coordinator = User(
+        email="coordinator@example.org",
+        display_name="Coco Ordinator",
+        password_hash=TEST_PASSWORD,  # never logs in
+        role="coordinator",
+    )
+    db.session.add(coordinator)
+    db.session.flush()
+    verification.approve(coordinator, mentor_id, "Passport matches the name")
+    db.session.commit()
+
+
+# the smallest PNG there is: one transparent pixel
+PNG_DOCUMENT = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
 def find_and_ask(mentee, base, audits) -> int:
     """The mentee finds the mentor in the directory and sends a request; returns the
     mentorship's id."""
@@ -438,6 +471,8 @@ def test_from_registering_to_certificates_wiki_groups_and_credits(
         topics="Career change, Python, Job interviews",
         languages=["English", "Swedish"],
     )
+
+    verify_identity(mentor, base, db, mentor_id)
 
     # ---- the mentee asks; the mentor accepts from the e-mail; they chat live ---------------
     mentorship_id = find_and_ask(mentee, base, audits)

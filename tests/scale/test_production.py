@@ -26,6 +26,7 @@ from core.services.mail import send_mail
 from core.services.profiles import save_profile_fields
 from core.testing import SocketClient, count_rows
 from plugins.mentoring.services import lifecycle
+from plugins.mentoring.services.verification import mark_verified
 
 from .conftest import (
     MAIL_POLL_SECONDS,
@@ -52,6 +53,8 @@ def create_member(app: Flask, email: str, name: str, **choices: bool) -> int:
         db.session.add(member)
         db.session.flush()
         save_profile_fields(member, choices)
+        if choices.get("wants_to_mentor"):
+            mark_verified(member)  # as a coordinator would have
         db.session.commit()
         return member.id
 

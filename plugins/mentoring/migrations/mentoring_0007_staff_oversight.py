@@ -2,7 +2,7 @@
 agreement
 
 Revision ID: mentoring_0007
-Revises: mentoring_0005
+Revises: mentoring_0006
 Create Date: 2026-12-04 18:40:00.000000
 
 ``mentoring_staff_nudges`` keeps, per pair and rule by which it is stuck, when staff last
@@ -19,7 +19,7 @@ from alembic import op
 import core.api
 
 revision: str = "mentoring_0007"
-down_revision: str | Sequence[str] | None = "mentoring_0005"
+down_revision: str | Sequence[str] | None = "mentoring_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

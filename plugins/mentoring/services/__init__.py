@@ -4,6 +4,7 @@ Import the module of the concern (``from plugins.mentoring.services import lifec
 
 - ``settings``: ``[plugins.mentoring]`` and its defaults.
 - ``directory``: finding a mentor; a mentor's capacity and whether they accept mentees.
+- ``verification``: a mentor's identity check by staff before they can be found.
 - ``lifecycle``: requests (send, accept, decline, withdraw, expire) and the mentorship's states.
 - ``agreements``: the pair's agreement and its amendments.
 - ``meetings``: meetings and the changes proposed to them; attendance goals.

@@ -21,6 +21,7 @@ from core.api import (
     like_pattern,
 )
 from plugins.mentoring.models import MentoringMember
+from plugins.mentoring.services import verification
 
 DIRECTORY_PAGE_SIZE = 12
 
@@ -86,6 +87,7 @@ def is_available_mentor(user: User) -> bool:
         and user.email_confirmed
         and user.is_listed
         and member.has_room
+        and verification.is_verified(user)
     )
 
 
@@ -190,9 +192,11 @@ def count_available_mentors() -> int:
 
 
 def listed_mentor() -> ColumnElement[bool]:
-    """A member the directory lists as a mentor (built per query: a suspension ends in time)."""
+    """A member the directory lists as a mentor (built per query: a suspension ends in time),
+    their identity verified where the programme checks it."""
     return and_(
         MentoringMember.wants_to_mentor.is_(True),
         User.email_confirmed_at.is_not(None),
         User.is_listed,
+        verification.verified_condition(User.id),
     )

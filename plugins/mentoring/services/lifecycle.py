@@ -47,6 +47,7 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import verification
 from plugins.mentoring.services.directory import (
     _locked_member,
     is_available_mentor,
@@ -208,6 +209,10 @@ def _pending_requests_of(mentee: User) -> int:
 
 def accept_request(mentorship_id: int, mentor: User) -> Mentorship:
     mentorship = _transition(mentorship_id, mentor, "accept")
+    if not verification.is_verified(mentor):  # the caller rolls the move back
+        raise InvalidInput(
+            _("Your identity is not verified yet: you can accept mentees once it is.")
+        )
     mentoring_member(mentor)
     took_room = rows_changed(  # waits for a concurrent accept, then looks again
         update(MentoringMember)

@@ -9,7 +9,32 @@ from core.api import Setting, plugin_settings_as, positive
 # ---- settings ----------------------------------------------------------------------------
 
 
+VERIFICATION_MODES = ("none", "staff")
+
+
+def _verification_mode(value: str) -> str | None:
+    return None if value in VERIFICATION_MODES else "must be one of none, staff"
+
+
+def _address_or_blank(value: str) -> str | None:
+    return None if not value or "@" in value else "must be an e-mail address, or empty"
+
+
 SETTINGS = {
+    "verification": Setting(
+        str,
+        "staff",
+        _verification_mode,
+        "who checks a mentor's identity before members can find them: staff (a coordinator, "
+        "from a document the mentor sends) or none",
+    ),
+    "verification_address": Setting(
+        str,
+        "",
+        _address_or_blank,
+        "where a mentor may e-mail their identity document instead of uploading it (empty: "
+        "uploads only)",
+    ),
     "request_expiry_days": Setting(int, 14, positive, "days before an unanswered request expires"),
     "max_pending_requests": Setting(int, 3, positive, "requests a mentee may have pending at once"),
     "chat_digest_after_minutes": Setting(
@@ -43,6 +68,8 @@ SETTINGS = {
 
 @dataclass(frozen=True)
 class MentoringSettings:
+    verification: str
+    verification_address: str
     request_expiry_days: int
     max_pending_requests: int
     chat_digest_after_minutes: int

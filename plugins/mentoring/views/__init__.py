@@ -10,6 +10,8 @@ module per concern, as in ``plugins.mentoring.services``:
 - ``ending``: ending a mentorship, early or not.
 - ``chat``: the chat's posts and history.
 - ``oversight``: the staff's console section "Mentorships" (blueprint ``mentoring_admin``).
+- ``verification``: a mentor sends their identity document; coordinators decide (blueprint
+  ``mentoring_verification``, a section of the console under ``/admin/verification``).
 """
 
 from plugins.mentoring.views import (  # noqa: F401 (their pages join blueprint.bp)
@@ -21,6 +23,7 @@ from plugins.mentoring.views import (  # noqa: F401 (their pages join blueprint.
     lifecycle,
     meetings,
     oversight,
+    verification,
 )
 
-BLUEPRINTS = [blueprint.bp, agreement.bp, meetings.bp, oversight.bp]
+BLUEPRINTS = [blueprint.bp, agreement.bp, meetings.bp, oversight.bp, verification.bp]

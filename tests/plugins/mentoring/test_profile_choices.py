@@ -80,13 +80,22 @@ def test_a_member_who_never_ticks_a_box_gets_no_mentoring_row(app, client, creat
     assert choices_of(app, member) is None
 
 
-def test_ticking_offer_lists_the_member_in_the_directory(app, client, create_user):
+def test_ticking_offer_lists_the_member_in_the_directory_once_verified(
+    app, db, client, create_user
+):
+    """Once staff verified them (verification = "staff", the default; with "none" at once:
+    test_verification.py)."""
+    from plugins.mentoring.services.verification import mark_verified
+
     browsing = app.test_client()
     browsing.login(create_user(display_name="Browsing Member"))
-    client.login(create_user())
+    ada = create_user()
+    client.login(ada)
     assert "Ada" not in browsing.get("/mentoring/mentors").text
 
     save_my_data(client, wants_to_mentor="y")
+    assert "Ada" not in browsing.get("/mentoring/mentors").text
+    mark_verified(ada)
 
     assert "Ada" in browsing.get("/mentoring/mentors").text
 

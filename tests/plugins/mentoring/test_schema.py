@@ -133,3 +133,22 @@ def test_a_site_without_mentoring_upgrades_too(app_on_empty_database):
     upgrade(with_mentoring)
     assert mentoring_rows(with_mentoring) == {}
     assert pending_heads(with_mentoring) == set()
+
+
+def test_the_upgrade_records_todays_mentors_as_verified(app_on_empty_database):
+    """mentoring_0006: mentors offering mentoring before identity checks existed stay
+    listed (verified, no document, no coordinator named); no one else gets a check."""
+    app = app_on_empty_database("mentoring")
+    ids = schema_before_with_members(app)
+
+    upgrade(app)
+
+    with app.app_context(), db.engine.connect() as connection:
+        tables = MetaData()
+        tables.reflect(connection, only=["mentoring_verifications"])
+        checks = {
+            row.user_id: (row.state, row.document_name, row.decided_by_id)
+            for row in connection.execute(select(tables.tables["mentoring_verifications"]))
+        }
+    mentors = [email for email, (mentor, _mentee, _row) in MEMBERS.items() if mentor]
+    assert checks == {ids[email]: ("verified", None, None) for email in mentors}
