@@ -126,7 +126,7 @@ def _calendar_section(member, viewer):
 
 @hookimpl
 def register_admin_sections():
-    return [views.oversight.SECTION]
+    return [VERIFICATION_SECTION, views.oversight.SECTION]
 
 
 def _mentorship_facts(members):
@@ -141,7 +141,10 @@ def _mentorship_facts(members):
 
 @hookimpl
 def register_member_facts():
-    return [MemberFact(_mentorship_facts, order=50)]
+    return [
+        MemberFact(_verification_facts, order=30),
+        MemberFact(_mentorship_facts, order=50),
+    ]
 
 
 @hookimpl
@@ -178,11 +181,6 @@ def register_home_counters():
     ]
 
 
-@hookimpl
-def register_admin_sections():
-    return [VERIFICATION_SECTION]
-
-
 def _verification_facts(members):
     """On the console (and wherever staff look): how far each mentor's identity check is.
     Other members see nothing: a check under way is between the mentor and the staff."""
@@ -196,11 +194,6 @@ def _verification_facts(members):
     for user_id in verification.offering_without_check(ids):
         facts[user_id] = str(verification.NOT_SENT_LABEL)
     return facts
-
-
-@hookimpl
-def register_member_facts():
-    return [MemberFact(_verification_facts, order=30)]
 
 
 @hookimpl
