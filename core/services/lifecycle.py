@@ -45,9 +45,12 @@ from core.models import (
     AuditEntry,
     DataExport,
     Goal,
+    HeldMail,
     LoginFailure,
+    MailPreference,
     Notification,
     OutboxMail,
+    Report,
     User,
 )
 from core.services.accounts import end_all_sessions
@@ -233,6 +236,20 @@ def _erase_core_rows(user: User) -> None:
     files = [export_file(export) for export in exports]
     after_commit(lambda: _unlink(files))
     db.session.execute(delete(DataExport).where(DataExport.user_id == user.id))
+    for owned in (HeldMail.user_id, MailPreference.user_id):
+        db.session.execute(delete(owned.class_).where(owned == user.id))
+    # their reports keep their place in the moderators' record, without their words; what
+    # they were reported for keeps no copy of what they wrote
+    for words, by_them in (
+        (Report.text, Report.reporter_id),
+        (Report.snapshot_text, Report.author_id),
+    ):
+        db.session.execute(
+            update(Report)
+            .where(by_them == user.id)
+            .values({words: ""})
+            .execution_options(synchronize_session=False)
+        )
     # others' alerts and mails, and the goals they share, name them
     forget_mentions(
         user,
@@ -241,6 +258,8 @@ def _erase_core_rows(user: User) -> None:
         OutboxMail.text_body,
         OutboxMail.html_body,
         Goal.title,
+        Report.snapshot_title,
+        Report.snapshot_text,
     )
     # The audit log keeps what staff did, and to whom by id; the one change it allows is
     # this: the address that labels the member becomes "former member" (see core_0014).

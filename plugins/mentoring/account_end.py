@@ -33,6 +33,7 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import verification
 from plugins.mentoring.services.ending import _close
 from plugins.mentoring.services.lifecycle import _page, decline_requests_to, move
 
@@ -125,3 +126,4 @@ def erase_member(user: User) -> None:
         MentoringMember.user_id,
     ):
         db.session.execute(delete(owner.class_).where(owner == user.id))
+    verification.forget(user)

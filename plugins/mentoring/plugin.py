@@ -266,6 +266,17 @@ def register_mail_kinds():
             templates=("mentoring/mail/silence_nudge",),
         ),
         MailKind("mentoring.endings", _l("A mentorship ending, early or completed")),
+        MailKind(
+            "mentoring.verification",
+            _l("The answer to your identity check as a mentor"),
+            can_turn_off=False,  # it says whether members can find them: about the account
+            templates=("mentoring/mail/mentor_verified", "mentoring/mail/mentor_rejected"),
+        ),
+        MailKind(
+            "mentoring.programme",
+            _l("A word from the programme's coordinators when a mentorship waits for you"),
+            templates=("mentoring/mail/staff_nudge",),
+        ),
     ]
 
 

@@ -616,7 +616,7 @@ def test_the_scheduler_warns_when_base_url_is_not_set(instance):
     stopper.cancel()
     _out, err = scheduler.communicate(timeout=TIMEOUT)
 
-    assert started == "alma scheduler running 5 jobs (Ctrl+C stops it)\n"
+    assert started == "alma scheduler running 6 jobs (Ctrl+C stops it)\n"
 
     assert "Warning: BASE_URL is not set; links in mails will point at http://127.0.0.1:5000" in err
 
@@ -711,8 +711,9 @@ CORE_JOBS = [
     "core.prune_sent_mails",
     "core.send_digests",
     "core.build_data_exports",
+    "core.erase_accounts",
 ]
-RUNNING = "alma scheduler running 5 jobs (Ctrl+C stops it)\n"
+RUNNING = "alma scheduler running 6 jobs (Ctrl+C stops it)\n"
 
 
 def failed_logins(instance: Path, *emails: str) -> list[str]:
@@ -741,6 +742,7 @@ def test_jobs_list_shows_each_job_when_it_runs_and_its_last_run(instance):
         "core.prune_sent_mails  interval hours=6  never run",
         "core.send_digests  interval minutes=15  never run",
         "core.build_data_exports  interval minutes=10  never run",
+        "core.erase_accounts  interval hours=1  never run",
     ]
 
     ran = run_alma("jobs", "run", "core.prune_sent_mails", env=env)

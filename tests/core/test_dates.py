@@ -17,6 +17,7 @@ from flask import Blueprint
 from flask_login import current_user
 
 from core import hookimpl
+from core.contributions import MailKind
 from core.db import db
 from core.models import User
 from core.services.mail import send_mail
@@ -52,6 +53,14 @@ class Reminder:
     @hookimpl
     def register_blueprints(self):
         return [self.blueprint]
+
+    @hookimpl
+    def register_mail_kinds(self):
+        # always sent, so without an unsubscribe footer after the moment
+        moments = MailKind(
+            "reminder.moments", "Moments", can_turn_off=False, templates=("mail/reminder_moment",)
+        )
+        return [moments]
 
 
 @pytest.fixture
@@ -100,7 +109,7 @@ def squeezed(response) -> str:
 def test_every_template_writes_dates_with_the_one_helper():
     """Flask-Babel's own filters, ``strftime`` and ``isoformat`` give other shapes, or the
     server's clock: what a template shows goes through ``when`` (a link's parameters and a
-    ``<time datetime>`` attribute are for machines)."""
+    ``<time datetime>`` or ``data-`` attribute are for machines)."""
     other_ways = re.compile(r"\|\s*(dateformat|datetimeformat|timeformat)\b|strftime\(|isoformat\(")
     found = []
     templates = [
@@ -111,7 +120,8 @@ def test_every_template_writes_dates_with_the_one_helper():
             continue
         source = template.read_text()
         for shown in re.finditer(r"\{\{(.*?)\}\}", source, re.DOTALL):
-            machine_read = "url_for(" in shown[1] or source[: shown.start()].endswith('datetime="')
+            in_attribute = re.search(r'(datetime|data-[\w-]+)="$', source[: shown.start()])
+            machine_read = "url_for(" in shown[1] or in_attribute is not None
             if other_ways.search(shown[1]) and not machine_read:
                 found.append(f"{template.relative_to(ROOT)}: {shown[0]}")
     assert found == []

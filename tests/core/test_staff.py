@@ -203,11 +203,11 @@ def test_every_console_page_is_refused_to_visitors_and_members(app, client, db, 
         "/admin/members",
         "/admin/members/<int:member_id>",
         "/admin/members/<int:member_id>/suspend",
-        "/admin/statistics",
-        "/admin/statistics.csv",
         "/admin/reports",
         "/admin/reports/<int:report_id>",
         "/admin/reports/<int:report_id>/suspend",
+        "/admin/statistics",
+        "/admin/statistics.csv",
         "/admin/system",
     ]
     admins_only = {"/admin/system"}

@@ -19,7 +19,8 @@ from sqlalchemy import MetaData, select, update
 
 from alma_kudos.services import give_kudos
 from core.db import db as database
-from core.models import User
+from core.models import HeldMail, MailPreference, Report, User
+from core.services.mail_kinds import choose
 from core.testing import TEST_PASSWORD, run_job, stored
 from plugins.certificates.models import Certificate
 from plugins.groups.models import MANAGER, ON_REQUEST, WITHDRAWN, JoinRequest, Membership
@@ -120,7 +121,7 @@ def everything_done(app, client, db, create_user):
     group = directory.create_group(zed, name="Airships")
     membership.join_group(group.id, mia)
     topic = forum.start_topic(group.id, zed, "Welcome", "Zed Zephyrine says hello.")
-    forum.reply(group.id, topic.id, mia, "Hello back!")
+    hello_back = forum.reply(group.id, topic.id, mia, "Hello back!")
     forum.reply(group.id, topic.id, mia, f"Write to {ZED['name']} at {ZED['e-mail']}.")
     wiki.save_article(
         own.id,
@@ -131,7 +132,17 @@ def everything_done(app, client, db, create_user):
     )
     give_kudos(mia, zed, "Thanks for the timetables")
     give_kudos(zed, mia, "Thanks for the questions")
+    # Zed wants the forum in a digest: a mail held for it, and a choice of theirs
+    choose(zed, {"groups.forum": "digest"})
     db.session.commit()
+    forum.reply(group.id, topic.id, mia, "A reply Zed gets in tomorrow's digest.")
+    db.session.commit()
+    # Zed reports Mia's post, in their own words; Mia reports Zed's profile (its text kept)
+    client.login(zed)
+    words = {"reason": "spam", "text": f"{ZED['name']} thinks this is an advert."}
+    client.post(f"/report/groups.post/{hello_back.id}", data=words)
+    client.login(mia)
+    client.post(f"/report/core.profile/{zed.id}", data={"reason": "other", "text": "Odd bio."})
     client.login(coordinator)
     client.post(f"/admin/members/{zed.id}/suspend", data={"reason": "a mistake"})
     client.post(f"/admin/members/{zed.id}/unsuspend", data={"reason": "the mistake undone"})
@@ -158,6 +169,18 @@ def test_an_erased_member_leaves_nothing_of_theirs_and_others_keep_their_part(
 
     assert stored(app, select(User.erased_at).where(User.id == zed.id)) is not None
     assert what_is_left(app, ZED) == []
+    for owned in (HeldMail.user_id, MailPreference.user_id):
+        assert stored_all(app, select(owned).where(owned == zed.id)) == []
+    # both reports stay in the moderators' record, without Zed's words or profile text
+    with app.app_context():
+        reports = database.session.execute(
+            select(Report.kind, Report.text, Report.snapshot_text).order_by(Report.id)
+        ).all()
+        database.session.remove()
+    assert [tuple(report) for report in reports] == [
+        ("groups.post", "", "Hello back!"),
+        ("core.profile", "Odd bio.", ""),
+    ]
 
     # Mia's side reads on, with "former member" where Zed was
     client.login(mia)

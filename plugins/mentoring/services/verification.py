@@ -307,6 +307,16 @@ def _decide(
     return found
 
 
+def forget(user: User) -> None:
+    """For the member's erasure: their check goes, with any document still waiting."""
+    check = verification_of(user)
+    if check is None:
+        return
+    if check.document_name:
+        _delete_after_commit(check.document_name)
+    db.session.delete(check)
+
+
 def _delete_after_commit(name: str) -> None:
     """Delete a document once the change that forgets it is committed (on a rollback the
     row still names it, and it stays)."""
