@@ -129,7 +129,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 3)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 4)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
