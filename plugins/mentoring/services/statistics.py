@@ -32,11 +32,13 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorshipEvent,
 )
+from plugins.mentoring.services import verification
 from plugins.mentoring.services.directory import count_available_mentors, listed_mentor
 
 
 def count_mentors() -> int:
-    """Members the directory lists as mentors, with room or not."""
+    """Members the directory lists as mentors (their identity verified where the programme
+    checks it), with room or not."""
     return db.session.execute(
         select(func.count())
         .select_from(User)
@@ -116,7 +118,13 @@ MOVES = (  # name, label, the state moved to
 )
 
 STATISTICS = [
-    Statistic("mentoring.mentors", _l("Mentors"), now=count_mentors, order=20),
+    Statistic("mentoring.mentors", _l("Mentors verified and listed"), now=count_mentors, order=20),
+    Statistic(
+        "mentoring.mentors_to_verify",
+        _l("Mentors awaiting verification"),
+        now=verification.count_waiting,
+        order=20,
+    ),
     Statistic(
         "mentoring.mentors_available",
         _l("Mentors available"),

@@ -91,6 +91,7 @@ def test_a_season_of_mentoring_in_figures(db, client, create_user, make_mentor, 
         return page[page.index('data-value="', start) + 12 :].split('"')[0]
 
     assert now("mentoring.mentors") == "5"
+    assert now("mentoring.mentors_to_verify") == "0"
     assert now("mentoring.mentors_available") == "4"  # Ed takes nobody
     assert now("mentoring.mentorships_requested") == "0"
     assert now("mentoring.mentorships_accepted") == "1"

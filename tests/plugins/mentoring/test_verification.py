@@ -339,6 +339,9 @@ def test_the_console_counts_and_lists_the_queue_oldest_first(
     assert re.search(r'data-section-count="mentoring_verification.queue">2<', console)
     queue = text(staff.get(QUEUE))
     assert queue.index("Abe Earlier") < queue.index("Zoe Later")
+    figures = staff.get("/admin/statistics").text
+    waiting = figures[figures.index('data-statistic="mentoring.mentors_to_verify"') :]
+    assert waiting[waiting.index('data-value="') :].startswith('data-value="2"')
 
 
 def test_an_empty_queue_says_so(app, client, db, coordinator):
