@@ -55,14 +55,13 @@ def upgrade() -> None:
         ["created_at", "id"],
         unique=False,
     )
-    with op.batch_alter_table(VERSIONS, schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("by_staff", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.create_check_constraint(
-            batch_op.f(f"ck_{VERSIONS}_staff_change_in_force"),
-            "NOT by_staff OR status = 'approved'",
-        )
+    # ALTER TABLE, never a batch copy: copying the table drops the old one, and with SQLite's
+    # foreign keys on that sets the meetings' amendment_id (ON DELETE SET NULL) to NULL
+    false = "false" if op.get_bind().dialect.name == "postgresql" else "0"
+    op.execute(
+        f"ALTER TABLE {VERSIONS} ADD COLUMN by_staff BOOLEAN NOT NULL DEFAULT {false}"
+        f" CONSTRAINT ck_{VERSIONS}_staff_change_in_force CHECK (NOT by_staff OR status = 'approved')"
+    )
 
 
 def downgrade() -> None:

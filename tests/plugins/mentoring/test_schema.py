@@ -152,3 +152,100 @@ def test_the_upgrade_records_todays_mentors_as_verified(app_on_empty_database):
         }
     mentors = [email for email, (mentor, _mentee, _row) in MEMBERS.items() if mentor]
     assert checks == {ids[email]: ("verified", None, None) for email in mentors}
+
+
+def test_the_staff_column_keeps_every_meetings_amendment(app_on_empty_database):
+    """mentoring_0007 adds ``by_staff`` to the agreement versions with ALTER TABLE: a copy of
+    the table would drop the old one, and SQLite's foreign keys would then set each meeting's
+    ``amendment_id`` (ON DELETE SET NULL) to NULL."""
+    app = app_on_empty_database("mentoring")
+    moment = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    with app.app_context():
+        for part in schema_parts(app):
+            head = "mentoring_0006" if part.name == "mentoring" else "heads"
+            command.upgrade(alembic_config(app, part), head)
+        with db.engine.begin() as connection:
+            tables = MetaData()
+            tables.reflect(connection)
+            users, pairs, versions, meetings = (
+                tables.tables[name]
+                for name in (
+                    "users",
+                    "mentoring_mentorships",
+                    "mentoring_agreement_versions",
+                    "mentoring_meetings",
+                )
+            )
+            mentee, mentor = (
+                connection.execute(
+                    users.insert()
+                    .values(
+                        email=f"{name}@example.org",
+                        password_hash="x",
+                        display_name=name.title(),
+                        bio="",
+                        timezone="UTC",
+                        created_at=moment,
+                    )
+                    .returning(users.c.id)
+                ).scalar_one()
+                for name in ("mia", "max")
+            )
+            pair = connection.execute(
+                pairs.insert()
+                .values(
+                    mentee_id=mentee,
+                    mentor_id=mentor,
+                    state="active",
+                    message="",
+                    topics="",
+                    created_at=moment,
+                    state_changed_at=moment,
+                    expires_at=moment,
+                )
+                .returning(pairs.c.id)
+            ).scalar_one()
+            version = connection.execute(
+                versions.insert()
+                .values(
+                    mentorship_id=pair,
+                    number=1,
+                    starts_on=moment.date(),
+                    ends_on=moment.date(),
+                    meetings_planned=2,
+                    channels="video",
+                    contact_every_days=14,
+                    agenda="",
+                    notes="",
+                    reason="",
+                    status="approved",
+                    proposed_by_id=mentee,
+                    proposed_at=moment,
+                    comment="",
+                )
+                .returning(versions.c.id)
+            ).scalar_one()
+            connection.execute(
+                meetings.insert().values(
+                    mentorship_id=pair,
+                    starts_at=moment,
+                    duration_minutes=60,
+                    place="",
+                    agenda="",
+                    is_final=False,
+                    status="scheduled",
+                    sequence=0,
+                    created_at=moment,
+                    amendment_id=version,
+                )
+            )
+
+    upgrade(app)
+
+    with app.app_context(), db.engine.connect() as connection:
+        tables = MetaData()
+        tables.reflect(connection, only=["mentoring_meetings", "mentoring_agreement_versions"])
+        kept = connection.execute(select(tables.tables["mentoring_meetings"].c.amendment_id))
+        assert kept.scalars().all() == [version]
+        by_staff = select(tables.tables["mentoring_agreement_versions"].c.by_staff)
+        assert connection.execute(by_staff).scalars().all() == [False]
