@@ -130,6 +130,7 @@ def _committed(session: Session) -> None:
     # pushed live to a member) then needs no second connection, so concurrent units of work
     # cannot each hold one while waiting for another one from an exhausted pool.
     session.info["committed"] = session.info.pop("after_commit", [])
+    session.info.pop("savepoint_marks", None)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -143,10 +144,22 @@ def _run_after_commit(session: Session, transaction: Any) -> None:
             logger.exception("after-commit callback %r failed", callback)
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    if transaction.nested:  # what is to run after commit so far: kept if it rolls back
+        marks = session.info.setdefault("savepoint_marks", {})
+        marks[id(transaction)] = len(session.info.get("after_commit", []))
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_commit(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the outermost transaction rolled back
         session.info.pop("after_commit", None)
+        session.info.pop("savepoint_marks", None)
+    elif previous_transaction.nested:  # a savepoint: forget what was added inside it
+        mark = session.info.get("savepoint_marks", {}).pop(id(previous_transaction), None)
+        if mark is not None:
+            del session.info.get("after_commit", [])[mark:]
 
 
 @event.listens_for(Engine, "connect")

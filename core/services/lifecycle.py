@@ -23,6 +23,7 @@ from sqlalchemy import (
     JSON,
     String,
     Text,
+    and_,
     cast,
     column,
     delete,
@@ -136,7 +137,6 @@ def request_deletion(user: User, password: str, word: str) -> datetime:
             user.email,
             _("Your account will be deleted"),
             "mail/deletion_requested",
-            to_inactive=True,
             user=user,
             due=due,
             link=external_url("auth.login"),
@@ -260,16 +260,20 @@ def _erase_core_rows(user: User) -> None:
         Goal.title,
         Report.snapshot_title,
         Report.snapshot_text,
+        HeldMail.subject,
+        HeldMail.text_body,
     )
     # The audit log keeps what staff did, and to whom by id; the one change it allows is
-    # this: the address that labels the member becomes "former member" (see core_0014).
+    # this: a label that names the member (their address, or a label of a mentorship or a
+    # certificate that quotes it or their name) becomes "former member" (see core_0014).
     for label, id_column, extra in (
         (AuditEntry.target_label, AuditEntry.target_id, AuditEntry.target_kind == "member"),
         (AuditEntry.actor_label, AuditEntry.actor_id, AuditEntry.actor_id.is_not(None)),
     ):
+        naming = [label.contains(needle, autoescape=True) for needle in _mentions(user)]
         db.session.execute(
             update(AuditEntry)
-            .where(id_column == user.id, extra, label != FORMER_MEMBER)
+            .where(or_(and_(id_column == user.id, extra), *naming), label != FORMER_MEMBER)
             .values({label: FORMER_MEMBER})
             .execution_options(synchronize_session=False)
         )

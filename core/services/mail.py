@@ -27,7 +27,7 @@ from flask_babel import ngettext
 from jinja2 import TemplateNotFound
 from sqlalchemy import delete, func, select, update
 
-from core.contributions import MAIL_DIGEST, MAIL_NOW, MAIL_OFF
+from core.contributions import MAIL_DIGEST, MAIL_NOW, MAIL_OFF, MailKind
 from core.db import db, rows_changed, utcnow
 from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
@@ -59,7 +59,6 @@ def send_mail(
     template: str,
     *,
     kind: str | None = None,
-    to_inactive: bool = False,
     **context: Any,
 ) -> OutboxMail | None:
     """Queue a mail rendered from the template ``<template>.txt`` (and ``<template>.html`` when
@@ -74,14 +73,14 @@ def send_mail(
     unsubscribe link and headers, if it can be turned off), held for their daily digest, or
     not written at all: then this returns ``None``.
 
-    Nothing is queued either, and ``None`` returned, when the address is a deactivated member's (or
-    an erased one's): their mail stops, whatever sends it. Only core's mails about the account
-    itself (``to_inactive=True``: the deletion asked for) still reach them."""
-    if not to_inactive and mail_stopped(to):
+    Nothing is queued either, and ``None`` returned, to a member who deactivated their
+    account, unless the kind cannot be turned off (a login link, a password reset, the deletion
+    they asked for: mail about the account itself), nor ever to an erased member's address."""
+    mail_kind = mail_kind_of(kind, template)
+    if mail_stopped(to, mail_kind):
         return None
     context.setdefault("site_name", current_app.config["SITE_NAME"])
     subject = " ".join(subject.split())  # one line: names in subjects cannot add headers
-    mail_kind = mail_kind_of(kind, template)
     recipient = context.get("user")
     reader = recipient if isinstance(recipient, User) else None
     # whom the member's choices and the unsubscribe link are about: a mail that can be turned
@@ -146,11 +145,14 @@ def _queue(
     return mail
 
 
-def mail_stopped(address: str) -> bool:
-    """Whether ``address`` belongs to a member who deactivated their account, or to none at
-    all any more (an erased member's address is in the reserved ``.invalid`` domain)."""
+def mail_stopped(address: str, kind: MailKind | None = None) -> bool:
+    """Whether no mail of ``kind`` goes to ``address``: none to an erased member's address
+    (in the reserved ``.invalid`` domain); to a member who deactivated their account, only
+    the kinds that cannot be turned off."""
     if address.endswith(".invalid"):
         return True
+    if kind is not None and not kind.can_turn_off:
+        return False
     return (
         db.session.scalar(
             select(User.id).where(User.email == address, User.deactivated_at.is_not(None))

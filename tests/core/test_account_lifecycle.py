@@ -153,6 +153,25 @@ def test_no_mail_is_queued_to_a_deactivated_member(app, client, db, create_user)
     assert stored(app, select(OutboxMail.to_address)) == "bob@example.org"
 
 
+def test_a_deactivated_member_still_gets_a_reset_or_a_login_link_to_come_back(
+    app, client, mail, create_user
+):
+    """Their mail stops, but not what they ask for to come back: a password they forgot must
+    not keep them out (nor let their deletion go ahead while they wanted to cancel it)."""
+    ann = create_user(email="ann@example.org")
+    client.login(ann)
+    deactivate(client)
+    client.post("/logout")
+    mail.deliver()
+
+    client.post("/reset", data={"email": "ann@example.org"})
+    client.post("/login/link", data={"email": "ann@example.org"})
+
+    delivered = mail.deliver()
+    assert len(delivered) == 2, [message["Subject"] for message in delivered]
+    assert {message["To"] for message in delivered} == {"ann@example.org"}
+
+
 def test_a_suspended_members_profile_is_gone_for_members_not_for_staff(app, client, create_user):
     ann = create_user()
     coordinator = create_user(role="coordinator")

@@ -296,6 +296,24 @@ class FakeScheduler:
         self.woken.append(job_id)
 
 
+def test_what_a_rolled_back_savepoint_asked_for_after_commit_never_runs(app):
+    """A unit of work that tries something in a savepoint (erasing one member of several,
+    say) and rolls it back keeps what it asked for before and after, and drops the rest."""
+    from core.api import after_commit, db
+
+    ran = []
+    with app.app_context():
+        after_commit(lambda: ran.append("before"))
+        with pytest.raises(RuntimeError), db.session.begin_nested():
+            after_commit(lambda: ran.append("failed"))
+            raise RuntimeError("the savepoint rolls back")
+        with db.session.begin_nested():
+            after_commit(lambda: ran.append("released"))
+        after_commit(lambda: ran.append("after"))
+        db.session.commit()
+    assert ran == ["before", "released", "after"]
+
+
 @pytest.mark.parametrize(("end", "woken"), [("commit", ["probe.job"]), ("rollback", [])])
 def test_a_job_is_woken_only_once_the_transaction_commits(app, end, woken):
     from core.api import alma, db

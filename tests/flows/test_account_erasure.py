@@ -147,6 +147,11 @@ def everything_done(app, client, db, create_user):
     client.post(f"/admin/members/{zed.id}/suspend", data={"reason": "a mistake"})
     client.post(f"/admin/members/{zed.id}/unsuspend", data={"reason": "the mistake undone"})
     run_job(app, "certificates.render")
+    # an admin revoked Zed's certificate: the audit log's label quotes its holder's address
+    client.login(create_user(email="admin@example.org", role="admin"))
+    zeds = stored(app, select(Certificate.number).where(Certificate.user_id == zed.id))
+    revoked = client.post(f"/admin/certificates/{zeds}/revoke", data={"reason": "a test"})
+    assert revoked.status_code == 302
     return zed, mia, mentorship.id, (group.id, topic.id), mias.id
 
 
