@@ -88,7 +88,8 @@ class ProfileField:
     show together, under it; ``note`` (the first of a legend's) joins the form's line on what
     other members see, to say who sees what the fields tell.
     ``badge``, if given, is shown beside the member's name on their profile while
-    ``load(member)`` is true, in Bootstrap's ``badge_style`` colour (``"success"``, ``"info"``…).
+    ``load(member)`` is true (or, if given, ``badge_when(member)``: a mentor's badge waits
+    for their identity check), in Bootstrap's ``badge_style`` colour (``"success"``…).
     ``create_user(**fields)`` of the pytest plugin saves a field named in ``fields`` too.
     """
 
@@ -101,6 +102,7 @@ class ProfileField:
     badge: str = ""
     badge_style: str = "secondary"
     order: int = 100
+    badge_when: Callable[[User], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -255,8 +257,9 @@ class AdminSection:
     section to staff holding ``role`` (``"coordinator"``: coordinators and admins; ``"admin"``:
     admins alone), and the page itself must refuse everyone else, with
     ``@core.api.staff_required(role)``. ``count()``, if given, is shown as a badge beside the
-    title ("3 to verify": 0 shows nothing); it runs on each view of the console, inside the
-    request: keep it to one indexed ``COUNT``. ``note`` says in a line what the section is for.
+    title, followed by ``count_label`` if given ("3 to verify": 0 shows nothing); it runs on
+    each view of the console, inside the request: keep it to one indexed ``COUNT``. ``note``
+    says in a line what the section is for.
     Lower ``order`` comes first.
     """
 
@@ -266,6 +269,7 @@ class AdminSection:
     count: Callable[[], int] | None = None
     note: str = ""
     order: int = 100
+    count_label: str = ""  # the words after the badge's number: "to verify"
 
     def __post_init__(self) -> None:
         from core.models import ROLES

@@ -49,7 +49,7 @@ def member_badges(member: User) -> list[tuple[str, str]]:
     return [
         (str(field.badge), field.badge_style)
         for field in alma().profile_fields
-        if field.badge and field.load(member)
+        if field.badge and (field.badge_when or field.load)(member)
     ]
 
 

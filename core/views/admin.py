@@ -117,6 +117,7 @@ REPORTS = AdminSection(
     count=open_reports,
     note=_l("What members reported: hide it, restore it, dismiss the report, suspend the author."),
     order=20,
+    count_label=_l("open"),
 )
 
 

@@ -11,6 +11,7 @@ from wtforms import BooleanField
 
 from core.api import ProfileField, User, db
 from plugins.mentoring.models import MentoringMember
+from plugins.mentoring.services import verification
 from plugins.mentoring.services.directory import mentoring_member
 
 OFFERS, LOOKS = "wants_to_mentor", "wants_to_be_mentored"  # the form's names since before
@@ -34,7 +35,13 @@ def choose(user: User, choice: str, wanted: bool) -> None:
     db.session.flush()
 
 
-def _field(choice: str, label: str, load, badge: str, badge_style: str) -> ProfileField:
+def mentors_as_checked(user: User) -> bool:
+    """Whether others see ``user`` as a mentor: they offer it, and passed the identity check
+    where the programme has one."""
+    return offers_mentoring(user) and verification.is_verified(user)
+
+
+def _field(choice: str, label: str, load, badge: str, badge_style: str, shown=None) -> ProfileField:
     return ProfileField(
         name=choice,
         field=BooleanField(label),
@@ -44,6 +51,7 @@ def _field(choice: str, label: str, load, badge: str, badge_style: str) -> Profi
         note=_l("Other members see whether you mentor or look for a mentor."),
         badge=badge,
         badge_style=badge_style,
+        badge_when=shown,
     )
 
 
@@ -51,7 +59,14 @@ def _field(choice: str, label: str, load, badge: str, badge_style: str) -> Profi
 PROFILE_FIELDS = [
     _field(*choice)
     for choice in (
-        (OFFERS, _l("I would like to mentor others"), offers_mentoring, _l("Mentor"), "success"),
+        (
+            OFFERS,
+            _l("I would like to mentor others"),
+            offers_mentoring,
+            _l("Mentor"),
+            "success",
+            mentors_as_checked,
+        ),
         (
             LOOKS,
             _l("I am looking for a mentor"),

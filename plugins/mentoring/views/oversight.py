@@ -38,6 +38,7 @@ SECTION = AdminSection(
     count=oversight.count_stuck,
     note=_l("Every mentorship by state; the stuck pairs, to nudge; end one, or extend it."),
     order=30,
+    count_label=_l("stuck"),
 )
 
 

@@ -32,6 +32,7 @@ SECTION = AdminSection(
     count=verification.count_waiting,
     note=_l("Mentors whose identity to check before members can find them."),
     order=20,
+    count_label=_l("to verify"),
 )
 
 

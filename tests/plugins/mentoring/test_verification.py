@@ -124,6 +124,8 @@ def test_a_new_mentor_is_neither_listed_nor_asked_and_their_area_says_why(
     assert 'name="by_mail"' not in area
     # others see nothing of it, not even the mentor's "take a request" button
     assert "Verify your identity" not in text(asking.get(f"/members/{newcomer.id}/mentoring"))
+    # nor a "Mentor" badge beside their name before the check
+    assert ">Mentor</span>" not in asking.get(f"/members/{newcomer.id}").text
 
 
 def test_a_document_is_stored_outside_static_and_the_area_says_what_comes_next(
@@ -371,6 +373,11 @@ def test_approving_lists_the_mentor_mails_them_deletes_the_document_and_logs_it(
         None,
     )
     assert listed(app, mentee) == ["Vera Newcomer"]
+    client.login(mentee)
+    assert (
+        '<span class="badge text-bg-success">Mentor</span>'
+        in client.get(f"/members/{newcomer.id}").text
+    )
     client.login(newcomer)
     assert 'id="verify-first"' not in client.get("/me/data").text
     entries = stored(app, select(AuditEntry.act + "|" + AuditEntry.reason))
