@@ -71,7 +71,7 @@
       appendText(body, message.body);
       if (!mine) {
         const report = document.createElement("a");
-        report.className = "report-link link-secondary small chat-report";
+        report.className = "report-link small chat-report";
         report.href = section.dataset.reportUrl + String(message.id);
         report.rel = "nofollow";
         report.textContent = section.dataset.reportText;
