@@ -137,6 +137,11 @@ def console_routes(app: Flask, member_id: int, word: str) -> dict[str, str]:
         routes["audit log: page 100"] = url_for("admin.audit", page=100)
         routes["reports: hidden"] = url_for("admin.reports", state="hidden")
         routes["a report's page"] = url_for("admin.report", report_id=1)
+        routes["mentorships: stuck"] = url_for("mentoring_admin.mentorships", stuck=1)
+        routes["mentorships: one name"] = url_for("mentoring_admin.mentorships", q=word)
+        routes["a mentorship's page"] = url_for("mentoring_admin.mentorship", mentorship_id=1)
+        routes["statistics: 24 months"] = url_for("admin.statistics", months=24)
+        routes["statistics: CSV"] = url_for("admin.statistics_export")
     return routes
 
 
