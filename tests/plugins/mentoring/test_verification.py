@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
-from core.models import AuditEntry, OutboxMail
+from core.db import utcnow
+from core.models import AuditEntry, OutboxMail, User
 from core.services.mail import DELIVER_JOB_ID
 from core.testing import body_of, count_rows, race, run_job, stored
 from plugins.mentoring.models import REQUESTED, Mentorship, MentorVerification
@@ -342,6 +343,33 @@ def test_the_console_counts_and_lists_the_queue_oldest_first(
     figures = staff.get("/admin/statistics").text
     waiting = figures[figures.index('data-statistic="mentoring.mentors_to_verify"') :]
     assert waiting[waiting.index('data-value="') :].startswith('data-value="2"')
+
+
+def test_a_deactivated_member_leaves_the_queue_until_they_come_back(
+    app, db, coordinator, create_user
+):
+    staying = create_user(display_name="Stay Here", wants_to_mentor=True, verified_mentor=False)
+    leaving = create_user(display_name="Gone Away", wants_to_mentor=True, verified_mentor=False)
+    for member in (staying, leaving):
+        send(app.test_client(), member, png_bytes())
+    db.session.execute(update(User).where(User.id == leaving.id).values(deactivated_at=utcnow()))
+    db.session.commit()
+    staff = app.test_client()
+    staff.login(coordinator)
+
+    queue = text(staff.get(QUEUE))
+    assert "Stay Here" in queue and "Gone Away" not in queue
+    console = staff.get("/admin/").text
+    assert re.search(r'data-section-count="mentoring_verification.queue">1<', console)
+    figures = staff.get("/admin/statistics").text
+    waiting = figures[figures.index('data-statistic="mentoring.mentors_to_verify"') :]
+    assert waiting[waiting.index('data-value="') :].startswith('data-value="1"')
+
+    db.session.execute(update(User).where(User.id == leaving.id).values(deactivated_at=None))
+    db.session.commit()
+    assert "Gone Away" in text(staff.get(QUEUE))
+    console = staff.get("/admin/").text
+    assert re.search(r'data-section-count="mentoring_verification.queue">2<', console)
 
 
 def test_an_empty_queue_says_so(app, client, db, coordinator):
