@@ -26,6 +26,7 @@ from werkzeug.datastructures import FileStorage
 
 from core.api import (
     InvalidInput,
+    NotAllowed,
     NotFound,
     User,
     after_commit,
@@ -265,6 +266,8 @@ def reject(staff: User, user_id: int, message: str) -> MentorVerification:
 def _decide(
     staff: User, user_id: int, state: str, reason: str, *, message: str
 ) -> MentorVerification:
+    if staff.id == user_id:
+        raise NotAllowed(_("Staff cannot decide on their own identity check."))
     found = db.session.get(MentorVerification, user_id)
     if found is None:
         raise NotFound(_("This member has no identity check."))

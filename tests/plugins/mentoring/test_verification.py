@@ -473,6 +473,19 @@ def test_a_decision_on_a_decided_check_changes_nothing(app, client, db, newcomer
     assert count_rows(app, OutboxMail, OutboxMail.to_address == "vera@example.org") == 1
 
 
+def test_a_coordinator_cannot_decide_on_their_own_check(app, client, db, create_user):
+    coco = create_user(role="coordinator", wants_to_mentor=True, verified_mentor=False)
+    send(client, coco, png_bytes())
+
+    for act, form in (("approve", {"reason": "It is me"}), ("reject", {"message": "No"})):
+        refused = client.post(f"{QUEUE}/{coco.id}/{act}", data=form)
+        assert refused.status_code == 403
+        assert "Staff cannot decide on their own identity check." in text(refused)
+    assert check_of(app, coco).state == "pending"
+    assert count_rows(app, AuditEntry) == 0
+    assert len(stored_files(app)) == 1
+
+
 def test_two_coordinators_deciding_at_once_send_one_mail(app, db, newcomer, create_user):
     send(app.test_client(), newcomer, png_bytes())
     coco, dora = create_user(role="coordinator"), create_user(role="coordinator")
