@@ -476,6 +476,9 @@ def test_a_decision_on_a_decided_check_changes_nothing(app, client, db, newcomer
 def test_a_coordinator_cannot_decide_on_their_own_check(app, client, db, create_user):
     coco = create_user(role="coordinator", wants_to_mentor=True, verified_mentor=False)
     send(client, coco, png_bytes())
+    queue = text(client.get(QUEUE))  # their check is listed, with no buttons to decide
+    assert "This is your own check: another coordinator decides on it." in queue
+    assert f'action="{QUEUE}/{coco.id}/approve"' not in queue
 
     for act, form in (("approve", {"reason": "It is me"}), ("reject", {"message": "No"})):
         refused = client.post(f"{QUEUE}/{coco.id}/{act}", data=form)
