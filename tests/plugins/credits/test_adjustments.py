@@ -161,6 +161,9 @@ def test_an_admin_can_neither_adjust_nor_undo_their_own_credits(
     assert "The credits are adjusted." in text(adjust(client, admin.email, 20))
     [entry_id] = db.session.scalars(select(CreditEntry.id).where(CreditEntry.user_id == admin.id))
     client.login(admin)
+    listed = text(client.get("/admin/credits/"))
+    assert "Your own credits: another admin may undo this." in listed
+    assert f'action="/admin/credits/entries/{entry_id}/undo"' not in listed
     refused = client.post(f"/admin/credits/entries/{entry_id}/undo", data={"reason": "Too kind"})
     assert refused.status_code == 403
     assert "Staff cannot undo an adjustment of their own credits." in html.unescape(refused.text)
