@@ -152,6 +152,9 @@ def test_an_admin_can_neither_revoke_nor_reissue_their_own_certificate(
     bob.role = "admin"  # Bob, who holds the certificate, is an admin too
     db.session.commit()
     client.login(bob)
+    page = text(client.get(f"/admin/certificates/{issued}"))
+    assert "This is your own certificate: another admin revokes or reissues it." in page
+    assert f'action="/admin/certificates/{issued}/revoke"' not in page
     refused = client.post(f"/admin/certificates/{issued}/revoke", data={"reason": "Mine"})
     assert refused.status_code == 403
     assert "Staff cannot revoke their own certificate." in html.unescape(refused.text)
