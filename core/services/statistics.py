@@ -131,8 +131,12 @@ def median_days_per_month(months: Months, start: Any, end: Any, *where: Any) -> 
 
 
 def _count_members() -> int:
+    """Current members: confirmed accounts, neither suspended nor deactivated (which leaves
+    out those awaiting deletion and the erased ones too)."""
     return db.session.execute(
-        select(func.count()).select_from(User).where(User.email_confirmed_at.is_not(None))
+        select(func.count())
+        .select_from(User)
+        .where(User.email_confirmed_at.is_not(None), User.is_listed)
     ).scalar_one()
 
 
@@ -144,7 +148,7 @@ def core_statistics() -> list[Statistic]:
     from flask_babel import lazy_gettext as _l
 
     return [
-        Statistic("members", _l("Members"), now=_count_members, order=10),
+        Statistic("members", _l("Current members"), now=_count_members, order=10),
         Statistic("registrations", _l("Registrations"), per_month=_registrations, order=10),
     ]
 

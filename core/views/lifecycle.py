@@ -16,8 +16,14 @@ from core.services import lifecycle
 
 bp = Blueprint("lifecycle", __name__)
 
-# what a deactivated member may still open: this page, logging out, the site's files
-OPEN_WHILE_DEACTIVATED = {"lifecycle.welcome_back", "lifecycle.reactivate", "auth.logout"}
+# what a deactivated member may still open: this page, logging out, the site's files, and
+# an unsubscribe link from a mail (it works for anyone holding it)
+OPEN_WHILE_DEACTIVATED = {
+    "lifecycle.welcome_back",
+    "lifecycle.reactivate",
+    "auth.logout",
+    "mail.unsubscribe",
+}
 
 
 @bp.before_app_request

@@ -30,6 +30,7 @@ from core.api import (
     Goal,
     InvalidInput,
     Months,
+    NotAllowed,
     NotFound,
     Setting,
     User,
@@ -395,6 +396,8 @@ def revoke_certificate(number: str, reason: str, actor: User | None = None) -> C
     why. ``actor`` is the admin (``None``: the command line); one row of the audit log."""
     reason = _checked_reason(reason)
     certificate = certificate_by_number(number)
+    if actor is not None and actor.id == certificate.user_id:
+        raise NotAllowed(_("Staff cannot revoke their own certificate."))
     if certificate.is_revoked:
         raise InvalidInput(_("This certificate is revoked already."))
     record_staff_act(actor, "certificates.revoked", _target(certificate), reason)
@@ -420,6 +423,8 @@ def reissue_certificate(number: str, reason: str, actor: User | None = None) -> 
     certifies as it was. The revoked one stays revoked; each is reissued once."""
     reason = _checked_reason(reason)
     original = certificate_by_number(number)
+    if actor is not None and actor.id == original.user_id:
+        raise NotAllowed(_("Staff cannot reissue their own certificate."))
     if not original.is_revoked:
         raise InvalidInput(_("Only a revoked certificate is reissued: revoke it first."))
     if reissue_of(original) is not None:

@@ -27,6 +27,7 @@ from core.api import (
     Goal,
     GoalKind,
     InvalidInput,
+    NotAllowed,
     NotFound,
     Setting,
     User,
@@ -324,6 +325,8 @@ def adjust_credits(actor: User, member: User, points: int, reason: str) -> Credi
     """Give ``member`` ``points`` (take them, if negative) by hand, because of ``reason``,
     which the member reads in their ledger: a ledger entry of its own, one row of the audit
     log (the entry's source), and the balance changed in the same unit of work."""
+    if actor.id == member.id:
+        raise NotAllowed(_("Staff cannot adjust their own credits."))
     reason = _adjustment_reason(reason)
     if points == 0 or abs(points) > MAX_ADJUSTMENT:
         raise InvalidInput(
@@ -353,6 +356,8 @@ def undo_adjustment(actor: User, entry_id: int, reason: str) -> CreditEntry:
     original = db.session.get(CreditEntry, entry_id)
     if original is None or original.entry_kind != ADJUSTMENT:
         raise NotFound(_("There is no such adjustment."))
+    if actor.id == original.user_id:
+        raise NotAllowed(_("Staff cannot undo an adjustment of their own credits."))
     if reversal_of(original) is not None:
         raise InvalidInput(_("This adjustment was undone already."))
     _check_room(original.user_id, -original.points)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from core.api import ExportPart, User, db
@@ -113,6 +114,17 @@ def transcript(mentorship: Mentorship) -> str | None:
         return None
     header = f"Chat of {mentorship.mentor.display_name} and {mentorship.mentee.display_name}\n\n"
     return header + "".join(
-        f"[{message.created_at:%Y-%m-%d %H:%M} UTC] {message.sender.display_name}: {message.body}\n"
+        f"[{message.created_at:%Y-%m-%d %H:%M} UTC] {message.sender.display_name}: "
+        f"{_shown_body(message)}\n"
         for message in messages
     )
+
+
+def _shown_body(message: ChatMessage) -> str:
+    """What the chat page shows of ``message``: nothing of an erased sender's words nor of
+    what the moderators hid."""
+    if message.sender.erased_at is not None:
+        return _("[message removed]")
+    if message.hidden_at is not None:
+        return _("[hidden by the moderators]")
+    return message.body

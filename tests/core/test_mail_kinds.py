@@ -16,7 +16,7 @@ from core import hookimpl
 from core.contributions import MAIL_DIGEST, MAIL_OFF, MailKind
 from core.db import db as database
 from core.db import utcnow
-from core.models import HeldMail, MailPreference, OutboxMail
+from core.models import HeldMail, MailPreference, OutboxMail, User
 from core.plugins import PluginError
 from core.services import mail_kinds
 from core.services.accounts import change_password
@@ -239,6 +239,25 @@ def test_following_the_link_only_asks_and_the_button_needs_its_csrf_token(
     assert done.status_code == 200
     assert "you no longer get these e-mails" in done.text
     assert stored(csrf_app, select(MailPreference.choice)) == MAIL_OFF
+
+
+def test_a_deactivated_member_logged_in_can_still_unsubscribe(client, app, mail, create_user, db):
+    member = create_user()
+    alert(db, member)
+    link = unsubscribe_link(mail.deliver()[0])
+    db.session.execute(update(User).where(User.id == member.id).values(deactivated_at=utcnow()))
+    db.session.commit()
+    client.login(member)
+
+    page = client.get(link)  # not sent to the welcome-back page first
+    assert page.status_code == 200
+    assert "Stop getting this kind of e-mail?" in page.text
+    done = client.post(link, data={})
+    assert done.status_code == 200
+    assert "you no longer get these e-mails" in done.text
+    assert stored(app, select(MailPreference.choice)) == MAIL_OFF
+    # everything else still waits for their choice
+    assert client.get("/me/data").headers["Location"].endswith("/me/welcome-back")
 
 
 def test_a_tampered_or_foreign_link_is_refused_and_changes_nothing(

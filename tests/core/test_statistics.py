@@ -62,6 +62,14 @@ def test_registrations_count_in_the_month_of_the_programme_calendar(app, client,
     create_user(created_at=datetime(2025, 3, 31, 21, 59, tzinfo=UTC))  # before the 12 months
     create_user(created_at=datetime(2025, 3, 31, 22, 0, tzinfo=UTC), confirmed=False)
     coordinator = create_user(role="coordinator", created_at=datetime(2026, 3, 2, tzinfo=UTC))
+    gone = datetime(2026, 3, 1, tzinfo=UTC)
+    before = datetime(2025, 1, 1, tzinfo=UTC)  # registered before the months shown
+    # no longer current members: not counted now
+    create_user(created_at=before, deactivated_at=gone)
+    create_user(created_at=before, deactivated_at=gone, deletion_due_at=NOW)
+    create_user(created_at=before, deactivated_at=gone, erased_at=gone)
+    create_user(created_at=before, suspended_at=gone)
+    create_user(created_at=before, suspended_at=before, suspended_until=gone)  # ended: counted
     with time_machine.travel(NOW, tick=False):
         client.login(coordinator)
         rows = table(client.get("/admin/statistics.csv"))
@@ -80,9 +88,10 @@ def test_registrations_count_in_the_month_of_the_programme_calendar(app, client,
         "2026-02": "2",
         "2026-03": "1",
     }
-    # now: confirmed members only
+    # now: current members only (confirmed, neither suspended, deactivated nor erased)
     assert 'data-statistic="members"' in page
-    assert 'data-value="5"' in page
+    assert 'data-value="6"' in page
+    assert "Current members" in page
     assert "Jan 2026" in page
     assert "Europe/Berlin" in page
 

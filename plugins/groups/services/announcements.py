@@ -30,7 +30,7 @@ def announce(group_id: int, manager: User, body: str | None) -> Announcement:
                 member,
                 _(
                     "Announcement in %(group)s: “%(text)s”",
-                    group=group.name,
+                    group=group.shown_name,
                     text=body,
                 ),
                 url=group_path(group.id, _anchor="announcements"),

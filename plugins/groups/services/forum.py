@@ -186,7 +186,7 @@ def reply(group_id: int, topic_id: int, author: User, body: str | None) -> Forum
                     "%(name)s replied to “%(topic)s” in %(group)s.",
                     name=author.display_name,
                     topic=topic.title,
-                    group=access.group.name,
+                    group=access.group.shown_name,
                 ),
                 url=url,
                 email_subject=(

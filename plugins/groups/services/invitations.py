@@ -120,10 +120,10 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
             _(
                 "%(name)s invites you to join the group %(group)s.",
                 name=manager.display_name,
-                group=group.name,
+                group=group.shown_name,
             ),
             url=group_path(group.id),
-            email_subject=_("Invitation to join %(group)s", group=group.name),
+            email_subject=_("Invitation to join %(group)s", group=group.shown_name),
             mail_kind="groups.invitations",
         )
     return invitation
@@ -162,13 +162,13 @@ def answer_invitation(group_id: int, user: User, *, accept: bool) -> Group:
                 _(
                     "%(name)s accepted your invitation to %(group)s.",
                     name=user.display_name,
-                    group=group.name,
+                    group=group.shown_name,
                 )
                 if accept
                 else _(
                     "%(name)s declined your invitation to %(group)s.",
                     name=user.display_name,
-                    group=group.name,
+                    group=group.shown_name,
                 ),
                 url=group_path(group.id),
             )

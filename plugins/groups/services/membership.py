@@ -165,9 +165,13 @@ def request_to_join(group_id: int, user: User, message: str | None) -> JoinReque
         with reading_as(manager):
             notify(
                 manager,
-                _("%(name)s asks to join %(group)s.", name=user.display_name, group=group.name),
+                _(
+                    "%(name)s asks to join %(group)s.",
+                    name=user.display_name,
+                    group=group.shown_name,
+                ),
                 url=site_path("groups.manage", group_id=group.id),
-                email_subject=_("Request to join %(group)s", group=group.name),
+                email_subject=_("Request to join %(group)s", group=group.shown_name),
                 mail_kind="groups.membership",
             )
     return request
@@ -233,9 +237,9 @@ def approve_request(group_id: int, request_id: int, manager: User) -> JoinReques
     with reading_as(request.user):
         notify(
             request.user,
-            _("Welcome! Your request to join %(group)s was approved.", group=group.name),
+            _("Welcome! Your request to join %(group)s was approved.", group=group.shown_name),
             url=group_path(group.id),
-            email_subject=_("You joined %(group)s", group=group.name),
+            email_subject=_("You joined %(group)s", group=group.shown_name),
             mail_kind="groups.membership",
         )
     return request
@@ -247,9 +251,9 @@ def decline_request(group_id: int, request_id: int, manager: User) -> JoinReques
     with reading_as(request.user):
         notify(
             request.user,
-            _("Your request to join %(group)s was declined.", group=group.name),
+            _("Your request to join %(group)s was declined.", group=group.shown_name),
             url=group_path(group.id) if group.is_public else site_path("groups.directory"),
-            email_subject=_("Your request to join %(group)s", group=group.name),
+            email_subject=_("Your request to join %(group)s", group=group.shown_name),
             mail_kind="groups.membership",
         )
     return request

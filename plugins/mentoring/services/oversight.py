@@ -318,8 +318,9 @@ def history_of(mentorship: Mentorship) -> list[MentorshipEvent]:
 def nudge(mentorship_id: int, staff: User, rule: str, note: str = "") -> tuple[User, ...]:
     """Mail whoever a stuck pair waits for (the text says what the rule is about, with the
     coordinator's ``note`` if any), and log it. Refused when the pair is not stuck by
-    ``rule`` now, or was nudged for it within a day (a double submit too). Returns who was
-    mailed."""
+    ``rule`` now, or was nudged for it within a day (a double submit too), or when no one
+    it would go to can be mailed (suspended or deactivated). Returns who was mailed: not who
+    is suspended or deactivated, nor who turned these mails off (or gets them in a digest)."""
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(_("Keep your note under %(n)d characters.", n=MAX_NOTE))
@@ -329,6 +330,16 @@ def nudge(mentorship_id: int, staff: User, rule: str, note: str = "") -> tuple[U
     stuck = next((s for s in found.stuck if s.rule == rule), None)
     if stuck is None:
         raise InvalidInput(_("This pair is not stuck by that rule now: nothing to nudge."))
+    reachable = tuple(
+        party for party in stuck.must_act if not party.is_suspended and not party.is_deactivated
+    )
+    if not reachable:
+        raise InvalidInput(
+            _(
+                "No one was nudged: %(names)s cannot be mailed now (suspended or deactivated).",
+                names=", ".join(party.display_name for party in stuck.must_act),
+            )
+        )
     if not _claim_nudge(found.mentorship, rule, staff):
         raise InvalidInput(
             _("This pair was nudged about this less than a day ago: no second mail was sent.")
@@ -340,9 +351,11 @@ def nudge(mentorship_id: int, staff: User, rule: str, note: str = "") -> tuple[U
         staff_target(found.mentorship),
         f"{reason} {note}" if note else reason,
     )
-    for party in stuck.must_act:
-        _mail_nudge(found.mentorship, party, stuck, note)
-    return stuck.must_act
+    return tuple(
+        party
+        for party in reachable
+        if _mail_nudge(found.mentorship, party, stuck, note) is not None
+    )
 
 
 def _claim_nudge(mentorship: Mentorship, rule: str, staff: User) -> bool:
@@ -380,11 +393,12 @@ NUDGE_PAGES = {
 }
 
 
-def _mail_nudge(mentorship: Mentorship, party: User, stuck: Stuck, note: str) -> None:
+def _mail_nudge(mentorship: Mentorship, party: User, stuck: Stuck, note: str) -> object | None:
+    """The mail queued to ``party``, or None when none was (see ``send_mail``)."""
     endpoint, argument = NUDGE_PAGES[stuck.rule]
     other = mentorship.other_party(party)
     with reading_as(party):
-        send_mail(
+        return send_mail(
             party.email,
             _("About your mentorship with %(name)s", name=other.display_name),
             "mentoring/mail/staff_nudge",

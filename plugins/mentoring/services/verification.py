@@ -20,12 +20,13 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, func, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, func, select, true, update
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from werkzeug.datastructures import FileStorage
 
 from core.api import (
     InvalidInput,
+    NotAllowed,
     NotFound,
     User,
     after_commit,
@@ -199,24 +200,33 @@ def mark_verified(user: User) -> None:
 # ---- the staff's side -----------------------------------------------------------------------
 
 
+def _waiting() -> ColumnElement[bool]:
+    """A check waits for staff while it is pending and its member's account is active: a
+    member who deactivated theirs comes back to the queue when they reactivate it."""
+    return and_(
+        MentorVerification.state == PENDING,
+        select(User.id)
+        .where(User.id == MentorVerification.user_id, User.deactivated_at.is_(None))
+        .exists(),
+    )
+
+
 def queue_query() -> Select[MentorVerification]:
     """The checks waiting for staff, oldest first."""
     return (
         select(MentorVerification)
         .options(joinedload(MentorVerification.user))
-        .where(MentorVerification.state == PENDING)
+        .where(_waiting())
         .order_by(MentorVerification.submitted_at, MentorVerification.user_id)
     )
 
 
 def count_waiting() -> int:
-    """The console's badge: how many checks wait (one count along the queue's index)."""
+    """The console's badge: how many checks wait."""
     if not required():
         return 0
     return db.session.execute(
-        select(func.count())
-        .select_from(MentorVerification)
-        .where(MentorVerification.state == PENDING)
+        select(func.count()).select_from(MentorVerification).where(_waiting())
     ).scalar_one()
 
 
@@ -256,6 +266,8 @@ def reject(staff: User, user_id: int, message: str) -> MentorVerification:
 def _decide(
     staff: User, user_id: int, state: str, reason: str, *, message: str
 ) -> MentorVerification:
+    if staff.id == user_id:
+        raise NotAllowed(_("Staff cannot decide on their own identity check."))
     found = db.session.get(MentorVerification, user_id)
     if found is None:
         raise NotFound(_("This member has no identity check."))

@@ -162,6 +162,12 @@ def nudge(mentorship_id: int, rule: str):
         flash(str(refusal), "danger")
     else:
         db.session.commit()
-        names = ", ".join(member.display_name for member in mailed)
-        flash(_("The nudge is sent to %(names)s.", names=names), "success")
+        if mailed:
+            names = ", ".join(member.display_name for member in mailed)
+            flash(_("The nudge is sent to %(names)s.", names=names), "success")
+        else:
+            flash(
+                _("No mail went out now: these members turned such mails off or read a digest."),
+                "warning",
+            )
     return redirect(back)

@@ -13,6 +13,7 @@ from core.api import (
     AdminSection,
     page_number,
     page_of,
+    rate_limited,
     require_form,
     run_action,
     staff_required,
@@ -54,6 +55,7 @@ def _room_for_a_document(endpoint: str | None, values: object) -> None:
 
 @mentoring_bp.post("/verification")
 @login_required
+@rate_limited("mentoring-verification", "10/day")  # each document is stored until decided
 def send_verification():
     back = _mentoring_area() + "#mentor-verification"
     form = VerificationForm()

@@ -145,6 +145,31 @@ def test_a_revoked_certificate_is_reissued_once_under_a_new_number(
     )
 
 
+def test_an_admin_can_neither_revoke_nor_reissue_their_own_certificate(
+    app, client, db, pair, issued, admin
+):
+    _, bob = pair
+    bob.role = "admin"  # Bob, who holds the certificate, is an admin too
+    db.session.commit()
+    client.login(bob)
+    page = text(client.get(f"/admin/certificates/{issued}"))
+    assert "This is your own certificate: another admin revokes or reissues it." in page
+    assert f'action="/admin/certificates/{issued}/revoke"' not in page
+    refused = client.post(f"/admin/certificates/{issued}/revoke", data={"reason": "Mine"})
+    assert refused.status_code == 403
+    assert "Staff cannot revoke their own certificate." in html.unescape(refused.text)
+    assert "This certificate was revoked" not in client.get(f"/certificates/verify/{issued}").text
+
+    client.login(admin)
+    client.post(f"/admin/certificates/{issued}/revoke", data={"reason": "Name misspelt"})
+    client.login(bob)
+    refused = client.post(f"/admin/certificates/{issued}/reissue", data={"reason": "Mine"})
+    assert refused.status_code == 403
+    assert "Staff cannot reissue their own certificate." in html.unescape(refused.text)
+    assert count_rows(app, Certificate, Certificate.user_id == bob.id) == 1
+    assert [row[0] for row in audit(app)] == ["certificates.revoked"]
+
+
 def test_the_database_keeps_one_standing_certificate_and_one_reissue(db, pair, issued):
     original = db.session.scalar(select(Certificate).where(Certificate.number == issued))
     fields = {

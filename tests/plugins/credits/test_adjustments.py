@@ -145,6 +145,32 @@ def test_a_bad_adjustment_changes_nothing(
     assert count_rows(client.application, AuditEntry) == 0
 
 
+def test_an_admin_can_neither_adjust_nor_undo_their_own_credits(
+    client, db, credits, admin, create_user
+):
+    client.login(admin)
+    refused = adjust(client, admin.email, 500, "Worked hard")
+    assert refused.status_code == 403
+    assert "Staff cannot adjust their own credits." in html.unescape(refused.text)
+    assert credits.total(admin) == 0
+    assert count_rows(client.application, AuditEntry) == 0
+
+    # another admin gives them credits: they cannot take back the gift themselves either
+    other = create_user(role="admin")
+    client.login(other)
+    assert "The credits are adjusted." in text(adjust(client, admin.email, 20))
+    [entry_id] = db.session.scalars(select(CreditEntry.id).where(CreditEntry.user_id == admin.id))
+    client.login(admin)
+    listed = text(client.get("/admin/credits/"))
+    assert "Your own credits: another admin may undo this." in listed
+    assert f'action="/admin/credits/entries/{entry_id}/undo"' not in listed
+    refused = client.post(f"/admin/credits/entries/{entry_id}/undo", data={"reason": "Too kind"})
+    assert refused.status_code == 403
+    assert "Staff cannot undo an adjustment of their own credits." in html.unescape(refused.text)
+    assert credits.total(admin) == 20
+    assert len(audit_rows(db)) == 1
+
+
 def test_only_admins_adjust_credits(client, db, credits, create_user, ada):
     urls = ["/admin/credits/adjust", "/admin/credits/entries/1/undo"]
     assert client.get("/admin/credits/").location.startswith("/login")

@@ -128,3 +128,33 @@ def test_a_group_is_reported_and_hidden_everywhere(
     assert "Python learners" not in client.get("/groups/?q=python").text
     client.login(manager)  # a member still finds their group, by its placeholder name
     assert "Hidden group" in client.get("/groups/?mine=1").text
+
+
+def test_a_hidden_groups_name_goes_out_in_no_alert_nor_mail_subject(
+    app, client, db, thread, manager, member, outsider, coordinator, alerts_of
+):
+    from core.models import OutboxMail
+    from plugins.groups.services import announcements, invitations
+
+    group_id, topic_id, _post = thread
+    client.login(outsider)
+    client.post(f"/report/groups.group/{group_id}", data={"reason": "inappropriate"})
+    decide(client, app, coordinator, "hide", "offensive name")
+    db.session.commit()  # end the test's read: the report was decided in another session
+    sent_before = count_rows(app, OutboxMail)
+
+    announcements.announce(group_id, manager, "Meeting on Friday")
+    invitations.invite(group_id, manager, outsider.id)
+    forum.reply(group_id, topic_id, member, "Any ideas?")  # the manager follows their topic
+    db.session.commit()
+
+    told = [alerts_of(member)[-1][0], alerts_of(outsider)[-1][0], alerts_of(manager)[-1][0]]
+    assert told[0] == "Announcement in Hidden group: “Meeting on Friday”"
+    assert "invites you to join the group Hidden group" in told[1]
+    assert "in Hidden group" in told[2]
+    subjects = [
+        row[0]
+        for row in db.session.execute(select(OutboxMail.subject).order_by(OutboxMail.id)).all()
+    ][sent_before:]
+    assert "Invitation to join Hidden group" in subjects
+    assert not any("Python learners" in text for text in [*told, *subjects])

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from core.db import db as database
-from core.models import AuditEntry, Notification
+from core.models import AuditEntry, Notification, User
 from core.testing import body_of, count_rows, run_job, stored
 from plugins.mentoring.models import (
     TERMINATED,
@@ -303,6 +303,61 @@ def test_a_nudge_mails_who_must_act_once_a_day_and_is_logged(
     assert "A note from" not in body_of(second)
     assert count_rows(app, AuditEntry) == 2
     assert count_rows(app, StaffNudge) == 1
+
+
+def test_a_nudge_mails_no_suspended_or_deactivated_party_and_says_who_got_it(
+    app, client, db, mail, clock, pairs, mentee, mentor, coordinator
+):
+    mentorship_id = pairs.active(mentee, mentor, starts_on=START.date())
+    db.session.execute(update(User).where(User.id == mentor.id).values(suspended_at=START))
+    db.session.commit()
+    mail.deliver()
+    clock.move_to(later(30))
+    client.login(coordinator)
+    url = f"/admin/mentorships/{mentorship_id}/nudge/meeting"  # both must act
+
+    sent = client.post(url, follow_redirects=True)
+    assert "The nudge is sent to Mia Mentee." in sent.text
+    assert [m["To"] for m in mail.deliver()] == ["mia@example.org"]
+    assert count_rows(app, AuditEntry) == 1
+
+
+def test_a_nudge_no_one_can_receive_is_refused_and_changes_nothing(
+    app, client, db, mail, clock, pairs, mentee, mentor, coordinator
+):
+    mentorship_id = pairs.request(mentee, mentor)
+    db.session.execute(update(User).where(User.id == mentor.id).values(deactivated_at=START))
+    db.session.commit()
+    mail.deliver()
+    clock.move_to(later(8))
+    client.login(coordinator)
+
+    refused = client.post(
+        f"/admin/mentorships/{mentorship_id}/nudge/request", follow_redirects=True
+    )
+    assert "No one was nudged: Max Mentor cannot be mailed now" in text(refused)
+    assert "The nudge is sent" not in refused.text
+    assert mail.deliver() == []
+    assert count_rows(app, AuditEntry) == 0
+    assert count_rows(app, StaffNudge) == 0
+
+
+def test_a_nudge_to_a_member_who_turned_such_mails_off_says_no_mail_went_out(
+    app, client, db, mail, clock, pairs, mentee, mentor, coordinator
+):
+    from core.services import mail_kinds
+
+    mentorship_id = pairs.request(mentee, mentor)
+    mail_kinds.turn_off(mentor, [mail_kinds.mail_kind_of("mentoring.programme", "")])
+    db.session.commit()
+    mail.deliver()
+    clock.move_to(later(8))
+    client.login(coordinator)
+
+    sent = client.post(f"/admin/mentorships/{mentorship_id}/nudge/request", follow_redirects=True)
+    assert "No mail went out now" in text(sent)
+    assert "The nudge is sent" not in sent.text
+    assert mail.deliver() == []
 
 
 def test_a_nudge_for_a_rule_the_pair_is_not_stuck_by_is_refused(

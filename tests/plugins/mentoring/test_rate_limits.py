@@ -5,6 +5,7 @@ The other party and other members are not held back by one member's limit."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,12 @@ from sqlalchemy import select
 from core.testing import count_rows
 from plugins.mentoring.models import ChatMessage, Mentorship
 
-LIMITS = {"mentoring-chat": "3/minute", "mentoring-request": "2/day"}
+LIMITS = {
+    "mentoring-chat": "3/minute",
+    "mentoring-request": "2/day",
+    "mentoring-verification": "2/day",
+}
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
 
 
 @pytest.fixture
@@ -117,3 +123,32 @@ def test_mentorship_requests_are_limited_and_the_message_is_kept(
     other.login(outsider)  # another mentee is not held back
     sent = other.post(f"/mentoring/request/{mentors[2].id}", data={"message": "Me too"})
     assert sent.status_code == 302
+
+
+def test_identity_documents_are_limited_per_member_with_a_429(app, db, create_user):
+    from pathlib import Path
+
+    from plugins.mentoring.models import MentorVerification
+
+    vera, otto = (create_user(wants_to_mentor=True, verified_mentor=False) for _ in range(2))
+    folder = Path(app.instance_path) / "mentoring" / "verification"
+
+    def upload(member):
+        client = app.test_client()
+        client.login(member)
+        return client.post(
+            "/mentoring/verification",
+            data={"document": (io.BytesIO(PNG), "passport.png")},
+            content_type="multipart/form-data",
+        )
+
+    for _ in range(2):
+        assert upload(vera).status_code == 302
+    refused = upload(vera)
+
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 86000
+    assert "You did this too often for now." in refused.get_data(as_text=True)
+    assert len(list(folder.iterdir())) == 1  # the second replaced the first; no third
+    assert upload(otto).status_code == 302  # another mentor is not held back
+    assert count_rows(app, MentorVerification) == 2

@@ -5,10 +5,13 @@ staff read that message as it was reported and nothing else of the chat; hidden,
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from core.models import Report
+from core.db import utcnow
+from core.models import Report, User
 from core.testing import SocketClient, count_rows, stored
+from plugins.mentoring import export
+from plugins.mentoring.models import Mentorship
 from plugins.mentoring.services import chat as chats
 
 HIDDEN = "This was hidden by the moderators."
@@ -91,6 +94,30 @@ def test_a_hidden_message_reads_hidden_to_both_in_the_page_and_the_history(
     hide_latest(client, app, coordinator, "restore")
     client.login(mentee)
     assert "You are hopeless" in client.get(f"/mentoring/{chat}").text
+
+
+def test_the_data_export_transcript_leaves_out_what_was_hidden_or_erased(
+    app, client, db, chat, messages, mentee, mentor, coordinator
+):
+    _private, rude = messages
+    client.login(mentee)
+    client.post(f"/report/mentoring.message/{rude}", data={"reason": "harassment"})
+    hide_latest(client, app, coordinator)
+
+    text = export.transcript(db.session.get(Mentorship, chat))
+    assert "Mia Mentee: My private worry about my manager" in text
+    assert "[hidden by the moderators]" in text
+    assert "hopeless" not in text and "555 0100" not in text
+
+    # the page shows nothing of an erased sender's words: nor does the export
+    db.session.execute(
+        update(User).where(User.id == mentee.id).values(deactivated_at=utcnow(), erased_at=utcnow())
+    )
+    db.session.commit()
+    db.session.expire_all()
+    text = export.transcript(db.session.get(Mentorship, chat))
+    assert "private worry" not in text
+    assert "[message removed]" in text
 
 
 def test_hiding_changes_the_message_live_on_the_pairs_pages(

@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
-from core.models import AuditEntry, OutboxMail
+from core.db import utcnow
+from core.models import AuditEntry, OutboxMail, User
 from core.services.mail import DELIVER_JOB_ID
 from core.testing import body_of, count_rows, race, run_job, stored
 from plugins.mentoring.models import REQUESTED, Mentorship, MentorVerification
@@ -346,6 +347,33 @@ def test_the_console_counts_and_lists_the_queue_oldest_first(
     assert waiting[waiting.index('data-value="') :].startswith('data-value="2"')
 
 
+def test_a_deactivated_member_leaves_the_queue_until_they_come_back(
+    app, db, coordinator, create_user
+):
+    staying = create_user(display_name="Stay Here", wants_to_mentor=True, verified_mentor=False)
+    leaving = create_user(display_name="Gone Away", wants_to_mentor=True, verified_mentor=False)
+    for member in (staying, leaving):
+        send(app.test_client(), member, png_bytes())
+    db.session.execute(update(User).where(User.id == leaving.id).values(deactivated_at=utcnow()))
+    db.session.commit()
+    staff = app.test_client()
+    staff.login(coordinator)
+
+    queue = text(staff.get(QUEUE))
+    assert "Stay Here" in queue and "Gone Away" not in queue
+    console = staff.get("/admin/").text
+    assert re.search(r'data-section-count="mentoring_verification.queue">1<', console)
+    figures = staff.get("/admin/statistics").text
+    waiting = figures[figures.index('data-statistic="mentoring.mentors_to_verify"') :]
+    assert waiting[waiting.index('data-value="') :].startswith('data-value="1"')
+
+    db.session.execute(update(User).where(User.id == leaving.id).values(deactivated_at=None))
+    db.session.commit()
+    assert "Gone Away" in text(staff.get(QUEUE))
+    console = staff.get("/admin/").text
+    assert re.search(r'data-section-count="mentoring_verification.queue">2<', console)
+
+
 def test_an_empty_queue_says_so(app, client, db, coordinator):
     client.login(coordinator)
     page = client.get(QUEUE).text
@@ -450,6 +478,22 @@ def test_a_decision_on_a_decided_check_changes_nothing(app, client, db, newcomer
     assert check_of(app, newcomer).state == "verified"
     assert count_rows(app, AuditEntry) == 1
     assert count_rows(app, OutboxMail, OutboxMail.to_address == "vera@example.org") == 1
+
+
+def test_a_coordinator_cannot_decide_on_their_own_check(app, client, db, create_user):
+    coco = create_user(role="coordinator", wants_to_mentor=True, verified_mentor=False)
+    send(client, coco, png_bytes())
+    queue = text(client.get(QUEUE))  # their check is listed, with no buttons to decide
+    assert "This is your own check: another coordinator decides on it." in queue
+    assert f'action="{QUEUE}/{coco.id}/approve"' not in queue
+
+    for act, form in (("approve", {"reason": "It is me"}), ("reject", {"message": "No"})):
+        refused = client.post(f"{QUEUE}/{coco.id}/{act}", data=form)
+        assert refused.status_code == 403
+        assert "Staff cannot decide on their own identity check." in text(refused)
+    assert check_of(app, coco).state == "pending"
+    assert count_rows(app, AuditEntry) == 0
+    assert len(stored_files(app)) == 1
 
 
 def test_two_coordinators_deciding_at_once_send_one_mail(app, db, newcomer, create_user):
