@@ -77,7 +77,7 @@ def test_an_admin_adjusts_credits_the_member_reads_why(db, open_page, live_serve
     admin = open_page(create_user(email="root@example.org", role="admin"))
 
     admin.goto(f"{live_server}/admin/")
-    admin.get_by_role("link", name="Credits").click()
+    admin.locator("main").get_by_role("link", name="Credits").click()
     admin.get_by_label("Member's e-mail").fill("ada@example.org")
     admin.get_by_label("Credits (negative to take)").fill("25")
     admin.get_by_label("Reason").fill("Ran the spring workshop")
