@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pytest
 from flask import Flask, current_app, has_app_context
@@ -59,6 +59,8 @@ from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
+
+T = TypeVar("T")
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -633,7 +635,7 @@ def run_job(app: Flask, job_id: str) -> None:
 
     job = job_named(app, job_id)
     assert job is not None, f"no job {job_id!r}: is its plugin enabled?"
-    done = contextvars.Context().run(run_in_its_own_unit_of_work, app, job)
+    done = _outside_requests(lambda: run_in_its_own_unit_of_work(app, job))
     assert done, f"job {job_id} failed (see the log)"
 
 
@@ -763,12 +765,43 @@ def _start_session(app: Flask, user: Any) -> str:
     user_id = sa_inspect(user).identity[0]  # not user.id: reading it may begin a snapshot
     if _in_context_of(app):
         db.session.commit()
-    with app.app_context():
-        member = db.session.get_one(User, user_id)
-        start_session(member, "alma test client")
-        db.session.commit()
-        cookie_id: str = member.get_id()
-    return cookie_id
+
+    def start() -> str:
+        with app.app_context():
+            member = db.session.get_one(User, user_id)
+            start_session(member, "alma test client")
+            db.session.commit()
+            return str(member.get_id())
+
+    return _outside_requests(start)
+
+
+def in_unit_of_work(app: Flask, work: Callable[[], T]) -> T:
+    """Run ``work`` in an app context and a unit of work of its own, committed when it
+    returns, as a job or a command does: outside the test's request context, so that on
+    SQLite it takes the write lock up front and a live server committing meanwhile cannot
+    make it fail. Pass ids, not rows of the test's session: ``in_unit_of_work(app, lambda:
+    post_message(pair_id, db.session.get_one(User, mentor_id), "Hi"))``."""
+    from core.db import db
+
+    def run() -> T:
+        with app.app_context():
+            try:
+                result = work()
+                db.session.commit()
+                return result
+            finally:
+                db.session.remove()
+
+    return _outside_requests(run)
+
+
+def _outside_requests(work: Callable[[], T]) -> T:
+    """Run ``work`` as a scheduler's thread or a command would, outside the test's request
+    context (the ``db`` fixture keeps a GET one pushed): on SQLite a unit of work opened there
+    takes the write lock up front, so a live server committing meanwhile cannot make its
+    first write after a read fail with "database is locked"."""
+    return contextvars.Context().run(work)
 
 
 def session_cookie(app: Flask, user: Any) -> str:
@@ -806,6 +839,7 @@ __all__ = [
     "count_rows",
     "create_postgres_database",
     "free_port",
+    "in_unit_of_work",
     "path_of",
     "race",
     "run_job",

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from core import hookimpl
 from core.contributions import MailKind
-from core.models import MailPreference
+from core.models import MailPreference, User
 from core.services.notifications import notify
-from core.testing import path_of, stored
+from core.testing import in_unit_of_work, path_of, stored
 
 
 class NewsProbe:
@@ -45,8 +45,16 @@ def test_a_member_chooses_a_digest_then_stops_a_kind_from_its_mail(
     expect(page.locator("#probe\\.tips-digest")).to_be_checked()
     assert stored(app, select(MailPreference.choice)) == "digest"
 
-    notify(member, "Big news", email_subject="Big news", mail_kind="probe.news")
-    db.session.commit()
+    member_id = member.id
+    in_unit_of_work(
+        app,
+        lambda: notify(
+            db.session.get_one(User, member_id),
+            "Big news",
+            email_subject="Big news",
+            mail_kind="probe.news",
+        ),
+    )
     [message] = mail.deliver()
     link = message["List-Unsubscribe"].strip("<>")
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from core.models import User
+from core.testing import in_unit_of_work
 from plugins.groups.services import directory, forum, membership
 
 HIDDEN = "This was hidden by the moderators."
@@ -115,8 +117,13 @@ def test_a_reported_chat_message_turns_hidden_live_on_the_open_page(
     page.locator('#chat[data-live="true"]').wait_for(state="attached")
 
     # a message arriving live carries its own Report link, drawn by the page's script
-    chat.post_message(mentorship_id, mentor, "Sorry, that was rude")
-    db.session.commit()
+    mentor_id = mentor.id
+    in_unit_of_work(
+        app,
+        lambda: chat.post_message(
+            mentorship_id, db.session.get_one(User, mentor_id), "Sorry, that was rude"
+        ),
+    )
     arrived = page.locator(".chat-theirs", has_text="Sorry, that was rude")
     expect(arrived.get_by_role("link", name="Report")).to_be_visible()
 
