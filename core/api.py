@@ -107,6 +107,13 @@ from core.ratelimits import RateLimit, RateLimited, rate_limit, rate_limited
 from core.pagination import Page, page_of
 from core.views.navigation import local_path, page_number, whole_number
 
+# ---- the HTTP API (docs/api.md) ----------------------------------------------------------------
+
+from core.webapi import ApiBlueprint
+from core.webapi.auth import public
+from core.webapi.pagination import PageArguments, cursor_page, next_link, page_schema
+from core.webapi.problems import Problem
+
 # ---- languages, time zones and dates ----------------------------------------------------------
 
 from core.i18n import (
@@ -129,7 +136,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 4)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 5)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -225,6 +232,14 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "page_number",
     "whole_number",
     "local_path",
+    # the HTTP API
+    "ApiBlueprint",
+    "public",
+    "PageArguments",
+    "cursor_page",
+    "next_link",
+    "page_schema",
+    "Problem",
     # languages, time zones and dates
     "format_when",
     "reading_as",

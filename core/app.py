@@ -32,6 +32,7 @@ from core.services.statistics import core_statistics
 from core.state import AlmaState
 from core.views import register_core_views
 from core.views.admin import admin_sections
+from core.webapi import init_api
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ def create_app(
     register_core_views(app)
     for blueprint in hooks.blueprints():
         app.register_blueprint(blueprint)
+    init_api(app, hooks.api_blueprints())
     init_rate_limits(app)  # after the plugins' views, which declare their limits
     with app.app_context():
         hooks.app_created(app)

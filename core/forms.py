@@ -176,6 +176,24 @@ class ReportForm(FlaskForm):
     )
 
 
+class TokenForm(FlaskForm):
+    """My data → Apps and API: a new personal access token."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Name the token.")), Length(max=80)],
+        description=_l("The app or script that will use it, to recognise it later."),
+    )
+    scope = SelectField(
+        _l("It may"),
+        choices=[
+            SelectChoice("read", _l("Read only")),
+            SelectChoice("write", _l("Read and act for me")),
+        ],
+        default="read",
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button-only form (mark read, log out…): just the CSRF token."""
 

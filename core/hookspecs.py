@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         Statistic,
     )
     from core.models import Activity, Goal, User
+    from core.webapi import ApiBlueprint
 
 PROJECT = "alma"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -193,6 +194,14 @@ def member_erasing(user: User) -> None:
 def register_blueprints() -> list[Blueprint]:
     """Return the Flask blueprints of the plugin, named and prefixed with the plugin's name
     (blueprint ``wiki`` under ``/wiki``, templates in ``templates/wiki/``)."""
+
+
+@hookspec
+def register_api_blueprints() -> list[ApiBlueprint]:
+    """Return the plugin's parts of the HTTP API (:class:`core.api.ApiBlueprint`), named and
+    prefixed with the plugin's name (``ApiBlueprint("wiki", __name__, url_prefix="/wiki")``
+    serves ``/api/v1/wiki/...``). They appear in the same OpenAPI document as core's; see
+    docs/api.md."""
 
 
 @hookspec

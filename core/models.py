@@ -34,6 +34,8 @@ REPORT_REASONS = ("spam", "harassment", "inappropriate", "personal_data", "other
 OPEN_REPORT = "open"
 REPORT_STATES = (OPEN_REPORT, "hidden", "dismissed", "restored")
 REPORT_TEXT_MAX = 2000
+# what a personal access token lets an app do: read only, or also write (core.webapi)
+TOKEN_SCOPES = ("read", "write")
 
 
 class User(UserMixin, Model):
@@ -334,6 +336,32 @@ class LoginSession(Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApiToken(Model):
+    """A personal access token: an app or script of the member's acting as them through the
+    HTTP API, within its scope. Only the token's SHA-256 is kept (the token is shown once,
+    when made); revoking it deletes the row."""
+
+    __tablename__ = "core_api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(8))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # the token's first characters, for the member to tell their tokens apart
+    hint: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # written at most every few minutes (see tokens.USED_EVERY), not on every request
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint(f"scope IN {TOKEN_SCOPES}", name="scope"),
+        CheckConstraint("length(name) > 0", name="named"),
+    )
 
 
 class JobRun(Model):

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         Statistic,
     )
     from core.models import Activity, Goal, User
+    from core.webapi import ApiBlueprint
 
 ENTRY_POINT_GROUP = "alma.plugins"
 
@@ -173,6 +174,9 @@ class Hooks:
     # Contributions
     def blueprints(self) -> list[Blueprint]:
         return _flat(self._hook.register_blueprints())
+
+    def api_blueprints(self) -> list[ApiBlueprint]:
+        return _flat(self._hook.register_api_blueprints())
 
     def nav_items(self) -> list[NavItem]:
         return _by_order(_flat(self._hook.register_nav_items()))

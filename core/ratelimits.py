@@ -59,6 +59,16 @@ class RateLimited(InvalidInput):
 
 
 @dataclass(frozen=True)
+class Quota:
+    """What is left of a limit: ``remaining`` of ``limit`` calls, room again in ``reset``
+    seconds."""
+
+    limit: int
+    remaining: int
+    reset: int
+
+
+@dataclass(frozen=True)
 class RateLimit:
     """A declared limit. ``per="member"`` counts each logged-in member apart (and, for a
     visitor, each IP address); ``per="ip"`` counts each IP address, logged in or not."""
@@ -68,9 +78,10 @@ class RateLimit:
     per: Per = "member"
     message: str = field(default="", compare=False)  # with %(wait)s (lazy); else a generic one
 
-    def hit(self) -> None:
-        """Count one more write, or raise ``RateLimited`` (counting nothing) over the limit."""
-        ids, items = self._ids(), self._items()
+    def hit(self, who: str | None = None) -> None:
+        """Count one more write, or raise ``RateLimited`` (counting nothing) over the limit.
+        ``who`` counts someone else than the ``per`` rule says (an API token: ``"token:12"``)."""
+        ids, items = self._ids(who), self._items()
 
         def attempt(store: _Storage) -> float:
             # One call to the storage for the usual single limit: a moving window's
@@ -95,6 +106,23 @@ class RateLimit:
 
         self._refuse_for(_with_storage(reached))
 
+    def quota(self, who: str | None = None) -> Quota | None:
+        """What is left now of the tightest of the limit's windows (``None`` when the storage
+        does not answer): an API answer's ``RateLimit-*`` headers."""
+        ids, items = self._ids(who), self._items()
+
+        def left(store: _Storage) -> Quota:
+            now = time.time()
+            quotas = []
+            for item in items:
+                stats = store.strategy.get_window_stats(item, *ids)
+                reset = max(0, math.ceil(stats.reset_time - now))
+                quotas.append(Quota(item.amount, stats.remaining, reset))
+            return min(quotas, key=lambda quota: quota.remaining)
+
+        quota: Quota | None = _with_storage(left)
+        return quota
+
     def count(self) -> None:
         """Count one (a failed login, say) without refusing anything."""
         ids, items = self._ids(), self._items()
@@ -104,12 +132,13 @@ class RateLimit:
         configured = current_app.config["RATE_LIMITS"].get(self.name, self.default)
         return parse_many(configured)
 
-    def _ids(self) -> tuple[str, ...]:
+    def _ids(self, who: str | None = None) -> tuple[str, ...]:
+        return (current_app.config["RATE_LIMIT_KEY_PREFIX"], self.name, who or self._who())
+
+    def _who(self) -> str:
         if self.per == "member" and current_user and current_user.is_authenticated:
-            who = f"member:{current_user.id}"
-        else:
-            who = f"ip:{request.remote_addr or ''}"
-        return (current_app.config["RATE_LIMIT_KEY_PREFIX"], self.name, who)
+            return f"member:{current_user.id}"
+        return f"ip:{request.remote_addr or ''}"
 
     def _refuse_for(self, seconds: float | None) -> None:
         """Raise ``RateLimited`` saying to wait ``seconds``, if there is a wait."""

@@ -35,6 +35,7 @@ from core.services.goals import goal_label
 from core.services.mail_kinds import DATA_EXPORT, choices_of
 from core.services.notifications import notify
 from core.services.profiles import photo_folder
+from core.services.tokens import tokens_of
 from core.state import alma
 from core.urls import site_path
 
@@ -204,11 +205,13 @@ def core_part(user: User) -> ExportPart:
             "goals": _goals(user),
             "mail_choices": choices_of(user),
             "mails_held_for_digest": _held_mails(user),
+            "api_tokens": _tokens(user),
         },
         files,
         about=(
             "Your profile, topics, languages, alerts, activities and goals (and your photo),"
-            " how you get each kind of e-mail, and the e-mails waiting for your daily digest."
+            " how you get each kind of e-mail, the e-mails waiting for your daily digest, and"
+            " your API tokens (their names, not the tokens: alma never kept those)."
         ),
     )
 
@@ -234,6 +237,19 @@ def _held_mails(user: User) -> list[dict[str, Any]]:
     return [
         {"kind": h.kind, "subject": h.subject, "written_at": h.created_at, "due_at": h.due_at}
         for h in held
+    ]
+
+
+def _tokens(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": token.name,
+            "scope": token.scope,
+            "starts_with": token.hint,
+            "created_at": token.created_at,
+            "last_used_at": token.last_used_at,
+        }
+        for token in tokens_of(user)
     ]
 
 

@@ -43,6 +43,7 @@ from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
 from core.models import (
     Activity,
+    ApiToken,
     AuditEntry,
     DataExport,
     Goal,
@@ -236,7 +237,7 @@ def _erase_core_rows(user: User) -> None:
     files = [export_file(export) for export in exports]
     after_commit(lambda: _unlink(files))
     db.session.execute(delete(DataExport).where(DataExport.user_id == user.id))
-    for owned in (HeldMail.user_id, MailPreference.user_id):
+    for owned in (HeldMail.user_id, MailPreference.user_id, ApiToken.user_id):
         db.session.execute(delete(owned.class_).where(owned == user.id))
     # their reports keep their place in the moderators' record, without their words; what
     # they were reported for keeps no copy of what they wrote

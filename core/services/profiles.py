@@ -14,20 +14,34 @@ from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.datastructures import FileStorage
 
 from core.db import after_commit, db
-from core.errors import InvalidInput
-from core.i18n import is_time_zone
+from core.errors import InvalidInput, NotFound
+from core.i18n import is_time_zone, language_names
 from core.models import Topic, User, UserLanguage, UserTopic
 from core.state import alma
 
+MAX_NAME_LENGTH = 80
 MAX_TOPICS = 12
 MAX_TOPIC_LENGTH = 60
 MAX_BIO_LENGTH = 2000
 PHOTO_SIZE = 320
 PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_PHOTO_PIXELS = 25_000_000
+
+
+def member_for(viewer: User, member_id: int, *options: ORMOption) -> User:
+    """The member ``member_id`` as ``viewer`` may see them, or ``NotFound``: an unconfirmed
+    account is nobody yet, and a suspended or deactivated member is gone for others (staff
+    see them in the console)."""
+    member = db.session.scalar(select(User).where(User.id == member_id).options(*options))
+    if member is None or not member.email_confirmed:
+        raise NotFound(_("There is no such member."))
+    if not member.is_listed and member.id != viewer.id:
+        raise NotFound(_("There is no such member."))
+    return member
 
 
 def member_facts(members: Sequence[User]) -> dict[int, list[str]]:
@@ -93,6 +107,10 @@ def update_profile(
         raise InvalidInput(_("Please tell us your name."))
     if len(bio) > MAX_BIO_LENGTH:
         raise InvalidInput(_("Your bio may have at most %(n)d characters.", n=MAX_BIO_LENGTH))
+    if len(display_name) > MAX_NAME_LENGTH:
+        raise InvalidInput(_("Your name may have at most %(n)d characters.", n=MAX_NAME_LENGTH))
+    if not set(languages) <= language_names().keys():
+        raise InvalidInput(_("Choose your languages from the list."))
     if not is_time_zone(timezone):
         raise InvalidInput(_("Choose a time zone from the list."))
     if locale and locale not in current_app.config["LANGUAGES"]:

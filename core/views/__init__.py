@@ -30,6 +30,7 @@ from core.services.badges import badges_of
 from core.services.profiles import member_badges, member_facts
 from core.state import alma
 from core.transitions import allowed_actions
+from core.webapi.problems import is_api_request, problem_of_http_error
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -47,7 +48,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_core_views(app: Flask) -> None:
-    from core.views import admin, alerts, auth, home, lifecycle, mail, profile, reports
+    from core.views import admin, alerts, auth, home, lifecycle, mail, profile, reports, tokens
 
     blueprints = (
         home.bp,
@@ -58,6 +59,7 @@ def register_core_views(app: Flask) -> None:
         lifecycle.bp,
         mail.bp,
         reports.bp,
+        tokens.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -166,6 +168,8 @@ def _error_page(status: int, message: str | None = None) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.code is None or error.code < 400:
         return error
+    if is_api_request():  # an address under /api/ that no API view answers, or a crash
+        return problem_of_http_error(error)
     return _error_page(error.code)
 
 

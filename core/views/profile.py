@@ -17,14 +17,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 from werkzeug.datastructures import FileStorage
 
 from core.contributions import ProfileField
 from core.db import db
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.forms import ConfirmForm, DeactivateForm, DeleteAccountForm, ProfileForm
 from core.i18n import language_names
 from core.models import User, UserTopic
@@ -38,13 +37,10 @@ OVERVIEW_ALERTS = 5  # the latest, on the member's own Overview
 
 
 def _member_or_404(user_id: int, *options: ORMOption) -> User:
-    member = db.session.scalar(select(User).where(User.id == user_id).options(*options))
-    if member is None or not member.email_confirmed:
+    try:
+        return profiles.member_for(current_user, user_id, *options)
+    except NotFound:
         abort(404)
-    # a suspended or deactivated member's profile is gone for others (staff: the console)
-    if not member.is_listed and member.id != current_user.id:
-        abort(404)
-    return member
 
 
 def _sections(area: str, member: User) -> list[tuple[str, Markup]]:

@@ -62,6 +62,7 @@ from core.services.statistics import count_per_month
 from core.state import alma
 from core.testing import TEST_PASSWORD, body_of, count_rows, path_of, run_job, stored
 from core.views.admin import staff_required
+from core.webapi import ApiBlueprint
 
 DID = "probe.did"
 
@@ -704,6 +705,33 @@ def test_hook_register_blueprints(client, make_app, plugin, create_user):
     # installed but not enabled: its pages do not exist
     disabled = make_app(extra_plugins={"probe": BlueprintProbe()}, PLUGINS=[])
     assert disabled.test_client().get("/probe/").status_code == 404
+
+
+class ApiProbe:
+    @hookimpl
+    def register_api_blueprints(self) -> list[Blueprint]:
+        bp = ApiBlueprint("probe", __name__, url_prefix="/probe", description="Probing.")
+
+        @bp.get("/whoami")
+        def whoami():
+            return {"name": current_user.display_name}
+
+        return [bp]
+
+
+@with_plugin(ApiProbe)
+def test_hook_register_api_blueprints(client, make_app, plugin, create_user, db):
+    from core.services.tokens import create_token
+
+    assert client.get("/api/v1/probe/whoami").status_code == 401  # core authenticates first
+    secret = create_token(create_user(display_name="Iris"), "probe", "read")
+    db.session.commit()
+    answer = client.get("/api/v1/probe/whoami", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.json == {"name": "Iris"}
+    assert "/api/v1/probe/whoami" in client.get("/api/v1/openapi.json").json["paths"]
+
+    disabled = make_app(extra_plugins={"probe": ApiProbe()}, PLUGINS=[])
+    assert disabled.test_client().get("/api/v1/probe/whoami").status_code == 404
 
 
 class NavProbe:

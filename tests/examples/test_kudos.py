@@ -300,3 +300,34 @@ def test_the_receiver_hears_of_kudos_live_and_a_tab_asks_how_many_are_new(
     assert tab.next("kudos.received") == {"from": "Gina"}
     assert tab.next("badge") == {"endpoint": "kudos.index", "count": 1}
     assert tab.call("kudos.unseen") == {"unseen": 1}
+
+
+# ---- the plugin's part of the HTTP API -------------------------------------------------------
+
+
+def test_kudos_are_given_and_read_through_the_api_by_the_pages_rules(client, db, create_user):
+    from core.services.tokens import create_token
+
+    giver, receiver = create_user(display_name="Gina"), create_user(display_name="Rui")
+    giving = {"Authorization": f"Bearer {create_token(giver, 'bot', 'write')}"}
+    reading = {"Authorization": f"Bearer {create_token(receiver, 'app', 'read')}"}
+    db.session.commit()
+
+    given = client.post(
+        "/api/v1/kudos", json={"receiver_id": receiver.id, "message": "Thanks!"}, headers=giving
+    )
+    assert given.status_code == 201
+    assert given.json["message"] == "Thanks!" and given.json["status"] == "sent"
+    again = client.post(
+        "/api/v1/kudos", json={"receiver_id": receiver.id, "message": "Again"}, headers=giving
+    )
+    assert again.status_code == 422
+    assert again.json["detail"] == "You already gave kudos to Rui."
+    nobody = client.post("/api/v1/kudos", json={"receiver_id": 999, "message": "x"}, headers=giving)
+    assert nobody.status_code == 404
+
+    received = client.get("/api/v1/kudos/received", headers=reading).json
+    assert [kudos["message"] for kudos in received["items"]] == ["Thanks!"]
+    assert received["next"] is None
+    document = client.get("/api/v1/openapi.json").json
+    assert {"/api/v1/kudos", "/api/v1/kudos/received"} <= set(document["paths"])

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from alma_kudos import (
     account_end,
+    api,
     models,  # noqa: F401  (registers the table on the shared metadata)
 )
 from alma_kudos.export import kudos_part
@@ -58,6 +59,11 @@ def _unseen_for_this_tab(data=None):
 @hookimpl
 def register_blueprints():
     return [bp]
+
+
+@hookimpl
+def register_api_blueprints():
+    return [api.bp]
 
 
 @hookimpl

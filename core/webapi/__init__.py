@@ -1,0 +1,138 @@
+"""alma's HTTP API, ``/api/v1/``: JSON in and out, for members' apps and the programme's
+other systems. Core and each plugin contribute parts (``ApiBlueprint``, hook
+``register_api_blueprints``) to one OpenAPI 3.1 document, generated from the code by
+flask-smorest and served at ``/api/v1/openapi.json``, with a reader at ``/api/docs``.
+
+Every part works the same way: the caller is authenticated first (``core.webapi.auth``),
+errors are ``application/problem+json`` (``core.webapi.problems``), lists are paginated by
+cursor (``core.webapi.pagination``), and the views call the same services as the pages, so
+nothing the browser refuses is possible here. docs/api.md is the guide."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core.errors import DomainError
+from core.webapi import auth, problems
+
+PREFIX = "/api/v1"
+VERSION = "1.0"
+
+
+class ProblemSchema(ma.Schema):
+    """An error (RFC 9457)."""
+
+    type = ma.fields.String(required=True, metadata={"description": "What kind of error."})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(metadata={"description": "What went wrong, for people."})
+    errors = ma.fields.Dict(metadata={"description": "Each wrong field's messages."})
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """A part of the API, under ``/api/v1`` + ``url_prefix``. Its views are described by
+    flask-smorest's decorators (``@bp.arguments(Schema)``, ``@bp.response(200, Schema)``)
+    and need a caller: a token, whose scope must allow writing for any method but GET, or
+    the browser's session; ``@public`` opens one to anyone."""
+
+    def __init__(self, name: str, import_name: str, **options: Any) -> None:
+        # "api_wiki" for Flask (beside the pages' "wiki"), "wiki" in the document
+        super().__init__(f"api_{name}", import_name, **options)
+        self.tag = name
+        self.before_request(auth.authenticate_call)
+        self.before_request(_json_bodies_only)
+        self.after_request(auth.quota_headers)
+        self.register_error_handler(HTTPException, problems.problem_of_http_error)
+        self.register_error_handler(DomainError, problems.problem_of_domain_error)
+        self.register_error_handler(problems.Problem, _answer_problem)
+        self.register_error_handler(CSRFError, _csrf_problem)
+
+    def route(self, rule: str, *, tags: list[str] | None = None, **options: Any) -> Any:
+        return super().route(rule, tags=tags or [self.tag], **options)
+
+
+class AlmaApi(flask_smorest.Api):
+    """flask-smorest's Api, whose errors are core's problems: it registers no error handler
+    of its own (core's answer HTML pages and API calls alike) and documents errors as
+    ``application/problem+json``."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+    def register_blueprint(self, blp: ApiBlueprint, **options: Any) -> None:  # type: ignore[override]
+        """flask-smorest's, with the part's own name (``wiki``) as its tag in the document."""
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
+        self.spec.tag({"name": blp.tag, "description": blp.description})
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {problems.MEDIA_TYPE: {"schema": ProblemSchema}}
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {
+            "description": "Default error response",
+            "content": {problems.MEDIA_TYPE: {"schema": ProblemSchema}},
+        }
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+
+def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
+    """Serve core's and the plugins' API ``parts`` and their OpenAPI document."""
+    from core.webapi import alerts, docs, members
+
+    app.config.update(
+        API_TITLE="alma",
+        API_VERSION=VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    about = {
+        "description": "alma's HTTP API. Make a personal access token on My data, Apps and "
+        "API, and send it as `Authorization: Bearer <token>`. Errors are "
+        "application/problem+json; lists are paginated by cursor (`?after=`)."
+    }
+    api = AlmaApi(app, spec_kwargs={"info": about, "security": [{"token": []}, {"session": []}]})
+    api.spec.components.security_scheme(
+        "token",
+        {"type": "http", "scheme": "bearer", "description": "A personal access token."},
+    )
+    api.spec.components.security_scheme(
+        "session",
+        {"type": "apiKey", "in": "cookie", "name": "session", "description": "The browser's."},
+    )
+    csrf: Any = app.extensions["csrf"]
+    for part in [members.bp, alerts.bp, *parts]:
+        csrf.exempt(part)  # checked by auth.authenticate_call, for session calls only
+        api.register_blueprint(part, url_prefix=PREFIX + (part.url_prefix or ""))
+    app.teardown_request(auth.note_token_used)
+    app.register_blueprint(problems.bp)
+    app.register_blueprint(docs.bp)
+
+
+def _json_bodies_only() -> Any:
+    """A body the API reads is JSON: a form or text sent by mistake is refused, not taken for
+    an empty change."""
+    if request.content_length and not request.is_json:
+        return problems.problem("unsupported-media-type", "Send the body as application/json.")
+    return None
+
+
+def _answer_problem(error: problems.Problem) -> Any:
+    return problems.problem(error.name, error.detail)
+
+
+def _csrf_problem(error: CSRFError) -> Any:
+    return problems.problem("csrf-failed", error.description or "")
