@@ -10,6 +10,7 @@ from core.api import InvalidInput, db, language_names, page_number
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.services import directory as mentor_directory
 from plugins.mentoring.views.blueprint import bp
+from plugins.mentoring.views.suggestions import suggestions_for_viewer
 
 
 @bp.get("/mentors")
@@ -22,7 +23,14 @@ def directory():
         with_room=request.args.get("free") == "1",
         page=page_number(),
     )
-    return render_template("mentoring/directory.html", result=page, languages=language_names())
+    searching = any(request.args.get(name) for name in ("q", "topic", "language", "free"))
+    return render_template(
+        "mentoring/directory.html",
+        result=page,
+        languages=language_names(),
+        # at the top of the whole directory's first page, not of a search's results
+        suggestions=None if searching or page.page > 1 else suggestions_for_viewer(),
+    )
 
 
 @bp.post("/settings")
