@@ -70,7 +70,7 @@ from plugins.mentoring.models import (
 from plugins.mentoring.services.directory import MENTOR_HAS_ROOM, listed_mentor
 from plugins.mentoring.services.settings import settings
 
-SHOWN = 6  # suggestions on a page
+SHOWN = 6  # suggestions on a page (the directory shows fewer, above its search)
 CANDIDATES = 60  # mentors read from the database for scoring: the best by topics in common
 DAY_START, DAY_END = time(8), time(20)  # "daytime" on a member's own clock
 DAYTIME_HOURS = 12
@@ -276,7 +276,7 @@ def _list(items: list[str]) -> str:
 
 def _time_apart(hours: float) -> str:
     if not hours:
-        return _("same time of day")
+        return _("no time difference")
     # a plural form needs a whole number: 1.5 hours reads as plural, as 2 would
     count = int(hours) if hours.is_integer() else 2
     shown = format_decimal(hours, format="#.#", locale=str(get_locale()))

@@ -13,6 +13,9 @@ from plugins.mentoring.views.blueprint import bp
 from plugins.mentoring.views.suggestions import suggestions_for_viewer
 
 
+ABOVE_SEARCH = 3  # suggestions above the directory's search: on a phone, the search stays near
+
+
 @bp.get("/mentors")
 @login_required  # profiles are for members: see core/templates/profile/data.html
 def directory():
@@ -29,7 +32,7 @@ def directory():
         result=page,
         languages=language_names(),
         # at the top of the whole directory's first page, not of a search's results
-        suggestions=None if searching or page.page > 1 else suggestions_for_viewer(),
+        suggestions=None if searching or page.page > 1 else suggestions_for_viewer(ABOVE_SEARCH),
     )
 
 

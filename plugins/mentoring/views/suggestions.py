@@ -13,11 +13,11 @@ from plugins.mentoring.services import suggestions
 from plugins.mentoring.views.blueprint import bp
 
 
-def suggestions_for_viewer() -> suggestions.Suggestions | None:
+def suggestions_for_viewer(limit: int = suggestions.SHOWN) -> suggestions.Suggestions | None:
     """The viewer's suggestions, if they look for a mentor (a mentor alone sees none)."""
     if not looks_for_mentor(current_user):
         return None
-    return suggestions.suggestions_for(current_user)
+    return suggestions.suggestions_for(current_user, limit)
 
 
 def _back() -> str:
