@@ -12,7 +12,6 @@ from plugins.mentoring.services import directory as mentor_directory
 from plugins.mentoring.views.blueprint import bp
 from plugins.mentoring.views.suggestions import suggestions_for_viewer
 
-
 ABOVE_SEARCH = 3  # suggestions above the directory's search: on a phone, the search stays near
 
 

@@ -217,3 +217,11 @@ def test_export_and_erasure_cover_dismissals(app, client, db, mia, make_mentor):
     assert erase_account(mia) == []
     db.session.commit()
     assert count_rows(app, SuggestionDismissal) == 0
+
+
+def test_the_directory_shows_three_suggestions_the_mentoring_area_six(client, mia, make_mentor):
+    for number in range(8):
+        make_mentor(f"Mentor {number}", expertise=("Python",))
+
+    assert len(suggested(text(page(client, mia, "/mentoring/mentors")))) == 3
+    assert len(suggested(text(page(client, mia, "/mentoring/")))) == 6
