@@ -5,9 +5,9 @@ The score of a mentor for a mentee is a sum of parts, each from 0 to 1 times its
 ``suggest_*_weight`` settings of ``[plugins.mentoring]``):
 
 - **topics**: the mentee's interests that are the mentor's expertise, each counted by its
-  rarity among listed mentors, ``ln((1 + N) / (1 + n)) + 1`` (inverse document frequency:
-  ``N`` listed mentors, ``n`` of them with that expertise), as a share of the rarity of all
-  the mentee's interests: a rare topic in common counts more than a common one;
+  rarity among mentors, ``ln((1 + N) / (1 + n)) + 1`` (inverse document frequency: ``N``
+  members offering mentoring, ``n`` of them with that expertise), as a share of the rarity of
+  all the mentee's interests: a rare topic in common counts more than a common one;
 - **fields of study**: each of the mentee's fields the mentor has too counts 1 for the same
   narrow field (a 3-digit ISCED-F code), 1/2 for the same broad field only (the 2-digit
   prefix), as a share of the mentee's fields;
@@ -41,7 +41,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, String, case, cast, delete, func, select
+from sqlalchemy import ColumnElement, String, case, cast, delete, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from core.api import (
@@ -139,7 +139,7 @@ class Suggestion:
 
 
 def rarity(listed_mentors: int, mentors_with: Mapping[str, int]) -> dict[str, float]:
-    """Each topic's weight: its inverse document frequency over the listed mentors."""
+    """Each topic's weight: its inverse document frequency over the mentors."""
     return {
         topic: math.log((1 + listed_mentors) / (1 + count)) + 1
         for topic, count in mentors_with.items()
@@ -367,43 +367,32 @@ def _profile(
 @dataclass(frozen=True)
 class Interests:
     names: dict[int, str]  # topic id: name, in the mentee's order
-    rarities: dict[str, float]  # topic name: rarity among listed mentors
+    rarities: dict[str, float]  # topic name: rarity among mentors
 
     @property
     def ids(self) -> list[int]:
         return list(self.names)
 
 
-def _listed_mentors() -> Select:
-    return (
-        select(User.id)
-        .join(MentoringMember, MentoringMember.user_id == User.id)
-        .where(listed_mentor())
-    )
-
-
 def _interests_of(mentee: User) -> Interests:
-    """The mentee's interests, each with the number of listed mentors with that expertise,
-    and the number of listed mentors: one statement."""
-    mine, theirs = aliased(UserTopic), aliased(UserTopic)
+    """The mentee's interests, each with the number of members offering mentoring with that
+    expertise, and the number of members offering mentoring: one statement. (Counted among
+    those offering, listed or not: the listed ones would need every mentor's account and
+    identity check read, for a weight that barely differs.)"""
+    theirs = aliased(UserTopic)
+    offering = MentoringMember.wants_to_mentor.is_(True)  # along the index of mentors
     experts = (
-        select(theirs.topic_id, func.count().label("mentors"))
-        .where(
-            theirs.kind == "expertise",
-            theirs.user_id.in_(_listed_mentors()),
-            theirs.topic_id.in_(
-                select(mine.topic_id).where(mine.user_id == mentee.id, mine.kind == "interest")
-            ),
-        )
-        .group_by(theirs.topic_id)
-        .subquery()
+        select(func.count())
+        .select_from(theirs)
+        .join(MentoringMember, MentoringMember.user_id == theirs.user_id)
+        .where(theirs.topic_id == UserTopic.topic_id, theirs.kind == "expertise", offering)
+        .scalar_subquery()
     )
-    everyone = select(func.count()).select_from(_listed_mentors().subquery()).scalar_subquery()
+    mentors = select(func.count()).select_from(MentoringMember).where(offering).scalar_subquery()
     rows = db.session.execute(
-        select(Topic.id, Topic.name, func.coalesce(experts.c.mentors, 0), everyone)
+        select(Topic.id, Topic.name, experts, mentors)
         .select_from(UserTopic)
         .join(Topic, Topic.id == UserTopic.topic_id)
-        .outerjoin(experts, experts.c.topic_id == UserTopic.topic_id)
         .where(UserTopic.user_id == mentee.id, UserTopic.kind == "interest")
         .order_by(UserTopic.position, Topic.id)
     ).all()
