@@ -23,8 +23,10 @@ mentors who declined the mentee once, those with whom the mentee has a request o
 under way, and those the mentee dismissed. Ties keep the older account first.
 
 Reading it costs four statements, whatever the number of mentors: the mentee's interests with
-their rarity, the best ``CANDIDATES`` mentors by topics in common (SQL sums the rarity), their
-languages and their answers; the rest is scored in Python by :func:`rank`, a pure function.
+their rarity (and the mentee's languages), the best ``CANDIDATES`` mentors by topics in common
+(SQL sums the rarity; among equals, those who speak one of the mentee's languages first) with
+their time zones and languages, their answers, and at last the members shown. The scoring is
+done in Python by :func:`rank`, a pure function.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
@@ -71,7 +74,7 @@ from plugins.mentoring.services.directory import MENTOR_HAS_ROOM, listed_mentor
 from plugins.mentoring.services.settings import settings
 
 SHOWN = 6  # suggestions on a page (the directory shows fewer, above its search)
-CANDIDATES = 60  # mentors read from the database for scoring: the best by topics in common
+CANDIDATES = 200  # mentors read for scoring, the best by topics, then language, in common
 DAY_START, DAY_END = time(8), time(20)  # "daytime" on a member's own clock
 DAYTIME_HOURS = 12
 NEW_MENTOR_ANSWERS = 0.5  # the answers part of a mentor no one asked yet
@@ -325,42 +328,35 @@ class Suggestions:
 
 def suggestions_for(mentee: User, limit: int = SHOWN) -> Suggestions:
     interests = _interests_of(mentee)
-    if not interests.ids:
+    if not interests.names:
         return Suggestions([], has_interests=False)
-    mentors = _candidates(mentee, interests)
-    languages = _languages_of([mentee.id, *mentors])
-    answers = _answers_of(list(mentors))
-    fields = fields_of([mentee.id, *mentors])
-    profile = _profile(mentee, tuple(interests.names.values()), languages, fields, "mentee")
-    candidates = [
-        (
-            _profile(
-                mentor, tuple(interests.names[tid] for tid in ids), languages, fields, "mentor"
-            ),
-            answers.get(mentor.id, Answers()),
-        )
-        for mentor, ids in mentors.values()
-    ]
-    found = rank(profile, candidates, interests.rarities, weights_from_settings(), utcnow())
-    return Suggestions(
-        [Suggested(mentors[s.mentor_id][0], reasons(s)) for s in found[:limit]],
-        has_interests=True,
+    candidates = _candidates(mentee, interests)
+    answers = _answers_of([candidate.id for candidate in candidates])
+    fields = fields_of([mentee.id, *(candidate.id for candidate in candidates)])
+    profile = Profile(
+        id=mentee.id,
+        topics=tuple(interests.names.values()),
+        languages=interests.languages,
+        zone=zone_of(mentee),
+        fields=fields.get(mentee.id, {}).get("mentee", frozenset()),
     )
-
-
-def _profile(
-    user: User,
-    topics: tuple[str, ...],
-    languages: Mapping[int, frozenset[str]],
-    fields: Mapping[int, Mapping[str, frozenset[str]]],
-    role: str,
-) -> Profile:
-    return Profile(
-        id=user.id,
-        topics=topics,
-        languages=languages.get(user.id, frozenset()),
-        zone=zone_of(user),
-        fields=fields.get(user.id, {}).get(role, frozenset()),
+    found = rank(
+        profile,
+        (
+            (
+                replace(candidate, fields=fields.get(candidate.id, {}).get("mentor", frozenset())),
+                answers.get(candidate.id, Answers()),
+            )
+            for candidate in candidates
+        ),
+        interests.rarities,
+        weights_from_settings(),
+        utcnow(),
+    )[:limit]
+    mentors = _members([suggestion.mentor_id for suggestion in found])
+    return Suggestions(
+        [Suggested(mentors[suggestion.mentor_id], reasons(suggestion)) for suggestion in found],
+        has_interests=True,
     )
 
 
@@ -368,17 +364,14 @@ def _profile(
 class Interests:
     names: dict[int, str]  # topic id: name, in the mentee's order
     rarities: dict[str, float]  # topic name: rarity among mentors
-
-    @property
-    def ids(self) -> list[int]:
-        return list(self.names)
+    languages: frozenset[str]  # the mentee's
 
 
 def _interests_of(mentee: User) -> Interests:
     """The mentee's interests, each with the number of members offering mentoring with that
-    expertise, and the number of members offering mentoring: one statement. (Counted among
-    those offering, listed or not: the listed ones would need every mentor's account and
-    identity check read, for a weight that barely differs.)"""
+    expertise, the number of members offering mentoring, and the mentee's languages: one
+    statement. (Counted among those offering, listed or not: the listed ones would need every
+    mentor's account and identity check read, for a weight that barely differs.)"""
     theirs = aliased(UserTopic)
     offering = MentoringMember.wants_to_mentor.is_(True)  # along the index of mentors
     experts = (
@@ -390,22 +383,37 @@ def _interests_of(mentee: User) -> Interests:
     )
     mentors = select(func.count()).select_from(MentoringMember).where(offering).scalar_subquery()
     rows = db.session.execute(
-        select(Topic.id, Topic.name, experts, mentors)
+        select(Topic.id, Topic.name, experts, mentors, _languages_of(mentee.id))
         .select_from(UserTopic)
         .join(Topic, Topic.id == UserTopic.topic_id)
         .where(UserTopic.user_id == mentee.id, UserTopic.kind == "interest")
         .order_by(UserTopic.position, Topic.id)
     ).all()
-    listed = rows[0][3] if rows else 0
+    listed, spoken = (rows[0][3], rows[0][4]) if rows else (0, None)
     return Interests(
-        names={topic_id: name for topic_id, name, _count, _listed in rows},
-        rarities=rarity(listed, {name: count for _id, name, count, _listed in rows}),
+        names={row[0]: row[1] for row in rows},
+        rarities=rarity(listed, {row[1]: row[2] for row in rows}),
+        languages=_codes(spoken),
     )
 
 
-def _candidates(mentee: User, interests: Interests) -> dict[int, tuple[User, list[int]]]:
-    """The available mentors with the most rarity in common with the mentee's interests (at
-    most ``CANDIDATES``), with the ids of those topics: one statement."""
+def _languages_of(user_id: Any) -> Any:
+    """A member's language codes, comma-separated (NULL: none), as a column."""
+    return (
+        select(func.aggregate_strings(UserLanguage.code, ","))
+        .where(UserLanguage.user_id == user_id)
+        .scalar_subquery()
+    )
+
+
+def _codes(joined: str | None) -> frozenset[str]:
+    return frozenset(joined.split(",")) if joined else frozenset()
+
+
+def _candidates(mentee: User, interests: Interests) -> list[Profile]:
+    """The available mentors with the most rarity in common with the mentee's interests, and
+    among equals those who speak one of the mentee's languages (at most ``CANDIDATES``): one
+    statement, of a few columns (the members shown are read at the end)."""
     in_common = func.sum(
         case(
             {tid: interests.rarities[name] for tid, name in interests.names.items()},
@@ -413,24 +421,50 @@ def _candidates(mentee: User, interests: Interests) -> dict[int, tuple[User, lis
             else_=0.0,
         )
     )
+    shares_a_language = (
+        select(UserLanguage.user_id)
+        .where(UserLanguage.user_id == User.id, UserLanguage.code.in_(sorted(interests.languages)))
+        .exists()
+    )
     topic_ids = func.aggregate_strings(cast(UserTopic.topic_id, String), ",")
     rows = db.session.execute(
-        select(User, topic_ids)
+        select(User.id, User.timezone, topic_ids, _languages_of(User.id))
         .join(UserTopic, UserTopic.user_id == User.id)
         .join(MentoringMember, MentoringMember.user_id == User.id)
         .where(
             UserTopic.kind == "expertise",
-            UserTopic.topic_id.in_(interests.ids),
+            UserTopic.topic_id.in_(list(interests.names)),
             listed_mentor(),
             MENTOR_HAS_ROOM,
             User.id != mentee.id,
             ~_asked_or_dismissed(mentee),
         )
         .group_by(User.id)
-        .order_by(in_common.desc(), User.id)
+        .order_by(in_common.desc(), shares_a_language.desc(), User.id)
         .limit(CANDIDATES)
     ).all()
-    return {mentor.id: (mentor, [int(tid) for tid in ids.split(",")]) for mentor, ids in rows}
+    return [
+        Profile(
+            id=user_id,
+            topics=tuple(interests.names[int(tid)] for tid in ids.split(",")),
+            languages=_codes(spoken),
+            zone=_zone(timezone),
+        )
+        for user_id, timezone, ids, spoken in rows
+    ]
+
+
+def _zone(name: str) -> ZoneInfo:
+    """A member's time zone from its name, as core's ``zone_of`` reads it from a member (UTC
+    if unknown to this machine): the candidates are read as columns, not as members."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _members(user_ids: list[int]) -> dict[int, User]:
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
 
 
 def _asked_or_dismissed(mentee: User) -> ColumnElement[bool]:
@@ -445,15 +479,6 @@ def _asked_or_dismissed(mentee: User) -> ColumnElement[bool]:
         SuggestionDismissal.mentee_id == mentee.id, SuggestionDismissal.mentor_id == User.id
     )
     return asked.exists() | dismissed.exists()
-
-
-def _languages_of(user_ids: list[int]) -> dict[int, frozenset[str]]:
-    spoken: dict[int, set[str]] = defaultdict(set)
-    for user_id, code in db.session.execute(
-        select(UserLanguage.user_id, UserLanguage.code).where(UserLanguage.user_id.in_(user_ids))
-    ):
-        spoken[user_id].add(code)
-    return {user_id: frozenset(codes) for user_id, codes in spoken.items()}
 
 
 def _answers_of(mentor_ids: list[int]) -> dict[int, Answers]:
