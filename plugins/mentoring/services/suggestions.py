@@ -31,6 +31,7 @@ done in Python by :func:`rank`, a pure function.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections import defaultdict
@@ -149,6 +150,7 @@ def rarity(listed_mentors: int, mentors_with: Mapping[str, int]) -> dict[str, fl
     }
 
 
+@functools.lru_cache(maxsize=4096)  # a page scores many mentors in few time zones
 def daytime_hours(zone: ZoneInfo, other: ZoneInfo, day: date) -> float:
     """The hours of ``day`` (in ``zone``) when both clocks show daytime: the other's
     daytime may fall on their yesterday or tomorrow."""
@@ -176,6 +178,8 @@ def hours_apart(zone: ZoneInfo, other: ZoneInfo, moment: datetime) -> float:
 
 def field_overlap(mentee: frozenset[str], mentor: frozenset[str]) -> tuple[int, int]:
     """The narrow fields in common, and the broad ones in common beyond those."""
+    if not (mentee and mentor):
+        return 0, 0
     same = {code for code in mentee & mentor if len(code) == 3}
     broad = {code[:2] for code in mentee} & {code[:2] for code in mentor}
     return len(same), len(broad - {code[:2] for code in same})
