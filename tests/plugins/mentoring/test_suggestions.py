@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from core.db import db as database
 from core.models import UserTopic
 from core.services.profiles import topic_named
 from core.testing import count_rows, stored
 from plugins.mentoring.models import SuggestionDismissal
 from plugins.mentoring.services import lifecycle
-from tests.plugins.mentoring.conftest import page, text
+
+from .conftest import page, statements_of_get, text
 
 SUGGESTED = "Suggested for you"
 
@@ -180,15 +180,7 @@ def test_the_directory_reads_the_same_statements_for_many_mentors(
     client.login(mia)
 
     def statements() -> int:
-        seen: list[str] = []
-        with app.app_context():
-            keep = lambda *args: seen.append(args[2])  # noqa: E731
-            event.listen(database.engine, "before_cursor_execute", keep)
-            try:
-                assert client.get("/mentoring/mentors").status_code == 200
-            finally:
-                event.remove(database.engine, "before_cursor_execute", keep)
-        return len(seen)
+        return statements_of_get(app, client, "/mentoring/mentors")
 
     # the directory's own reads differ with mentors with room or without: both, each time
     pairs.accept(create_user(), make_mentor("Has room", expertise=("Python",), capacity=3))
