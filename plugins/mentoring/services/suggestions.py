@@ -22,11 +22,11 @@ A suggestion starts from a topic in common: a mentee without interests gets none
 mentors who declined the mentee once, those with whom the mentee has a request or mentorship
 under way, and those the mentee dismissed. Ties keep the older account first.
 
-Reading it costs four statements, whatever the number of mentors: the mentee's interests with
-their rarity (and the mentee's languages), the best ``CANDIDATES`` mentors by topics in common
-(SQL sums the rarity; among equals, those who speak one of the mentee's languages first) with
-their time zones and languages, their answers, and at last the members shown. The scoring is
-done in Python by :func:`rank`, a pure function.
+Reading it costs three statements, whatever the number of mentors: the mentee's interests
+with their rarity (and the mentee's languages), the best ``CANDIDATES`` mentors by topics in
+common (SQL sums the rarity; among equals, those who speak one of the mentee's languages
+first) with their time zones and languages, and their answers. The scoring is done in Python
+by :func:`rank`, a pure function.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ from plugins.mentoring.services.directory import MENTOR_HAS_ROOM, listed_mentor
 from plugins.mentoring.services.settings import settings
 
 SHOWN = 6  # suggestions on a page (the directory shows fewer, above its search)
-CANDIDATES = 200  # mentors read for scoring, the best by topics, then language, in common
+CANDIDATES = 60  # mentors read for scoring, the best by topics, then language, in common
 DAY_START, DAY_END = time(8), time(20)  # "daytime" on a member's own clock
 DAYTIME_HOURS = 12
 NEW_MENTOR_ANSWERS = 0.5  # the answers part of a mentor no one asked yet
@@ -317,10 +317,20 @@ def _answers_in_words(answers: Answers) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Mentor:
+    """What a suggestion shows of its mentor (as the ``avatar`` macro reads a member)."""
+
+    id: int
+    display_name: str
+    photo: str | None
+    profile_hidden_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Suggested:
     """A suggestion as a page shows it."""
 
-    mentor: User
+    mentor: Mentor
     reasons: list[str]
 
 
@@ -334,7 +344,7 @@ def suggestions_for(mentee: User, limit: int = SHOWN) -> Suggestions:
     interests = _interests_of(mentee)
     if not interests.names:
         return Suggestions([], has_interests=False)
-    candidates = _candidates(mentee, interests)
+    candidates, shown = _candidates(mentee, interests)
     answers = _answers_of([candidate.id for candidate in candidates])
     fields = fields_of([mentee.id, *(candidate.id for candidate in candidates)])
     profile = Profile(
@@ -357,9 +367,8 @@ def suggestions_for(mentee: User, limit: int = SHOWN) -> Suggestions:
         weights_from_settings(),
         utcnow(),
     )[:limit]
-    mentors = _members([suggestion.mentor_id for suggestion in found])
     return Suggestions(
-        [Suggested(mentors[suggestion.mentor_id], reasons(suggestion)) for suggestion in found],
+        [Suggested(shown[suggestion.mentor_id], reasons(suggestion)) for suggestion in found],
         has_interests=True,
     )
 
@@ -414,10 +423,10 @@ def _codes(joined: str | None) -> frozenset[str]:
     return frozenset(joined.split(",")) if joined else frozenset()
 
 
-def _candidates(mentee: User, interests: Interests) -> list[Profile]:
+def _candidates(mentee: User, interests: Interests) -> tuple[list[Profile], dict[int, Mentor]]:
     """The available mentors with the most rarity in common with the mentee's interests, and
-    among equals those who speak one of the mentee's languages (at most ``CANDIDATES``): one
-    statement, of a few columns (the members shown are read at the end)."""
+    among equals those who speak one of the mentee's languages (at most ``CANDIDATES``), as
+    the score and the page see them: one statement, of a few columns."""
     in_common = func.sum(
         case(
             {tid: interests.rarities[name] for tid, name in interests.names.items()},
@@ -432,7 +441,15 @@ def _candidates(mentee: User, interests: Interests) -> list[Profile]:
     )
     topic_ids = func.aggregate_strings(cast(UserTopic.topic_id, String), ",")
     rows = db.session.execute(
-        select(User.id, User.timezone, topic_ids, _languages_of(User.id))
+        select(
+            User.id,
+            User.display_name,
+            User.photo,
+            User.profile_hidden_at,
+            User.timezone,
+            topic_ids,
+            _languages_of(User.id),
+        )
         .join(UserTopic, UserTopic.user_id == User.id)
         .join(MentoringMember, MentoringMember.user_id == User.id)
         .where(
@@ -447,15 +464,16 @@ def _candidates(mentee: User, interests: Interests) -> list[Profile]:
         .order_by(in_common.desc(), shares_a_language.desc(), User.id)
         .limit(CANDIDATES)
     ).all()
-    return [
+    profiles = [
         Profile(
             id=user_id,
-            topics=tuple(interests.names[int(tid)] for tid in ids.split(",")),
+            topics=tuple(interests.names[int(tid)] for tid in topic_list.split(",")),
             languages=_codes(spoken),
             zone=_zone(timezone),
         )
-        for user_id, timezone, ids, spoken in rows
+        for user_id, *_shown, timezone, topic_list, spoken in rows
     ]
+    return profiles, {row[0]: Mentor(*row[:4]) for row in rows}
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -465,10 +483,6 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (KeyError, ValueError):
         return ZoneInfo("UTC")
-
-
-def _members(user_ids: list[int]) -> dict[int, User]:
-    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
 
 
 def _asked_or_dismissed(mentee: User) -> ColumnElement[bool]:
