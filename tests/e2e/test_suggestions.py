@@ -81,3 +81,4 @@ def test_a_mentee_dismisses_a_suggestion_and_asks_another(db, open_page, live_se
     page.goto(live_server + "/mentoring/")
     expect(suggested).to_have_count(0)
     expect(page.get_by_text("No available mentor shares your interests right now")).to_be_visible()
+    snap(page, "mentoring-no-suggestions")
