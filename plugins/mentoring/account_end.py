@@ -5,9 +5,9 @@ their running mentorships end early; each other party is told, neutrally. Goals 
 certificates earned stay, on both sides.
 
 Erased: the rows only theirs go (their mentoring choices, calendar feed, feedback, read
-marks); in what the pair shared (the chat, the request, the history, proposals) the text they
-wrote is removed and the row stays, by "former member", so the other party's mentorship reads
-on.
+marks, dismissed suggestions); in what the pair shared (the chat, the request, the history,
+proposals) the text they wrote is removed and the row stays, by "former member", so the other
+party's mentorship reads on.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from plugins.mentoring.models import (
     MentoringMember,
     Mentorship,
     MentorshipEvent,
+    SuggestionDismissal,
 )
 from plugins.mentoring.services import verification
 from plugins.mentoring.services.ending import _close
@@ -124,6 +125,9 @@ def erase_member(user: User) -> None:
         CalendarFeed.user_id,
         ChatReader.user_id,
         MentoringMember.user_id,
+        SuggestionDismissal.mentee_id,
+        # others' "Not for me" on them: about a mentor no longer suggested to anyone
+        SuggestionDismissal.mentor_id,
     ):
         db.session.execute(delete(owner.class_).where(owner == user.id))
     verification.forget(user)

@@ -17,7 +17,7 @@ from plugins.mentoring.models import (
     Mentorship,
     MentorVerification,
 )
-from plugins.mentoring.services import agreements, meetings, verification
+from plugins.mentoring.services import agreements, meetings, suggestions, verification
 
 
 def mentoring_part(user: User) -> ExportPart | None:
@@ -27,7 +27,8 @@ def mentoring_part(user: User) -> ExportPart | None:
         .order_by(Mentorship.id)
     ).all()
     check = verification.verification_of(user)
-    if not mentorships and check is None:
+    dismissals = suggestions.dismissals_of(user)
+    if not mentorships and check is None and not dismissals:
         return None
     chats = {f"chat-{mentorship.id}.txt": transcript(mentorship) for mentorship in mentorships}
     transcripts = {name: text.encode() for name, text in chats.items() if text}
@@ -36,12 +37,18 @@ def mentoring_part(user: User) -> ExportPart | None:
     }
     if check is not None:
         data["identity_check"] = _identity_check(check)
+    if dismissals:
+        data["dismissed_suggestions"] = [
+            {"mentor": dismissal.mentor.display_name, "dismissed_at": dismissal.created_at}
+            for dismissal in dismissals
+        ]
     return ExportPart(
         "mentoring",
         data,
         transcripts,
-        about="Your mentorships with their agreements and meetings, and where the check of "
-        "your identity as a mentor stands; each chat as a text file.",
+        about="Your mentorships with their agreements and meetings, where the check of your "
+        "identity as a mentor stands, and the mentors you no longer want suggested; each chat "
+        "as a text file.",
     )
 
 

@@ -507,3 +507,25 @@ class MentorVerification(Model):
             postgresql_where=text(f"state = '{PENDING}'"),
         ),
     )
+
+
+# ---- suggestions -------------------------------------------------------------------------
+
+
+class SuggestionDismissal(Model):
+    """A mentee's "Not for me" on a mentor suggested to them: that mentor is not suggested to
+    them again until they undo it. Theirs alone: no one else sees it, the mentor included."""
+
+    __tablename__ = "mentoring_suggestion_dismissals"
+
+    mentee_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    mentor_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mentor: Mapped[User] = relationship(foreign_keys=[mentor_id])
+
+    __table_args__ = (CheckConstraint("mentee_id <> mentor_id", name="not_self"),)

@@ -16,6 +16,10 @@ def _verification_mode(value: str) -> str | None:
     return None if value in VERIFICATION_MODES else "must be one of none, staff"
 
 
+def _weight(value: int) -> str | None:
+    return None if 0 <= value <= 100 else "must be a whole number from 0 (ignored) to 100"
+
+
 def _address_or_blank(value: str) -> str | None:
     return None if not value or "@" in value else "must be an e-mail address, or empty"
 
@@ -63,6 +67,22 @@ SETTINGS = {
     "stuck_end_days": Setting(
         int, 7, positive, "days a proposal to end early stays unanswered before the pair is stuck"
     ),
+    # the weights of "Suggested for you" (services/suggestions.py); each part scores 0 to 1
+    "suggest_topics_weight": Setting(
+        int, 40, _weight, "weight of the topics in common in a suggestion (rarer count more)"
+    ),
+    "suggest_fields_weight": Setting(
+        int, 20, _weight, "weight of the fields of study in common in a suggestion"
+    ),
+    "suggest_language_weight": Setting(
+        int, 15, _weight, "weight of a language both speak in a suggestion"
+    ),
+    "suggest_daytime_weight": Setting(
+        int, 10, _weight, "weight of the daytime hours the two time zones share in a suggestion"
+    ),
+    "suggest_answers_weight": Setting(
+        int, 15, _weight, "weight of how often and how fast the mentor answers requests"
+    ),
 }
 
 
@@ -79,6 +99,11 @@ class MentoringSettings:
     stuck_agreement_days: int
     stuck_meeting_days: int
     stuck_end_days: int
+    suggest_topics_weight: int
+    suggest_fields_weight: int
+    suggest_language_weight: int
+    suggest_daytime_weight: int
+    suggest_answers_weight: int
 
 
 def settings() -> MentoringSettings:

@@ -9,6 +9,7 @@ module per concern, as in ``plugins.mentoring.services``:
 - ``meetings``: meetings and the calendar (blueprint ``mentoring_meetings``).
 - ``ending``: ending a mentorship, early or not.
 - ``chat``: the chat's posts and history.
+- ``suggestions``: "Suggested for you", and a mentee's "Not for me" on a suggestion.
 - ``oversight``: the staff's console section "Mentorships" (blueprint ``mentoring_admin``).
 - ``verification``: a mentor sends their identity document; coordinators decide (blueprint
   ``mentoring_verification``, a section of the console under ``/admin/verification``).
@@ -23,6 +24,7 @@ from plugins.mentoring.views import (  # noqa: F401 (their pages join blueprint.
     lifecycle,
     meetings,
     oversight,
+    suggestions,
     verification,
 )
 

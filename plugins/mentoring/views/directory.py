@@ -10,6 +10,9 @@ from core.api import InvalidInput, db, language_names, page_number
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.services import directory as mentor_directory
 from plugins.mentoring.views.blueprint import bp
+from plugins.mentoring.views.suggestions import suggestions_for_viewer
+
+ABOVE_SEARCH = 3  # suggestions above the directory's search: on a phone, the search stays near
 
 
 @bp.get("/mentors")
@@ -22,7 +25,14 @@ def directory():
         with_room=request.args.get("free") == "1",
         page=page_number(),
     )
-    return render_template("mentoring/directory.html", result=page, languages=language_names())
+    searching = any(request.args.get(name) for name in ("q", "topic", "language", "free"))
+    return render_template(
+        "mentoring/directory.html",
+        result=page,
+        languages=language_names(),
+        # at the top of the whole directory's first page, not of a search's results
+        suggestions=None if searching or page.page > 1 else suggestions_for_viewer(ABOVE_SEARCH),
+    )
 
 
 @bp.post("/settings")

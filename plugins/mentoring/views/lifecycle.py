@@ -16,6 +16,7 @@ from plugins.mentoring.services import chat as chats
 from plugins.mentoring.services import directory as mentor_directory
 from plugins.mentoring.views.blueprint import _act, _require_form, bp
 from plugins.mentoring.views.chat import _before_id
+from plugins.mentoring.views.suggestions import suggestions_for_viewer
 
 REQUESTS = rate_limit("mentoring-request", "10/day")
 
@@ -59,6 +60,7 @@ def index():
         "mentoring/index.html",
         mentorships=lifecycle.mentorships_of(current_user),
         unread=chats.unread_by_mentorship(current_user),
+        suggestions=suggestions_for_viewer(),
     )
 
 

@@ -241,6 +241,23 @@ def page(client, user, path: str, data: dict | None = None):
     return client.post(path, data=data, follow_redirects=True)
 
 
+def statements_of_get(app, client, path: str) -> int:
+    """How many SQL statements the page at ``path`` runs, fetched by ``client``."""
+    from sqlalchemy import event
+
+    from core.db import db as database
+
+    seen: list[str] = []
+    with app.app_context():
+        keep = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(database.engine, "before_cursor_execute", keep)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(database.engine, "before_cursor_execute", keep)
+    return len(seen)
+
+
 def text(response) -> str:
     """A page's HTML, its entities unescaped."""
     return html.unescape(response.get_data(as_text=True))

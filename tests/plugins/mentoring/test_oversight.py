@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
-from core.db import db as database
 from core.models import AuditEntry, Notification, User
 from core.testing import body_of, count_rows, run_job, stored
 from plugins.mentoring.models import (
@@ -24,7 +23,7 @@ from plugins.mentoring.models import (
 )
 from plugins.mentoring.services import agreements, chat, ending, lifecycle
 
-from .conftest import agreement_terms, text
+from .conftest import agreement_terms, statements_of_get, text
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -599,15 +598,7 @@ def test_the_list_runs_the_same_statements_for_a_page_of_many(
     client.login(coordinator)
 
     def statements_of_list() -> int:
-        seen: list[str] = []
-        with app.app_context():
-            keep = lambda *args: seen.append(args[2])  # noqa: E731
-            event.listen(database.engine, "before_cursor_execute", keep)
-            try:
-                assert client.get("/admin/mentorships").status_code == 200
-            finally:
-                event.remove(database.engine, "before_cursor_execute", keep)
-        return len(seen)
+        return statements_of_get(app, client, "/admin/mentorships")
 
     pairs.active(create_user(), make_mentor("First"))
     few = statements_of_list()
