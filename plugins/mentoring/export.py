@@ -1,6 +1,6 @@
 """The mentoring part of a member's data export (hook ``export_member_data``): their
 mentorships with agreements and meetings as JSON (and where their identity check as a mentor
-stands), and each chat as a text transcript."""
+stands, and their fields of study), and each chat as a text transcript."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from plugins.mentoring.models import (
     AgreementVersion,
     ChatMessage,
     Meeting,
+    MemberField,
     Mentorship,
     MentorVerification,
 )
-from plugins.mentoring.services import agreements, meetings, verification
+from plugins.mentoring.services import agreements, fields, meetings, verification
 
 
 def mentoring_part(user: User) -> ExportPart | None:
@@ -27,7 +28,8 @@ def mentoring_part(user: User) -> ExportPart | None:
         .order_by(Mentorship.id)
     ).all()
     check = verification.verification_of(user)
-    if not mentorships and check is None:
+    held = fields.all_rows_of(user)
+    if not mentorships and check is None and not held:
         return None
     chats = {f"chat-{mentorship.id}.txt": transcript(mentorship) for mentorship in mentorships}
     transcripts = {name: text.encode() for name, text in chats.items() if text}
@@ -36,12 +38,15 @@ def mentoring_part(user: User) -> ExportPart | None:
     }
     if check is not None:
         data["identity_check"] = _identity_check(check)
+    if held:
+        data["fields_of_study"] = _fields_of_study(held)
     return ExportPart(
         "mentoring",
         data,
         transcripts,
-        about="Your mentorships with their agreements and meetings, and where the check of "
-        "your identity as a mentor stands; each chat as a text file.",
+        about="Your mentorships with their agreements and meetings, where the check of your "
+        "identity as a mentor stands, and the fields of study you chose as mentor and as "
+        "mentee; each chat as a text file.",
     )
 
 
@@ -55,6 +60,19 @@ def _identity_check(check: MentorVerification) -> dict[str, Any]:
         "sent_at": check.submitted_at,
         "decided_at": check.decided_at,
         "message": check.message,
+    }
+
+
+def _fields_of_study(held: list[MemberField]) -> dict[str, list[dict[str, Any]]]:
+    """The fields chosen as mentor and as mentee; one the list no longer has, as its code."""
+    listed = fields.fields_of_study().by_code
+    return {
+        f"as_{role}": [
+            {"code": row.code, "name": listed[row.code].name if row.code in listed else None}
+            for row in held
+            if row.role == role
+        ]
+        for role in (fields.MENTOR, fields.MENTEE)
     }
 
 

@@ -9,20 +9,34 @@ from flask_login import current_user, login_required
 from core.api import InvalidInput, db, language_names, page_number
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.services import directory as mentor_directory
+from plugins.mentoring.services import fields
 from plugins.mentoring.views.blueprint import bp
 
 
 @bp.get("/mentors")
 @login_required  # profiles are for members: see core/templates/profile/data.html
 def directory():
+    listed = fields.fields_of_study()
+    field = listed.by_code.get(request.args.get("field", ""))
     page = mentor_directory.search_mentors(
         text=request.args.get("q", ""),
         topic=request.args.get("topic", ""),
         language=request.args.get("language", ""),
+        field=field.code if field else "",
         with_room=request.args.get("free") == "1",
         page=page_number(),
     )
-    return render_template("mentoring/directory.html", result=page, languages=language_names())
+    return render_template(
+        "mentoring/directory.html",
+        result=page,
+        languages=language_names(),
+        fields=listed,
+        field=field,
+        # a link shared before the operator's list of fields dropped it
+        field_unknown=bool(request.args.get("field")) and field is None,
+        mentor_fields=fields.labels_of_members([mentor.id for mentor, _room in page.mentors]),
+        field_label=fields.field_label,
+    )
 
 
 @bp.post("/settings")
