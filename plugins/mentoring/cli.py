@@ -1,4 +1,5 @@
-"""``alma mentoring-fields``: the operator's check after changing the file of fields of study."""
+"""``alma mentoring …``: the operator's commands of mentoring (``fields``: the check after
+changing the file of fields of study)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from flask import current_app
 from plugins.mentoring.services import fields
 
 
-@click.command("mentoring-fields")
+@click.group("mentoring")
+def mentoring_command() -> None:
+    """Mentoring: what the operator checks."""
+
+
+@mentoring_command.command("fields")
 def fields_command() -> None:
     """Fields of study: the file in use, and the codes members chose that it no longer has."""
     listed = fields.fields_of_study()

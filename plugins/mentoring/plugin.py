@@ -23,7 +23,7 @@ from core.api import (
 )
 from plugins.mentoring import account_end, views
 from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
-from plugins.mentoring.cli import fields_command
+from plugins.mentoring.cli import mentoring_command
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.export import mentoring_part
 from plugins.mentoring.forms import MentorSettingsForm, VerificationForm
@@ -305,7 +305,7 @@ def register_settings():
 
 @hookimpl
 def register_cli_commands():
-    return [fields_command]
+    return [mentoring_command]
 
 
 @hookimpl

@@ -13,7 +13,7 @@ not have (an operator's own file) shows as written.
 A member's choices are rows of ``mentoring_member_fields``. When the file changes, a choice
 whose code the file no longer has stays in the table, shown nowhere and offered nowhere (the
 operator may bring the code back, and the choice with it); startup logs such codes with how
-many members hold them (``codes_no_longer_listed``), and so does ``alma mentoring-fields``.
+many members hold them (``codes_no_longer_listed``), and so does ``alma mentoring fields``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from core.db import db as database
 from core.models import User
 from core.testing import stored
 from plugins.mentoring.account_end import erase_member
-from plugins.mentoring.cli import fields_command
+from plugins.mentoring.cli import mentoring_command
 from plugins.mentoring.export import mentoring_part
 from plugins.mentoring.models import MemberField
 from plugins.mentoring.services import fields
@@ -56,10 +56,10 @@ def rows_of(app, user_id: int) -> set[tuple[str, str]]:
 
 
 def operator(app) -> str:
-    """What ``alma mentoring-fields`` says, run in ``app``."""
+    """What ``alma mentoring fields`` says, run in ``app``."""
     with app.app_context():
         try:
-            return CliRunner().invoke(fields_command, []).output
+            return CliRunner().invoke(mentoring_command, ["fields"]).output
         finally:
             database.session.remove()
 
