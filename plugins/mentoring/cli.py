@@ -29,4 +29,4 @@ def fields_command() -> None:
         return
     click.echo("Codes members chose that the file no longer has (kept, not shown):")
     for one in unlisted:
-        click.echo(f"  {one.code}: {one.members} member{'s' if one.members != 1 else ''}")
+        click.echo(f"  {one}")

@@ -94,3 +94,4 @@ def test_a_mentee_filters_the_directory_by_a_broad_field_and_finds_a_mentor(
     expect(cards).to_have_text(["Ines Informatik"])
     card.get_by_role("link", name="Ines Informatik").click()
     expect(page.get_by_text("Fields of study")).to_be_visible()
+    snap(page, "fields-profile")

@@ -293,6 +293,9 @@ class UnlistedCode:
     code: str
     members: int  # how many members hold it, as mentor or mentee
 
+    def __str__(self) -> str:
+        return f"{self.code}: {self.members} member{'' if self.members == 1 else 's'}"
+
 
 def codes_no_longer_listed() -> list[UnlistedCode]:
     """The codes members hold that the file does not have (it changed since they chose)."""
@@ -319,7 +322,7 @@ def report_unlisted_codes() -> list[UnlistedCode]:
         logger.warning(
             "fields of study: members hold codes the file %s no longer has (kept, not shown): %s",
             fields_file(current_app),
-            ", ".join(f"{one.code} ({one.members} members)" for one in unlisted),
+            ", ".join(map(str, unlisted)),
         )
     return unlisted
 

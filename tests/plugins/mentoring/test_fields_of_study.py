@@ -358,7 +358,7 @@ def test_a_changed_file_keeps_the_choices_it_still_has_and_reports_the_others(
         restarted = make_app(PLUGIN_SETTINGS={"mentoring": {"fields_file": str(path)}})
 
     assert "members hold codes the file" in caplog.text
-    assert "S1 (2 members)" in caplog.text  # the first holds it twice: one member
+    assert "S1: 2 members" in caplog.text  # the first holds it twice: one member
     with restarted.app_context():
         assert fields.codes_no_longer_listed() == [fields.UnlistedCode("S1", 2)]
         first = database.session.get_one(User, members[0])
@@ -418,3 +418,16 @@ def test_deleting_a_member_deletes_their_fields(app, db, create_user):
     db.session.commit()
 
     assert rows_of(app, deleted.id) == set()
+
+
+def test_the_demo_mentors_show_in_the_directory_filtered_by_field(app, db, client, member):
+    from core.demo import create_demo_members
+
+    create_demo_members()
+    db.session.commit()
+    client.login(member)
+
+    assert listed(directory(client, field="06")) == ["Anna Berg", "David Chen"]
+    assert listed(directory(client, field="02")) == ["Ben Okafor"]
+    chloe = db.session.scalar(select(User).where(User.email == "chloe@example.org"))
+    assert fields.chosen_codes(chloe, fields.MENTEE) == ["06"]
