@@ -41,6 +41,7 @@ MENTOR, MENTEE = FIELD_ROLES
 SHIPPED_FILE = Path(__file__).parent.parent / "fields_of_study.csv"
 SETTING = "plugins.mentoring.fields_file"
 HEADER = ["code", "name", "parent"]
+HEADER_LINE = ",".join(HEADER)
 CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,7}")  # fits mentoring_member_fields.code
 MAX_NAME_LENGTH = 200
 EXTENSION_KEY = "mentoring.fields"
@@ -97,15 +98,20 @@ def read_fields(path: Path) -> FieldsOfStudy:
 
 def parse_fields(text: str) -> FieldsOfStudy:
     rows = list(_rows(text.splitlines()))
-    problems = []
-    if not rows or rows[0][1] != HEADER:
-        problems.append("line 1: the first line must be the header code,name,parent")
+    problems: list[tuple[int, str]] = []  # (line, what is wrong there)
+    if not rows or [column.strip() for column in rows[0][1]] != HEADER:
+        problems.append(
+            (
+                rows[0][0] if rows else 1,
+                f"the first line that is not a comment must be the header {HEADER_LINE}",
+            )
+        )
     seen: dict[str, int] = {}
     fields: list[tuple[int, FieldOfStudy]] = []
     for number, columns in rows[1:]:
         problem = _problem_of_row(columns, seen)
         if problem:
-            problems.append(f"line {number}: {problem}")
+            problems.append((number, problem))
             continue
         code, name, parent = (column.strip() for column in columns)
         seen[code] = number
@@ -120,15 +126,18 @@ def parse_fields(text: str) -> FieldsOfStudy:
             narrow[one.parent].append(one)
         elif one.parent in seen:
             problems.append(
-                f"line {number}: parent {one.parent!r} is a narrow field: "
-                "the parent must be a broad field (one with no parent)"
+                (
+                    number,
+                    f"parent {one.parent!r} is a narrow field: the parent must be a broad "
+                    "field (one with no parent)",
+                )
             )
         else:
-            problems.append(f"line {number}: unknown parent {one.parent!r}")
-    if not problems and not broad:
-        problems.append("has no field")
+            problems.append((number, f"unknown parent {one.parent!r}"))
     if problems:
-        raise FieldsFileError(problems)
+        raise FieldsFileError([f"line {number}: {what}" for number, what in sorted(problems)])
+    if not broad:
+        raise FieldsFileError(["has no field"])
     return FieldsOfStudy(broad, narrow)
 
 
@@ -141,8 +150,10 @@ def _rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
 
 def _problem_of_row(columns: list[str], seen: dict[str, int]) -> str | None:
     if len(columns) != len(HEADER):
-        return f"has {len(columns)} columns, not 3 (code,name,parent)"
+        return f"has {len(columns)} columns, not 3 ({HEADER_LINE})"
     code, name, parent = (column.strip() for column in columns)
+    if not code:
+        return "has no code"
     for label, value in (("code", code), ("parent", parent)):
         if value and not CODE.fullmatch(value):
             return (

@@ -94,8 +94,8 @@ def test_a_good_file_gives_broad_fields_with_their_narrow_fields_in_order():
     assert listed_fields.codes_under("A2") == ["A2"]
 
 
-def test_narrow_fields_may_come_before_their_broad_field():
-    listed_fields = parse_fields("code,name,parent\nA1,Painting,A\nA,Arts,\n")
+def test_narrow_fields_may_come_before_their_broad_field_and_the_header_may_have_spaces():
+    listed_fields = parse_fields("code, name, parent\nA1,Painting,A\nA,Arts,\n")
 
     assert listed_fields.codes_under("A") == ["A", "A1"]
 
@@ -103,8 +103,11 @@ def test_narrow_fields_may_come_before_their_broad_field():
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("name,code,parent\nA,Arts,\n", "line 1: the first line must be the header"),
-        ("", "line 1: the first line must be the header"),
+        (
+            "name,code,parent\nA,Arts,\n",
+            "line 1: the first line that is not a comment must be the header",
+        ),
+        ("", "line 1: the first line that is not a comment must be the header"),
         ("code,name,parent\nA,Arts,\nA1,Painting,Z\n", "line 3: unknown parent 'Z'"),
         ("code,name,parent\nA,Arts,\nA,Again,\n", "line 3: duplicate code 'A' (first on line 2)"),
         ("code,name,parent\nA,Arts,\nA 1,Painting,A\n", "line 3: bad code 'A 1'"),
@@ -113,6 +116,11 @@ def test_narrow_fields_may_come_before_their_broad_field():
         ("code,name,parent\nA,Arts,\nA1,,A\n", "line 3: code 'A1' has no name"),
         ("code,name,parent\nA,Arts,\nA,Arts,A\n", "line 3: duplicate code 'A'"),
         ("code,name,parent\nB,Self,B\n", "line 2: code 'B' is its own parent"),
+        ("code,name,parent\nA,Arts,\n,Painting,A\n", "line 3: has no code"),
+        (
+            "# a comment\ncode;name;parent\nA;Arts;\n",
+            "line 2: the first line that is not a comment must be the header",
+        ),
         (
             "code,name,parent\nA,Arts,\nA1,Painting,A\nA11,Oil,A1\n",
             "line 4: parent 'A1' is a narrow field",
@@ -127,7 +135,7 @@ def test_each_mistake_in_the_file_is_named_with_its_line(text, problem):
 def test_every_mistake_is_reported_at_once():
     found = problems_of("code,name,parent\nA,Arts,\nA1,Painting,Q\nA,Again,\n")
 
-    assert found == ["line 4: duplicate code 'A' (first on line 2)", "line 3: unknown parent 'Q'"]
+    assert found == ["line 3: unknown parent 'Q'", "line 4: duplicate code 'A' (first on line 2)"]
 
 
 def test_a_file_that_cannot_be_read_says_so(tmp_path):
