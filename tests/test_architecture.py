@@ -226,6 +226,8 @@ NAMES_A_FEATURE_ALLOWED = {
     "core/migrations/versions/core_000[137]_*.py": (FEATURE_WORDS.pattern, "history"),
     # the demo members' bios, in their own words (the mentoring plugin gives them roles)
     "core/demo.py": (r"mentor", "demo bios"),
+    # HTML's <optgroup>, and WTForms' choices in such groups (a plugin's grouped select)
+    "core/templates/_forms.html": (r"optgroup|(has|iter)_groups", "grouped options"),
     # Bootstrap's CSS class names
     "core/templates/*.html": (
         r"list-group|btn-group|radiogroup",

@@ -4,10 +4,10 @@ Leaving: the requests they sent are withdrawn, those waiting for their answer de
 their running mentorships end early; each other party is told, neutrally. Goals met and
 certificates earned stay, on both sides.
 
-Erased: the rows only theirs go (their mentoring choices, calendar feed, feedback, read
-marks, dismissed suggestions); in what the pair shared (the chat, the request, the history,
-proposals) the text they wrote is removed and the row stays, by "former member", so the other
-party's mentorship reads on.
+Erased: the rows only theirs go (their mentoring choices and fields of study, calendar feed,
+feedback, read marks, dismissed suggestions); in what the pair shared (the chat, the request,
+the history, proposals) the text they wrote is removed and the row stays, by "former member",
+so the other party's mentorship reads on.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from plugins.mentoring.models import (
     Meeting,
     MeetingChange,
     MeetingFeedback,
+    MemberField,
     MentoringMember,
     Mentorship,
     MentorshipEvent,
@@ -128,6 +129,7 @@ def erase_member(user: User) -> None:
         SuggestionDismissal.mentee_id,
         # others' "Not for me" on them: about a mentor no longer suggested to anyone
         SuggestionDismissal.mentor_id,
+        MemberField.user_id,
     ):
         db.session.execute(delete(owner.class_).where(owner == user.id))
     verification.forget(user)

@@ -10,12 +10,21 @@ from sqlalchemy import update
 from core.api import User, db, today_of, utcnow
 from plugins.mentoring.choices import LOOKS, OFFERS, choose
 from plugins.mentoring.models import Meeting
-from plugins.mentoring.services import agreements, chat, lifecycle, meetings, verification
+from plugins.mentoring.services import agreements, chat, fields, lifecycle, meetings, verification
 
 # who among core's demo members (core/demo.py) offers mentoring, and who looks for a mentor,
 # as their bios tell
 DEMO_MENTORS = ("anna@example.org", "ben@example.org", "david@example.org")
 DEMO_MENTEES = ("chloe@example.org", "david@example.org")
+# their fields of study (ISCED-F codes), by role, as their bios tell; "06" is a broad field
+DEMO_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    fields.MENTOR: {
+        "anna@example.org": ("061", "011"),
+        "ben@example.org": ("021", "041"),
+        "david@example.org": ("061", "054"),
+    },
+    fields.MENTEE: {"chloe@example.org": ("06",), "david@example.org": ("041",)},
+}
 
 
 def create_demo_mentorships(users: list[User]) -> None:
@@ -27,6 +36,7 @@ def create_demo_mentorships(users: list[User]) -> None:
             choose(user, choice, True)
     for user in mentors:  # as if a coordinator had checked them: the demo can be tried at once
         verification.mark_verified(user)
+    _choose_demo_fields(users)
     if not mentors or not mentees:
         return
     lifecycle.send_request(
@@ -40,6 +50,16 @@ def create_demo_mentorships(users: list[User]) -> None:
     pair = next(((mentee, mentor) for mentee, mentor in pairs if mentee.id != mentor.id), None)
     if pair is not None:
         _mentorship_under_way(*pair)
+
+
+def _choose_demo_fields(users: list[User]) -> None:
+    """Those of DEMO_FIELDS the operator's list of fields has."""
+    listed = fields.fields_of_study().by_code
+    for role, by_email in DEMO_FIELDS.items():
+        for user in users:
+            codes = [code for code in by_email.get(user.email, ()) if code in listed]
+            if codes:
+                fields.choose_fields(user, role, codes)
 
 
 def _mentorship_under_way(mentee: User, mentor: User) -> None:

@@ -1,6 +1,6 @@
 """The mentoring part of a member's data export (hook ``export_member_data``): their
 mentorships with agreements and meetings as JSON (and where their identity check as a mentor
-stands), and each chat as a text transcript."""
+stands, and their fields of study), and each chat as a text transcript."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from plugins.mentoring.models import (
     AgreementVersion,
     ChatMessage,
     Meeting,
+    MemberField,
     Mentorship,
     MentorVerification,
 )
-from plugins.mentoring.services import agreements, meetings, suggestions, verification
+from plugins.mentoring.services import agreements, fields, meetings, suggestions, verification
 
 
 def mentoring_part(user: User) -> ExportPart | None:
@@ -28,7 +29,8 @@ def mentoring_part(user: User) -> ExportPart | None:
     ).all()
     check = verification.verification_of(user)
     dismissals = suggestions.dismissals_of(user)
-    if not mentorships and check is None and not dismissals:
+    held = fields.all_rows_of(user)
+    if not mentorships and check is None and not dismissals and not held:
         return None
     chats = {f"chat-{mentorship.id}.txt": transcript(mentorship) for mentorship in mentorships}
     transcripts = {name: text.encode() for name, text in chats.items() if text}
@@ -42,13 +44,15 @@ def mentoring_part(user: User) -> ExportPart | None:
             {"mentor": dismissal.mentor.display_name, "dismissed_at": dismissal.created_at}
             for dismissal in dismissals
         ]
+    if held:
+        data["fields_of_study"] = _fields_of_study(held)
     return ExportPart(
         "mentoring",
         data,
         transcripts,
         about="Your mentorships with their agreements and meetings, where the check of your "
-        "identity as a mentor stands, and the mentors you no longer want suggested; each chat "
-        "as a text file.",
+        "identity as a mentor stands, the fields of study you chose as mentor and as mentee, "
+        "and the mentors you no longer want suggested; each chat as a text file.",
     )
 
 
@@ -62,6 +66,19 @@ def _identity_check(check: MentorVerification) -> dict[str, Any]:
         "sent_at": check.submitted_at,
         "decided_at": check.decided_at,
         "message": check.message,
+    }
+
+
+def _fields_of_study(held: list[MemberField]) -> dict[str, list[dict[str, Any]]]:
+    """The fields chosen as mentor and as mentee; one the list no longer has, as its code."""
+    listed = fields.fields_of_study().by_code
+    return {
+        f"as_{role}": [
+            {"code": row.code, "name": listed[row.code].name if row.code in listed else None}
+            for row in held
+            if row.role == role
+        ]
+        for role in (fields.MENTOR, fields.MENTEE)
     }
 
 

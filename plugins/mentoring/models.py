@@ -76,6 +76,29 @@ class MentoringMember(Model):
         return self.accepting and self.mentee_count < self.capacity
 
 
+FIELD_ROLES = ("mentor", "mentee")
+
+
+class MemberField(Model):
+    """A field of study a member chose as mentor or as mentee (services/fields.py): a code of
+    the operator's list of fields. A code the list no longer has stays here, unshown, until
+    the list has it again or the member saves their fields."""
+
+    __tablename__ = "mentoring_member_fields"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(6), primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('mentor', 'mentee')", name="field_role"),
+        # the directory's filter: the mentors holding one of a few codes
+        Index("ix_mentoring_member_fields_code", "code", "role"),
+    )
+
+
 class Mentorship(Model):
     __tablename__ = "mentoring_mentorships"
 

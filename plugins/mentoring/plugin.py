@@ -23,6 +23,7 @@ from core.api import (
 )
 from plugins.mentoring import account_end, views
 from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
+from plugins.mentoring.cli import mentoring_command
 from plugins.mentoring.demo import create_demo_mentorships
 from plugins.mentoring.export import mentoring_part
 from plugins.mentoring.forms import MentorSettingsForm, VerificationForm
@@ -31,6 +32,7 @@ from plugins.mentoring.services import (
     chat,
     directory,
     ending,
+    fields,
     followups,
     lifecycle,
     meetings,
@@ -72,6 +74,7 @@ def _offer_section(member, viewer):
         member=member,
         viewer=viewer,
         available=directory.is_available_mentor(member),
+        field_labels=fields.labels_of_members([member.id]).get(member.id),
     )
 
 
@@ -298,6 +301,17 @@ def member_suspended(user):
 @hookimpl
 def register_settings():
     return settings.SETTINGS
+
+
+@hookimpl
+def register_cli_commands():
+    return [mentoring_command]
+
+
+@hookimpl
+def app_created(app):
+    fields.load_fields(app)
+    fields.report_unlisted_codes()
 
 
 @hookimpl

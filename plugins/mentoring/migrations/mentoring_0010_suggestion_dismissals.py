@@ -1,7 +1,7 @@
 """mentoring part 10: a mentee's dismissed suggestions ("Not for me")
 
 Revision ID: mentoring_0010
-Revises: mentoring_0008
+Revises: mentoring_0009
 Create Date: 2026-12-04 21:30:00
 
 ``mentoring_suggestion_dismissals`` holds one row per mentee and mentor the mentee no longer
@@ -17,7 +17,7 @@ from alembic import op
 import core.api
 
 revision: str = "mentoring_0010"
-down_revision: str | Sequence[str] | None = "mentoring_0008"
+down_revision: str | Sequence[str] | None = "mentoring_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,7 +21,7 @@ from core.api import (
     like_pattern,
 )
 from plugins.mentoring.models import MentoringMember
-from plugins.mentoring.services import verification
+from plugins.mentoring.services import fields, verification
 
 DIRECTORY_PAGE_SIZE = 12
 
@@ -103,15 +103,17 @@ def search_mentors(
     text: str = "",
     topic: str = "",
     language: str = "",
+    field: str = "",
     with_room: bool = False,
     page: int = 1,
 ) -> DirectoryPage:
     """Members who offer mentoring, matching free text (name, bio, topics), an expertise
-    topic and a language; those with room first, then by name.
+    topic, a language and a field of study (a broad field: any of its narrow fields too);
+    those with room first, then by name.
 
     Each of the two groups is read by name along an index of mentors, so that a page stops
     at its last mentor however many match (a word in half of all bios, say)."""
-    matching = _matching_mentors(text, topic, language)
+    matching = _matching_mentors(text, topic, language, field)
     start = (page - 1) * DIRECTORY_PAGE_SIZE
     wanted = DIRECTORY_PAGE_SIZE + 1  # one more: is there a next page?
     shown = [(user, True) for user in _by_name(matching.where(MENTOR_HAS_ROOM), start, wanted)]
@@ -129,7 +131,7 @@ MENTOR_HAS_ROOM = and_(  # every mentor has a mentoring row: their choice to men
 )
 
 
-def _matching_mentors(text: str, topic: str, language: str) -> Select:
+def _matching_mentors(text: str, topic: str, language: str, field: str) -> Select:
     query = (
         select(User)
         .join(MentoringMember, MentoringMember.user_id == User.id)
@@ -143,6 +145,8 @@ def _matching_mentors(text: str, topic: str, language: str) -> Select:
             .where(UserLanguage.user_id == User.id, UserLanguage.code == language.strip())
             .exists()
         )
+    if field:
+        query = query.where(fields.holds_field_under(field, fields.MENTOR))
     for word in text.split()[:5]:
         pattern = like_pattern(word.lower())
         query = query.where(

@@ -54,6 +54,13 @@ SETTINGS = {
         "days of silence (no held meeting, no chat message) before both get a nudge, when the "
         "pair has not agreed how often to keep in touch",
     ),
+    "fields_file": Setting(
+        str,
+        "",
+        None,
+        "the CSV file of fields of study members choose from (code,name,parent), relative to "
+        "the instance folder; empty: the ISCED-F 2013 broad and narrow fields shipped with alma",
+    ),
     # the staff's console lists a pair as stuck after so many days (services/oversight.py)
     "stuck_request_days": Setting(
         int, 7, positive, "days a request stays unanswered before the pair is listed as stuck"
@@ -104,6 +111,7 @@ class MentoringSettings:
     suggest_language_weight: int
     suggest_daytime_weight: int
     suggest_answers_weight: int
+    fields_file: str
 
 
 def settings() -> MentoringSettings:

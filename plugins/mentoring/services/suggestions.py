@@ -72,6 +72,7 @@ from plugins.mentoring.models import (
     SuggestionDismissal,
 )
 from plugins.mentoring.services.directory import MENTOR_HAS_ROOM, listed_mentor
+from plugins.mentoring.services.fields import codes_of_members
 from plugins.mentoring.services.settings import settings
 
 SHOWN = 6  # suggestions on a page (the directory shows fewer, above its search)
@@ -346,7 +347,7 @@ def suggestions_for(mentee: User, limit: int = SHOWN) -> Suggestions:
         return Suggestions([], has_interests=False)
     candidates, shown = _candidates(mentee, interests)
     answers = _answers_of([candidate.id for candidate in candidates])
-    fields = fields_of([mentee.id, *(candidate.id for candidate in candidates)])
+    fields = codes_of_members([mentee.id, *(candidate.id for candidate in candidates)])
     profile = Profile(
         id=mentee.id,
         topics=tuple(interests.names.values()),
@@ -536,16 +537,6 @@ def _answers_of(mentor_ids: list[int]) -> dict[int, Answers]:
         )
         for mentor_id in {*days, *unanswered}
     }
-
-
-def fields_of(user_ids: list[int]) -> dict[int, dict[str, frozenset[str]]]:
-    """Each member's fields of study as ISCED-F codes, by role ("mentor", "mentee").
-
-    None yet: the table ``mentoring_member_fields(user_id, role, code)`` comes with the
-    fields of study (another branch). At the merge, read it here in one statement, e.g.
-    ``select(MemberField.user_id, MemberField.role, MemberField.code)
-    .where(MemberField.user_id.in_(user_ids))``; the score already weighs them."""
-    return {}
 
 
 # ---- "Not for me" ------------------------------------------------------------------------

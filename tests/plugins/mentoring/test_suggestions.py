@@ -217,3 +217,21 @@ def test_the_directory_shows_three_suggestions_the_mentoring_area_six(client, mi
 
     assert len(suggested(text(page(client, mia, "/mentoring/mentors")))) == 3
     assert len(suggested(text(page(client, mia, "/mentoring/")))) == 6
+
+
+def test_a_field_of_study_in_common_ranks_first_and_says_so(client, db, mia, make_mentor):
+    from plugins.mentoring.services.fields import choose_fields
+
+    ada = make_mentor("Ada", expertise=("Python",))
+    bob = make_mentor("Bob", expertise=("Python",))
+    cyd = make_mentor("Cyd", expertise=("Python",))
+    choose_fields(mia, "mentee", ["061"])  # information and communication technologies
+    choose_fields(bob, "mentor", ["061"])
+    choose_fields(cyd, "mentor", ["06"])  # the broad field only
+    choose_fields(ada, "mentee", ["061"])  # as a mentee: not what she offers
+    db.session.commit()
+
+    shown = text(page(client, mia, "/mentoring/"))
+    assert suggested(shown) == ["Bob", "Cyd", "Ada"]
+    assert "1 field of study in common" in shown
+    assert "a related field of study" in shown
