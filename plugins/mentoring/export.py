@@ -40,8 +40,10 @@ def mentoring_part(user: User) -> ExportPart | None:
         "mentoring",
         data,
         transcripts,
-        about="Your mentorships with their agreements and meetings, and where the check of "
-        "your identity as a mentor stands; each chat as a text file.",
+        about=_(
+            "Your mentorships with their agreements and meetings, and where the check of "
+            "your identity as a mentor stands; each chat as a text file."
+        ),
     )
 
 
