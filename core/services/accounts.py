@@ -107,8 +107,12 @@ def _send_link(to: str, subject: str, template: str, **context: Any) -> bool:
 # ---- registration and confirmation ------------------------------------------------------
 
 
-def register(email: str, password: str, display_name: str) -> User | None:
-    """Create an unconfirmed account and mail a confirmation link.
+def register(
+    email: str, password: str, display_name: str, locale: str | None = None
+) -> User | None:
+    """Create an unconfirmed account and mail a confirmation link. ``locale`` is the
+    language the visitor registered in: the member's until they choose another, so that
+    the mails they get before their next visit (the link first) are in it too.
 
     If the address is taken, mail its owner instead and return ``None``: the page says the
     same either way, so nobody can probe which addresses have accounts.
@@ -136,6 +140,7 @@ def register(email: str, password: str, display_name: str) -> User | None:
         password_hash=password_hash,
         display_name=display_name,
         timezone=current_app.config["DEFAULT_TIMEZONE"],
+        locale=locale if locale in current_app.config["LANGUAGES"] else None,
     )
     db.session.add(user)
     db.session.flush()
@@ -146,13 +151,14 @@ def register(email: str, password: str, display_name: str) -> User | None:
 
 def send_confirmation(user: User) -> None:
     token = make_token("confirm", {"uid": user.id, "email": user.email})
-    _send_link(
-        user.email,
-        _("Confirm your e-mail address"),
-        "mail/confirm",
-        user=user,
-        link=external_url("auth.confirm", token=token),
-    )
+    with reading_as(user):  # asked for again, maybe from a browser in another language
+        _send_link(
+            user.email,
+            _("Confirm your e-mail address"),
+            "mail/confirm",
+            user=user,
+            link=external_url("auth.confirm", token=token),
+        )
 
 
 def resend_confirmation(email: str) -> None:
