@@ -28,7 +28,7 @@ def test_every_page_offers_the_sites_languages_each_named_in_itself(client):
     page = client.get("/login", headers=ENGLISH_BROWSER).text
 
     footer = page[page.index("<footer") :]
-    assert '<label for="site-language">Language</label>' in footer
+    assert '<label for="site-language">Site language</label>' in footer
     assert '<option value="en" lang="en" selected>English</option>' in footer
     assert '<option value="de" lang="de">Deutsch</option>' in footer
     assert 'name="next" value="/login"' in footer
