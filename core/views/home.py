@@ -45,7 +45,7 @@ def photo(name: str) -> ResponseReturnValue:
 def language() -> ResponseReturnValue:
     """The footer's language switch: a member's choice is kept on their account (and their
     mails follow it), a visitor's in their session; then back to the page it was made on."""
-    code = request.form.get("locale", "")
+    code = request.form.get("site_language", "")
     if code not in current_app.config["LANGUAGES"]:
         abort(400)
     if current_user.is_authenticated:
@@ -53,4 +53,4 @@ def language() -> ResponseReturnValue:
         db.session.commit()
     else:
         session[VISITOR_LOCALE] = code
-    return redirect(local_path(request.form.get("next"), url_for("home.index")))
+    return redirect(local_path(request.form.get("back"), url_for("home.index")))

@@ -20,8 +20,8 @@ def language_of(page) -> str:
     return re.search(r'<html lang="([^"]+)"', page.text).group(1)
 
 
-def choose(client, locale: str, next_page: str = "/register", **headers):
-    return client.post("/language", data={"locale": locale, "next": next_page}, headers=headers)
+def choose(client, locale: str, back: str = "/register", **headers):
+    return client.post("/language", data={"site_language": locale, "back": back}, headers=headers)
 
 
 def test_every_page_offers_the_sites_languages_each_named_in_itself(client):
@@ -31,7 +31,7 @@ def test_every_page_offers_the_sites_languages_each_named_in_itself(client):
     assert '<label for="site-language">Site language</label>' in footer
     assert '<option value="en" lang="en" selected>English</option>' in footer
     assert '<option value="de" lang="de">Deutsch</option>' in footer
-    assert 'name="next" value="/login"' in footer
+    assert 'name="back" value="/login"' in footer
 
 
 def test_a_visitor_gets_the_language_their_browser_prefers(client):
@@ -86,6 +86,6 @@ def test_the_switch_needs_the_forms_csrf_token(make_app):
     assert choose(client, "de").status_code == 400
     page = client.get("/", headers=ENGLISH_BROWSER)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    response = client.post("/language", data={"locale": "de", "csrf_token": token})
+    response = client.post("/language", data={"site_language": "de", "csrf_token": token})
     assert response.status_code == 302
     assert language_of(client.get("/", headers=ENGLISH_BROWSER)) == "de"
