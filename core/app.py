@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter, MapAdapter
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
 from core.db import db
 from core.forms import profile_form_with
-from core.i18n import select_locale, select_timezone
+from core.i18n import select_locale, select_timezone, translation_directories
 from core.models import User
 from core.plugins import Hooks, InstalledPlugin, build_plugin_manager, installed_plugins
 from core.ratelimits import init_rate_limits
@@ -90,6 +90,10 @@ def create_app(
     }
     db.init_app(app)
     CSRFProtect(app)
+    enabled_plugins = [hooks.manager.get_plugin(name) for name in settings["PLUGINS"]]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories(
+        enabled_plugins, settings.get("BABEL_TRANSLATION_DIRECTORIES", "")
+    )
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _init_login(app)
     app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())

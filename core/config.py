@@ -165,7 +165,9 @@ SETTINGS: dict[str, Setting] = {
     # must each use their own channel, or they push each other's events to their members.
     "SOCKETIO_CHANNEL": Setting(str, "flask-socketio", _not_empty, "Redis channel of this site"),
     "SCHEDULER_IN_PROCESS": Setting(bool, True, doc="alma serve runs the scheduler itself"),
-    "LANGUAGES": Setting(list, ["en"]),
+    "LANGUAGES": Setting(
+        list, ["en", "de"], doc="the languages members choose from; the first is the default"
+    ),
     "DEFAULT_TIMEZONE": Setting(str, "UTC", _timezone),
     "PHOTO_MAX_BYTES": Setting(int, 2_000_000, positive),
     "PASSWORD_HASH_METHOD": Setting(str, "scrypt"),

@@ -9,14 +9,16 @@ certificate), whoever's request or job is running."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import inspect
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, dates
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
@@ -57,13 +59,62 @@ def language_name(code: str) -> str:
     return language_names().get(code, code)
 
 
+# ---- catalogs: one per part ----------------------------------------------------------------
+
+# Each part (core, every plugin) ships its catalog in its own package, in this folder next to
+# the module that defines the plugin: ``translations/<language>/LC_MESSAGES/messages.mo``.
+CATALOG_FOLDER = "translations"
+CORE_CATALOG = Path(__file__).parent / CATALOG_FOLDER
+
+
+def catalog_folder(plugin: object) -> Path:
+    """Where ``plugin`` (a module, or an object whose class defines it) keeps its catalog."""
+    defined_in = plugin if inspect.ismodule(plugin) else type(plugin)
+    return Path(inspect.getfile(defined_in)).parent / CATALOG_FOLDER
+
+
+def translation_directories(plugins: Iterable[object], site_folders: str = "") -> str:
+    """Flask-Babel's ``BABEL_TRANSLATION_DIRECTORIES`` for core and the enabled ``plugins``
+    (in ``PLUGINS`` order), with the site's own folders (``site_folders``, separated by
+    ``;``). Flask-Babel merges them into one catalog, a later folder's translation of a
+    message replacing an earlier one's; so the site's own win over core's, core's over every
+    plugin's (a plugin cannot reword core's pages), and an earlier plugin's over a later
+    one's."""
+    plugin_folders = [catalog_folder(plugin) for plugin in plugins]
+    parts = [folder for folder in [*reversed(plugin_folders), CORE_CATALOG] if folder.is_dir()]
+    site = [folder for folder in site_folders.split(";") if folder]
+    return ";".join([*map(str, parts), *site])
+
+
+def site_languages() -> list[tuple[str, str]]:
+    """The site's languages (``LANGUAGES``), each named in itself ("Deutsch"), for a switch
+    read by someone who may not read the page's language."""
+    return [(code, _own_name(code)) for code in current_app.config["LANGUAGES"]]
+
+
+@functools.cache
+def _own_name(code: str) -> str:
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+# where a visitor's choice of language is kept (a member's is ``User.locale``)
+VISITOR_LOCALE = "locale"
+
+
 def select_locale() -> str | None:
-    """The member's chosen language, else the browser's best match among ``LANGUAGES``."""
+    """The member's chosen language, else a visitor's chosen one, else the browser's best
+    match among ``LANGUAGES``, else the first of them."""
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         chosen: str = current_user.locale
         return chosen
-    return request.accept_languages.best_match(languages) if has_request_context() else None
+    if not has_request_context():
+        return None
+    if session.get(VISITOR_LOCALE) in languages:
+        visitor: str = session[VISITOR_LOCALE]
+        return visitor
+    return request.accept_languages.best_match(languages, default=languages[0])
 
 
 def select_timezone() -> str:
@@ -74,10 +125,12 @@ def select_timezone() -> str:
 # ---- dates and times as their reader reads them ---------------------------------------------
 
 # The shapes a date or time takes, the same on every page, mail and document: in English a
-# date as "Dec 3, 2026", a moment as "Dec 3, 2026, 11:30 PM" (each language its own order).
+# date as "Dec 3, 2026", a moment as "Dec 3, 2026, 11:30 PM"; in German "3. Dez. 2026" and
+# "3. Dez. 2026, 23:30" (each language its own order, the month abbreviated in words).
+SHORT_DAY = "yMMMd"  # a skeleton, which each language orders its own way
 DAY_PATTERNS = {
-    "date": "medium",
-    "datetime": "medium",
+    "date": SHORT_DAY,
+    "datetime": SHORT_DAY,
     "long": "long",
     "full": "full",
     "month": "LLLL y",
@@ -115,12 +168,21 @@ def format_when(
         return dates.format_time(value, "short", locale=locale)
     if shape not in DAY_PATTERNS:
         raise ValueError(f"unknown shape of a date: {shape!r}")
-    text = dates.format_date(value, DAY_PATTERNS[shape], locale=locale)
+    text = dates.format_date(value, _day_pattern(shape, str(locale)), locale=locale)
     if shape in ("datetime", "full") and isinstance(value, datetime):
         at = dates.format_time(value, "short", locale=locale)
         # a pattern such as "{1}, {0}" (Babel types it as a DateTimePattern)
         text = str(dates.get_datetime_format("medium", locale=locale)).format(at, text)
     return text
+
+
+@functools.cache
+def _day_pattern(shape: str, locale: str) -> str:
+    pattern = DAY_PATTERNS[shape]
+    if pattern == SHORT_DAY:
+        skeleton: str = Locale.parse(locale).datetime_skeletons[SHORT_DAY].pattern
+        return skeleton
+    return pattern
 
 
 def occurs_twice(moment: datetime) -> bool:

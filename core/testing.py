@@ -25,8 +25,9 @@ plugin authors too.
 * ``redis_server``: a private ``redis-server`` (``.url``) to kill, restart or stall under a
   running site.
 * ``compiled_catalogs(folder, {"de": {"Hello": "Hallo"}})``: a few translations, compiled, for
-  ``make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=...)``, so a test can show
-  which language a page, an alert or a mail was written in.
+  ``make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=...)`` (a site's own
+  folders, which win over the catalogs core and the plugins ship), so a test can show which
+  language a page, an alert or a mail was written in.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -107,8 +108,20 @@ def _send_link(to: str, subject: str, template: str, **context: Any) -> bool:
 # ---- registration and confirmation ------------------------------------------------------
 
 
-def register(email: str, password: str, display_name: str) -> User | None:
-    """Create an unconfirmed account and mail a confirmation link.
+def _send_link_to(user: User, subject: Any, template: str, **context: Any) -> bool:
+    """A link mailed to a member (see ``_send_link``), its subject (a lazy string) and body in
+    their language, whoever asks for it: a visitor's form, another browser, a logged-out
+    page."""
+    with reading_as(user):
+        return _send_link(user.email, str(subject), template, user=user, **context)
+
+
+def register(
+    email: str, password: str, display_name: str, locale: str | None = None
+) -> User | None:
+    """Create an unconfirmed account and mail a confirmation link. ``locale`` is the
+    language the visitor registered in: the member's until they choose another, so that
+    the mails they get before their next visit (the link first) are in it too.
 
     If the address is taken, mail its owner instead and return ``None``: the page says the
     same either way, so nobody can probe which addresses have accounts.
@@ -122,20 +135,19 @@ def register(email: str, password: str, display_name: str) -> User | None:
     password_hash = hash_password(password)
     existing = user_by_email(email)
     if existing:
-        with reading_as(existing):  # a visitor's form, a member's mail
-            _send_link(
-                email,
-                _("Someone tried to register with your address"),
-                "mail/already_registered",
-                user=existing,
-                link=external_url("auth.reset_request"),
-            )
+        _send_link_to(  # a visitor's form, a member's mail
+            existing,
+            _l("Someone tried to register with your address"),
+            "mail/already_registered",
+            link=external_url("auth.reset_request"),
+        )
         return None
     user = User(
         email=email,
         password_hash=password_hash,
         display_name=display_name,
         timezone=current_app.config["DEFAULT_TIMEZONE"],
+        locale=locale if locale in current_app.config["LANGUAGES"] else None,
     )
     db.session.add(user)
     db.session.flush()
@@ -146,11 +158,10 @@ def register(email: str, password: str, display_name: str) -> User | None:
 
 def send_confirmation(user: User) -> None:
     token = make_token("confirm", {"uid": user.id, "email": user.email})
-    _send_link(
-        user.email,
-        _("Confirm your e-mail address"),
+    _send_link_to(
+        user,
+        _l("Confirm your e-mail address"),
         "mail/confirm",
-        user=user,
         link=external_url("auth.confirm", token=token),
     )
 
@@ -360,15 +371,13 @@ def send_login_link(email: str) -> None:
     if user is None:
         return
     token = make_token("login-link", {"uid": user.id, "last": _last_login_stamp(user)})
-    with reading_as(user):
-        _send_link(
-            user.email,
-            _("Your login link"),
-            "mail/login_link",
-            user=user,
-            minutes=LOGIN_LINK_MINUTES,
-            link=external_url("auth.login_by_link", token=token),
-        )
+    _send_link_to(
+        user,
+        _l("Your login link"),
+        "mail/login_link",
+        minutes=LOGIN_LINK_MINUTES,
+        link=external_url("auth.login_by_link", token=token),
+    )
 
 
 def _last_login_stamp(user: User) -> str:
@@ -400,14 +409,9 @@ def request_password_reset(email: str) -> None:
     token = make_token(
         "reset", {"uid": user.id, "pw": user.password_hash[-12:], "email": user.email}
     )
-    with reading_as(user):  # asked for while logged out: the page's language may be another
-        _send_link(
-            user.email,
-            _("Reset your password"),
-            "mail/reset",
-            user=user,
-            link=external_url("auth.reset", token=token),
-        )
+    _send_link_to(
+        user, _l("Reset your password"), "mail/reset", link=external_url("auth.reset", token=token)
+    )
 
 
 def user_for_reset(token: str) -> User:

@@ -171,10 +171,16 @@ def _iso(value: Any) -> str:
 def _readme(parts: list[ExportPart]) -> str:
     site = current_app.config["SITE_NAME"]
     lines = [
-        f"Your data from {site}, as of {utcnow():%Y-%m-%d %H:%M} UTC.",
+        _(
+            "Your data from %(site)s, as of %(moment)s UTC.",
+            site=site,
+            moment=utcnow().strftime("%Y-%m-%d %H:%M"),
+        ),
         "",
-        "Each part is a JSON file (UTF-8; times in ISO 8601, UTC) named after the part of",
-        "the site it comes from; files that belong to a part are in the folder of its name.",
+        _(
+            "Each part is a JSON file (UTF-8; times in ISO 8601, UTC) named after the part of"
+            " the site it comes from; files that belong to a part are in the folder of its name."
+        ),
         "",
     ]
     for part in parts:
@@ -208,7 +214,7 @@ def core_part(user: User) -> ExportPart:
             "api_tokens": _tokens(user),
         },
         files,
-        about=(
+        about=_(
             "Your profile, topics, languages, alerts, activities and goals (and your photo),"
             " how you get each kind of e-mail, the e-mails waiting for your daily digest, and"
             " your API tokens (their names, not the tokens: alma never kept those)."

@@ -113,12 +113,10 @@ def update_profile(
         raise InvalidInput(_("Choose your languages from the list."))
     if not is_time_zone(timezone):
         raise InvalidInput(_("Choose a time zone from the list."))
-    if locale and locale not in current_app.config["LANGUAGES"]:
-        raise InvalidInput(_("Choose a site language from the list."))
+    choose_language(user, locale)  # the last check: it changes nothing if it refuses
     user.display_name = display_name
     user.bio = bio.strip()
     user.timezone = timezone
-    user.locale = locale or None
     user.topics = [
         UserTopic(topic=topic_named(name), kind=kind, position=position)
         for kind, names in (("expertise", expertise), ("interest", interests))
@@ -126,6 +124,14 @@ def update_profile(
     ]
     user.languages = [UserLanguage(code=code) for code in sorted(set(languages))]
     db.session.flush()
+
+
+def choose_language(user: User, locale: str | None) -> None:
+    """The language the site speaks to ``user`` (``None``: their browser's), one of
+    ``LANGUAGES``; their mails and alerts follow it too."""
+    if locale and locale not in current_app.config["LANGUAGES"]:
+        raise InvalidInput(_("Choose a site language from the list."))
+    user.locale = locale or None
 
 
 def topic_named(name: str) -> Topic:

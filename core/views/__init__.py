@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from core.contributions import MY_DATA, OVERVIEW, NavItem
 from core.db import db
 from core.errors import NotAllowed, NotFound
-from core.i18n import format_when, language_name
+from core.i18n import format_when, language_name, site_languages
 from core.ratelimits import RateLimited
 from core.services.badges import badges_of
 from core.services.profiles import member_badges, member_facts
@@ -68,6 +68,7 @@ def register_core_views(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_global(get_locale)
+    app.add_template_global(site_languages)
     app.add_template_global(member_facts)
     app.add_template_global(allowed_actions)
     app.add_template_global(member_badges)

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -65,7 +66,10 @@ def register() -> ResponseReturnValue:
         try:
             REGISTRATIONS.hit()
             user = accounts.register(
-                form.email.data or "", form.password.data or "", form.display_name.data or ""
+                form.email.data or "",
+                form.password.data or "",
+                form.display_name.data or "",
+                locale=str(get_locale()),
             )
         except InvalidInput as error:
             db.session.rollback()

@@ -3,6 +3,7 @@ certificate's details, and the PDF of each one rendered."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
@@ -36,5 +37,5 @@ def certificates_part(user: User) -> ExportPart | None:
             ]
         },
         {certificate.filename: certificate.pdf for certificate in certificates if certificate.pdf},
-        about="Your certificates, and the PDF of each one.",
+        about=_("Your certificates, and the PDF of each one."),
     )

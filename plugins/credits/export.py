@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.api import ExportPart, User, db
@@ -30,5 +31,5 @@ def credits_part(user: User) -> ExportPart | None:
                 for entry in entries
             ],
         },
-        about="Your credits ledger: each entry, what it was for, and your balance.",
+        about=_("Your credits ledger: each entry, what it was for, and your balance."),
     )

@@ -3,6 +3,7 @@ memberships and the forum posts and announcements they wrote."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.api import ExportPart, User, db
@@ -52,5 +53,5 @@ def groups_part(user: User) -> ExportPart | None:
                 for announcement, group in announcements
             ],
         },
-        about="Your group memberships, and the forum posts and announcements you wrote.",
+        about=_("Your group memberships, and the forum posts and announcements you wrote."),
     )

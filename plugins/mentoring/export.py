@@ -50,9 +50,11 @@ def mentoring_part(user: User) -> ExportPart | None:
         "mentoring",
         data,
         transcripts,
-        about="Your mentorships with their agreements and meetings, where the check of your "
-        "identity as a mentor stands, the fields of study you chose as mentor and as mentee, "
-        "and the mentors you no longer want suggested; each chat as a text file.",
+        about=_(
+            "Your mentorships with their agreements and meetings, where the check of your "
+            "identity as a mentor stands, the fields of study you chose as mentor and as "
+            "mentee, and the mentors you no longer want suggested; each chat as a text file."
+        ),
     )
 
 

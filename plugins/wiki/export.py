@@ -3,6 +3,7 @@ created, every revision they wrote, and their ratings."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.api import ExportPart, User, db
@@ -49,5 +50,5 @@ def wiki_part(user: User) -> ExportPart | None:
                 for rating, article_title in ratings
             ],
         },
-        about="The articles you created, every revision you wrote, and your ratings.",
+        about=_("The articles you created, every revision you wrote, and your ratings."),
     )

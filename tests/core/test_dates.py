@@ -85,7 +85,7 @@ def test_a_mail_is_written_as_its_recipient_reads_whoever_sends_it(client, mail,
     client.post(f"/reminder/{ana.id}")
 
     received = {message["To"]: body_of(message).strip() for message in mail.deliver()}
-    assert received[leo.email] == "Hello Leo: 03.12.2027, 23:30 (Europe/London)"
+    assert received[leo.email] == "Hello Leo: 3. Dez. 2027, 23:30 (Europe/London)"
     assert received[ana.email] == "Hello Ana: Dec 4, 2027, 12:30\u202fPM (Pacific/Auckland)"
 
 
@@ -98,7 +98,7 @@ def test_a_page_shows_a_date_on_its_viewers_clock(client, create_user):
     client.login(ana)
     assert "Member since Dec 4, 2027" in squeezed(client.get(f"/members/{newcomer.id}"))
     client.login(leo)
-    assert "Member since 03.12.2027" in squeezed(client.get(f"/members/{newcomer.id}"))
+    assert "Member since 3. Dez. 2027" in squeezed(client.get(f"/members/{newcomer.id}"))
 
 
 def squeezed(response) -> str:

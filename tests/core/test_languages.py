@@ -16,6 +16,10 @@ GERMAN = {
     "Someone tried to register with your address": (
         "Jemand wollte sich mit deiner Adresse registrieren"
     ),
+    "Confirm your e-mail address": "Bestätigen Sie Ihre E-Mail-Adresse",
+    "If you did not register, ignore this message.": (
+        "Falls Sie sich nicht registriert haben, ignorieren Sie diese Nachricht."
+    ),
 }
 
 
@@ -64,3 +68,16 @@ def test_the_notice_of_a_changed_address_reaches_her_in_her_language(client, mai
     [notice] = mail.deliver()
     assert notice["To"] == "greta@example.org"
     assert notice["Subject"] == "Deine E-Mail-Adresse wurde geändert"
+
+
+def test_a_visitor_who_registers_in_german_keeps_german_for_their_mails(app, client, mail):
+    form = {"email": "gerda@example.org", "display_name": "Gerda", "password": TEST_PASSWORD}
+    client.post("/register", data=form, headers={"Accept-Language": "de-DE,de;q=0.9"})
+
+    [confirm] = mail.deliver()
+    assert confirm["Subject"] == "Bestätigen Sie Ihre E-Mail-Adresse"
+    assert "Falls Sie sich nicht registriert haben" in body_of(confirm)
+    # asked for again from a browser in English, the link comes in her language still
+    client.post("/confirm", data={"email": "gerda@example.org"}, headers=ENGLISH_BROWSER)
+    [again] = mail.deliver()
+    assert again["Subject"] == "Bestätigen Sie Ihre E-Mail-Adresse"

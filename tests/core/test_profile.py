@@ -227,7 +227,7 @@ INVALID_DATA = [
     ({"interests": "İ" * 60}, "A topic may have at most 60 characters."),
     ({"timezone": "Mars/Olympus_Mons"}, "Not a valid choice."),
     ({"languages": ["xx"]}, "not a valid choice"),
-    ({"locale": "de"}, "Not a valid choice."),
+    ({"locale": "fr"}, "Not a valid choice."),  # not one of LANGUAGES
     ({"display_name": "   "}, "This field is required."),
     ({"display_name": "A" * 81}, "Field cannot be longer than 80 characters."),
     ({"bio": "b" * 2001}, "Field cannot be longer than 2000 characters."),

@@ -89,9 +89,19 @@ def test_the_mentor_directory_filters_by_a_language_typed(app, live_server, page
     page, _member = page_as_member
     page.goto(live_server + "/mentoring/mentors")
 
-    page.get_by_role("combobox", name="Language").fill("Swed")
+    page.get_by_role("combobox", name="Language", exact=True).fill("Swed")
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Search").click()
 
     page.wait_for_url("**language=sv**")
     page.screenshot(path=f"{SHOTS}/directory-language-{page.viewport_name}.png", full_page=True)
+
+
+def test_a_picker_says_nothing_matches_in_the_pages_language(app, live_server, page_as_member):
+    page, _member = page_as_member
+    page.goto(live_server + "/me/data")
+
+    page.get_by_role("combobox", name="Time zone").focus()
+    page.keyboard.type("Atlantis")
+
+    expect(page.locator(".ts-dropdown .no-results")).to_have_text("Nothing matches.")

@@ -2,7 +2,13 @@
 with every plugin enabled: from registering to each one's certificate, then the wiki and a
 group, and the credits and goals all of it earned them.
 
-Each main page is screenshotted (to ./screenshots, for people to look at) and audited with
+It runs once in English and once in German: two newcomers whose browsers ask for German
+register on German pages, so the site speaks German to them (pages, mails, alerts, the
+certificate). What the test looks for on a page is the English message translated by the
+catalogs the app reads (``words``), so the same steps walk both.
+
+Each main page is screenshotted (to ./screenshots, for people to look at: the German ones
+beside the English, named ``journey-de-…``) and audited with
 axe-core (from npm, node_modules/) against WCAG 2 A and AA: a serious or critical violation
 fails the test, unless KNOWN_VIOLATIONS lists it with its reason.
 
@@ -19,6 +25,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from babel import Locale
+from babel.messages.pofile import read_po
+from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import update
 
@@ -50,11 +59,9 @@ AXE_RUN = """async tags => {
 KNOWN_VIOLATIONS: list[tuple[str, str, re.Pattern[str]]] = []
 # reduced motion: Bootstrap then skips its colour transitions, which axe would otherwise catch
 # half-way (a button just clicked, fading between two colours)
-BROWSER_SETTINGS = {
-    "timezone_id": "America/New_York",
-    "locale": "en-US",
-    "reduced_motion": "reduce",
-}
+BROWSER_SETTINGS = {"timezone_id": "America/New_York", "reduced_motion": "reduce"}
+# each language of the journey, with the language its browsers ask for
+BROWSER_LOCALES = {"en": "en-US", "de": "de-DE"}
 PASSWORD = "a long enough password"
 MENTEE, MENTEE_EMAIL = "Noor Haddad", "noor@example.org"
 MENTOR, MENTOR_EMAIL = "Tomás Lindqvist-Okafor", "tomas@example.org"
@@ -69,24 +76,67 @@ def first_database_only(request, database_url):
         pytest.skip(f"the whole journey runs on the first database of --db only ({first})")
 
 
+@pytest.fixture(params=list(BROWSER_LOCALES))
+def language(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def audits():
+def audits(language):
     """What axe found, page by page: ``audits.look(page, name)`` screenshots and audits the
     page; the test ends with ``audits.assert_accessible()``."""
-    return Audits()
+    return Audits(language)
+
+
+@pytest.fixture
+def words(app, language):
+    return Words(app, language)
+
+
+class Words:
+    """What the pages say in the journey's language: ``words("Send to %(name)s",
+    name=MENTOR)`` is that message as the app translates it. Each must be a message the code
+    marks (in a part's .pot), so that a reworded one fails here, not as a missing button."""
+
+    MESSAGES = frozenset(
+        message.id if isinstance(message.id, str) else message.id[0]
+        for pot in [ROOT / "core", *ROOT.glob("plugins/*")]
+        if (pot / "translations" / "messages.pot").is_file()
+        for message in read_po((pot / "translations" / "messages.pot").open("rb"))
+        if message.id
+    )
+
+    def __init__(self, app, language: str) -> None:
+        self.app, self.code = app, language
+
+    def __call__(self, message: str, **values) -> str:
+        assert message in self.MESSAGES, f"no message {message!r} in any part's .pot"
+        with self.app.test_request_context(), force_locale(self.code):
+            return gettext(message, **values)
+
+    def pattern(self, message: str) -> re.Pattern[str]:
+        """The translated message with any text where its placeholders stand."""
+        parts = re.split(r"%\(\w+\)[sd]", self(message))
+        return re.compile(".+".join(re.escape(part) for part in parts))
+
+    def language(self, code: str) -> str:
+        """A language's name as the pickers list it, in the journey's language."""
+        return Locale.parse(self.code).languages[code]
 
 
 class Audits:
-    def __init__(self) -> None:
+    def __init__(self, language: str) -> None:
         if not AXE.exists():
             pytest.fail(f"{AXE} is missing: install the front-end packages (npm install)")
         self.script = AXE.read_text()
         self.found: dict[str, list[str]] = {}
+        # the English screenshots keep their names; the others carry their language's
+        self.prefix = "journey" if language == "en" else f"journey-{language}"
 
     def look(self, page, name: str) -> None:
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(
-            path=SCREENSHOTS / f"journey-{name}-{page.viewport_name}.png", full_page=True
+            path=SCREENSHOTS / f"{self.prefix}-{name}-{page.viewport_name}.png", full_page=True
         )
         # Evaluated through the DevTools protocol, which alma's CSP (no inline scripts) allows.
         page.evaluate(self.script)
@@ -167,7 +217,7 @@ def move_into_the_past(db, meeting_id: int) -> None:
 # ---- the steps ---------------------------------------------------------------------------
 
 
-def register(page, base, mail, audits, name: str, email: str, *, look: bool) -> int:
+def register(page, base, words, mail, audits, name: str, email: str, *, look: bool) -> int:
     """Register from the home page, confirm by the mailed link; returns the member's id."""
     page.goto(base + "/")
     if look:
@@ -175,42 +225,42 @@ def register(page, base, mail, audits, name: str, email: str, *, look: bool) -> 
         page.goto(base + "/login")
         audits.look(page, "login")
         page.goto(base + "/")
-    page.get_by_role("link", name="Join for free").click()
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("link", name=words("Join for free")).click()
+    page.get_by_label(words("Your name")).fill(name)
+    page.get_by_label(words("E-mail address")).fill(email)
+    page.get_by_label(words("Password")).fill(PASSWORD)
     if look:
         audits.look(page, "register")
-    page.get_by_role("button", name="Create my account").click()
-    page.get_by_role("heading", name="Check your inbox").wait_for()
+    page.get_by_role("button", name=words("Create my account")).click()
+    page.get_by_role("heading", name=words("Check your inbox")).wait_for()
     page.goto(base + link_in(the_mail(mail, email, "")))
-    page.get_by_text("your e-mail address is confirmed").wait_for()
+    page.get_by_text(words("Thank you, your e-mail address is confirmed.")).wait_for()
     page.goto(base + "/me")
     page.wait_for_url(re.compile(r".*/members/\d+$"))
     return user_id_in(page.url)
 
 
-def fill_profile(page, base, *, bio: str, mentor: bool, topics: str, languages: list[str]):
+def fill_profile(page, base, words, *, bio: str, mentor: bool, topics: str, languages: list[str]):
     page.goto(base + "/me/data")
-    page.get_by_label("Short bio").fill(bio)
+    page.get_by_label(words("Short bio")).fill(bio)
     if mentor:
-        page.get_by_label("I would like to mentor others").check()
-        page.get_by_label("Topics of expertise").fill(topics)
+        page.get_by_label(words("I would like to mentor others")).check()
+        page.get_by_label(words("Topics of expertise")).fill(topics)
     else:
-        page.get_by_label("I am looking for a mentor").check()
-        page.get_by_label("Topics of interest").fill(topics)
-    for language in languages:  # the searchable pickers, as from the keyboard
-        page.get_by_role("combobox", name="Languages I speak").fill(language)
+        page.get_by_label(words("I am looking for a mentor")).check()
+        page.get_by_label(words("Topics of interest")).fill(topics)
+    for code in languages:  # the searchable pickers, as from the keyboard
+        page.get_by_role("combobox", name=words("Languages I speak")).fill(words.language(code))
         page.keyboard.press("Enter")
-    page.get_by_role("combobox", name="Time zone").fill("Europe/Madrid")
+    page.get_by_role("combobox", name=words("Time zone")).fill("Europe/Madrid")
     page.keyboard.press("Enter")
     # from the keyboard too: a click's mousedown blurs the open picker, and the click, seen
     # by the page as over the card, sometimes sent nothing
-    page.get_by_role("button", name="Save").press("Enter")
-    page.get_by_text("Your data is saved.").wait_for()
+    page.get_by_role("button", name=words("Save")).press("Enter")
+    page.get_by_text(words("Your data is saved.")).wait_for()
 
 
-def verify_identity(mentor, base, db, mentor_id: int) -> None:
+def verify_identity(mentor, base, words, db, mentor_id: int) -> None:
     """The mentor sends an identity document from their Mentoring area, and a coordinator
     approves it (in the console: tests/e2e/test_mentor_verification.py), so members find
     them."""
@@ -219,11 +269,11 @@ def verify_identity(mentor, base, db, mentor_id: int) -> None:
     from plugins.mentoring.services import verification
 
     mentor.goto(f"{base}/members/{mentor_id}/mentoring")
-    mentor.get_by_label("Identity document").set_input_files(
+    mentor.get_by_label(words("Identity document")).set_input_files(
         files=[{"name": "passport.png", "mimeType": "image/png", "buffer": PNG_DOCUMENT}]
     )
-    mentor.get_by_role("button", name="Send for verification").click()
-    mentor.get_by_text("Your identity is being checked").wait_for()
+    mentor.get_by_role("button", name=words("Send for verification")).click()
+    mentor.get_by_text(words("Your identity is being checked")).wait_for()
     coordinator = User(
         email="coordinator@example.org",
         display_name="Coco Ordinator",
@@ -243,37 +293,39 @@ PNG_DOCUMENT = bytes.fromhex(
 )
 
 
-def find_and_ask(mentee, base, audits) -> int:
+def find_and_ask(mentee, base, words, audits) -> int:
     """The mentee finds the mentor in the directory and sends a request; returns the
     mentorship's id."""
     mentee.goto(base + "/")
     open_menu_on_phone(mentee)
-    mentee.get_by_role("link", name="Find a mentor").click()
-    mentee.get_by_label("Expertise").fill("career change")
-    mentee.get_by_role("button", name="Search").click()
+    mentee.get_by_role("link", name=words("Find a mentor")).click()
+    mentee.get_by_label(words("Expertise")).fill("career change")
+    mentee.get_by_role("button", name=words("Search")).click()
     expect(mentee.get_by_role("link", name=MENTOR)).to_be_visible()
     audits.look(mentee, "mentor-directory")
     mentee.get_by_role("link", name=MENTOR).click()
-    mentee.get_by_role("link", name=f"Ask {MENTOR} to mentor you").click()
-    mentee.get_by_label("Your message").fill(
+    mentee.get_by_role("link", name=words("Ask %(name)s to mentor you", name=MENTOR)).click()
+    mentee.get_by_label(words("Your message")).fill(
         "Hello! I am a nurse moving into software. Would you guide me through a first "
         "portfolio project and my first interviews?"
     )
-    mentee.get_by_label("Topics (optional)").fill("Career change, Python")
+    mentee.get_by_label(words("Topics (optional)")).fill("Career change, Python")
     audits.look(mentee, "mentoring-request")
-    mentee.get_by_role("button", name="Send the request").click()
-    mentee.get_by_text(f"Your request is on its way to {MENTOR}.").wait_for()
+    mentee.get_by_role("button", name=words("Send the request")).click()
+    mentee.get_by_text(words("Your request is on its way to %(name)s.", name=MENTOR)).wait_for()
     return int(re.search(r"/mentoring/(\d+)", mentee.url).group(1))
 
 
-def accept_by_mail(mentor, base, mail, audits):
-    request_mail = the_mail(mail, MENTOR_EMAIL, f"Mentorship request from {MENTEE}")
+def accept_by_mail(mentor, base, words, mail, audits):
+    request_mail = the_mail(
+        mail, MENTOR_EMAIL, words("Mentorship request from %(name)s", name=MENTEE)
+    )
     mentor.goto(base + link_in(request_mail))
-    mentor.get_by_role("heading", name=f"Request from {MENTEE}").wait_for()
+    mentor.get_by_role("heading", name=words("Request from %(name)s", name=MENTEE)).wait_for()
     mentor.get_by_text("Would you guide me through a first portfolio project").wait_for()
     audits.look(mentor, "mentorship-request-mentor")
-    mentor.get_by_role("button", name="Accept").click()
-    mentor.get_by_text("You accepted the request. Say hello in the chat!").wait_for()
+    mentor.get_by_role("button", name=words("Accept")).click()
+    mentor.get_by_text(words("You accepted the request. Say hello in the chat!")).wait_for()
 
 
 def chat_live(mentee, mentor, audits):
@@ -295,106 +347,118 @@ def say(page, text: str):
     expect(page.locator("#chat-form textarea")).to_have_value("")
 
 
-def agree(mentee, mentor, base, mentorship_id: int, audits):
+def agree(mentee, mentor, base, words, mentorship_id: int, audits):
     """The mentee fills and sends the agreement (two meetings); the mentor approves it."""
-    mentee.get_by_role("link", name="Fill in the agreement").click()
-    mentee.get_by_label("Number of meetings").fill("2")
-    mentee.get_by_label("How you keep in touch").fill("Video calls and the chat")
-    mentee.get_by_label("How often").select_option(label="Every two weeks")
-    mentee.get_by_label("Agenda for the meetings to come").fill(
+    mentee.get_by_role("link", name=words("Fill in the agreement")).click()
+    mentee.get_by_label(words("Number of meetings")).fill("2")
+    mentee.get_by_label(words("How you keep in touch")).fill("Video calls and the chat")
+    mentee.get_by_label(words("How often")).select_option(label=words("Every two weeks"))
+    mentee.get_by_label(words("Agenda for the meetings to come")).fill(
         "1. A portfolio project\n2. Practice interviews"
     )
     audits.look(mentee, "agreement-form")
-    mentee.get_by_role("button", name=f"Send to {MENTOR}").click()
-    mentee.get_by_text(f"Sent: {MENTOR} is asked to approve it.").wait_for()
+    mentee.get_by_role("button", name=words("Send to %(name)s", name=MENTOR)).click()
+    mentee.get_by_text(words("Sent: %(name)s is asked to approve it.", name=MENTOR)).wait_for()
 
     mentor.goto(f"{base}/mentoring/{mentorship_id}")
-    mentor.get_by_role("link", name="Review the agreement").click()
+    mentor.get_by_role("link", name=words("Review the agreement")).click()
     mentor.get_by_text("2. Practice interviews").wait_for()
-    mentor.get_by_role("button", name="Approve").click()
-    mentor.get_by_text("Approved. The agreement is in force.").wait_for()
+    mentor.get_by_role("button", name=words("Approve")).click()
+    mentor.get_by_text(words("Approved. The agreement is in force.")).wait_for()
     audits.look(mentor, "agreement")
     mentor.goto(f"{base}/mentoring/{mentorship_id}")
-    expect(mentor.get_by_text("active", exact=True).first).to_be_visible()
+    expect(mentor.get_by_text(words("active"), exact=True).first).to_be_visible()
 
 
-def schedule_and_approve(mentee, mentor, base, mentorship_id: int, *, final: bool) -> int:
+def schedule_and_approve(mentee, mentor, base, words, mentorship_id: int, *, final: bool) -> int:
     """The mentee schedules a meeting a week ahead; the mentor approves it. Returns its id."""
     mentee.goto(f"{base}/mentoring/{mentorship_id}")
-    mentee.get_by_role("link", name="Schedule a meeting").click()
-    mentee.get_by_label("Time").fill("19:00" if final else "18:00")
-    mentee.get_by_label("Place or video link").fill("https://meet.example.org/noor-tomas")
-    mentee.get_by_label("Agenda").fill("Wrap up and next steps" if final else "My portfolio")
+    mentee.get_by_role("link", name=words("Schedule a meeting")).click()
+    mentee.get_by_label(words("Time")).fill("19:00" if final else "18:00")
+    mentee.get_by_label(words("Place or video link")).fill("https://meet.example.org/noor-tomas")
+    mentee.get_by_label(words("Agenda")).fill("Wrap up and next steps" if final else "My portfolio")
     if final:
-        mentee.get_by_label("This is our final meeting").check()
-    mentee.get_by_role("button", name=f"Send to {MENTOR}").click()
-    mentee.get_by_text(f"Sent: {MENTOR} is asked to approve the meeting.").wait_for()
+        mentee.get_by_label(words("This is our final meeting")).check()
+    mentee.get_by_role("button", name=words("Send to %(name)s", name=MENTOR)).click()
+    mentee.get_by_text(
+        words("Sent: %(name)s is asked to approve the meeting.", name=MENTOR)
+    ).wait_for()
     meeting_id = int(re.search(r"/meetings/(\d+)", mentee.url).group(1))
 
     mentor.goto(mentee.url)
-    mentor.get_by_role("button", name="Approve").click()
-    mentor.get_by_text("Approved: the meeting is in both your calendars.").wait_for()
+    mentor.get_by_role("button", name=words("Approve")).click()
+    mentor.get_by_text(words("Approved: the meeting is in both your calendars.")).wait_for()
     return meeting_id
 
 
-def both_confirm(mentee, mentor, base, meeting_id: int):
+def both_confirm(mentee, mentor, base, words, meeting_id: int):
     for page in (mentee, mentor):
         page.goto(f"{base}/mentoring/meetings/{meeting_id}")
-        page.get_by_role("button", name="Yes, it took place").click()
+        page.get_by_role("button", name=words("Yes, it took place")).click()
     for page in (mentee, mentor):
         page.reload()
-        page.get_by_role("heading", name="It took place").wait_for()
+        page.get_by_role("heading", name=words("It took place")).wait_for()
 
 
-def give_feedback_by_mail(mentee, base, mail, app):
+def give_feedback_by_mail(mentee, base, words, mail, app):
     run_job(app, "mentoring.meeting_feedback")
-    feedback_mail = the_mail(mail, MENTEE_EMAIL, f"How was your meeting with {MENTOR}?")
+    feedback_mail = the_mail(
+        mail, MENTEE_EMAIL, words("How was your meeting with %(name)s?", name=MENTOR)
+    )
     mentee.goto(base + link_in(feedback_mail))
-    mentee.get_by_role("heading", name="How was your meeting?").wait_for()
+    mentee.get_by_role("heading", name=words("How was your meeting?")).wait_for()
     mentee.get_by_label("4", exact=True).check()
-    mentee.get_by_label("Comment (optional)").fill("Very practical: I know what to build next.")
-    mentee.get_by_role("button", name="Send my feedback").click()
-    mentee.get_by_text("Your feedback: 4 of 5").wait_for()
+    mentee.get_by_label(words("Comment (optional)")).fill(
+        "Very practical: I know what to build next."
+    )
+    mentee.get_by_role("button", name=words("Send my feedback")).click()
+    mentee.get_by_text(words("Your feedback: %(n)d of 5", n=4)).wait_for()
 
 
-def download_certificate(page, base, member_id: int, name: str):
+def download_certificate(page, base, words, member_id: int, name: str):
     page.goto(f"{base}/members/{member_id}/mentoring")
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download PDF").click()
+        page.get_by_role("link", name=words("Download PDF")).click()
     path = Path(download.value.path())
     assert path.read_bytes().startswith(b"%PDF")
     assert name.casefold() in pdf_text(path).casefold()
 
 
-def group_joined_on_request(manager, member, base, audits):
+def group_joined_on_request(manager, member, base, words, audits):
     """The manager creates a group joined on request; the member asks, the manager approves
     and posts an announcement, which the member reads."""
     manager.goto(base + "/groups/")
-    manager.get_by_role("link", name="Create a group").click()
-    manager.get_by_label("Name").fill(GROUP)
-    manager.get_by_label("Topic").fill("Career change")
-    manager.get_by_label("Description").fill("For members moving into tech from other careers.")
-    manager.get_by_label("How members join").select_option(label="On request: managers approve")
-    manager.get_by_role("button", name="Create the group").click()
+    manager.get_by_role("link", name=words("Create a group")).click()
+    manager.get_by_label(words("Name")).fill(GROUP)
+    manager.get_by_label(words("Topic")).fill("Career change")
+    manager.get_by_label(words("Description")).fill(
+        "For members moving into tech from other careers."
+    )
+    manager.get_by_label(words("How members join")).select_option(
+        label=words("On request: managers approve")
+    )
+    manager.get_by_role("button", name=words("Create the group")).click()
     manager.get_by_role("heading", name=GROUP).wait_for()
 
     member.goto(base + "/groups/")
     audits.look(member, "groups-directory")
     member.get_by_role("link", name=GROUP).click()
-    member.get_by_label("Your message to the managers").fill("I am changing careers too!")
-    member.get_by_role("button", name="Ask to join").click()
-    member.get_by_text("The managers will answer.").wait_for()
+    member.get_by_label(words("Your message to the managers")).fill("I am changing careers too!")
+    member.get_by_role("button", name=words("Ask to join")).click()
+    member.get_by_text(
+        words.pattern("You asked to join on %(date)s. The managers will answer.")
+    ).wait_for()
 
     manager.reload()
-    manager.get_by_role("link", name="Manage").click()
+    manager.get_by_role("link", name=words("Manage")).click()
     manager.get_by_text("I am changing careers too!").wait_for()
     audits.look(manager, "group-manage")
-    manager.get_by_role("button", name="Approve").click()
-    manager.locator(".group-tabs").get_by_role("link", name="About").click()
-    manager.get_by_role("textbox", name="Announcement").fill(
+    manager.get_by_role("button", name=words("Approve")).click()
+    manager.locator(".group-tabs").get_by_role("link", name=words("About")).click()
+    manager.get_by_role("textbox", name=words("Announcement")).fill(
         "First online meetup on Thursday at 18:00."
     )
-    manager.get_by_role("button", name="Post and alert the members").click()
+    manager.get_by_role("button", name=words("Post and alert the members")).click()
     manager.get_by_text("First online meetup on Thursday").wait_for()
 
     member.reload()  # announcements are for members: the request was approved
@@ -402,42 +466,46 @@ def group_joined_on_request(manager, member, base, audits):
     audits.look(member, "group")
 
 
-def article_written_and_rated(author, reader, base, audits):
+def article_written_and_rated(author, reader, base, words, audits):
     """The author writes an article, looking at its preview first; the reader rates it."""
     author.goto(base + "/wiki/")
     audits.look(author, "wiki-index")
-    author.get_by_role("link", name="Write an article").click()
-    author.get_by_label("Title").fill(ARTICLE)
-    author.get_by_label("Text").fill(
+    author.get_by_role("link", name=words("Write an article"), exact=True).click()
+    author.get_by_label(words("Title")).fill(ARTICLE)
+    author.get_by_label(words("Text")).fill(
         "## Before you meet\n\nWrite down **three questions** you want answered."
     )
-    author.get_by_role("button", name="Preview").click()
+    author.get_by_role("button", name=words("Preview")).click()
     expect(author.locator("#wiki-preview strong")).to_have_text("three questions")
     audits.look(author, "wiki-edit")
-    author.get_by_role("button", name="Publish").click()
+    author.get_by_role("button", name=words("Publish")).click()
     author.get_by_role("heading", name=ARTICLE).wait_for()
 
     reader.goto(base + "/wiki/")
     reader.get_by_role("link", name=ARTICLE).first.click()
     reader.get_by_text("4 ★").click()
-    reader.get_by_role("button", name="Rate").click()
-    reader.get_by_text("You gave 4 stars").wait_for()
+    reader.get_by_role("button", name=words("Rate")).click()
+    reader.get_by_text(words.pattern("You gave %(n)d stars; change your rating:")).wait_for()
     audits.look(reader, "wiki-article")
 
 
-def goals_and_credits_shown(page, base, member_id: int, credits: int, activity: str):
+def goals_and_credits_shown(page, base, words, member_id: int, credits: int, activity: str):
     """The Overview shows both mentoring goals completed and the credit total; the credits
     page lists the activities behind it."""
     page.goto(f"{base}/members/{member_id}")
-    goals = page.locator("section", has=page.get_by_role("heading", name="Completed goals"))
-    expect(goals).to_contain_text("Attended a mentoring meeting")
-    expect(goals).to_contain_text("Finished a mentorship")
+    goals = page.locator("section", has=page.get_by_role("heading", name=words("Completed goals")))
+    expect(goals).to_contain_text(words("Attended a mentoring meeting"))
+    expect(goals).to_contain_text(words("Finished a mentorship"))
     expect(page.locator("[data-credit-total]")).to_have_attribute("data-credit-total", str(credits))
     page.goto(f"{base}/credits/")
-    page.get_by_role("heading", name="My credits").wait_for()
+    page.get_by_role("heading", name=words("My credits")).wait_for()
     expect(page.locator("[data-credit-total]")).to_have_attribute("data-credit-total", str(credits))
     entries = page.locator(".credits-entries")
-    for earned in ("Attended a mentoring meeting", "Finished a mentorship", activity):
+    for earned in (
+        words("Attended a mentoring meeting"),
+        words("Finished a mentorship"),
+        activity,
+    ):
         expect(entries).to_contain_text(earned)
 
 
@@ -445,78 +513,81 @@ def goals_and_credits_shown(page, base, member_id: int, credits: int, activity: 
 
 
 def test_from_registering_to_certificates_wiki_groups_and_credits(
-    open_page, live_server, mail, app, db, audits
+    open_page, live_server, mail, app, db, audits, words, language
 ):
     from plugins.mentoring.models import Mentorship
 
     base = live_server
-    mentee, mentor = open_page(**BROWSER_SETTINGS), open_page(**BROWSER_SETTINGS)
+    browser = BROWSER_SETTINGS | {"locale": BROWSER_LOCALES[language]}
+    mentee, mentor = open_page(**browser), open_page(**browser)
 
     # ---- both register, confirm and fill their profiles ------------------------------------
-    mentee_id = register(mentee, base, mail, audits, MENTEE, MENTEE_EMAIL, look=True)
+    mentee_id = register(mentee, base, words, mail, audits, MENTEE, MENTEE_EMAIL, look=True)
     fill_profile(
         mentee,
         base,
+        words,
         bio="Nurse for eight years, now learning to program.",
         mentor=False,
         topics="Python, career change",
-        languages=["English", "Arabic"],
+        languages=["en", "ar"],
     )
-    mentor_id = register(mentor, base, mail, audits, MENTOR, MENTOR_EMAIL, look=False)
+    mentor_id = register(mentor, base, words, mail, audits, MENTOR, MENTOR_EMAIL, look=False)
     fill_profile(
         mentor,
         base,
+        words,
         bio="Backend engineer; I help people moving into software from other careers.",
         mentor=True,
         topics="Career change, Python, Job interviews",
-        languages=["English", "Swedish"],
+        languages=["en", "sv"],
     )
 
-    verify_identity(mentor, base, db, mentor_id)
+    verify_identity(mentor, base, words, db, mentor_id)
 
     # ---- the mentee asks; the mentor accepts from the e-mail; they chat live ---------------
-    mentorship_id = find_and_ask(mentee, base, audits)
-    accept_by_mail(mentor, base, mail, audits)
+    mentorship_id = find_and_ask(mentee, base, words, audits)
+    accept_by_mail(mentor, base, words, mail, audits)
     chat_live(mentee, mentor, audits)
-    agree(mentee, mentor, base, mentorship_id, audits)
+    agree(mentee, mentor, base, words, mentorship_id, audits)
 
     # ---- a first meeting: scheduled, approved, held, then feedback by the mailed link -------
-    first = schedule_and_approve(mentee, mentor, base, mentorship_id, final=False)
+    first = schedule_and_approve(mentee, mentor, base, words, mentorship_id, final=False)
     audits.look(mentor, "meeting")
     mentee.goto(base + "/mentoring/calendar")
-    mentee.get_by_role("heading", name="My calendar").wait_for()
+    mentee.get_by_role("heading", name=words("My calendar")).wait_for()
     audits.look(mentee, "calendar")
     move_into_the_past(db, first)
-    both_confirm(mentee, mentor, base, first)
-    give_feedback_by_mail(mentee, base, mail, app)
+    both_confirm(mentee, mentor, base, words, first)
+    give_feedback_by_mail(mentee, base, words, mail, app)
     audits.look(mentee, "meeting-held")
 
     # ---- the final meeting completes the mentorship; each downloads a certificate ----------
-    final = schedule_and_approve(mentee, mentor, base, mentorship_id, final=True)
+    final = schedule_and_approve(mentee, mentor, base, words, mentorship_id, final=True)
     move_into_the_past(db, final)
-    both_confirm(mentee, mentor, base, final)
+    both_confirm(mentee, mentor, base, words, final)
     assert db.session.get(Mentorship, mentorship_id).state == "completed"
     run_job(app, "certificates.render")
-    download_certificate(mentee, base, mentee_id, MENTEE)
-    download_certificate(mentor, base, mentor_id, MENTOR)
-    mentor.get_by_role("link", name="Verification page").click()
+    download_certificate(mentee, base, words, mentee_id, MENTEE)
+    download_certificate(mentor, base, words, mentor_id, MENTOR)
+    mentor.get_by_role("link", name=words("Verification page")).click()
     expect(mentor.locator("#main")).to_contain_text(MENTOR)
     audits.look(mentor, "certificate-verify")
 
     # ---- a group, then the wiki (last: its plugin is the newest) ----------------------------
-    group_joined_on_request(mentor, mentee, base, audits)
-    article_written_and_rated(mentee, mentor, base, audits)
+    group_joined_on_request(mentor, mentee, base, words, audits)
+    article_written_and_rated(mentee, mentor, base, words, audits)
 
     # ---- goals and credits on both profiles --------------------------------------------------
     # the mentee: the request (1), two meetings (5 each), the mentorship (50), an article (10);
     # the mentor: accepting (10), two meetings, the mentorship, a group (5), managing it
     # (approving a member, announcing: 2 each), rating an article (1)
-    goals_and_credits_shown(mentee, base, mentee_id, 71, "Wrote a wiki article")
-    goals_and_credits_shown(mentor, base, mentor_id, 80, "Created a group")
+    goals_and_credits_shown(mentee, base, words, mentee_id, 71, words("Wrote a wiki article"))
+    goals_and_credits_shown(mentor, base, words, mentor_id, 80, words("Created a group"))
     audits.look(mentor, "credits")
 
     # ---- the mentee's profile areas, all filled now -----------------------------------------
-    areas = {"overview": ARTICLE, "mentoring": "Download PDF", "groups": GROUP}
+    areas = {"overview": ARTICLE, "mentoring": words("Download PDF"), "groups": GROUP}
     for area, shown in areas.items():
         path = "" if area == "overview" else f"/{area}"
         mentee.goto(f"{base}/members/{mentee_id}{path}")

@@ -6,6 +6,8 @@
   if (typeof window.TomSelect !== "function") {
     return;
   }
+  // the words the picker shows come from the page, in its language (Tom Select's are English)
+  const noResults = document.currentScript.dataset.noResults;
   for (const select of document.querySelectorAll("select[data-picker]")) {
     const several = select.multiple;
     new window.TomSelect(select, {
@@ -17,6 +19,9 @@
       closeAfterSelect: !several,
       hidePlaceholder: true,
       allowEmptyOption: true, // "Any" stays a choice
+      render: {
+        no_results: (_data, escape) => `<div class="no-results">${escape(noResults)}</div>`,
+      },
       // the next choice is typed afresh, not after the last one's name
       onItemAdd() {
         if (several) {

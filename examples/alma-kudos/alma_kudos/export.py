@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -20,7 +21,7 @@ def kudos_part(user: User) -> ExportPart | None:
     return ExportPart(
         "kudos",
         {"given": given, "received": received},
-        about="The kudos you gave and received.",
+        about=_("The kudos you gave and received."),
     )
 
 

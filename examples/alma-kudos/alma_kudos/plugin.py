@@ -4,6 +4,7 @@
 from pathlib import Path
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from alma_kudos import (
@@ -68,17 +69,17 @@ def register_api_blueprints():
 
 @hookimpl
 def register_nav_items():
-    return [NavItem("Kudos", NAV_ENDPOINT, members_only=True, order=80, badge=unseen_kudos)]
+    return [NavItem(_l("Kudos"), NAV_ENDPOINT, members_only=True, order=80, badge=unseen_kudos)]
 
 
 @hookimpl
 def register_activity_kinds():
-    return [ActivityKind(GIVEN, "Gave kudos")]
+    return [ActivityKind(GIVEN, _l("Gave kudos"))]
 
 
 @hookimpl
 def register_goal_kinds():
-    return [GoalKind(THANKED, "Kept kudos", describe=describe_thanks)]
+    return [GoalKind(THANKED, _l("Kept kudos"), describe=describe_thanks)]
 
 
 @hookimpl
@@ -95,12 +96,12 @@ def goal_declined(goal):
 
 @hookimpl
 def register_profile_sections():
-    return [ProfileSection("overview", "Kudos", _render_section)]
+    return [ProfileSection("overview", _l("Kudos"), _render_section)]
 
 
 @hookimpl
 def register_home_counters():
-    return [HomeCounter("kudos given", total_kudos, order=50)]
+    return [HomeCounter(_l("kudos given"), total_kudos, order=50)]
 
 
 @hookimpl
@@ -121,7 +122,7 @@ def register_socket_handlers():
 @hookimpl
 def register_mail_kinds():
     # the plugin gathers kudos into a daily mail itself: the member may still turn it off
-    return [MailKind("kudos.digest", "Kudos you received", templates=("kudos/mail/digest",))]
+    return [MailKind("kudos.digest", _l("Kudos you received"), templates=("kudos/mail/digest",))]
 
 
 @hookimpl

@@ -5,6 +5,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -54,8 +57,10 @@ def _sides(kudos: Kudos, member: Any) -> set[str]:
 def _answered(kudos: Kudos) -> str:
     """The refusal of an action on kudos no longer sent, naming what became of them."""
     if kudos.status == KEPT:
-        return "They kept these kudos: they can no longer be withdrawn or declined."
-    return f"These kudos were {kudos.status} already."
+        return _("They kept these kudos: they can no longer be withdrawn or declined.")
+    if kudos.status == DECLINED:
+        return _("These kudos were declined already.")
+    return _("These kudos were withdrawn already.")
 
 
 # The life of kudos: the receiver keeps them (among their completed goals) or declines them;
@@ -66,21 +71,21 @@ KUDOS = Transitions(
     state=lambda kudos: kudos.status,
     sides=_sides,
     steps=[
-        Step(SENT, "keep", "receiver", KEPT, "Keep", "Kept among your completed goals."),
-        Step(SENT, "decline", "receiver", DECLINED, "Decline", "Kudos declined."),
+        Step(SENT, "keep", "receiver", KEPT, _l("Keep"), _l("Kept among your completed goals.")),
+        Step(SENT, "decline", "receiver", DECLINED, _l("Decline"), _l("Kudos declined.")),
         Step(
             SENT,
             "withdraw",
             "giver",
             WITHDRAWN,
-            "Withdraw",
-            "Kudos withdrawn.",
-            not_yours="Only the giver can withdraw kudos.",
+            _l("Withdraw"),
+            _l("Kudos withdrawn."),
+            not_yours=_l("Only the giver can withdraw kudos."),
         ),
     ],
     not_now=_answered,
-    not_yours="Only the receiver can keep or decline kudos.",
-    unknown="Kudos cannot be answered that way.",
+    not_yours=_l("Only the receiver can keep or decline kudos."),
+    unknown=_l("Kudos cannot be answered that way."),
 )
 
 
@@ -97,22 +102,24 @@ def settings() -> KudosSettings:
 def give_kudos(giver: User, receiver: User, message: str) -> Kudos:
     message = message.strip()
     if giver.id == receiver.id:
-        raise InvalidInput("You cannot give kudos to yourself.")
+        raise InvalidInput(_("You cannot give kudos to yourself."))
     if not 1 <= len(message) <= 200:
-        raise InvalidInput("Say thanks in 1 to 200 characters.")
+        raise InvalidInput(_("Say thanks in 1 to 200 characters."))
     _check_daily_allowance(giver)
     kudos = Kudos(giver_id=giver.id, receiver_id=receiver.id, message=message)
     try:
         with db.session.begin_nested():
             db.session.add(kudos)
     except IntegrityError:
-        raise InvalidInput(f"You already gave kudos to {receiver.display_name}.") from None
+        raise InvalidInput(
+            _("You already gave kudos to %(name)s.", name=receiver.display_name)
+        ) from None
     record_activity(GIVEN, giver, subject=_subject(kudos), key=_subject(kudos))
     _propose_to_keep_on_record(kudos, giver, receiver)
     with reading_as(receiver):  # the alert is written as its reader reads it
         notify(
             receiver,
-            f"{giver.display_name} gave you kudos: “{message}”",
+            _("%(name)s gave you kudos: “%(message)s”", name=giver.display_name, message=message),
             url=site_path("profile.overview", user_id=receiver.id),
         )
     # plain values: the commit expires the objects, and reading one after it would query
@@ -133,7 +140,13 @@ def _check_daily_allowance(giver: User) -> None:
         .where(Kudos.giver_id == giver.id, Kudos.created_at > utcnow() - timedelta(days=1))
     ).scalar_one()
     if given >= per_day:
-        raise InvalidInput(f"You gave {per_day} kudos in the last 24 hours: give more tomorrow.")
+        raise InvalidInput(
+            ngettext(
+                "You gave %(num)d kudos in the last 24 hours: give more tomorrow.",
+                "You gave %(num)d kudos in the last 24 hours: give more tomorrow.",
+                per_day,
+            )
+        )
 
 
 def _subject(kudos: Kudos) -> str:
@@ -158,7 +171,7 @@ def _propose_to_keep_on_record(kudos: Kudos, giver: User, receiver: User) -> Non
 def describe_thanks(goal: Goal) -> list[tuple[str, str]]:
     """The facts of a kept kudos (``GoalKind.describe``), for plugins that know nothing of it."""
     kudos = _kudos_of(goal)
-    return [("From", kudos.giver.display_name), ("Thanks", kudos.message)] if kudos else []
+    return [(_("From"), kudos.giver.display_name), (_("Thanks"), kudos.message)] if kudos else []
 
 
 def _kudos_of(goal: Goal) -> Kudos | None:
@@ -180,7 +193,7 @@ def answer_kudos(member: User, kudos_id: int, action: str) -> None:
     kudos (``settle_kept``, ``settle_declined``), wherever the goal is answered."""
     kudos = db.session.get(Kudos, kudos_id)
     if kudos is None or not _sides(kudos, member):
-        raise NotFound("There are no such kudos.")
+        raise NotFound(_("There are no such kudos."))
     step = KUDOS.check(kudos, member, action)
     goal = _goal_of(kudos)
     if step.to == KEPT:
@@ -318,9 +331,13 @@ def _mail_digest(receiver: User, kudos_ids: list[int]) -> None:
     received = db.session.scalars(
         select(Kudos).where(Kudos.id.in_(kudos_ids)).order_by(Kudos.created_at)
     )
+    with reading_as(receiver):  # the subject in the receiver's language, as the mail
+        subject = ngettext(
+            "You received %(num)d kudos", "You received %(num)d kudos", len(kudos_ids)
+        )
     send_mail(
         receiver.email,
-        f"You received {len(kudos_ids)} kudos",
+        subject,
         "kudos/mail/digest",
         user=receiver,
         received=list(received),

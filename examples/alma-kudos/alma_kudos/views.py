@@ -1,6 +1,7 @@
 """The plugin's blueprint: thin views that parse, authorize, call a service, redirect."""
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from alma_kudos.services import answer_kudos, done_words, give_kudos, mark_seen, received_page
@@ -34,7 +35,7 @@ def give(user_id: int):
     receiver = db.session.get(User, user_id) or abort(404)
     return run_action(
         lambda: give_kudos(current_user, receiver, request.form.get("message", "")),
-        success=f"Kudos sent to {receiver.display_name}.",
+        success=_("Kudos sent to %(name)s.", name=receiver.display_name),
         back=url_for("profile.overview", user_id=receiver.id),
     )
 

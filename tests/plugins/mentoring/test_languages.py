@@ -3,11 +3,14 @@ action sends them (the project ships no catalogs yet: a small German one stands 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from core.models import Notification, OutboxMail, User
-from core.testing import compiled_catalogs, stored
+from core.testing import body_of, compiled_catalogs, stored
 from plugins.mentoring.models import AgreementVersion
 from plugins.mentoring.services import agreements, meetings
 
@@ -34,6 +37,9 @@ GERMAN = {
     "%(name)s proposes to amend your mentorship agreement.": (
         "%(name)s schlägt eine Änderung eurer Vereinbarung vor."
     ),
+    "%(name)s proposes a meeting on %(when)s.": "%(name)s schlägt ein Treffen am %(when)s vor.",
+    "%(name)s proposes a meeting": "%(name)s schlägt ein Treffen vor",
+    "Hello %(name)s,": "Hallo %(name)s,",
 }
 
 
@@ -123,3 +129,32 @@ def test_the_answer_to_a_change_reaches_its_proposer_in_her_language(
     client.post(f"/mentoring/meetings/changes/{change.id}/{answer}")
 
     assert last_alert(app, mentee) == german
+
+
+def test_an_english_members_action_reaches_a_german_member_in_his_language_and_zone(
+    app, client, db, mail, pairs, mentee, mentor
+):
+    """Mia (English, Auckland, an English browser) proposes a meeting on the page: Max (German,
+    Vienna) reads its alert and its mail in German, the time on his clock, as Germans write
+    dates."""
+    mentee.timezone = "Pacific/Auckland"
+    mentor.timezone, mentor.locale = "Europe/Vienna", "de"
+    db.session.commit()
+    with time_machine.travel(datetime(2027, 11, 20, 9, 0, tzinfo=UTC), tick=False):
+        mentorship_id = pairs.active(mentee, mentor)
+        mail.deliver()  # the mails that made the mentorship
+        client.login(mentee)
+        client.post(
+            f"/mentoring/{mentorship_id}/meetings/new",
+            data={"day": "2027-12-04", "time": "12:30", "duration_minutes": "60", "place": "Zoom"},
+            headers={"Accept-Language": "en"},
+        )
+        received = mail.deliver()
+
+    # 12:30 in Auckland is 00:30 in Vienna
+    german = "Mia Mentee schlägt ein Treffen am 4. Dez. 2027, 00:30 (Europe/Vienna) vor."
+    assert last_alert(app, mentor) == german
+    [to_max] = received
+    assert to_max["Subject"] == "Mia Mentee schlägt ein Treffen vor"
+    assert body_of(to_max).startswith("Hallo Max Mentor,")
+    assert german in body_of(to_max)
