@@ -4,6 +4,7 @@ described by schemas, in the same OpenAPI document as core's (docs/api.md)."""
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -54,7 +55,7 @@ def give(kudos: dict[str, Any]) -> Kudos:
     """Thank a member, as the button on their profile does."""
     receiver = db.session.get(User, kudos["receiver_id"])
     if receiver is None:
-        raise NotFound("There is no such member.")
+        raise NotFound(_("There is no such member."))
     given = give_kudos(current_user, receiver, kudos["message"])
     db.session.commit()
     return given
