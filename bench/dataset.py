@@ -62,6 +62,7 @@ from plugins.groups.models import (
     Membership,
 )
 from plugins.mentoring.models import (
+    VERIFIED,
     AgreementVersion,
     ChatMessage,
     ChatReader,
@@ -69,6 +70,7 @@ from plugins.mentoring.models import (
     MentoringMember,
     Mentorship,
     MentorshipEvent,
+    MentorVerification,
 )
 from plugins.wiki.models import Article, ArticleTag, Rating, Revision, Tag
 from plugins.wiki.rendering import plain_text, render_markdown
@@ -354,6 +356,7 @@ def _mentoring(load, builder: Builder, members: Members, viewer_id: int) -> int:
             for mentor in members.mentors
         ),
     )
+    load(MentorVerification, verified_mentors(members.mentors, builder.ago(800)))
     load(
         MentoringMember,
         ({"user_id": mentee, "wants_to_be_mentored": True} for mentee in members.mentees),
@@ -376,6 +379,13 @@ def _mentoring(load, builder: Builder, members: Members, viewer_id: int) -> int:
     load(Meeting, meetings)
     _chats(load, builder, chat_rooms)
     return mentorships[0]["id"]
+
+
+def verified_mentors(mentors: Iterable[int], when: datetime) -> Iterator[dict[str, Any]]:
+    """A coordinator's check of each mentor (``verification = "staff"`` is the default):
+    an unchecked mentor is in no directory and can be asked by nobody."""
+    for mentor in mentors:
+        yield {"user_id": mentor, "state": VERIFIED, "submitted_at": when, "decided_at": when}
 
 
 def _events(builder, mentorship_id, state, mentee, mentor, created) -> list[dict[str, Any]]:

@@ -24,7 +24,6 @@ a p99 under 50 ms, at most 10 SQL statements, and the same at both scales; the f
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import secrets
@@ -42,6 +41,7 @@ from typing import Any
 
 import requests
 from flask import Flask
+from flask_login.utils import _create_identifier
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event, func, insert, select
 
@@ -54,13 +54,14 @@ from bench.dataset import (
     copy_rows,
     reset_sequences,
     throwaway_database,
+    verified_mentors,
 )
 from core.app import create_app
 from core.db import db, utcnow
 from core.models import LoginSession, User
 from core.services.accounts import hash_password
 from core.testing import free_port
-from plugins.mentoring.models import MentoringMember, Mentorship
+from plugins.mentoring.models import MentoringMember, Mentorship, MentorVerification
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -96,7 +97,7 @@ def member_session(app: Flask, user_id: int) -> Session:
             .values(user_id=user_id, user_agent=USER_AGENT, created_at=now, last_seen_at=now)
             .returning(LoginSession.id)
         )
-    identifier = hashlib.sha512(f"127.0.0.1|{USER_AGENT.encode()}".encode()).hexdigest()
+    identifier = session_identifier(app)
     csrf_secret = secrets.token_hex(20)
     data = {
         "_user_id": f"{user_id}:s{session_id}",  # User.get_id()
@@ -107,6 +108,16 @@ def member_session(app: Flask, user_id: int) -> Session:
     cookie = app.session_interface.get_signing_serializer(app).dumps(data)
     token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(csrf_secret)
     return Session(cookie, token)
+
+
+def session_identifier(app: Flask) -> str:
+    """The ``_id`` flask-login's session protection computes for the benchmark's requests
+    (from 127.0.0.1 with its user agent): computed by flask-login itself, since it hashes
+    the bytes' ``repr`` of both (``b'127.0.0.1'|b'alma-bench'``), easy to get wrong."""
+    environ = {"REMOTE_ADDR": "127.0.0.1"}
+    headers = {"User-Agent": USER_AGENT}
+    with app.test_request_context(environ_base=environ, headers=headers):
+        return _create_identifier()
 
 
 # ---- the request + accept flow -------------------------------------------------------------------
@@ -166,6 +177,9 @@ def add_flow_pairs(app: Flask, count: int) -> FlowPairs:
             connection,
             MentoringMember.__table__,
             ({"user_id": user_id, "wants_to_be_mentored": True} for user_id in ids[mentor_count:]),
+        )
+        copy_rows(
+            connection, MentorVerification.__table__, verified_mentors(ids[:mentor_count], utcnow())
         )
         reset_sequences(connection, [User.__table__])
     sessions = [(user_id, member_session(app, user_id)) for user_id in ids]
