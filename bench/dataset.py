@@ -220,7 +220,8 @@ def build(connection: Connection, scale: float) -> Landmarks:
     group_id = _groups(load, builder, members.all, viewer_id)
     _alerts(load, builder, members.all, viewer_id)
     _credits(connection, load, builder, members.all, viewer_id)
-    reset_sequences(connection, db.metadata.sorted_tables)
+    loaded = [table for table in db.metadata.sorted_tables if table.name in builder.loaded]
+    reset_sequences(connection, loaded)  # only the data set's: another plugin may be imported
     return Landmarks(viewer_id, long_chat_id, article_path, group_id, counts=dict(builder.loaded))
 
 

@@ -602,23 +602,37 @@ def run_scale(args: argparse.Namespace, scale: float, folder: Path) -> ScaleResu
         result.twins = TWIN_OF | {page.name: page.twin for page in pages if page.twin}
         count_statements(app, pages, pairs, result, args.show_sql)
         if not args.sql_only:
-            lean = create_lean_app(url, secret)
-            apps = {"alma": app, "lean": lean}
             ceilings = ceiling_routes(folder, landmarks, viewer)
             routes = [*ceilings, *pages, *lean_routes(landmarks, viewer)]
-            pages_read = [route for route in routes if route.name != INSERT_CEILING]
-            measure_html(apps, pages_read, result)
-            with cpu_meter(url, lambda: [os.getpid()]) as meter:
-                cpu_in_process(apps, pages_read, pairs, args.loops, meter, result)
-            dispose(lean)
-            with app.app_context():
-                db.engine.dispose()
+            measure_in_process(app, url, secret, routes, pairs, args.loops, result)
             if not args.in_process_only:
                 serve_and_load(args, url, secret, routes, pairs, folder, result)
                 check_flows(app, pairs, result, args.rounds)
         with app.app_context():
             db.engine.dispose()
     return result
+
+
+def measure_in_process(
+    app: Flask,
+    url: str,
+    secret: str,
+    routes: list[Route],
+    pairs: FlowPairs,
+    loops: int,
+    result: ScaleResult,
+) -> None:
+    """Each page's HTML size and the server CPU of each route (GET) and flow post, in this
+    process, for alma and the lean reference."""
+    lean = create_lean_app(url, secret)
+    apps = {"alma": app, "lean": lean}
+    pages_read = [route for route in routes if route.name != INSERT_CEILING]
+    measure_html(apps, pages_read, result)
+    with cpu_meter(url, lambda: [os.getpid()]) as meter:
+        cpu_in_process(apps, pages_read, pairs, loops, meter, result)
+    dispose(lean)
+    with app.app_context():
+        db.engine.dispose()
 
 
 def serve_and_load(
