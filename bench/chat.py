@@ -66,6 +66,7 @@ from core.models import User
 from core.schema import upgrade
 from core.services.profiles import save_profile_fields
 from core.testing import free_port
+from plugins.mentoring.models import VERIFIED, MentorVerification
 from plugins.mentoring.services import lifecycle
 
 WINDOW = 20  # messages in flight at most during the burst
@@ -264,6 +265,7 @@ def accepted_pair(app: Flask) -> tuple[int, Session, Session]:
         db.session.flush()
         save_profile_fields(mentee, {"wants_to_be_mentored": True})
         save_profile_fields(mentor, {"wants_to_mentor": True})
+        db.session.add(MentorVerification(user_id=mentor.id, state=VERIFIED, decided_at=utcnow()))
         mentorship = lifecycle.send_request(mentee, mentor, "Would you mentor me?")
         lifecycle.accept_request(mentorship.id, mentor)
         db.session.commit()
