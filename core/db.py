@@ -222,7 +222,9 @@ def end_request_transaction(error: BaseException | None) -> None:
     nothing is committed, which changes nothing, rather than rolled back: psycopg forgets
     every prepared statement of the connection at a ROLLBACK, so PostgreSQL would plan each
     statement of the next requests again. A transaction that wrote and was not committed, or
-    a request that failed, is rolled back as before."""
+    a request that failed, is rolled back as before. Writes are seen through the session
+    (a flush, or an INSERT, UPDATE, DELETE or non-SELECT text run by ``db.session.execute``);
+    a write through ``db.session.connection()`` must be committed by its view."""
     session = db.session()
     if not session.in_transaction():
         return
