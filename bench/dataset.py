@@ -62,6 +62,7 @@ from plugins.groups.models import (
     Membership,
 )
 from plugins.mentoring.models import (
+    VERIFIED,
     AgreementVersion,
     ChatMessage,
     ChatReader,
@@ -69,6 +70,7 @@ from plugins.mentoring.models import (
     MentoringMember,
     Mentorship,
     MentorshipEvent,
+    MentorVerification,
 )
 from plugins.wiki.models import Article, ArticleTag, Rating, Revision, Tag
 from plugins.wiki.rendering import plain_text, render_markdown
@@ -218,7 +220,8 @@ def build(connection: Connection, scale: float) -> Landmarks:
     group_id = _groups(load, builder, members.all, viewer_id)
     _alerts(load, builder, members.all, viewer_id)
     _credits(connection, load, builder, members.all, viewer_id)
-    reset_sequences(connection, db.metadata.sorted_tables)
+    loaded = [table for table in db.metadata.sorted_tables if table.name in builder.loaded]
+    reset_sequences(connection, loaded)  # only the data set's: another plugin may be imported
     return Landmarks(viewer_id, long_chat_id, article_path, group_id, counts=dict(builder.loaded))
 
 
@@ -354,6 +357,7 @@ def _mentoring(load, builder: Builder, members: Members, viewer_id: int) -> int:
             for mentor in members.mentors
         ),
     )
+    load(MentorVerification, verified_mentors(members.mentors, builder.ago(800)))
     load(
         MentoringMember,
         ({"user_id": mentee, "wants_to_be_mentored": True} for mentee in members.mentees),
@@ -376,6 +380,13 @@ def _mentoring(load, builder: Builder, members: Members, viewer_id: int) -> int:
     load(Meeting, meetings)
     _chats(load, builder, chat_rooms)
     return mentorships[0]["id"]
+
+
+def verified_mentors(mentors: Iterable[int], when: datetime) -> Iterator[dict[str, Any]]:
+    """A coordinator's check of each mentor (``verification = "staff"`` is the default):
+    an unchecked mentor is in no directory and can be asked by nobody."""
+    for mentor in mentors:
+        yield {"user_id": mentor, "state": VERIFIED, "submitted_at": when, "decided_at": when}
 
 
 def _events(builder, mentorship_id, state, mentee, mentor, created) -> list[dict[str, Any]]:

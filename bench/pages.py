@@ -16,15 +16,21 @@ The member page shell (``/bench/shell``: the member loaded, the navigation's bad
 The request + accept flow posts a mentorship request as a mentee, then accepts it as the
 mentor, each pair fresh (``--pairs`` prepared mentee/mentor pairs), and is compared with the
 route that does one INSERT and a commit; pages are compared with the route that does one
-indexed SELECT. Targets: every page at least 0.35x the SELECT ceiling's requests per second,
-a p99 under 50 ms, at most 10 SQL statements, and the same at both scales; the flow at least
-0.2x the INSERT ceiling.
+indexed SELECT, and the shell, the wiki article and the mentor search with their lean twins
+(``bench/lean.py``, served by a gunicorn of its own in the same rounds).
+
+The primary figure is the **server CPU per request**: the user + system time of the gunicorn
+workers and of the PostgreSQL backends serving them, read from ``/proc`` before and after each
+wrk step (``bench/cpu.py``), divided by the requests served. Before serving, the same is
+measured in this process (Flask's test client, ``--loops`` requests per route, then as many
+request and accept posts), without HTTP or concurrency. The machine's cores and load
+average are printed beside the figures. ``--in-process-only`` skips gunicorn and wrk.
+Targets (issue 17): see ``CPU_TARGET_MS`` and the constants beside it.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import secrets
@@ -34,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,10 +48,14 @@ from typing import Any
 
 import requests
 from flask import Flask
+from flask_login.utils import _create_identifier
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy.pool import NullPool
+from werkzeug.test import TestResponse
 
 from bench.ceilings import CeilingPlugin, create_write_table
+from bench.cpu import CpuMeter, CpuUsed, children_of, machine
 from bench.dataset import (
     DEFAULT_SERVER,
     PLUGINS,
@@ -54,13 +64,15 @@ from bench.dataset import (
     copy_rows,
     reset_sequences,
     throwaway_database,
+    verified_mentors,
 )
+from bench.lean import create_lean_app, dispose
 from core.app import create_app
 from core.db import db, utcnow
 from core.models import LoginSession, User
 from core.services.accounts import hash_password
 from core.testing import free_port
-from plugins.mentoring.models import MentoringMember, Mentorship
+from plugins.mentoring.models import MentoringMember, Mentorship, MentorVerification
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -71,7 +83,22 @@ MENTOR_CAPACITY = 20  # each flow mentor accepts up to this many of the prepared
 
 SELECT_CEILING, INSERT_CEILING, FLOW = "one SELECT (ceiling)", "INSERT+commit (ceiling)", "flow"
 SHELL = "member page shell (floor)"  # no page of a member can be faster
-PAGE_RPS_TARGET, PAGE_P99_MS, PAGE_SQL_TARGET, FLOW_TARGET = 0.35, 50.0, 10, 0.2
+# issue 17's targets: throughput as a share of the SELECT ceiling's (the shell's higher), p99
+# at most 4x p50, the flow as a share of the INSERT ceiling's, each page's server CPU per
+# request (app + database, ms) and at most 1.3x its lean twin's
+PAGE_RPS_TARGET, SHELL_RPS_TARGET, P99_OVER_P50, PAGE_SQL_TARGET = 0.25, 0.6, 4.0, 10
+FLOW_TARGET, LEAN_TARGET = 0.15, 1.3
+CPU_TARGET_MS = {
+    SHELL: 1.0,
+    "wiki article": 2.5,
+    "profile Overview": 4.0,
+    "mentor search": 4.0,
+    "mentorship + chat": 4.0,
+    "group page": 4.0,
+    "flow: request": 5.0,
+    "flow: accept": 6.0,
+}
+TWIN_OF = {SHELL: "lean: shell"}  # the pages' twins are named by their routes
 SAME_AT_SCALE = 0.8  # at full size, a page keeps at least this share of its 1/10 ratio
 
 
@@ -96,7 +123,7 @@ def member_session(app: Flask, user_id: int) -> Session:
             .values(user_id=user_id, user_agent=USER_AGENT, created_at=now, last_seen_at=now)
             .returning(LoginSession.id)
         )
-    identifier = hashlib.sha512(f"127.0.0.1|{USER_AGENT.encode()}".encode()).hexdigest()
+    identifier = session_identifier(app)
     csrf_secret = secrets.token_hex(20)
     data = {
         "_user_id": f"{user_id}:s{session_id}",  # User.get_id()
@@ -107,6 +134,16 @@ def member_session(app: Flask, user_id: int) -> Session:
     cookie = app.session_interface.get_signing_serializer(app).dumps(data)
     token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(csrf_secret)
     return Session(cookie, token)
+
+
+def session_identifier(app: Flask) -> str:
+    """The ``_id`` flask-login's session protection computes for the benchmark's requests
+    (from 127.0.0.1 with its user agent): computed by flask-login itself, since it hashes
+    the bytes' ``repr`` of both (``b'127.0.0.1'|b'alma-bench'``), easy to get wrong."""
+    environ = {"REMOTE_ADDR": "127.0.0.1"}
+    headers = {"User-Agent": USER_AGENT}
+    with app.test_request_context(environ_base=environ, headers=headers):
+        return _create_identifier()
 
 
 # ---- the request + accept flow -------------------------------------------------------------------
@@ -166,6 +203,9 @@ def add_flow_pairs(app: Flask, count: int) -> FlowPairs:
             connection,
             MentoringMember.__table__,
             ({"user_id": user_id, "wants_to_be_mentored": True} for user_id in ids[mentor_count:]),
+        )
+        copy_rows(
+            connection, MentorVerification.__table__, verified_mentors(ids[:mentor_count], utcnow())
         )
         reset_sequences(connection, [User.__table__])
     sessions = [(user_id, member_session(app, user_id)) for user_id in ids]
@@ -284,21 +324,31 @@ def counting_statements(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def statements_of(app: Flask, method: str, path: str, session: Session | None, **form) -> list[str]:
-    """The SQL one request runs (the third of three, so that caches are warm)."""
+def send(app: Flask, method: str, path: str, session: Session | None, **form) -> TestResponse:
+    """One request through the app in this process, as wrk sends it (from 127.0.0.1, with
+    the benchmark's user agent and the session's cookie and CSRF token); it must succeed."""
     client = app.test_client(use_cookies=False)
     headers = {"User-Agent": USER_AGENT}
     if session:
         headers["Cookie"] = f"session={session.cookie}"
         form = {"csrf_token": session.csrf_token, **form} if method == "POST" else form
-    environ = {"REMOTE_ADDR": "127.0.0.1"}
-    for _ in range(2 if method == "GET" else 0):
-        client.open(path, method=method, headers=headers, environ_base=environ)
-    with counting_statements(app) as statements:
-        response = client.open(
-            path, method=method, headers=headers, environ_base=environ, data=form or None
-        )
+    response = client.open(
+        path,
+        method=method,
+        headers=headers,
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        data=form or None,
+    )
     assert response.status_code in (200, 302), (path, response.status_code)
+    return response
+
+
+def statements_of(app: Flask, method: str, path: str, session: Session | None, **form) -> list[str]:
+    """The SQL one request runs (the third of three, so that caches are warm)."""
+    for _ in range(2 if method == "GET" else 0):
+        send(app, method, path, session)
+    with counting_statements(app) as statements:
+        send(app, method, path, session, **form)
     return statements
 
 
@@ -319,14 +369,27 @@ def flow_statements(app: Flask, pairs: FlowPairs) -> tuple[list[str], list[str]]
 # ---- serving and loading -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # gunicorn's master: its children are the workers
+
+    def workers(self) -> list[int]:
+        return children_of(self.pid)
+
+
 @contextmanager
-def gunicorn(environment: dict[str, str], folder: Path) -> Iterator[str]:
-    """The app of bench/wsgi.py served by gunicorn (2 sync workers) on a free port."""
+def gunicorn(
+    environment: dict[str, str], folder: Path, target: str = "bench.wsgi:app"
+) -> Iterator[Server]:
+    """The app ``target`` (alma's of bench/wsgi.py) served by gunicorn (2 sync workers) on a
+    free port."""
     port = free_port()
-    log = (folder / "gunicorn.log").open("wb")
+    log_path = folder / f"gunicorn-{port}.log"
+    log = log_path.open("wb")
     command = [str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "sync", "--no-control-socket"]
     server = subprocess.Popen(
-        [*command, "-b", f"127.0.0.1:{port}", "bench.wsgi:app"],
+        [*command, "-b", f"127.0.0.1:{port}", target],
         cwd=ROOT,
         env=os.environ | environment,
         stdout=log,
@@ -335,8 +398,8 @@ def gunicorn(environment: dict[str, str], folder: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{url}/bench/constant", server, folder / "gunicorn.log")
-        yield url
+        wait_for(url, server, log_path)
+        yield Server(url, server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -344,14 +407,15 @@ def gunicorn(environment: dict[str, str], folder: Path) -> Iterator[str]:
 
 
 def wait_for(probe: str, server: subprocess.Popen, log: Path) -> None:
-    """Until gunicorn answers the URL ``probe`` (or fails: its log tells why)."""
+    """Until gunicorn answers at the URL ``probe``, whatever the status (or fails: its log
+    tells why)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn stopped:\n{log.read_text()}")
         try:
-            if requests.get(probe, timeout=2).ok:
-                return
+            requests.get(probe, timeout=2)
+            return
         except requests.RequestException:
             pass
         time.sleep(0.2)
@@ -365,24 +429,29 @@ class Route:
     session: Session | None = None
     script: Path | None = None  # the ceilings' reporting script if None
     script_args: tuple[str, ...] = ()
+    server: str = "alma"  # or "lean": the lean reference of bench/lean.py
+    twin: str | None = None  # the name of this page's lean twin
 
 
-def run_wrk(url: str, route: Route, seconds: float) -> dict[str, Any]:
+def run_wrk(url: str, route: Route, seconds: float, meter: CpuMeter) -> dict[str, Any]:
     command = ["wrk", "-t", str(CONNECTIONS), "-c", str(CONNECTIONS), "-d", f"{seconds:.0f}s"]
     command += ["-H", f"User-Agent: {USER_AGENT}", "-s", str(route.script)]
     if route.session:
         command += ["-H", f"Cookie: session={route.session.cookie}"]
+    before = meter.sample()
     done = subprocess.run(
         [*command, f"{url}{route.path}", *route.script_args],
         capture_output=True,
         text=True,
         timeout=seconds + 60,
     )
+    used = meter.since(before)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed on {route.name}:\n{done.stdout}{done.stderr}")
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH "))
     result = json.loads(line.removeprefix("BENCH "))
     result["rps"] = result["requests"] / result["seconds"]
+    result["app_cpu_ms"], result["db_cpu_ms"] = used.per_request_ms(result["requests"])
     return result
 
 
@@ -394,8 +463,18 @@ class ScaleResult:
     scale: float
     built_seconds: float
     counts: dict[str, int]
+    machine: str = ""
     statements: dict[str, int] = field(default_factory=dict)
+    # app and database CPU ms per request, in this process (Flask's test client)
+    in_process: dict[str, tuple[float, float]] = field(default_factory=dict)
+    html_bytes: dict[str, int] = field(default_factory=dict)
     runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    twins: dict[str, str] = field(default_factory=dict)  # page -> its lean twin
+
+    def cpu_ms(self, name: str) -> float:
+        """Median server CPU per request under load (app + database)."""
+        return statistics.median(run["app_cpu_ms"] + run["db_cpu_ms"] for run in self.runs[name])
 
     def median(self, name: str, key: str) -> float:
         return statistics.median(run[key] for run in self.runs[name])
@@ -408,13 +487,99 @@ class ScaleResult:
 
 
 def page_routes(landmarks: Landmarks, viewer: Session) -> list[Route]:
+    search = f"/mentoring/mentors?q={landmarks.search_word}"
     return [
         Route("profile Overview", f"/members/{landmarks.viewer_id}", viewer),
-        Route("mentor search", f"/mentoring/mentors?q={landmarks.search_word}", viewer),
+        Route("mentor search", search, viewer, twin="lean: mentor search"),
         Route("mentorship + chat", f"/mentoring/{landmarks.long_chat_id}", viewer),
-        Route("wiki article", landmarks.article_path, viewer),
+        Route("wiki article", landmarks.article_path, viewer, twin="lean: wiki article"),
         Route("group page", f"/groups/{landmarks.group_id}", viewer),
     ]
+
+
+def lean_routes(landmarks: Landmarks, viewer: Session) -> list[Route]:
+    """The lean twins of the shell, the wiki article and the search (bench/lean.py)."""
+    return [
+        Route("lean: shell", "/lean/shell", viewer, server="lean"),
+        Route("lean: wiki article", f"/lean{landmarks.article_path}", viewer, server="lean"),
+        Route(
+            "lean: mentor search",
+            f"/lean/mentors?q={landmarks.search_word}",
+            viewer,
+            server="lean",
+        ),
+    ]
+
+
+# ---- server CPU per request, in this process -----------------------------------------------------
+
+
+def cpu_in_process(
+    apps: dict[str, Flask],
+    routes: list[Route],
+    pairs: FlowPairs,
+    loops: int,
+    meter: CpuMeter,
+    result: ScaleResult,
+) -> None:
+    """The app and database CPU of each route served ``loops`` times by Flask's test client
+    in this process (no HTTP, no other worker), after two warm-up requests; then of ``loops``
+    flows' request posts and accept posts, each kind in a batch (pairs 1 to ``loops``)."""
+    for route in routes:
+        app = apps[route.server]
+        send(app, "GET", route.path, route.session)
+        send(app, "GET", route.path, route.session)
+        before = meter.sample()
+        for _ in range(loops):
+            send(app, "GET", route.path, route.session)
+        result.in_process[route.name] = meter.since(before).per_request_ms(loops)
+    app = apps["alma"]
+    asked, accepted = [0.0, 0.0], [0.0, 0.0]
+    batch = len(pairs.mentees)  # one pending request per mentee at a time
+    for first in range(1, loops + 1, batch):
+        numbers = range(first, min(first + batch, loops + 1))
+        before = meter.sample()
+        for number in numbers:
+            (_mentee, mentee_session), (mentor, _mentor_session) = pairs.pair(number)
+            send(app, "POST", f"/mentoring/request/{mentor}", mentee_session, message="Hello")
+        add_cpu(asked, meter.since(before))
+        accepts = [(requested_mentorship(app, pairs, number), number) for number in numbers]
+        before = meter.sample()
+        for mentorship_id, number in accepts:
+            _mentee, (_mentor, mentor_session) = pairs.pair(number)
+            send(app, "POST", f"/mentoring/{mentorship_id}/accept", mentor_session)
+        add_cpu(accepted, meter.since(before))
+    result.in_process["flow: request"] = CpuUsed(*asked).per_request_ms(loops)
+    result.in_process["flow: accept"] = CpuUsed(*accepted).per_request_ms(loops)
+
+
+def add_cpu(total: list[float], used: CpuUsed) -> None:
+    total[0] += used.server
+    total[1] += used.database
+
+
+def requested_mentorship(app: Flask, pairs: FlowPairs, number: int) -> int:
+    (mentee, _session), (mentor, _mentor_session) = pairs.pair(number)
+    with app.app_context():
+        found = db.session.scalar(
+            select(Mentorship.id).where(
+                Mentorship.mentee_id == mentee,
+                Mentorship.mentor_id == mentor,
+                Mentorship.state == "requested",
+            )
+        )
+        db.session.remove()
+    return found
+
+
+@contextmanager
+def cpu_meter(url: str, server_pids: Callable[[], list[int]]) -> Iterator[CpuMeter]:
+    """A meter of the web processes ``server_pids()`` and of the database at ``url``'s
+    backends, asking which they are on a connection of its own."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with engine.connect() as connection:
+        yield CpuMeter(server_pids, connection)
+    engine.dispose()
 
 
 def run_scale(args: argparse.Namespace, scale: float, folder: Path) -> ScaleResult:
@@ -432,23 +597,75 @@ def run_scale(args: argparse.Namespace, scale: float, folder: Path) -> ScaleResu
         print(f"\nscale {scale}: data set built in {built:.0f} s", flush=True)
         viewer = member_session(app, landmarks.viewer_id)
         pairs = add_flow_pairs(app, args.pairs)
-        result = ScaleResult(scale, built, landmarks.counts)
+        result = ScaleResult(scale, built, landmarks.counts, machine=machine())
         pages = page_routes(landmarks, viewer)
+        result.twins = TWIN_OF | {page.name: page.twin for page in pages if page.twin}
         count_statements(app, pages, pairs, result, args.show_sql)
         if not args.sql_only:
-            environment = {
-                "ALMA_DATABASE_URL": url,
-                "ALMA_PLUGINS": ",".join(PLUGINS),
-                "ALMA_SECRET_KEY": secret,
-                "ALMA_INSTANCE_PATH": tempfile.mkdtemp(prefix="alma-bench-web-", dir=folder),
-            }
             ceilings = ceiling_routes(folder, landmarks, viewer)
-            with gunicorn(environment, folder) as base:
-                load_in_rounds(args, base, [*ceilings, *pages], pairs, folder, result)
-            check_flows(app, pairs, result, args.rounds)
+            routes = [*ceilings, *pages, *lean_routes(landmarks, viewer)]
+            measure_in_process(app, url, secret, routes, pairs, args.loops, result)
+            if not args.in_process_only:
+                serve_and_load(args, url, secret, routes, pairs, folder, result)
+                check_flows(app, pairs, result, args.rounds)
         with app.app_context():
             db.engine.dispose()
     return result
+
+
+def measure_in_process(
+    app: Flask,
+    url: str,
+    secret: str,
+    routes: list[Route],
+    pairs: FlowPairs,
+    loops: int,
+    result: ScaleResult,
+) -> None:
+    """Each page's HTML size and the server CPU of each route (GET) and flow post, in this
+    process, for alma and the lean reference."""
+    lean = create_lean_app(url, secret)
+    apps = {"alma": app, "lean": lean}
+    pages_read = [route for route in routes if route.name != INSERT_CEILING]
+    measure_html(apps, pages_read, result)
+    with cpu_meter(url, lambda: [os.getpid()]) as meter:
+        cpu_in_process(apps, pages_read, pairs, loops, meter, result)
+    dispose(lean)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def serve_and_load(
+    args: argparse.Namespace,
+    url: str,
+    secret: str,
+    routes: list[Route],
+    pairs: FlowPairs,
+    folder: Path,
+    result: ScaleResult,
+) -> None:
+    """alma and the lean reference, each served by gunicorn, loaded by wrk in rounds."""
+    environment = {
+        "ALMA_DATABASE_URL": url,
+        "ALMA_PLUGINS": ",".join(PLUGINS),
+        "ALMA_SECRET_KEY": secret,
+        "ALMA_INSTANCE_PATH": tempfile.mkdtemp(prefix="alma-bench-web-", dir=folder),
+    }
+    with (
+        gunicorn(environment, folder) as alma,
+        gunicorn(environment, folder, "bench.lean:app_from_environment()") as lean,
+    ):
+        servers = {"alma": alma, "lean": lean}
+        with cpu_meter(url, lambda: [*alma.workers(), *lean.workers()]) as meter:
+            load_in_rounds(args, servers, routes, pairs, folder, result, meter)
+
+
+def measure_html(apps: dict[str, Flask], routes: list[Route], result: ScaleResult) -> None:
+    """The size of each page's HTML: a lean twin must show as much as its alma page."""
+    for route in routes:
+        result.html_bytes[route.name] = len(
+            send(apps[route.server], "GET", route.path, route.session).data
+        )
 
 
 def count_statements(
@@ -479,31 +696,33 @@ def ceiling_routes(folder: Path, landmarks: Landmarks, viewer: Session) -> list[
 
 def load_in_rounds(
     args: argparse.Namespace,
-    base: str,
+    servers: dict[str, Server],
     routes: list[Route],
     pairs: FlowPairs,
     folder: Path,
     result: ScaleResult,
+    meter: CpuMeter,
 ) -> None:
     """Every route in turn, then the flow, ``args.rounds`` times (after a short warm-up:
     each worker imports and connects)."""
     get_script = routes[0].script
     routes = [replace(route, script=route.script or get_script) for route in routes]
     for route in routes:
-        run_wrk(base, route, 1)
-    next_pair = 1  # pair 0 made the statement counts
+        run_wrk(servers[route.server].url, route, 1, meter)
+    next_pair = args.loops + 1  # pair 0 made the statement counts, the next the in-process runs
     for number in range(args.rounds):
         for route in [*routes, None]:
             if route is None:  # the flow, on pairs never used
                 script = write_flow_script(folder, pairs, first=next_pair)
                 route = Route(FLOW, "/", script=script, script_args=(str(CONNECTIONS),))
-            run = run_wrk(base, route, args.seconds)
+            run = run_wrk(servers[route.server].url, route, args.seconds, meter)
             if route.name == FLOW:  # past the furthest pair any wrk thread took
                 next_pair += max(0, run["pairs_used"] - 1)
             result.runs.setdefault(route.name, []).append(run)
             print(
                 f"  round {number + 1} {route.name:<24}{run['rps']:>8.0f} req/s"
-                f"{run['p99_ms']:>8.1f} ms p99",
+                f"{run['p99_ms']:>8.1f} ms p99"
+                f"{run['app_cpu_ms'] + run['db_cpu_ms']:>8.2f} ms CPU",
                 flush=True,
             )
 
@@ -533,8 +752,10 @@ def count_accepted(app: Flask, pairs: FlowPairs) -> int:
 
 def report(results: list[ScaleResult]) -> None:
     for result in results:
-        print_scale(result)
-    if len(results) > 1:
+        print_in_process(result)
+        if result.runs:
+            print_scale(result)
+    if len(results) > 1 and results[0].runs:
         print_growth(results[0], results[-1])
 
 
@@ -547,28 +768,39 @@ def print_scale(result: ScaleResult) -> None:
         f"{result.counts['credits_entries']:,} credit entries; medians of "
         f"{len(result.runs[SELECT_CEILING])} rounds"
     )
-    print(f"{'route':<26}{'req/s':>8}{'x SELECT':>10}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>5}  target")
+    print(f"machine: {result.machine}")
+    print(
+        f"{'route':<26}{'req/s':>8}{'x SELECT':>10}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>5}"
+        f"{'app ms':>8}{'db ms':>7}{'CPU ms':>8}{'x lean':>8}  target"
+    )
     for name in result.runs:
+        if name == FLOW:
+            continue
         rate, p50, p99 = (
             result.rate(name),
             result.median(name, "p50_ms"),
             result.median(name, "p99_ms"),
         )
-        if name == FLOW:
-            continue
+        app_ms, db_ms = result.median(name, "app_cpu_ms"), result.median(name, "db_cpu_ms")
+        twin = result.twins.get(name)
+        lean = (app_ms + db_ms) / result.cpu_ms(twin) if twin in result.runs else None
         sql = result.statements.get(name)
         verdict = ""
-        if sql is not None:
+        if sql is not None or name == SHELL:
             ok = (
-                rate / select_rate >= PAGE_RPS_TARGET
-                and p99 < PAGE_P99_MS
-                and sql <= PAGE_SQL_TARGET
+                rate / select_rate >= (SHELL_RPS_TARGET if name == SHELL else PAGE_RPS_TARGET)
+                and p99 <= P99_OVER_P50 * p50
+                and (sql or 0) <= PAGE_SQL_TARGET
+                and app_ms + db_ms <= CPU_TARGET_MS.get(name, float("inf"))
+                and (lean is None or lean <= LEAN_TARGET)
             )
             verdict = "pass" if ok else "FAIL"
         print(
             f"{name:<26}{rate:>8.0f}{rate / select_rate:>10.2f}{p50:>8.1f}{p99:>8.1f}"
-            f"{sql if sql is not None else '':>5}  {verdict}"
+            f"{sql if sql is not None else '':>5}{app_ms:>8.2f}{db_ms:>7.2f}"
+            f"{app_ms + db_ms:>8.2f}{f'{lean:.2f}' if lean else '':>8}  {verdict}"
         )
+    posts_cpu = result.cpu_ms(FLOW)
     flows, posts = result.rate(FLOW), result.median(FLOW, "rps")
     sql = f"{result.statements['flow: request']}+{result.statements['flow: accept']}"
     print(f"\n{'':<26}{'per s':>8}{'x INSERT':>10}{'p50 ms':>8}{'p99 ms':>8}{'SQL':>7}  target")
@@ -579,7 +811,31 @@ def print_scale(result: ScaleResult) -> None:
     print(
         f"{'  their posts':<26}{posts:>8.0f}{posts / insert_rate:>10.2f}"
         f"{result.median(FLOW, 'p50_ms'):>8.1f}{result.median(FLOW, 'p99_ms'):>8.1f}"
+        f"   {posts_cpu:.2f} ms CPU per post"
     )
+
+
+def print_in_process(result: ScaleResult) -> None:
+    """Server CPU per request measured in this process: no HTTP, nothing else running."""
+    print(
+        f"\n== scale {result.scale}, in this process (Flask's test client): server CPU per "
+        f"request; machine: {result.machine}"
+    )
+    print(f"{'route':<26}{'app ms':>8}{'db ms':>7}{'CPU ms':>8}{'x lean':>8}{'HTML kB':>9}  target")
+    for name, (app_ms, db_ms) in result.in_process.items():
+        twin = result.twins.get(name)
+        lean = (app_ms + db_ms) / sum(result.in_process[twin]) if twin else None
+        target = CPU_TARGET_MS.get(name)
+        verdict = ""
+        if target is not None:
+            ok = app_ms + db_ms <= target and (lean is None or lean <= LEAN_TARGET)
+            verdict = "pass" if ok else "FAIL"
+        size = result.html_bytes.get(name)
+        print(
+            f"{name:<26}{app_ms:>8.2f}{db_ms:>7.2f}{app_ms + db_ms:>8.2f}"
+            f"{f'{lean:.2f}' if lean else '':>8}{f'{size / 1000:.1f}' if size else '':>9}"
+            f"  {verdict}"
+        )
 
 
 def print_growth(small: ScaleResult, large: ScaleResult) -> None:
@@ -616,6 +872,12 @@ def main() -> None:
     parser.add_argument("--server", default=DEFAULT_SERVER, help="a PostgreSQL server URL")
     parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
     parser.add_argument("--sql-only", action="store_true", help="count statements, serve nothing")
+    parser.add_argument(
+        "--loops", type=int, default=200, help="requests per route in the in-process runs"
+    )
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="measure in this process, serve nothing"
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
 

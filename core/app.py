@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, MapAdapter
 
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
-from core.db import db
+from core.db import db, end_request_transaction
 from core.forms import profile_form_with
 from core.i18n import select_locale, select_timezone, translation_directories
 from core.models import User
@@ -35,6 +35,8 @@ from core.views.admin import admin_sections
 from core.webapi import init_api
 
 logger = logging.getLogger(__name__)
+
+POOL_RECYCLE_SECONDS = 1800
 
 
 def create_app(
@@ -84,7 +86,9 @@ def create_app(
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     pool = settings["DATABASE_POOL_SIZE"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "pool_pre_ping": True,
+        # a connection the server closed is replaced at checkout (core.db), with no round
+        # trip; one older than this is replaced in case the network dropped it silently
+        "pool_recycle": POOL_RECYCLE_SECONDS,
         "pool_size": pool,
         "max_overflow": pool,
     }
@@ -96,6 +100,7 @@ def create_app(
     )
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _init_login(app)
+    app.teardown_request(end_request_transaction)  # runs before note_session_seen
     app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())
 
     if settings["TRUSTED_PROXIES"]:

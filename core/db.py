@@ -4,6 +4,7 @@ after-commit callbacks for work that must only happen once the data is safely st
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import current_app, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, TextClause, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, registry
+from sqlalchemy.pool import Pool
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
@@ -209,3 +212,74 @@ def writes_on_get(view: ViewT) -> ViewT:
 def _view_writes_on_get() -> bool:
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     return getattr(view, "writes_on_get", False)
+
+
+# ---- the end of a request's unit of work ------------------------------------------------------
+
+
+def end_request_transaction(error: BaseException | None) -> None:
+    """``teardown_request``: end what the request left of its transaction. One that wrote
+    nothing is committed, which changes nothing, rather than rolled back: psycopg forgets
+    every prepared statement of the connection at a ROLLBACK, so PostgreSQL would plan each
+    statement of the next requests again. A transaction that wrote and was not committed, or
+    a request that failed, is rolled back as before. Writes are seen through the session
+    (a flush, or an INSERT, UPDATE, DELETE or non-SELECT text run by ``db.session.execute``);
+    a write through ``db.session.connection()`` must be committed by its view."""
+    session = db.session()
+    if not session.in_transaction():
+        return
+    if (
+        error is not None
+        or session.info.get("wrote")
+        or session.new
+        or session.dirty
+        or session.deleted
+    ):
+        session.rollback()
+        return
+    try:
+        session.commit()
+    except SQLAlchemyError:  # a broken transaction (a database error the page handled)
+        session.rollback()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, flush_context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_writes(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        writes = statement.text.lstrip()[:6].upper() != "SELECT"
+    else:
+        writes = state.is_insert or state.is_update or state.is_delete
+    if writes:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+
+
+@event.listens_for(Pool, "checkout")
+def _drop_connection_closed_by_server(
+    dbapi_connection: Any, connection_record: Any, connection_proxy: Any
+) -> None:
+    """A pooled PostgreSQL connection the server has closed since (a restart, a failover,
+    ``pg_terminate_backend``) is replaced before the request uses it: its socket has
+    something to read although no query is under way (the server's goodbye, or the end of
+    the stream). Unlike ``pool_pre_ping`` this costs no round trip; ``pool_recycle`` replaces
+    connections that a silent network drop may have cut."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:  # SQLite: nothing to lose
+        return
+    if dbapi_connection.closed:
+        raise DisconnectionError("the connection is closed")
+    poll = select.poll()
+    poll.register(fileno(), select.POLLIN)
+    if poll.poll(0):
+        raise DisconnectionError("the server closed the connection")  # the pool takes another

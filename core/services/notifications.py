@@ -101,10 +101,15 @@ def _count_unread(connection: Connection, user_id: int) -> int:
 
 
 def _push_unread_count_after_commit(user_id: int) -> None:
+    """Push the member's unread count to their open pages once this unit of work commits.
+    It is counted now, in the transaction about to commit, rather than after it: a second
+    transaction per push would cost a connection and end in a ROLLBACK, which makes psycopg
+    forget the connection's prepared statements."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
+    unread = _count_unread(db.session.connection(), user_id)
 
     def push() -> None:
-        with app.app_context(), db.engine.connect() as connection:
-            emit_to_user(user_id, "alerts", {"unread": _count_unread(connection, user_id)})
+        with app.app_context():
+            emit_to_user(user_id, "alerts", {"unread": unread})
 
     after_commit(push)

@@ -4,7 +4,8 @@ site's layout, and the next request works."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from core.db import db
 from core.models import User
@@ -69,3 +70,33 @@ def test_a_connection_killed_mid_page_gives_the_error_page_and_the_next_works(
 
     assert_error_page_in_layout(page, member)
     assert after.status_code == 200 and "Mo Member" in after.text
+
+
+def backend_of_the_pool(app) -> int:
+    """The PostgreSQL backend of the connection the app's requests use (the pool's one)."""
+    with app.app_context():
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.remove()
+    return pid
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_and_the_page_works(
+    app, client, member, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL ends a connection on request; SQLite has none to end")
+    client.login(member)
+    assert client.get("/").status_code == 200
+    killed = backend_of_the_pool(app)
+    engine = create_engine(database_url, poolclass=NullPool)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": killed})
+        gone = "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"
+        while connection.scalar(text(gone), {"pid": killed}):
+            connection.rollback()
+    engine.dispose()
+
+    page = client.get("/")
+
+    assert page.status_code == 200 and "Mo Member" in page.text
+    assert backend_of_the_pool(app) != killed

@@ -1,0 +1,80 @@
+"""The benchmark still works: ``bench.pages``' in-process parts (statement counts, HTML sizes,
+server CPU per request, the lean reference) run once on a tiny data set. A benchmark, not a
+timed test: no figure is asserted, only that every route was measured and that the lean
+twins show what alma's pages show."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+
+from bench.ceilings import CeilingPlugin, create_write_table
+from bench.dataset import PLUGINS, build_database, throwaway_database
+from bench.lean import create_lean_app, dispose
+from bench.pages import (
+    ScaleResult,
+    add_flow_pairs,
+    ceiling_routes,
+    count_statements,
+    lean_routes,
+    measure_in_process,
+    member_session,
+    page_routes,
+    send,
+)
+from core.app import create_app
+from core.db import db
+
+MEMBER_LINK = re.compile(r'href="/members/(\d+)" class="stretched-link"')
+
+
+@pytest.fixture
+def bench_app(database_url, tmp_path):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the benchmark runs on PostgreSQL (run with --db=postgresql)")
+    with throwaway_database() as url:
+        secret = secrets.token_urlsafe(32)
+        app = create_app(
+            {"DATABASE_URL": url, "PLUGINS": [*PLUGINS, "bench"], "SECRET_KEY": secret},
+            instance_path=tmp_path / "instance",
+            extra_plugins={"bench": CeilingPlugin()},
+        )
+        landmarks, _seconds = build_database(app, 0.01)
+        with app.app_context(), db.engine.begin() as connection:
+            create_write_table(connection)
+        yield app, url, secret, landmarks
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_bench_measures_every_route_and_the_lean_twins_show_the_same(bench_app, tmp_path):
+    app, url, secret, landmarks = bench_app
+    viewer = member_session(app, landmarks.viewer_id)
+    pairs = add_flow_pairs(app, 40)
+    pages = page_routes(landmarks, viewer)
+    routes = [*ceiling_routes(tmp_path, landmarks, viewer), *pages, *lean_routes(landmarks, viewer)]
+    result = ScaleResult(0.01, 0, landmarks.counts)
+
+    count_statements(app, pages, pairs, result, show=False)
+    measure_in_process(app, url, secret, routes, pairs, 2, result)
+
+    measured_gets = {route.name for route in routes} - {"INSERT+commit (ceiling)"}
+    assert set(result.in_process) == measured_gets | {"flow: request", "flow: accept"}
+    assert set(result.statements) == {page.name for page in pages} | {
+        "flow: request",
+        "flow: accept",
+    }
+    assert "set-cookie" not in send(app, "GET", "/bench/shell", viewer).headers  # no re-signing
+
+    lean = create_lean_app(url, secret)
+    search = f"mentors?q={landmarks.search_word}"
+    alma_mentors = MEMBER_LINK.findall(send(app, "GET", f"/mentoring/{search}", viewer).text)
+    lean_mentors = MEMBER_LINK.findall(send(lean, "GET", f"/lean/{search}", viewer).text)
+    alma_article = send(app, "GET", landmarks.article_path, viewer).text
+    lean_article = send(lean, "GET", f"/lean{landmarks.article_path}", viewer).text
+    dispose(lean)
+    assert alma_mentors and lean_mentors == alma_mentors
+    title = re.search(r'<h1 class="h2 text-break">(.*?)</h1>', alma_article)
+    assert title and title.group(0) in lean_article
