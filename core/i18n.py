@@ -109,18 +109,28 @@ def format_when(
         if isinstance(value, datetime) and occurs_twice(value):  # which 02:30 of the night
             named += ", " + dates.format_time(value, "ZZZZ", locale=locale)
         return f"{format_when(value, 'datetime', zone=zone)} ({named})"
-    if shape == "time":
-        if not isinstance(value, datetime):
-            raise ValueError("a time of day needs a datetime")
-        return dates.format_time(value, "short", locale=locale)
-    if shape not in DAY_PATTERNS:
+    if shape == "time" and not isinstance(value, datetime):
+        raise ValueError("a time of day needs a datetime")
+    if shape not in WHEN_SHAPES:
         raise ValueError(f"unknown shape of a date: {shape!r}")
-    text = dates.format_date(value, DAY_PATTERNS[shape], locale=locale)
-    if shape in ("datetime", "full") and isinstance(value, datetime):
-        at = dates.format_time(value, "short", locale=locale)
-        # a pattern such as "{1}, {0}" (Babel types it as a DateTimePattern)
-        text = str(dates.get_datetime_format("medium", locale=locale)).format(at, text)
-    return text
+    return _pattern(locale, shape, with_time=isinstance(value, datetime)).apply(value, locale)
+
+
+@functools.cache
+def _pattern(locale: Locale | str, shape: str, *, with_time: bool) -> dates.DateTimePattern:
+    """Babel's pattern of ``shape`` in ``locale``, parsed once per language: a date's, a
+    time's, or (``datetime`` and ``full`` of a moment) both, joined as the language joins
+    them (e.g. "{1}, {0}": the date, then the time)."""
+    at = dates.get_time_format("short", locale=locale).pattern
+    if shape == "time":
+        return dates.parse_pattern(at)
+    day = DAY_PATTERNS[shape]
+    if day in ("full", "long", "medium", "short"):
+        day = dates.get_date_format(day, locale=locale).pattern
+    if not (with_time and shape in ("datetime", "full")):
+        return dates.parse_pattern(day)
+    joined = str(dates.get_datetime_format("medium", locale=locale))
+    return dates.parse_pattern(joined.replace("{1}", day).replace("{0}", at))
 
 
 def occurs_twice(moment: datetime) -> bool:
