@@ -192,7 +192,9 @@ def main() -> None:
         app.config["RATE_LIMITS"] = dict.fromkeys(DECLARED, UNLIMITED)
         # the accepts use the requests' pairs: as many pairs as both measured loops need
         for name, action in routes(app, args.scale, pairs_count=(args.requests * 2 + 4) * 2):
-            if args.only and name not in args.only and name != "request":
+            only = args.only or []
+            needed = [*only, "request"] if "accept" in only else only  # accepts need requests
+            if needed and name not in needed:
                 continue
             measured = measure(app, name, action, args.requests, args.top)
             if not args.only or name in args.only:
