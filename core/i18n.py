@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast, get_args
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, dates
@@ -84,6 +84,7 @@ DAY_PATTERNS = {
     "weekday": "EEE",
 }
 WHEN_SHAPES = (*DAY_PATTERNS, "time", "zoned")
+NamedLength = Literal["full", "long", "medium", "short"]  # Babel's named date formats
 
 
 def format_when(
@@ -125,8 +126,8 @@ def _pattern(locale: Locale | str, shape: str, *, with_time: bool) -> dates.Date
     if shape == "time":
         return dates.parse_pattern(at)
     day = DAY_PATTERNS[shape]
-    if day in ("full", "long", "medium", "short"):
-        day = dates.get_date_format(day, locale=locale).pattern
+    if day in get_args(NamedLength):  # else a pattern of its own, e.g. "LLLL y"
+        day = dates.get_date_format(cast(NamedLength, day), locale=locale).pattern
     if not (with_time and shape in ("datetime", "full")):
         return dates.parse_pattern(day)
     joined = str(dates.get_datetime_format("medium", locale=locale))
