@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast, get_args
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, dates
@@ -137,6 +137,7 @@ DAY_PATTERNS = {
     "weekday": "EEE",
 }
 WHEN_SHAPES = (*DAY_PATTERNS, "time", "zoned")
+NamedLength = Literal["full", "long", "medium", "short"]  # Babel's named date formats
 
 
 def format_when(
@@ -162,27 +163,30 @@ def format_when(
         if isinstance(value, datetime) and occurs_twice(value):  # which 02:30 of the night
             named += ", " + dates.format_time(value, "ZZZZ", locale=locale)
         return f"{format_when(value, 'datetime', zone=zone)} ({named})"
-    if shape == "time":
-        if not isinstance(value, datetime):
-            raise ValueError("a time of day needs a datetime")
-        return dates.format_time(value, "short", locale=locale)
-    if shape not in DAY_PATTERNS:
+    if shape == "time" and not isinstance(value, datetime):
+        raise ValueError("a time of day needs a datetime")
+    if shape not in WHEN_SHAPES:
         raise ValueError(f"unknown shape of a date: {shape!r}")
-    text = dates.format_date(value, _day_pattern(shape, str(locale)), locale=locale)
-    if shape in ("datetime", "full") and isinstance(value, datetime):
-        at = dates.format_time(value, "short", locale=locale)
-        # a pattern such as "{1}, {0}" (Babel types it as a DateTimePattern)
-        text = str(dates.get_datetime_format("medium", locale=locale)).format(at, text)
-    return text
+    return _pattern(locale, shape, with_time=isinstance(value, datetime)).apply(value, locale)
 
 
 @functools.cache
-def _day_pattern(shape: str, locale: str) -> str:
-    pattern = DAY_PATTERNS[shape]
-    if pattern == SHORT_DAY:
-        skeleton: str = Locale.parse(locale).datetime_skeletons[SHORT_DAY].pattern
-        return skeleton
-    return pattern
+def _pattern(locale: Locale | str, shape: str, *, with_time: bool) -> dates.DateTimePattern:
+    """Babel's pattern of ``shape`` in ``locale``, parsed once per language: a date's, a
+    time's, or (``datetime`` and ``full`` of a moment) both, joined as the language joins
+    them (e.g. "{1}, {0}": the date, then the time)."""
+    at = dates.get_time_format("short", locale=locale).pattern
+    if shape == "time":
+        return dates.parse_pattern(at)
+    day = DAY_PATTERNS[shape]
+    if day == SHORT_DAY:  # a skeleton: the language's own order of it
+        day = Locale.parse(str(locale)).datetime_skeletons[SHORT_DAY].pattern
+    elif day in get_args(NamedLength):  # else a pattern of its own, e.g. "LLLL y"
+        day = dates.get_date_format(cast(NamedLength, day), locale=locale).pattern
+    if not (with_time and shape in ("datetime", "full")):
+        return dates.parse_pattern(day)
+    joined = str(dates.get_datetime_format("medium", locale=locale))
+    return dates.parse_pattern(joined.replace("{1}", day).replace("{0}", at))
 
 
 def occurs_twice(moment: datetime) -> bool:

@@ -98,7 +98,7 @@ def test_a_page_shows_a_date_on_its_viewers_clock(client, create_user):
     client.login(ana)
     assert "Member since Dec 4, 2027" in squeezed(client.get(f"/members/{newcomer.id}"))
     client.login(leo)
-    assert "Member since 3. Dez. 2027" in squeezed(client.get(f"/members/{newcomer.id}"))
+    assert "Mitglied seit 3. Dez. 2027" in squeezed(client.get(f"/members/{newcomer.id}"))
 
 
 def squeezed(response) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -373,10 +374,13 @@ def waiting_count(member_id: ColumnElement[int] | int) -> ColumnElement[int]:
     return invitations.scalar_subquery() + requests.scalar_subquery()
 
 
+REQUEST_STATE_LABELS = {  # lazy: each translated when shown
+    PENDING: _l("pending"),
+    APPROVED: _l("approved"),
+    DECLINED: _l("declined"),
+    WITHDRAWN: _l("withdrawn"),
+}
+
+
 def request_state_label(state: str) -> str:
-    return {
-        PENDING: _("pending"),
-        APPROVED: _("approved"),
-        DECLINED: _("declined"),
-        WITHDRAWN: _("withdrawn"),
-    }[state]
+    return str(REQUEST_STATE_LABELS[state])

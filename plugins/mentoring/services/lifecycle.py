@@ -411,29 +411,35 @@ def mentorship_of_subject(subject: str) -> Mentorship | None:
     return db.session.get(Mentorship, int(subject.rpartition(":")[2]))
 
 
+STATE_LABELS = {  # lazy: each translated when shown
+    "requested": _l("requested"),
+    "accepted": _l("accepted: getting to know each other"),
+    "active": _l("active"),
+    "completed": _l("completed"),
+    "declined": _l("declined"),
+    "withdrawn": _l("withdrawn"),
+    "expired": _l("expired"),
+    "terminated": _l("ended early"),
+}
+
+
 def state_label(state: str) -> str:
-    return {
-        "requested": _("requested"),
-        "accepted": _("accepted: getting to know each other"),
-        "active": _("active"),
-        "completed": _("completed"),
-        "declined": _("declined"),
-        "withdrawn": _("withdrawn"),
-        "expired": _("expired"),
-        "terminated": _("ended early"),
-    }[state]
+    return str(STATE_LABELS[state])
+
+
+DECLINE_REASON_LABELS = {  # lazy: each translated when shown
+    "no_capacity": _l("I have no time for another mentee now"),
+    "topic_mismatch": _l("My experience does not match what you look for"),
+    "timing": _l("The timing does not work for me"),
+    "other": _l("Another reason"),
+    "mutual": _l("Ended early by mutual consent"),
+    "staff": _l("Ended by the programme's coordinators"),
+    "left": _l("Ended early: the other party is no longer active here"),
+}
 
 
 def decline_reason_label(reason: str) -> str:
-    return {
-        "no_capacity": _("I have no time for another mentee now"),
-        "topic_mismatch": _("My experience does not match what you look for"),
-        "timing": _("The timing does not work for me"),
-        "other": _("Another reason"),
-        "mutual": _("Ended early by mutual consent"),
-        "staff": _("Ended by the programme's coordinators"),
-        "left": _("Ended early: the other party is no longer active here"),
-    }[reason]
+    return str(DECLINE_REASON_LABELS[reason])
 
 
 # ---- the mentorship's transitions ----------------------------------------------------------

@@ -955,12 +955,15 @@ def _was_moved(meeting: Meeting) -> bool:
     return db.session.scalar(moved.limit(1)) is not None
 
 
+STATUS_LABELS = {  # lazy: each translated when shown
+    "proposed": _l("awaiting the mentor's approval"),
+    "scheduled": _l("scheduled"),
+    "declined": _l("declined"),
+    "cancelled": _l("cancelled"),
+    "held": _l("took place"),
+    "missed": _l("did not take place"),
+}
+
+
 def status_label(status: str) -> str:
-    return {
-        "proposed": _("awaiting the mentor's approval"),
-        "scheduled": _("scheduled"),
-        "declined": _("declined"),
-        "cancelled": _("cancelled"),
-        "held": _("took place"),
-        "missed": _("did not take place"),
-    }[status]
+    return str(STATUS_LABELS[status])

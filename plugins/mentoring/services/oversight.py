@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import (
     ColumnElement,
@@ -74,13 +75,16 @@ NUDGE_EVERY = timedelta(days=1)  # a pair is nudged for a rule at most once a da
 MAX_NOTE = 1000
 
 
+RULE_LABELS = {  # lazy: each translated when shown
+    STUCK_REQUEST: _l("Request unanswered"),
+    STUCK_AGREEMENT: _l("No agreement yet"),
+    STUCK_MEETING: _l("No meeting held"),
+    STUCK_END: _l("Proposal to end unanswered"),
+}
+
+
 def rule_label(rule: str) -> str:
-    return {
-        STUCK_REQUEST: _("Request unanswered"),
-        STUCK_AGREEMENT: _("No agreement yet"),
-        STUCK_MEETING: _("No meeting held"),
-        STUCK_END: _("Proposal to end unanswered"),
-    }[rule]
+    return str(RULE_LABELS[rule])
 
 
 def rule_days() -> dict[str, int]:

@@ -121,13 +121,13 @@ def test_an_alert_and_its_mail_are_written_as_their_recipient_reads(
     """Mia's request (in English, in Auckland) alerts Max in German, on London's clock, and
     Max's answer alerts Mia on hers."""
     meeting_id = propose_on_the_page(app, client, mentee, apart, "2027-12-04", "12:30")
-    assert last_alert(app, mentor) == f"Mia Mentee proposes a meeting on {MAX_READS}."
+    assert last_alert(app, mentor) == f"Mia Mentee schlägt ein Treffen am {MAX_READS} vor."
     client.login(mentor)
     client.post(f"/mentoring/meetings/{meeting_id}/approve")
     assert last_alert(app, mentee) == f"Max Mentor approved the meeting on {MIA_READS}."
 
     received = mail.deliver()
-    assert f"Mia Mentee proposes a meeting on {MAX_READS}." in mails_to(received, "max@")
+    assert f"Mia Mentee schlägt ein Treffen am {MAX_READS} vor." in mails_to(received, "max@")
     assert f"Max Mentor approved the meeting on {MIA_READS}." in mails_to(received, "mia@")
 
 
@@ -144,7 +144,7 @@ def test_the_reminders_a_job_sends_name_each_recipients_own_day(
     run_job(app, reminders)
     received = {message["To"]: body_of(message) for message in mail.deliver()}
     assert f"you meet Max Mentor on {MIA_READS}." in received["mia@example.org"]
-    assert f"you meet Mia Mentee on {MAX_READS}." in received["max@example.org"]
+    assert f"Sie treffen Mia Mentee am {MAX_READS}." in received["max@example.org"]
 
 
 def test_both_calendars_get_the_same_moment(app, client, apart, mentee, mentor):
@@ -173,7 +173,7 @@ def test_a_departure_from_the_agreement_names_the_meeting_on_the_viewers_clock(
     assert f"A meeting on {MIA_READS}" in text(client.get(f"/mentoring/{mentorship_id}/agreement"))
     client.login(mentor)
     maxs_page = text(client.get(f"/mentoring/{mentorship_id}/agreement"))
-    assert f"A meeting on {MAX_READS}" in maxs_page
+    assert f"Ein Treffen am {MAX_READS}" in maxs_page
     assert "Pacific/Auckland" not in maxs_page
 
 
