@@ -4,7 +4,8 @@ plugin authors too.
 * ``--db=sqlite,postgresql`` (or ``ALMA_TEST_DB``) runs every database test once per backend;
   PostgreSQL tests create a throwaway database on ``ALMA_TEST_POSTGRES_URL``.
 * ``app`` / ``make_app(...)``: an app on that database, its schema migrated once per session
-  (core and every installed plugin), its tables emptied after each test.
+  (core and every installed plugin), its tables emptied after each test. Its templates and
+  URL routes are compiled once per process, and its commits do not wait for the disk.
   ``@pytest.mark.plugins("wiki", ...)`` chooses the enabled plugins (default: none, core alone);
   ``make_app(extra_plugins={"name": obj})`` registers a throwaway plugin.
 * ``db``: an app context for calling services directly; ``create_user(...)`` makes members.
