@@ -431,10 +431,10 @@ def body_of(message: EmailMessage) -> str:
 # ---- apps and clients --------------------------------------------------------------------
 
 
-class CompiledTemplates(BytecodeCache):
+class _CompiledTemplates(BytecodeCache):
     """Templates compiled once per test process, not once per test: every test's app has a
-    Jinja environment of its own, and compiling the templates it renders again was the
-    largest part of a typical test's time. A compiled template is reused only for the same
+    Jinja environment of its own, and compiling again the templates it renders was an eighth
+    of a typical test's time. A compiled template is reused only for the same
     source compiled the same way (autoescaping, extensions, the filters and tests it calls)."""
 
     def __init__(self) -> None:
@@ -478,7 +478,7 @@ _JINJA_SYNTAX_SETTINGS = (
     *("line_statement_prefix", "line_comment_prefix", "trim_blocks", "lstrip_blocks"),
     *("newline_sequence", "keep_trailing_newline", "optimized", "is_async"),
 )
-_COMPILED_TEMPLATES = CompiledTemplates()
+_COMPILED_TEMPLATES = _CompiledTemplates()
 
 
 def _faster_for_tests(app: Flask) -> None:
