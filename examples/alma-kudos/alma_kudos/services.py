@@ -159,7 +159,7 @@ def _propose_to_keep_on_record(kudos: Kudos, giver: User, receiver: User) -> Non
     among their completed goals. Either one declining takes the kudos back (goal_declined)."""
     goal = propose_goal(
         THANKED,
-        f"Thanked by {giver.display_name}",
+        _("Thanked by %(name)s", name=giver.display_name),
         [giver, receiver],
         subject=_subject(kudos),
         key=_subject(kudos),
@@ -299,7 +299,10 @@ def kudos_counts(members: list[User]) -> dict[int, str]:
         .where(Kudos.receiver_id.in_([member.id for member in members]), _shown())
         .group_by(Kudos.receiver_id)
     )
-    return {receiver_id: f"{count} kudos" for receiver_id, count in rows}
+    return {
+        receiver_id: ngettext("%(num)d kudos", "%(num)d kudos", count)
+        for receiver_id, count in rows
+    }
 
 
 def total_kudos() -> int:
