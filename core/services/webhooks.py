@@ -153,6 +153,11 @@ def remove_endpoint(endpoint: WebhookEndpoint) -> None:
     db.session.flush()
 
 
+def audit_target(endpoint: WebhookEndpoint) -> tuple[str, int, str]:
+    """How the audit log names an endpoint an act was done to."""
+    return ("webhook", endpoint.id, endpoint.url)
+
+
 def deliveries_query(endpoint: WebhookEndpoint) -> Select[WebhookDelivery]:
     """The endpoint's delivery log, the newest first."""
     return (

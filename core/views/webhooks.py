@@ -199,8 +199,5 @@ def _act(
 
 
 def _record(act: str, endpoint: WebhookEndpoint, reason: str) -> None:
-    record_staff_act(current_user._get_current_object(), act, _target(endpoint), reason)
-
-
-def _target(endpoint: WebhookEndpoint) -> tuple[str, int, str]:
-    return ("webhook", endpoint.id, endpoint.url)
+    actor = current_user._get_current_object()
+    record_staff_act(actor, act, webhooks.audit_target(endpoint), reason)

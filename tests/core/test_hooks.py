@@ -1541,7 +1541,7 @@ def test_hook_register_webhook_events(app, db, client, create_user, webhook_rece
     assert verified(delivery, secret)
     assert delivery.payload["type"] == "probe.poked"
     assert delivery.payload["data"] == {"probe_id": 7}
-    with pytest.raises(ValueError, match="probe.unknown"):
+    with pytest.raises(ValueError, match=r"probe\.unknown"):
         emit_webhook("probe.unknown", {})
 
 
@@ -1551,7 +1551,7 @@ def test_a_webhook_event_type_declared_twice_stops_alma(make_app):
         def register_webhook_events(self):
             return [WebhookEventType("member.registered", "Mine")]
 
-    with pytest.raises(ValueError, match="'member.registered' is declared twice"):
+    with pytest.raises(ValueError, match=r"'member\.registered' is declared twice"):
         make_app(extra_plugins={"probe": Twice()}, PLUGINS=["probe"])
 
 
