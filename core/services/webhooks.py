@@ -381,7 +381,9 @@ def _start_of(answer: bytes) -> str:
 
 def _record(delivery_id: int, attempt: Attempt) -> None:
     now = utcnow()
-    delivery = db.session.get_one(WebhookDelivery, delivery_id)
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # its endpoint was removed while it was being sent
+        return
     delivery.attempts += 1
     delivery.last_attempt_at = now
     delivery.last_status = attempt.status
