@@ -277,3 +277,47 @@ def test_the_database_refuses_an_endpoint_without_a_secret_of_the_format(app, db
     with pytest.raises(IntegrityError):  # disabled, but nobody said why
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_console_shows_a_failing_endpoint_and_why_it_was_disabled(
+    app, client, create_user, webhook_receiver
+):
+    admin = create_user(role="admin")
+    endpoint_id, _ = webhook_receiver.subscribe(app, "member.registered")
+    emit(app, "member.registered", {"member_id": 1})
+    webhook_receiver.status = 500
+    with time_machine.travel(START, tick=False):
+        run_job(app, JOB)
+    client.login(admin)
+
+    assert "1 failed attempt in a row" in client.get("/admin/webhooks/").text
+    page = client.get(f"/admin/webhooks/{endpoint_id}").text
+    assert "1 failed attempt in a row." in page
+    assert "last answer 500" in page and "not now" in page  # the receiver's own words
+
+    for minutes in (2, 10, 70):
+        with time_machine.travel(START + timedelta(minutes=minutes), tick=False):
+            run_job(app, JOB)
+    page = client.get(f"/admin/webhooks/{endpoint_id}").text
+    assert "Disabled by alma: it kept failing." in page
+
+
+def test_delivered_webhooks_are_forgotten_after_the_days_kept_undelivered_never(
+    app, db, webhook_receiver
+):
+    webhook_receiver.subscribe(app, "member.registered")
+    with time_machine.travel(START, tick=False):
+        emit(app, "member.registered", {"member_id": 1})
+        run_job(app, JOB)
+        webhook_receiver.stop()
+        emit(app, "member.registered", {"member_id": 2})
+        run_job(app, JOB)
+
+    with time_machine.travel(START + timedelta(days=29), tick=False):
+        run_job(app, "core.prune_webhooks")
+    assert count_rows(app, WebhookDelivery) == 2
+    with time_machine.travel(START + timedelta(days=31), tick=False):
+        run_job(app, "core.prune_webhooks")
+    assert count_rows(app, WebhookDelivery) == 1  # the undelivered one stays, and its event
+    assert count_rows(app, WebhookEvent) == 1
+    assert count_rows(app, WebhookDelivery, WebhookDelivery.delivered_at.is_(None)) == 1
