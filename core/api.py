@@ -31,6 +31,7 @@ from core.contributions import (
     ReportKind,
     SocketHandler,
     Statistic,
+    WebhookEventType,
 )
 from core.hookspecs import hookimpl
 
@@ -76,6 +77,10 @@ from core.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from core.realtime import emit_to_user, push_badge
 from core.services.mail import send_mail
 from core.services.notifications import notify
+
+# ---- webhooks (docs/api.md) --------------------------------------------------------------------
+
+from core.services.webhooks import emit_webhook
 
 # ---- links to the site's pages ----------------------------------------------------------------
 
@@ -136,7 +141,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 5)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 6)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -158,6 +163,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "ReportedItem",
     "SocketHandler",
     "Statistic",
+    "WebhookEventType",
     # database and transactions
     "db",
     "Model",
@@ -198,6 +204,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "notify",
     "push_badge",
     "emit_to_user",
+    # webhooks
+    "emit_webhook",
     # links to the site's pages
     "site_path",
     "external_url",

@@ -29,6 +29,7 @@ from core.services.badges import badge_query
 from core.services.mail_kinds import build_catalog
 from core.services.reports import report_kinds
 from core.services.statistics import core_statistics
+from core.services.webhooks import webhook_event_types
 from core.state import AlmaState
 from core.views import register_core_views
 from core.views.admin import admin_sections
@@ -81,6 +82,7 @@ def create_app(
         admin_sections=admin_sections(hooks.admin_sections()),
         statistics=[*core_statistics(), *hooks.statistics()],
         report_kinds=report_kinds(hooks.report_kinds()),
+        webhook_events=webhook_event_types(hooks.webhook_events()),
     )
 
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]

@@ -19,7 +19,7 @@ from core.plugins import PluginError, implemented_hooks
 from core.schema import StaleSchema
 
 if TYPE_CHECKING:
-    from core.models import User
+    from core.models import User, WebhookEndpoint
 
 APP_KEY = "alma.app"
 
@@ -349,6 +349,115 @@ def _change_role(ctx: click.Context, change: Callable[[], User]) -> User:
         raise click.ClickException(str(error)) from None
     db.session.commit()
     return member
+
+
+@cli.group()
+def webhooks() -> None:
+    """Webhook endpoints: list, add, remove them; read their delivery logs."""
+
+
+@webhooks.command("list")
+@click.pass_context
+def list_webhooks(ctx: click.Context) -> None:
+    """List the endpoints: id, state, failures in a row, address, event types."""
+    from core.services.webhooks import endpoints
+
+    _ensure_schema(_app(ctx))
+    shown = endpoints()
+    if not shown:
+        click.echo("No webhook endpoint.")
+    for endpoint in shown:
+        state = "enabled" if endpoint.enabled else f"disabled ({endpoint.disabled_reason})"
+        failing = f"  {endpoint.failures} failed in a row" if endpoint.failures else ""
+        click.echo(
+            f"{endpoint.id}  {state}{failing}  {endpoint.url}  {','.join(endpoint.event_types)}"
+        )
+
+
+@webhooks.command("add")
+@click.argument("url")
+@click.option("--event", "events", multiple=True, required=True, help="An event type; repeat.")
+@click.option("--description", default="", help="What receives them.")
+@click.option("--reason", required=True, help="Why, for the audit log.")
+@click.pass_context
+def add_webhook(
+    ctx: click.Context, url: str, events: tuple[str, ...], description: str, reason: str
+) -> None:
+    """Register an endpoint at URL for the --event types; prints its id and secret."""
+    from core.services.webhooks import add_endpoint
+
+    endpoint = _change_webhooks(
+        ctx, lambda: add_endpoint(url, events, description), "webhook.added", reason
+    )
+    click.echo(f"Endpoint {endpoint.id} added: {endpoint.url}")
+    click.echo(f"Its signing secret: {endpoint.secret}")
+
+
+@webhooks.command("remove")
+@click.argument("endpoint_id", type=int)
+@click.option("--reason", required=True, help="Why, for the audit log.")
+@click.pass_context
+def remove_webhook(ctx: click.Context, endpoint_id: int, reason: str) -> None:
+    """Remove the endpoint ENDPOINT_ID and its deliveries."""
+    from core.services.webhooks import endpoint_by_id, remove_endpoint
+
+    def remove() -> WebhookEndpoint:
+        endpoint = endpoint_by_id(endpoint_id)
+        remove_endpoint(endpoint)
+        return endpoint
+
+    endpoint = _change_webhooks(ctx, remove, "webhook.removed", reason)
+    click.echo(f"Endpoint {endpoint_id} removed: {endpoint.url}")
+
+
+@webhooks.command("deliveries")
+@click.argument("endpoint_id", type=int)
+@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.pass_context
+def webhook_deliveries(ctx: click.Context, endpoint_id: int, limit: int) -> None:
+    """The delivery log of the endpoint ENDPOINT_ID, newest first."""
+    from core.db import db
+    from core.errors import NotFound
+    from core.services.webhooks import deliveries_query, endpoint_by_id
+
+    _ensure_schema(_app(ctx))
+    try:
+        endpoint = endpoint_by_id(endpoint_id)
+    except NotFound as error:
+        raise click.ClickException(str(error)) from None
+    deliveries = list(db.session.scalars(deliveries_query(endpoint).limit(limit)))
+    if not deliveries:
+        click.echo("Nothing sent yet.")
+    for delivery in deliveries:
+        if delivery.delivered_at:
+            state = f"delivered {delivery.delivered_at:%Y-%m-%d %H:%M:%S} UTC"
+        else:
+            state = f"next attempt {delivery.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+        status = f"  last status {delivery.last_status}" if delivery.last_status else ""
+        failed = f"  last error: {delivery.last_error}" if delivery.last_error else ""
+        click.echo(
+            f"{delivery.id}  {delivery.event.type}  {delivery.event.message_id}"
+            f"  {delivery.attempts} attempts{status}  {state}{failed}"
+        )
+
+
+def _change_webhooks(
+    ctx: click.Context, change: Callable[[], WebhookEndpoint], act: str, reason: str
+) -> WebhookEndpoint:
+    """Run a change of the endpoints, recorded in the audit log, and commit both."""
+    from core.db import db
+    from core.errors import DomainError
+    from core.services.staff import record_staff_act
+    from core.services.webhooks import audit_target
+
+    _ensure_schema(_app(ctx))
+    try:
+        endpoint = change()
+        record_staff_act(None, act, audit_target(endpoint), reason)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    return endpoint
 
 
 @cli.command()

@@ -160,6 +160,18 @@ SETTINGS: dict[str, Setting] = {
     "MAIL_DIGEST_HOUR": Setting(
         int, 7, _hour_of_day, "the local hour at which a member's daily digest is sent"
     ),
+    "WEBHOOK_ALLOW_LOCAL_HTTP": Setting(
+        bool, False, doc="endpoints may be http://127.0.0.1 or localhost (tests, development)"
+    ),
+    "WEBHOOK_TIMEOUT_SECONDS": Setting(int, 5, positive, "how long a receiver may take"),
+    "WEBHOOK_POLL_SECONDS": Setting(int, 15, positive, "how often due deliveries are sent"),
+    "WEBHOOK_DISABLE_AFTER_FAILURES": Setting(
+        int, 10, positive, "failed attempts in a row (and hours) before an endpoint is disabled"
+    ),
+    "WEBHOOK_DISABLE_AFTER_HOURS": Setting(
+        int, 24, positive, "hours of failing (and attempts) before an endpoint is disabled"
+    ),
+    "WEBHOOK_KEEP_DAYS": Setting(int, 30, positive, "how long delivered webhooks are logged"),
     "SOCKETIO_MESSAGE_QUEUE": Setting(str, "", _redis_url, "Redis URL for several web processes"),
     # Redis pub/sub ignores the database number of the URL: sites sharing a Redis server
     # must each use their own channel, or they push each other's events to their members.

@@ -220,6 +220,17 @@ class GoalKind:
     describe: Callable[[Goal], Sequence[tuple[str, str]]] | None = None
 
 
+@dataclass(frozen=True)
+class WebhookEventType:
+    """A type of event webhook receivers may subscribe to, e.g.
+    ``WebhookEventType("article.published", _l("A wiki article was published"))``: the
+    ``type`` of its payloads, which ``core.api.emit_webhook`` sends; ``label`` tells an admin
+    choosing an endpoint's events what it is."""
+
+    name: str
+    label: str
+
+
 # how a member gets the mails of a kind (``MailKind``): at once, in a daily digest, or not
 MAIL_NOW, MAIL_DIGEST, MAIL_OFF = "now", "digest", "off"
 MAIL_CHOICES = (MAIL_NOW, MAIL_DIGEST, MAIL_OFF)

@@ -161,6 +161,27 @@ class SuspendForm(StaffActForm):
     )
 
 
+class WebhookEndpointForm(StaffActForm):
+    """The console's Webhooks: an endpoint to add or change (its reason: the audit log)."""
+
+    url = StringField(
+        _l("Address"),
+        validators=[DataRequired(_l("Give the endpoint's address.")), Length(max=500)],
+        description=_l("Where alma posts the events: https://…"),
+        render_kw={"inputmode": "url", "placeholder": "https://"},
+    )
+    description = StringField(
+        _l("Description"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("What receives them, for the next admin (optional)."),
+    )
+    events = SelectMultipleField(
+        _l("Events"),
+        choices=[],  # the view fills them with the declared event types
+        validators=[DataRequired(_l("Choose the events the endpoint gets."))],
+    )
+
+
 class ReportForm(FlaskForm):
     """A member reports an item to the moderators (core.services.reports)."""
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         ReportKind,
         SocketHandler,
         Statistic,
+        WebhookEventType,
     )
     from core.models import Activity, Goal, User
     from core.webapi import ApiBlueprint
@@ -292,6 +293,14 @@ def register_mail_kinds() -> list[MailKind]:
     label, its default (at once, daily digest, off), whether a member may turn it off, and
     the templates it covers. ``send_mail`` refuses a mail of no declared kind, and each member
     chooses per kind on My data → Notifications."""
+
+
+@hookspec
+def register_webhook_events() -> list[WebhookEventType]:
+    """Return the types of event the plugin sends to webhook endpoints
+    (:class:`core.api.WebhookEventType`), named ``<thing>.<past tense>``; an admin subscribes
+    an endpoint to some of them, and ``core.api.emit_webhook`` refuses a type nobody
+    declared."""
 
 
 @hookspec

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ColumnElement,
     ForeignKey,
@@ -36,6 +37,8 @@ REPORT_STATES = (OPEN_REPORT, "hidden", "dismissed", "restored")
 REPORT_TEXT_MAX = 2000
 # what a personal access token lets an app do: read only, or also write (core.webapi)
 TOKEN_SCOPES = ("read", "write")
+# how much of a webhook receiver's answer the delivery log keeps
+WEBHOOK_RESPONSE_KEPT = 1000
 
 
 class User(UserMixin, Model):
@@ -515,4 +518,80 @@ class Report(Model):
         Index("ix_core_reports_state", "state", "created_at"),  # the queue and its badge
         Index("ix_core_reports_reporter", "reporter_id", "created_at"),  # reports an hour
         Index("ix_core_reports_item", "kind", "item_id"),
+    )
+
+
+class WebhookEndpoint(Model):
+    """A URL an admin registered to receive the events of the chosen types, signed with its
+    secret (Standard Webhooks: ``whsec_`` and base64). A disabled endpoint gets nothing; its
+    deliveries wait until it is enabled again. ``failures`` counts its failed attempts in a
+    row, since ``failing_since``: past a limit it is disabled (see core/services/webhooks.py)."""
+
+    __tablename__ = "core_webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[str] = mapped_column(String(100))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(default=0)
+    failing_since: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("url LIKE 'https://%' OR url LIKE 'http://%'", name="web_url"),
+        CheckConstraint("secret LIKE 'whsec_%'", name="secret_format"),
+        CheckConstraint("failures >= 0", name="failures_counted"),
+        CheckConstraint("enabled OR disabled_reason IS NOT NULL", name="disabled_why"),
+    )
+
+
+class WebhookEvent(Model):
+    """Something that happened, as webhook receivers are told: written in the unit of work of
+    its cause, with its body fixed then, so every attempt sends the very same bytes under the
+    same ``message_id`` (the ``webhook-id`` header: a receiver spots a replay by it). Ids and
+    public facts only: no e-mail address, no message text."""
+
+    __tablename__ = "core_webhook_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    # events of one key reach each endpoint in the order they happened ("mentorship:12")
+    ordering_key: Mapped[str | None] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Model):
+    """One event to one endpoint: retried with backoff until the endpoint answers 2xx. A
+    later delivery of the same endpoint and ordering key waits while this one is not
+    delivered. The last attempt's status, answer (cut) and error are kept for the log."""
+
+    __tablename__ = "core_webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("core_webhook_events.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("core_webhook_endpoints.id", ondelete="CASCADE")
+    )
+    ordering_key: Mapped[str | None] = mapped_column(String(120))  # the event's, for the queue
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_response: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+
+    event: Mapped[WebhookEvent] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_counted"),
+        CheckConstraint("delivered_at IS NULL OR attempts > 0", name="delivered_after_attempt"),
+        Index("uq_core_webhook_deliveries_event_endpoint", "event_id", "endpoint_id", unique=True),
+        Index("ix_core_webhook_deliveries_due", "delivered_at", "next_attempt_at"),
+        Index("ix_core_webhook_deliveries_log", "endpoint_id", "id"),
     )

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         ReportKind,
         SocketHandler,
         Statistic,
+        WebhookEventType,
     )
     from core.models import Activity, Goal, User
     from core.webapi import ApiBlueprint
@@ -224,6 +225,9 @@ class Hooks:
 
     def goal_kinds(self) -> list[GoalKind]:
         return _flat(self._hook.register_goal_kinds())
+
+    def webhook_events(self) -> list[WebhookEventType]:
+        return _flat(self._hook.register_webhook_events())
 
     def mail_kinds(self) -> dict[str, list[MailKind]]:
         """Each plugin's mail kinds, by plugin name."""

@@ -59,6 +59,8 @@ from core.services.mail import (
     prune_sent_mails,
     send_digests,
 )
+from core.services.webhooks import DELIVER_JOB_ID as DELIVER_WEBHOOKS_JOB_ID
+from core.services.webhooks import deliver_webhooks, prune_webhooks
 from core.state import alma
 
 logger = logging.getLogger(__name__)
@@ -82,6 +84,13 @@ def core_jobs(app: Flask) -> list[Job]:
         Job(DIGEST_JOB_ID, send_digests, "interval", {"minutes": 15}),
         Job(EXPORT_JOB_ID, build_data_exports, "interval", {"minutes": 10}),
         Job(ERASE_JOB_ID, erase_due_accounts, "interval", {"hours": 1}),
+        Job(
+            DELIVER_WEBHOOKS_JOB_ID,
+            deliver_webhooks,
+            "interval",
+            {"seconds": app.config["WEBHOOK_POLL_SECONDS"]},
+        ),
+        Job("core.prune_webhooks", prune_webhooks, "interval", {"hours": 6}),
     ]
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         ProfileSection,
         ReportKind,
         Statistic,
+        WebhookEventType,
     )
     from core.forms import ProfileForm
     from core.plugins import Hooks, InstalledPlugin
@@ -54,6 +55,7 @@ class AlmaState:
     admin_sections: list[AdminSection] = field(default_factory=list)  # core's and plugins'
     statistics: list[Statistic] = field(default_factory=list)  # core's and plugins'
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)  # by name
+    webhook_events: dict[str, WebhookEventType] = field(default_factory=dict)  # core's, plugins'
 
 
 def alma(app: Flask | None = None) -> AlmaState:

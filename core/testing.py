@@ -25,6 +25,10 @@ plugin authors too.
   ``browser``: headless Chromium (Playwright) to drive it.
 * ``redis_server``: a private ``redis-server`` (``.url``) to kill, restart or stall under a
   running site.
+* ``webhook_receiver``: an HTTP server on 127.0.0.1 that keeps every webhook posted to it
+  (``.received``), answers ``.status`` (200), and can be stopped and started again on its
+  port; ``.subscribe(app, *event_types)`` registers it as an endpoint (the app needs
+  ``WEBHOOK_ALLOW_LOCAL_HTTP``) and ``verified(delivery, secret)`` checks a signature.
 * ``compiled_catalogs(folder, {"de": {"Hello": "Hallo"}})``: a few translations, compiled, for
   ``make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=...)`` (a site's own
   folders, which win over the catalogs core and the plugins ship), so a test can show which
@@ -39,6 +43,7 @@ import email
 import email.policy
 import functools
 import itertools
+import json
 import os
 import queue
 import secrets
@@ -691,6 +696,109 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@dataclass(frozen=True)
+class ReceivedWebhook:
+    """One POST a :class:`WebhookReceiver` received: its Standard Webhooks headers and body."""
+
+    webhook_id: str
+    timestamp: str
+    signature: str
+    body: bytes
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    """A webhook endpoint for tests (fixture ``webhook_receiver``): a threaded HTTP server on
+    127.0.0.1 keeping what is posted to it and answering ``status``. ``stop()`` closes the
+    port (an outage: connections are refused), ``start()`` opens it again, same address."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedWebhook] = []
+        self.status = 200
+        self.port = free_port()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    def start(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received.append(
+                    ReceivedWebhook(
+                        self.headers.get("webhook-id", ""),
+                        self.headers.get("webhook-timestamp", ""),
+                        self.headers.get("webhook-signature", ""),
+                        body,
+                    )
+                )
+                self.send_response(receiver.status)
+                self.end_headers()
+                self.wfile.write(b"received" if receiver.status < 300 else b"not now")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def subscribe(self, app: Flask, *event_types: str) -> tuple[int, str]:
+        """Register the receiver as an endpoint of ``app`` for ``event_types``, committed:
+        its id and secret."""
+        from core.services.webhooks import add_endpoint
+
+        def add() -> tuple[int, str]:
+            endpoint = add_endpoint(self.url, event_types)
+            return endpoint.id, endpoint.secret
+
+        return in_unit_of_work(app, add)
+
+    def ids(self) -> list[str]:
+        return [delivery.webhook_id for delivery in self.received]
+
+
+def verified(delivery: ReceivedWebhook, secret: str) -> bool:
+    """Whether ``delivery`` carries a valid Standard Webhooks signature for ``secret``,
+    checked here without alma's code: HMAC-SHA256 of ``id.timestamp.body``."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{delivery.webhook_id}.{delivery.timestamp}.".encode() + delivery.body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    offered = [part.partition(",")[2] for part in delivery.signature.split()]
+    return any(hmac.compare_digest(expected, signature) for signature in offered)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A :class:`WebhookReceiver` on 127.0.0.1, stopped after the test."""
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.stop()
+
+
 def compiled_catalogs(folder: Path, catalogs: dict[str, dict[str, str]]) -> str:
     """Compile ``catalogs`` (each language's English messages and their translations) into
     ``folder``, as Flask-Babel reads them; returns the folder for
@@ -936,8 +1044,10 @@ __all__ = [
     "TEST_PASSWORD",
     "AlmaClient",
     "Mailbox",
+    "ReceivedWebhook",
     "SMTPSink",
     "SocketClient",
+    "WebhookReceiver",
     "all_installed_plugins",
     "body_of",
     "compiled_catalogs",
@@ -950,4 +1060,5 @@ __all__ = [
     "run_job",
     "session_cookie",
     "stored",
+    "verified",
 ]

@@ -23,6 +23,7 @@ from core.i18n import reading_as
 from core.models import LoginFailure, LoginSession, User
 from core.realtime import disconnect_user
 from core.services.mail import count_mails, send_mail
+from core.services.webhooks import emit_webhook
 from core.state import hooks
 from core.urls import external_url
 
@@ -152,6 +153,7 @@ def register(
     db.session.add(user)
     db.session.flush()
     send_confirmation(user)
+    emit_webhook("member.registered", {"member_id": user.id})
     hooks().user_registered(user)
     return user
 

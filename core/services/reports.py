@@ -26,6 +26,7 @@ from core.errors import InvalidInput, NotFound
 from core.models import OPEN_REPORT, Report, User
 from core.services.members import suspend_member
 from core.services.staff import record_staff_act
+from core.services.webhooks import emit_webhook
 from core.state import alma
 
 REASON_LABELS = {
@@ -163,6 +164,10 @@ def file_report(
         if waiting is None:
             raise
         return waiting
+    emit_webhook(
+        "report.filed",
+        {"report_id": report.id, "kind": kind_name, "item_id": item_id, "reason": reason},
+    )
     return report
 
 

@@ -48,7 +48,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register_core_views(app: Flask) -> None:
-    from core.views import admin, alerts, auth, home, lifecycle, mail, profile, reports, tokens
+    from core.views import (
+        admin,
+        alerts,
+        auth,
+        home,
+        lifecycle,
+        mail,
+        profile,
+        reports,
+        tokens,
+        webhooks,
+    )
 
     blueprints = (
         home.bp,
@@ -60,6 +71,7 @@ def register_core_views(app: Flask) -> None:
         mail.bp,
         reports.bp,
         tokens.bp,
+        webhooks.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -132,7 +132,9 @@ SYSTEM = AdminSection(
 
 def admin_sections(contributed: list[AdminSection]) -> list[AdminSection]:
     """The console's sections: the plugins' and core's own, in order."""
-    own = [MEMBERS, REPORTS, STATISTICS, SYSTEM, AUDIT_LOG]
+    from core.views.webhooks import WEBHOOKS  # which draws its pages with staff_required
+
+    own = [MEMBERS, REPORTS, STATISTICS, WEBHOOKS, SYSTEM, AUDIT_LOG]
     return sorted([*contributed, *own], key=lambda section: section.order)
 
 

@@ -37,6 +37,7 @@ from core.api import (
     alma,
     count_per_month,
     db,
+    emit_webhook,
     goal_facts,
     goal_label,
     like_pattern,
@@ -164,6 +165,16 @@ def _issue(goal: Goal, holder: User) -> Certificate | None:
         if db.session.scalar(exists) is not None:
             return None
         raise
+    emit_webhook(
+        "certificate.issued",
+        {
+            "certificate_id": certificate.id,
+            "number": certificate.number,
+            "holder_id": holder.id,
+            "goal_id": goal.id,
+            "goal_kind": goal.kind,
+        },
+    )
     return certificate
 
 

@@ -18,6 +18,7 @@ from core.api import (
     NavItem,
     ProfileArea,
     ProfileSection,
+    WebhookEventType,
     has_role,
     hookimpl,
 )
@@ -280,6 +281,19 @@ def register_mail_kinds():
             _l("A word from the programme's coordinators when a mentorship waits for you"),
             templates=("mentoring/mail/staff_nudge",),
         ),
+    ]
+
+
+@hookimpl
+def register_webhook_events():
+    return [
+        WebhookEventType("mentorship.requested", _l("A mentee asked a mentor for a mentorship")),
+        WebhookEventType(
+            "mentorship.started", _l("A mentorship started: both approved the agreement")
+        ),
+        WebhookEventType("mentorship.completed", _l("A mentorship was completed")),
+        WebhookEventType("mentorship.ended", _l("A mentorship was ended early")),
+        WebhookEventType("meeting.held", _l("Both parties confirmed a meeting took place")),
     ]
 
 

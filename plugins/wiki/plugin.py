@@ -14,6 +14,7 @@ from core.api import (
     NavItem,
     ProfileSection,
     Statistic,
+    WebhookEventType,
     count_per_month,
     hookimpl,
 )
@@ -24,6 +25,11 @@ from plugins.wiki.models import Article
 from plugins.wiki.views import bp
 
 REQUIRES = ()
+
+
+@hookimpl
+def register_webhook_events():
+    return [WebhookEventType("article.published", _l("A wiki article was published"))]
 
 
 @hookimpl

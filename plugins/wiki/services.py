@@ -26,6 +26,7 @@ from core.api import (
     Setting,
     User,
     db,
+    emit_webhook,
     has_role,
     page_of,
     plugin_settings_as,
@@ -533,6 +534,10 @@ def create_article(
         subject=_subject(article.id),
         key=revision_activity_key(article.id, 1),
         url=article_path(article),
+    )
+    emit_webhook(
+        "article.published",
+        {"article_id": article.id, "author_id": author.id, "title": article.title},
     )
     return article
 

@@ -36,7 +36,7 @@ from core.config import SETTINGS
 from core.db import db
 from core.demo import DEMO_MEMBERS, DEMO_PASSWORD, DEMO_STAFF
 from core.plugins import installed_plugins
-from core.testing import DEFAULT_POSTGRES_URL, body_of, free_port
+from core.testing import DEFAULT_POSTGRES_URL, body_of, free_port, verified
 
 REPOSITORY = Path(__file__).parents[2]
 ALMA = shutil.which("alma", path=str(Path(sys.executable).parent)) or shutil.which("alma")
@@ -863,3 +863,61 @@ def wait_for_output(process: subprocess.Popen, expected: str) -> None:
         assert process.poll() is None, process.log.read_text()
         assert time.monotonic() < deadline, process.log.read_text()
         time.sleep(0.05)
+
+
+def test_webhook_endpoints_are_added_listed_logged_and_removed_from_the_command_line(
+    instance, invoke, webhook_receiver
+):
+    local = {"WEBHOOK_ALLOW_LOCAL_HTTP": "true"}
+    assert invoke("webhooks", "list").output == "No webhook endpoint.\n"
+    assert "Choose the events" in refused(
+        invoke("webhooks", "add", webhook_receiver.url, "--event", "x.y", "--reason", "r", **local)
+    )
+    assert "https://" in refused(
+        invoke(
+            "webhooks", "add", webhook_receiver.url, "--event", "member.registered", "--reason", "r"
+        )
+    )
+    added = invoke(
+        "webhooks",
+        "add",
+        webhook_receiver.url,
+        "--event",
+        "member.registered",
+        "--event",
+        "report.filed",
+        "--reason",
+        "the CRM wants new members",
+        **local,
+    )
+    assert added.exit_code == 0, added.output
+    endpoint_id = re.search(r"Endpoint (\d+) added", added.output).group(1)
+    secret = re.search(r"Its signing secret: (whsec_\S+)", added.output).group(1)
+    listed = invoke("webhooks", "list").output
+    assert (
+        f"{endpoint_id}  enabled  {webhook_receiver.url}  member.registered,report.filed" in listed
+    )
+
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, instance_path=instance)
+    app.test_client().post(
+        "/register",
+        data={"display_name": "Ada", "email": "ada@example.org", "password": "a long password!"},
+    )
+    with app.app_context():
+        db.engine.dispose()
+    assert invoke("jobs", "run", "core.deliver_webhooks", **local).exit_code == 0
+    [received] = webhook_receiver.received
+    assert verified(received, secret)
+
+    log = invoke("webhooks", "deliveries", endpoint_id).output
+    assert f"member.registered  {received.webhook_id}  1 attempts  last status 200" in log
+    assert "delivered " in log
+    assert "There is no such webhook endpoint." in refused(invoke("webhooks", "deliveries", "99"))
+
+    removed = invoke("webhooks", "remove", endpoint_id, "--reason", "the CRM is gone")
+    assert removed.exit_code == 0, removed.output
+    assert invoke("webhooks", "list").output == "No webhook endpoint.\n"
+    assert [row[2:] for row in audit_rows(instance)] == [
+        ("webhook.added", webhook_receiver.url, "the CRM wants new members"),
+        ("webhook.removed", webhook_receiver.url, "the CRM is gone"),
+    ]

@@ -48,6 +48,7 @@ from core.contributions import (
     ReportKind,
     SocketHandler,
     Statistic,
+    WebhookEventType,
 )
 from core.db import db as database
 from core.errors import InvalidInput
@@ -60,7 +61,15 @@ from core.services.mail_kinds import catalog as mail_catalog
 from core.services.notifications import notify
 from core.services.statistics import count_per_month
 from core.state import alma
-from core.testing import TEST_PASSWORD, body_of, count_rows, path_of, run_job, stored
+from core.testing import (
+    TEST_PASSWORD,
+    body_of,
+    count_rows,
+    path_of,
+    run_job,
+    stored,
+    verified,
+)
 from core.views.admin import staff_required
 from core.webapi import ApiBlueprint
 
@@ -1069,6 +1078,7 @@ def test_hook_register_admin_sections(client, plugin, create_user):
         ("Reports", ""),
         ("Quiet probe", ""),
         ("Statistics", ""),
+        ("Webhooks", ""),  # core's, for admins only
         ("System", ""),  # core's, for admins only
         ("Audit log", ""),
     ]
@@ -1504,6 +1514,45 @@ def test_hook_register_mail_kinds(app, db, client, mail, create_user):
 
     with pytest.raises(UnknownMailKind, match=r"no plugin declares the mail kind 'probe\.other'"):
         notify(member, "Other", email_subject="Other", mail_kind="probe.other")
+
+
+class WebhookEventsProbe:
+    @hookimpl
+    def register_webhook_events(self) -> list[WebhookEventType]:
+        return [WebhookEventType("probe.poked", "Someone poked the probe")]
+
+
+@with_plugin(WebhookEventsProbe, WEBHOOK_ALLOW_LOCAL_HTTP=True)
+def test_hook_register_webhook_events(app, db, client, create_user, webhook_receiver):
+    from core.services.webhooks import emit_webhook
+
+    admin = create_user(role="admin")
+    client.login(admin)
+    form = client.get("/admin/webhooks/new").text
+    assert "probe.poked: Someone poked the probe" in form
+    assert "member.registered" in form  # core's own beside it
+    _, secret = webhook_receiver.subscribe(app, "probe.poked")
+
+    emit_webhook("probe.poked", {"probe_id": 7}, ordering_key="probe:7")
+    db.session.commit()
+    run_job(app, "core.deliver_webhooks")
+
+    [delivery] = webhook_receiver.received
+    assert verified(delivery, secret)
+    assert delivery.payload["type"] == "probe.poked"
+    assert delivery.payload["data"] == {"probe_id": 7}
+    with pytest.raises(ValueError, match=r"probe\.unknown"):
+        emit_webhook("probe.unknown", {})
+
+
+def test_a_webhook_event_type_declared_twice_stops_alma(make_app):
+    class Twice:
+        @hookimpl
+        def register_webhook_events(self):
+            return [WebhookEventType("member.registered", "Mine")]
+
+    with pytest.raises(ValueError, match=r"'member\.registered' is declared twice"):
+        make_app(extra_plugins={"probe": Twice()}, PLUGINS=["probe"])
 
 
 PROBE_MIGRATION = '''

@@ -113,6 +113,8 @@ def test_core_and_plugin_jobs_are_registered_to_run_once_after_downtime(make_app
         "core.send_digests",
         "core.build_data_exports",
         "core.erase_accounts",
+        "core.deliver_webhooks",
+        "core.prune_webhooks",
         "nightly.report",
     }
     assert jobs[DELIVER_JOB_ID].trigger.interval == timedelta(seconds=7)
@@ -412,7 +414,7 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, scheduler
         assert wait_until(lambda: alma(app).scheduler is not None and alma(app).scheduler.running)
         assert not SchedulerLock(app).acquire()  # the standby holds the lock now
         assert wait_until(lambda: len(said) == 2)
-        assert said[1] == "alma scheduler running 6 jobs (Ctrl+C stops it)"
+        assert said[1] == "alma scheduler running 8 jobs (Ctrl+C stops it)"
     finally:
         scheduler = alma(app).scheduler
         if scheduler is not None:

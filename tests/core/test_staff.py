@@ -195,6 +195,8 @@ def report_of(db, member):
 
 
 def test_every_console_page_is_refused_to_visitors_and_members(app, client, db, create_user):
+    from core.services.webhooks import add_endpoint
+
     rules = console_rules(app)
     assert rules == [
         "/admin/",
@@ -209,16 +211,25 @@ def test_every_console_page_is_refused_to_visitors_and_members(app, client, db, 
         "/admin/statistics",
         "/admin/statistics.csv",
         "/admin/system",
+        "/admin/webhooks/",
+        "/admin/webhooks/<int:endpoint_id>",
+        "/admin/webhooks/<int:endpoint_id>/edit",
+        "/admin/webhooks/new",
     ]
-    admins_only = {"/admin/system"}
+    admins_only = {"/admin/system", *(rule for rule in rules if "/webhooks/" in rule)}
     # a page of one member: of a member no staff outranks, so every role may open it
     shown = create_user(bio="a profile")
     member_id = str(shown.id)
     report_id = str(report_of(db, shown).id)
+    endpoint_id = str(add_endpoint("https://crm.example.org/", ["member.registered"]).id)
+    db.session.commit()
     urls = [
-        rule.replace("<int:member_id>", member_id).replace("<int:report_id>", report_id)
+        rule.replace("<int:member_id>", member_id)
+        .replace("<int:report_id>", report_id)
+        .replace("<int:endpoint_id>", endpoint_id)
         for rule in rules
     ]
+    admins_only = {url for url, rule in zip(urls, rules, strict=True) if rule in admins_only}
 
     for url in urls:
         response = client.get(url)

@@ -35,6 +35,8 @@ def test_every_plugin_draws_its_console_pages_under_admin(app):
         "/admin/certificates/",
         "/admin/reports",
         "/admin/statistics",
+        "/admin/webhooks/",
+        "/admin/webhooks/1/rotate",
     ):
         assert expected in urls
 

@@ -20,6 +20,7 @@ from core.api import (
     Transitions,
     User,
     db,
+    emit_webhook,
     has_role,
     insert_on_conflict,
     notify,
@@ -32,6 +33,7 @@ from core.api import (
 from plugins.mentoring.models import (
     ACCEPTED,
     ACTIVE,
+    COMPLETED,
     DECLINE_REASONS,
     DECLINED,
     EXPIRED,
@@ -389,6 +391,31 @@ def _record_event(
             reason=reason,
             message=message,
         )
+    )
+    _emit_webhook_of_move(mentorship, to_state)
+
+
+# the webhook event of each state a mentorship enters (a refused or lapsed request sends none)
+WEBHOOK_EVENTS = {
+    REQUESTED: "mentorship.requested",
+    ACTIVE: "mentorship.started",
+    COMPLETED: "mentorship.completed",
+    TERMINATED: "mentorship.ended",
+}
+
+
+def _emit_webhook_of_move(mentorship: Mentorship, to_state: str) -> None:
+    event_type = WEBHOOK_EVENTS.get(to_state)
+    if event_type is None:
+        return
+    emit_webhook(
+        event_type,
+        {
+            "mentorship_id": mentorship.id,
+            "mentee_id": mentorship.mentee_id,
+            "mentor_id": mentorship.mentor_id,
+        },
+        ordering_key=f"mentorship:{mentorship.id}",
     )
 
 

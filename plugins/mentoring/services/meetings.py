@@ -31,6 +31,7 @@ from core.api import (
     consent_to_goal,
     db,
     decline_goal,
+    emit_webhook,
     format_when,
     from_local,
     local_clock,
@@ -763,6 +764,15 @@ def goal_completed(goal: Goal) -> None:
         meeting.status = HELD
         meeting.held_at = utcnow()
         db.session.flush()
+        emit_webhook(
+            "meeting.held",
+            {
+                "meeting_id": meeting.id,
+                "mentorship_id": meeting.mentorship_id,
+                "final": meeting.is_final,
+            },
+            ordering_key=f"mentorship:{meeting.mentorship_id}",
+        )
         wake_job_after_commit(FEEDBACK_JOB_ID)
         if meeting.is_final and meeting.mentorship.state == ACTIVE:
             _finish(meeting.mentorship, goal.parties)

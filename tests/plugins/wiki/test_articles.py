@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from core.testing import count_rows, stored
+from core.testing import count_rows, run_job, stored, verified
 from plugins.wiki.models import Article, Revision, Tag
 
 
@@ -91,6 +91,29 @@ def test_the_preview_endpoint_refuses_a_text_too_long(client, ada):
 
     assert answer.status_code == 400
     assert "too long" in answer.json["error"]
+
+
+def test_a_published_article_is_sent_to_webhook_endpoints_once(
+    make_app, create_user, webhook_receiver
+):
+    app = make_app(WEBHOOK_ALLOW_LOCAL_HTTP=True)
+    client = app.test_client()
+    _, secret = webhook_receiver.subscribe(app, "article.published")
+    author = create_user(display_name="Ada Lovelace")
+    client.login(author)
+
+    publish(client, title="Your first meeting")
+    publish(client, title="Your first meeting")  # the same form twice: published once
+    run_job(app, "core.deliver_webhooks")
+
+    [delivery] = webhook_receiver.received
+    assert verified(delivery, secret)
+    assert delivery.payload["type"] == "article.published"
+    assert delivery.payload["data"] == {
+        "article_id": stored(app, select(Article.id)),
+        "author_id": author.id,
+        "title": "Your first meeting",
+    }
 
 
 def test_the_preview_endpoint_needs_the_csrf_token(make_app, create_user):
