@@ -53,6 +53,7 @@ from core.db import (
 
 from core.models import Activity, Goal, Topic, User, UserLanguage, UserTopic
 from core.services.accounts import user_by_email
+from core.services.profiles import member_for
 from core.services.lifecycle import FORMER_MEMBER, forget_mentions
 
 # ---- staff and the audit log ------------------------------------------------------------------
@@ -182,6 +183,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Activity",
     "Goal",
     "user_by_email",
+    "member_for",
     "FORMER_MEMBER",
     "forget_mentions",
     # staff and the audit log

@@ -111,10 +111,19 @@ def select_locale() -> str | None:
         return chosen
     if not has_request_context():
         return None
+    return visitors_language() or languages[0]
+
+
+def visitors_language() -> str | None:
+    """The language a visitor chose with the switch, else the one their browser asks for
+    among ``LANGUAGES``; ``None`` when neither says (a new account then follows the browser,
+    as "Follow my browser" in My data does)."""
+    languages = current_app.config["LANGUAGES"]
     if session.get(VISITOR_LOCALE) in languages:
         visitor: str = session[VISITOR_LOCALE]
         return visitor
-    return request.accept_languages.best_match(languages, default=languages[0])
+    matched: str | None = request.accept_languages.best_match(languages)
+    return matched
 
 
 def select_timezone() -> str:

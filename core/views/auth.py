@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -31,6 +30,7 @@ from core.forms import (
     NewPasswordForm,
     RegisterForm,
 )
+from core.i18n import visitors_language
 from core.models import User
 from core.ratelimits import RateLimited, rate_limit
 from core.services import accounts
@@ -69,7 +69,7 @@ def register() -> ResponseReturnValue:
                 form.email.data or "",
                 form.password.data or "",
                 form.display_name.data or "",
-                locale=str(get_locale()),
+                locale=visitors_language(),
             )
         except InvalidInput as error:
             db.session.rollback()

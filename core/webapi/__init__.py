@@ -16,6 +16,7 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -126,7 +127,7 @@ def _json_bodies_only() -> Any:
     """A body the API reads is JSON: a form or text sent by mistake is refused, not taken for
     an empty change."""
     if request.content_length and not request.is_json:
-        return problems.problem("unsupported-media-type", "Send the body as application/json.")
+        return problems.problem("unsupported-media-type", _("Send the body as application/json."))
     return None
 
 
@@ -135,4 +136,4 @@ def _answer_problem(error: problems.Problem) -> Any:
 
 
 def _csrf_problem(error: CSRFError) -> Any:
-    return problems.problem("csrf-failed", error.description or "")
+    return problems.problem("csrf-failed", _("Send the page's CSRF token in X-CSRFToken."))

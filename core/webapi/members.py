@@ -33,10 +33,14 @@ class MemberSchema(ma.Schema):
         ma.fields.String(), required=True, metadata={"description": "ISO 639-1 codes."}
     )
     photo_url = ma.fields.String(allow_none=True, required=True)
+    hidden = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "The moderators hid the bio and photo: both are left out."},
+    )
 
     @ma.pre_dump
     def read_member(self, member: User, **_: Any) -> dict[str, Any]:
-        return _fields_of(member)
+        return _fields_of(member, shown_to_others=True)
 
 
 class OwnProfileSchema(MemberSchema):
@@ -50,7 +54,7 @@ class OwnProfileSchema(MemberSchema):
 
     @ma.pre_dump
     def read_member(self, member: User, **_: Any) -> dict[str, Any]:
-        return _fields_of(member) | {
+        return _fields_of(member, shown_to_others=False) | {
             "email": member.email,
             "timezone": member.timezone,
             "locale": member.locale,
@@ -109,12 +113,18 @@ def member(member_id: int) -> User:
     return profiles.member_for(current_user, member_id)
 
 
-def _fields_of(member: User) -> dict[str, Any]:
+def _fields_of(member: User, *, shown_to_others: bool) -> dict[str, Any]:
+    """The profile's fields; what the moderators hid is left out for others, as the profile
+    page leaves it out (the member still reads their own bio, as My data shows it)."""
+    hidden = member.profile_hidden_at is not None
     photo = url_for("home.photo", name=member.photo, _external=True) if member.photo else None
+    if hidden and shown_to_others:
+        photo = None
     return {
         "id": member.id,
         "display_name": member.display_name,
-        "bio": member.bio,
+        "bio": "" if hidden and shown_to_others else member.bio,
+        "hidden": hidden,
         "expertise": member.topic_names("expertise"),
         "interests": member.topic_names("interest"),
         "languages": member.language_codes,

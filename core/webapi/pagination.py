@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 from flask import request
+from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -91,5 +92,5 @@ def _decoded(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     if not (text.startswith("k") and text[1:].isdigit()):
-        raise Problem("invalid-cursor", "The cursor is not one alma gave.")
+        raise Problem("invalid-cursor", _("The cursor is not one alma gave."))
     return int(text[1:])

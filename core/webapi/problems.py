@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -167,7 +168,7 @@ bp = Blueprint("problems", __name__, url_prefix="/api/problems")
 def describe(name: str) -> Response:
     kind = PROBLEM_TYPES.get(name)
     if kind is None:
-        return problem("not-found", "No such problem type.")
+        return problem("not-found", _("No such problem type."))
     return jsonify(
         type=kind.uri, title=str(kind.title), status=kind.status, description=kind.description
     )

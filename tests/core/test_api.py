@@ -432,3 +432,16 @@ def test_erasing_an_account_deletes_its_tokens(app, db, member, outsider):
     db.session.commit()
     assert count_rows(app, ApiToken) == 1
     assert count_rows(app, ApiToken, ApiToken.user_id == outsider.id) == 1
+
+
+def test_a_profile_the_moderators_hid_shows_no_bio_or_photo_to_others(client, db, member, outsider):
+    db.session.execute(
+        update(User)
+        .where(User.id == member.id)
+        .values(bio="offensive bio", photo="abc.jpg", profile_hidden_at=utcnow())
+    )
+    db.session.commit()
+    theirs = client.get(f"/api/v1/members/{member.id}", headers=bearer(token_of(db, outsider)))
+    assert (theirs.json["bio"], theirs.json["photo_url"], theirs.json["hidden"]) == ("", None, True)
+    own = client.get("/api/v1/me", headers=bearer(token_of(db, member))).json
+    assert own["bio"] == "offensive bio" and own["hidden"] is True

@@ -4,7 +4,6 @@ described by schemas, in the same OpenAPI document as core's (docs/api.md)."""
 from typing import Any
 
 import marshmallow as ma
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,11 +11,10 @@ from alma_kudos.models import SHOWN, Kudos
 from alma_kudos.services import give_kudos
 from core.api import (
     ApiBlueprint,
-    NotFound,
     PageArguments,
-    User,
     cursor_page,
     db,
+    member_for,
     next_link,
     page_schema,
 )
@@ -53,9 +51,7 @@ def received(arguments: dict[str, Any]) -> Any:
 @bp.response(201, KudosSchema)
 def give(kudos: dict[str, Any]) -> Kudos:
     """Thank a member, as the button on their profile does."""
-    receiver = db.session.get(User, kudos["receiver_id"])
-    if receiver is None:
-        raise NotFound(_("There is no such member."))
+    receiver = member_for(current_user, kudos["receiver_id"])
     given = give_kudos(current_user, receiver, kudos["message"])
     db.session.commit()
     return given

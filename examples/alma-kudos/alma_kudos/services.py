@@ -154,12 +154,18 @@ def _subject(kudos: Kudos) -> str:
     return f"kudos:{kudos.id}"
 
 
+def thanked_by(giver: User, receiver: User) -> str:
+    """The goal's title, kept as written: in the receiver's language, whose record it joins."""
+    with reading_as(receiver):
+        return _("Thanked by %(name)s", name=giver.display_name)
+
+
 def _propose_to_keep_on_record(kudos: Kudos, giver: User, receiver: User) -> None:
     """A goal of both: the giver agrees at once, and the receiver's "I agree" puts the thanks
     among their completed goals. Either one declining takes the kudos back (goal_declined)."""
     goal = propose_goal(
         THANKED,
-        _("Thanked by %(name)s", name=giver.display_name),
+        thanked_by(giver, receiver),
         [giver, receiver],
         subject=_subject(kudos),
         key=_subject(kudos),

@@ -7,9 +7,9 @@ from flask_login import current_user, login_required
 from alma_kudos.services import answer_kudos, done_words, give_kudos, mark_seen, received_page
 from core.api import (
     ConfirmForm,
-    User,
     db,
     local_path,
+    member_for,
     page_number,
     run_action,
     writes_on_get,
@@ -32,7 +32,7 @@ def index():
 @bp.post("/<int:user_id>")
 @login_required
 def give(user_id: int):
-    receiver = db.session.get(User, user_id) or abort(404)
+    receiver = member_for(current_user, user_id)
     return run_action(
         lambda: give_kudos(current_user, receiver, request.form.get("message", "")),
         success=_("Kudos sent to %(name)s.", name=receiver.display_name),

@@ -265,9 +265,10 @@ def fields_of_members(user_ids: Iterable[int], role: str) -> dict[int, list[Fiel
     return held
 
 
-def codes_of_members(user_ids: Iterable[int]) -> dict[int, dict[str, frozenset[str]]]:
-    """The listed codes each member holds, by role ("mentor", "mentee"): one query, for
-    scoring (suggestions)."""
+def codes_of_members(user_ids: Iterable[int]) -> dict[int, dict[str, frozenset[tuple[str, str]]]]:
+    """The listed fields each member holds, by role ("mentor", "mentee"), each as
+    ``(broad field, field)`` (a broad field is its own): one query, for scoring
+    (suggestions), whatever shape the operator's codes have."""
     ids = list(user_ids)
     if not ids:
         return {}
@@ -277,12 +278,14 @@ def codes_of_members(user_ids: Iterable[int]) -> dict[int, dict[str, frozenset[s
             MemberField.user_id.in_(ids)
         )
     )
-    held: dict[int, dict[str, set[str]]] = {}
+    held: dict[int, dict[str, set[tuple[str, str]]]] = {}
     for user_id, role, code in rows:
-        if code in listed:
-            held.setdefault(user_id, {}).setdefault(role, set()).add(code)
+        field = listed.get(code)
+        if field is not None:
+            pair = (field.parent or field.code, field.code)
+            held.setdefault(user_id, {}).setdefault(role, set()).add(pair)
     return {
-        user_id: {role: frozenset(codes) for role, codes in roles.items()}
+        user_id: {role: frozenset(pairs) for role, pairs in roles.items()}
         for user_id, roles in held.items()
     }
 

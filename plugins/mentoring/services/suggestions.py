@@ -9,8 +9,8 @@ The score of a mentor for a mentee is a sum of parts, each from 0 to 1 times its
   members offering mentoring, ``n`` of them with that expertise), as a share of the rarity of
   all the mentee's interests: a rare topic in common counts more than a common one;
 - **fields of study**: each of the mentee's fields the mentor has too counts 1 for the same
-  narrow field (a 3-digit ISCED-F code), 1/2 for the same broad field only (the 2-digit
-  prefix), as a share of the mentee's fields;
+  narrow field, 1/2 for the same broad field only (the narrow field's parent in the list of
+  fields, or the broad field itself), as a share of the mentee's fields;
 - **language**: 1 if both speak a language;
 - **daytime**: the hours both are between 08:00 and 20:00 on their own clocks today (with
   today's daylight saving time), out of 12;
@@ -45,7 +45,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, String, case, cast, delete, func, select
+from sqlalchemy import ColumnElement, Select, String, case, cast, delete, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from core.api import (
@@ -109,13 +109,14 @@ def weights_from_settings() -> Weights:
 @dataclass(frozen=True)
 class Profile:
     """What the score compares of a member: a mentee's ``topics`` are their interests (in
-    their order), a mentor's their expertise; ``fields`` are ISCED-F codes."""
+    their order), a mentor's their expertise; ``fields`` are ``(broad field, field)`` codes
+    (a broad field is its own: ``("06", "06")``; a narrow one ``("06", "061")``)."""
 
     id: int
     topics: tuple[str, ...]
     languages: frozenset[str]
     zone: ZoneInfo
-    fields: frozenset[str] = frozenset()
+    fields: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -177,13 +178,16 @@ def hours_apart(zone: ZoneInfo, other: ZoneInfo, moment: datetime) -> float:
     return abs(offsets[0] - offsets[1]).total_seconds() / 3600
 
 
-def field_overlap(mentee: frozenset[str], mentor: frozenset[str]) -> tuple[int, int]:
-    """The narrow fields in common, and the broad ones in common beyond those."""
+def field_overlap(
+    mentee: frozenset[tuple[str, str]], mentor: frozenset[tuple[str, str]]
+) -> tuple[int, int]:
+    """The narrow fields in common, and the broad ones in common beyond those (each field
+    as ``(broad field, field)``, see ``Profile``)."""
     if not (mentee and mentor):
         return 0, 0
-    same = {code for code in mentee & mentor if len(code) == 3}
-    broad = {code[:2] for code in mentee} & {code[:2] for code in mentor}
-    return len(same), len(broad - {code[:2] for code in same})
+    same = {field for field in mentee & mentor if field[0] != field[1]}
+    broad = {field[0] for field in mentee} & {field[0] for field in mentor}
+    return len(same), len(broad - {field[0] for field in same})
 
 
 def answers_part(answers: Answers) -> float:
@@ -543,9 +547,11 @@ def _answers_of(mentor_ids: list[int]) -> dict[int, Answers]:
 
 
 def dismiss(mentee: User, mentor_id: int) -> User:
-    """The mentee no longer wants ``mentor_id`` suggested; dismissing twice is once."""
-    mentor = db.session.get(User, mentor_id)
-    if mentor is None or mentor.id == mentee.id or mentor.erased_at is not None:
+    """The mentee no longer wants ``mentor_id`` suggested; dismissing twice is once. Only a
+    mentor the directory lists can be dismissed: any other id is not found, so the page's
+    answer names nobody the profiles hide."""
+    mentor = db.session.scalar(_listed_mentors().where(User.id == mentor_id))
+    if mentor is None or mentor.id == mentee.id:
         raise NotFound()
     db.session.execute(
         insert_on_conflict(SuggestionDismissal)
@@ -564,12 +570,24 @@ def undo_dismissal(mentee: User, mentor_id: int) -> None:
     )
 
 
+def _listed_mentors() -> Select[User]:
+    return (
+        select(User)
+        .join(MentoringMember, MentoringMember.user_id == User.id)
+        .where(listed_mentor())
+    )
+
+
 def dismissals_of(mentee: User) -> list[SuggestionDismissal]:
     """The mentee's dismissed suggestions, the latest first."""
+    listed = _listed_mentors().with_only_columns(User.id)
     return list(
         db.session.scalars(
             select(SuggestionDismissal)
-            .where(SuggestionDismissal.mentee_id == mentee.id)
+            .where(
+                SuggestionDismissal.mentee_id == mentee.id,
+                SuggestionDismissal.mentor_id.in_(listed),
+            )
             .options(selectinload(SuggestionDismissal.mentor))
             .order_by(SuggestionDismissal.created_at.desc(), SuggestionDismissal.mentor_id)
         )

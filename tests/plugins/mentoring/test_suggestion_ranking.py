@@ -35,9 +35,14 @@ def member(
     *topics: str,
     languages: tuple[str, ...] = ("en",),
     zone: ZoneInfo = VIENNA,
-    fields: tuple[str, ...] = (),
+    fields: tuple[tuple[str, str], ...] = (),
 ) -> Profile:
     return Profile(id, topics, frozenset(languages), zone, frozenset(fields))
+
+
+def held(*codes: str) -> frozenset[tuple[str, str]]:
+    """ISCED-F codes as the score takes them: a narrow field's broad field is its prefix."""
+    return frozenset((code[:2], code) for code in codes)
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -121,12 +126,21 @@ def test_a_new_mentor_counts_as_half_of_a_perfect_answerer():
 
 
 def test_a_narrow_field_in_common_counts_more_than_a_broad_one():
-    assert field_overlap(frozenset({"061", "041"}), frozenset({"061", "042"})) == (1, 1)
-    assert field_overlap(frozenset({"061"}), frozenset({"06"})) == (0, 1)
-    mentee = member(1, "Python", fields=("061",))
-    broad, narrow = member(10, "Python", fields=("068",)), member(11, "Python", fields=("061",))
+    assert field_overlap(held("061", "041"), held("061", "042")) == (1, 1)
+    assert field_overlap(held("061"), held("06")) == (0, 1)
+    assert field_overlap(held("06"), held("06")) == (0, 1)
+    mentee = member(1, "Python", fields=tuple(held("061")))
+    broad = member(10, "Python", fields=tuple(held("068")))
+    narrow = member(11, "Python", fields=tuple(held("061")))
 
     assert ranked(mentee, broad, narrow) == [11, 10]
+
+
+def test_fields_are_compared_by_their_parents_not_by_the_shape_of_their_codes():
+    engineering, mechanical = ("ENG", "ENG"), ("ENG", "ENG-ME")
+    assert field_overlap(frozenset({mechanical}), frozenset({mechanical})) == (1, 0)
+    assert field_overlap(frozenset({engineering}), frozenset({engineering})) == (0, 1)
+    assert field_overlap(frozenset({("MEA", "MEA")}), frozenset({("MEX", "MEX")})) == (0, 0)
 
 
 def test_ties_keep_the_lower_id_first_whatever_the_order_given():
