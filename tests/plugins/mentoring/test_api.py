@@ -4,13 +4,14 @@ rules (who may see and do what, in which state)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from core.db import utcnow
 from core.models import UserTopic
 from core.services.profiles import topic_named
 from core.services.tokens import create_token
 from core.testing import assert_api_routes_refuse_visitors, stored
-from plugins.mentoring.models import Mentorship
+from plugins.mentoring.models import ChatMessage, Mentorship
 
 API = "/api/v1/mentoring"
 
@@ -193,3 +194,67 @@ def test_the_mentorships_come_a_page_at_a_time(client, db, make_mentor, mentee):
     assert 'rel="next"' in first.headers["Link"]
     rest = client.get(f"{API}/mentorships?limit=2&after={first.json['next']}", headers=token)
     assert [one["other_name"] for one in rest.json["items"]] == ["Mentor 0"]
+
+
+# ---- the chat ----------------------------------------------------------------------------------
+
+
+def test_the_pair_chats_through_the_api(app, client, db, chat, mentee, mentor):
+    mentee_token, mentor_token = bearer(db, mentee), bearer(db, mentor)
+    url = f"{API}/mentorships/{chat}/messages"
+
+    written = client.post(url, json={"text": " Hello Max! "}, headers=mentee_token)
+    assert written.status_code == 201
+    assert written.json["text"] == "Hello Max!" and written.json["sender"] == "Mia Mentee"
+    client.post(url, json={"text": "Hi Mia"}, headers=mentor_token)
+
+    shown = client.get(url, headers=mentor_token).json
+    assert [one["text"] for one in shown["items"]] == ["Hello Max!", "Hi Mia"]
+    assert shown["has_older"] is False and shown["has_newer"] is False
+    first = shown["items"][0]["id"]
+    after = client.get(f"{url}?after={first}", headers=mentee_token).json
+    assert [one["text"] for one in after["items"]] == ["Hi Mia"] and after["has_older"] is True
+    before = client.get(f"{url}?before={first + 1}", headers=mentee_token).json
+    assert [one["text"] for one in before["items"]] == ["Hello Max!"]
+
+
+def test_a_chat_message_sent_twice_with_its_key_is_stored_once(client, db, chat, mentee):
+    token, url = bearer(db, mentee), f"{API}/mentorships/{chat}/messages"
+    sent = [
+        client.post(url, json={"text": "Hello", "key": "abcdefgh1"}, headers=token).json["id"]
+        for _ in range(2)
+    ]
+    assert sent[0] == sent[1]
+    assert len(client.get(url, headers=token).json["items"]) == 1
+
+
+def test_a_hidden_message_shows_without_its_text(app, client, db, chat, mentee, mentor):
+    url = f"{API}/mentorships/{chat}/messages"
+    written = client.post(url, json={"text": "Something rude"}, headers=bearer(db, mentee))
+    db.session.execute(
+        update(ChatMessage).where(ChatMessage.id == written.json["id"]).values(hidden_at=utcnow())
+    )
+    db.session.commit()
+    shown = client.get(url, headers=bearer(db, mentor)).json["items"]
+    assert [(one["text"], one["hidden"]) for one in shown] == [("", True)]
+
+
+def test_the_chat_refuses_others_wrong_states_and_bad_text(
+    client, db, pairs, chat, mentee, mentor, stranger, make_mentor
+):
+    url = f"{API}/mentorships/{chat}/messages"
+    other = bearer(db, stranger)
+    assert problem_type(client.get(url, headers=other)) == "forbidden"
+    assert client.post(url, json={"text": "Hi"}, headers=other).status_code == 403
+
+    token = bearer(db, mentee)
+    empty = client.post(url, json={"text": "   "}, headers=token)
+    assert empty.status_code == 422 and problem_type(empty) == "invalid-input"
+    bad_cursor = client.get(f"{url}?before=-1", headers=token)
+    assert bad_cursor.status_code == 422
+
+    pending = pairs.request(mentee, make_mentor("Pat Pending"))
+    not_yet = client.post(
+        f"{API}/mentorships/{pending}/messages", json={"text": "Hi"}, headers=token
+    )
+    assert not_yet.status_code == 422 and "accepts" in not_yet.json["detail"]
