@@ -1072,6 +1072,7 @@ __all__ = [
     "SocketClient",
     "WebhookReceiver",
     "all_installed_plugins",
+    "assert_api_routes_refuse_visitors",
     "body_of",
     "compiled_catalogs",
     "count_rows",

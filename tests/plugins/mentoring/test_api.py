@@ -33,6 +33,14 @@ def test_every_mentoring_route_refuses_visitors_and_read_only_tokens(app, client
     assert_api_routes_refuse_visitors(app, client, secret)
 
 
+def test_the_openapi_document_describes_the_mentoring_part(client):
+    document = client.get("/api/v1/openapi.json").json
+    assert "mentoring" in [tag["name"] for tag in document["tags"]]
+    chat = document["paths"]["/api/v1/mentoring/mentorships/{mentorship_id}/messages"]
+    assert set(chat) >= {"get", "post"}
+    assert chat["post"]["summary"] == "Write in the pair's chat (the other party sees it live)."
+
+
 # ---- the directory and suggestions --------------------------------------------------------------
 
 
