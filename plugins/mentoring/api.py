@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from core.api import (
     ApiBlueprint,
@@ -192,8 +193,12 @@ class DeclineSchema(ma.Schema):
 @bp.response(200, page_schema(MentorshipSchema))
 def mentorships(arguments: dict[str, Any]) -> Any:
     """The caller's mentorships and requests, as mentee or mentor, newest first."""
-    mine = select(Mentorship).where(
-        or_(Mentorship.mentee_id == current_user.id, Mentorship.mentor_id == current_user.id)
+    mine = (
+        select(Mentorship)
+        .where(
+            or_(Mentorship.mentee_id == current_user.id, Mentorship.mentor_id == current_user.id)
+        )
+        .options(joinedload(Mentorship.mentee), joinedload(Mentorship.mentor))
     )
     page = cursor_page(mine, Mentorship.id, arguments)
     return page, 200, next_link(page)

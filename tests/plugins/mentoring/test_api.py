@@ -4,6 +4,8 @@ rules (who may see and do what, in which state)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from core.db import utcnow
@@ -130,6 +132,25 @@ def test_a_request_accepted_through_the_api(app, client, db, mentee, mentor):
 
     again = client.post(f"{API}/mentorships/{mentorship_id}/accept", headers=mentor_token)
     assert again.status_code == 422 and problem_type(again) == "invalid-input"
+
+
+def test_a_refused_accept_changes_nothing(app, client, db, pairs, create_user, mentee, mentor):
+    pairs.accept(mentee, mentor)  # the mentor's one place
+    other = create_user(display_name="Noa", wants_to_be_mentored=True)
+    db.session.add(
+        Mentorship(
+            mentee_id=other.id,
+            mentor_id=mentor.id,
+            message="Me too?",
+            expires_at=utcnow() + timedelta(days=7),
+        )
+    )
+    db.session.commit()
+    waiting = stored(app, select(Mentorship.id).where(Mentorship.mentee_id == other.id))
+
+    full = client.post(f"{API}/mentorships/{waiting}/accept", headers=bearer(db, mentor))
+    assert full.status_code == 422 and "no room" in full.json["detail"]
+    assert stored(app, select(Mentorship.state).where(Mentorship.id == waiting)) == "requested"
 
 
 def test_a_request_declined_with_a_reason_and_a_message(app, client, db, pairs, mentee, mentor):
