@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from core.api import (
     ApiBlueprint,
+    InvalidInput,
     NotAllowed,
     NotFound,
     PageArguments,
@@ -78,11 +79,13 @@ def mentors(arguments: dict[str, Any]) -> dict[str, Any]:
     """The mentor directory: those with room first, then by name, a page at a time (by
     number: the order is the page's, not the newest first)."""
     field = fields.fields_of_study().by_code.get(arguments["field"])
+    if arguments["field"] and field is None:  # the page ignores it, saying so
+        raise InvalidInput(_("There is no such field of study."))
     found = directory.search_mentors(
         text=arguments["q"],
         topic=arguments["topic"],
         language=arguments["language"],
-        field=field.code if field else "",
+        field=arguments["field"],
         with_room=arguments["free"],
         page=arguments["page"],
     )

@@ -14,6 +14,7 @@ from core.services.profiles import topic_named
 from core.services.tokens import create_token
 from core.testing import assert_api_routes_refuse_visitors, stored
 from plugins.mentoring.models import ChatMessage, Mentorship
+from plugins.mentoring.services import fields
 
 API = "/api/v1/mentoring"
 
@@ -48,7 +49,9 @@ def test_the_openapi_document_describes_the_mentoring_part(client):
 
 def test_the_directory_filters_as_its_page(client, db, make_mentor, mentee):
     make_mentor("Ada Python", expertise=("Python",), languages=("de",))
-    make_mentor("Bo Rust", expertise=("Rust",), languages=("en",))
+    bo = make_mentor("Bo Rust", expertise=("Rust",), languages=("en",))
+    fields.choose_fields(bo, fields.MENTOR, ["054"])
+    db.session.commit()
     make_mentor("Cy Full", expertise=("Python",), accepting=False)
     token = bearer(db, mentee, "read")
 
@@ -69,6 +72,12 @@ def test_the_directory_filters_as_its_page(client, db, make_mentor, mentee):
     assert [one["display_name"] for one in english["items"]] == ["Bo Rust"]
     words = client.get(f"{API}/mentors?q=rust", headers=token).json
     assert [one["display_name"] for one in words["items"]] == ["Bo Rust"]
+    bo = client.get(f"{API}/mentors?q=bo", headers=token).json["items"][0]
+    assert bo["fields_of_study"] == ["Mathematics and statistics"]
+    broad = client.get(f"{API}/mentors?field=05", headers=token).json
+    assert [one["display_name"] for one in broad["items"]] == ["Bo Rust"]
+    unknown = client.get(f"{API}/mentors?field=nonsense", headers=token)
+    assert unknown.status_code == 422 and problem_type(unknown) == "invalid-input"
 
 
 def test_the_directory_pages_by_number(client, db, make_mentor, mentee):
