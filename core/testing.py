@@ -10,6 +10,8 @@ plugin authors too.
   ``make_app(extra_plugins={"name": obj})`` registers a throwaway plugin.
 * ``db``: an app context for calling services directly; ``create_user(...)`` makes members.
 * ``run_job(app, "kudos.digest")``: a job run once, now, as the scheduler would.
+* ``assert_api_routes_refuse_visitors(app, client, read_token)``: every ``/api/v1/`` route
+  of the enabled parts refuses a visitor (401) and a read-only token on a write (403).
 * ``client``: a test client whose every request runs in a fresh app context, as in production,
   with ``client.login(user)``.
 * ``smtp_server`` / ``mail``: a real SMTP server (aiosmtpd) on 127.0.0.1 that the app sends to;
@@ -46,6 +48,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import secrets
 import signal
 import socket
@@ -834,6 +837,26 @@ def count_rows(app: Flask, model: Any, *where: Any) -> int:
     return count
 
 
+def assert_api_routes_refuse_visitors(app: Flask, client: Any, read_token: str) -> None:
+    """The route x role rule of the HTTP API, for every route an enabled part adds: a visitor
+    gets 401 (unless the view is ``@public``), a ``read_token`` (a token of scope ``read``)
+    403 on any method but GET. Run it in a test with a plugin enabled to check that plugin's."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or "openapi" in rule.endpoint:
+            continue
+        view = app.view_functions[rule.endpoint]
+        url = re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            anonymous = client.open(url, method=method, json={})
+            if getattr(view, "api_public", False):
+                continue
+            assert anonymous.status_code == 401, (method, url)
+            if method != "GET":
+                headers = {"Authorization": f"Bearer {read_token}"}
+                read_only = client.open(url, method=method, json={}, headers=headers)
+                assert read_only.status_code == 403, (method, url)
+
+
 def run_job(app: Flask, job_id: str) -> None:
     """Run the job ``job_id`` (core's or an enabled plugin's ``Job``) once, now, as the
     scheduler would: in an app context and a unit of work of its own, committed when it
@@ -1049,6 +1072,7 @@ __all__ = [
     "SocketClient",
     "WebhookReceiver",
     "all_installed_plugins",
+    "assert_api_routes_refuse_visitors",
     "body_of",
     "compiled_catalogs",
     "count_rows",

@@ -22,7 +22,7 @@ from core.api import (
     has_role,
     hookimpl,
 )
-from plugins.mentoring import account_end, views
+from plugins.mentoring import account_end, api, views
 from plugins.mentoring.choices import PROFILE_FIELDS, offers_mentoring
 from plugins.mentoring.cli import mentoring_command
 from plugins.mentoring.demo import create_demo_mentorships
@@ -50,6 +50,11 @@ from plugins.mentoring.views.verification import SECTION as VERIFICATION_SECTION
 @hookimpl
 def register_blueprints():
     return views.BLUEPRINTS
+
+
+@hookimpl
+def register_api_blueprints():
+    return [api.bp]
 
 
 @hookimpl

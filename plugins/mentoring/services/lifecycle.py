@@ -24,12 +24,14 @@ from core.api import (
     has_role,
     insert_on_conflict,
     notify,
+    rate_limit,
     reading_as,
     record_activity,
     rows_changed,
     site_path,
     utcnow,
 )
+from plugins.mentoring.choices import offers_mentoring
 from plugins.mentoring.models import (
     ACCEPTED,
     ACTIVE,
@@ -63,6 +65,7 @@ REQUEST_DECLINED = "mentoring.request_declined"
 
 
 MAX_REQUEST_MESSAGE = 2000
+REQUESTS = rate_limit("mentoring-request", "10/day")  # asking, from the page or the API
 
 
 def count_mentorships(*states: str) -> int:
@@ -140,6 +143,15 @@ def open_mentorship_between(mentee: User, mentor: User) -> Mentorship | None:
             Mentorship.state.in_(OPEN_STATES),
         )
     )
+
+
+def mentor_to_ask(mentor_id: int) -> User | None:
+    """The member whose request page (or the API) may take a request: one who offers
+    mentoring, their address confirmed (whether they have room is ``send_request``'s)."""
+    mentor = db.session.get(User, mentor_id)
+    if mentor is None or not offers_mentoring(mentor) or not mentor.email_confirmed:
+        return None
+    return mentor
 
 
 def send_request(mentee: User, mentor: User, message: str, topics: str = "") -> Mentorship:

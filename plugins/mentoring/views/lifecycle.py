@@ -7,8 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import ConfirmForm, InvalidInput, User, db, rate_limit, today_of, writes_on_get
-from plugins.mentoring.choices import offers_mentoring
+from core.api import ConfirmForm, InvalidInput, db, today_of, writes_on_get
 from plugins.mentoring.forms import ChatForm, DeclineForm, RequestForm, TerminateForm, filled
 from plugins.mentoring.models import HELD
 from plugins.mentoring.services import agreements, ending, lifecycle, meetings
@@ -18,19 +17,17 @@ from plugins.mentoring.views.blueprint import _act, _require_form, bp
 from plugins.mentoring.views.chat import _before_id
 from plugins.mentoring.views.suggestions import suggestions_for_viewer
 
-REQUESTS = rate_limit("mentoring-request", "10/day")
-
 
 @bp.route("/request/<int:mentor_id>", methods=["GET", "POST"])
 @login_required
 def request_mentorship(mentor_id: int):
-    mentor = db.session.get(User, mentor_id)
-    if mentor is None or not offers_mentoring(mentor) or not mentor.email_confirmed:
+    mentor = lifecycle.mentor_to_ask(mentor_id)
+    if mentor is None:
         abort(404)
     form = RequestForm()
     if form.validate_on_submit():
         try:
-            REQUESTS.hit()
+            lifecycle.REQUESTS.hit()
             mentorship = lifecycle.send_request(
                 current_user, mentor, filled(form.message.data), form.topics.data or ""
             )

@@ -152,3 +152,29 @@ def test_identity_documents_are_limited_per_member_with_a_429(app, db, create_us
     assert len(list(folder.iterdir())) == 1  # the second replaced the first; no third
     assert upload(otto).status_code == 302  # another mentor is not held back
     assert count_rows(app, MentorVerification) == 2
+
+
+def test_the_api_counts_against_the_pages_limits(app, client, db, chat, make_mentor, mentee):
+    from core.services.tokens import create_token
+
+    token = {"Authorization": f"Bearer {create_token(mentee, 'my app', 'write')}"}
+    db.session.commit()
+    written = f"/api/v1/mentoring/mentorships/{chat}/messages"
+    for n in range(3):
+        assert client.post(written, json={"text": f"API {n}"}, headers=token).status_code == 201
+    refused = client.post(written, json={"text": "One too many"}, headers=token)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    client.login(mentee)
+    assert client.post(f"/mentoring/{chat}/messages", data={"body": "x"}).status_code == 429
+    assert messages(app, chat) == ["API 0", "API 1", "API 2"]
+
+    mentors = [make_mentor(f"Mentor {n}") for n in range(3)]
+    asked = [
+        client.post(
+            "/api/v1/mentoring/mentorships",
+            json={"mentor_id": mentor.id, "message": "Please?"},
+            headers=token,
+        ).status_code
+        for mentor in mentors
+    ]
+    assert asked == [201, 201, 429]
