@@ -29,6 +29,9 @@ plugin authors too.
   (``.received``), answers ``.status`` (200), and can be stopped and started again on its
   port; ``.subscribe(app, *event_types)`` registers it as an endpoint (the app needs
   ``WEBHOOK_ALLOW_LOCAL_HTTP``) and ``verified(delivery, secret)`` checks a signature.
+* ``check_api_routes_refuse_visitors(app, client, reader)``: every ``/api/v1/`` route the
+  enabled parts add refuses a visitor (401, unless ``@public``) and a read-only token (the
+  ``Authorization`` header ``reader``) on a write (403): add it to a plugin's API tests.
 * ``compiled_catalogs(folder, {"de": {"Hello": "Hallo"}})``: a few translations, compiled, for
   ``make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=...)`` (a site's own
   folders, which win over the catalogs core and the plugins ship), so a test can show which
@@ -46,6 +49,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import secrets
 import signal
 import socket
@@ -814,6 +818,27 @@ def compiled_catalogs(folder: Path, catalogs: dict[str, dict[str, str]]) -> str:
         with open(folder / language / "LC_MESSAGES" / "messages.mo", "wb") as compiled:
             write_mo(compiled, catalog)
     return str(folder)
+
+
+def check_api_routes_refuse_visitors(
+    app: Flask, client: FlaskClient, reader: dict[str, str]
+) -> None:
+    """The route x role rule of the HTTP API, for every route of ``app``'s enabled parts:
+    a visitor is refused (401) unless the view is ``@public``, and a read-only token's
+    ``reader`` headers are refused (403) on anything but GET."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or "openapi" in rule.endpoint:
+            continue
+        view = app.view_functions[rule.endpoint]
+        url = re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            anonymous = client.open(url, method=method, json={})
+            if getattr(view, "api_public", False):
+                continue
+            assert anonymous.status_code == 401, (method, url)
+            if method != "GET":
+                read_only = client.open(url, method=method, json={}, headers=reader)
+                assert read_only.status_code == 403, (method, url)
 
 
 def stored(app: Flask, statement: Any) -> Any:
