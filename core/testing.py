@@ -29,6 +29,8 @@ plugin authors too.
   (``.received``), answers ``.status`` (200), and can be stopped and started again on its
   port; ``.subscribe(app, *event_types)`` registers it as an endpoint (the app needs
   ``WEBHOOK_ALLOW_LOCAL_HTTP``) and ``verified(delivery, secret)`` checks a signature.
+* ``token_headers(user, scope="write")``: the ``Authorization`` header of a new personal
+  access token of ``user`` (committed), for calls to the HTTP API.
 * ``check_api_routes_refuse_visitors(app, client, reader)``: every ``/api/v1/`` route the
   enabled parts add refuses a visitor (401, unless ``@public``) and a read-only token (the
   ``Authorization`` header ``reader``) on a write (403): add it to a plugin's API tests.
@@ -818,6 +820,17 @@ def compiled_catalogs(folder: Path, catalogs: dict[str, dict[str, str]]) -> str:
         with open(folder / language / "LC_MESSAGES" / "messages.mo", "wb") as compiled:
             write_mo(compiled, catalog)
     return str(folder)
+
+
+def token_headers(user: Any, scope: str = "write") -> dict[str, str]:
+    """The ``Authorization`` header of a new personal access token of ``user`` (committed;
+    call in an app context, as the ``db`` fixture gives)."""
+    from core.db import db
+    from core.services.tokens import create_token
+
+    secret = create_token(user, "my app", scope)
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def check_api_routes_refuse_visitors(

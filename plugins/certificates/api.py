@@ -22,6 +22,7 @@ from core.api import (
 )
 from plugins.certificates import services
 from plugins.certificates.models import Certificate
+from plugins.certificates.pdf import pdf_download
 
 bp = ApiBlueprint(
     "certificates",
@@ -88,14 +89,7 @@ def pdf(number: str) -> Response:
         raise Problem("refused", _("This certificate was revoked: its PDF is no longer offered."))
     if not certificate.is_ready:
         raise Problem("refused", _("Your certificate is being prepared: refresh in a moment."))
-    return Response(
-        certificate.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{certificate.filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return pdf_download(certificate)
 
 
 @bp.get("/<number>/verify")

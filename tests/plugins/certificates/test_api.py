@@ -3,29 +3,9 @@ the pages give them."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-
-from core.services.tokens import create_token
-from core.testing import check_api_routes_refuse_visitors, stored
-from plugins.certificates.models import Certificate
+from core.testing import check_api_routes_refuse_visitors, token_headers
 
 from .conftest import pdf_text
-
-
-def bearer(db, user, scope: str = "write") -> dict[str, str]:
-    secret = create_token(user, "my app", scope)
-    db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}
-
-
-@pytest.fixture
-def issued(app, pair, complete_goal):
-    complete_goal(*pair)
-    return {
-        name: stored(app, select(Certificate.number).where(Certificate.holder_name == name))
-        for name in ("Ada Lovelace", "Bob Smith")
-    }
 
 
 def test_the_holder_lists_their_certificates_and_downloads_the_pdf(
@@ -33,7 +13,7 @@ def test_the_holder_lists_their_certificates_and_downloads_the_pdf(
 ):
     _, bob = pair
     number = issued["Bob Smith"]
-    headers = bearer(db, bob, "read")
+    headers = token_headers(bob, "read")
 
     listed = client.get("/api/v1/certificates", headers=headers).json
     assert [item["number"] for item in listed["items"]] == [number]
@@ -56,7 +36,7 @@ def test_nobody_else_sees_or_downloads_a_certificate(
     run_render_job()
     bobs = f"/api/v1/certificates/{issued['Bob Smith']}/pdf"
     assert client.get(bobs).status_code == 401
-    other = bearer(db, ada)  # the other party of the same goal
+    other = token_headers(ada)  # the other party of the same goal
     assert client.get(bobs, headers=other).json["type"] == "/api/problems/not-found"
     mine = client.get("/api/v1/certificates", headers=other).json["items"]
     assert [item["number"] for item in mine] == [issued["Ada Lovelace"]]
@@ -91,12 +71,12 @@ def test_a_revoked_certificate_is_said_so_and_its_pdf_refused(
     verified = client.get(f"/api/v1/certificates/{number}/verify").json
     assert verified["valid"] is False and verified["revoked_at"] is not None
     assert verified["replaced"] is False and "mistake" not in str(verified)
-    refused = client.get(f"/api/v1/certificates/{number}/pdf", headers=bearer(db, bob))
+    refused = client.get(f"/api/v1/certificates/{number}/pdf", headers=token_headers(bob))
     assert refused.status_code == 409 and "was revoked" in refused.json["detail"]
 
 
 def test_every_certificates_route_refuses_visitors_and_read_only_writes(app, client, db, pair):
-    check_api_routes_refuse_visitors(app, client, bearer(db, pair[0], "read"))
+    check_api_routes_refuse_visitors(app, client, token_headers(pair[0], "read"))
     document = client.get("/api/v1/openapi.json").json
     pdf = document["paths"]["/api/v1/certificates/{number}/pdf"]["get"]["responses"]["200"]
     assert list(pdf["content"]) == ["application/pdf"]

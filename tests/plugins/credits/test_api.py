@@ -3,14 +3,7 @@ labels the ledger page shows, and their total."""
 
 from __future__ import annotations
 
-from core.services.tokens import create_token
-from core.testing import check_api_routes_refuse_visitors
-
-
-def bearer(db, user, scope: str = "read") -> dict[str, str]:
-    secret = create_token(user, "my app", scope)
-    db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}
+from core.testing import check_api_routes_refuse_visitors, token_headers
 
 
 def test_the_ledger_lists_the_members_entries_newest_first_with_labels(
@@ -21,7 +14,7 @@ def test_the_ledger_lists_the_members_entries_newest_first_with_labels(
     credits.goal([ada, bo], "probe.finished", title="Six months of Python")
     credits.do(ada, "probe.rated")
     credits.undo(first)
-    headers = bearer(db, ada)
+    headers = token_headers(ada, "read")
 
     ledger = client.get("/api/v1/credits/ledger", headers=headers).json
     assert [(e["entry_kind"], e["label"], e["points"]) for e in ledger["items"]] == [
@@ -40,7 +33,7 @@ def test_the_ledger_comes_a_page_at_a_time(client, db, credits, create_user):
     ada = create_user()
     for _ in range(3):
         credits.do(ada, "probe.rated")
-    headers = bearer(db, ada)
+    headers = token_headers(ada, "read")
 
     first = client.get("/api/v1/credits/ledger?limit=2", headers=headers)
     assert len(first.json["items"]) == 2 and 'rel="next"' in first.headers["Link"]
@@ -57,7 +50,7 @@ def test_the_ledger_comes_a_page_at_a_time(client, db, credits, create_user):
 def test_a_member_only_ever_reads_their_own_ledger(app, client, db, credits, create_user):
     ada, bo = create_user(), create_user()
     credits.do(ada, "probe.wrote")
-    headers = bearer(db, bo)
+    headers = token_headers(bo, "read")
     assert client.get("/api/v1/credits/ledger", headers=headers).json["items"] == []
     assert client.get("/api/v1/credits/balance", headers=headers).json == {"total": 0}
     check_api_routes_refuse_visitors(app, client, headers)

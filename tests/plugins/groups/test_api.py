@@ -6,22 +6,15 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from core.db import utcnow
-from core.services.tokens import create_token
-from core.testing import check_api_routes_refuse_visitors, count_rows
+from core.testing import check_api_routes_refuse_visitors, count_rows, token_headers
 from plugins.groups.models import Group, Membership
-
-
-def bearer(db, user, scope: str = "write") -> dict[str, str]:
-    secret = create_token(user, "my app", scope)
-    db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_the_directory_lists_what_the_member_may_see(client, db, manager, member, groups):
     python = groups.create(manager, "Python learners", topic="Python")
     groups.create(manager, "Secret circle", visibility="members")
     rust = groups.create(manager, "Rust readers", description="Ownership and borrowing")
-    headers = bearer(db, member, "read")
+    headers = token_headers(member, "read")
 
     listed = client.get("/api/v1/groups?limit=1", headers=headers)
     assert [item["name"] for item in listed.json["items"]] == ["Rust readers"]
@@ -35,7 +28,7 @@ def test_the_directory_lists_what_the_member_may_see(client, db, manager, member
 
 def test_a_member_joins_an_open_group_once(app, client, db, manager, member, groups):
     group_id = groups.create(manager)
-    headers = bearer(db, member)
+    headers = token_headers(member)
 
     before = client.get(f"/api/v1/groups/{group_id}", headers=headers).json
     assert before["is_member"] is False and before["member_count"] == 1
@@ -53,13 +46,13 @@ def test_a_member_joins_an_open_group_once(app, client, db, manager, member, gro
 
 def test_only_open_groups_are_joined_directly(client, db, manager, member, groups):
     group_id = groups.create(manager, join_policy="request")
-    refused = client.post(f"/api/v1/groups/{group_id}/join", headers=bearer(db, member))
+    refused = client.post(f"/api/v1/groups/{group_id}/join", headers=token_headers(member))
     assert refused.status_code == 422 and "not open" in refused.json["detail"]
 
 
 def test_a_members_only_group_is_not_found_by_others(client, db, manager, member, groups):
     group_id = groups.create(manager, "Secret circle", visibility="members")
-    headers = bearer(db, member)
+    headers = token_headers(member)
     assert client.get(f"/api/v1/groups/{group_id}", headers=headers).status_code == 404
     assert client.post(f"/api/v1/groups/{group_id}/join", headers=headers).status_code == 404
     assert client.get("/api/v1/groups/999", headers=headers).status_code == 404
@@ -72,12 +65,12 @@ def test_a_hidden_group_shows_no_name_and_is_listed_to_its_members_alone(
     groups.add(group_id, member)
     db.session.execute(update(Group).values(hidden_at=utcnow()))
     db.session.commit()
-    assert client.get("/api/v1/groups", headers=bearer(db, outsider)).json["items"] == []
-    listed = client.get("/api/v1/groups", headers=bearer(db, member)).json["items"]
+    assert client.get("/api/v1/groups", headers=token_headers(outsider)).json["items"] == []
+    listed = client.get("/api/v1/groups", headers=token_headers(member)).json["items"]
     assert [(item["name"], item["topic"]) for item in listed] == [("Hidden group", None)]
-    read = client.get(f"/api/v1/groups/{group_id}", headers=bearer(db, member)).json
+    read = client.get(f"/api/v1/groups/{group_id}", headers=token_headers(member)).json
     assert read["hidden"] is True and read["description"] is None and "Loud" not in str(read)
 
 
 def test_every_groups_route_refuses_visitors_and_read_only_writes(app, client, db, member):
-    check_api_routes_refuse_visitors(app, client, bearer(db, member, "read"))
+    check_api_routes_refuse_visitors(app, client, token_headers(member, "read"))

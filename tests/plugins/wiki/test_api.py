@@ -6,17 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from core.db import utcnow
-from core.services.tokens import create_token
-from core.testing import check_api_routes_refuse_visitors, count_rows, stored
+from core.testing import check_api_routes_refuse_visitors, count_rows, stored, token_headers
 from plugins.wiki.models import Article, Revision
 
 NEW = {"title": "Ending well", "body": "Say **thank you**.", "tags": ["Mentoring", "Endings"]}
-
-
-def bearer(db, user, scope: str = "write") -> dict[str, str]:
-    secret = create_token(user, "my app", scope)
-    db.session.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def problem_type(response) -> str:
@@ -28,7 +21,7 @@ def test_the_list_comes_newest_first_by_tag_and_by_words(client, db, ada, rui, a
     first = articles.create(ada, "Your first meeting", tags="Meetings")
     second = articles.create(ada, "Setting goals", "Pick **one** small goal.", tags="Goals")
     articles.rate(second, rui, 4)
-    headers = bearer(db, rui, "read")
+    headers = token_headers(rui, "read")
 
     listed = client.get("/api/v1/wiki/articles?limit=1", headers=headers)
     assert [item["title"] for item in listed.json["items"]] == ["Setting goals"]
@@ -48,7 +41,7 @@ def test_the_list_comes_newest_first_by_tag_and_by_words(client, db, ada, rui, a
 def test_an_article_its_etag_and_its_revisions(client, db, ada, rui, articles):
     article = articles.create(ada)
     articles.edit(article, rui, "Meet for an hour.", summary="Shorter")
-    headers = bearer(db, rui, "read")
+    headers = token_headers(rui, "read")
 
     read = client.get(f"/api/v1/wiki/articles/{article.id}", headers=headers)
     assert read.json["revision"] == 2 and read.json["body"] == "Meet for an hour."
@@ -63,7 +56,7 @@ def test_an_article_its_etag_and_its_revisions(client, db, ada, rui, articles):
 
 
 def test_creating_an_article_publishes_it_once(app, client, db, ada, articles):
-    headers = bearer(db, ada)
+    headers = token_headers(ada)
     created = client.post("/api/v1/wiki/articles", json=NEW, headers=headers)
     assert created.status_code == 201 and created.json["tags"] == ["Endings", "Mentoring"]
     assert "<strong>thank you</strong>" in created.json["body_html"]
@@ -83,7 +76,7 @@ def test_an_edit_needs_the_version_read_and_a_stale_one_gets_the_current(
 ):
     article = articles.create(ada)
     url = f"/api/v1/wiki/articles/{article.id}"
-    ada_headers, rui_headers = bearer(db, ada), bearer(db, rui)
+    ada_headers, rui_headers = token_headers(ada), token_headers(rui)
     etag = client.get(url, headers=rui_headers).headers["ETag"]
     change = {"title": article.title, "body": "Rui's text", "summary": "Mine"}
 
@@ -113,7 +106,7 @@ def test_a_hidden_article_is_not_listed_read_or_changed(app, client, db, ada, ru
     article = articles.create(ada)
     db.session.execute(update(Article).values(hidden_at=utcnow()))
     db.session.commit()
-    headers = bearer(db, rui)
+    headers = token_headers(rui)
     assert client.get("/api/v1/wiki/articles", headers=headers).json["items"] == []
     for url in (
         f"/api/v1/wiki/articles/{article.id}",
@@ -132,7 +125,7 @@ def test_a_hidden_revision_hides_its_text(client, db, ada, rui, articles):
     article = articles.create(ada)
     db.session.execute(update(Revision).values(hidden_at=utcnow()))
     db.session.commit()
-    headers = bearer(db, rui)
+    headers = token_headers(rui)
     read = client.get(f"/api/v1/wiki/articles/{article.id}", headers=headers).json
     assert read["text_hidden"] is True and read["body"] is None and read["body_html"] is None
     listed = client.get("/api/v1/wiki/articles", headers=headers).json["items"]
@@ -142,14 +135,14 @@ def test_a_hidden_revision_hides_its_text(client, db, ada, rui, articles):
 def test_rating_gives_or_changes_ones_stars_but_not_on_ones_own(client, db, ada, rui, articles):
     article = articles.create(ada)
     url = f"/api/v1/wiki/articles/{article.id}/rating"
-    rated = client.put(url, json={"stars": 5}, headers=bearer(db, rui))
+    rated = client.put(url, json={"stars": 5}, headers=token_headers(rui))
     assert rated.json == {"stars": 5, "average_stars": 5.0, "ratings": 1}
-    changed = client.put(url, json={"stars": 3}, headers=bearer(db, rui))
+    changed = client.put(url, json={"stars": 3}, headers=token_headers(rui))
     assert changed.json == {"stars": 3, "average_stars": 3.0, "ratings": 1}
-    assert client.put(url, json={"stars": 6}, headers=bearer(db, rui)).status_code == 422
-    own = client.put(url, json={"stars": 5}, headers=bearer(db, ada))
+    assert client.put(url, json={"stars": 6}, headers=token_headers(rui)).status_code == 422
+    own = client.put(url, json={"stars": 5}, headers=token_headers(ada))
     assert own.status_code == 422 and "your own article" in own.json["detail"]
 
 
 def test_every_wiki_route_refuses_visitors_and_read_only_writes(app, client, db, ada):
-    check_api_routes_refuse_visitors(app, client, bearer(db, ada, "read"))
+    check_api_routes_refuse_visitors(app, client, token_headers(ada, "read"))
