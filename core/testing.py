@@ -31,6 +31,11 @@ plugin authors too.
   (``.received``), answers ``.status`` (200), and can be stopped and started again on its
   port; ``.subscribe(app, *event_types)`` registers it as an endpoint (the app needs
   ``WEBHOOK_ALLOW_LOCAL_HTTP``) and ``verified(delivery, secret)`` checks a signature.
+* ``token_headers(user, scope="write")``: the ``Authorization`` header of a new personal
+  access token of ``user`` (committed), for calls to the HTTP API.
+* ``check_api_routes_refuse_visitors(app, client, reader)``: every ``/api/v1/`` route the
+  enabled parts add refuses a visitor (401, unless ``@public``) and a read-only token (the
+  ``Authorization`` header ``reader``) on a write (403): add it to a plugin's API tests.
 * ``compiled_catalogs(folder, {"de": {"Hello": "Hallo"}})``: a few translations, compiled, for
   ``make_app(LANGUAGES=["en", "de"], BABEL_TRANSLATION_DIRECTORIES=...)`` (a site's own
   folders, which win over the catalogs core and the plugins ship), so a test can show which
@@ -819,6 +824,17 @@ def compiled_catalogs(folder: Path, catalogs: dict[str, dict[str, str]]) -> str:
     return str(folder)
 
 
+def token_headers(user: Any, scope: str = "write") -> dict[str, str]:
+    """The ``Authorization`` header of a new personal access token of ``user`` (committed;
+    call in an app context, as the ``db`` fixture gives)."""
+    from core.db import db
+    from core.services.tokens import create_token
+
+    secret = create_token(user, "my app", scope)
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
 def stored(app: Flask, statement: Any) -> Any:
     """What the database holds, read in a unit of work of its own (not the test's session):
     ``stored(app, select(Goal.completed_at).where(Goal.id == goal_id))``."""
@@ -837,23 +853,23 @@ def count_rows(app: Flask, model: Any, *where: Any) -> int:
     return count
 
 
-def assert_api_routes_refuse_visitors(app: Flask, client: Any, read_token: str) -> None:
+def assert_api_routes_refuse_visitors(app: Flask, client: Any, reader: dict[str, str]) -> None:
     """The route x role rule of the HTTP API, for every route an enabled part adds: a visitor
-    gets 401 (unless the view is ``@public``), a ``read_token`` (a token of scope ``read``)
-    403 on any method but GET. Run it in a test with a plugin enabled to check that plugin's."""
+    gets 401 (unless the view is ``@public``), the headers ``reader`` of a token of scope
+    ``read`` (``token_headers(user, "read")``) 403 on any method but GET. Run it in a test
+    with a plugin enabled to check that plugin's."""
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or "openapi" in rule.endpoint:
             continue
         view = app.view_functions[rule.endpoint]
         url = re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)
-        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             anonymous = client.open(url, method=method, json={})
             if getattr(view, "api_public", False):
                 continue
             assert anonymous.status_code == 401, (method, url)
             if method != "GET":
-                headers = {"Authorization": f"Bearer {read_token}"}
-                read_only = client.open(url, method=method, json={}, headers=headers)
+                read_only = client.open(url, method=method, json={}, headers=reader)
                 assert read_only.status_code == 403, (method, url)
 
 
@@ -1084,5 +1100,6 @@ __all__ = [
     "run_job",
     "session_cookie",
     "stored",
+    "token_headers",
     "verified",
 ]

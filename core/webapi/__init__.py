@@ -132,7 +132,9 @@ def _json_bodies_only() -> Any:
 
 
 def _answer_problem(error: problems.Problem) -> Any:
-    return problems.problem(error.name, error.detail)
+    response = problems.problem(error.name, error.detail, **error.members)
+    response.headers.update(error.headers)
+    return response
 
 
 def _csrf_problem(error: CSRFError) -> Any:

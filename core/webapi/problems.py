@@ -89,6 +89,13 @@ _TYPES = [
         "field's fault.",
     ),
     ProblemType(
+        "precondition-required",
+        428,
+        _l("Version needed"),
+        "A change needs `If-Match` with the version read (its `ETag`), so that it never "
+        "overwrites a change made meanwhile.",
+    ),
+    ProblemType(
         "rate-limited",
         429,
         _l("Too many requests"),
@@ -102,12 +109,22 @@ _BY_STATUS = {problem.status: problem for problem in reversed(_TYPES)}  # the fi
 
 class Problem(Exception):
     """Raised in an API view: answered as the problem of type ``name`` (one of
-    ``PROBLEM_TYPES``) with ``detail``."""
+    ``PROBLEM_TYPES``) with ``detail``, extension ``members`` (the current version of what
+    changed meanwhile, say) and ``headers``."""
 
-    def __init__(self, name: str, detail: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        detail: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        **members: Any,
+    ) -> None:
         super().__init__(detail)
         self.name = name
         self.detail = detail
+        self.headers = headers or {}
+        self.members = members
 
 
 def is_api_request() -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from weasyprint import CSS, HTML
@@ -31,6 +31,18 @@ RENDERING = threading.Lock()
 def override_folder(app: Flask) -> Path:
     """Where an operator puts their own template, stylesheet or logo."""
     return Path(app.instance_path) / "certificates"
+
+
+def pdf_download(certificate: Certificate) -> Response:
+    """The holder's PDF as a download (the page's and the API's), kept out of caches."""
+    return Response(
+        certificate.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{certificate.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def verify_url(number: str) -> str:

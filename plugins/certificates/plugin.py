@@ -14,7 +14,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import Job, ProfileArea, ProfileSection, Statistic, WebhookEventType, hookimpl
-from plugins.certificates import account_end, admin, services
+from plugins.certificates import account_end, admin, api, services
 from plugins.certificates.cli import certificates_command
 from plugins.certificates.export import certificates_part
 from plugins.certificates.forms import VisibilityForm
@@ -26,6 +26,11 @@ REQUIRES = ()  # the goal kinds it certifies are checked at startup instead (app
 @hookimpl
 def register_blueprints():
     return [bp, admin.bp]
+
+
+@hookimpl
+def register_api_blueprints():
+    return [api.bp]
 
 
 @hookimpl

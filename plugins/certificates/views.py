@@ -3,13 +3,14 @@ verification page. Thin: parse, authorize through the services, render."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.api import NotFound, db
 from plugins.certificates import services
 from plugins.certificates.forms import VerifyForm, VisibilityForm
+from plugins.certificates.pdf import pdf_download
 
 bp = Blueprint(
     "certificates",
@@ -35,14 +36,7 @@ def download(number: str):
     if not certificate.is_ready:
         flash(_("Your certificate is being prepared: refresh in a moment."), "info")
         return _mentoring_area()
-    return Response(
-        certificate.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{certificate.filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return pdf_download(certificate)
 
 
 @bp.post("/<number>/visibility")

@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from core.api import MemberFact, NavItem, ProfileSection, hookimpl
-from plugins.credits import account_end, admin, services
+from plugins.credits import account_end, admin, api, services
 from plugins.credits.export import credits_part
 from plugins.credits.views import bp
 
@@ -17,6 +17,11 @@ from plugins.credits.views import bp
 @hookimpl
 def register_blueprints():
     return [bp, admin.bp]
+
+
+@hookimpl
+def register_api_blueprints():
+    return [api.bp]
 
 
 @hookimpl

@@ -23,7 +23,7 @@ from core.api import (
     db,
     hookimpl,
 )
-from plugins.groups import account_end
+from plugins.groups import account_end, api
 from plugins.groups.export import groups_part
 from plugins.groups.models import INVITATION_ONLY, MEMBERS_ONLY, ON_REQUEST, Group
 from plugins.groups.services import (
@@ -41,6 +41,11 @@ from plugins.groups.views import bp
 @hookimpl
 def register_blueprints():
     return [bp]
+
+
+@hookimpl
+def register_api_blueprints():
+    return [api.bp]
 
 
 @hookimpl

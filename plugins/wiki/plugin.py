@@ -18,7 +18,7 @@ from core.api import (
     count_per_month,
     hookimpl,
 )
-from plugins.wiki import account_end, reports, services
+from plugins.wiki import account_end, api, reports, services
 from plugins.wiki.demo import add_demo_articles
 from plugins.wiki.export import wiki_part
 from plugins.wiki.models import Article
@@ -35,6 +35,11 @@ def register_webhook_events():
 @hookimpl
 def register_blueprints():
     return [bp]
+
+
+@hookimpl
+def register_api_blueprints():
+    return [api.bp]
 
 
 @hookimpl

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, literal_column, select, text
+from sqlalchemy import Integer, Select, delete, false, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
@@ -31,6 +31,7 @@ from core.api import (
     page_of,
     plugin_settings_as,
     positive,
+    rate_limit,
     record_activity,
     site_path,
     undo_activity,
@@ -50,6 +51,7 @@ from plugins.wiki.models import (
 )
 from plugins.wiki.rendering import plain_text, render_markdown
 
+EDITS = rate_limit("wiki-edit", "30/hour")  # new articles and edits, by page or API
 ARTICLE_CREATED = "wiki.article_created"
 ARTICLE_EDITED = "wiki.article_edited"
 ARTICLE_RATED = "wiki.article_rated"
@@ -357,6 +359,37 @@ def article_to_read(article_id: int, reader: User) -> Reading:
     return Reading(article, _average(average), count, stars)
 
 
+def articles_query(*, tag: Tag | None = None, search: str | None = None) -> Select:
+    """The articles the lists show (none the moderators hid), tagged ``tag`` and holding
+    every word of ``search`` if given, for a list read by cursor (the HTTP API)."""
+    query = select(Article).where(Article.hidden_at.is_(None))
+    if tag is not None:
+        query = query.join(ArticleTag, ArticleTag.article_id == Article.id).where(
+            ArticleTag.tag_id == tag.id
+        )
+    if search is not None:
+        words = search_words(search)
+        query = query.where(_matching(words) if words else false())
+    return query.options(joinedload(Article.author), selectinload(Article.tags))
+
+
+def listed(articles: Sequence[Article]) -> list[Listed]:
+    """These articles as a list shows them: with their rating, marked if their text is
+    hidden (two queries for all)."""
+    ids = [article.id for article in articles]
+    ratings = {
+        article_id: (_average(average), count)
+        for article_id, average, count in db.session.execute(
+            select(Rating.article_id, func.avg(Rating.stars), func.count())
+            .where(Rating.article_id.in_(ids))
+            .group_by(Rating.article_id)
+        )
+    }
+    items = [Listed(article, *ratings.get(article.id, (None, 0))) for article in articles]
+    page = Page(items, 1, False)
+    return _marking_hidden(page).items
+
+
 # ---- search ------------------------------------------------------------------------------
 
 
@@ -388,8 +421,27 @@ def search_articles(query: str, page: int = 1) -> Page:
     return _marking_hidden(Page(found, page, len(matches) > size))
 
 
+def _fts_query(words: list[str]) -> str:
+    """SQLite FTS5's query for articles holding every word (or a word it starts)."""
+    return " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
+
+
+def _tsquery(words: list[str]) -> Any:
+    """PostgreSQL's query for articles holding every word (or a word it starts)."""
+    config: ColumnClause[Any] = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+    return postgresql.to_tsquery(config, " & ".join(f"{word}:*" for word in words))
+
+
+def _matching(words: list[str]) -> Any:
+    """A condition on articles: they hold every word, by the search index."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return SEARCH_DOCUMENT.op("@@")(_tsquery(words))
+    rowids = text("SELECT rowid FROM wiki_search WHERE wiki_search MATCH :query")
+    return Article.id.in_(rowids.bindparams(query=_fts_query(words)).columns(rowid=Integer))
+
+
 def _sqlite_matches(words: list[str], limit: int, offset: int) -> list[tuple[int, str]]:
-    fts_query = " ".join('"{}"*'.format(word.replace('"', '""')) for word in words)
+    fts_query = _fts_query(words)
     rows = db.session.execute(
         text(
             "SELECT rowid, snippet(wiki_search, 1, :start, :end, '…', 24) FROM wiki_search "
@@ -409,7 +461,7 @@ def _sqlite_matches(words: list[str], limit: int, offset: int) -> list[tuple[int
 
 def _postgresql_matches(words: list[str], limit: int, offset: int) -> list[tuple[int, str]]:
     config: ColumnClause[Any] = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
-    tsquery = postgresql.to_tsquery(config, " & ".join(f"{word}:*" for word in words))
+    tsquery = _tsquery(words)
     headline = postgresql.ts_headline(
         config,
         Article.plain_text,

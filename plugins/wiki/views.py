@@ -24,7 +24,6 @@ from core.api import (
     User,
     db,
     page_number,
-    rate_limit,
     run_action,
     whole_number,
 )
@@ -42,7 +41,6 @@ bp = Blueprint(
 )
 
 LISTS = {"recent": services.recent_articles, "top": services.top_rated_articles}
-EDITS = rate_limit("wiki-edit", "30/hour")  # new articles and edits
 
 
 @bp.before_request
@@ -134,7 +132,7 @@ def new():
         preview = Markup(render_markdown(form.body.data or ""))
     elif form.validate_on_submit():
         try:
-            EDITS.hit()
+            services.EDITS.hit()
             article = services.create_article(
                 current_user,
                 form.title.data,
@@ -167,7 +165,7 @@ def edit(article_id: int):
         preview = Markup(render_markdown(form.body.data or ""))
     elif form.validate_on_submit():
         try:
-            EDITS.hit()
+            services.EDITS.hit()
             services.save_article(
                 article.id,
                 current_user,

@@ -394,7 +394,7 @@ def test_the_document_is_openapi_3_1_and_every_error_is_a_problem(client):
 
 def test_every_api_route_refuses_visitors_and_read_only_tokens_on_writes(app, client, db, member):
     """The route x role rule of the API, for every route any enabled part adds."""
-    assert_api_routes_refuse_visitors(app, client, token_of(db, member, scope="read"))
+    assert_api_routes_refuse_visitors(app, client, bearer(token_of(db, member, scope="read")))
     assert count_rows(app, ApiToken) == 1
 
 

@@ -3,11 +3,12 @@ groups on their profile, and the words for a group's join policy and visibility.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.api import InvalidInput, Page, User, db, like_pattern, page_of, record_activity
@@ -167,8 +168,18 @@ def _role_of(viewer: User) -> Any:
 def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int = 1) -> Page:
     """Groups ``viewer`` may see, matching every word of ``text`` in their name, description
     or topic, by name; with ``mine``, only theirs. Items are ``GroupCard``s."""
+    query = visible_groups(viewer, text=text, mine=mine).add_columns(MEMBER_COUNT, _role_of(viewer))
+    query = query.order_by(Group.name_key, Group.id)
+    return page_of(query, page, settings().groups_per_page, rows=True).map(
+        lambda row: GroupCard(*row)
+    )
+
+
+def visible_groups(viewer: User, *, text: str = "", mine: bool = False) -> Select[Group]:
+    """The groups the directory shows ``viewer``, matching every word of ``text`` in their
+    name, description or topic; with ``mine``, only theirs (unordered)."""
     role = _role_of(viewer)
-    query = select(Group, MEMBER_COUNT, role).where(
+    query = select(Group).where(
         role.is_not(None)
         if mine
         # a group the moderators hid is listed to its members alone
@@ -186,10 +197,20 @@ def search_groups(viewer: User, *, text: str = "", mine: bool = False, page: int
                 func.lower(Group.topic).like(pattern, escape="\\"),
             )
         )
-    query = query.order_by(Group.name_key, Group.id)
-    return page_of(query, page, settings().groups_per_page, rows=True).map(
-        lambda row: GroupCard(*row)
-    )
+    return query
+
+
+def cards_of(groups: Sequence[Group], viewer: User) -> list[GroupCard]:
+    """These groups as the directory shows them to ``viewer`` (one query for all)."""
+    facts = {
+        group_id: (count, role)
+        for group_id, count, role in db.session.execute(
+            select(Group.id, MEMBER_COUNT, _role_of(viewer)).where(
+                Group.id.in_([group.id for group in groups])
+            )
+        )
+    }
+    return [GroupCard(group, *facts[group.id]) for group in groups]
 
 
 def groups_of(member: User, viewer: User) -> list[GroupCard]:

@@ -88,6 +88,22 @@ def complete_goal(db) -> Callable[..., int]:
 
 
 @pytest.fixture
+def issued(app, pair, complete_goal) -> dict[str, str]:
+    """Ada and Bob finished; their certificates are issued (not rendered yet): numbers by
+    holder name."""
+    from sqlalchemy import select
+
+    from core.testing import stored
+    from plugins.certificates.models import Certificate
+
+    complete_goal(*pair)
+    return {
+        name: stored(app, select(Certificate.number).where(Certificate.holder_name == name))
+        for name in ("Ada Lovelace", "Bob Smith")
+    }
+
+
+@pytest.fixture
 def run_render_job(app) -> Callable[[], None]:
     """Run the ``certificates.render`` job as the scheduler does (own context, commit)."""
     from core.scheduler import run_job

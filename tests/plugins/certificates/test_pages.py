@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from core.testing import stored
 from plugins.certificates.models import Certificate
 
 from .conftest import pdf_text
-
-
-@pytest.fixture
-def issued(app, pair, complete_goal):
-    """Ada and Bob finished; their certificates are issued (not rendered yet)."""
-    complete_goal(*pair)
-    return {
-        name: stored(app, select(Certificate.number).where(Certificate.holder_name == name))
-        for name in ("Ada Lovelace", "Bob Smith")
-    }
 
 
 def mentoring_area(client, member) -> str:

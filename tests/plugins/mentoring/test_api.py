@@ -12,7 +12,7 @@ from core.db import utcnow
 from core.models import UserTopic
 from core.services.profiles import topic_named
 from core.services.tokens import create_token
-from core.testing import assert_api_routes_refuse_visitors, stored
+from core.testing import assert_api_routes_refuse_visitors, stored, token_headers
 from plugins.mentoring.models import ChatMessage, Mentorship
 from plugins.mentoring.services import fields
 
@@ -31,9 +31,7 @@ def problem_type(response) -> str:
 
 
 def test_every_mentoring_route_refuses_visitors_and_read_only_tokens(app, client, db, mentee):
-    secret = create_token(mentee, "my app", "read")
-    db.session.commit()
-    assert_api_routes_refuse_visitors(app, client, secret)
+    assert_api_routes_refuse_visitors(app, client, token_headers(mentee, "read"))
 
 
 def test_the_openapi_document_describes_the_mentoring_part(client):
