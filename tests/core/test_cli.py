@@ -616,7 +616,7 @@ def test_the_scheduler_warns_when_base_url_is_not_set(instance):
     stopper.cancel()
     _out, err = scheduler.communicate(timeout=TIMEOUT)
 
-    assert started == "alma scheduler running 6 jobs (Ctrl+C stops it)\n"
+    assert started == RUNNING
 
     assert "Warning: BASE_URL is not set; links in mails will point at http://127.0.0.1:5000" in err
 
@@ -712,8 +712,10 @@ CORE_JOBS = [
     "core.send_digests",
     "core.build_data_exports",
     "core.erase_accounts",
+    "core.deliver_webhooks",
+    "core.prune_webhooks",
 ]
-RUNNING = "alma scheduler running 6 jobs (Ctrl+C stops it)\n"
+RUNNING = f"alma scheduler running {len(CORE_JOBS)} jobs (Ctrl+C stops it)\n"
 
 
 def failed_logins(instance: Path, *emails: str) -> list[str]:
@@ -743,6 +745,8 @@ def test_jobs_list_shows_each_job_when_it_runs_and_its_last_run(instance):
         "core.send_digests  interval minutes=15  never run",
         "core.build_data_exports  interval minutes=10  never run",
         "core.erase_accounts  interval hours=1  never run",
+        "core.deliver_webhooks  interval seconds=15  never run",
+        "core.prune_webhooks  interval hours=6  never run",
     ]
 
     ran = run_alma("jobs", "run", "core.prune_sent_mails", env=env)
