@@ -60,7 +60,10 @@ def test_a_mentee_filters_the_directory_by_a_broad_field_and_finds_a_mentor(
     expect(page.locator(".ts-dropdown .optgroup-header").first).to_be_visible()  # grouped
     snap(page, "fields-picker")
     page.keyboard.type("(ICTs), in general")
+    # Enter takes the highlighted option: wait until the typing has filtered the list to it
+    expect(page.locator(".ts-dropdown .option.active")).to_contain_text("(ICTs), in general")
     page.keyboard.press("Enter")
+    expect(page.locator(".ts-control .item")).to_contain_text(["(ICTs), in general"])
     page.keyboard.press("Escape")
     snap(page, "fields-my-data")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -72,6 +75,7 @@ def test_a_mentee_filters_the_directory_by_a_broad_field_and_finds_a_mentor(
     page.goto(live_server + "/mentoring/mentors")
     page.get_by_role("combobox", name="Field of study").focus()
     page.keyboard.type("All of Information and Communication")
+    expect(page.locator(".ts-dropdown .option.active")).to_contain_text("All of Information")
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r".*field=06.*"))
