@@ -22,42 +22,21 @@ import statistics
 import tempfile
 
 from flask import Flask
-from sqlalchemy import insert, literal, select, text
+from sqlalchemy import select
 
 from bench.ceilings import CeilingPlugin
 from bench.console import Timings, time_routes
 from bench.dataset import DEFAULT_SERVER, PLUGINS, SEARCH_WORD, build_database, throwaway_database
 from bench.pages import Session, member_session, statements_of
 from core.app import create_app
-from core.db import db, utcnow
-from plugins.mentoring.models import VERIFIED, MentoringMember, MentorVerification
+from core.db import db
+from plugins.mentoring.models import MentoringMember
 
 PAGES = {
     "directory, first page": "/mentoring/mentors",
     "Mentoring area": "/mentoring/",
     "directory, a search": f"/mentoring/mentors?q={SEARCH_WORD}",
 }
-
-
-def verify_mentors(app: Flask) -> None:
-    """Every mentor's identity verified, as by staff: the data set has no checks, and with
-    the default ``verification = "staff"`` the directory would list no one."""
-    now = utcnow()
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(
-            insert(MentorVerification).from_select(
-                ["user_id", "state", "by_mail", "submitted_at", "decided_at", "message"],
-                select(
-                    MentoringMember.user_id,
-                    literal(VERIFIED),
-                    literal(False),
-                    literal(now),
-                    literal(now),
-                    literal(""),
-                ).where(MentoringMember.wants_to_mentor.is_(True)),
-            )
-        )
-        connection.execute(text("ANALYZE mentoring_verifications"))  # as after the data set
 
 
 def a_mentor(app: Flask) -> int:
@@ -108,7 +87,6 @@ def main() -> None:
             extra_plugins={"bench": CeilingPlugin()},
         )
         landmarks, built = build_database(app, args.scale)
-        verify_mentors(app)
         print(f"scale {args.scale}: data set built in {built:.0f} s")
         viewers = {
             "mentee (suggestions)": member_session(app, landmarks.viewer_id),
