@@ -87,6 +87,8 @@ def test_a_new_mentor_is_verified_by_a_coordinator_then_found_by_a_mentee(
     console.goto(live_server + "/admin/")
     expect(console.locator('[data-section-count="mentoring_verification.queue"]')).to_have_text("1")
     console.get_by_role("link", name=re.compile("Verification")).click()
+    # until "load", the stylesheets or the document's image may still be on their way
+    console.wait_for_url(re.compile(r".*/admin/verification$"), wait_until="load")
     check = console.locator(".verification-check", has_text=NEWCOMER)
     document = check.locator("img.verification-document")
     expect(document).to_be_visible()

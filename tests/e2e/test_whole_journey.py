@@ -31,7 +31,7 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from core.testing import body_of
+from core.testing import body_of, run_job
 
 pytestmark = pytest.mark.plugins("mentoring", "credits", "certificates", "wiki", "groups")
 
@@ -190,15 +190,6 @@ def user_id_in(url: str) -> int:
 def pdf_text(path: Path) -> str:
     result = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
     return result.stdout.decode()
-
-
-def run_job(app, job_id: str) -> None:
-    """Run a scheduler job now, as the scheduler process would (the test server runs none)."""
-    from core.scheduler import run_job
-    from core.state import alma
-
-    [job] = [job for job in alma(app).hooks.jobs() if job.id == job_id]
-    run_job(app, job)
 
 
 def move_into_the_past(db, meeting_id: int) -> None:
