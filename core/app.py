@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, g
+from flask import Flask, Request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -17,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, MapAdapter
 
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
-from core.db import db, end_request_transaction
+from core.db import db, end_request_transaction, write_after_request
 from core.forms import profile_form_with
 from core.i18n import select_locale, select_timezone, translation_directories
 from core.models import User
@@ -102,7 +103,7 @@ def create_app(
     )
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _init_login(app)
-    app.teardown_request(end_request_transaction)  # runs before note_session_seen
+    app.teardown_request(end_request_transaction)
     app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())
 
     if settings["TRUSTED_PROXIES"]:
@@ -211,15 +212,5 @@ def _init_login(app: Flask) -> None:
         if login is None:
             return None
         if accounts.seen_long_ago(login):
-            g.seen_session_id = login.id
+            write_after_request(functools.partial(accounts.note_seen, login.id))
         return login.user
-
-    @app.teardown_request
-    def note_session_seen(error: BaseException | None) -> None:
-        """After the request's own work, a short write of its own: a page view stays a read."""
-        session_id = g.pop("seen_session_id", None)
-        if session_id is None:
-            return
-        db.session.rollback()  # whatever the request left uncommitted is not ours to keep
-        accounts.note_seen(session_id)
-        db.session.commit()

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, TextClause, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -224,7 +224,13 @@ def end_request_transaction(error: BaseException | None) -> None:
     statement of the next requests again. A transaction that wrote and was not committed, or
     a request that failed, is rolled back as before. Writes are seen through the session
     (a flush, or an INSERT, UPDATE, DELETE or non-SELECT text run by ``db.session.execute``);
-    a write through ``db.session.connection()`` must be committed by its view."""
+    a write through ``db.session.connection()`` must be committed by its view. Then come the
+    writes asked for with ``write_after_request``."""
+    _end_own_work(error)
+    _run_writes_after_request()
+
+
+def _end_own_work(error: BaseException | None) -> None:
     session = db.session()
     if not session.in_transaction():
         return
@@ -241,6 +247,19 @@ def end_request_transaction(error: BaseException | None) -> None:
         session.commit()
     except SQLAlchemyError:  # a broken transaction (a database error the page handled)
         session.rollback()
+
+
+def write_after_request(write: Callable[[], None]) -> None:
+    """Have ``write`` run once the request's own unit of work has ended, in a short one of its
+    own, whatever the request did: a note of use (a session seen, a token used) does not make
+    a page view a write, nor keep an uncommitted change the request left behind."""
+    g.setdefault("writes_after_request", []).append(write)
+
+
+def _run_writes_after_request() -> None:
+    for write in g.pop("writes_after_request", ()):
+        write()
+        db.session.commit()
 
 
 @event.listens_for(Session, "after_flush")

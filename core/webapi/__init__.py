@@ -118,7 +118,6 @@ def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
     for part in [members.bp, alerts.bp, *parts]:
         csrf.exempt(part)  # checked by auth.authenticate_call, for session calls only
         api.register_blueprint(part, url_prefix=PREFIX + (part.url_prefix or ""))
-    app.teardown_request(auth.note_token_used)
     app.register_blueprint(problems.bp)
     app.register_blueprint(docs.bp)
 

@@ -5,6 +5,7 @@ or per member for the session, with ``RateLimit-*`` headers on every answer."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -13,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from core.db import db
+from core.db import write_after_request
 from core.ratelimits import rate_limit
 from core.services import tokens
 from core.webapi.problems import problem
@@ -60,7 +61,7 @@ def _by_token(header: str) -> Response | None:
     g._login_user = token.user  # Flask-Login's current_user, for this request only
     g.api_token = token
     if tokens.seen_long_ago(token):
-        g.used_token_id = token.id
+        write_after_request(functools.partial(tokens.note_used, token.id))
     if request.method not in SAFE_METHODS and token.scope != "write":
         refusal = problem("insufficient-scope", _("This token may only read."))
         refusal.headers["WWW-Authenticate"] = (
@@ -85,13 +86,3 @@ def quota_headers(response: Response) -> Response:
         response.headers["RateLimit-Remaining"] = str(quota.remaining)
         response.headers["RateLimit-Reset"] = str(quota.reset)
     return response
-
-
-def note_token_used(error: BaseException | None) -> None:
-    """After the call's own work, a short write of its own: a read stays a read."""
-    token_id = g.pop("used_token_id", None)
-    if token_id is None:
-        return
-    db.session.rollback()  # whatever the call left uncommitted is not ours to keep
-    tokens.note_used(token_id)
-    db.session.commit()
