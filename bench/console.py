@@ -23,6 +23,8 @@ import secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -190,25 +192,41 @@ def report(app: Flask, routes: dict[str, str], viewer: Session, timings, show_sq
     return all_met
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def in_process_options(description: str) -> argparse.Namespace:
+    """The options of a bench that requests through the WSGI app in its own process."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--scale", type=float, default=1.0, help="1 is the full data set")
     parser.add_argument("--server", default=DEFAULT_SERVER, help="a PostgreSQL server URL")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20, help="per route and round")
     parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    with throwaway_database(args.server) as url:
+
+@contextmanager
+def bench_app(server: str, name: str) -> Iterator[Flask]:
+    """The app with every plugin and the bench's reference routes, on a database of its own
+    that is dropped afterwards."""
+    with throwaway_database(server) as url:
         app = create_app(
             {
                 "DATABASE_URL": url,
                 "PLUGINS": [*PLUGINS, "bench"],
                 "SECRET_KEY": secrets.token_hex(),
             },
-            instance_path=tempfile.mkdtemp(prefix="alma-bench-console-"),
+            instance_path=tempfile.mkdtemp(prefix=f"alma-bench-{name}-"),
             extra_plugins={"bench": CeilingPlugin()},
         )
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def main() -> None:
+    args = in_process_options(__doc__.splitlines()[0])
+    with bench_app(args.server, "console") as app:
         landmarks, built = build_database(app, args.scale)
         member_id, word = seed_console(app, landmarks.viewer_id)
         print(f"scale {args.scale}: data set built in {built:.0f} s; {AUDIT_ROWS:,} audit rows")
@@ -216,8 +234,6 @@ def main() -> None:
         routes = console_routes(app, member_id, word)
         timings = time_routes(app, routes, viewer, args.rounds, args.requests)
         met = report(app, routes, viewer, timings, args.show_sql)
-        with app.app_context():
-            db.engine.dispose()
     raise SystemExit(0 if met else 1)
 
 

@@ -16,19 +16,14 @@ runs. Target: the pages with suggestions within the directory's own speed target
 
 from __future__ import annotations
 
-import argparse
-import secrets
 import statistics
-import tempfile
 
 from flask import Flask
 from sqlalchemy import select
 
-from bench.ceilings import CeilingPlugin
-from bench.console import Timings, time_routes
-from bench.dataset import DEFAULT_SERVER, PLUGINS, SEARCH_WORD, build_database, throwaway_database
+from bench.console import Timings, bench_app, in_process_options, time_routes
+from bench.dataset import SEARCH_WORD, build_database
 from bench.pages import Session, member_session, statements_of
-from core.app import create_app
 from core.db import db
 from plugins.mentoring.models import MentoringMember
 
@@ -68,24 +63,8 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="1 is the full data set")
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="a PostgreSQL server URL")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=20, help="per route and round")
-    parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
-    args = parser.parse_args()
-
-    with throwaway_database(args.server) as url:
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "PLUGINS": [*PLUGINS, "bench"],
-                "SECRET_KEY": secrets.token_hex(),
-            },
-            instance_path=tempfile.mkdtemp(prefix="alma-bench-suggestions-"),
-            extra_plugins={"bench": CeilingPlugin()},
-        )
+    args = in_process_options(__doc__.splitlines()[0])
+    with bench_app(args.server, "suggestions") as app:
         landmarks, built = build_database(app, args.scale)
         print(f"scale {args.scale}: data set built in {built:.0f} s")
         viewers = {
@@ -101,8 +80,6 @@ def main() -> None:
                     kept.wall += found.wall
                     kept.cpu += found.cpu
         report(app, viewers, timings, args.show_sql)
-        with app.app_context():
-            db.engine.dispose()
 
 
 if __name__ == "__main__":
