@@ -74,13 +74,13 @@ def post_message(
         raise InvalidInput(_("This message cannot be sent: reload the page and try again."))
     # ON CONFLICT DO NOTHING: a concurrent send of the same key (another connection) waits
     # for that one's commit, then stores nothing and finds its message.
-    stored_id = db.session.scalar(
+    message = db.session.scalar(
         insert_on_conflict(ChatMessage)
         .values(mentorship_id=mentorship.id, sender_id=sender.id, body=body, client_key=client_key)
         .on_conflict_do_nothing()
-        .returning(ChatMessage.id)
+        .returning(ChatMessage)
     )
-    if stored_id is None:
+    if message is None:
         return db.session.scalars(
             select(ChatMessage).where(
                 ChatMessage.mentorship_id == mentorship.id,
@@ -88,10 +88,8 @@ def post_message(
                 ChatMessage.client_key == client_key,
             )
         ).one()
-    message = db.session.get_one(ChatMessage, stored_id)
     _mark_read(mentorship.id, sender.id, message.id)
     payload = message_payload(message, sender)
-    recipient_id = mentorship.other_party_id(sender)
     # plain values for after the commit, which expires the session's objects: reading one
     # there would query again, in a new transaction holding a connection from the pool
     room = chat_room(mentorship.id)
@@ -100,9 +98,9 @@ def post_message(
     def push() -> None:
         with app.app_context():
             app.extensions["socketio"].emit("mentoring.message", payload, to=room)
-            _push_unread(app, recipient_id)
 
     after_commit(push)
+    _push_unread_after_commit(mentorship.other_party_id(sender))
     return message
 
 
@@ -168,8 +166,7 @@ def read_up_to(mentorship: Mentorship, reader_id: int, up_to_id: int | None = No
     """Move the party's read mark to their chat's newest message up to ``up_to_id``, never
     back; once committed, their tabs learn their new unread count."""
     if _mark_read(mentorship.id, reader_id, up_to_id):
-        app = running_app()  # see post_message
-        after_commit(lambda: _push_unread(app, reader_id))
+        _push_unread_after_commit(reader_id)
 
 
 def running_app() -> Flask:
@@ -177,9 +174,19 @@ def running_app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
 
 
-def _push_unread(app: Flask, user_id: int) -> None:
-    with app.app_context():
-        push_badge(user_id, NAV_ENDPOINT, unread_total_for(user_id))
+def _push_unread_after_commit(user_id: int) -> None:
+    """Once this unit of work commits, tell the member's open pages their unread count. It
+    is counted now, in the transaction about to commit (which sees its own new message or
+    read mark), rather than in a second transaction after it: that one would cost each
+    message a connection from the pool and two more round trips."""
+    unread = db.session.execute(select(unread_count(user_id))).scalar_one()
+    app = running_app()
+
+    def push() -> None:
+        with app.app_context():
+            push_badge(user_id, NAV_ENDPOINT, unread)
+
+    after_commit(push)
 
 
 def _mark_read(mentorship_id: int, user_id: int, up_to_id: int | None) -> bool:
@@ -241,11 +248,6 @@ def unread_count(member_id: ColumnElement[int] | int) -> ScalarSelect[int]:
 def unread_by_mentorship(user: User) -> dict[int, int]:
     unread = _unread_messages(user.id, ChatMessage.mentorship_id, func.count(ChatMessage.id))
     return dict(db.session.execute(unread.group_by(ChatMessage.mentorship_id)).all())
-
-
-def unread_total_for(user_id: int) -> int:
-    with db.engine.connect() as connection:
-        return connection.execute(select(unread_count(user_id))).scalar_one()
 
 
 def send_chat_digests() -> int:
