@@ -118,6 +118,12 @@ from core.views.navigation import local_path, page_number, whole_number
 from core.webapi import ApiBlueprint
 from core.webapi.auth import public
 from core.webapi.pagination import PageArguments, cursor_page, next_link, page_schema
+from core.webapi.preconditions import (
+    IF_MATCH,
+    changed_meanwhile,
+    entity_tag,
+    version_in_if_match,
+)
 from core.webapi.problems import Problem
 
 # ---- languages, time zones and dates ----------------------------------------------------------
@@ -142,7 +148,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 6)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 7)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -250,6 +256,10 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "next_link",
     "page_schema",
     "Problem",
+    "entity_tag",
+    "version_in_if_match",
+    "changed_meanwhile",
+    "IF_MATCH",
     # languages, time zones and dates
     "format_when",
     "reading_as",

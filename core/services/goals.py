@@ -173,17 +173,22 @@ def goals_shared_with(goals: Sequence[Goal], viewer: User) -> set[int]:
     )
 
 
-def _locked_open_goal(goal_id: int, user: User) -> Goal:
-    goal = db.session.scalar(
-        select(Goal)
-        .where(Goal.id == goal_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+def goal_for(goal_id: int, user: User, *, lock: bool = False) -> Goal:
+    """The goal, if ``user`` is one of its parties (404 if none, 403 if not theirs); ``lock``
+    holds it for a decision."""
+    query = select(Goal).where(Goal.id == goal_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    goal = db.session.scalar(query)
     if goal is None:
         raise NotFound(_("This goal does not exist."))
     if goal.party(user) is None:
         raise NotAllowed(_("You are not a party to this goal."))
+    return goal
+
+
+def _locked_open_goal(goal_id: int, user: User) -> Goal:
+    goal = goal_for(goal_id, user, lock=True)
     if goal.completed_at is not None:
         raise InvalidInput(_("This goal is already completed."))
     if goal.declined_at is not None:

@@ -91,7 +91,7 @@ class AlmaApi(flask_smorest.Api):
 
 def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
     """Serve core's and the plugins' API ``parts`` and their OpenAPI document."""
-    from core.webapi import alerts, docs, members
+    from core.webapi import alerts, docs, goals, members
 
     app.config.update(
         API_TITLE="alma",
@@ -115,7 +115,7 @@ def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
         {"type": "apiKey", "in": "cookie", "name": "session", "description": "The browser's."},
     )
     csrf: Any = app.extensions["csrf"]
-    for part in [members.bp, alerts.bp, *parts]:
+    for part in [members.bp, alerts.bp, goals.bp, *parts]:
         csrf.exempt(part)  # checked by auth.authenticate_call, for session calls only
         api.register_blueprint(part, url_prefix=PREFIX + (part.url_prefix or ""))
     app.register_blueprint(problems.bp)

@@ -5,32 +5,32 @@ edit page's rule for two editors)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from core.api import (
+    IF_MATCH,
     ApiBlueprint,
     PageArguments,
     Problem,
     absolute_url,
+    changed_meanwhile,
     cursor_page,
     db,
+    entity_tag,
     next_link,
     page_schema,
+    version_in_if_match,
 )
 from plugins.wiki import services
 from plugins.wiki.models import Article, Revision
 
 bp = ApiBlueprint("wiki", __name__, url_prefix="/wiki", description="The members' wiki.")
-
-ETAG = re.compile(r"article-(\d+)-r(\d+)")
 
 
 class ListedSchema(ma.Schema):
@@ -159,21 +159,11 @@ def create(content: dict[str, Any]) -> Any:
 @bp.put("/articles/<int:article_id>")
 @bp.arguments(ArticleInSchema)
 @bp.response(200, ArticleSchema)
-@bp.doc(
-    parameters=[
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The `ETag` of the version edited.",
-        }
-    ]
-)
+@bp.doc(parameters=[IF_MATCH])
 def edit(content: dict[str, Any], article_id: int) -> Any:
     """Save a new revision; ``If-Match`` names the version edited, and a save made meanwhile
     refuses it (412, with the current version)."""
-    base = _edited_revision(article_id)
+    base = version_in_if_match("article", article_id)
     services.EDITS.hit()
     try:
         services.save_article(
@@ -240,30 +230,13 @@ def _answer(found: Article) -> dict[str, Any]:
 
 
 def _etag(found: Article) -> str:
-    return f'"article-{found.id}-r{found.revision_number}"'
-
-
-def _edited_revision(article_id: int) -> int:
-    """The revision ``If-Match`` names; an edit without one is refused (428)."""
-    tags = request.if_match
-    if not tags or tags.star_tag:
-        raise Problem("precondition-required", _("Send If-Match with the ETag you read."))
-    for tag in tags.as_set(include_weak=True):
-        found = ETAG.fullmatch(tag)
-        if found and int(found.group(1)) == article_id:
-            return int(found.group(2))
-    return 0  # names no version of this article: an old one, as far as it can tell
+    return entity_tag("article", found.id, found.revision_number)
 
 
 def _changed_meanwhile(article_id: int, detail: str) -> Problem:
     """412 with the current version, to merge with and send again."""
     current = services.article_by_id(article_id)
-    return Problem(
-        "precondition-failed",
-        detail,
-        headers={"ETag": _etag(current)},
-        current=ArticleSchema().dump(_answer(current)),
-    )
+    return changed_meanwhile(detail, _etag(current), ArticleSchema().dump(_answer(current)))
 
 
 def _page(found: Article) -> str:

@@ -71,6 +71,30 @@ class Terms:
     def of(cls, version: AgreementVersion) -> Terms:
         return cls(**{f.name: getattr(version, f.name) for f in fields(cls)})
 
+    @classmethod
+    def entered(
+        cls,
+        *,
+        starts_on: date,
+        ends_on: date,
+        meetings_planned: int,
+        channels: str,
+        contact_every_days: int,
+        agenda: str | None = "",
+        notes: str | None = "",
+    ) -> Terms:
+        """The terms as a member typed them (on the page or through the API), without the
+        spaces around the texts, which say nothing and would count as a change."""
+        return cls(
+            starts_on=starts_on,
+            ends_on=ends_on,
+            meetings_planned=meetings_planned,
+            channels=channels.strip(),
+            contact_every_days=contact_every_days,
+            agenda=(agenda or "").strip(),
+            notes=(notes or "").strip(),
+        )
+
 
 def term_labels() -> dict[str, str]:
     return {
@@ -161,6 +185,7 @@ def version_numbered(mentorship_id: int, user: User, number: int) -> AgreementVe
 
 @dataclass(frozen=True)
 class TermChange:
+    term: str  # its name: "ends_on"
     label: str
     old: object
     new: object
@@ -173,17 +198,47 @@ class TermChange:
 def compare(old: AgreementVersion, new: AgreementVersion) -> list[TermChange]:
     """Each term of two versions side by side."""
     labels = term_labels()
-    return [TermChange(labels[name], getattr(old, name), getattr(new, name)) for name in labels]
+    return [
+        TermChange(name, label, getattr(old, name), getattr(new, name))
+        for name, label in labels.items()
+    ]
+
+
+def versions_compared(
+    mentorship: Mentorship,
+    user: User,
+    versions: list[AgreementVersion],
+    old_number: int | None = None,
+    new_number: int | None = None,
+) -> tuple[AgreementVersion, AgreementVersion]:
+    """The two of ``versions`` (the mentorship's) a comparison shows: those numbered, or
+    else the two newest. With a single version there is nothing to compare (InvalidInput)."""
+    numbers = sorted(version.number for version in versions)
+    if len(numbers) < 2:
+        raise InvalidInput(_("There is only one version so far: nothing to compare."))
+    old, new = (
+        version_numbered(mentorship.id, user, number)
+        for number in (old_number or numbers[-2], new_number or numbers[-1])
+    )
+    return old, new
 
 
 # ---- proposing -----------------------------------------------------------------------------
+
+
+def propose(mentorship: Mentorship, user: User, terms: Terms, reason: str) -> AgreementVersion:
+    """The first agreement, or an amendment once there is one in force (the services refuse
+    whoever may not, and any mentorship that has ended): what the agreement's form sends."""
+    if agreement_in_force(mentorship) is not None:
+        return propose_amendment(mentorship.id, user, terms, reason)
+    return propose_agreement(mentorship.id, user, terms)
 
 
 def propose_agreement(mentorship_id: int, mentee: User, terms: Terms) -> AgreementVersion:
     """The mentee sends the agreement (again, after it came back) to the mentor."""
     mentorship = mentorship_for(mentorship_id, mentee, lock=True)
     MENTORSHIP.check(mentorship, mentee, "propose_agreement")
-    sent_back = _last_version(mentorship)
+    sent_back = last_version(mentorship)
     if sent_back is not None and sent_back.status == RETURNED and Terms.of(sent_back) == terms:
         raise InvalidInput(_("Nothing changed since it came back: edit at least one term."))
     version = _new_version(mentorship, mentee, terms, reason="")
@@ -198,7 +253,9 @@ def propose_agreement(mentorship_id: int, mentee: User, terms: Terms) -> Agreeme
     return version
 
 
-def _last_version(mentorship: Mentorship) -> AgreementVersion | None:
+def last_version(mentorship: Mentorship) -> AgreementVersion | None:
+    """The newest version, whatever became of it: the one an answer answers, and the one
+    whose number the API's ``ETag`` names."""
     return db.session.scalar(
         select(AgreementVersion)
         .where(AgreementVersion.mentorship_id == mentorship.id)

@@ -59,21 +59,16 @@ def agreement(mentorship_id: int):
 
 
 def _propose(mentorship, form: AgreementForm) -> None:
-    """The first agreement, or an amendment once there is one (the services refuse whoever
-    may not, and any mentorship that has ended)."""
-    terms = agreements.Terms(
+    terms = agreements.Terms.entered(
         starts_on=filled(form.starts_on.data),
         ends_on=filled(form.ends_on.data),
         meetings_planned=filled(form.meetings_planned.data),
-        channels=filled(form.channels.data).strip(),
+        channels=filled(form.channels.data),
         contact_every_days=form.contact_every_days.data,
-        agenda=(form.agenda.data or "").strip(),
-        notes=(form.notes.data or "").strip(),
+        agenda=form.agenda.data,
+        notes=form.notes.data,
     )
-    if agreements.agreement_in_force(mentorship) is not None:
-        agreements.propose_amendment(mentorship.id, current_user, terms, form.reason.data or "")
-    else:
-        agreements.propose_agreement(mentorship.id, current_user, terms)
+    agreements.propose(mentorship, current_user, terms, form.reason.data or "")
 
 
 def _other_name(mentorship) -> str:
@@ -126,23 +121,23 @@ def version(mentorship_id: int, number: int):
 @login_required
 def compare(mentorship_id: int):
     mentorship = lifecycle.mentorship_for(mentorship_id, current_user)
-    versions = {version.number: version for version in agreements.versions_of(mentorship)}
-    if len(versions) < 2:
-        flash(_("There is only one version so far: nothing to compare."), "info")
-        return redirect(_agreement_page(mentorship.id))
-    numbers = sorted(versions)
-    old, new = (
-        agreements.version_numbered(mentorship.id, current_user, number)
-        for number in (
-            request.args.get("a", type=int) or numbers[-2],
-            request.args.get("b", type=int) or numbers[-1],
+    versions = agreements.versions_of(mentorship)
+    try:
+        old, new = agreements.versions_compared(
+            mentorship,
+            current_user,
+            versions,
+            request.args.get("a", type=int),
+            request.args.get("b", type=int),
         )
-    )
+    except InvalidInput as nothing_to_compare:
+        flash(str(nothing_to_compare), "info")
+        return redirect(_agreement_page(mentorship.id))
     return render_template(
         "mentoring/agreement_compare.html",
         mentorship=mentorship,
         other=mentorship.other_party(current_user),
-        versions=list(versions.values()),
+        versions=versions,
         old=old,
         new=new,
         changes=agreements.compare(old, new),
