@@ -1,7 +1,7 @@
 """The mentoring plugin's part of alma's HTTP API (``/api/v1/mentoring``): the mentor
-directory, the caller's suggestions, their mentorships from the request to the answer and
-the pair's chat, through the same services and checks as the pages (docs/api.md). Each
-module adds its routes to the one blueprint."""
+directory, the caller's suggestions, their mentorships from the request to the answer, the
+pair's chat and their meetings, through the same services and checks as the pages
+(docs/api.md). Each module adds its routes to the one blueprint."""
 
 from core.api import ApiBlueprint
 
@@ -12,4 +12,4 @@ bp = ApiBlueprint(
     description="Finding a mentor, and the member's mentorships.",
 )
 
-from plugins.mentoring.api import chat, directory, mentorships  # noqa: E402, F401  their routes
+from plugins.mentoring.api import chat, directory, meetings, mentorships  # noqa: E402, F401  their routes
