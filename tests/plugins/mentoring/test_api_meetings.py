@@ -479,3 +479,24 @@ def test_a_meeting_from_auckland_read_in_vienna_across_the_change_of_clocks(
         assert second.json["starts_at"] == "2027-04-03T14:30:00+00:00"
         skipped = schedule(client, mentee_token, active, starts_at="2027-09-26T02:30:00")
         assert skipped.status_code == 422 and "skip this time" in skipped.json["detail"]
+
+
+def test_a_held_final_meeting_completes_the_mentorship(
+    app, client, db, mentee, mentor, active, planner
+):
+    final = schedule(client, token_headers(mentee), active, is_final=True).json
+    assert final["is_final"] is True
+    act(client, token_headers(mentor), final["id"], "approve")
+    planner.move_start(final["id"], datetime.now(UTC) - timedelta(hours=1))
+    for party in (mentee, mentor):
+        act(client, token_headers(party), final["id"], "confirm")
+    shown = client.get(f"{API}/mentorships/{active}", headers=token_headers(mentee)).json
+    assert shown["state"] == "completed"
+
+
+def test_a_meeting_beyond_the_agreement_carries_its_amendment(client, db, mentee, mentor, pairs):
+    mentorship_id = pairs.active(mentee, mentor, meetings_planned=1)
+    token = token_headers(mentee)
+    planned = schedule(client, token, mentorship_id).json
+    extra = schedule(client, token, mentorship_id, starts_at=soon(5)).json
+    assert planned["amendment"] is None and extra["amendment"] == 2
