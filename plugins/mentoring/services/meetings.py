@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -112,17 +112,27 @@ def meeting_for(meeting_id: int, user: User, *, lock: bool = False) -> Meeting:
 
 
 def meetings_of_mentorship(mentorship: Mentorship) -> list[Meeting]:
-    return list(
-        db.session.scalars(
-            select(Meeting)
-            .where(Meeting.mentorship_id == mentorship.id)
-            .order_by(Meeting.starts_at, Meeting.id)
-        )
+    return list(db.session.scalars(mentorship_meetings_by_time(mentorship)))
+
+
+def mentorship_meetings_by_time(mentorship: Mentorship) -> Select[Meeting]:
+    """The query of a mentorship's meetings in the order its page lists them (by time), for
+    a caller that reads them a page at a time."""
+    return (
+        select(Meeting)
+        .where(Meeting.mentorship_id == mentorship.id)
+        .order_by(Meeting.starts_at, Meeting.id)
     )
 
 
 def meetings_of(user: User, since: datetime | None = None, until: datetime | None = None):
     """The member's meetings in every mentorship, by time, with their mentorship loaded."""
+    return list(db.session.scalars(_meetings_by_time(user, since, until)))
+
+
+def _meetings_by_time(
+    user: User, since: datetime | None = None, until: datetime | None = None
+) -> Select[Meeting]:
     query = (
         select(Meeting)
         .join(Mentorship, Mentorship.id == Meeting.mentorship_id)
@@ -137,7 +147,7 @@ def meetings_of(user: User, since: datetime | None = None, until: datetime | Non
         query = query.where(Meeting.starts_at >= since)
     if until is not None:
         query = query.where(Meeting.starts_at < until)
-    return list(db.session.scalars(query))
+    return query
 
 
 @dataclass(frozen=True)
@@ -186,11 +196,13 @@ def held_count(mentorship: Mentorship) -> int:
 
 def upcoming_of(user: User, limit: int = 20) -> list[Meeting]:
     """The member's meetings still to come that are proposed or scheduled."""
-    return [
-        meeting
-        for meeting in meetings_of(user, since=utcnow())
-        if meeting.status in (PROPOSED, SCHEDULED)
-    ][:limit]
+    return list(db.session.scalars(upcoming_by_time(user).limit(limit)))
+
+
+def upcoming_by_time(user: User) -> Select[Meeting]:
+    """The query of :func:`upcoming_of`, for a caller that reads it a page at a time."""
+    still_open = Meeting.status.in_((PROPOSED, SCHEDULED))
+    return _meetings_by_time(user, since=utcnow()).where(still_open)
 
 
 def change_for(change_id: int, user: User) -> MeetingChange:
@@ -686,9 +698,10 @@ def confirm_held(meeting_id: int, user: User) -> Meeting:
     meeting = meeting_for(meeting_id, user, lock=True)
     MEETING.check(meeting, user, "confirm")
     goal = _attendance_goal(meeting)
-    if confirmations(meeting).get(user.id) == "pending":
-        consent_to_goal(goal.id, user)
-        db.session.refresh(meeting)
+    if confirmations(meeting).get(user.id) != "pending":
+        return meeting  # confirmed before (a double submit): the other party heard of it then
+    consent_to_goal(goal.id, user)
+    db.session.refresh(meeting)
     if meeting.status == SCHEDULED:
         other = meeting.mentorship.other_party(user)
         with reading_as(other):
