@@ -121,10 +121,10 @@ def join(group_id: int) -> dict[str, Any]:
 @bp.post("/<int:group_id>/request")
 @bp.arguments(JoinAskSchema)
 @bp.response(201, GroupSchema)
-def ask(request: dict[str, Any], group_id: int) -> dict[str, Any]:
+def ask(asking: dict[str, Any], group_id: int) -> dict[str, Any]:
     """Ask to join a group "on request", with a message its managers read (they are alerted
     and e-mailed)."""
-    membership.request_to_join(group_id, current_user, request["message"])
+    membership.request_to_join(group_id, current_user, asking["message"])
     db.session.commit()
     return _answer(group_for(group_id, current_user))
 

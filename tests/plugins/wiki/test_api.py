@@ -188,7 +188,8 @@ def test_compare_takes_any_two_revisions_either_way(client, db, ada, rui, articl
         ("removed", "Two."),
         ("removed", "Three."),
     ]
-    assert (backwards["old"]["title"], backwards["new"]["title"]) == ("Counting", "Your first meeting")
+    titles = (backwards["old"]["title"], backwards["new"]["title"])
+    assert titles == ("Counting", "Your first meeting")
     same = client.get(f"{url}?old=2&new=2", headers=headers).json
     assert same["lines"] == []
     older = client.get(f"{url}?new=2", headers=headers).json  # old: the one before new
