@@ -85,6 +85,48 @@ class RevisionSchema(ma.Schema):
     hidden = ma.fields.Function(lambda rev: rev.hidden_at is not None, required=True)
 
 
+class DiffLineSchema(ma.Schema):
+    kind = ma.fields.String(
+        required=True,
+        metadata={"description": "same, added, removed, or gap (unchanged lines left out)"},
+    )
+    old_number = ma.fields.Integer(
+        allow_none=True, required=True, metadata={"description": "Its line in the old text."}
+    )
+    new_number = ma.fields.Integer(
+        allow_none=True, required=True, metadata={"description": "Its line in the new text."}
+    )
+    text = ma.fields.String(required=True)
+
+
+class ComparisonSchema(ma.Schema):
+    """Two revisions of an article and the lines that differ between their texts (with three
+    unchanged lines around each change), as its compare page shows them."""
+
+    old = ma.fields.Nested(RevisionSchema, required=True)
+    new = ma.fields.Nested(RevisionSchema, required=True)
+    text_hidden = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "The moderators hid one of the two: no lines are shown."},
+    )
+    lines = ma.fields.List(
+        ma.fields.Nested(DiffLineSchema),
+        required=True,
+        metadata={"description": "Empty if the texts are the same."},
+    )
+
+
+class CompareArguments(ma.Schema):
+    new = ma.fields.Integer(
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "A revision's number; the current one if left out."},
+    )
+    old = ma.fields.Integer(
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "A revision's number; the one before `new` if left out."},
+    )
+
+
 class ListArguments(PageArguments):
     tag = ma.fields.String(metadata={"description": "Only articles with this tag."})
     q = ma.fields.String(
@@ -141,6 +183,23 @@ def revisions(arguments: dict[str, Any], article_id: int) -> Any:
     )
     page = cursor_page(query, Revision.id, arguments)
     return page, 200, next_link(page)
+
+
+@bp.get("/articles/<int:article_id>/compare")
+@bp.arguments(CompareArguments, location="query")
+@bp.response(200, ComparisonSchema)
+def compare(arguments: dict[str, Any], article_id: int) -> dict[str, Any]:
+    """What changed from revision ``?old=`` to ``?new=`` (by default, what the current
+    revision changed)."""
+    found = _shown(article_id)
+    old, new = services.compared_revisions(found, arguments.get("old"), arguments.get("new"))
+    hidden = old.hidden_at is not None or new.hidden_at is not None
+    return {
+        "old": old,
+        "new": new,
+        "text_hidden": hidden,
+        "lines": [] if hidden else services.line_diff(old.body, new.body),
+    }
 
 
 @bp.post("/articles")

@@ -163,6 +163,16 @@ def revision_of(article: Article, number: int) -> Revision:
     return revision
 
 
+def compared_revisions(
+    article: Article, old: int | None = None, new: int | None = None
+) -> tuple[Revision, Revision]:
+    """The two revisions a comparison shows: ``new`` (the current one if not given) and
+    ``old`` (the one before ``new`` if not given)."""
+    new_number = article.revision_number if new is None else new
+    old_number = max(new_number - 1, 1) if old is None else old
+    return revision_of(article, old_number), revision_of(article, new_number)
+
+
 def history(article: Article, page: int = 1) -> Page[Revision]:
     """The article's revisions, newest first, a page at a time."""
     query = (

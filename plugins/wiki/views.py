@@ -266,10 +266,9 @@ def revision(article_id: int, number: int):
 @bp.get("/<int:article_id>/compare")
 def compare(article_id: int):
     found = shown_article(article_id)
-    new_number = _number_arg("new", found.revision_number)
-    old_number = _number_arg("old", max(new_number - 1, 1))
-    old = services.revision_of(found, old_number)
-    new = services.revision_of(found, new_number)
+    old, new = services.compared_revisions(
+        found, whole_number(request.args.get("old")), whole_number(request.args.get("new"))
+    )
     return render_template(
         "wiki/compare.html",
         article=found,
@@ -277,11 +276,6 @@ def compare(article_id: int):
         new=new,
         lines=services.line_diff(old.body, new.body),
     )
-
-
-def _number_arg(name: str, default: int) -> int:
-    number = whole_number(request.args.get(name))
-    return default if number is None else number
 
 
 # ---- acting on an article -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from core.api import (
     db,
     notify,
     page_of,
+    rate_limit,
     reading_as,
     record_activity,
     rows_changed,
@@ -49,6 +50,9 @@ from plugins.groups.services.shared import (
     settings,
     topic_path,
 )
+
+# New topics and replies, by the pages and the HTTP API alike: one count per member.
+POSTS = rate_limit("groups-post", "30/hour")
 
 
 def _post_key(post_id: int) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, select, update
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -348,13 +348,20 @@ def step_down(group_id: int, manager: User) -> None:
         raise InvalidInput(_("You are not a manager any more."))
 
 
+def pending_requests_query(group: Group) -> Select[JoinRequest]:
+    """The group's pending requests with their members, unordered (the managers' page lists
+    them all, oldest first; the HTTP API a page at a time)."""
+    return (
+        select(JoinRequest)
+        .where(JoinRequest.group_id == group.id, JoinRequest.state == PENDING)
+        .options(joinedload(JoinRequest.user))
+    )
+
+
 def pending_requests(group: Group) -> list[JoinRequest]:
     return list(
         db.session.scalars(
-            select(JoinRequest)
-            .where(JoinRequest.group_id == group.id, JoinRequest.state == PENDING)
-            .options(joinedload(JoinRequest.user))
-            .order_by(JoinRequest.created_at, JoinRequest.id)
+            pending_requests_query(group).order_by(JoinRequest.created_at, JoinRequest.id)
         )
     )
 

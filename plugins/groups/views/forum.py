@@ -15,7 +15,6 @@ from core.api import (
     form_errors,
     local_path,
     page_number,
-    rate_limit,
     run_action,
 )
 from plugins.groups.forms import FollowForm, ReplyForm, TopicForm
@@ -23,8 +22,6 @@ from plugins.groups.models import ForumPost
 from plugins.groups.services import forum
 from plugins.groups.services.access import group_for, member_group
 from plugins.groups.views.blueprint import bp
-
-POSTS = rate_limit("groups-post", "30/hour")  # new topics and replies
 
 
 @bp.get("/<int:group_id>/forum", endpoint="forum")
@@ -45,7 +42,7 @@ def new_topic(group_id: int):
     form = TopicForm()
     if form.validate_on_submit():
         try:
-            POSTS.hit()
+            forum.POSTS.hit()
             topic = forum.start_topic(group.id, current_user, form.title.data, form.body.data)
         except InvalidInput as error:
             db.session.rollback()
@@ -97,7 +94,7 @@ def reply(group_id: int, topic_id: int):
         flash(form_errors(form) or _("Write something first."), "danger")
         return redirect(_topic_page(group_id, topic_id) + "#reply")
     try:
-        POSTS.hit()
+        forum.POSTS.hit()
         post = forum.reply(group_id, topic_id, current_user, form.body.data)
     except RateLimited as error:
         flash(str(error), "danger")

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from core.testing import count_rows, stored
+from core.testing import count_rows, stored, token_headers
 from plugins.groups.models import ForumPost, ForumTopic, Group
 
 pytestmark = pytest.mark.plugins("groups")
@@ -62,6 +62,26 @@ def test_topics_and_replies_share_a_limit_and_the_reply_is_kept(
     other = app.test_client()
     other.login(manager)
     assert other.post(reply, data={"body": "The manager answers"}).status_code == 302
+
+
+def test_the_api_counts_topics_and_replies_against_the_same_limit(app, client, group_id, member):
+    client.login(member)
+    assert new_topic(client, group_id, "First").status_code == 302
+    topic_id = stored(app, select(ForumTopic.id))
+    headers = token_headers(member)
+    replies = f"/api/v1/groups/{group_id}/topics/{topic_id}/posts"
+    assert client.post(replies, json={"body": "By my app"}, headers=headers).status_code == 201
+    topic = {"title": "From my app", "body": "Hello"}
+    assert (
+        client.post(f"/api/v1/groups/{group_id}/topics", json=topic, headers=headers).status_code
+        == 201
+    )
+
+    refused = client.post(replies, json={"body": "One too many"}, headers=headers)
+
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "3600"
+    assert refused.json["type"] == "/api/problems/rate-limited"
+    assert count_rows(app, ForumPost) == 3
 
 
 def test_creating_groups_is_limited_per_day(app, client, member):

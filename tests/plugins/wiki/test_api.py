@@ -1,5 +1,6 @@
 """The wiki in the HTTP API: lists by cursor (by tag, by words), an article with its ETag,
-its revisions, writing with If-Match (the edit page's rule for two editors), and rating."""
+its revisions and what changed between two of them, writing with If-Match (the edit page's
+rule for two editors), and rating."""
 
 from __future__ import annotations
 
@@ -142,6 +143,89 @@ def test_rating_gives_or_changes_ones_stars_but_not_on_ones_own(client, db, ada,
     assert client.put(url, json={"stars": 6}, headers=token_headers(rui)).status_code == 422
     own = client.put(url, json={"stars": 5}, headers=token_headers(ada))
     assert own.status_code == 422 and "your own article" in own.json["detail"]
+
+
+def lines_of(comparison: dict) -> list[tuple]:
+    return [
+        (line["kind"], line["old_number"], line["new_number"], line["text"])
+        for line in comparison["lines"]
+    ]
+
+
+def test_compare_shows_the_lines_the_latest_revision_changed(client, db, ada, rui, articles):
+    article = articles.create(ada, body="Meet for an hour.\nAgree on a channel.\n")
+    articles.edit(
+        article, rui, "Meet for an hour.\nAgree on a channel: chat or mail.\n", summary="How"
+    )
+    headers = token_headers(ada, "read")
+
+    latest = client.get(f"/api/v1/wiki/articles/{article.id}/compare", headers=headers)
+    assert latest.status_code == 200
+    assert (latest.json["old"]["number"], latest.json["new"]["number"]) == (1, 2)
+    assert latest.json["new"]["author_name"] == "Rui Mentor"
+    assert latest.json["new"]["summary"] == "How" and latest.json["text_hidden"] is False
+    assert lines_of(latest.json) == [
+        ("same", 1, 1, "Meet for an hour."),
+        ("removed", 2, None, "Agree on a channel."),
+        ("added", None, 2, "Agree on a channel: chat or mail."),
+    ]
+    explicit = client.get(
+        f"/api/v1/wiki/articles/{article.id}/compare?old=1&new=2", headers=headers
+    )
+    assert explicit.json == latest.json
+
+
+def test_compare_takes_any_two_revisions_either_way(client, db, ada, rui, articles):
+    article = articles.create(ada, body="One.\n")
+    articles.edit(article, rui, "One.\nTwo.\n")
+    articles.edit(article, ada, "One.\nTwo.\nThree.\n", title="Counting")
+    url = f"/api/v1/wiki/articles/{article.id}/compare"
+    headers = token_headers(rui, "read")
+
+    backwards = client.get(f"{url}?old=3&new=1", headers=headers).json
+    assert [(kind, text) for kind, _old, _new, text in lines_of(backwards)] == [
+        ("same", "One."),
+        ("removed", "Two."),
+        ("removed", "Three."),
+    ]
+    titles = (backwards["old"]["title"], backwards["new"]["title"])
+    assert titles == ("Counting", "Your first meeting")
+    same = client.get(f"{url}?old=2&new=2", headers=headers).json
+    assert same["lines"] == []
+    older = client.get(f"{url}?new=2", headers=headers).json  # old: the one before new
+    assert (older["old"]["number"], older["new"]["number"]) == (1, 2)
+
+
+def test_compare_refuses_unknown_revisions_and_articles(client, db, ada, articles):
+    article = articles.create(ada)
+    url = f"/api/v1/wiki/articles/{article.id}/compare"
+    headers = token_headers(ada, "read")
+
+    missing = client.get(f"{url}?old=1&new=9", headers=headers)
+    assert problem_type(missing) == "not-found" and "no revision 9" in missing.json["detail"]
+    zero = client.get(f"{url}?old=0", headers=headers)
+    assert zero.status_code == 422 and "old" in zero.json["errors"]["query"]
+    word = client.get(f"{url}?new=latest", headers=headers)
+    assert word.status_code == 422 and "new" in word.json["errors"]["query"]
+    assert client.get("/api/v1/wiki/articles/999/compare", headers=headers).status_code == 404
+
+
+def test_compare_shows_no_lines_of_a_hidden_revision_nor_a_hidden_article(
+    client, db, ada, rui, articles
+):
+    article = articles.create(ada, body="Kind words.\n")
+    articles.edit(article, rui, "Rude words.\n", summary="Rude summary")
+    db.session.execute(update(Revision).where(Revision.number == 2).values(hidden_at=utcnow()))
+    db.session.commit()
+    url = f"/api/v1/wiki/articles/{article.id}/compare"
+    headers = token_headers(ada, "read")
+
+    hidden = client.get(url, headers=headers)
+    assert hidden.json["text_hidden"] is True and hidden.json["lines"] == []
+    assert hidden.json["new"]["hidden"] is True and "Rude" not in hidden.text
+    db.session.execute(update(Article).values(hidden_at=utcnow()))
+    db.session.commit()
+    assert problem_type(client.get(url, headers=headers)) == "forbidden"
 
 
 def test_every_wiki_route_refuses_visitors_and_read_only_writes(app, client, db, ada):
