@@ -249,7 +249,7 @@ def _edited_revision(article_id: int) -> int:
     if not tags or tags.star_tag:
         raise Problem("precondition-required", _("Send If-Match with the ETag you read."))
     for tag in tags.as_set(include_weak=True):
-        found = ETAG.fullmatch(tag)
+        found = ETAG.fullmatch(tag or "")  # werkzeug reads an empty tag ("") as None
         if found and int(found.group(1)) == article_id:
             return int(found.group(2))
     return 0  # names no version of this article: an old one, as far as it can tell
