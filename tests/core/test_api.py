@@ -344,6 +344,15 @@ def test_a_plugins_part_joins_the_api_and_its_document(probed, db, create_user):
     assert document["paths"]["/api/v1/probe/hello"]["get"]["tags"] == ["probe"]
 
 
+def test_the_document_says_which_operations_need_no_caller(probed):
+    document = probed.test_client().get("/api/v1/openapi.json").json
+    assert document["security"] == [{"token": []}, {"session": []}]  # every operation's
+    operations = document["paths"]
+    assert operations["/api/v1/probe/hello"]["get"]["security"] == []
+    assert "security" not in operations["/api/v1/probe/broken"]["get"]  # the document's
+    assert "security" not in operations["/api/v1/me"]["get"]
+
+
 def test_a_crash_an_unknown_address_and_a_wrong_method_are_problems(probed, db, create_user):
     probed.config["PROPAGATE_EXCEPTIONS"] = False
     client = probed.test_client()

@@ -80,7 +80,7 @@ def world(api_app, db, create_user) -> dict[str, Any]:
 def test_every_operation_answers_as_the_document_says(api_app, world):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api_app)
     operations = [result.ok() for result in schema.get_all_operations()]  # a wrong one fails here
-    assert {operation.label for operation in operations} == api_routes(api_app)
+    assert {operation.label for operation in operations} == set(api_views(api_app))
     failures = {}
     for operation in operations:
         try:
@@ -90,16 +90,33 @@ def test_every_operation_answers_as_the_document_says(api_app, world):
     assert not failures, "\n\n".join(f"{label}: {error}" for label, error in failures.items())
 
 
-def api_routes(app) -> set[str]:
-    """Every operation the app serves under /api/v1 (``GET /api/v1/me``), as the document
-    would name it: none may be left out of the document, and so of this test."""
-    routes = set()
+def test_the_document_says_which_operations_anyone_may_call(api_app):
+    """A ``@public`` view (a certificate's verification) needs no caller: ``security: []``;
+    every other operation needs the document's token or session."""
+    document = api_app.test_client().get("/api/v1/openapi.json").json
+    assert document["security"] == [{"token": []}, {"session": []}]
+    public = set()
+    for route, view in api_views(api_app).items():
+        method, path = route.split(" ")
+        needs = document["paths"][path][method.lower()].get("security", document["security"])
+        if getattr(view, "api_public", False):
+            public.add(route)
+            assert needs == [], route
+        else:
+            assert needs == document["security"], route
+    assert "GET /api/v1/certificates/{number}/verify" in public
+
+
+def api_views(app) -> dict[str, Any]:
+    """The view of each operation under /api/v1, by its name in the document."""
+    views = {}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.rule == "/api/v1/openapi.json":
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
-        routes |= {f"{method} {path}" for method in rule.methods - {"HEAD", "OPTIONS"}}
-    return routes
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            views[f"{method} {path}"] = app.view_functions[rule.endpoint]
+    return views
 
 
 def call_with_made_up_data(operation: Any, headers: dict[str, str]) -> None:
