@@ -221,13 +221,21 @@ def _first_address_inside(host: str, port: int) -> str | None:
     return None
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # IPv6 addresses a gateway maps to IPv4 ones
+
+
 def is_public_address(text: str) -> bool:
     """Whether an IP address is one on the public internet: not private, loopback,
     link-local (169.254.169.254, the cloud's metadata), multicast, reserved or unspecified,
-    IPv4 or IPv6, an IPv4 address mapped into IPv6 judged as itself."""
+    IPv4 or IPv6. An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged
+    by the IPv4 address it leads to."""
     address = ipaddress.ip_address(text.partition("%")[0])  # fe80::1%eth0: without the zone
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64:
+            return is_public_address(str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)))
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is not None:
+            return is_public_address(str(carried))
     return address.is_global and not (address.is_multicast or address.is_reserved)
 
 

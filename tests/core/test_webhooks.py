@@ -284,13 +284,17 @@ def test_an_endpoint_needs_https_and_known_events(app, make_app, db):
         "::ffff:127.0.0.1",  # IPv4 mapped into IPv6
         "::ffff:169.254.169.254",
         "::ffff:10.0.0.1",
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
     ],
 )
 def test_an_address_inside_is_not_public(address):
     assert not webhooks.is_public_address(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "2606:2800:21f:cb07::1", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "2606:2800:21f:cb07::1", "::ffff:8.8.8.8", "64:ff9b::808:808"]
+)
 def test_an_address_on_the_internet_is_public(address):
     assert webhooks.is_public_address(address)
 
