@@ -115,7 +115,7 @@ from core.views.navigation import local_path, page_number, whole_number
 
 # ---- the HTTP API (docs/api.md) ----------------------------------------------------------------
 
-from core.webapi import ApiBlueprint
+from core.webapi import ApiBlueprint, IdField
 from core.webapi.auth import public
 from core.webapi.pagination import PageArguments, cursor_page, next_link, page_schema
 from core.webapi.preconditions import (
@@ -148,7 +148,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 7)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 8)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -250,6 +250,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "local_path",
     # the HTTP API
     "ApiBlueprint",
+    "IdField",
     "public",
     "PageArguments",
     "cursor_page",

@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, MapAdapter
 
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
-from core.db import db, end_request_transaction, write_after_request
+from core.db import LARGEST_ID, db, end_request_transaction, write_after_request
 from core.forms import profile_form_with
 from core.i18n import select_locale, select_timezone, translation_directories
 from core.models import User
@@ -140,7 +140,7 @@ class DatabaseIntConverter(IntegerConverter):
     database error."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", LARGEST_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -163,6 +163,11 @@ SETTINGS: dict[str, Setting] = {
     "WEBHOOK_ALLOW_LOCAL_HTTP": Setting(
         bool, False, doc="endpoints may be http://127.0.0.1 or localhost (tests, development)"
     ),
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": Setting(
+        bool,
+        False,
+        doc="endpoints may be on private, loopback, link-local or reserved addresses (intranets)",
+    ),
     "WEBHOOK_TIMEOUT_SECONDS": Setting(int, 5, positive, "how long a receiver may take"),
     "WEBHOOK_POLL_SECONDS": Setting(int, 15, positive, "how often due deliveries are sent"),
     "WEBHOOK_DISABLE_AFTER_FAILURES": Setting(

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
+LARGEST_ID = 2**31 - 1  # the largest id an id column holds (PostgreSQL's integer)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

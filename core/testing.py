@@ -30,7 +30,8 @@ plugin authors too.
 * ``webhook_receiver``: an HTTP server on 127.0.0.1 that keeps every webhook posted to it
   (``.received``), answers ``.status`` (200), and can be stopped and started again on its
   port; ``.subscribe(app, *event_types)`` registers it as an endpoint (the app needs
-  ``WEBHOOK_ALLOW_LOCAL_HTTP``) and ``verified(delivery, secret)`` checks a signature.
+  ``WEBHOOK_ALLOW_LOCAL_HTTP``; ``make_app`` sets ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES``, as
+  127.0.0.1 is not public) and ``verified(delivery, secret)`` checks a signature.
 * ``token_headers(user, scope="write")``: the ``Authorization`` header of a new personal
   access token of ``user`` (committed), for calls to the HTTP API.
 * ``check_api_routes_refuse_visitors(app, client, reader)``: every ``/api/v1/`` route the
@@ -576,6 +577,8 @@ def make_app(
             "MAIL_PORT": smtp_server.port,
             "BASE_URL": "http://alma.test",
             "RATE_LIMIT_KEY_PREFIX": rate_limit_prefix,
+            # the webhook_receiver listens on 127.0.0.1: a test refusing it turns this off
+            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True,
         } | settings
         instance = tmp_path_factory.mktemp(f"instance{next(counter)}")
         app = create_app(config, instance_path=instance, extra_plugins=extra_plugins)

@@ -10,6 +10,12 @@ that share an ordering key ("mentorship:12") go in the order they were emitted: 
 waits while an earlier one is not delivered. An endpoint failing for ``WEBHOOK_DISABLE_AFTER_
 HOURS`` and at least ``WEBHOOK_DISABLE_AFTER_FAILURES`` attempts in a row is disabled and the
 admins are told; enabling it again sends what waited.
+
+An endpoint is never on a private, loopback, link-local, multicast or reserved address (a
+server-side request forgery: alma's own network, the cloud's metadata service), unless the
+operator allows it (``WEBHOOK_ALLOW_PRIVATE_ADDRESSES``): its host is looked up when it is
+registered, and the address each delivery actually connects to is checked again before a byte
+is sent, so a host whose name later points inside (DNS rebinding) gets nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import random
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -179,7 +188,55 @@ def _checked_url(url: str) -> str:
         raise InvalidInput(_("The endpoint's address must start with https://."))
     if parts.username or parts.password or len(url) > WebhookEndpoint.url.type.length:
         raise InvalidInput(_("This address cannot be used for an endpoint."))
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port that is not a number, or beyond 65535
+        raise InvalidInput(_("This address cannot be used for an endpoint.")) from None
+    inside = _first_address_inside(parts.hostname, port)
+    if inside is not None:
+        raise InvalidInput(
+            _(
+                "%(host)s is at %(address)s, a private, local or reserved address: alma sends"
+                " webhooks only to public addresses.",
+                host=parts.hostname,
+                address=inside,
+            )
+        )
     return url
+
+
+def _first_address_inside(host: str, port: int) -> str | None:
+    """The first address ``host`` resolves to that is not on the public internet, unless the
+    operator allows those; ``None`` if none is (or the host is unknown yet: a delivery
+    checks again, and fails until it resolves)."""
+    if current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
+        return None
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    for *_kind, address in found:
+        if not is_public_address(str(address[0])):
+            return str(address[0])
+    return None
+
+
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # IPv6 addresses a gateway maps to IPv4 ones
+
+
+def is_public_address(text: str) -> bool:
+    """Whether an IP address is one on the public internet: not private, loopback,
+    link-local (169.254.169.254, the cloud's metadata), multicast, reserved or unspecified,
+    IPv4 or IPv6. An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged
+    by the IPv4 address it leads to."""
+    address = ipaddress.ip_address(text.partition("%")[0])  # fe80::1%eth0: without the zone
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64:
+            return is_public_address(str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)))
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is not None:
+            return is_public_address(str(carried))
+    return address.is_global and not (address.is_multicast or address.is_reserved)
 
 
 def _checked_event_types(names: Iterable[str]) -> list[str]:
@@ -348,6 +405,38 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class RefusedAddress(OSError):
+    """A delivery connected to an address that is not public, and sent nothing."""
+
+
+class _PeerChecked(http.client.HTTPConnection):
+    """A connection that checks the address it actually reached, before TLS and before the
+    request: whatever the name resolved to at registration, or resolves to now."""
+
+    def connect(self) -> None:
+        super().connect()
+        peer = str(self.sock.getpeername()[0])
+        if not (current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] or is_public_address(peer)):
+            self.sock.close()
+            raise RefusedAddress(
+                f"{self.host} is at {peer}, not a public address: nothing was sent"
+                " (WEBHOOK_ALLOW_PRIVATE_ADDRESSES)"
+            )
+
+
+class _PeerCheckedHTTPS(http.client.HTTPSConnection, _PeerChecked):
+    """HTTPS whose TCP connection is ``_PeerChecked`` (HTTPSConnection.connect calls it
+    first, then starts TLS)."""
+
+
+class _PeerCheckedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PeerChecked, req)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PeerCheckedHTTPS, req)
+
+
 def _post(claimed: Claimed) -> Attempt:
     timestamp = int(utcnow().timestamp())
     request = urllib.request.Request(
@@ -364,7 +453,7 @@ def _post(claimed: Claimed) -> Attempt:
             ),
         },
     )
-    opener = urllib.request.build_opener(_NoRedirects)
+    opener = urllib.request.build_opener(_NoRedirects, _PeerCheckedHandler)
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     try:
         with opener.open(request, timeout=timeout) as response:

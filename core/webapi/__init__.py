@@ -11,6 +11,7 @@ nothing the browser refuses is possible here. docs/api.md is the guide."""
 from __future__ import annotations
 
 import http
+from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
@@ -20,6 +21,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from core.db import LARGEST_ID
 from core.errors import DomainError
 from core.webapi import auth, problems
 
@@ -35,6 +37,17 @@ class ProblemSchema(ma.Schema):
     status = ma.fields.Integer(required=True)
     detail = ma.fields.String(metadata={"description": "What went wrong, for people."})
     errors = ma.fields.Dict(metadata={"description": "Each wrong field's messages."})
+
+
+class IdField(ma.fields.Integer):
+    """A row's id sent in a body or a query (``mentor_id``): a whole number an id column
+    holds, 1 to 2**31 - 1, as ``<int:...>`` in a path. Anything else is invalid input (422),
+    not a query the database fails on; the document says the range."""
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("strict", True)
+        options.setdefault("validate", ma.validate.Range(1, LARGEST_ID))
+        super().__init__(**options)
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
@@ -57,6 +70,18 @@ class ApiBlueprint(flask_smorest.Blueprint):
 
     def route(self, rule: str, *, tags: list[str] | None = None, **options: Any) -> Any:
         return super().route(rule, tags=tags or [self.tag], **options)
+
+    def arguments(  # type: ignore[override]  # required: None means "as the schema says"
+        self, schema: Any, *, location: str = "json", required: bool | None = None, **options: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """flask-smorest's, where a JSON body is required (in the document) only if one of its
+        fields is: a body of optional fields may be left out, and is then read as ``{}``."""
+        if required is None:
+            required = location != "json" or _has_required_field(schema)
+        decorate: Callable[[Callable[..., Any]], Callable[..., Any]] = super().arguments(
+            schema, location=location, required=required, **options
+        )
+        return decorate
 
 
 class AlmaApi(flask_smorest.Api):
@@ -120,6 +145,11 @@ def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
         api.register_blueprint(part, url_prefix=PREFIX + (part.url_prefix or ""))
     app.register_blueprint(problems.bp)
     app.register_blueprint(docs.bp)
+
+
+def _has_required_field(schema: ma.Schema | type[ma.Schema]) -> bool:
+    fields = (schema() if isinstance(schema, type) else schema).fields
+    return any(field.required for field in fields.values())
 
 
 def _json_bodies_only() -> Any:

@@ -26,8 +26,13 @@ ViewT = TypeVar("ViewT", bound=Callable[..., object])
 
 
 def public(view: ViewT) -> ViewT:
-    """Open an API view to anyone, logged in or not (a certificate's verification, say)."""
+    """Open an API view to anyone, logged in or not (a certificate's verification, say); the
+    OpenAPI document says so (``security: []``). Put it under the route's decorator, which
+    reads the view's documentation."""
     view.api_public = True  # type: ignore[attr-defined]
+    documentation = getattr(view, "_apidoc", {})  # flask-smorest's, kept on the view
+    documentation.setdefault("manual_doc", {})["security"] = []
+    view._apidoc = documentation  # type: ignore[attr-defined]
     return view
 
 

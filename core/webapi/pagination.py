@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from core.db import db
+from core.db import LARGEST_ID, db
 from core.webapi.problems import Problem
 
 MAX_LIMIT = 100
@@ -91,6 +91,7 @@ def _decoded(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not (text.startswith("k") and text[1:].isdigit()):
+    # a key alma gave is an id: a larger number would fail the query, not find nothing
+    if not (text.startswith("k") and text[1:].isdigit() and int(text[1:]) <= LARGEST_ID):
         raise Problem("invalid-cursor", _("The cursor is not one alma gave."))
     return int(text[1:])

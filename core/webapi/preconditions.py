@@ -38,7 +38,7 @@ def version_in_if_match(kind: str, resource_id: int) -> int:
         raise Problem("precondition-required", _("Send If-Match with the ETag you read."))
     ours = re.compile(rf"{re.escape(kind)}-{resource_id}-r(\d+)")
     for tag in tags.as_set(include_weak=True):
-        found = ours.fullmatch(tag)
+        found = ours.fullmatch(tag or "")  # werkzeug reads an empty tag ("") as None
         if found:
             return int(found[1])
     return 0

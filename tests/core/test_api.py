@@ -226,6 +226,13 @@ def test_the_profile_changes_by_the_rules_of_the_profile_form(app, client, db, m
     assert problem_type(not_json) == "/api/problems/unsupported-media-type"
 
 
+def test_a_body_of_optional_fields_may_be_left_out_as_the_document_says(client, db, member):
+    operation = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/me"]["patch"]
+    assert operation["requestBody"]["required"] is False
+    unchanged = client.patch("/api/v1/me", headers=bearer(token_of(db, member)))
+    assert unchanged.status_code == 200 and unchanged.json["display_name"] == "Mo Member"
+
+
 def test_a_hidden_or_unknown_member_is_not_found(client, db, create_user, member):
     secret = token_of(db, member)
     hidden = create_user(email="hidden@example.org")
@@ -272,6 +279,7 @@ def test_a_bad_cursor_or_limit_is_a_problem(client, db, member):
     for query, kind, status in [
         ("after=not-ours", "/api/problems/invalid-cursor", 400),
         ("after=" + "A" * 30, "/api/problems/invalid-cursor", 400),
+        ("after=azk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ", "/api/problems/invalid-cursor", 400),
         ("limit=0", "/api/problems/invalid-input", 422),
         ("limit=101", "/api/problems/invalid-input", 422),
         ("limit=ten", "/api/problems/invalid-input", 422),
@@ -334,6 +342,15 @@ def test_a_plugins_part_joins_the_api_and_its_document(probed, db, create_user):
     assert "/api/v1/probe/hello" in document["paths"]
     assert {"name": "probe", "description": "A probe."} in document["tags"]
     assert document["paths"]["/api/v1/probe/hello"]["get"]["tags"] == ["probe"]
+
+
+def test_the_document_says_which_operations_need_no_caller(probed):
+    document = probed.test_client().get("/api/v1/openapi.json").json
+    assert document["security"] == [{"token": []}, {"session": []}]  # every operation's
+    operations = document["paths"]
+    assert operations["/api/v1/probe/hello"]["get"]["security"] == []
+    assert "security" not in operations["/api/v1/probe/broken"]["get"]  # the document's
+    assert "security" not in operations["/api/v1/me"]["get"]
 
 
 def test_a_crash_an_unknown_address_and_a_wrong_method_are_problems(probed, db, create_user):

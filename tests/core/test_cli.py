@@ -872,7 +872,7 @@ def wait_for_output(process: subprocess.Popen, expected: str) -> None:
 def test_webhook_endpoints_are_added_listed_logged_and_removed_from_the_command_line(
     instance, invoke, webhook_receiver
 ):
-    local = {"WEBHOOK_ALLOW_LOCAL_HTTP": "true"}
+    local = {"WEBHOOK_ALLOW_LOCAL_HTTP": "true", "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
     assert invoke("webhooks", "list").output == "No webhook endpoint.\n"
     assert "Choose the events" in refused(
         invoke("webhooks", "add", webhook_receiver.url, "--event", "x.y", "--reason", "r", **local)
@@ -882,6 +882,17 @@ def test_webhook_endpoints_are_added_listed_logged_and_removed_from_the_command_
             "webhooks", "add", webhook_receiver.url, "--event", "member.registered", "--reason", "r"
         )
     )
+    inside = invoke(
+        "webhooks",
+        "add",
+        webhook_receiver.url,
+        "--event",
+        "member.registered",
+        "--reason",
+        "r",
+        WEBHOOK_ALLOW_LOCAL_HTTP="true",
+    )
+    assert "127.0.0.1 is at 127.0.0.1, a private, local or reserved address" in refused(inside)
     added = invoke(
         "webhooks",
         "add",

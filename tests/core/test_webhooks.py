@@ -262,6 +262,91 @@ def test_an_endpoint_needs_https_and_known_events(app, make_app, db):
         webhooks.add_endpoint("http://127.0.0.1:9/hooks", ["member.registered"])
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",  # loopback
+        "10.1.2.3",  # private
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",  # carrier-grade NAT
+        "169.254.169.254",  # link-local: the cloud's metadata service
+        "224.0.0.1",  # multicast
+        "239.255.255.250",
+        "240.0.0.1",  # reserved
+        "0.0.0.0",
+        "::1",
+        "::",
+        "fe80::1",
+        "fe80::1%eth0",
+        "fc00::1",  # unique local
+        "ff02::1",  # multicast
+        "::ffff:127.0.0.1",  # IPv4 mapped into IPv6
+        "::ffff:169.254.169.254",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    ],
+)
+def test_an_address_inside_is_not_public(address):
+    assert not webhooks.is_public_address(address)
+
+
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "2606:2800:21f:cb07::1", "::ffff:8.8.8.8", "64:ff9b::808:808"]
+)
+def test_an_address_on_the_internet_is_public(address):
+    assert webhooks.is_public_address(address)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hooks",
+        "http://localhost:9/hooks",  # a name: what it resolves to counts
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.7/hooks",
+        "https://[::1]/hooks",
+        "https://[::ffff:127.0.0.1]/hooks",
+        "https://2130706433/hooks",  # 127.0.0.1 written as one number
+        "https://0x7f000001/hooks",
+    ],
+)
+def test_an_endpoint_inside_the_network_is_refused(make_app, url):
+    strict = make_app(WEBHOOK_ALLOW_LOCAL_HTTP=True, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
+    with strict.test_request_context(), pytest.raises(InvalidInput, match="public addresses"):
+        webhooks.add_endpoint(url, ["member.registered"])
+    assert count_rows(strict, WebhookEndpoint) == 0
+
+
+def test_an_endpoint_on_a_port_beyond_the_last_is_refused(app, db):
+    with pytest.raises(InvalidInput, match="cannot be used"):
+        webhooks.add_endpoint("https://example.org:70000/hooks", ["member.registered"])
+
+
+def test_a_delivery_to_an_address_inside_is_refused_and_logged(
+    app, client, create_user, webhook_receiver
+):
+    """The endpoint's address may point inside later (its DNS changed): the address the
+    delivery connects to is checked before anything is sent."""
+    endpoint_id, _secret = webhook_receiver.subscribe(app, "member.registered")  # allowed then
+    app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = False  # as on a public site
+    emit(app, "member.registered", {"member_id": 1})
+
+    run_job(app, JOB)
+
+    assert webhook_receiver.received == []
+    assert stored(app, select(WebhookDelivery.attempts)) == 1
+    assert stored(app, select(WebhookDelivery.delivered_at)) is None  # to be retried
+    assert stored(app, select(WebhookDelivery.last_status)) is None  # no answer: none asked
+    error = stored(app, select(WebhookDelivery.last_error))
+    assert "127.0.0.1 is at 127.0.0.1, not a public address: nothing was sent" in error
+    assert stored(app, select(WebhookEndpoint.failures)) == 1
+    client.login(create_user(role="admin"))
+    log = client.get(f"/admin/webhooks/{endpoint_id}").text
+    assert "127.0.0.1 is at 127.0.0.1, not a public address: nothing was sent" in log
+
+
 def test_the_database_refuses_an_endpoint_without_a_secret_of_the_format(app, db):
     from sqlalchemy.exc import IntegrityError
 

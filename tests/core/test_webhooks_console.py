@@ -80,6 +80,18 @@ def test_a_bad_endpoint_is_refused_and_nothing_added(app, client, admin, url, ev
     assert count_rows(app, WebhookEndpoint) == 0
 
 
+def test_an_endpoint_inside_the_network_is_refused_with_why(make_app, create_user):
+    app = make_app(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)  # as on a public site
+    client = app.test_client()
+    client.login(create_user(role="admin", email="admin@example.org"))
+    page = add(client, "https://169.254.169.254/latest/meta-data/")
+    assert page.status_code == 400
+    assert "169.254.169.254 is at 169.254.169.254, a private, local or reserved address" in (
+        page.text
+    )
+    assert count_rows(app, WebhookEndpoint) == 0
+
+
 def test_rotate_disable_enable_change_and_remove(app, client, admin, webhook_receiver):
     client.login(admin)
     page = add(client, webhook_receiver.url).text

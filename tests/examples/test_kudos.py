@@ -325,6 +325,10 @@ def test_kudos_are_given_and_read_through_the_api_by_the_pages_rules(client, db,
     assert again.json["detail"] == "You already gave kudos to Rui."
     nobody = client.post("/api/v1/kudos", json={"receiver_id": 999, "message": "x"}, headers=giving)
     assert nobody.status_code == 404
+    beyond = client.post(
+        "/api/v1/kudos", json={"receiver_id": 2**64, "message": "x"}, headers=giving
+    )
+    assert beyond.status_code == 422 and "receiver_id" in beyond.json["errors"]["json"]
 
     received = client.get("/api/v1/kudos/received", headers=reading).json
     assert [kudos["message"] for kudos in received["items"]] == ["Thanks!"]

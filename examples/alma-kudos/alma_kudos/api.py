@@ -11,6 +11,7 @@ from alma_kudos.models import SHOWN, Kudos
 from alma_kudos.services import give_kudos
 from core.api import (
     ApiBlueprint,
+    IdField,
     PageArguments,
     cursor_page,
     db,
@@ -32,7 +33,7 @@ class KudosSchema(ma.Schema):
 
 
 class GiveSchema(ma.Schema):
-    receiver_id = ma.fields.Integer(required=True)
+    receiver_id = IdField(required=True)
     message = ma.fields.String(required=True, metadata={"description": "1 to 200 characters."})
 
 

@@ -26,7 +26,8 @@ class DirectoryArguments(ma.Schema):
     free = ma.fields.Boolean(
         load_default=False, metadata={"description": "Only mentors with room for a mentee."}
     )
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    # as the page's ?page=: beyond 2**31 the offset would overflow the database's integers
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=2**31))
 
 
 class MentorSchema(ma.Schema):

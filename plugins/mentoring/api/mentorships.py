@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from core.api import (
+    IdField,
     NotFound,
     PageArguments,
     User,
@@ -60,7 +61,7 @@ class MentorshipSchema(ma.Schema):
 
 
 class RequestSchema(ma.Schema):
-    mentor_id = ma.fields.Integer(required=True)
+    mentor_id = IdField(required=True)
     message = ma.fields.String(
         required=True, metadata={"description": "What the mentee hopes for; up to 2000."}
     )

@@ -88,6 +88,8 @@ def test_the_directory_pages_by_number(client, db, make_mentor, mentee):
     assert [one["display_name"] for one in second["items"]] == ["Mentor 12"]
     assert second["next_page"] is None
     assert problem_type(client.get(f"{API}/mentors?page=0", headers=token)) == "invalid-input"
+    beyond = client.get(f"{API}/mentors?page={2**40}", headers=token)  # an offset no database holds
+    assert beyond.status_code == 422 and problem_type(beyond) == "invalid-input"
 
 
 def test_suggestions_come_with_their_reasons(client, db, make_mentor, create_user):
@@ -212,6 +214,11 @@ def test_a_request_breaks_the_pages_rules_no_more(client, db, mentee, mentor, st
     token = bearer(db, mentee)
     not_a_mentor = ask(client, token, stranger)
     assert not_a_mentor.status_code == 404 and problem_type(not_a_mentor) == "not-found"
+    for no_id in (0, -1, 2**31, 2**70, "7", 7.5):  # no id a database holds, or not a number
+        wrong = client.post(
+            f"{API}/mentorships", json={"mentor_id": no_id, "message": "Hello"}, headers=token
+        )
+        assert wrong.status_code == 422 and problem_type(wrong) == "invalid-input", no_id
     empty = ask(client, token, mentor, message="  ")
     assert empty.status_code == 422 and problem_type(empty) == "invalid-input"
     assert ask(client, token, mentor).status_code == 201

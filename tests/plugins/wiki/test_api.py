@@ -83,6 +83,8 @@ def test_an_edit_needs_the_version_read_and_a_stale_one_gets_the_current(
 
     blind = client.put(url, json=change, headers=rui_headers)
     assert blind.status_code == 428 and problem_type(blind) == "precondition-required"
+    empty_tag = client.put(url, json=change, headers=rui_headers | {"If-Match": '""'})
+    assert empty_tag.status_code == 412 and problem_type(empty_tag) == "precondition-failed"
 
     ada_saved = client.put(
         url, json=change | {"body": "Ada's text"}, headers=ada_headers | {"If-Match": etag}
