@@ -115,7 +115,7 @@ from core.views.navigation import local_path, page_number, whole_number
 
 # ---- the HTTP API (docs/api.md) ----------------------------------------------------------------
 
-from core.webapi import ApiBlueprint, IdField
+from core.webapi import ApiBlueprint, IdField, PageField
 from core.webapi.auth import public
 from core.webapi.pagination import PageArguments, cursor_page, next_link, page_schema
 from core.webapi.preconditions import (
@@ -251,6 +251,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     # the HTTP API
     "ApiBlueprint",
     "IdField",
+    "PageField",
     "public",
     "PageArguments",
     "cursor_page",

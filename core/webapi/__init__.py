@@ -40,13 +40,26 @@ class ProblemSchema(ma.Schema):
 
 
 class IdField(ma.fields.Integer):
-    """A row's id sent in a body or a query (``mentor_id``): a whole number an id column
-    holds, 1 to 2**31 - 1, as ``<int:...>`` in a path. Anything else is invalid input (422),
-    not a query the database fails on; the document says the range."""
+    """A row's id or number sent in a body or a query (``mentor_id``, a version's number): a
+    whole number an id column holds, 1 to 2**31 - 1, as ``<int:...>`` in a path. Anything
+    else is invalid input (422), not a query the database fails on; the document says the
+    range. In a body it must be a JSON integer (``7.5`` is not cut to 7); in a query, where
+    every value is text, give ``strict=False``."""
 
     def __init__(self, **options: Any) -> None:
         options.setdefault("strict", True)
         options.setdefault("validate", ma.validate.Range(1, LARGEST_ID))
+        super().__init__(**options)
+
+
+class PageField(IdField):
+    """``?page=`` of a list paged by number (one whose order is not the newest first):
+    1 when left out."""
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("strict", False)
+        options.setdefault("load_default", 1)
+        options.setdefault("metadata", {"description": "From 1."})
         super().__init__(**options)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from core.api import (
     IF_MATCH,
     ApiBlueprint,
+    IdField,
     PageArguments,
     Problem,
     absolute_url,
@@ -117,12 +118,11 @@ class ComparisonSchema(ma.Schema):
 
 
 class CompareArguments(ma.Schema):
-    new = ma.fields.Integer(
-        validate=ma.validate.Range(min=1),
-        metadata={"description": "A revision's number; the current one if left out."},
+    new = IdField(
+        strict=False, metadata={"description": "A revision's number; the current one if left out."}
     )
-    old = ma.fields.Integer(
-        validate=ma.validate.Range(min=1),
+    old = IdField(
+        strict=False,
         metadata={"description": "A revision's number; the one before `new` if left out."},
     )
 

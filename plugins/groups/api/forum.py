@@ -11,7 +11,7 @@ from typing import Any
 import marshmallow as ma
 from flask_login import current_user
 
-from core.api import Page, absolute_url, db, site_path
+from core.api import Page, PageField, absolute_url, db, site_path
 from plugins.groups.api import bp
 from plugins.groups.models import MAX_POST, MAX_TITLE, ForumPost, ForumTopic
 from plugins.groups.services import forum
@@ -20,9 +20,7 @@ from plugins.groups.services.shared import topic_path
 
 
 class PageNumberArguments(ma.Schema):
-    page = ma.fields.Integer(
-        load_default=1, validate=ma.validate.Range(min=1), metadata={"description": "From 1."}
-    )
+    page = PageField()
 
 
 def _author_id(item: ForumTopic | ForumPost) -> int | None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from core.api import (
     IF_MATCH,
+    IdField,
     InvalidInput,
     PageArguments,
     allowed_actions,
@@ -140,11 +141,12 @@ class AgreementCommentSchema(ma.Schema):
 
 
 class AgreementCompareArguments(ma.Schema):
-    a = ma.fields.Integer(
-        metadata={"description": "The older version's number (default: the second newest)."}
+    a = IdField(
+        strict=False,
+        metadata={"description": "The older version's number (default: the second newest)."},
     )
-    b = ma.fields.Integer(
-        metadata={"description": "The newer version's number (default: the newest)."}
+    b = IdField(
+        strict=False, metadata={"description": "The newer version's number (default: the newest)."}
     )
 
 

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, NotAllowed
+from core.api import InvalidInput, NotAllowed, PageField
 from plugins.mentoring.api import bp
 from plugins.mentoring.choices import looks_for_mentor
 from plugins.mentoring.services import directory, fields, suggestions
@@ -27,7 +27,7 @@ class DirectoryArguments(ma.Schema):
         load_default=False, metadata={"description": "Only mentors with room for a mentee."}
     )
     # as the page's ?page=: beyond 2**31 the offset would overflow the database's integers
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=2**31))
+    page = PageField()
 
 
 class MentorSchema(ma.Schema):

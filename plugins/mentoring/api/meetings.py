@@ -16,7 +16,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, User, allowed_actions, db, page_of
+from core.api import InvalidInput, PageField, User, allowed_actions, db, page_of
 from plugins.mentoring.api import bp
 from plugins.mentoring.models import RESCHEDULE, Meeting, MeetingChange
 from plugins.mentoring.services import followups, lifecycle, meetings
@@ -187,7 +187,7 @@ def _details(meeting: Meeting) -> dict[str, Any]:
 
 
 class MeetingPageArguments(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page = PageField()
 
 
 class MeetingPageSchema(ma.Schema):
