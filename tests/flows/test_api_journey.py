@@ -2,7 +2,9 @@
 with an app holding their personal access token, go from finding each other to each one's
 certificate without a page, a session or a service call. What each step asserts is what the
 app would notice: status codes, states, the fields it reads, and the refusals it meets on the
-way (a missing or stale ``If-Match``, the wrong party, too early).
+way (a missing or stale ``If-Match``, the wrong party, too early). The members are made by
+the fixtures (the mentor with their identity checked); the rest, down to the mentee's "I am
+looking for a mentor", goes through the API.
 
 The clock moves with time-machine (a meeting is confirmed once it has begun); jobs are run,
 not waited for. It runs on SQLite and on PostgreSQL."""
@@ -54,6 +56,9 @@ class Member:
     def put(self, path: str, body: dict):
         return self.client.put(f"/api/v1{path}", json=body, headers=self.headers)
 
+    def patch(self, path: str, body: dict):
+        return self.client.patch(f"/api/v1{path}", json=body, headers=self.headers)
+
     def items(self, path: str, **query: Any) -> list[dict]:
         response = self.get(path, **query)
         assert response.status_code == 200, response.json
@@ -79,7 +84,7 @@ def pdf_text(pdf: bytes) -> str:
 
 @pytest.fixture
 def mentee(app, create_user) -> Member:
-    user = create_user(display_name=MENTEE, email="noor@example.org", wants_to_be_mentored=True)
+    user = create_user(display_name=MENTEE, email="noor@example.org")
     return Member(app, user)
 
 
@@ -93,28 +98,33 @@ def mentor(app, create_user) -> Member:
 
 
 def fill_profiles(mentee: Member, mentor: Member) -> None:
+    """Both say what they know and want to learn; the mentee starts looking for a mentor, and
+    the mentor, whose identity staff checked, is listed."""
     ok(
-        mentee.client.patch(
-            "/api/v1/me",
-            headers=mentee.headers,
-            json={
+        mentee.patch(
+            "/me",
+            {
                 "bio": "Nurse for eight years, now learning to program.",
                 "interests": ["Career change", "Python"],
                 "languages": ["en", "ar"],
             },
         )
     )
+    looking = ok(mentee.patch("/mentoring/me", {"looks_for_mentor": True}))
+    assert looking["looks_for_mentor"] is True and looking["listed"] is False
     ok(
-        mentor.client.patch(
-            "/api/v1/me",
-            headers=mentor.headers,
-            json={
+        mentor.patch(
+            "/me",
+            {
                 "bio": "Backend engineer; I help people moving into software.",
                 "expertise": ["Career change", "Python", "Job interviews"],
                 "languages": ["en", "sv"],
             },
         )
     )
+    offering = ok(mentor.get("/mentoring/me"))
+    assert offering["verification"] == "verified" and offering["listed"] is True
+    assert (offering["capacity"], offering["mentee_count"]) == (1, 0)
 
 
 def find_the_mentor(mentee: Member, mentor: Member) -> None:
@@ -349,7 +359,7 @@ def alerts_of(member: Member) -> list[str]:
 
 
 def test_from_request_to_certificate_through_the_api_alone(
-    app, client, db, mentee, mentor, webhook_receiver
+    app, client, mentee, mentor, webhook_receiver
 ):
     _, secret = webhook_receiver.subscribe(app, *EVENTS)
     with time_machine.travel(START, tick=False) as clock:
@@ -383,6 +393,7 @@ def test_from_request_to_certificate_through_the_api_alone(
         confirmed_by_both(mentee, mentor, final)
         completed = ok(mentor.get(f"/mentoring/mentorships/{mentorship_id}"))
         assert completed["state"] == "completed"
+        assert ok(mentor.get("/mentoring/me"))["mentee_count"] == 0  # room for the next
         assert completed["state_changed_at"] == (final_at + timedelta(hours=1)).isoformat()
         meetings = ok(mentee.get(f"/mentoring/mentorships/{mentorship_id}/meetings"))["items"]
         assert [(m["id"], m["status"]) for m in meetings] == [(first, "held"), (final, "held")]
