@@ -15,6 +15,7 @@ bp = ApiBlueprint(
 from plugins.mentoring.api import (  # noqa: E402, F401  their routes
     agreement,
     chat,
+    choices,
     directory,
     ending,
     meetings,

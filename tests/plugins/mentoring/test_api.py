@@ -109,6 +109,67 @@ def test_suggestions_are_only_for_members_looking_for_a_mentor(client, db, stran
     assert refused.status_code == 403 and problem_type(refused) == "forbidden"
 
 
+# ---- the member's mentoring choices ---------------------------------------------------------
+
+
+def test_a_member_looks_for_a_mentor_and_a_mentor_sets_their_room_through_the_api(
+    client, db, stranger, make_mentor
+):
+    """What My data and the mentor settings set: a member who starts looking for a mentor
+    gets suggestions; a mentor's fields and capacity show in the directory."""
+    token = bearer(db, stranger)
+    before = client.get(f"{API}/me", headers=token).json
+    assert before == {
+        "offers_mentoring": False,
+        "looks_for_mentor": False,
+        "fields_as_mentor": [],
+        "fields_as_mentee": [],
+        "verification": None,
+        "listed": False,
+        "capacity": 1,
+        "accepting": True,
+        "mentee_count": 0,
+    }
+    looking = client.patch(f"{API}/me", json={"looks_for_mentor": True}, headers=token)
+    assert looking.status_code == 200 and looking.json["looks_for_mentor"] is True
+    assert client.get(f"{API}/suggestions", headers=token).status_code == 200
+
+    mentor = make_mentor("Ada Python", expertise=("Python",))
+    as_mentor = bearer(db, mentor)
+    changed = client.patch(
+        f"{API}/me", json={"fields_as_mentor": ["054"], "capacity": 3}, headers=as_mentor
+    ).json
+    assert changed["fields_as_mentor"] == ["054"] and changed["capacity"] == 3
+    assert changed["offers_mentoring"] is True and changed["accepting"] is True
+    assert changed["verification"] == "verified" and changed["listed"] is True
+    [listed] = client.get(f"{API}/mentors", query_string={"field": "054"}, headers=token).json[
+        "items"
+    ]
+    assert listed["display_name"] == "Ada Python"
+
+
+def test_mentoring_choices_refuse_what_my_data_refuses(client, db, mentor, pairs, mentee):
+    pairs.accept(mentee, mentor)  # one mentee now, of a capacity of one
+    token = bearer(db, mentor)
+    for change, words in (
+        ({"fields_as_mentor": ["nope"]}, "nope is not a field of study here."),
+        ({"capacity": 21}, "Choose a capacity between 1 and 20 mentees."),
+        ({"capacity": 2, "accepting": "maybe"}, None),
+    ):
+        refused = client.patch(f"{API}/me", json=change, headers=token)
+        assert refused.status_code == 422 and problem_type(refused) == "invalid-input"
+        if words:
+            assert refused.json["detail"] == words
+    stopped = client.patch(f"{API}/me", json={"offers_mentoring": False}, headers=token).json
+    assert stopped["offers_mentoring"] is False and stopped["listed"] is False
+    # the refusals changed nothing
+    assert (stopped["capacity"], stopped["mentee_count"], stopped["fields_as_mentor"]) == (1, 1, [])
+    read_only = client.patch(
+        f"{API}/me", json={"looks_for_mentor": True}, headers=bearer(db, mentor, "read")
+    )
+    assert read_only.status_code == 403 and problem_type(read_only) == "insufficient-scope"
+
+
 # ---- mentorships ------------------------------------------------------------------------------
 
 
