@@ -11,6 +11,7 @@ not waited for. It runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 import pytest
 import time_machine
 
+from core.db import db
+from core.services.tokens import revoke_token, tokens_of
 from core.testing import run_job, token_headers, verified
 
 pytestmark = pytest.mark.plugins("mentoring", "credits", "certificates")
@@ -92,6 +95,22 @@ def mentee(app, create_user) -> Member:
 def mentor(app, create_user) -> Member:
     user = create_user(display_name=MENTOR, email="tomas@example.org", wants_to_mentor=True)
     return Member(app, user)
+
+
+@pytest.fixture
+def stranger(app, create_user) -> Member:
+    return Member(app, create_user(display_name="Sam Stranger", email="sam@example.org"))
+
+
+@pytest.fixture
+def revoked(app, create_user) -> Member:
+    """A member's app whose token its member revoked."""
+    user = create_user(display_name="Rea Revoked", email="rea@example.org")
+    app_of_theirs = Member(app, user)
+    [token] = tokens_of(user)
+    revoke_token(user, token.id)
+    db.session.commit()
+    return app_of_theirs
 
 
 # ---- the steps -----------------------------------------------------------------------------
@@ -275,7 +294,7 @@ def schedule_and_approve(
     return proposed["id"]
 
 
-def moved(mentee: Member, mentor: Member, meeting_id: int, to: datetime) -> None:
+def moved(mentee: Member, mentor: Member, meeting_id: int, to: datetime) -> int:
     """The mentor proposes another time, the mentee accepts it: the meeting moves."""
     change = {"kind": "reschedule", "starts_at": to.isoformat(), "message": "A day later?"}
     asked = ok(mentor.post(f"/mentoring/meetings/{meeting_id}/changes", change), 201)
@@ -286,6 +305,7 @@ def moved(mentee: Member, mentor: Member, meeting_id: int, to: datetime) -> None
     answered = ok(mentee.post(f"/mentoring/meetings/changes/{pending['id']}/accept"))
     assert answered["starts_at"] == to.isoformat() and answered["change"] is None
     assert answered["status"] == "scheduled"
+    return pending["id"]
 
 
 def confirmed_by_both(mentee: Member, mentor: Member, meeting_id: int) -> dict:
@@ -355,11 +375,45 @@ def alerts_of(member: Member) -> list[str]:
     return [alert["message"] for alert in member.items("/alerts", limit=100)]
 
 
+SHARED = {"api_members.member"}  # routes naming a row any member may read: a profile
+
+
+def strangers_reach_nothing(app, stranger: Member, revoked: Member, rows: dict[str, Any], pair):
+    """The route x role rule with real rows, for every API route: a third member's token
+    (scope write) reads nothing of the pair's (403 or 404) and changes nothing of it, whatever
+    each write answers; a revoked token is refused everywhere (401). ``pair`` is the pair's
+    own view of what they share (a list of (member, path)), compared before and after. A
+    public route (a certificate's proof) ignores tokens."""
+
+    def views() -> list[Any]:
+        return [ok(member.get(path)) for member, path in pair]
+
+    def path_of(rule) -> str:
+        named = rows | ({"number": rows["certificate"]} if "certificates" in rule.rule else {})
+        return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(named[m[1]]), rule.rule)
+
+    before = views()
+    for rule in app.url_map.iter_rules():
+        public = getattr(app.view_functions[rule.endpoint], "api_public", False)
+        if not rule.rule.startswith("/api/v1/") or "openapi" in rule.endpoint or public:
+            continue
+        path = path_of(rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            refusal = revoked.client.open(path, method=method, json={}, headers=revoked.headers)
+            assert refusal.status_code == 401, (method, path)
+            if not rule.arguments or rule.endpoint in SHARED:
+                continue  # the stranger's own, or any member's
+            answer = stranger.client.open(path, method=method, json={}, headers=stranger.headers)
+            allowed = {403, 404} if method == "GET" else {403, 404, 422}
+            assert answer.status_code in allowed, (method, path, answer.json)
+    assert views() == before
+
+
 # ---- the journey ---------------------------------------------------------------------------
 
 
 def test_from_request_to_certificate_through_the_api_alone(
-    app, client, mentee, mentor, webhook_receiver
+    app, client, mentee, mentor, stranger, revoked, webhook_receiver
 ):
     _, secret = webhook_receiver.subscribe(app, *EVENTS)
     with time_machine.travel(START, tick=False) as clock:
@@ -373,13 +427,37 @@ def test_from_request_to_certificate_through_the_api_alone(
         # ---- a first meeting: scheduled, approved, moved a day, held, with feedback --------
         first_at = datetime(2027, 3, 8, 18, 0, tzinfo=UTC)
         first = schedule_and_approve(mentee, mentor, mentorship_id, first_at, final=False)
-        moved(mentee, mentor, first, first_at + timedelta(days=1))
+        change = moved(mentee, mentor, first, first_at + timedelta(days=1))
         refused(mentee.post(f"/mentoring/meetings/{first}/confirm"), 422, "invalid-input")
         refused(
             mentee.put(f"/mentoring/meetings/{first}/feedback", {"rating": 4}), 403, "forbidden"
         )
         [upcoming] = mentee.items("/mentoring/meetings")
         assert upcoming["id"] == first
+
+        # ---- meanwhile, another member's app, and one whose token was revoked ------------
+        rows = {
+            "mentorship_id": mentorship_id,
+            "meeting_id": first,
+            "change_id": change,
+            "answer": "accept",
+            "number": 1,  # the agreement's first version
+            "goal_id": 1,
+            "alert_id": mentee.items("/alerts")[0]["id"],
+            "member_id": mentee.id,
+            "certificate": "none-yet",
+        }
+        shared = f"/mentoring/mentorships/{mentorship_id}"
+        pair = [
+            (mentee, shared),
+            (mentee, f"{shared}/agreement/versions"),
+            (mentor, f"{shared}/meetings"),
+            (mentee, f"{shared}/messages"),
+            (mentee, f"/mentoring/meetings/{first}"),
+            (mentee, "/alerts/unread"),
+            (mentor, "/credits/balance"),
+        ]
+        strangers_reach_nothing(app, stranger, revoked, rows, pair)
 
         clock.move_to(first_at + timedelta(days=1, hours=1, minutes=30))
         held_through_the_goal(mentee, mentor, first)
