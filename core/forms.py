@@ -139,18 +139,29 @@ def profile_form_with(fields: Sequence[ProfileField]) -> type[ProfileForm]:
     return type("ProfileForm", (ProfileForm,), {field.name: field.field for field in fields})
 
 
-class StaffActForm(FlaskForm):
-    """An act of staff on a member: its reason goes into the audit log."""
-
-    reason = TextAreaField(
+def _reason_field(description: str) -> TextAreaField:
+    """Why staff acts, as the audit log keeps it; ``description`` says who reads it."""
+    return TextAreaField(
         _l("Reason"),
         validators=[
             DataRequired(_l("Give a reason: it is kept in the audit log.")),
             Length(max=2000),
         ],
-        description=_l("Kept in the audit log; the member does not see it."),
+        description=description,
         render_kw={"rows": 2},
     )
+
+
+class StaffActForm(FlaskForm):
+    """An act of staff on a member: its reason goes into the audit log."""
+
+    reason = _reason_field(_l("Kept in the audit log; the member does not see it."))
+
+
+class WebhookActForm(FlaskForm):
+    """An admin's act on a webhook endpoint: its reason goes into the audit log."""
+
+    reason = _reason_field(_l("Kept in the audit log, for the other admins."))
 
 
 class SuspendForm(StaffActForm):
@@ -161,7 +172,7 @@ class SuspendForm(StaffActForm):
     )
 
 
-class WebhookEndpointForm(StaffActForm):
+class WebhookEndpointForm(WebhookActForm):
     """The console's Webhooks: an endpoint to add or change (its reason: the audit log)."""
 
     url = StringField(

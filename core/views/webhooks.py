@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core.contributions import AdminSection
 from core.db import db
 from core.errors import InvalidInput
-from core.forms import StaffActForm, WebhookEndpointForm, require_form, run_action
+from core.forms import WebhookActForm, WebhookEndpointForm, require_form, run_action
 from core.models import WebhookEndpoint
 from core.pagination import page_of
 from core.services import webhooks
@@ -98,7 +98,7 @@ def endpoint(endpoint_id: int) -> ResponseReturnValue:
         endpoint=shown,
         deliveries=deliveries,
         event_types=alma().webhook_events,
-        reason_form=StaffActForm(),
+        reason_form=WebhookActForm(),
     )
 
 
@@ -184,7 +184,7 @@ def _act(
 ) -> ResponseReturnValue:
     """Do ``change`` to the endpoint if the reason is given, recorded in the audit log."""
     shown = webhooks.endpoint_by_id(endpoint_id)
-    form = StaffActForm()
+    form = WebhookActForm()
     require_form(form, url_for("webhooks.endpoint", endpoint_id=shown.id))
 
     def act_and_record() -> None:

@@ -50,8 +50,12 @@ def test_an_admin_adds_an_endpoint_and_reads_its_secret(app, client, admin):
     console = client.get("/admin/").text
     assert 'href="/admin/webhooks/"' in console
     assert "No endpoint yet." in client.get("/admin/webhooks/").text
+    form = client.get("/admin/webhooks/new").text
+    assert "Kept in the audit log, for the other admins." in form  # no member is concerned
+    assert "the member does not see it" not in form
 
     page = add(client)
+    assert "the member does not see it" not in page.text  # the endpoint's page and its acts
 
     assert "The endpoint is added." in page.text
     assert URL in page.text and "member.registered" in page.text and "Our CRM" in page.text
