@@ -46,6 +46,7 @@ from core.db import (
     rows_changed,  # runs an UPDATE or DELETE, returns how many rows it changed
     like_pattern,  # a LIKE pattern matching text as typed ("50%" is not a wildcard)
     utcnow,
+    work_through_due,  # a job's loop over a queue's due rows, a batch at a time
     writes_on_get,  # lets a GET view write (SQLite opens GET requests read-only)
 )
 
@@ -178,6 +179,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "after_commit",
     "insert_on_conflict",
     "rows_changed",
+    "work_through_due",
     "like_pattern",
     "writes_on_get",
     "UTCDateTime",

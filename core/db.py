@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import current_app, g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, TextClause, event
+from sqlalchemy import DateTime, MetaData, Select, TextClause, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
@@ -249,6 +249,30 @@ def _end_own_work(error: BaseException | None) -> None:
         session.commit()
     except SQLAlchemyError:  # a broken transaction (a database error the page handled)
         session.rollback()
+
+
+def work_through_due(
+    due: Callable[[], Select[int]],
+    handle: Callable[[int], bool],
+    *,
+    batch: int = 50,
+    batches: int = 20,
+) -> int:
+    """For a job working through a queue (mails to send, certificates to render): the ids
+    ``due()`` selects, in their order, ``batch`` at a time, each given to ``handle``, batch
+    after batch until none is due (so a row committed while the job runs is not left for the
+    next run) or ``batches`` ran; returns how many ``handle`` said it did. The ids are read in
+    a short transaction, committed before handling: ``handle`` claims its row itself (a
+    conditional UPDATE, committed), so no lock is held while it talks to the world, and two
+    runs at once never both handle one row."""
+    done = 0
+    for _batch in range(batches):
+        ids = list(db.session.scalars(due().limit(batch)))
+        db.session.commit()
+        if not ids:
+            break
+        done += sum(handle(row_id) for row_id in ids)
+    return done
 
 
 def write_after_request(write: Callable[[], None]) -> None:

@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from flask_babel import ngettext
 from jinja2 import TemplateNotFound
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from core.contributions import MAIL_DIGEST, MAIL_NOW, MAIL_OFF, MailKind
-from core.db import db, rows_changed, utcnow
+from core.db import db, rows_changed, utcnow, work_through_due
 from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
 from core.models import HeldMail, OutboxMail, User
@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 DELIVER_JOB_ID = "core.deliver_mail"
 DIGEST_JOB_ID = "core.send_digests"
 BATCH_SIZE = 50
-MAX_BATCHES_PER_RUN = 20
 MAX_BACKOFF = timedelta(hours=1)
 CLAIM_LEASE = timedelta(minutes=5)
 
@@ -292,13 +291,7 @@ def deliver_outbox() -> int:
     Batches follow each other until nothing is due, so a mail committed while the job runs
     (its wake-up skipped, as the job is busy) goes out in this run, not at the next poll.
     """
-    sent = 0
-    for _batch in range(MAX_BATCHES_PER_RUN):
-        due_ids = _due_mail_ids()
-        if not due_ids:
-            break
-        sent += sum(_deliver(mail_id) for mail_id in due_ids)
-    return sent
+    return work_through_due(_due_mails, _deliver, batch=BATCH_SIZE)
 
 
 def prune_sent_mails() -> None:
@@ -309,15 +302,12 @@ def prune_sent_mails() -> None:
     db.session.execute(delete(OutboxMail).where(OutboxMail.sent_at < utcnow() - kept))
 
 
-def _due_mail_ids() -> list[int]:
-    due_ids = db.session.scalars(
+def _due_mails() -> Select[int]:
+    return (
         select(OutboxMail.id)
         .where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= utcnow())
         .order_by(OutboxMail.id)
-        .limit(BATCH_SIZE)
-    ).all()
-    db.session.commit()
-    return list(due_ids)
+    )
 
 
 def _deliver(mail_id: int) -> bool:

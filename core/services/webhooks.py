@@ -45,7 +45,7 @@ from sqlalchemy import Select, delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from core.contributions import WebhookEventType
-from core.db import db, rows_changed, utcnow
+from core.db import db, rows_changed, utcnow, work_through_due
 from core.errors import InvalidInput, NotFound
 from core.i18n import reading_as
 from core.jobs import wake_job_after_commit
@@ -67,7 +67,6 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # the specification asks for 24 to 64
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 BATCH_SIZE = 50
-MAX_BATCHES_PER_RUN = 20
 CLAIM_LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
@@ -328,16 +327,10 @@ def deliver_webhooks() -> int:
     claimed first (its next attempt moved a lease ahead, by a conditional UPDATE) and
     committed, so no lock is held while waiting for a receiver and two runs never send one
     delivery at once; a process dying mid-send leaves it to be retried after the lease."""
-    delivered = 0
-    for _batch in range(MAX_BATCHES_PER_RUN):
-        due_ids = _due_delivery_ids()
-        if not due_ids:
-            break
-        delivered += sum(_deliver(delivery_id) for delivery_id in due_ids)
-    return delivered
+    return work_through_due(_due_deliveries, _deliver, batch=BATCH_SIZE)
 
 
-def _due_delivery_ids() -> list[int]:
+def _due_deliveries() -> Select[int]:
     earlier = aliased(WebhookDelivery)
     waiting_behind_earlier = exists().where(
         earlier.endpoint_id == WebhookDelivery.endpoint_id,
@@ -345,7 +338,7 @@ def _due_delivery_ids() -> list[int]:
         earlier.delivered_at.is_(None),
         earlier.id < WebhookDelivery.id,
     )
-    due_ids = db.session.scalars(
+    return (
         select(WebhookDelivery.id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
@@ -355,10 +348,7 @@ def _due_delivery_ids() -> list[int]:
             ~waiting_behind_earlier,
         )
         .order_by(WebhookDelivery.id)
-        .limit(BATCH_SIZE)
-    ).all()
-    db.session.commit()
-    return list(due_ids)
+    )
 
 
 def _deliver(delivery_id: int) -> bool:

@@ -51,6 +51,7 @@ from core.api import (
     site_path,
     utcnow,
     wake_job_after_commit,
+    work_through_due,
 )
 from plugins.certificates.models import FAILED, PENDING, RENDERED, Certificate
 from plugins.certificates.pdf import render_pdf
@@ -62,7 +63,7 @@ CATCH_UP_SECONDS = 60
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 BATCH_SIZE = 20
-MAX_BATCHES_PER_RUN = 10
+MAX_BATCHES = 10  # per run
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed by hand
 NUMBER_PREFIX = "ALMA"
 MAX_REASON = 500
@@ -196,24 +197,15 @@ def normalized_number(number: str) -> str:
 def render_pending_certificates() -> int:
     """Render the certificates that are due; returns how many were rendered. Batches follow
     each other until nothing is due, so one issued while the job runs is not left waiting."""
-    rendered = 0
-    for _batch in range(MAX_BATCHES_PER_RUN):
-        due_ids = _due_certificate_ids()
-        if not due_ids:
-            break
-        rendered += sum(_render(certificate_id) for certificate_id in due_ids)
-    return rendered
+    return work_through_due(_due_certificates, _render, batch=BATCH_SIZE, batches=MAX_BATCHES)
 
 
-def _due_certificate_ids() -> list[int]:
-    due_ids = db.session.scalars(
+def _due_certificates() -> Select[int]:
+    return (
         select(Certificate.id)
         .where(Certificate.status == PENDING, Certificate.next_attempt_at <= utcnow())
         .order_by(Certificate.id)
-        .limit(BATCH_SIZE)
-    ).all()
-    db.session.commit()
-    return list(due_ids)
+    )
 
 
 def _render(certificate_id: int) -> bool:
