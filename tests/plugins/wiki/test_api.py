@@ -230,5 +230,25 @@ def test_compare_shows_no_lines_of_a_hidden_revision_nor_a_hidden_article(
     assert problem_type(client.get(url, headers=headers)) == "forbidden"
 
 
+def test_a_hidden_revision_shows_no_title_in_the_history_nor_a_comparison(
+    client, db, ada, rui, articles
+):
+    article = articles.create(ada, body="Kind words.\n")
+    articles.edit(article, rui, "Kind words.\n", title="A rude title")
+    articles.edit(article, ada, "Kind words.\n", title="Your first meeting")
+    db.session.execute(update(Revision).where(Revision.number == 2).values(hidden_at=utcnow()))
+    db.session.commit()
+    headers = token_headers(ada, "read")
+
+    history = client.get(f"/api/v1/wiki/articles/{article.id}/revisions", headers=headers)
+    titles = [(rev["number"], rev["title"]) for rev in history.json["items"]]
+    assert titles == [(3, "Your first meeting"), (2, None), (1, "Your first meeting")]
+    compared = client.get(f"/api/v1/wiki/articles/{article.id}/compare", headers=headers)
+    assert compared.json["old"]["title"] is None and compared.json["new"]["hidden"] is False
+    assert "rude" not in history.text and "rude" not in compared.text
+    read = client.get(f"/api/v1/wiki/articles/{article.id}", headers=headers)
+    assert read.json["title"] == "Your first meeting"
+
+
 def test_every_wiki_route_refuses_visitors_and_read_only_writes(app, client, db, ada):
     assert_api_routes_refuse_visitors(app, client, token_headers(ada, "read"))
