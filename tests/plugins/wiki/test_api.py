@@ -209,6 +209,9 @@ def test_compare_refuses_unknown_revisions_and_articles(client, db, ada, article
     assert zero.status_code == 422 and "old" in zero.json["errors"]["query"]
     word = client.get(f"{url}?new=latest", headers=headers)
     assert word.status_code == 422 and "new" in word.json["errors"]["query"]
+    for huge in ("old=1e20", "new=1e20", "old=10000000000000000000"):
+        beyond = client.get(f"{url}?{huge}", headers=headers)
+        assert beyond.status_code == 422, huge  # not a server error comparing it
     assert client.get("/api/v1/wiki/articles/999/compare", headers=headers).status_code == 404
 
 
