@@ -1,5 +1,6 @@
-"""Certificates in alma's HTTP API (``/api/v1/certificates``): the member's own, the holder's
-PDF, and the public verification, through the same services as the pages."""
+"""Certificates in alma's HTTP API (``/api/v1/certificates``): the member's own, who sees
+them, the holder's PDF, and the public verification, through the same services as the
+pages."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.api import (
     PageArguments,
     Problem,
     cursor_page,
+    db,
     next_link,
     page_schema,
     public,
@@ -48,6 +50,18 @@ class CertificateSchema(ma.Schema):
     name_on_verification = ma.fields.Boolean(required=True)
 
 
+class VisibilityInSchema(ma.Schema):
+    """The holder's choice, as the certificates page offers it; one left out stays as it is
+    (an empty object changes nothing)."""
+
+    shown_on_profile = ma.fields.Boolean(
+        metadata={"description": "Listed on the holder's profile for other members."}
+    )
+    name_on_verification = ma.fields.Boolean(
+        metadata={"description": "The holder's name on the public verification."}
+    )
+
+
 class VerificationSchema(ma.Schema):
     """What the public verification page shows."""
 
@@ -78,6 +92,17 @@ def certificates(arguments: dict[str, Any]) -> Any:
     query = select(Certificate).where(Certificate.user_id == current_user.id)
     page = cursor_page(query, Certificate.id, arguments)
     return page, 200, next_link(page)
+
+
+@bp.patch("/<number>")
+@bp.arguments(VisibilityInSchema)
+@bp.response(200, CertificateSchema)
+def choose_visibility(choice: dict[str, Any], number: str) -> Certificate:
+    """The holder chooses whether the certificate is on their profile and their name on its
+    verification, as on their certificates page; another member's is not found (404)."""
+    certificate = services.choose_visibility(number, current_user, **choice)
+    db.session.commit()
+    return certificate
 
 
 @bp.get("/<number>/pdf")

@@ -347,11 +347,19 @@ def owned_certificate(number: str, user: User, *, with_pdf: bool = False) -> Cer
 
 
 def choose_visibility(
-    number: str, user: User, *, shown_on_profile: bool, name_on_verification: bool
+    number: str,
+    user: User,
+    *,
+    shown_on_profile: bool | None = None,
+    name_on_verification: bool | None = None,
 ) -> Certificate:
+    """The holder chooses who sees their certificate; a choice left out (``None``, as an API
+    client may) stays as it was. Anyone else is told it does not exist."""
     certificate = owned_certificate(number, user)
-    certificate.shown_on_profile = shown_on_profile
-    certificate.name_on_verification = name_on_verification
+    if shown_on_profile is not None:
+        certificate.shown_on_profile = shown_on_profile
+    if name_on_verification is not None:
+        certificate.name_on_verification = name_on_verification
     db.session.flush()
     return certificate
 

@@ -67,7 +67,7 @@ def hand_over_groups(user: User) -> None:
     db.session.execute(
         update(JoinRequest)
         .where(JoinRequest.user_id == user.id, JoinRequest.state == PENDING)
-        .values(state=WITHDRAWN)
+        .values(state=WITHDRAWN, decided_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     for membership in _managed_alone(user):

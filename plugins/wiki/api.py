@@ -74,10 +74,16 @@ class ArticleSchema(ma.Schema):
 
 
 class RevisionSchema(ma.Schema):
-    """A revision in an article's history (its summary left out if the moderators hid it)."""
+    """A revision in an article's history; its title and summary left out if the moderators
+    hid it, as the history and compare pages leave them out."""
 
     number = ma.fields.Integer(required=True)
-    title = ma.fields.String(required=True)
+    title = ma.fields.Function(
+        lambda rev: None if rev.hidden_at else rev.title,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Null if the moderators hid the revision."},
+    )
     summary = ma.fields.Function(lambda rev: "" if rev.hidden_at else rev.summary, required=True)
     author_id = ma.fields.Integer(allow_none=True, required=True)
     author_name = ma.fields.Function(lambda rev: _author_name(rev), allow_none=True)

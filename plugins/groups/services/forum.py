@@ -51,7 +51,8 @@ from plugins.groups.services.shared import (
     topic_path,
 )
 
-# New topics and replies, by the pages and the HTTP API alike: one count per member.
+# New topics and replies, by the pages and the HTTP API alike: one count per member, counted
+# once the member may post and the post is valid (``counted=True``).
 POSTS = rate_limit("groups-post", "30/hour")
 
 
@@ -157,8 +158,17 @@ def _add_post(topic: ForumTopic, author: User, body: str) -> ForumPost:
     return post
 
 
-def start_topic(group_id: int, author: User, title: str | None, body: str | None) -> ForumTopic:
-    """A member opens a topic in the group's forum, and follows it."""
+def start_topic(
+    group_id: int,
+    author: User,
+    title: str | None,
+    body: str | None,
+    *,
+    counted: bool = False,
+) -> ForumTopic:
+    """A member opens a topic in the group's forum, and follows it. ``counted``: the topic
+    counts against the member's posting limit (``POSTS``) once every check passed, so that
+    a refused attempt costs nothing (the pages and the API count; the demo data does not)."""
     group = member_group(group_id, author)
     title = " ".join((title or "").split())
     if not title:
@@ -166,6 +176,8 @@ def start_topic(group_id: int, author: User, title: str | None, body: str | None
     if len(title) > MAX_TITLE:
         raise InvalidInput(_("Keep the title under %(n)d characters.", n=MAX_TITLE))
     body = _checked_post(body)
+    if counted:
+        POSTS.hit()
     topic = ForumTopic(group_id=group.id, author_id=author.id, title=title)
     db.session.add(topic)
     db.session.flush()
@@ -174,13 +186,18 @@ def start_topic(group_id: int, author: User, title: str | None, body: str | None
     return topic
 
 
-def reply(group_id: int, topic_id: int, author: User, body: str | None) -> ForumPost:
+def reply(
+    group_id: int, topic_id: int, author: User, body: str | None, *, counted: bool = False
+) -> ForumPost:
     """A member replies; the topic's followers who are still members are alerted (and
-    e-mailed, those who chose so)."""
+    e-mailed, those who chose so). ``counted`` as for ``start_topic``."""
     access, topic = topic_for(group_id, topic_id, author)
     if not access.is_member:
         raise NotAllowed(_("Only members of this group can post. Join it first."))
-    post = _add_post(topic, author, _checked_post(body))
+    body = _checked_post(body)
+    if counted:
+        POSTS.hit()
+    post = _add_post(topic, author, body)
     url = topic_path(access.group.id, topic.id, page_count(topic), _anchor=f"post-{post.id}")
     for follow, follower in _followers_to_tell(topic, author):
         with reading_as(follower):

@@ -100,8 +100,8 @@ def invite(group_id: int, manager: User, member_id: int) -> Invitation:
     if asked_lately(Invitation, group, invitee):
         raise InvalidInput(
             _(
-                "%(name)s was invited to this group less than a day ago: invite them again"
-                " tomorrow.",
+                "The last invitation to %(name)s was answered or revoked less than a day ago:"
+                " invite them again tomorrow.",
                 name=invitee.display_name,
             )
         )

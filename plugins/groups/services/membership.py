@@ -152,7 +152,10 @@ def request_to_join(group_id: int, user: User, message: str | None) -> JoinReque
         raise InvalidInput(_("Keep your message under %(n)d characters.", n=MAX_MESSAGE))
     if asked_lately(JoinRequest, group, user):
         raise InvalidInput(
-            _("You asked to join this group less than a day ago: you can ask again tomorrow.")
+            _(
+                "Your last request to join this group was answered or withdrawn less than a day"
+                " ago: you can ask again tomorrow."
+            )
         )
     request = JoinRequest(group_id=group.id, user_id=user.id, message=message, state=PENDING)
     try:
@@ -185,7 +188,10 @@ ASK_AGAIN_AFTER = timedelta(days=1)
 
 
 def asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user: User) -> bool:
-    """Did a request or invitation (by its ``kind``) of ``user`` to ``group`` end lately?"""
+    """Did a request or invitation (by its ``kind``) of ``user`` to ``group`` end lately?
+    It ended when it was answered or withdrawn, however long it waited before (a row ended
+    without that time, from before it was kept, counts from when it was made)."""
+    ended_at = kind.decided_at if issubclass(kind, JoinRequest) else kind.answered_at
     return (
         db.session.scalar(
             select(kind.id)
@@ -193,7 +199,7 @@ def asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user:
                 kind.group_id == group.id,
                 kind.user_id == user.id,
                 kind.state != PENDING,
-                kind.created_at > utcnow() - ASK_AGAIN_AFTER,
+                func.coalesce(ended_at, kind.created_at) > utcnow() - ASK_AGAIN_AFTER,
             )
             .limit(1)
         )
@@ -204,7 +210,9 @@ def asked_lately(kind: type[JoinRequest] | type[Invitation], group: Group, user:
 def withdraw_request(group_id: int, user: User) -> None:
     access = group_for(group_id, user)
     request = pending_request(access.group.id, user.id)
-    if request is None or not take(request, REQUEST.check(request, access, "withdraw")):
+    if request is None or not take(
+        request, REQUEST.check(request, access, "withdraw"), decided_at=utcnow()
+    ):
         raise InvalidInput(_("You have no pending request to join this group."))
 
 

@@ -42,8 +42,9 @@ def new_topic(group_id: int):
     form = TopicForm()
     if form.validate_on_submit():
         try:
-            forum.POSTS.hit()
-            topic = forum.start_topic(group.id, current_user, form.title.data, form.body.data)
+            topic = forum.start_topic(
+                group.id, current_user, form.title.data, form.body.data, counted=True
+            )
         except InvalidInput as error:
             db.session.rollback()
             form.body.errors = [*form.body.errors, str(error)]
@@ -94,8 +95,7 @@ def reply(group_id: int, topic_id: int):
         flash(form_errors(form) or _("Write something first."), "danger")
         return redirect(_topic_page(group_id, topic_id) + "#reply")
     try:
-        forum.POSTS.hit()
-        post = forum.reply(group_id, topic_id, current_user, form.body.data)
+        post = forum.reply(group_id, topic_id, current_user, form.body.data, counted=True)
     except RateLimited as error:
         flash(str(error), "danger")
         return topic(group_id, topic_id)  # the page again, the reply in its form (a 429)

@@ -75,6 +75,45 @@ def test_a_revoked_certificate_is_said_so_and_its_pdf_refused(
     assert refused.status_code == 409 and "was revoked" in refused.json["detail"]
 
 
+def test_the_holder_chooses_who_sees_a_certificate_as_on_the_page(
+    client, db, create_user, pair, issued
+):
+    _, bob = pair
+    number = issued["Bob Smith"]
+    url = f"/api/v1/certificates/{number.lower()}"
+    shown = client.patch(url, json={"shown_on_profile": True}, headers=token_headers(bob))
+    assert shown.status_code == 200 and shown.json["number"] == number
+    assert (shown.json["shown_on_profile"], shown.json["name_on_verification"]) == (True, True)
+    client.login(create_user())
+    assert "Finished the probe course" in client.get(f"/members/{bob.id}/mentoring").text
+
+    nameless = client.patch(url, json={"name_on_verification": False}, headers=token_headers(bob))
+    assert (nameless.json["shown_on_profile"], nameless.json["name_on_verification"]) == (
+        True,
+        False,
+    )
+    assert client.get(f"{url}/verify").json["holder_name"] is None
+    same = client.patch(url, json={}, headers=token_headers(bob))
+    assert same.status_code == 200 and same.json == nameless.json
+    bad = client.patch(url, json={"shown_on_profile": None}, headers=token_headers(bob))
+    assert bad.status_code == 422 and "shown_on_profile" in bad.json["errors"]["json"]
+
+
+def test_nobody_else_chooses_and_a_read_only_token_cannot(client, db, pair, issued):
+    ada, bob = pair
+    url = f"/api/v1/certificates/{issued['Bob Smith']}"
+    hide = {"name_on_verification": False}
+    other = client.patch(url, json=hide, headers=token_headers(ada))
+    assert other.status_code == 404 and other.json["type"] == "/api/problems/not-found"
+    read_only = client.patch(url, json=hide, headers=token_headers(bob, "read"))
+    assert read_only.status_code == 403
+    unknown = client.patch(
+        "/api/v1/certificates/ALMA-2222-3333-4444", json=hide, headers=token_headers(bob)
+    )
+    assert unknown.status_code == 404
+    assert client.get(f"{url}/verify").json["holder_name"] == "Bob Smith"
+
+
 def test_every_certificates_route_refuses_visitors_and_read_only_writes(app, client, db, pair):
     assert_api_routes_refuse_visitors(app, client, token_headers(pair[0], "read"))
     document = client.get("/api/v1/openapi.json").json

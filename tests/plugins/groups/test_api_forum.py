@@ -114,6 +114,15 @@ def test_topics_and_posts_come_a_page_at_a_time(client, member, group_id):
     assert wrong.status_code == 422 and "page" in wrong.json["errors"]["query"]
 
 
+def test_a_page_number_beyond_any_page_is_refused_not_a_server_error(client, member, group_id):
+    topic_id = start(client, member, group_id)["id"]
+    headers = token_headers(member, "read")
+    huge = "page=10000000000000000000"  # beyond what the database compares
+    for path in ("topics", f"topics/{topic_id}"):
+        refused = client.get(f"/api/v1/groups/{group_id}/{path}?{huge}", headers=headers)
+        assert refused.status_code == 422 and "page" in refused.json["errors"]["query"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

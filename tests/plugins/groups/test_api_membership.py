@@ -4,6 +4,9 @@ refused as its page refuses it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 from sqlalchemy import select, update
 
 from core.db import utcnow
@@ -162,6 +165,32 @@ def test_a_member_withdraws_a_request_and_asks_again_only_after_a_day(
     assert twice.status_code == 422 and "no pending request" in twice.json["detail"]
     soon = client.post(url, json=WHY, headers=headers)
     assert soon.status_code == 422 and "less than a day ago" in soon.json["detail"]
+
+
+def test_asking_again_waits_a_day_from_the_answer_or_the_withdrawal_not_the_ask(
+    client, db, manager, member, groups
+):
+    group_id = groups.create(manager, join_policy="request")
+    url = f"/api/v1/groups/{group_id}/request"
+    with time_machine.travel(datetime(2027, 5, 3, 9, tzinfo=UTC), tick=False) as clock:
+        mine, theirs = token_headers(member), token_headers(manager)
+        assert client.post(url, json=WHY, headers=mine).status_code == 201
+        clock.shift(timedelta(hours=23))
+        request_id = stored(client.application, select(JoinRequest.id))
+        decline = f"/api/v1/groups/{group_id}/requests/{request_id}/decline"
+        assert client.post(decline, headers=theirs).status_code == 200
+
+        clock.shift(timedelta(hours=1))
+        soon = client.post(url, json=WHY, headers=mine)
+        assert soon.status_code == 422 and "less than a day ago" in soon.json["detail"]
+        clock.shift(timedelta(hours=23, minutes=1))
+        assert client.post(url, json=WHY, headers=mine).status_code == 201
+
+        clock.shift(timedelta(hours=23))
+        assert client.delete(url, headers=mine).status_code == 200
+        clock.shift(timedelta(hours=1))
+        assert client.post(url, json=WHY, headers=mine).status_code == 422
+    assert count_rows(client.application, JoinRequest) == 2
 
 
 def test_a_manager_lists_and_approves_a_request_once(

@@ -6,9 +6,10 @@ real SMTP server received."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from core.db import db as database
@@ -172,7 +173,10 @@ def test_declining_a_request_tells_the_member_and_lets_them_ask_again(
     assert alerts_of(member)[-1][0] == "Your request to join Career changers was declined."
     # not straight away: every request alerts and mails the managers
     page = ask(act, member, request_group, "Please?")
-    assert "You asked to join this group less than a day ago" in page.text
+    assert (
+        "Your last request to join this group was answered or withdrawn less than a day ago"
+        in page.text
+    )
     assert count_rows(app, JoinRequest) == 1
 
     a_day_passes(app, JoinRequest)
@@ -188,7 +192,10 @@ def test_asking_and_withdrawing_in_a_loop_alerts_the_managers_once_a_day(
     act(member, f"/groups/{request_group}/request/withdraw")
     page = ask(act, member, request_group)
 
-    assert "You asked to join this group less than a day ago" in page.text
+    assert (
+        "Your last request to join this group was answered or withdrawn less than a day ago"
+        in page.text
+    )
     assert [alert for alert, _url in alerts_of(manager) if "asks to join" in alert] == [
         "Mo Member asks to join Career changers."
     ]
@@ -203,10 +210,30 @@ def test_a_declined_invitation_is_not_sent_again_the_same_day(
 
     page = act(manager, f"/groups/{group_id}/invitations", member_id=member.id)
 
-    assert "was invited to this group less than a day ago" in page.text
+    assert "was answered or revoked less than a day ago" in page.text
     assert count_rows(app, Invitation) == 1
     a_day_passes(app, Invitation)
     act(manager, f"/groups/{group_id}/invitations", member_id=member.id)
+    assert count_rows(app, Invitation, Invitation.state == "pending") == 1
+
+
+def test_an_invitation_declined_late_is_not_sent_again_until_a_day_after(
+    app, act, manager, member, groups
+):
+    group_id = groups.create(manager, join_policy="invitation")
+    invite = f"/groups/{group_id}/invitations"
+    with time_machine.travel(datetime(2027, 5, 3, 9, tzinfo=UTC), tick=False) as clock:
+        act(manager, invite, member_id=member.id)
+        clock.shift(timedelta(hours=23))
+        act(member, f"/groups/{group_id}/invitation/decline")
+        clock.shift(timedelta(hours=1))
+
+        page = act(manager, invite, member_id=member.id)
+
+        assert "The last invitation to Mo Member was answered or revoked less than" in page.text
+        assert count_rows(app, Invitation) == 1
+        clock.shift(timedelta(hours=23, minutes=1))
+        act(manager, invite, member_id=member.id)
     assert count_rows(app, Invitation, Invitation.state == "pending") == 1
 
 
@@ -230,9 +257,13 @@ def test_a_group_sends_a_limited_number_of_invitations_a_day(
 
 
 def a_day_passes(app, kind) -> None:
+    """A day passes since the rows of ``kind`` were made and answered."""
     with app.app_context():
         for row in database.session.scalars(select(kind)):
             row.created_at -= timedelta(days=1)
+            ended = "decided_at" if kind is JoinRequest else "answered_at"
+            if getattr(row, ended) is not None:
+                setattr(row, ended, getattr(row, ended) - timedelta(days=1))
         database.session.commit()
 
 

@@ -99,3 +99,45 @@ def test_creating_groups_is_limited_per_day(app, client, member):
         clock.shift(timedelta(days=1, minutes=1))
         assert client.post("/groups/new", data=form).status_code == 302
     assert count_rows(app, Group) == 2
+
+
+def test_refused_posts_count_nothing_against_the_limit(
+    app, client, groups, group_id, member, outsider
+):
+    client.login(member)
+    assert new_topic(client, group_id, "First").status_code == 302
+    topic_id = stored(app, select(ForumTopic.id))
+    topics = f"/api/v1/groups/{group_id}/topics"
+    replies = f"{topics}/{topic_id}/posts"
+    page_reply = f"/groups/{group_id}/forum/{topic_id}/reply"
+    blank_topic, blank_reply = {"title": "  ", "body": "Hello"}, {"body": "  "}
+    for _ in range(3):
+        assert (
+            client.post(topics, json=blank_topic, headers=token_headers(member)).status_code == 422
+        )
+        assert (
+            client.post(replies, json=blank_reply, headers=token_headers(member)).status_code == 422
+        )
+    outsiders = app.test_client()
+    outsiders.login(outsider)
+    for _ in range(3):
+        topic = {"title": "Let me in", "body": "Hello"}
+        assert (
+            outsiders.post(topics, json=topic, headers=token_headers(outsider)).status_code == 403
+        )
+        reply = {"body": "Me too"}
+        assert (
+            outsiders.post(replies, json=reply, headers=token_headers(outsider)).status_code == 403
+        )
+        assert outsiders.post(page_reply, data=reply).status_code == 403
+
+    for n in range(2):
+        reply = {"body": f"Reply {n}"}
+        assert client.post(replies, json=reply, headers=token_headers(member)).status_code == 201
+    groups.add(group_id, outsider)
+    for n in range(3):
+        topic = {"title": f"Now a member {n}", "body": "Hello"}
+        assert (
+            outsiders.post(topics, json=topic, headers=token_headers(outsider)).status_code == 201
+        )
+    assert count_rows(app, ForumPost) == 6

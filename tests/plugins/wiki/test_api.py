@@ -209,6 +209,9 @@ def test_compare_refuses_unknown_revisions_and_articles(client, db, ada, article
     assert zero.status_code == 422 and "old" in zero.json["errors"]["query"]
     word = client.get(f"{url}?new=latest", headers=headers)
     assert word.status_code == 422 and "new" in word.json["errors"]["query"]
+    for huge in ("old=1e20", "new=1e20", "old=10000000000000000000"):
+        beyond = client.get(f"{url}?{huge}", headers=headers)
+        assert beyond.status_code == 422, huge  # not a server error comparing it
     assert client.get("/api/v1/wiki/articles/999/compare", headers=headers).status_code == 404
 
 
@@ -228,6 +231,26 @@ def test_compare_shows_no_lines_of_a_hidden_revision_nor_a_hidden_article(
     db.session.execute(update(Article).values(hidden_at=utcnow()))
     db.session.commit()
     assert problem_type(client.get(url, headers=headers)) == "forbidden"
+
+
+def test_a_hidden_revision_shows_no_title_in_the_history_nor_a_comparison(
+    client, db, ada, rui, articles
+):
+    article = articles.create(ada, body="Kind words.\n")
+    articles.edit(article, rui, "Kind words.\n", title="A rude title")
+    articles.edit(article, ada, "Kind words.\n", title="Your first meeting")
+    db.session.execute(update(Revision).where(Revision.number == 2).values(hidden_at=utcnow()))
+    db.session.commit()
+    headers = token_headers(ada, "read")
+
+    history = client.get(f"/api/v1/wiki/articles/{article.id}/revisions", headers=headers)
+    titles = [(rev["number"], rev["title"]) for rev in history.json["items"]]
+    assert titles == [(3, "Your first meeting"), (2, None), (1, "Your first meeting")]
+    compared = client.get(f"/api/v1/wiki/articles/{article.id}/compare", headers=headers)
+    assert compared.json["old"]["title"] is None and compared.json["new"]["hidden"] is False
+    assert "rude" not in history.text and "rude" not in compared.text
+    read = client.get(f"/api/v1/wiki/articles/{article.id}", headers=headers)
+    assert read.json["title"] == "Your first meeting"
 
 
 def test_every_wiki_route_refuses_visitors_and_read_only_writes(app, client, db, ada):
