@@ -17,6 +17,14 @@ pytestmark = pytest.mark.plugins("groups")
 
 
 @pytest.fixture
+def still_clock():
+    """The clock stands still: the wait a refusal announces is the whole hour, however long
+    the test takes to reach it."""
+    with time_machine.travel(datetime(2027, 5, 3, 9, tzinfo=UTC), tick=False):
+        yield
+
+
+@pytest.fixture
 def app(make_app, rate_limit_storage):
     return make_app(
         RATE_LIMIT_STORAGE_URL=rate_limit_storage,
@@ -36,7 +44,7 @@ def new_topic(client, group_id: int, title: str, body: str = "What do you think?
 
 
 def test_topics_and_replies_share_a_limit_and_the_reply_is_kept(
-    app, client, group_id, member, manager
+    app, client, group_id, member, manager, still_clock
 ):
     client.login(member)
     assert new_topic(client, group_id, "First").status_code == 302
@@ -64,7 +72,9 @@ def test_topics_and_replies_share_a_limit_and_the_reply_is_kept(
     assert other.post(reply, data={"body": "The manager answers"}).status_code == 302
 
 
-def test_the_api_counts_topics_and_replies_against_the_same_limit(app, client, group_id, member):
+def test_the_api_counts_topics_and_replies_against_the_same_limit(
+    app, client, group_id, member, still_clock
+):
     client.login(member)
     assert new_topic(client, group_id, "First").status_code == 302
     topic_id = stored(app, select(ForumTopic.id))
