@@ -116,14 +116,20 @@ from core.views.navigation import local_path, page_number, whole_number
 
 # ---- the HTTP API (docs/api.md) ----------------------------------------------------------------
 
-from core.webapi import ApiBlueprint, IdField, PageField
+from core.webapi import ETAG_HEADER, ApiBlueprint, IdField, PageField
 from core.webapi.auth import public
-from core.webapi.pagination import PageArguments, cursor_page, next_link, page_schema
+from core.webapi.pagination import (
+    PageArguments,
+    cursor_page,
+    next_link,
+    page_schema,
+    time_page,
+)
 from core.webapi.preconditions import (
     IF_MATCH,
     changed_meanwhile,
     entity_tag,
-    version_in_if_match,
+    versions_in_if_match,
 )
 from core.webapi.problems import Problem
 
@@ -149,7 +155,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 8)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 7)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -257,13 +263,15 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "public",
     "PageArguments",
     "cursor_page",
+    "time_page",
     "next_link",
     "page_schema",
     "Problem",
     "entity_tag",
-    "version_in_if_match",
+    "versions_in_if_match",
     "changed_meanwhile",
     "IF_MATCH",
+    "ETAG_HEADER",
     # languages, time zones and dates
     "format_when",
     "reading_as",

@@ -4,9 +4,11 @@ other systems. Core and each plugin contribute parts (``ApiBlueprint``, hook
 flask-smorest and served at ``/api/v1/openapi.json``, with a reader at ``/api/docs``.
 
 Every part works the same way: the caller is authenticated first (``core.webapi.auth``),
-errors are ``application/problem+json`` (``core.webapi.problems``), lists are paginated by
-cursor (``core.webapi.pagination``), and the views call the same services as the pages, so
-nothing the browser refuses is possible here. docs/api.md is the guide."""
+errors are ``application/problem+json`` (``core.webapi.problems``), most lists are paginated
+by cursor (``core.webapi.pagination``; the few whose order changes as one reads by page
+number, as on the site), and the views call the same
+services as the pages, so nothing the browser refuses is possible here. docs/api.md is the
+guide."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from core.db import LARGEST_ID
 from core.errors import DomainError
-from core.webapi import auth, problems
+from core.webapi import auth, preconditions, problems
 
 PREFIX = "/api/v1"
 VERSION = "1.0"
@@ -37,6 +39,25 @@ class ProblemSchema(ma.Schema):
     status = ma.fields.Integer(required=True)
     detail = ma.fields.String(metadata={"description": "What went wrong, for people."})
     errors = ma.fields.Dict(metadata={"description": "Each wrong field's messages."})
+
+
+class ChangedMeanwhileSchema(ProblemSchema):
+    """412 ``precondition-failed``: the resource changed since the version ``If-Match``
+    named; its ``ETag`` header names the version now."""
+
+    current = ma.fields.Dict(
+        metadata={"description": "The resource as it is now, to merge with and send again."}
+    )
+
+
+ETAG_HEADER: dict[str, Any] = {
+    "ETag": {
+        "description": "The version read, to send back in `If-Match` with a change.",
+        "schema": {"type": "string"},
+    }
+}
+"""The OpenAPI description of a response's ``ETag`` header, for ``@bp.response(...,
+headers=ETAG_HEADER)`` on a view that answers a version of a resource."""
 
 
 class IdField(ma.fields.Integer):
@@ -80,6 +101,30 @@ class ApiBlueprint(flask_smorest.Blueprint):
         self.register_error_handler(DomainError, problems.problem_of_domain_error)
         self.register_error_handler(problems.Problem, _answer_problem)
         self.register_error_handler(CSRFError, _csrf_problem)
+
+    def needs_if_match(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Describes a view that changes a resource only on the version read
+        (``core.webapi.preconditions``): its ``If-Match`` header, and the problems it answers,
+        428 without one and 412 (with the resource now) when the resource changed since."""
+        required = self.alt_response(
+            428,
+            schema=ProblemSchema,
+            content_type=problems.MEDIA_TYPE,
+            description="precondition-required: send If-Match with the ETag read.",
+        )
+        failed = self.alt_response(
+            412,
+            schema=ChangedMeanwhileSchema,
+            content_type=problems.MEDIA_TYPE,
+            description="precondition-failed: the resource changed since the version named.",
+            headers=ETAG_HEADER,
+        )
+        header = self.doc(parameters=[preconditions.IF_MATCH])
+
+        def describe(view: Callable[..., Any]) -> Callable[..., Any]:
+            return header(failed(required(view)))
+
+        return describe
 
     def route(self, rule: str, *, tags: list[str] | None = None, **options: Any) -> Any:
         return super().route(rule, tags=tags or [self.tag], **options)
@@ -141,7 +186,8 @@ def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
     about = {
         "description": "alma's HTTP API. Make a personal access token on My data, Apps and "
         "API, and send it as `Authorization: Bearer <token>`. Errors are "
-        "application/problem+json; lists are paginated by cursor (`?after=`)."
+        "application/problem+json. Most lists are paginated by cursor (`?after=`); the few "
+        "whose order changes as one reads, by number (`?page=`), as each one's parameters say."
     }
     api = AlmaApi(app, spec_kwargs={"info": about, "security": [{"token": []}, {"session": []}]})
     api.spec.components.security_scheme(

@@ -29,19 +29,19 @@ def entity_tag(kind: str, resource_id: int, version: int) -> str:
     return f'"{kind}-{resource_id}-r{version}"'
 
 
-def version_in_if_match(kind: str, resource_id: int) -> int:
-    """The version of the ``kind`` ``resource_id`` that the request's ``If-Match`` names (a tag
-    of :func:`entity_tag`); 0 when it names none of this resource, which no version is. A
-    request without ``If-Match`` (or with ``*``, which names no version read) is refused: 428."""
+def versions_in_if_match(kind: str, resource_id: int) -> frozenset[int]:
+    """The versions of the ``kind`` ``resource_id`` that the request's ``If-Match`` names
+    (tags of :func:`entity_tag`): the change passes if the current version is among them
+    (RFC 9110: any listed tag may match), and none (an empty set: a nonsense tag, another
+    resource's) never does. A request without ``If-Match`` (or with ``*``, which names no
+    version read) is refused: 428."""
     tags = request.if_match
     if not tags or tags.star_tag:
         raise Problem("precondition-required", _("Send If-Match with the ETag you read."))
     ours = re.compile(rf"{re.escape(kind)}-{resource_id}-r(\d+)")
-    for tag in tags.as_set(include_weak=True):
-        found = ours.fullmatch(tag or "")  # werkzeug reads an empty tag ("") as None
-        if found:
-            return int(found[1])
-    return 0
+    # werkzeug reads an empty tag ("") as None
+    found = (ours.fullmatch(tag or "") for tag in tags.as_set(include_weak=True))
+    return frozenset(int(match[1]) for match in found if match)
 
 
 def changed_meanwhile(detail: str, etag: str, current: dict[str, Any]) -> Problem:

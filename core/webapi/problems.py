@@ -76,7 +76,7 @@ _TYPES = [
         "precondition-failed",
         412,
         _l("Changed meanwhile"),
-        "The `If-Match` version is not the current one: read it again, then retry.",
+        "No version `If-Match` names is the current one: read it again, then retry.",
     ),
     ProblemType(
         "unsupported-media-type", 415, _l("Unsupported media type"), "Send `application/json`."

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from core.api import (
-    IF_MATCH,
+    ETAG_HEADER,
     ApiBlueprint,
     IdField,
     PageArguments,
@@ -26,7 +26,7 @@ from core.api import (
     entity_tag,
     next_link,
     page_schema,
-    version_in_if_match,
+    versions_in_if_match,
 )
 from plugins.wiki import services
 from plugins.wiki.models import Article, Revision
@@ -171,7 +171,7 @@ def articles(arguments: dict[str, Any]) -> Any:
 
 
 @bp.get("/articles/<int:article_id>")
-@bp.response(200, ArticleSchema)
+@bp.response(200, ArticleSchema, headers=ETAG_HEADER)
 def article(article_id: int) -> Any:
     """An article, with its rating; its ``ETag`` names the revision read."""
     found = _shown(article_id)
@@ -210,7 +210,7 @@ def compare(arguments: dict[str, Any], article_id: int) -> dict[str, Any]:
 
 @bp.post("/articles")
 @bp.arguments(ArticleInSchema)
-@bp.response(201, ArticleSchema)
+@bp.response(201, ArticleSchema, headers=ETAG_HEADER)
 def create(content: dict[str, Any]) -> Any:
     """Publish a new article, as the new-article page does."""
     services.EDITS.hit()
@@ -223,12 +223,12 @@ def create(content: dict[str, Any]) -> Any:
 
 @bp.put("/articles/<int:article_id>")
 @bp.arguments(ArticleInSchema)
-@bp.response(200, ArticleSchema)
-@bp.doc(parameters=[IF_MATCH])
+@bp.response(200, ArticleSchema, headers=ETAG_HEADER)
+@bp.needs_if_match()
 def edit(content: dict[str, Any], article_id: int) -> Any:
     """Save a new revision; ``If-Match`` names the version edited, and a save made meanwhile
     refuses it (412, with the current version)."""
-    base = version_in_if_match("article", article_id)
+    base = _revision_edited(article_id)
     services.EDITS.hit()
     try:
         services.save_article(
@@ -296,6 +296,16 @@ def _answer(found: Article) -> dict[str, Any]:
 
 def _etag(found: Article) -> str:
     return entity_tag("article", found.id, found.revision_number)
+
+
+def _revision_edited(article_id: int) -> int:
+    """The revision an edit was made on, of those ``If-Match`` names: the article's current
+    one if it is among them (any tag sent may match), else the newest named, which the save
+    refuses as stale (412) unless it is the same save sent twice. Naming none gives 0, a
+    revision no article has (they count from 1): stale too, once the save checked the rest."""
+    read = versions_in_if_match("article", article_id)
+    current = services.article_by_id(article_id).revision_number
+    return current if current in read else max(read, default=0)
 
 
 def _changed_meanwhile(article_id: int, detail: str) -> Problem:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from core.api import (
-    IF_MATCH,
+    ETAG_HEADER,
     IdField,
     InvalidInput,
     PageArguments,
@@ -27,7 +27,7 @@ from core.api import (
     entity_tag,
     next_link,
     page_schema,
-    version_in_if_match,
+    versions_in_if_match,
 )
 from plugins.mentoring.api import bp
 from plugins.mentoring.models import AgreementVersion, Mentorship
@@ -45,7 +45,8 @@ class AgreementVersionSchema(ma.Schema):
         required=True,
         metadata={
             "description": "proposed (awaits the other party's answer), approved, returned "
-            "(the first agreement, sent back), rejected (an amendment) or ended_with_mentorship."
+            "(the first agreement, sent back), rejected (an amendment) or ended (unanswered when "
+            "the mentorship ended)."
         },
     )
     starts_on = ma.fields.Date(required=True)
@@ -165,12 +166,12 @@ class AgreementComparisonSchema(ma.Schema):
 
 
 @bp.get("/mentorships/<int:mentorship_id>/agreement")
-@bp.response(200, AgreementSchema)
+@bp.response(200, AgreementSchema, headers=ETAG_HEADER)
 def agreement(mentorship_id: int) -> Any:
     """The agreement in force and the version awaiting an answer; the ``ETag`` names its
     newest version, for ``If-Match`` on a change."""
     mentorship = lifecycle.mentorship_for(mentorship_id, current_user)
-    return _answer(mentorship), 200, {"ETag": _etag(mentorship)}
+    return _with_etag(_answer(mentorship), 200)
 
 
 @bp.get("/mentorships/<int:mentorship_id>/agreement/versions")
@@ -214,8 +215,8 @@ def compare(arguments: dict[str, Any], mentorship_id: int) -> dict[str, Any]:
 
 @bp.post("/mentorships/<int:mentorship_id>/agreement")
 @bp.arguments(AgreementTermsSchema)
-@bp.response(201, AgreementSchema)
-@bp.doc(parameters=[IF_MATCH])
+@bp.response(201, AgreementSchema, headers=ETAG_HEADER)
+@bp.needs_if_match()
 def propose(terms: dict[str, Any], mentorship_id: int) -> Any:
     """Propose a version, as the agreement's form does: the mentee's first agreement (again,
     edited, after it came back), or, once one is in force, either party's amendment with its
@@ -227,8 +228,8 @@ def propose(terms: dict[str, Any], mentorship_id: int) -> Any:
 
 
 @bp.post("/mentorships/<int:mentorship_id>/agreement/approve")
-@bp.response(200, AgreementSchema)
-@bp.doc(parameters=[IF_MATCH])
+@bp.response(200, AgreementSchema, headers=ETAG_HEADER)
+@bp.needs_if_match()
 def approve(mentorship_id: int) -> Any:
     """The other party approves the version awaiting an answer; approving the first agreement
     is the mentorship's official start."""
@@ -239,8 +240,8 @@ def approve(mentorship_id: int) -> Any:
 
 @bp.post("/mentorships/<int:mentorship_id>/agreement/send-back")
 @bp.arguments(AgreementCommentSchema)
-@bp.response(200, AgreementSchema)
-@bp.doc(parameters=[IF_MATCH])
+@bp.response(200, AgreementSchema, headers=ETAG_HEADER)
+@bp.needs_if_match()
 def send_back(answer: dict[str, Any], mentorship_id: int) -> Any:
     """The other party sends the first agreement back, or rejects an amendment, with a
     comment the proposer reads."""
@@ -254,12 +255,13 @@ def _read_as_sent(mentorship_id: int) -> Mentorship:
     version of its agreement: under the lock, so that of two changes sent on the same version
     at once, the second is refused as stale (412), not applied to what it never read."""
     mentorship = lifecycle.mentorship_for(mentorship_id, current_user, lock=True)
-    read = version_in_if_match(KIND, mentorship.id)
-    if read != _newest_number(mentorship):
+    read = versions_in_if_match(KIND, mentorship.id)
+    current = _answer(mentorship)
+    if current["version"] not in read:
         raise changed_meanwhile(
             _("The agreement changed since you read it: read it again, then decide."),
-            _etag(mentorship),
-            AgreementSchema().dump(_answer(mentorship)),
+            _etag(current),
+            AgreementSchema().dump(current),
         )
     return mentorship
 
@@ -275,18 +277,29 @@ def _answered(mentorship: Mentorship) -> AgreementVersion:
 
 def _changed(mentorship: Mentorship, status: int) -> Any:
     db.session.commit()
-    return _answer(mentorship), status, {"ETag": _etag(mentorship)}
+    return _with_etag(_answer(mentorship), status)
+
+
+def _with_etag(answer: dict[str, Any], status: int) -> Any:
+    """``answer`` with the ``ETag`` of the version it shows: built from the answer itself,
+    not read again, so that an extension the staff commit meanwhile never gets a tag on a
+    body that does not show it (an amendment built on that body would pass ``If-Match``)."""
+    return answer, status, {"ETag": _etag(answer)}
 
 
 def _answer(mentorship: Mentorship) -> dict[str, Any]:
-    current = agreements.current_agreement(mentorship)
+    """The agreement as the caller reads it, from one query: on PostgreSQL each query sees
+    what was committed before it, and the version in force, the one awaiting an answer and
+    the newest number (the ETag's) must all come from the same moment."""
+    versions = agreements.versions_of(mentorship)
+    current = agreements.current_agreement_of(versions)
     awaiting = current.awaiting
     actions = [step for step in allowed_actions(mentorship, current_user) if step in PROPOSING]
     if awaiting is not None:
         actions += list(allowed_actions(awaiting, current_user))
     return {
         "mentorship_id": mentorship.id,
-        "version": _newest_number(mentorship),
+        "version": versions[-1].number if versions else 0,
         "in_force": current.in_force,
         "awaiting": awaiting,
         "awaiting_meeting_id": agreements.meeting_asking_for(awaiting) if awaiting else None,
@@ -294,13 +307,8 @@ def _answer(mentorship: Mentorship) -> dict[str, Any]:
     }
 
 
-def _newest_number(mentorship: Mentorship) -> int:
-    newest = agreements.last_version(mentorship)
-    return newest.number if newest else 0
-
-
-def _etag(mentorship: Mentorship) -> str:
-    return entity_tag(KIND, mentorship.id, _newest_number(mentorship))
+def _etag(answer: dict[str, Any]) -> str:
+    return entity_tag(KIND, answer["mentorship_id"], answer["version"])
 
 
 def _plain(term: object) -> object:

@@ -15,18 +15,28 @@ from typing import Any
 import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import Select
 
-from core.api import InvalidInput, PageField, User, allowed_actions, db, page_of
+from core.api import (
+    InvalidInput,
+    PageArguments,
+    User,
+    allowed_actions,
+    db,
+    next_link,
+    page_schema,
+    time_page,
+)
 from plugins.mentoring.api import bp
 from plugins.mentoring.models import RESCHEDULE, Meeting, MeetingChange
 from plugins.mentoring.services import followups, lifecycle, meetings
 
 WHEN = (
-    "An ISO 8601 time. With an offset (`2027-03-29T08:00:00+13:00`, or `Z`) it is that "
-    "instant; without one it is read on the caller's clock, the time zone of their profile, "
-    "and refused (422) when that clock skips it or shows it twice. Answers give times in UTC."
+    "An ISO 8601 time, in whole minutes (seconds other than 0 are refused: 422). With an "
+    "offset (`2027-03-29T08:00:00+13:00`, or `Z`) it is that instant; without one it is read "
+    "on the caller's clock, the time zone of their profile, and refused (422) when that clock "
+    "skips it or shows it twice. Answers give times in UTC."
 )
-PAGE_SIZE = 20
 
 
 # ---- what a meeting looks like -------------------------------------------------------------
@@ -186,21 +196,21 @@ def _details(meeting: Meeting) -> dict[str, Any]:
 # ---- what a client sends -------------------------------------------------------------------
 
 
-class MeetingPageArguments(ma.Schema):
-    page = PageField()
-
-
-class MeetingPageSchema(ma.Schema):
-    items = ma.fields.List(
-        ma.fields.Nested(MeetingSchema), required=True, metadata={"description": "By time."}
-    )
-    next_page = ma.fields.Integer(
-        required=True, allow_none=True, metadata={"description": "null on the last page."}
-    )
+def _whole_minute(sent: datetime) -> None:
+    """A meeting starts on a minute, as the pages' forms send it: two meetings a second apart
+    would be two at once that the database's one-at-a-time rule (on the exact time) misses,
+    and a time cut silently would not be the one sent."""
+    offset = sent.utcoffset()
+    if sent.second or sent.microsecond or (offset is not None and offset.seconds % 60):
+        raise ma.ValidationError(
+            _("Give the time in whole minutes: its seconds must be 0 (10:00:00, not 10:00:01).")
+        )
 
 
 class ScheduleSchema(ma.Schema):
-    starts_at = ma.fields.DateTime(required=True, metadata={"description": WHEN})
+    starts_at = ma.fields.DateTime(
+        required=True, validate=_whole_minute, metadata={"description": WHEN}
+    )
     duration_minutes = ma.fields.Integer(required=True, metadata={"description": "15 to 480."})
     place = ma.fields.String(
         required=True, metadata={"description": "An address or a video link; up to 300."}
@@ -223,7 +233,9 @@ class ChangeProposalSchema(ma.Schema):
 
     kind = ma.fields.String(required=True, metadata={"description": "reschedule or cancel."})
     starts_at = ma.fields.DateTime(
-        load_default=None, metadata={"description": WHEN + " A move's; default: unchanged."}
+        load_default=None,
+        validate=_whole_minute,
+        metadata={"description": WHEN + " A move's; default: unchanged."},
     )
     duration_minutes = ma.fields.Integer(
         load_default=None, metadata={"description": "A move's; default: unchanged."}
@@ -264,24 +276,28 @@ def _moved_start(meeting: Meeting, sent: datetime | None, user: User) -> datetim
 
 
 @bp.get("/mentorships/<int:mentorship_id>/meetings")
-@bp.arguments(MeetingPageArguments, location="query")
-@bp.response(200, MeetingPageSchema)
-def mentorship_meetings(arguments: dict[str, Any], mentorship_id: int) -> dict[str, Any]:
-    """A mentorship's meetings, whatever their status, by time as its page lists them, 20 a
-    page (by number: ``?page=``)."""
+@bp.arguments(PageArguments, location="query")
+@bp.response(200, page_schema(MeetingSchema))
+def mentorship_meetings(arguments: dict[str, Any], mentorship_id: int) -> Any:
+    """A mentorship's meetings, whatever their status, by time as its page lists them, a page
+    at a time (``?after=`` the ``next`` cursor of the page before)."""
     mentorship = lifecycle.mentorship_for(mentorship_id, current_user, parties=True)
-    found = page_of(meetings.mentorship_meetings_by_time(mentorship), arguments["page"], PAGE_SIZE)
-    return {"items": found.items, "next_page": found.page + 1 if found.has_more else None}
+    return _by_time(meetings.mentorship_meetings_by_time(mentorship), arguments)
 
 
 @bp.get("/meetings")
-@bp.arguments(MeetingPageArguments, location="query")
-@bp.response(200, MeetingPageSchema)
-def upcoming(arguments: dict[str, Any]) -> dict[str, Any]:
+@bp.arguments(PageArguments, location="query")
+@bp.response(200, page_schema(MeetingSchema))
+def upcoming(arguments: dict[str, Any]) -> Any:
     """The caller's meetings still to come, proposed or scheduled, in all their mentorships,
-    soonest first as their calendar lists them, 20 a page (``?page=``)."""
-    found = page_of(meetings.upcoming_by_time(current_user), arguments["page"], PAGE_SIZE)
-    return {"items": found.items, "next_page": found.page + 1 if found.has_more else None}
+    soonest first as their calendar lists them, a page at a time (``?after=``): a meeting
+    that begins while the caller pages drops out without shifting the next page."""
+    return _by_time(meetings.upcoming_by_time(current_user), arguments)
+
+
+def _by_time(query: Select[Any], arguments: dict[str, Any]) -> Any:
+    page = time_page(query, Meeting.starts_at, Meeting.id, arguments)
+    return page, 200, next_link(page)
 
 
 @bp.get("/meetings/<int:meeting_id>")

@@ -216,11 +216,9 @@ def versions_compared(
     numbers = sorted(version.number for version in versions)
     if len(numbers) < 2:
         raise InvalidInput(_("There is only one version so far: nothing to compare."))
-    old, new = (
-        version_numbered(mentorship.id, user, number)
-        for number in (old_number or numbers[-2], new_number or numbers[-1])
-    )
-    return old, new
+    old = numbers[-2] if old_number is None else old_number  # 0 is a number sent: none has it
+    new = numbers[-1] if new_number is None else new_number
+    return version_numbered(mentorship.id, user, old), version_numbered(mentorship.id, user, new)
 
 
 # ---- proposing -----------------------------------------------------------------------------

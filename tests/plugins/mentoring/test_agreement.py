@@ -421,6 +421,21 @@ def test_any_two_versions_compare_side_by_side(app, client, mentee, mentor, acti
     assert page(client, mentor, f"/mentoring/{active}/agreement/compare?a=1&b=9").status_code == 404
 
 
+def test_a_version_numbered_0_is_no_version_not_the_default(db, mentee, mentor, active):
+    """Only a number left out means "the two newest": 0 names a version none has."""
+    from core.api import NotFound
+
+    agreements.propose_amendment(active, mentor, agreement_terms(meetings_planned=8), "More")
+    db.session.commit()
+    mentorship = db.session.get(Mentorship, active)
+    every = agreements.versions_of(mentorship)
+    old, new = agreements.versions_compared(mentorship, mentee, every)
+    assert (old.number, new.number) == (1, 2)
+    for numbers in ((0, None), (None, 0), (0, 0)):
+        with pytest.raises(NotFound):
+            agreements.versions_compared(mentorship, mentee, every, *numbers)
+
+
 def test_with_one_version_there_is_nothing_to_compare(client, mentee, active):
     response = page(client, mentee, f"/mentoring/{active}/agreement/compare")
     assert response.status_code == 302

@@ -4,9 +4,11 @@ sends back in If-Match, so that no change ignores one made meanwhile."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 
 from core.db import utcnow
 from core.testing import race, stored, token_headers
@@ -208,6 +210,87 @@ def test_a_change_needs_the_etag_read_and_a_stale_one_gets_the_current_agreement
     assert other.status_code == 412
 
 
+def test_an_if_match_naming_no_version_is_stale_before_the_first_agreement_too(
+    app, client, db, accepted, mentee
+):
+    """Before the first version the agreement is version 0: only its own tag names that."""
+    token = token_headers(mentee)
+    for tag in (
+        '"nonsense"',
+        f'"agreement-{accepted + 1}-r0"',  # another mentorship's
+        f'"article-{accepted}-r0"',  # another kind's
+        '""',
+    ):
+        refused = post(client, f"{accepted}/agreement", token, tag, terms())
+        assert refused.status_code == 412 and problem_type(refused) == "precondition-failed", tag
+        assert refused.headers["ETag"] == f'"agreement-{accepted}-r0"'
+    assert versions(app, accepted) == []
+    proposed = post(client, f"{accepted}/agreement", token, f'"agreement-{accepted}-r0"', terms())
+    assert proposed.status_code == 201
+
+
+def test_if_match_passes_when_any_tag_it_lists_names_the_newest_version(
+    app, client, db, active, mentor
+):
+    """RFC 9110: any listed tag may match; not one of them picked at random (with 29 stale
+    tags beside the current one, a random pick all but always failed)."""
+    token = token_headers(mentor)
+    stale = ", ".join(f'"agreement-{active}-r{number}"' for number in (0, *range(2, 30)))
+    none_current = post(client, f"{active}/agreement", token, stale, terms(reason="Fewer"))
+    assert none_current.status_code == 412
+
+    listed = f'{stale}, "agreement-{active}-r1", "nonsense"'
+    more = terms(meetings_planned=9, reason="More")
+    amended = post(client, f"{active}/agreement", token, listed, more)
+    assert amended.status_code == 201, amended.json
+    assert amended.headers["ETag"] == f'"agreement-{active}-r2"'
+    assert versions(app, active) == [(1, "approved"), (2, "proposed")]
+
+
+def test_the_etag_names_the_version_the_answer_shows_though_staff_extend_it_meanwhile(
+    app, client, db, active, mentee, create_user
+):
+    """On PostgreSQL each query sees what was committed before it: an ETag read apart from
+    the body could name an extension the body does not show, and an amendment built on
+    that body would pass If-Match, undoing the extension unseen."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: a unit of work reads one snapshot, and a writer would wait on it")
+    staff_id = create_user(display_name="Cora Coordinator", role="coordinator").id
+    db.session.commit()
+    later = agreement_terms().ends_on + timedelta(days=30)
+    extended: list[bool] = []
+
+    def extend() -> None:
+        from core.models import User
+
+        with app.app_context():
+            staff = db.session.get(User, staff_id)
+            agreements.extend_by_staff(active, staff, later, "A month more.")
+            db.session.commit()
+            db.session.remove()
+
+    def after_the_first_read(connection, cursor, statement, *rest) -> None:
+        if not extended and "mentoring_agreement_versions" in statement:
+            extended.append(True)
+            staff_thread = threading.Thread(target=extend)
+            staff_thread.start()
+            staff_thread.join()
+
+    event.listen(db.engine, "after_cursor_execute", after_the_first_read)
+    try:
+        shown, etag = read(client, active, token_headers(mentee))
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after_the_first_read)
+
+    assert extended and versions(app, active)[-1] == (2, "approved")
+    assert etag == f'"agreement-{active}-r{shown["version"]}"'
+    assert shown["in_force"]["number"] == shown["version"]  # the ETag names what it shows
+    built_on_it = terms(ends_on=shown["in_force"]["ends_on"], reason="Earlier")
+    amendment = post(client, f"{active}/agreement", token_headers(mentee), etag, built_on_it)
+    if shown["version"] == 1:  # read before the extension: stale now
+        assert amendment.status_code == 412
+
+
 def test_without_a_version_there_is_nothing_to_answer(client, db, accepted, mentor):
     token = token_headers(mentor)
     nothing = post(client, f"{accepted}/agreement/approve", token, f'"agreement-{accepted}-r0"')
@@ -276,6 +359,9 @@ def test_the_versions_list_newest_first_and_two_compare_term_by_term(
     assert reversed_["old"]["number"] == 2
     unknown = client.get(f"{API}/{active}/agreement/compare?a=7", headers=token)
     assert unknown.status_code == 404
+    for beyond in ("a=1e20", "b=100000000000000000000", "a=0"):
+        refused = client.get(f"{API}/{active}/agreement/compare?{beyond}", headers=token)
+        assert refused.status_code == 422 and problem_type(refused) == "invalid-input", beyond
 
 
 def test_an_amendment_a_meeting_needs_is_answered_with_the_meeting(
@@ -382,7 +468,18 @@ def test_a_proposal_to_end_early_is_refused_or_withdrawn_and_it_goes_on(
 
 
 def test_the_openapi_document_describes_the_agreement(client):
-    paths = client.get("/api/v1/openapi.json").json["paths"]
-    approve = paths["/api/v1/mentoring/mentorships/{mentorship_id}/agreement/approve"]["post"]
-    assert "If-Match" in [parameter["name"] for parameter in approve["parameters"]]
+    document = client.get("/api/v1/openapi.json").json
+    paths = document["paths"]
+    assert "current" in document["components"]["schemas"]["ChangedMeanwhile"]["properties"]
+    assert "by number (`?page=`)" in document["info"]["description"]  # the directory does
+    agreement = "/api/v1/mentoring/mentorships/{mentorship_id}/agreement"
+    for path in (agreement, f"{agreement}/approve", f"{agreement}/send-back"):
+        change = paths[path]["post"]
+        assert "If-Match" in [parameter["name"] for parameter in change["parameters"]]
+        for status in ("412", "428"):
+            assert "application/problem+json" in change["responses"][status]["content"], path
+        assert "ETag" in change["responses"]["412"]["headers"]
+    read = paths[agreement]["get"]["responses"]["200"]
+    assert "ETag" in read["headers"]
+    assert "412" not in paths[agreement]["get"]["responses"]
     assert "/api/v1/mentoring/mentorships/{mentorship_id}/early-end/agree" in paths

@@ -142,17 +142,41 @@ def test_a_mentorships_meetings_come_by_time_a_page_at_a_time(
         planner.propose(mentorship, mentee, soon(20 + n))
     token = token_headers(mentor, "read")
 
-    first = client.get(f"{API}/mentorships/{mentorship}/meetings", headers=token).json
-    assert [one["id"] for one in first["items"][:3]] == [past, earlier, later]
-    assert len(first["items"]) == 20 and first["next_page"] == 2
-    second = client.get(f"{API}/mentorships/{mentorship}/meetings?page=2", headers=token).json
-    assert len(second["items"]) == 2 and second["next_page"] is None
+    first = client.get(f"{API}/mentorships/{mentorship}/meetings", headers=token)
+    assert [one["id"] for one in first.json["items"][:3]] == [past, earlier, later]
+    assert len(first.json["items"]) == 20 and first.json["next"] is not None
+    assert 'rel="next"' in first.headers["Link"]
+    after = first.json["next"]
+    second = client.get(f"{API}/mentorships/{mentorship}/meetings?after={after}", headers=token)
+    assert len(second.json["items"]) == 2 and second.json["next"] is None
+    assert "Link" not in second.headers
 
     coming = client.get(f"{API}/meetings", headers=token).json  # not the one that took place
     assert [one["id"] for one in coming["items"][:2]] == [earlier, later]
     assert past not in [one["id"] for one in coming["items"]]
-    bad = client.get(f"{API}/meetings?page=0", headers=token)
+    bad = client.get(f"{API}/meetings?limit=0", headers=token)
     assert bad.status_code == 422 and problem_type(bad) == "invalid-input"
+    forged = client.get(f"{API}/meetings?after=bm9wZQ", headers=token)
+    assert forged.status_code == 400 and problem_type(forged) == "invalid-cursor"
+
+
+def test_the_upcoming_meetings_page_on_though_meetings_begin_meanwhile(
+    client, db, mentee, accepted, planner
+):
+    start = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    with time_machine.travel(start - timedelta(days=1), tick=False):
+        planned = [planner.propose(accepted, mentee, start + timedelta(hours=n)) for n in range(25)]
+        token = token_headers(mentee, "read")
+        first = client.get(f"{API}/meetings?limit=10", headers=token).json
+    assert [one["id"] for one in first["items"]] == planned[:10]
+
+    # three of the first page's meetings, and two of the next, begin before the next read:
+    # the next page still starts where the first ended (an offset would skip five)
+    with time_machine.travel(start + timedelta(hours=11, minutes=30), tick=False):
+        second = client.get(f"{API}/meetings?limit=10&after={first['next']}", headers=token).json
+        from_the_start = client.get(f"{API}/meetings?limit=10", headers=token).json
+    assert [one["id"] for one in second["items"]] == planned[12:22]
+    assert [one["id"] for one in from_the_start["items"]] == planned[12:22]
 
 
 def test_only_the_mentee_schedules_and_only_the_mentor_answers(
@@ -191,7 +215,7 @@ def test_a_meeting_is_its_pairs_alone(app, client, db, mentee, stranger, active,
 
 def test_a_bad_meeting_is_refused_and_nothing_stored(app, client, db, mentee, active):
     token = token_headers(mentee)
-    past = schedule(client, token, active, starts_at=datetime.now(UTC) - timedelta(hours=1))
+    past = schedule(client, token, active, starts_at=soon(0) - timedelta(hours=1))
     assert past.status_code == 422 and past.json["detail"] == "Choose a time in the future."
     short = schedule(client, token, active, duration_minutes=5)
     assert short.status_code == 422 and "between 15 minutes and 8 hours" in short.json["detail"]
@@ -500,3 +524,70 @@ def test_a_meeting_beyond_the_agreement_carries_its_amendment(client, db, mentee
     planned = schedule(client, token, mentorship_id).json
     extra = schedule(client, token, mentorship_id, starts_at=soon(5)).json
     assert planned["amendment"] is None and extra["amendment"] == 2
+
+
+def test_meetings_at_the_same_time_page_one_by_one(
+    client, db, create_user, mentee, mentor, accepted, pairs, planner
+):
+    """The mentor's two mentorships may each meet at the same time: a cursor names the
+    meeting too, not its time alone, so a page ending between them skips neither."""
+    from plugins.mentoring.services import directory
+
+    directory.update_mentor_settings(mentor, capacity=2, accepting=True)
+    noa = create_user(display_name="Noa Mentee", wants_to_be_mentored=True)
+    other = pairs.accept(noa, mentor)
+    together = [planner.propose(accepted, mentee, soon(4)), planner.propose(other, noa, soon(4))]
+    token = token_headers(mentor, "read")
+
+    first = client.get(f"{API}/meetings?limit=1", headers=token).json
+    second = client.get(f"{API}/meetings?limit=1&after={first['next']}", headers=token).json
+    assert [one["id"] for one in first["items"] + second["items"]] == sorted(together)
+    assert second["next"] is None
+
+
+def test_a_meeting_starts_on_a_whole_minute(app, client, db, mentee, mentor, accepted, planner):
+    """The unique index keeps one live meeting per mentorship at a time, on the exact time:
+    10:00:01 would be a second meeting at 10:00. Such a time is refused, not cut."""
+    token = token_headers(mentee)
+    hour = soon(4)
+    for sent in (
+        hour.replace(second=1).isoformat(),
+        hour.replace(microsecond=500000).isoformat(),
+        hour.replace(tzinfo=None, second=30).isoformat(),  # on the caller's clock
+    ):
+        refused = schedule(client, token, accepted, starts_at=sent)
+        assert refused.status_code == 422 and problem_type(refused) == "invalid-input"
+        assert "whole minutes" in refused.json["errors"]["json"]["starts_at"][0]
+    odd_offset = client.post(
+        f"{API}/mentorships/{accepted}/meetings",
+        json=plan("2027-05-03T10:00:00+05:30:30"),
+        headers=token,
+    )
+    assert odd_offset.status_code == 422
+    assert count_rows(app, Meeting) == 0
+
+    meeting_id = planner.schedule(accepted, mentee, mentor, hour)
+    move = {"kind": "reschedule", "starts_at": (hour + timedelta(seconds=1)).isoformat()}
+    moved = act(client, token, meeting_id, "changes", move)
+    assert moved.status_code == 422 and "starts_at" in moved.json["errors"]["json"]
+    assert count_rows(app, MeetingChange) == 0
+
+    whole = schedule(client, token, accepted, starts_at=(hour + timedelta(minutes=1)).isoformat())
+    assert whole.status_code == 201, whole.json
+
+
+def test_unbounded_numbers_in_a_query_are_invalid_input(client, db, mentee, accepted):
+    """Numbers beyond any column are refused (422), not passed on to fail the query (500)."""
+    token = token_headers(mentee, "read")
+    for path in (
+        "/meetings?limit=10000000000000000000",
+        f"/mentorships/{accepted}/meetings?limit=10000000000000000000",
+        "/mentors?page=10000000000000000000",
+    ):
+        huge = client.get(API + path, headers=token)
+        assert huge.status_code == 422 and problem_type(huge) == "invalid-input", path
+    a_cursor_beyond = client.get(
+        f"{API}/meetings?after=dDIwMjctMDEtMDFUMDA6MDA6MDArMDA6MDB8OTk5OTk5OTk5OTk5OQ",
+        headers=token,
+    )
+    assert a_cursor_beyond.status_code == 400 and problem_type(a_cursor_beyond) == "invalid-cursor"

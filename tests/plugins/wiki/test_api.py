@@ -105,6 +105,25 @@ def test_an_edit_needs_the_version_read_and_a_stale_one_gets_the_current(
     assert unchanged.status_code == 422 and "changed nothing" in unchanged.json["detail"]
 
 
+def test_an_edit_passes_when_any_tag_in_if_match_names_the_current_revision(
+    app, client, db, ada, rui, articles
+):
+    article = articles.create(ada)
+    url = f"/api/v1/wiki/articles/{article.id}"
+    headers = token_headers(rui)
+    stale = ", ".join(f'"article-{article.id}-r{number}"' for number in range(2, 30))
+    change = {"title": article.title, "body": "Rui's text", "summary": "Mine"}
+
+    refused = client.put(url, json=change, headers=headers | {"If-Match": stale})
+    assert refused.status_code == 412 and problem_type(refused) == "precondition-failed"
+    other = client.put(url, json=change, headers=headers | {"If-Match": '"nonsense"'})
+    assert other.status_code == 412
+    listed = f'"nonsense", {stale}, "article-{article.id}-r1"'
+    saved = client.put(url, json=change, headers=headers | {"If-Match": listed})
+    assert saved.status_code == 200 and saved.json["revision"] == 2
+    assert stored(app, select(Article.body)) == "Rui's text"
+
+
 def test_a_hidden_article_is_not_listed_read_or_changed(app, client, db, ada, rui, articles):
     article = articles.create(ada)
     db.session.execute(update(Article).values(hidden_at=utcnow()))
