@@ -102,6 +102,24 @@ class ApiBlueprint(flask_smorest.Blueprint):
         self.register_error_handler(problems.Problem, _answer_problem)
         self.register_error_handler(CSRFError, _csrf_problem)
 
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        *args: Any,
+        **options: Any,
+    ) -> None:
+        """As flask-smorest's, but two views of one name are refused: it would rename the
+        second ``approve_29`` after the number of routes before it, an endpoint name (for
+        ``url_for``) that changes whenever a route is added."""
+        name = endpoint or getattr(view_func, "__name__", None)
+        if name in self._endpoints:  # type: ignore[attr-defined]  # flask-smorest's own list
+            raise ValueError(
+                f"{self.name}: two views named {name!r}; name one differently (or endpoint=)"
+            )
+        super().add_url_rule(rule, endpoint, view_func, *args, **options)
+
     def needs_if_match(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Describes a view that changes a resource only on the version read
         (``core.webapi.preconditions``): its ``If-Match`` header, and the problems it answers,

@@ -447,3 +447,22 @@ def test_a_profile_the_moderators_hid_shows_no_bio_or_photo_to_others(client, db
     assert (theirs.json["bio"], theirs.json["photo_url"], theirs.json["hidden"]) == ("", None, True)
     own = client.get("/api/v1/me", headers=bearer(token_of(db, member))).json
     assert own["bio"] == "offensive bio" and own["hidden"] is True
+
+
+def test_two_views_of_one_name_in_a_part_are_refused():
+    # flask-smorest would call the second "approve_1", a name that moves with every route
+    bp = ApiBlueprint("twice", __name__, url_prefix="/twice", description="Twice.")
+
+    @bp.post("/meetings/<int:meeting_id>/approve")
+    def approve(meeting_id: int):
+        return {}
+
+    with pytest.raises(ValueError, match="two views named 'approve'"):
+
+        @bp.post("/agreements/<int:agreement_id>/approve")
+        def approve(agreement_id: int):  # the mistake under test
+            return {}
+
+    @bp.post("/agreements/<int:agreement_id>/approve", endpoint="approve_agreement")
+    def approve_agreement(agreement_id: int):
+        return {}

@@ -332,7 +332,7 @@ def _answered(meeting_id: int) -> Meeting:
 
 @bp.post("/meetings/<int:meeting_id>/approve")
 @bp.response(200, MeetingDetailSchema)
-def approve(meeting_id: int) -> Meeting:
+def approve_meeting(meeting_id: int) -> Meeting:
     """The mentor approves a proposed meeting: it is scheduled."""
     meetings.approve(meeting_id, current_user)
     return _answered(meeting_id)
@@ -341,7 +341,7 @@ def approve(meeting_id: int) -> Meeting:
 @bp.post("/meetings/<int:meeting_id>/decline")
 @bp.arguments(MeetingDeclineSchema)
 @bp.response(200, MeetingDetailSchema)
-def decline(answer: dict[str, Any], meeting_id: int) -> Meeting:
+def decline_meeting(answer: dict[str, Any], meeting_id: int) -> Meeting:
     """The mentor declines a proposed meeting, with a message the mentee reads."""
     meetings.decline(meeting_id, current_user, answer["message"])
     return _answered(meeting_id)
@@ -349,7 +349,7 @@ def decline(answer: dict[str, Any], meeting_id: int) -> Meeting:
 
 @bp.post("/meetings/<int:meeting_id>/withdraw")
 @bp.response(200, MeetingDetailSchema)
-def withdraw(meeting_id: int) -> Meeting:
+def withdraw_meeting(meeting_id: int) -> Meeting:
     """The mentee takes back a meeting the mentor has not answered yet."""
     meetings.withdraw(meeting_id, current_user)
     return _answered(meeting_id)
