@@ -55,3 +55,17 @@ def test_the_api_document_written_on_first_read_has_exactly_the_apps_parts(make_
         assert {"token", "session"} <= set(document["components"]["securitySchemes"])
         assert "DEFAULT_ERROR" in document["components"]["responses"]
         assert any(tag["name"] == "members" for tag in document["tags"])
+
+
+def test_every_part_of_every_installed_plugin_is_described_when_the_document_is_read(make_app):
+    from core.testing import all_installed_plugins
+    from core.webapi import ApiBlueprint
+
+    app = make_app(PLUGINS=all_installed_plugins())
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+
+    parts = {bp.tag for bp in app.blueprints.values() if isinstance(bp, ApiBlueprint)}
+    assert {"wiki", "groups", "mentoring", "certificates", "credits"} <= parts
+    assert {tag["name"] for tag in document["tags"]} == parts
+    for part in parts - {"members", "alerts"}:
+        assert any(f"/api/v1/{part}" in path for path in document["paths"]), part
