@@ -80,8 +80,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: Any) -> Iterator[None]:
 
 def kind_of(nodeid: str) -> str:
     """core, plugins, flows, e2e (browser), scale, examples, translations, architecture."""
-    parts = nodeid.split("/")
-    return parts[1] if len(parts) > 2 else parts[-1].split("::")[0].removesuffix(".py")
+    parts = nodeid.split("::")[0].split("/")
+    return parts[1] if len(parts) > 2 else parts[-1].removesuffix(".py")
 
 
 def report(path: str) -> None:
