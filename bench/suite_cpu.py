@@ -90,7 +90,7 @@ def report(path: str) -> None:
         records = [json.loads(line) for line in lines]
     by_kind: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
     for record in records:
-        by_kind[record["kind"]].append(record)
+        by_kind[kind_of(record["test"])].append(record)
     print("| kind | tests | CPU ms | setup | body | teardown | wall ms | top fixtures (ms/test) |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for kind, rows in sorted(by_kind.items()):
