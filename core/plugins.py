@@ -68,12 +68,18 @@ class InstalledPlugin:
 
 def installed_plugins(extra: Mapping[str, object] | None = None) -> dict[str, InstalledPlugin]:
     """Every plugin that could be enabled, by name."""
+    found = dict(declared_plugins())
+    for name, obj in (extra or {}).items():
+        found[name] = InstalledPlugin(name, getattr(obj, "__version__", "local"), obj)
+    return found
+
+
+def declared_plugins() -> dict[str, InstalledPlugin]:
+    """The plugins the installed distributions declare as entry points, by name."""
     found: dict[str, InstalledPlugin] = {}
     for point in entry_points(group=ENTRY_POINT_GROUP):
         version = point.dist.version if point.dist else "unknown"
         found[point.name] = InstalledPlugin(point.name, version, point)
-    for name, obj in (extra or {}).items():
-        found[name] = InstalledPlugin(name, getattr(obj, "__version__", "local"), obj)
     return found
 
 

@@ -13,11 +13,13 @@ guide."""
 from __future__ import annotations
 
 import http
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import APISpec
 from flask import Flask, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -163,9 +165,43 @@ class ApiBlueprint(flask_smorest.Blueprint):
 class AlmaApi(flask_smorest.Api):
     """flask-smorest's Api, whose errors are core's problems: it registers no error handler
     of its own (core's answer HTML pages and API calls alike) and documents errors as
-    ``application/problem+json``."""
+    ``application/problem+json``.
+
+    Its OpenAPI document is written when something first reads ``spec`` (the document's
+    route, ``flask openapi``), not while the app is built: describing every view's schemas
+    was half the time of building an app, which every web process, command and test paid,
+    and most never serve the document. A description that fails raises at that read."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask, **options: Any) -> None:
+        self._undocumented: list[Callable[[APISpec], object]] = []
+        self._documenting = threading.RLock()
+        self._parts_registered = False
+        super().__init__(app, **options)
+
+    @property
+    def spec(self) -> Any:
+        """The OpenAPI document; once every part is registered, with every part described."""
+        with self._documenting:
+            while self._parts_registered and self._undocumented:
+                assert self._spec is not None, "described before flask-smorest made the spec"
+                self._undocumented[0](self._spec)
+                self._undocumented.pop(0)
+        return self._spec
+
+    @spec.setter
+    def spec(self, spec: APISpec | None) -> None:
+        self._spec = spec
+
+    def document_later(self, describe: Callable[[APISpec], object]) -> None:
+        """Have ``describe(spec)`` write its part of the document when it is first read."""
+        self._undocumented.append(describe)
+
+    def all_parts_registered(self) -> None:
+        """From now on, reading ``spec`` writes what was left to describe (before, only
+        flask-smorest's own setup reads it, to add its fields and headers)."""
+        self._parts_registered = True
 
     def _register_error_handlers(self) -> None:
         pass
@@ -174,20 +210,32 @@ class AlmaApi(flask_smorest.Api):
         """flask-smorest's, with the part's own name (``wiki``) as its tag in the document."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
         self._app.register_blueprint(blp, **options)
-        blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
-        self.spec.tag({"name": blp.tag, "description": blp.description})
+        self.document_later(
+            lambda spec: blp.register_views_in_doc(
+                self, self._app, spec, name=blp.name, parameters=None
+            )
+        )
+        self.document_later(
+            lambda spec: spec.tag({"name": blp.tag, "description": blp.description})
+        )
 
     def _register_responses(self) -> None:
-        for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
-            if status >= 400:
-                response["content"] = {problems.MEDIA_TYPE: {"schema": ProblemSchema}}
-            self.spec.components.response(status.name, response, lazy=True)
-        default = {
-            "description": "Default error response",
-            "content": {problems.MEDIA_TYPE: {"schema": ProblemSchema}},
-        }
-        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+        self.document_later(_describe_responses)
+
+
+def _describe_responses(spec: APISpec) -> None:
+    """Every HTTP status as a response the views' documentation can name, errors as
+    problems."""
+    for status in http.HTTPStatus:
+        response: dict[str, Any] = {"description": status.phrase}
+        if status >= 400:
+            response["content"] = {problems.MEDIA_TYPE: {"schema": ProblemSchema}}
+        spec.components.response(status.name, response, lazy=True)
+    default = {
+        "description": "Default error response",
+        "content": {problems.MEDIA_TYPE: {"schema": ProblemSchema}},
+    }
+    spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
 
 def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
@@ -208,20 +256,25 @@ def init_api(app: Flask, parts: list[ApiBlueprint]) -> None:
         "whose order changes as one reads, by number (`?page=`), as each one's parameters say."
     }
     api = AlmaApi(app, spec_kwargs={"info": about, "security": [{"token": []}, {"session": []}]})
-    api.spec.components.security_scheme(
-        "token",
-        {"type": "http", "scheme": "bearer", "description": "A personal access token."},
-    )
-    api.spec.components.security_scheme(
-        "session",
-        {"type": "apiKey", "in": "cookie", "name": "session", "description": "The browser's."},
-    )
+    api.document_later(_describe_security_schemes)
     csrf: Any = app.extensions["csrf"]
     for part in [members.bp, alerts.bp, goals.bp, *parts]:
         csrf.exempt(part)  # checked by auth.authenticate_call, for session calls only
         api.register_blueprint(part, url_prefix=PREFIX + (part.url_prefix or ""))
+    api.all_parts_registered()
     app.register_blueprint(problems.bp)
     app.register_blueprint(docs.bp)
+
+
+def _describe_security_schemes(spec: APISpec) -> None:
+    spec.components.security_scheme(
+        "token",
+        {"type": "http", "scheme": "bearer", "description": "A personal access token."},
+    )
+    spec.components.security_scheme(
+        "session",
+        {"type": "apiKey", "in": "cookie", "name": "session", "description": "The browser's."},
+    )
 
 
 def _has_required_field(schema: ma.Schema | type[ma.Schema]) -> bool:

@@ -1,0 +1,71 @@
+"""What alma's pytest plugin (core/testing.py) shares between the apps of a test process to
+save time must not change what a test sees: each app keeps its own engine, listeners and
+routes; a plugin installed during a test is found; the API's document, written when first
+read, holds every part the app has and nothing else."""
+
+import pytest
+from sqlalchemy import event, select
+
+from core.models import User
+from core.plugins import installed_plugins
+
+
+def test_apps_on_one_database_share_compiled_statements_but_not_their_listeners(make_app):
+    from core.db import db
+
+    first, second = make_app(), make_app()
+    seen: list[str] = []
+    with first.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+        first_engine = db.engine
+        assert db.session.scalars(select(User)).all() == []
+    with second.app_context():
+        assert db.engine is not first_engine
+        assert db.engine._compiled_cache is first_engine._compiled_cache
+        db.session.add(User(email="sam@example.org", password_hash="x", display_name="Sam"))
+        db.session.commit()
+        assert [user.email for user in db.session.scalars(select(User))] == ["sam@example.org"]
+        db.session.remove()
+    assert any("FROM users" in statement for statement in seen)
+    assert not any("INSERT" in statement for statement in seen), "the second app's insert"
+
+
+def test_a_plugin_installed_into_a_folder_already_on_the_path_is_found(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    assert "late" not in installed_plugins()
+
+    info = site / "alma_late-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: alma-late\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[alma.plugins]\nlate = alma_test_late\n")
+
+    assert installed_plugins()["late"].version == "1.0"
+
+
+@pytest.mark.plugins("wiki")
+def test_the_api_document_written_on_first_read_has_exactly_the_apps_parts(make_app):
+    with_wiki = make_app().test_client().get("/api/v1/openapi.json").get_json()
+    core_alone = make_app(PLUGINS=[]).test_client().get("/api/v1/openapi.json").get_json()
+
+    assert any(path.startswith("/api/v1/wiki") for path in with_wiki["paths"])
+    assert not any(path.startswith("/api/v1/wiki") for path in core_alone["paths"])
+    for document in (with_wiki, core_alone):
+        assert {"token", "session"} <= set(document["components"]["securitySchemes"])
+        assert "DEFAULT_ERROR" in document["components"]["responses"]
+        assert any(tag["name"] == "members" for tag in document["tags"])
+
+
+def test_every_part_of_every_installed_plugin_is_described_when_the_document_is_read(make_app):
+    from core.testing import all_installed_plugins
+    from core.webapi import ApiBlueprint
+
+    app = make_app(PLUGINS=all_installed_plugins())
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+
+    parts = {bp.tag for bp in app.blueprints.values() if isinstance(bp, ApiBlueprint)}
+    assert {"wiki", "groups", "mentoring", "certificates", "credits"} <= parts
+    assert {tag["name"] for tag in document["tags"]} == parts
+    for part in parts - {"members", "alerts"}:
+        assert any(f"/api/v1/{part}" in path for path in document["paths"]), part
