@@ -142,6 +142,7 @@ def test_banning_a_former_member_ends_the_invitation_that_showed_them_the_group(
     moderation.remove_member(hidden["group"], manager, member.id)
     for earlier in db.session.scalars(select(Invitation)):  # the one they joined by, long ago
         earlier.created_at -= timedelta(days=2)
+        earlier.answered_at -= timedelta(days=2)
     db.session.commit()
     invitations.invite(hidden["group"], manager, member.id)
     db.session.commit()
