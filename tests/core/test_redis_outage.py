@@ -159,7 +159,7 @@ def test_a_stalled_redis_is_noticed_and_pages_resync_once_it_answers(
     web_a, web_b = web(), web()
     member = create_user()
     page = tab(web_b, member)
-    tab(web_a, create_user())  # a process listens to Redis once it has a connection
+    sender_page = tab(web_a, create_user())  # a process listens to Redis once it has a tab
     redis_server.pause()  # its connections stay open: only the silence tells
     time.sleep(2 * PING_EVERY + 1)  # each process pinged it, and had no answer
 
@@ -173,5 +173,8 @@ def test_a_stalled_redis_is_noticed_and_pages_resync_once_it_answers(
     redis_server.resume()
 
     assert page.next("resync", timeout=RETRY_EVERY + TIMEOUT) == {}
+    # the sending process, too, publishes again only once its own listener is back, which
+    # its pages learn by their resync: each process finds out on its own
+    assert sender_page.next("resync", timeout=RETRY_EVERY + TIMEOUT) == {}
     alert()
     assert page.next("alerts", timeout=TIMEOUT) == {"unread": 2}
