@@ -45,6 +45,25 @@ def groups(db):
 
 
 @pytest.fixture
+def app_settings() -> dict:
+    """The app's settings, {} unless a test parametrizes them (``per_page`` in a test file)."""
+    return {}
+
+
+@pytest.fixture
+def app(make_app, app_settings):
+    return make_app(**app_settings)
+
+
+@pytest.fixture
+def group_id(groups, manager, member) -> int:
+    """A group of ``manager``'s, which ``member`` joined."""
+    group_id = groups.create(manager)
+    groups.add(group_id, member)
+    return group_id
+
+
+@pytest.fixture
 def manager(create_user) -> User:
     return create_user(display_name="Grace Manager", email="grace@example.org")
 

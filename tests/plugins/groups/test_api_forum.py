@@ -18,25 +18,8 @@ pytestmark = pytest.mark.plugins("groups")
 TOPIC = {"title": "First project?", "body": "What should we build?"}
 
 
-@pytest.fixture
-def app_settings() -> dict:
-    return {}
-
-
-@pytest.fixture
-def app(make_app, app_settings):
-    return make_app(**app_settings)
-
-
 def per_page(**sizes: int):
     return pytest.mark.parametrize("app_settings", [{"PLUGIN_SETTINGS": {"groups": sizes}}])
-
-
-@pytest.fixture
-def group_id(groups, manager, member) -> int:
-    group_id = groups.create(manager)
-    groups.add(group_id, member)
-    return group_id
 
 
 def problem_type(response) -> str:

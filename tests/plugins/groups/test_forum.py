@@ -16,25 +16,8 @@ from plugins.groups.models import ForumPost, ForumTopic, ManagementAct, TopicFol
 pytestmark = pytest.mark.plugins("groups")
 
 
-@pytest.fixture
-def app_settings() -> dict:
-    return {}
-
-
-@pytest.fixture
-def app(make_app, app_settings):
-    return make_app(**app_settings)
-
-
 def per_page(**sizes: int):
     return pytest.mark.parametrize("app_settings", [{"PLUGIN_SETTINGS": {"groups": sizes}}])
-
-
-@pytest.fixture
-def group_id(groups, manager, member) -> int:
-    group_id = groups.create(manager)
-    groups.add(group_id, member)
-    return group_id
 
 
 def start(act, user, group_id: int, title: str = "First project?", body: str = "What to build?"):

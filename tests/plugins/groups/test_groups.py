@@ -26,16 +26,6 @@ def per_page(**sizes: int):
     return pytest.mark.parametrize("app_settings", [{"PLUGIN_SETTINGS": {"groups": sizes}}])
 
 
-@pytest.fixture
-def app_settings() -> dict:
-    return {}
-
-
-@pytest.fixture
-def app(make_app, app_settings):
-    return make_app(**app_settings)
-
-
 # ---- creating and editing ------------------------------------------------------------------
 
 

@@ -32,13 +32,6 @@ def app(make_app, rate_limit_storage):
     )
 
 
-@pytest.fixture
-def group_id(groups, manager, member) -> int:
-    group_id = groups.create(manager)
-    groups.add(group_id, member)
-    return group_id
-
-
 def new_topic(client, group_id: int, title: str, body: str = "What do you think?"):
     return client.post(f"/groups/{group_id}/forum/new", data={"title": title, "body": body})
 
