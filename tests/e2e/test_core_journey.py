@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from core.testing import body_of
+from core.testing import body_of, in_unit_of_work
 
 SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -55,7 +55,9 @@ def png_photo() -> bytes:
     return buffer.getvalue()
 
 
-def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, mail, db):
+def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, mail, app, db):
+    from sqlalchemy import select
+
     from core.models import User
     from core.services.notifications import notify
 
@@ -95,9 +97,13 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     expect(page.locator("#alert-count")).to_be_hidden()
     snap(page, "overview")
 
-    user = db.session.query(User).filter_by(email="maya@example.org").one()
-    notify(user, "Anna accepted your mentorship request.", url="/me")
-    db.session.commit()
+    maya = select(User).filter_by(email="maya@example.org")
+    in_unit_of_work(
+        app,
+        lambda: notify(
+            db.session.scalars(maya).one(), "Anna accepted your mentorship request.", url="/me"
+        ),
+    )
 
     # The count appears without reloading the page, pushed over Socket.IO.
     open_menu_on_phone(page)
@@ -143,9 +149,8 @@ def test_after_a_new_password_the_members_other_tab_stays_live(
         "first => document.body.dataset.live && document.body.dataset.live !== first",
         arg=first_connection,
     )
-    with app.app_context():
-        notify(db.session.get(User, member.id), "Still here?")
-        db.session.commit()
+    member_id = member.id
+    in_unit_of_work(app, lambda: notify(db.session.get_one(User, member_id), "Still here?"))
 
     other_tab.locator('#alert-count[data-count="1"]').wait_for(state="attached")
 

@@ -5,12 +5,14 @@ Screenshots of the mentoring pages are saved to ./screenshots for people to look
 """
 
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from core.testing import TEST_PASSWORD, body_of
+from core.models import User
+from core.testing import TEST_PASSWORD, body_of, in_unit_of_work
 
 pytestmark = pytest.mark.plugins("mentoring")
 
@@ -235,11 +237,13 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     # 32 more messages at once, as fast as the server takes them: both pages show them live
     # (and tell the server they were read once per burst, not 32 times at the same instant).
     mentorship_id = int(re.search(r"/mentoring/(\d+)", mentee.url).group(1))
+
+    def send(sender_id: int, text: str) -> None:
+        chat.post_message(mentorship_id, db.session.get_one(User, sender_id), text)
+
     for number in range(32):
         sender = mentee_user if number % 2 == 0 else mentor_user
-        with app.test_request_context(method="POST"):  # on SQLite: takes the write lock first
-            chat.post_message(mentorship_id, sender, CONVERSATION[number % len(CONVERSATION)])
-            db.session.commit()
+        in_unit_of_work(app, partial(send, sender.id, CONVERSATION[number % len(CONVERSATION)]))
     log = mentee.locator("#chat-log")
     for page in (mentee, mentor):
         expect(page.locator("#chat-log [data-id]")).to_have_count(34)

@@ -11,6 +11,7 @@ from sqlalchemy import literal
 
 from core import hookimpl
 from core.contributions import NavItem
+from core.testing import in_unit_of_work
 
 pytestmark = pytest.mark.parametrize("viewport", ["phone"])
 
@@ -51,6 +52,7 @@ def phone(open_page, create_user):
 
 
 def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, live_server, app, db):
+    from core.models import User
     from core.realtime import push_badge
     from core.services.notifications import notify
 
@@ -66,8 +68,10 @@ def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, li
     expect(phone.get_by_role("button", name="Menu, 3 new")).to_be_visible()  # 1 alert + 2 inbox
     phone.screenshot(path="/tmp/shots-web/menu-count-phone.png")
 
-    notify(phone.member, "Your agreement was approved.")
-    db.session.commit()
+    member_id = phone.member.id
+    in_unit_of_work(
+        app, lambda: notify(db.session.get_one(User, member_id), "Your agreement was approved.")
+    )
     phone.get_by_role("button", name="Menu, 4 new").wait_for()
 
     push_badge(phone.member.id, "probe.index", 0)
