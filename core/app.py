@@ -20,7 +20,12 @@ from werkzeug.routing import IntegerConverter, MapAdapter
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
 from core.db import LARGEST_ID, db, end_request_transaction, write_after_request
 from core.forms import profile_form_with
-from core.i18n import select_locale, select_timezone, translation_directories
+from core.i18n import (
+    select_locale,
+    select_timezone,
+    translate_templates_with_catalog,
+    translation_directories,
+)
 from core.models import User
 from core.plugins import Hooks, InstalledPlugin, build_plugin_manager, installed_plugins
 from core.ratelimits import init_rate_limits
@@ -93,6 +98,10 @@ def create_app(
         # trip; one older than this is replaced in case the network dropped it silently
         "pool_recycle": POOL_RECYCLE_SECONDS,
         "pool_size": pool,
+        # the most recently used connection first: a quiet site's requests keep to a few
+        # connections, whose statements PostgreSQL has prepared (psycopg prepares a
+        # statement at its fifth run on a connection; round robin would spread the runs)
+        "pool_use_lifo": True,
         "max_overflow": pool,
     }
     db.init_app(app)
@@ -102,6 +111,7 @@ def create_app(
         enabled_plugins, settings.get("BABEL_TRANSLATION_DIRECTORIES", "")
     )
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    translate_templates_with_catalog(app)
     _init_login(app)
     app.teardown_request(end_request_transaction)
     app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())

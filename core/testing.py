@@ -78,6 +78,7 @@ from sqlalchemy import MetaData, create_engine, func, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import Pool
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
@@ -110,6 +111,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     declared = _read_again_when_the_path_changes(core.plugins.declared_plugins)
     patch.setattr(core.plugins, "declared_plugins", declared)
+    from flask_sqlalchemy import SQLAlchemy
+
+    patch.setattr(SQLAlchemy, "_make_engine", _engines_share_what_they_can(SQLAlchemy._make_engine))
     config.add_cleanup(patch.undo)
 
 
@@ -234,6 +238,7 @@ def database_url(
 
         db.engine.dispose()
     yield url
+    _close_shared_connections(url)
     drop()
 
 
@@ -264,6 +269,7 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("postgresql"):
         url, drop = create_postgres_database()
         yield url
+        _close_shared_connections(url)
         drop()
     else:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
@@ -292,12 +298,20 @@ def app_on_empty_database(
         _release_connections(app)
 
 
-def _release_connections(app: Flask) -> None:
+def _end_session(app: Flask) -> None:
     from core.db import db
 
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+
+
+def _release_connections(app: Flask) -> None:
+    from core.db import db
+
+    _end_session(app)
+    with app.app_context():
+        # a shared pool (``_share_connections``) keeps its connections for the next test
+        db.engine.dispose(close=db.engine.pool not in _SHARED_POOLS.values())
 
 
 @functools.cache
@@ -363,8 +377,6 @@ def _empty_all_tables(app: Flask) -> None:
             else:
                 for delete in deletes:
                     connection.exec_driver_sql(delete)
-        db.session.remove()
-        db.engine.dispose()
 
 
 # ---- mail ------------------------------------------------------------------------------
@@ -558,24 +570,67 @@ def _faster_for_tests(app: Flask) -> None:
 
     app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     with app.app_context():
-        _share_compiled_statements(db.engine, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         if db.engine.dialect.name == "sqlite":
             sa_event.listen(db.engine, "connect", _sqlite_without_fsync)
 
 
-_SHARED_DIALECTS: dict[str, tuple[Any, Any]] = {}
+EngineKey = tuple[str, str]  # a database URL, and the engine's other options
 
 
-def _share_compiled_statements(engine: Any, options: dict[str, Any]) -> None:
+def _engines_share_what_they_can(make_engine: Callable[..., Any]) -> Callable[..., Any]:
+    """Flask-SQLAlchemy makes an engine per app, and a test process makes thousands of apps
+    on the same database: engines of the same URL and options share their compiled
+    statements, and on PostgreSQL their connections, from the start (an app's plugins may
+    read the database while it is being created)."""
+
+    @functools.wraps(make_engine)
+    def make(extension: Any, bind_key: str | None, options: dict[str, Any], app: Flask) -> Any:
+        engine = make_engine(extension, bind_key, options, app)
+        others = sorted((name, value) for name, value in options.items() if name != "url")
+        key = (engine.url.render_as_string(hide_password=False), repr(others))
+        _share_compiled_statements(engine, key)
+        if engine.dialect.name == "postgresql":
+            _share_connections(engine, key)
+        return engine
+
+    return make
+
+
+_SHARED_DIALECTS: dict[EngineKey, tuple[Any, Any]] = {}
+
+
+def _share_compiled_statements(engine: Any, key: EngineKey) -> None:
     """Each test's app has an engine of its own, whose statement cache starts empty, so every
     test compiled its SQL again (an eighth of a plugin test's CPU). SQLAlchemy keys its
     cache by the dialect object; engines of the same URL and options get the first one's
-    dialect and cache. The engine, its pool, connections and event listeners stay the
-    test's own: only how a statement is written in SQL is shared, which those decide."""
-    key = repr((engine.url.render_as_string(hide_password=False), sorted(options.items())))
+    dialect and cache. Only how a statement is written in SQL is shared, which those
+    decide; each engine keeps its own event listeners."""
     dialect, cache = _SHARED_DIALECTS.setdefault(key, (engine.dialect, engine._compiled_cache))
     engine.dialect = engine.pool._dialect = dialect
     engine._compiled_cache = cache
+
+
+_SHARED_POOLS: dict[EngineKey, Pool] = {}
+
+
+def _share_connections(engine: Any, key: EngineKey) -> None:
+    """PostgreSQL: the engines of one database and options draw from one pool per process.
+    A new server backend starts with cold catalog caches (five small queries took 89 ms on a
+    new connection against 13 ms on a reused one), and each test's engine, disposed at its
+    end, made two or three. What a test leaves on a connection is what any request leaves:
+    the pool rolls back at check-in, and a connection the server closed meanwhile (a test
+    that kills backends) is replaced at checkout (``core.db``). Pool events are registered
+    on the ``Pool`` class, so no test's listener is lost or heard by another test."""
+    shared = _SHARED_POOLS.setdefault(key, engine.pool)
+    if shared is not engine.pool:
+        engine.pool.dispose()
+        engine.pool = shared
+
+
+def _close_shared_connections(url: str) -> None:
+    """Close the pooled connections of the database at ``url`` (before dropping it)."""
+    for key in [key for key in _SHARED_POOLS if key[0] == url]:
+        _SHARED_POOLS.pop(key).dispose()
 
 
 def _sqlite_without_fsync(dbapi_connection: Any, connection_record: Any) -> None:
@@ -660,9 +715,11 @@ def make_app(
     yield build
     smtp_server.clear()
     for built in apps:
-        _release_connections(built)
+        _end_session(built)
     if apps:
         _empty_all_tables(apps[0])
+    for built in apps:
+        _release_connections(built)
 
 
 @pytest.fixture
