@@ -135,7 +135,7 @@ def catalog() -> NullTranslations:
     recipient's language), which sets another locale object, finds its own."""
     state = getattr(g, "_flask_babel", None)
     kept = getattr(state, "alma_catalog", None)
-    if kept is not None and kept[0] is state.babel_locale:  # type: ignore[union-attr]
+    if kept is not None and kept[0] is getattr(state, "babel_locale", None):  # not refresh()ed
         return cast("NullTranslations", kept[1])
     found = get_translations()
     state = g._flask_babel  # made by get_translations()

@@ -81,3 +81,19 @@ def test_a_visitor_who_registers_in_german_keeps_german_for_their_mails(app, cli
     client.post("/confirm", data={"email": "gerda@example.org"}, headers=ENGLISH_BROWSER)
     [again] = mail.deliver()
     assert again["Subject"] == "Bestätigen Sie Ihre E-Mail-Adresse"
+
+
+def test_templates_follow_a_forced_language_and_return_to_the_pages_own(app):
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    title = '{{ _("Reset your password") }}'
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert render_template_string(title) == "Setze dein Passwort zurück"
+        with force_locale("en"):  # a mail to an English-speaking member, sent from this page
+            assert render_template_string(title) == "Reset your password"
+        assert render_template_string(title) == "Setze dein Passwort zurück"
+        refresh()  # the language chosen anew (here: the same browser's)
+        assert render_template_string(title) == "Setze dein Passwort zurück"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string(title) == "Reset your password"
