@@ -21,6 +21,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from flask import Flask, before_render_template, g, has_app_context, template_rendered
+
 from core.errors import InvalidInput, NotAllowed, NotFound
 
 Thing = TypeVar("Thing")
@@ -105,7 +107,36 @@ def _words(words: Any, thing: Any) -> str:
 
 
 def _holds(step: Step, thing: Any) -> bool:
-    return step.when is None or step.when(thing)
+    if step.when is None:
+        return True
+    answers = g.get(_GUARD_ANSWERS) if has_app_context() else None
+    if answers is None:
+        return step.when(thing)
+    key = (step.when, id(thing))
+    if key not in answers:  # the thing is kept with its answer, so its id is not reused
+        answers[key] = (thing, step.when(thing))
+    held: bool = answers[key][1]
+    return held
+
+
+_GUARD_ANSWERS = "alma_guard_answers"
+
+
+def guards_asked_once_per_render(app: Flask) -> None:
+    """While a page renders, a step's ``when`` is asked once per thing: a page offering a
+    mentorship's actions in three places asked "is an early end proposed?" three times,
+    a query each. Nothing writes while a template renders, and a page's render is one
+    moment, so the answers cannot go stale; outside rendering every call asks again."""
+    before_render_template.connect(_start_keeping_answers, app)
+    template_rendered.connect(_stop_keeping_answers, app)
+
+
+def _start_keeping_answers(app: Flask, **rendering: Any) -> None:
+    g.setdefault(_GUARD_ANSWERS, {})
+
+
+def _stop_keeping_answers(app: Flask, **rendering: Any) -> None:
+    g.pop(_GUARD_ANSWERS, None)
 
 
 def allowed_actions(thing: Any, member: Any) -> dict[str, Step]:

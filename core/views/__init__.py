@@ -29,7 +29,7 @@ from core.ratelimits import RateLimited
 from core.services.badges import badges_of
 from core.services.profiles import member_badges, member_facts
 from core.state import alma
-from core.transitions import allowed_actions
+from core.transitions import allowed_actions, guards_asked_once_per_render
 from core.webapi.problems import is_api_request, problem_of_http_error
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -83,6 +83,7 @@ def register_core_views(app: Flask) -> None:
     app.add_template_global(site_languages)
     app.add_template_global(member_facts)
     app.add_template_global(allowed_actions)
+    guards_asked_once_per_render(app)
     app.add_template_global(member_badges)
     app.add_template_filter(language_name, "language_name")
     app.add_template_filter(format_when, "when")

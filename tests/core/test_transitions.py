@@ -111,3 +111,47 @@ def test_a_refusal_may_name_the_things_state_and_a_step_may_say_its_own():
         LOANS.check(returned, "ann", "forgive")
     with pytest.raises(NotFound, match="the loan is returned"):
         LOANS.check(returned, "ann", "sell")
+
+
+@dataclass
+class Parcel:
+    status: str
+    owner: str
+
+
+ASKED: list[str] = []
+
+
+def not_claimed(parcel: Parcel) -> bool:
+    ASKED.append(parcel.owner)  # stands for a query
+    return True
+
+
+PARCELS = Transitions(
+    Parcel,
+    state=lambda parcel: parcel.status,
+    sides=lambda parcel, member: {"owner"} if member == parcel.owner else set(),
+    steps=[
+        Step("sent", "claim", "owner", "claimed", "Claim", when=not_claimed),
+        Step("sent", "return", "owner", "returned", "Return", when=not_claimed),
+    ],
+    not_now="Too late.",
+    not_yours="Not yours.",
+)
+
+
+def test_a_page_asks_each_condition_once_per_thing_however_often_it_offers_actions(app):
+    from flask import render_template_string
+
+    page = "{% for _ in range(3) %}{{ allowed_actions(mine, 'ann') | join(',') }};{% endfor %}"
+    ASKED.clear()
+    with app.test_request_context():
+        shown = render_template_string(page, mine=Parcel("sent", "ann"))
+        assert shown == "claim,return;" * 3
+        assert ASKED == ["ann"]  # once, not six times
+        render_template_string(page, mine=Parcel("sent", "ann"))  # the next page asks again
+        assert ASKED == ["ann", "ann"]
+        # outside rendering (a service checking before it acts) every call asks anew
+        allowed_actions(Parcel("sent", "bob"), "bob")
+        PARCELS.check(Parcel("sent", "bob"), "bob", "claim")
+        assert ASKED == ["ann", "ann"] + ["bob"] * 4  # two steps, each asked, twice
