@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Request
-from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +20,7 @@ from core.config import ConfigError, instance_path_from_env, load_settings, plug
 from core.db import LARGEST_ID, db, end_request_transaction, write_after_request
 from core.forms import profile_form_with
 from core.i18n import (
+    AlmaBabel,
     select_locale,
     select_timezone,
     translate_templates_with_catalog,
@@ -110,7 +110,7 @@ def create_app(
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories(
         enabled_plugins, settings.get("BABEL_TRANSLATION_DIRECTORIES", "")
     )
-    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    AlmaBabel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     translate_templates_with_catalog(app)
     _init_login(app)
     app.teardown_request(end_request_transaction)

@@ -83,17 +83,22 @@ def test_a_visitor_who_registers_in_german_keeps_german_for_their_mails(app, cli
     assert again["Subject"] == "Bestätigen Sie Ihre E-Mail-Adresse"
 
 
-def test_templates_follow_a_forced_language_and_return_to_the_pages_own(app):
+def test_templates_and_code_follow_a_forced_language_and_return_to_the_pages_own(app):
     from flask import render_template_string
-    from flask_babel import force_locale, refresh
+    from flask_babel import force_locale, gettext, refresh
 
-    title = '{{ _("Reset your password") }}'
+    def title() -> tuple[str, str]:  # as a template and as Python code translate it
+        return render_template_string('{{ _("Reset your password") }}'), gettext(
+            "Reset your password"
+        )
+
+    german, english = ("Setze dein Passwort zurück",) * 2, ("Reset your password",) * 2
     with app.test_request_context(headers={"Accept-Language": "de"}):
-        assert render_template_string(title) == "Setze dein Passwort zurück"
+        assert title() == german
         with force_locale("en"):  # a mail to an English-speaking member, sent from this page
-            assert render_template_string(title) == "Reset your password"
-        assert render_template_string(title) == "Setze dein Passwort zurück"
+            assert title() == english
+        assert title() == german
         refresh()  # the language chosen anew (here: the same browser's)
-        assert render_template_string(title) == "Setze dein Passwort zurück"
+        assert title() == german
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert render_template_string(title) == "Reset your password"
+        assert title() == english
