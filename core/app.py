@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request
+from flask import Flask, Request, has_request_context, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -44,6 +44,7 @@ from core.webapi import init_api
 logger = logging.getLogger(__name__)
 
 POOL_RECYCLE_SECONDS = 1800
+SAME_URLS_KEPT = 1000  # static files and argument-free pages: far fewer on any site
 
 
 def create_app(
@@ -138,11 +139,53 @@ class AlmaFlask(Flask):
     demo, the CLI): it builds on ``BASE_URL``, read when the app context starts (``alma
     serve`` may set it after the app is built)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._same_for_every_request: dict[tuple[str, str, str | None], str] = {}
+
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         if request is not None or self.config["SERVER_NAME"] is not None:
             return super().create_url_adapter(request)
         base = urlsplit(self.config["BASE_URL"])
         return self.url_map.bind(base.netloc, url_scheme=base.scheme)
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Flask's ``url_for``; in a request, a link to a static file or to a page that takes
+        no arguments (a page's 20 or so: its stylesheets, scripts and navigation) is the same
+        for every request under the same script root, and is built once."""
+        plain = _anchor is None and _method is None and _scheme is None and _external is None
+        if not (
+            plain
+            and (not values or (endpoint == "static" and values.keys() == {"filename"}))
+            and not endpoint.startswith(".")  # relative to the request's blueprint
+            and not self.url_default_functions
+            and has_request_context()
+        ):
+            return super().url_for(
+                endpoint,
+                _anchor=_anchor,
+                _method=_method,
+                _scheme=_scheme,
+                _external=_external,
+                **values,
+            )
+        key = (request.script_root, endpoint, values.get("filename"))
+        url = self._same_for_every_request.get(key)
+        if url is None:
+            url = super().url_for(endpoint, **values)
+            if len(self._same_for_every_request) < SAME_URLS_KEPT:
+                self._same_for_every_request[key] = url
+        return url
 
 
 class DatabaseIntConverter(IntegerConverter):

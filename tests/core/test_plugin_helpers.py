@@ -258,6 +258,36 @@ def test_a_link_for_a_mail_is_on_base_url_whatever_address_the_request_came_to(a
         assert external_url("profile.overview", user_id=7) == "http://alma.test/members/7"
 
 
+def test_links_built_once_follow_the_script_root_they_are_served_under(app):
+    from flask import url_for
+
+    def links() -> list[str]:
+        return [
+            url_for("static", filename="css/alma.css"),
+            url_for("home.index"),
+            url_for("profile.overview", user_id=7),
+            url_for("home.index", _external=True),
+        ]
+
+    for _ in range(2):  # the second time from what the first built
+        with app.test_request_context("/"):
+            assert links() == [
+                "/static/css/alma.css",
+                "/",
+                "/members/7",
+                "http://localhost/",
+            ]
+        with app.test_request_context("/", base_url="http://example.org/alma"):
+            assert links() == [
+                "/alma/static/css/alma.css",
+                "/alma/",
+                "/alma/members/7",
+                "http://example.org/alma/",
+            ]
+        with app.test_request_context("/members/7"):  # another request, same links
+            assert url_for("static", filename="js/alma.js") == "/static/js/alma.js"
+
+
 def test_links_follow_base_url_set_after_the_app_is_built(app):
     app.config["BASE_URL"] = "https://mentors.example.org"  # as alma serve sets it
     with app.app_context():
