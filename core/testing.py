@@ -619,8 +619,9 @@ def _share_connections(engine: Any, key: EngineKey) -> None:
     new connection against 13 ms on a reused one), and each test's engine, disposed at its
     end, made two or three. What a test leaves on a connection is what any request leaves:
     the pool rolls back at check-in, and a connection the server closed meanwhile (a test
-    that kills backends) is replaced at checkout (``core.db``). Pool events are registered
-    on the ``Pool`` class, so no test's listener is lost or heard by another test."""
+    that kills backends) is replaced at checkout (``core.db``). Statement events stay each
+    engine's own; a listener for the pool's events (``connect``, ``checkout``) on a test's
+    engine would hear later tests too (alma's are on the ``Pool`` class)."""
     shared = _SHARED_POOLS.setdefault(key, engine.pool)
     if shared is not engine.pool:
         engine.pool.dispose()
