@@ -42,6 +42,7 @@ from core.db import (
     UTCDateTime,  # column type: a time stored in UTC, read back time-zone aware
     after_commit,
     db,
+    get_optional,  # db.session.get for a row that may not exist, asked once per unit of work
     insert_on_conflict,  # INSERT ... ON CONFLICT for the app's database dialect
     rows_changed,  # runs an UPDATE or DELETE, returns how many rows it changed
     like_pattern,  # a LIKE pattern matching text as typed ("50%" is not a wildcard)
@@ -155,7 +156,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 7)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 8)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -185,6 +186,7 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "after_commit",
     "insert_on_conflict",
     "rows_changed",
+    "get_optional",
     "work_through_due",
     "like_pattern",
     "writes_on_get",

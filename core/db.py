@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 logger = logging.getLogger(__name__)
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
+M = TypeVar("M")  # a mapped class
 
 LARGEST_ID = 2**31 - 1  # the largest id an id column holds (PostgreSQL's integer)
 
@@ -291,6 +292,7 @@ def _run_writes_after_request() -> None:
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, flush_context: Any) -> None:
     session.info["wrote"] = True
+    session.info.pop(OPTIONAL_ROWS, None)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -302,12 +304,37 @@ def _note_statement_writes(state: ORMExecuteState) -> None:
         writes = state.is_insert or state.is_update or state.is_delete
     if writes:
         state.session.info["wrote"] = True
+        state.session.info.pop(OPTIONAL_ROWS, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_writes(session: Session, transaction: Any) -> None:
+    session.info.pop(OPTIONAL_ROWS, None)
     if transaction.parent is None:
         session.info.pop("wrote", None)
+
+
+# ---- optional rows --------------------------------------------------------------------------
+
+OPTIONAL_ROWS = "optional_rows"
+
+
+def get_optional(model: type[M], key: Any) -> M | None:
+    """``db.session.get(model, key)`` for a row that may not exist (a member's mentoring
+    choices, kept only once they choose), looked for once however many parts of a page ask:
+    the row, or that there is none, is remembered (the session's identity map forgets a row
+    nothing else holds) until the session adds an object, writes or ends its transaction.
+    Lock a row you will change with ``select(...).with_for_update()`` instead."""
+    remembered: dict[tuple[type, Any], Any] = db.session.info.setdefault(OPTIONAL_ROWS, {})
+    if (model, key) not in remembered:
+        remembered[(model, key)] = db.session.get(model, key)
+    found: M | None = remembered[(model, key)]
+    return found
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _forget_optional_rows(session: Session, instance: Any) -> None:
+    session.info.pop(OPTIONAL_ROWS, None)
 
 
 @event.listens_for(Pool, "checkout")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectMultipleField
 
-from core.api import ProfileField, User, db
+from core.api import ProfileField, User, db, get_optional
 from plugins.mentoring.models import MentoringMember
 from plugins.mentoring.services import fields, verification
 from plugins.mentoring.services.directory import mentoring_member
@@ -25,12 +25,12 @@ LEGEND = _l("Mentoring")
 
 
 def offers_mentoring(user: User) -> bool:
-    member = db.session.get(MentoringMember, user.id)
+    member = get_optional(MentoringMember, user.id)
     return bool(member and member.wants_to_mentor)
 
 
 def looks_for_mentor(user: User) -> bool:
-    member = db.session.get(MentoringMember, user.id)
+    member = get_optional(MentoringMember, user.id)
     return bool(member and member.wants_to_be_mentored)
 
 
