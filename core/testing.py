@@ -1202,6 +1202,17 @@ def session_cookie(app: Flask, user: Any) -> str:
     return cookie
 
 
+def open_menu_on_phone(page: Any) -> None:
+    """On a narrow screen, open the navigation folded behind the menu button (on a wide one
+    it is always open): a Playwright ``page``. It waits for the page's scripts, which make
+    the button work, so a click right after a page appears is not lost."""
+    page.wait_for_load_state("load")
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        page.locator("#nav.show").wait_for()
+
+
 def path_of(url: str) -> str:
     """The site path of an absolute link found in a mail."""
     from urllib.parse import urlsplit

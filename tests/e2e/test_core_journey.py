@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from core.testing import body_of, in_unit_of_work
+from core.testing import body_of, in_unit_of_work, open_menu_on_phone
 
 SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -40,13 +40,6 @@ CUT_SOCKET = re.compile(r"^WebSocket connection to '.*' failed: Invalid frame he
 def snap(page, name):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}-{page.viewport_name}.png", full_page=True)
-
-
-def open_menu_on_phone(page):
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
-        page.locator("#nav.show").wait_for()
 
 
 def png_photo() -> bytes:

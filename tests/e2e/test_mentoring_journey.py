@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core.models import User
-from core.testing import TEST_PASSWORD, body_of, in_unit_of_work
+from core.testing import TEST_PASSWORD, body_of, in_unit_of_work, open_menu_on_phone
 
 pytestmark = pytest.mark.plugins("mentoring")
 
@@ -38,12 +38,6 @@ CONVERSATION = [
 def snap(page, name):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}-{page.viewport_name}.png", full_page=True)
-
-
-def open_menu_on_phone(page):
-    if page.viewport_name == "phone":  # on a desktop the menu is always open
-        page.locator(".navbar-toggler").click()
-        page.locator("#nav.show").wait_for()
 
 
 def log_in(page, base, email):

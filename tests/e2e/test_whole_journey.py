@@ -31,7 +31,7 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from core.testing import body_of, run_job
+from core.testing import body_of, open_menu_on_phone, run_job
 
 pytestmark = pytest.mark.plugins("mentoring", "credits", "certificates", "wiki", "groups")
 
@@ -164,13 +164,6 @@ def known(page_name: str, rule: str, target: str) -> bool:
         (page_name, rule) == (page, known_rule) and elements.match(target)
         for page, known_rule, elements in KNOWN_VIOLATIONS
     )
-
-
-def open_menu_on_phone(page):
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
-        page.locator("#nav.show").wait_for()
 
 
 def link_in(message) -> str:
