@@ -30,6 +30,31 @@ def test_apps_on_one_database_share_compiled_statements_but_not_their_listeners(
     assert not any("INSERT" in statement for statement in seen), "the second app's insert"
 
 
+def test_apps_on_postgresql_reuse_connections_and_survive_a_killed_one(make_app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite opens a file, there is no server backend to keep")
+    from sqlalchemy import create_engine, text
+
+    from core.db import db
+
+    def backend_of(app) -> int:
+        with app.app_context():
+            pid: int = db.session.scalar(text("SELECT pg_backend_pid()"))
+            db.session.remove()
+            return pid
+
+    first = make_app()
+    used = backend_of(first)
+    assert backend_of(make_app()) == used  # the next app, as the next test, gets it again
+    with make_app(DATABASE_POOL_SIZE=3).app_context():  # other options: a pool of its own
+        assert db.engine.pool.size() == 3
+    outsider = create_engine(database_url)  # as an administrator would, from elsewhere
+    with outsider.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": used})
+    outsider.dispose()
+    assert backend_of(make_app()) != used  # the server closed it: another one, no error
+
+
 def test_a_plugin_installed_into_a_folder_already_on_the_path_is_found(tmp_path, monkeypatch):
     site = tmp_path / "site"
     site.mkdir()
