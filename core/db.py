@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import select
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -113,10 +113,11 @@ def clock_set_to(moment: datetime) -> Iterator[None]:
         _clock_moved_by.reset(token)
 
 
-def rows_changed(statement: UpdateBase) -> int:
-    """Run an UPDATE or DELETE in the current unit of work; how many rows it changed."""
+def rows_changed(statement: UpdateBase, values: Mapping[str, Any] | None = None) -> int:
+    """Run an UPDATE or DELETE in the current unit of work, with ``values`` for its
+    ``bindparam``s (a statement built once); how many rows it changed."""
     # such a statement answers with a CursorResult, though Session.execute is typed as Result
-    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
+    return cast("CursorResult[Any]", db.session.execute(statement, values)).rowcount
 
 
 def after_commit(callback: Callable[[], Any], session: Session | None = None) -> None:
