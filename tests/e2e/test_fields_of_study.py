@@ -100,3 +100,26 @@ def test_a_mentee_filters_the_directory_by_a_broad_field_and_finds_a_mentor(
     card.get_by_role("link", name="Ines Informatik").click()
     expect(page.get_by_text("Fields of study")).to_be_visible()
     snap(page, "fields-profile")
+
+
+@pytest.mark.parametrize("viewport", ["phone"])
+def test_a_picker_keeps_its_height_when_a_tap_elsewhere_takes_the_focus(
+    open_page, live_server, create_user
+):
+    # A long field's name fills the phone's line, so the text box goes on a line of its own.
+    # The picker dropped that line when the focus left it, between the press and the release
+    # of a tap on Save below it: the page moved, and the tap saved nothing.
+    page = open_page(create_user(display_name="Mia Mentee", wants_to_be_mentored=True))
+    page.goto(live_server + "/me/data")
+    page.get_by_role("combobox", name="Fields I would like a mentor in").focus()
+    page.keyboard.type("(ICTs), in general")
+    expect(page.locator(".ts-dropdown .option.active")).to_contain_text("(ICTs), in general")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    control = page.locator("#mentoring_fields_as_mentee + .ts-wrapper .ts-control")
+    focused = control.bounding_box()["height"]
+
+    page.mouse.move(2, 2)
+    page.mouse.down()  # a press outside: the picker loses the focus
+    assert control.bounding_box()["height"] == focused
+    page.mouse.up()
