@@ -325,6 +325,7 @@ def get_optional(model: type[M], key: Any) -> M | None:
     choices, kept only once they choose), looked for once however many parts of a page ask:
     the row, or that there is none, is remembered (the session's identity map forgets a row
     nothing else holds) until the session adds an object, writes or ends its transaction.
+    A write that bypasses the session (``db.session.connection().execute``) is not seen.
     Lock a row you will change with ``select(...).with_for_update()`` instead."""
     remembered: dict[tuple[type, Any], Any] = db.session.info.setdefault(OPTIONAL_ROWS, {})
     if (model, key) not in remembered:

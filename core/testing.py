@@ -619,9 +619,12 @@ def _share_connections(engine: Any, key: EngineKey) -> None:
     new connection against 13 ms on a reused one), and each test's engine, disposed at its
     end, made two or three. What a test leaves on a connection is what any request leaves:
     the pool rolls back at check-in, and a connection the server closed meanwhile (a test
-    that kills backends) is replaced at checkout (``core.db``). Statement events stay each
-    engine's own; a listener for the pool's events (``connect``, ``checkout``) on a test's
-    engine would hear later tests too (alma's are on the ``Pool`` class)."""
+    that kills backends) is replaced at checkout (``core.db``). What lives in a server
+    session rather than a transaction reaches later tests too: a test that runs ``SET``,
+    ``LISTEN`` or takes an advisory lock must undo it or invalidate its connection (the
+    scheduler's lock does). Statement events stay each engine's own; a listener for the
+    pool's events (``connect``, ``checkout``) on a test's engine would hear later tests
+    too (alma's are on the ``Pool`` class)."""
     shared = _SHARED_POOLS.setdefault(key, engine.pool)
     if shared is not engine.pool:
         engine.pool.dispose()
@@ -629,9 +632,12 @@ def _share_connections(engine: Any, key: EngineKey) -> None:
 
 
 def _close_shared_connections(url: str) -> None:
-    """Close the pooled connections of the database at ``url`` (before dropping it)."""
+    """Close the pooled connections of the database at ``url`` (before dropping it), and
+    forget its compiled statements."""
     for key in [key for key in _SHARED_POOLS if key[0] == url]:
         _SHARED_POOLS.pop(key).dispose()
+    for key in [key for key in _SHARED_DIALECTS if key[0] == url]:
+        del _SHARED_DIALECTS[key]
 
 
 def _sqlite_without_fsync(dbapi_connection: Any, connection_record: Any) -> None:

@@ -21,7 +21,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, before_render_template, g, has_app_context, template_rendered
+from flask import Flask, g, has_app_context
+from jinja2 import Template
 
 from core.errors import InvalidInput, NotAllowed, NotFound
 
@@ -126,17 +127,21 @@ def guards_asked_once_per_render(app: Flask) -> None:
     """While a page renders, a step's ``when`` is asked once per thing: a page offering a
     mentorship's actions in three places asked "is an early end proposed?" three times,
     a query each. Nothing writes while a template renders, and a page's render is one
-    moment, so the answers cannot go stale; outside rendering every call asks again."""
-    before_render_template.connect(_start_keeping_answers, app)
-    template_rendered.connect(_stop_keeping_answers, app)
+    moment, so the answers cannot go stale; they are dropped when the render ends, failed
+    or not, and outside rendering every call asks again."""
+    app.jinja_env.template_class = _KeepingGuardAnswers
 
 
-def _start_keeping_answers(app: Flask, **rendering: Any) -> None:
-    g.setdefault(_GUARD_ANSWERS, {})
-
-
-def _stop_keeping_answers(app: Flask, **rendering: Any) -> None:
-    g.pop(_GUARD_ANSWERS, None)
+class _KeepingGuardAnswers(Template):
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        outermost = has_app_context() and _GUARD_ANSWERS not in g  # not a render within one
+        if outermost:
+            setattr(g, _GUARD_ANSWERS, {})
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            if outermost:
+                g.pop(_GUARD_ANSWERS, None)
 
 
 def allowed_actions(thing: Any, member: Any) -> dict[str, Step]:

@@ -155,3 +155,17 @@ def test_a_page_asks_each_condition_once_per_thing_however_often_it_offers_actio
         allowed_actions(Parcel("sent", "bob"), "bob")
         PARCELS.check(Parcel("sent", "bob"), "bob", "claim")
         assert ASKED == ["ann", "ann"] + ["bob"] * 4  # two steps, each asked, twice
+
+
+def test_a_render_that_fails_keeps_no_answers_for_what_comes_after(app):
+    from flask import render_template_string
+
+    failing = "{{ allowed_actions(mine, 'ann') | list }}{{ 1 / 0 }}"
+    parcel = Parcel("sent", "ann")
+    ASKED.clear()
+    with app.test_request_context():
+        with pytest.raises(ZeroDivisionError):
+            render_template_string(failing, mine=parcel)
+        assert ASKED == ["ann"]
+        PARCELS.check(parcel, "ann", "claim")  # a service, after the failed page: asks again
+        assert ASKED == ["ann", "ann", "ann"]
