@@ -23,7 +23,6 @@ from core.i18n import (
     AlmaBabel,
     select_locale,
     select_timezone,
-    translate_templates_with_catalog,
     translation_directories,
 )
 from core.models import User
@@ -112,7 +111,6 @@ def create_app(
         enabled_plugins, settings.get("BABEL_TRANSLATION_DIRECTORIES", "")
     )
     AlmaBabel(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    translate_templates_with_catalog(app)
     _init_login(app)
     app.teardown_request(end_request_transaction)
     app.extensions["alma"].socketio = create_socketio(app, hooks.socket_handlers())

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, dates
 from babel.support import NullTranslations
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import Babel, Domain, force_locale, get_domain, get_locale
 from flask_login import current_user
 
@@ -152,7 +152,8 @@ class _CatalogDomain(Domain):
 
 
 class AlmaBabel(Babel):
-    """Flask-Babel, whose ``gettext`` finds the catalog with :func:`catalog`."""
+    """Flask-Babel, whose ``gettext`` (in Python code and, through the ``_`` Flask-Babel
+    gives them, in templates) finds the catalog with :func:`catalog`."""
 
     @functools.cached_property
     def domain_instance(self) -> Domain:
@@ -165,18 +166,6 @@ def reading_locale() -> Locale | str:
     state = getattr(g, "_flask_babel", None)
     return (
         getattr(state, "babel_locale", None) or get_locale() or current_app.config["LANGUAGES"][0]
-    )
-
-
-def translate_templates_with_catalog(app: Flask) -> None:
-    """The templates' ``_``, ``ngettext``, ``pgettext`` and ``npgettext``, through
-    :func:`catalog` (Flask-Babel installs the same, through ``get_translations()``)."""
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n
-        gettext=lambda text: catalog().ugettext(text),
-        ngettext=lambda one, many, n: catalog().ungettext(one, many, n),
-        pgettext=lambda context, text: catalog().upgettext(context, text),
-        npgettext=lambda context, one, many, n: catalog().unpgettext(context, one, many, n),
-        newstyle=True,
     )
 
 

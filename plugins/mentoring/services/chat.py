@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
+    Update,
     and_,
     bindparam,
     exists,
@@ -229,18 +230,24 @@ def _newest_message(up_to: bool) -> ScalarSelect[int]:
     return newest.scalar_subquery()
 
 
-# built once (by whether a message bounds the mark): every chat message moves its sender's
-MOVE_READ_MARK = {
-    up_to: update(ChatReader)
-    .where(
-        ChatReader.mentorship_id == bindparam("chat_id", type_=Integer),
-        ChatReader.user_id == bindparam("reader_id", type_=Integer),
-        ChatReader.last_read_id < _newest_message(up_to),
+def _read_mark_moved(up_to: bool) -> Update:
+    """The UPDATE moving a reader's mark to their chat's newest message (up to ``:up_to_id``),
+    never back."""
+    newest = _newest_message(up_to)
+    return (
+        update(ChatReader)
+        .where(
+            ChatReader.mentorship_id == bindparam("chat_id", type_=Integer),
+            ChatReader.user_id == bindparam("reader_id", type_=Integer),
+            ChatReader.last_read_id < newest,
+        )
+        .values(last_read_id=newest)
+        .execution_options(synchronize_session=False)
     )
-    .values(last_read_id=_newest_message(up_to))
-    .execution_options(synchronize_session=False)
-    for up_to in (False, True)
-}
+
+
+# built once (by whether a message bounds the mark): every chat message moves its sender's
+MOVE_READ_MARK = {up_to: _read_mark_moved(up_to) for up_to in (False, True)}
 
 
 def _unread_messages(member_id: ColumnElement[int] | int, *columns: Any) -> Select:

@@ -36,12 +36,18 @@ def new_topic(client, group_id: int, title: str, body: str = "What do you think?
     return client.post(f"/groups/{group_id}/forum/new", data={"title": title, "body": body})
 
 
-def test_topics_and_replies_share_a_limit_and_the_reply_is_kept(
-    app, client, group_id, member, manager, still_clock
-):
+@pytest.fixture
+def topic_id(app, client, group_id, member) -> int:
+    """The group's first topic, which the member, logged in, starts (a post within the
+    limit)."""
     client.login(member)
     assert new_topic(client, group_id, "First").status_code == 302
-    topic_id = stored(app, select(ForumTopic.id))
+    return stored(app, select(ForumTopic.id))
+
+
+def test_topics_and_replies_share_a_limit_and_the_reply_is_kept(
+    app, client, group_id, member, manager, still_clock, topic_id
+):
     reply = f"/groups/{group_id}/forum/{topic_id}/reply"
     for n in range(2):
         assert client.post(reply, data={"body": f"Reply {n}"}).status_code == 302
@@ -66,11 +72,8 @@ def test_topics_and_replies_share_a_limit_and_the_reply_is_kept(
 
 
 def test_the_api_counts_topics_and_replies_against_the_same_limit(
-    app, client, group_id, member, still_clock
+    app, client, group_id, member, still_clock, topic_id
 ):
-    client.login(member)
-    assert new_topic(client, group_id, "First").status_code == 302
-    topic_id = stored(app, select(ForumTopic.id))
     headers = token_headers(member)
     replies = f"/api/v1/groups/{group_id}/topics/{topic_id}/posts"
     assert client.post(replies, json={"body": "By my app"}, headers=headers).status_code == 201
@@ -105,11 +108,8 @@ def test_creating_groups_is_limited_per_day(app, client, member):
 
 
 def test_refused_posts_count_nothing_against_the_limit(
-    app, client, groups, group_id, member, outsider
+    app, client, groups, group_id, member, outsider, topic_id
 ):
-    client.login(member)
-    assert new_topic(client, group_id, "First").status_code == 302
-    topic_id = stored(app, select(ForumTopic.id))
     topics = f"/api/v1/groups/{group_id}/topics"
     replies = f"{topics}/{topic_id}/posts"
     page_reply = f"/groups/{group_id}/forum/{topic_id}/reply"
