@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, has_request_context, request
+from flask import Flask, Request, Response, has_request_context, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, MapAdapter
+from werkzeug.security import safe_join
 
 from core.config import ConfigError, instance_path_from_env, load_settings, plugin_settings
 from core.db import LARGEST_ID, db, end_request_transaction, write_after_request
@@ -44,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 POOL_RECYCLE_SECONDS = 1800
 SAME_URLS_KEPT = 1000  # static files and argument-free pages: far fewer on any site
+A_YEAR = 365 * 24 * 3600  # how long a browser keeps a static file asked for by its version
 
 
 def create_app(
@@ -140,6 +144,8 @@ class AlmaFlask(Flask):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._same_for_every_request: dict[tuple[str, str, str | None], str] = {}
+        self._file_versions: dict[tuple[str, str], str | None] = {}
+        self.after_request(self._versioned_files_cached_for_good)
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         if request is not None or self.config["SERVER_NAME"] is not None:
@@ -164,7 +170,7 @@ class AlmaFlask(Flask):
         plain = _anchor is None and _method is None and _scheme is None and _external is None
         if not (
             plain
-            and (not values or (endpoint == "static" and values.keys() == {"filename"}))
+            and (not values or (_serves_files(endpoint) and values.keys() == {"filename"}))
             and not endpoint.startswith(".")  # relative to the request's blueprint
             and not self.url_default_functions
             and has_request_context()
@@ -175,15 +181,58 @@ class AlmaFlask(Flask):
                 _method=_method,
                 _scheme=_scheme,
                 _external=_external,
-                **values,
+                **self._with_file_version(endpoint, values),
             )
         key = (request.script_root, endpoint, values.get("filename"))
         url = self._same_for_every_request.get(key)
         if url is None:
-            url = super().url_for(endpoint, **values)
+            url = super().url_for(endpoint, **self._with_file_version(endpoint, values))
             if len(self._same_for_every_request) < SAME_URLS_KEPT:
                 self._same_for_every_request[key] = url
         return url
+
+    def file_version(self, endpoint: str, filename: str) -> str | None:
+        """A fingerprint of the content of a static file (core's ``static`` or a plugin's
+        ``<blueprint>.static``), read once per process; None for a file that is not there.
+        Links to static files carry it (``?v=…``) outside debug mode, so that a browser
+        keeps each file until it changes instead of asking again at every page."""
+        key = (endpoint, filename)
+        if key not in self._file_versions:
+            scaffold = self if endpoint == "static" else self.blueprints.get(endpoint[:-7])
+            folder = scaffold.static_folder if scaffold is not None else None
+            path = safe_join(folder, filename) if folder is not None else None
+            self._file_versions[key] = (
+                hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+                if path is not None and os.path.isfile(path)
+                else None
+            )
+        return self._file_versions[key]
+
+    def _with_file_version(self, endpoint: str, values: dict[str, Any]) -> dict[str, Any]:
+        filename = values.get("filename")
+        if self.debug or not _serves_files(endpoint) or not isinstance(filename, str):
+            return values
+        version = self.file_version(endpoint, filename)
+        return values if version is None else {**values, "v": version}
+
+    def _versioned_files_cached_for_good(self, response: Response) -> Response:
+        """A static file asked for by its current version never changes under that link:
+        browsers and proxies keep it for a year without asking again."""
+        endpoint, view_args = request.endpoint, request.view_args or {}
+        if (
+            endpoint is not None
+            and _serves_files(endpoint)
+            and response.status_code in (200, 304)
+            and "v" in request.args
+            and request.args["v"] == self.file_version(endpoint, view_args.get("filename", ""))
+        ):
+            response.headers["Cache-Control"] = f"public, max-age={A_YEAR}, immutable"
+        return response
+
+
+def _serves_files(endpoint: str) -> bool:
+    """Core's static files and every plugin blueprint's (``<blueprint>.static``)."""
+    return endpoint == "static" or endpoint.endswith(".static")
 
 
 class DatabaseIntConverter(IntegerConverter):

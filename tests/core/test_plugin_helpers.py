@@ -261,6 +261,8 @@ def test_a_link_for_a_mail_is_on_base_url_whatever_address_the_request_came_to(a
 def test_links_built_once_follow_the_script_root_they_are_served_under(app):
     from flask import url_for
 
+    css, js = app.file_version("static", "css/alma.css"), app.file_version("static", "js/alma.js")
+
     def links() -> list[str]:
         return [
             url_for("static", filename="css/alma.css"),
@@ -272,20 +274,57 @@ def test_links_built_once_follow_the_script_root_they_are_served_under(app):
     for _ in range(2):  # the second time from what the first built
         with app.test_request_context("/"):
             assert links() == [
-                "/static/css/alma.css",
+                f"/static/css/alma.css?v={css}",
                 "/",
                 "/members/7",
                 "http://localhost/",
             ]
         with app.test_request_context("/", base_url="http://example.org/alma"):
             assert links() == [
-                "/alma/static/css/alma.css",
+                f"/alma/static/css/alma.css?v={css}",
                 "/alma/",
                 "/alma/members/7",
                 "http://example.org/alma/",
             ]
         with app.test_request_context("/members/7"):  # another request, same links
-            assert url_for("static", filename="js/alma.js") == "/static/js/alma.js"
+            assert url_for("static", filename="js/alma.js") == f"/static/js/alma.js?v={js}"
+
+
+@pytest.mark.plugins("wiki")
+def test_a_link_to_a_static_file_carries_its_contents_fingerprint(app, make_app, tmp_path):
+    from flask import url_for
+
+    (tmp_path / "a.css").write_text("a { color: red }")
+    (tmp_path / "b.css").write_text("a { color: blue }")
+    app.static_folder = str(tmp_path)
+    with app.test_request_context("/"):
+        first, second = (url_for("static", filename=name) for name in ("a.css", "b.css"))
+        assert first.startswith("/static/a.css?v=") and second.startswith("/static/b.css?v=")
+        assert first.partition("?v=")[2] != second.partition("?v=")[2]  # each file its own
+        assert url_for("static", filename="gone.css") == "/static/gone.css"  # nothing to read
+        assert url_for("wiki.static", filename="wiki/wiki.css").startswith(
+            "/wiki/static/wiki/wiki.css?v="  # a plugin's files too
+        )
+    debugging = make_app(DEBUG=True)  # files edited while `alma serve --debug` runs
+    with debugging.test_request_context("/"):
+        assert url_for("static", filename="css/alma.css") == "/static/css/alma.css"
+
+
+def test_a_static_file_asked_for_by_its_version_is_kept_for_a_year(app, client):
+    from flask import url_for
+
+    with app.test_request_context("/"):
+        current = url_for("static", filename="css/alma.css")
+    kept = client.get(current)
+    assert kept.status_code == 200
+    assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = client.get(current, headers={"If-None-Match": kept.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # an old version's link, or none: asked again each time, the file may have changed
+    for path in ("/static/css/alma.css?v=0123456789ab", "/static/css/alma.css"):
+        assert client.get(path).headers["Cache-Control"] == "no-cache"
+    assert "immutable" not in client.get("/static/gone.css?v=x").headers.get("Cache-Control", "")
 
 
 def test_links_follow_base_url_set_after_the_app_is_built(app):
