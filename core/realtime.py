@@ -87,9 +87,23 @@ def _members_only(handler: Callable[..., Any]) -> Callable[..., Any]:
         if not current_user.is_authenticated:
             disconnect()
             return None
-        return handler(*args)
+        try:
+            return handler(*args)
+        except (KeyError, ValueError):
+            # python-socketio forgets a connection as soon as it closes, and then refuses it
+            # (joining a room, say): the tab was closed or the page left while its event was
+            # handled, and nobody is left to answer
+            if _still_connected():
+                raise
+            return None
 
     return guarded
+
+
+def _still_connected() -> bool:
+    server = current_app.extensions["socketio"].server
+    sid, namespace = request.sid, request.namespace  # type: ignore[attr-defined]  # set by Flask-SocketIO
+    return bool(server.manager.is_connected(sid, namespace))
 
 
 def disconnect_user(user_id: int) -> None:

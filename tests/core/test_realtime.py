@@ -15,7 +15,7 @@ import pytest
 import requests
 import socketio
 from flask_login import current_user
-from flask_socketio import emit
+from flask_socketio import disconnect, emit, join_room
 from sqlalchemy import delete
 
 from core import hookimpl
@@ -187,9 +187,18 @@ class EchoPlugin:
         self.received.put((current_user.id, data))
         emit("echo.shouted", {"text": str(data["text"]).upper(), "member": current_user.id})
 
+    def hang_up_then_join(self, data: Any) -> None:
+        disconnect()  # as a tab closed while its event is handled
+        join_room("echo")
+        self.received.put((current_user.id, data))
+
     @hookimpl
     def register_socket_handlers(self):
-        return [SocketHandler("echo.ping", self.ping), SocketHandler("echo.shout", self.shout)]
+        return [
+            SocketHandler("echo.ping", self.ping),
+            SocketHandler("echo.shout", self.shout),
+            SocketHandler("echo.hang_up", self.hang_up_then_join),
+        ]
 
 
 class TestPluginSocketHandlers:
@@ -233,6 +242,20 @@ class TestPluginSocketHandlers:
             time.sleep(0.05)
         assert not tab.client.connected
         assert plugin.received.empty()  # the handler never ran
+
+    @pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+    def test_a_connection_closed_while_its_event_is_handled_ends_it_quietly(
+        self, connect, create_user, plugin
+    ):
+        tab = connect(create_user())
+
+        tab.client.emit("echo.hang_up", {"n": 3})
+
+        deadline = time.monotonic() + TIMEOUT
+        while tab.client.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not tab.client.connected
+        assert plugin.received.empty()  # it stopped where the connection was gone
 
 
 def test_a_tab_closing_logs_no_error(app, live_server, create_user, caplog):
