@@ -10,7 +10,7 @@ any refused input, and the response becomes a 429 with ``Retry-After``; a socket
 answers the error in its ack. ``rate_limited(...)`` is the same as a view decorator, for a
 view that has no form to keep.
 
-Counts are kept by Flask-Limiter's storage (the ``limits`` library), in a moving window: in
+Counts are kept by the ``limits`` library, in a moving window: in
 memory by default, in Redis when ``RATE_LIMIT_STORAGE_URL`` or ``SOCKETIO_MESSAGE_QUEUE``
 names one, so that several web processes share them. When that Redis does not answer, the
 writes go through unchecked (logged): a limit must never take the site down.
@@ -31,11 +31,11 @@ import redis
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
 from flask_login import current_user
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
-from limits.strategies import RateLimiter
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from core.errors import InvalidInput
 
@@ -207,13 +207,9 @@ def rate_limited(
 
 @dataclass
 class _Storage:
-    limiter: Limiter
+    strategy: MovingWindowRateLimiter
     down_until: float = 0.0  # time.monotonic() before which the storage is not asked
     failing: bool = False  # its last answer was an error (logged once, and once it is back)
-
-    @property
-    def strategy(self) -> RateLimiter:
-        return self.limiter.limiter
 
 
 def storage_url(config: dict[str, Any] | Any) -> str:
@@ -223,22 +219,14 @@ def storage_url(config: dict[str, Any] | Any) -> str:
 
 
 def init_rate_limits(app: Flask) -> None:
-    """Give ``app`` its counts (Flask-Limiter, with no limit of its own on routes) and the
-    429 answers of requests that reached a limit."""
+    """Give ``app`` its counts and the 429 answers of requests that reached a limit. Only
+    the writes that declare a limit ask the storage: no other request pays for it."""
     url = storage_url(app.config)
     options: dict[str, Any] = {}
     if url.startswith(("redis://", "rediss://")):
         options = {"socket_timeout": STORAGE_TIMEOUT, "socket_connect_timeout": STORAGE_TIMEOUT}
-    limiter = Limiter(
-        key_func=lambda: "",
-        storage_uri=url,
-        storage_options=options,
-        strategy="moving-window",
-        headers_enabled=False,
-        swallow_errors=True,
-    )
-    limiter.init_app(app)
-    app.extensions["alma_rate_limits"] = _Storage(limiter)
+    strategy = MovingWindowRateLimiter(storage_from_string(url, **options))
+    app.extensions["alma_rate_limits"] = _Storage(strategy)
     app.after_request(_answer_of_limited)
     for name in app.config["RATE_LIMITS"]:
         if name not in DECLARED:
