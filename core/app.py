@@ -6,7 +6,8 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import Mapping
+import posixpath
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,7 @@ def create_app(
     init_rate_limits(app)  # after the plugins' views, which declare their limits
     with app.app_context():
         hooks.app_created(app)
+    app.keep_versioned_files_for_good()
     return app
 
 
@@ -145,7 +147,6 @@ class AlmaFlask(Flask):
         super().__init__(*args, **kwargs)
         self._same_for_every_request: dict[tuple[str, str, str | None], str] = {}
         self._file_versions: dict[tuple[str, str], str | None] = {}
-        self.after_request(self._versioned_files_cached_for_good)
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         if request is not None or self.config["SERVER_NAME"] is not None:
@@ -193,7 +194,8 @@ class AlmaFlask(Flask):
 
     def file_version(self, endpoint: str, filename: str) -> str | None:
         """A fingerprint of the content of a static file (core's ``static`` or a plugin's
-        ``<blueprint>.static``), read once per process; None for a file that is not there.
+        ``<blueprint>.static``), read once per process and file that links name; None for
+        a file that is not there.
         Links to static files carry it (``?v=…``) outside debug mode, so that a browser
         keeps each file until it changes instead of asking again at every page."""
         key = (endpoint, filename)
@@ -210,24 +212,42 @@ class AlmaFlask(Flask):
 
     def _with_file_version(self, endpoint: str, values: dict[str, Any]) -> dict[str, Any]:
         filename = values.get("filename")
-        if self.debug or not _serves_files(endpoint) or not isinstance(filename, str):
+        if (
+            self.debug
+            or not _serves_files(endpoint)
+            or endpoint.startswith(".")  # relative to the request's blueprint: left as it was
+            or not isinstance(filename, str)
+        ):
             return values
         version = self.file_version(endpoint, filename)
         return values if version is None else {**values, "v": version}
 
-    def _versioned_files_cached_for_good(self, response: Response) -> Response:
-        """A static file asked for by its current version never changes under that link:
-        browsers and proxies keep it for a year without asking again."""
-        endpoint, view_args = request.endpoint, request.view_args or {}
-        if (
-            endpoint is not None
-            and _serves_files(endpoint)
-            and response.status_code in (200, 304)
-            and "v" in request.args
-            and request.args["v"] == self.file_version(endpoint, view_args.get("filename", ""))
-        ):
-            response.headers["Cache-Control"] = f"public, max-age={A_YEAR}, immutable"
-        return response
+    def keep_versioned_files_for_good(self) -> None:
+        """Once every blueprint is registered: a static file sent for a link that carries its
+        current version never changes under that link, and browsers keep it for a year
+        without asking again (core's files anywhere, ``public``; a plugin's files only in the
+        member's browser, ``private``, since a plugin may serve them to members only)."""
+        for endpoint, send in list(self.view_functions.items()):
+            if _serves_files(endpoint):
+                self.view_functions[endpoint] = self._kept_for_good(endpoint, send)
+
+    def _kept_for_good(self, endpoint: str, send: Callable[..., Any]) -> Callable[..., Any]:
+        kept = f"{'public' if endpoint == 'static' else 'private'}, max-age={A_YEAR}, immutable"
+
+        @functools.wraps(send)
+        def send_kept(filename: str) -> Response:
+            response: Response = send(filename=filename)  # or NotFound
+            # the file's own path only (another spelling of it is sent as before): what is
+            # fingerprinted is bounded by the files there are
+            if (
+                "v" in request.args
+                and posixpath.normpath(filename) == filename
+                and request.args["v"] == self.file_version(endpoint, filename)
+            ):
+                response.headers["Cache-Control"] = kept
+            return response
+
+        return send_kept
 
 
 def _serves_files(endpoint: str) -> bool:

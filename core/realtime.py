@@ -95,6 +95,7 @@ def _members_only(handler: Callable[..., Any]) -> Callable[..., Any]:
             # handled, and nobody is left to answer
             if _still_connected():
                 raise
+            log.debug("a %s event outlived its connection", handler.__name__, exc_info=True)
             return None
 
     return guarded

@@ -830,7 +830,8 @@ CHROMIUM_ARGS = [
 
 
 # Debian's headless shell first: the same Blink without the desktop browser around it, it
-# opens a page for a third of the full browser's CPU (docs/performance.md, "Fourth round").
+# opens a page for a quarter to a third of the full browser's CPU (docs/performance.md,
+# "Fourth round").
 CHROMIUM_EXECUTABLES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 
 

@@ -321,10 +321,34 @@ def test_a_static_file_asked_for_by_its_version_is_kept_for_a_year(app, client):
     again = client.get(current, headers={"If-None-Match": kept.headers["ETag"]})
     assert again.status_code == 304
     assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    # an old version's link, or none: asked again each time, the file may have changed
-    for path in ("/static/css/alma.css?v=0123456789ab", "/static/css/alma.css"):
-        assert client.get(path).headers["Cache-Control"] == "no-cache"
+    # an old version's link, none, or another spelling of the path: asked again each time
+    version = current.partition("?v=")[2]
+    for path in (
+        "/static/css/alma.css?v=0123456789ab",
+        "/static/css/alma.css",
+        f"/static/css/./alma.css?v={version}",
+        f"/static/vendor/../css/alma.css?v={version}",
+    ):
+        sent = client.get(path)
+        assert sent.status_code == 200
+        assert sent.headers["Cache-Control"] == "no-cache"
     assert "immutable" not in client.get("/static/gone.css?v=x").headers.get("Cache-Control", "")
+
+
+@pytest.mark.plugins("wiki")
+def test_a_plugins_file_for_members_only_is_kept_in_the_members_browser_alone(app, client, member):
+    from flask import url_for
+
+    with app.test_request_context("/"):
+        stylesheet = url_for("wiki.static", filename="wiki/wiki.css")
+    turned_away = client.get(stylesheet)  # the wiki is for members: its gate answers
+    assert turned_away.status_code == 302
+    assert "immutable" not in turned_away.headers.get("Cache-Control", "")
+
+    client.login(member)
+    sent = client.get(stylesheet)
+    assert sent.status_code == 200
+    assert sent.headers["Cache-Control"] == "private, max-age=31536000, immutable"
 
 
 def test_links_follow_base_url_set_after_the_app_is_built(app):

@@ -187,6 +187,9 @@ class EchoPlugin:
         self.received.put((current_user.id, data))
         emit("echo.shouted", {"text": str(data["text"]).upper(), "member": current_user.id})
 
+    def fail(self, data: Any) -> None:
+        raise KeyError(data["key"])  # a bug, with the connection open
+
     def hang_up_then_join(self, data: Any) -> None:
         disconnect()  # as a tab closed while its event is handled
         join_room("echo")
@@ -198,6 +201,7 @@ class EchoPlugin:
             SocketHandler("echo.ping", self.ping),
             SocketHandler("echo.shout", self.shout),
             SocketHandler("echo.hang_up", self.hang_up_then_join),
+            SocketHandler("echo.fail", self.fail),
         ]
 
 
@@ -256,6 +260,19 @@ class TestPluginSocketHandlers:
             time.sleep(0.05)
         assert not tab.client.connected
         assert plugin.received.empty()  # it stopped where the connection was gone
+
+    def test_a_handler_failing_on_an_open_connection_still_fails_loudly(
+        self, connect, create_user, monkeypatch
+    ):
+        failures: queue.Queue = queue.Queue()
+        monkeypatch.setattr(threading, "excepthook", lambda args: failures.put(args.exc_value))
+        tab = connect(create_user())
+
+        tab.client.emit("echo.fail", {"key": "boom"})
+
+        failure = failures.get(timeout=TIMEOUT)
+        assert isinstance(failure, KeyError) and failure.args == ("boom",)
+        assert tab.client.connected
 
 
 def test_a_tab_closing_logs_no_error(app, live_server, create_user, caplog):

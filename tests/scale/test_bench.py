@@ -78,3 +78,11 @@ def test_the_bench_measures_every_route_and_the_lean_twins_show_the_same(bench_a
     assert alma_mentors and lean_mentors == alma_mentors
     title = re.search(r'<h1 class="h2 text-break">(.*?)</h1>', alma_article)
     assert title and title.group(0) in lean_article
+
+
+def test_the_browser_bench_measures_the_chromium_the_tests_drive(browser):
+    from bench.browser import measure
+
+    cost = measure(browser, rounds=2)
+
+    assert cost.new_page_ms >= 0 and cost.navigation_ms >= 0  # measured, whatever the figure
