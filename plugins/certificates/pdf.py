@@ -6,6 +6,7 @@ stylesheet. The operator's ``<instance>/certificates/`` folder comes before the 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +53,15 @@ def verify_url(number: str) -> str:
 def render_pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF, in its holder's language, its dates on their clock."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
-    environment, fonts = _tools(app)
+    tools = _tools(app)
+    environment = tools.environment
     with reading_as(certificate.holder):
         html = environment.get_template(TEMPLATE).render(**template_context(certificate))
     assert environment.loader is not None  # _tools gave it the override folder first
     stylesheet = environment.loader.get_source(environment, STYLESHEET)[0]
     with RENDERING:
         document = HTML(string=html, base_url=override_folder(app).as_uri() + "/")
-        return document.write_pdf(
-            stylesheets=[CSS(string=stylesheet, font_config=fonts)], font_config=fonts
-        )
+        return document.write_pdf(stylesheets=[tools.parsed(stylesheet)], font_config=tools.fonts)
 
 
 def template_context(certificate: Certificate) -> dict[str, Any]:
@@ -88,12 +88,28 @@ def qr_code(url: str) -> Markup:
     return Markup(svg)  # segno's own markup: the URL is in the modules
 
 
-def _tools(app: Flask) -> tuple[Environment, FontConfiguration]:
-    """The template environment (Flask's, with the override folder first) and WeasyPrint's
-    font configuration, made once per app. Templates are reloaded when their file changes."""
-    tools = app.extensions.get(EXTENSION_KEY)
+@dataclass
+class _Tools:
+    """What every render of an app uses: the template environment (Flask's, with the
+    override folder first; templates are reloaded when their file changes), WeasyPrint's
+    font configuration, and the stylesheet parsed (a sixth of a render), again only when its
+    text changes."""
+
+    environment: Environment
+    fonts: FontConfiguration
+    _stylesheet: tuple[str, CSS] | None = None
+
+    def parsed(self, stylesheet: str) -> CSS:
+        if self._stylesheet is None or self._stylesheet[0] != stylesheet:
+            self._stylesheet = (stylesheet, CSS(string=stylesheet, font_config=self.fonts))
+        return self._stylesheet[1]
+
+
+def _tools(app: Flask) -> _Tools:
+    """The app's :class:`_Tools`, made at its first render."""
+    tools: _Tools | None = app.extensions.get(EXTENSION_KEY)
     if tools is None:
         loader = FileSystemLoader([override_folder(app), BUILT_IN])
-        tools = (app.jinja_env.overlay(loader=loader, auto_reload=True), FontConfiguration())
+        tools = _Tools(app.jinja_env.overlay(loader=loader, auto_reload=True), FontConfiguration())
         app.extensions[EXTENSION_KEY] = tools
     return tools

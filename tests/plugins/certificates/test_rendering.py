@@ -4,6 +4,7 @@ one-page PDF, once, even when runs overlap; failures are retried, then reported.
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from core.db import utcnow
+from core.db import db, utcnow
 from core.models import Notification
 from core.testing import count_rows, stored
 from plugins.certificates import services
@@ -261,6 +262,34 @@ def test_the_operators_template_and_stylesheet_take_precedence(
     (folder / "certificate.html").write_text("<p>A new design</p>")
     run_render_job()
     assert rendered_pdfs(app)["Bob Smith"] == pdf
+
+
+def test_a_stylesheet_changed_between_two_renders_takes_effect_at_the_next(
+    app, pair, complete_goal, run_render_job
+):
+    def page_sizes() -> set[str]:
+        with app.app_context():
+            pdfs = db.session.scalars(select(Certificate.pdf)).all()
+            db.session.remove()
+        return {page_size(pdf) for pdf in pdfs}
+
+    complete_goal(*pair)
+    run_render_job()
+    assert page_sizes() == {"841.89 x 595.276 pts (A4)"}  # the built-in one: A4 landscape
+
+    folder = Path(app.instance_path) / "certificates"
+    folder.mkdir()
+    (folder / "certificate.css").write_text("@page { size: A5 portrait; }")
+    complete_goal(*pair, title="A second course")
+    run_render_job()
+
+    assert page_sizes() == {"841.89 x 595.276 pts (A4)", "419.528 x 595.276 pts"}  # A5
+
+
+def page_size(pdf: bytes) -> str:
+    result = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True)
+    [line] = [x for x in result.stdout.decode().splitlines() if x.startswith("Page size:")]
+    return line.partition(":")[2].strip()
 
 
 def test_the_pdf_escapes_what_members_wrote(app, create_user, complete_goal, run_render_job):
