@@ -95,12 +95,19 @@ def is_verified(user: User) -> bool:
 def verified_condition(
     user_id: ColumnElement[int] | InstrumentedAttribute[int],
 ) -> ColumnElement[bool]:
-    """A condition on a query of members: the member ``user_id`` is verified, or need not be."""
+    """A condition on a query of members: the member ``user_id`` is verified, or need not be.
+
+    Asked member by member (``OFFSET 0`` keeps PostgreSQL from turning it into a join):
+    joined, PostgreSQL takes "verified" and "a mentor" for independent, expects a tenth of
+    the directory's matches, and sorts every mentor instead of reading them by name up to
+    the page's last one (at 10,000 members: 19 ms against 2 ms; 23 ms against 20 ms for a
+    word nobody wrote)."""
     if not required():
         return true()
     return (
         select(MentorVerification.user_id)
         .where(MentorVerification.user_id == user_id, MentorVerification.state == VERIFIED)
+        .offset(0)
         .exists()
     )
 
