@@ -194,10 +194,9 @@ class AlmaFlask(Flask):
 
     def file_version(self, endpoint: str, filename: str) -> str | None:
         """A fingerprint of the content of a static file (core's ``static`` or a plugin's
-        ``<blueprint>.static``), read once per process and file that links name; None for
-        a file that is not there.
-        Links to static files carry it (``?v=…``) outside debug mode, so that a browser
-        keeps each file until it changes instead of asking again at every page."""
+        ``<blueprint>.static``), read once per process and file; None for a file that is
+        not there. Links to static files carry it (``?v=…``) outside debug mode, so that a
+        browser keeps each file until it changes instead of asking again at every page."""
         key = (endpoint, filename)
         if key not in self._file_versions:
             scaffold = self if endpoint == "static" else self.blueprints.get(endpoint[:-7])
