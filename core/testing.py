@@ -402,11 +402,33 @@ class SMTPSink:
             self.messages.clear()
 
 
+PORTS_PER_PROCESS = 2000
+FIRST_PORT = 10000  # below the kernel's ephemeral range (32768-), which clients' sockets take
+
+
+def _ports_of_this_process() -> Iterator[int]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # gw0, gw1, … under pytest-xdist
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    start = FIRST_PORT + index * PORTS_PER_PROCESS
+    return iter(range(start, start + PORTS_PER_PROCESS))
+
+
+_PORTS = _ports_of_this_process()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A TCP port of 127.0.0.1 that nothing listens on, never given twice in a test run: each
+    pytest-xdist worker takes its own range, one after the other. A server a test kills (a
+    private Redis) leaves clients retrying its port for a while; that port must not become
+    another test's server, in this process or the other's."""
+    for port in _PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken, by something else on this machine
+            return port
+    raise RuntimeError(f"this test process used all its {PORTS_PER_PROCESS} ports")
 
 
 @pytest.fixture(scope="session")

@@ -94,3 +94,21 @@ def test_every_part_of_every_installed_plugin_is_described_when_the_document_is_
     assert {tag["name"] for tag in document["tags"]} == parts
     for part in parts - {"members", "alerts"}:
         assert any(f"/api/v1/{part}" in path for path in document["paths"]), part
+
+
+def test_free_ports_are_never_given_twice_and_each_worker_has_its_own():
+    import os
+    import socket
+
+    from core.testing import FIRST_PORT, PORTS_PER_PROCESS, free_port
+
+    ports = [free_port() for _ in range(20)]
+
+    assert len(set(ports)) == 20
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    start = FIRST_PORT + int(worker[2:]) * PORTS_PER_PROCESS
+    assert all(start <= port < start + PORTS_PER_PROCESS for port in ports)
+    with socket.socket() as taken:  # something else on the machine listens on the next one
+        taken.bind(("127.0.0.1", ports[-1] + 1))
+        taken.listen()
+        assert free_port() == ports[-1] + 2
