@@ -6,54 +6,33 @@ each Chromium installed that the tests could drive.
 
 Chromium's processes come and go (a renderer per page), so the CPU is the whole machine's,
 read from ``/proc/stat`` around each step: run it on a quiet machine, and compare the
-executables of the same run. The page is a small one served from this process, so that what
-is measured is the browser's own work, not a page's.
+executables of the same run. The page is a small one served from this process (a one-route
+Flask app), so that what is measured is the browser's own work, not a page's.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import logging
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from flask import Flask
 from playwright.sync_api import sync_playwright
 
-from core.testing import CHROMIUM_ARGS, CHROMIUM_EXECUTABLES
+from core.testing import CHROMIUM_ARGS, CHROMIUM_EXECUTABLES, served
 
-PAGE = b"<!doctype html><title>bench</title><h1>A page</h1><p>" + b"Some words. " * 200 + b"</p>"
-
-
-class _Page(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # the name http.server calls
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.end_headers()
-        # the browser may move on (the next navigation) before reading it all
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(PAGE)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
+PAGE = "<!doctype html><title>bench</title><h1>A page</h1><p>" + "Some words. " * 200 + "</p>"
 
 
-@contextmanager
-def served_page() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        thread.join()
+def page_app() -> Flask:
+    """An app of one small page."""
+    app = Flask(__name__)
+    app.add_url_rule("/", "page", lambda: PAGE)
+    return app
 
 
 def machine_cpu_seconds() -> float:
@@ -71,7 +50,7 @@ class BrowserCost:
 
 def measure(browser: Any, rounds: int) -> BrowserCost:
     """What pages cost in ``browser``, a Chromium that Playwright launched."""
-    with served_page() as url:
+    with served(page_app()) as url:
 
         def new_page() -> None:
             context = browser.new_context()
@@ -99,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
     options = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per page loaded
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}, {time.ctime()}")
     print(f"{'executable':40} {'new context + page':>20} {'navigation':>12}  (machine CPU, ms)")
     named = [os.environ["ALMA_CHROMIUM"]] if os.environ.get("ALMA_CHROMIUM") else []

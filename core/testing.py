@@ -814,25 +814,28 @@ def create_user(db: Any) -> Callable[..., Any]:
     return create
 
 
+@contextlib.contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """``app`` served on 127.0.0.1 (HTTP and Socket.IO) in a thread until the block ends: its
+    base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def serve() -> Iterator[Callable[[Flask], str]]:
     """``serve(app)``: an app served on 127.0.0.1 (HTTP and Socket.IO) in a thread, until the
     test ends; returns its base URL. Several apps sharing a Redis act as several processes."""
-    from werkzeug.serving import make_server
-
-    running: list[tuple[Any, threading.Thread]] = []
-
-    def start(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server, thread in running:
-        server.shutdown()
-        thread.join(timeout=5)
+    with contextlib.ExitStack() as running:
+        yield lambda app: running.enter_context(served(app))
 
 
 @pytest.fixture
@@ -1290,6 +1293,7 @@ __all__ = [
     "path_of",
     "race",
     "run_job",
+    "served",
     "session_cookie",
     "stored",
     "token_headers",
