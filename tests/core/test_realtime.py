@@ -56,11 +56,8 @@ def connect(app, live_server) -> Iterator[Callable[..., Listener]]:
         return listener
 
     yield open_
-    closing = [threading.Thread(target=listener.client.disconnect) for listener in listeners]
-    for thread in closing:
-        thread.start()
-    for thread in closing:
-        thread.join(timeout=TIMEOUT)
+    for listener in listeners:
+        listener.close()
 
 
 def test_a_visitor_without_a_session_is_refused(connect):

@@ -64,11 +64,8 @@ def connect(app, live_server) -> Iterator[Callable[..., Tab]]:
         return tab
 
     yield open_
-    closing = [threading.Thread(target=tab.client.disconnect) for tab in tabs]
-    for thread in closing:
-        thread.start()
-    for thread in closing:
-        thread.join(timeout=TIMEOUT)
+    for tab in tabs:
+        tab.close()
 
 
 def stored_messages(app, mentorship_id: int) -> list[tuple[int, str]]:
@@ -550,4 +547,4 @@ def test_a_message_sent_while_redis_is_down_is_stored_and_caught_up_once_it_is_b
         assert ada.next("mentoring.message", timeout=3)["body"] == "Redis is back"
     finally:
         for tab in (rui, ada):
-            tab.client.disconnect()
+            tab.close()

@@ -140,7 +140,7 @@ def test_hiding_changes_the_message_live_on_the_pairs_pages(
             assert (changed["id"], changed["hidden"], changed["body"]) == (rude, True, "")
     finally:
         for tab in tabs:
-            tab.client.disconnect()
+            tab.close()
 
 
 def test_a_hidden_profile_shows_no_bio_in_the_directory_nor_matches_it(
