@@ -607,7 +607,8 @@ def run_scale(args: argparse.Namespace, scale: float, folder: Path) -> ScaleResu
             measure_in_process(app, url, secret, routes, pairs, args.loops, result)
             if not args.in_process_only:
                 serve_and_load(args, url, secret, routes, pairs, folder, result)
-                check_flows(app, pairs, result, args.rounds)
+                # pair 0 counted the statements, the next args.loops ran in this process
+                check_flows(app, pairs, result, args.rounds, accepted_before=1 + args.loops)
         with app.app_context():
             db.engine.dispose()
     return result
@@ -727,10 +728,13 @@ def load_in_rounds(
             )
 
 
-def check_flows(app: Flask, pairs: FlowPairs, result: ScaleResult, rounds: int) -> None:
-    """Every flow counted made an accepted mentorship; a flow whose accept was on its way
-    when wrk stopped is done too, but not counted."""
-    accepted = count_accepted(app, pairs)
+def check_flows(
+    app: Flask, pairs: FlowPairs, result: ScaleResult, rounds: int, accepted_before: int
+) -> None:
+    """Every flow counted made an accepted mentorship, beside the ``accepted_before`` made
+    before wrk ran; a flow whose accept was on its way when wrk stopped is done too, but
+    not counted."""
+    accepted = count_accepted(app, pairs) - accepted_before
     flows = sum(run["flows"] for run in result.runs[FLOW])
     if not 0 <= accepted - flows <= CONNECTIONS * rounds:
         print(f"  warning: {flows} flows counted but {accepted} mentorships accepted")
@@ -744,7 +748,7 @@ def count_accepted(app: Flask, pairs: FlowPairs) -> int:
             )
         )
         db.session.remove()
-        return accepted - 1  # pair 0's, made while counting statements
+        return accepted
 
 
 # ---- the report ----------------------------------------------------------------------------------
