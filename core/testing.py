@@ -875,6 +875,24 @@ def chromium_executable() -> str:
     return installed[0]
 
 
+def screenshot(page: Any, name: str, selector: str | None = None) -> None:
+    """Save what ``page`` shows, for people to look at, as ``<name>-<viewport>.png`` (the
+    viewport's name is ``page.viewport_name`` where a fixture gave one) in the folder that
+    ``ALMA_SCREENSHOTS`` names: the whole page, or the element ``selector`` finds. Without
+    that variable it does nothing: a screenshot of a long page costs Chromium up to a third
+    of a second of CPU, and nothing checks it."""
+    folder = os.environ.get("ALMA_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    viewport = getattr(page, "viewport_name", None)
+    path = Path(folder) / (f"{name}-{viewport}.png" if viewport else f"{name}.png")
+    if selector is None:
+        page.screenshot(path=path, full_page=True)
+    else:
+        page.locator(selector).screenshot(path=path)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Chromium driven by Playwright (see :func:`chromium_executable`)."""
@@ -1297,6 +1315,7 @@ __all__ = [
     "path_of",
     "race",
     "run_job",
+    "screenshot",
     "served",
     "session_cookie",
     "stored",

@@ -112,3 +112,33 @@ def test_free_ports_are_never_given_twice_and_each_worker_has_its_own():
         taken.bind(("127.0.0.1", ports[-1] + 1))
         taken.listen()
         assert free_port() == ports[-1] + 2
+
+
+def test_screenshots_are_taken_only_into_the_folder_alma_screenshots_names(
+    browser, tmp_path, monkeypatch
+):
+    from PIL import Image
+
+    from core.testing import screenshot
+
+    page = browser.new_page(viewport={"width": 390, "height": 300})
+    page.set_content("<h1 id=title>A title</h1>" + "<p>A line of text.</p>" * 60)
+    page.viewport_name = "phone"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALMA_SCREENSHOTS", raising=False)
+    screenshot(page, "not-taken")
+    assert list(tmp_path.rglob("*.png")) == []
+
+    monkeypatch.setenv("ALMA_SCREENSHOTS", str(tmp_path / "shots"))
+    screenshot(page, "whole")
+    screenshot(page, "title", "#title")
+    page.close()
+    whole, title = (
+        Image.open(tmp_path / "shots" / f"{name}-phone.png") for name in ("whole", "title")
+    )
+    assert whole.width == 390 and whole.height > 300  # the whole page, not the viewport
+    assert title.height < 100  # the element alone
+    assert sorted(path.name for path in tmp_path.rglob("*.png")) == [
+        "title-phone.png",
+        "whole-phone.png",
+    ]

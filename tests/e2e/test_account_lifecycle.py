@@ -2,38 +2,25 @@
 and reactivate; download a copy of their data; delete the account (erased at the job's next
 run: the grace period is 0 here); register again with the same address.
 
-Screenshots of My data's new parts and of the pages met after logging in go to
-/tmp/shots-lifecycle (not into the repository)."""
+With ``ALMA_SCREENSHOTS=dir``, My data's account card and the pages met after logging in are
+also saved there as PNGs."""
 
 from __future__ import annotations
 
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core.models import User
-from core.testing import TEST_PASSWORD, body_of, run_job, stored
-
-SHOTS = Path("/tmp/shots-lifecycle")
+from core.testing import TEST_PASSWORD, body_of, run_job, screenshot, stored
 
 
 @pytest.fixture
 def app(make_app):
     return make_app(ACCOUNT_DELETION_GRACE_DAYS=0)
-
-
-def snap(page, name: str, selector: str | None = None) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / f"{name}-{page.viewport_name}.png"
-    if selector:
-        page.locator(selector).scroll_into_view_if_needed()
-        page.locator(selector).screenshot(path=path)
-    else:
-        page.screenshot(path=path, full_page=True)
 
 
 def log_in(page, live_server: str, email: str) -> None:
@@ -51,7 +38,7 @@ def test_deactivate_come_back_export_delete_and_register_again(
 
     # deactivate, confirmed with the password
     page.goto(live_server + "/me/data")
-    snap(page, "my-data-account", "#account")
+    screenshot(page, "my-data-account", "#account")
     page.locator("#deactivate-password").fill("not my password")
     page.get_by_role("button", name="Deactivate my account").click()
     expect(page.get_by_text("Your password is not correct.")).to_be_visible()
@@ -63,7 +50,7 @@ def test_deactivate_come_back_export_delete_and_register_again(
     log_in(page, live_server, "maya@example.org")
     page.wait_for_url(re.compile(r".*/me/welcome-back$"))
     expect(page.get_by_role("heading", name="Welcome back, Maya Ruiz")).to_be_visible()
-    snap(page, "welcome-back")
+    screenshot(page, "welcome-back")
     page.goto(live_server + "/me/data")
     page.wait_for_url(re.compile(r".*/me/welcome-back$"))
     page.get_by_role("button", name="Reactivate my account").click()
@@ -95,7 +82,7 @@ def test_deactivate_come_back_export_delete_and_register_again(
     # until the job runs, logging in offers to cancel; this member keeps the deletion
     log_in(page, live_server, "maya@example.org")
     expect(page.get_by_text("Your account will be deleted on")).to_be_visible()
-    snap(page, "cancel-deletion")
+    screenshot(page, "cancel-deletion")
     page.get_by_role("button", name="Log out, keep the deletion").click()
     expect(page.get_by_text("You are logged out.")).to_be_visible()
 

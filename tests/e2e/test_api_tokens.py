@@ -9,7 +9,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-SHOTS = "/tmp/shots-web"
+from core.testing import screenshot
 
 
 def call(live_server: str, token: str) -> int:
@@ -36,7 +36,7 @@ def test_a_member_makes_a_token_uses_it_and_revokes_it(open_page, live_server, c
     token = page.get_by_label("Your new token").input_value()
     assert token.startswith("alma_pat_")
     expect(page.locator(".api-token")).to_contain_text("My calendar script")
-    page.screenshot(path=f"{SHOTS}/api-tokens-{page.viewport_name}.png", full_page=True)
+    screenshot(page, "api-tokens")
     assert call(live_server, token) == 200
 
     page.goto(live_server + "/account/tokens")  # shown once: gone on the next visit
@@ -52,4 +52,4 @@ def test_the_api_document_reads_in_swagger_ui(open_page, live_server):
     page.goto(live_server + "/api/docs")
     expect(page.get_by_text("/api/v1/me", exact=True).first).to_be_visible()
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/api-docs-{page.viewport_name}.png")
+    screenshot(page, "api-docs")

@@ -1,19 +1,18 @@
 """A newcomer's first steps in a real browser (Chromium), on desktop and phone widths.
 
-Screenshots of every page visited are saved to ./screenshots for people to look at.
+With ``ALMA_SCREENSHOTS=dir`` every page visited is also saved there as a PNG, for people to
+look at.
 """
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from core.testing import body_of, in_unit_of_work, open_menu_on_phone
+from core.testing import body_of, in_unit_of_work, open_menu_on_phone, screenshot
 
-SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -37,11 +36,6 @@ def page(request, browser, live_server):
 CUT_SOCKET = re.compile(r"^WebSocket connection to '.*' failed: Invalid frame header$")
 
 
-def snap(page, name):
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{page.viewport_name}.png", full_page=True)
-
-
 def png_photo() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (400, 300), (31, 78, 95)).save(buffer, "PNG")
@@ -55,12 +49,12 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     from core.services.notifications import notify
 
     page.goto(live_server + "/")
-    snap(page, "home")
+    screenshot(page, "home")
     page.get_by_role("link", name="Join for free").click()
     page.get_by_label("Your name").fill("Maya Ruiz")
     page.get_by_label("E-mail address").fill("maya@example.org")
     page.get_by_label("Password").fill("a long enough password")
-    snap(page, "register")
+    screenshot(page, "register")
     page.get_by_role("button", name="Create my account").click()
     page.get_by_role("heading", name="Check your inbox").wait_for()
 
@@ -78,7 +72,7 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     expect(page.get_by_role("option", name="Europe/Madrid")).to_be_visible()
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")  # the list closes; on a phone it covers the Save button
-    snap(page, "my-data")
+    screenshot(page, "my-data")
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Your data is saved.").wait_for()
     expect(page.locator("select#timezone")).to_have_value("Europe/Madrid")
@@ -88,7 +82,7 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     page.get_by_text("UX research", exact=True).wait_for()
     expect(page.locator("header img.avatar")).to_be_visible()
     expect(page.locator("#alert-count")).to_be_hidden()
-    snap(page, "overview")
+    screenshot(page, "overview")
 
     maya = select(User).filter_by(email="maya@example.org")
     in_unit_of_work(
@@ -106,7 +100,7 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
 
     badge.click()
     page.get_by_text("Anna accepted your mentorship request.").wait_for()
-    snap(page, "alerts")
+    screenshot(page, "alerts")
     page.get_by_role("button", name="Open").click()
     page.wait_for_url(re.compile(r".*/members/\d+$"))
     expect(page.locator("#alert-count")).to_be_hidden()
@@ -174,7 +168,7 @@ def test_the_member_sees_where_they_are_logged_in_and_logs_a_device_out(
     expect(sessions.nth(0)).to_contain_text("This device")
     expect(sessions.nth(1)).to_contain_text("Firefox on Android")
     sessions.nth(1).scroll_into_view_if_needed()
-    snap(page, "account-sessions")
+    screenshot(page, "account-sessions")
 
     page.once("dialog", lambda dialog: dialog.accept())  # "Log out on this device?"
     sessions.nth(1).get_by_role("button", name="Log out").click()

@@ -7,7 +7,7 @@ import zipfile
 
 from playwright.sync_api import expect
 
-from core.testing import run_job
+from core.testing import run_job, screenshot
 
 
 def test_a_member_asks_for_their_data_and_downloads_it(open_page, live_server, app, create_user):
@@ -23,10 +23,7 @@ def test_a_member_asks_for_their_data_and_downloads_it(open_page, live_server, a
     page.reload()
     download_link = page.get_by_role("link", name="Download your copy")
     expect(download_link).to_be_visible()
-    page.locator("#export").scroll_into_view_if_needed()
-    page.locator("#export").screenshot(
-        path=f"/tmp/shots-web/my-data-export-{page.viewport_name}.png"
-    )
+    screenshot(page, "my-data-export", "#export")
 
     with page.expect_download() as download:
         download_link.click()

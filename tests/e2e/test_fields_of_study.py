@@ -1,29 +1,21 @@
 """Fields of study in a real browser (Chromium), on desktop and phone widths: a mentee picks
 the field they want a mentor in under My data, then filters the directory by its broad field
-and finds a mentor of one of its narrow fields. With ``FIELDS_SCREENSHOTS=dir`` the pages are
+and finds a mentor of one of its narrow fields. With ``ALMA_SCREENSHOTS=dir`` the pages are
 also saved there as PNGs."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core.db import db
+from core.testing import screenshot
 from plugins.mentoring.models import MemberField
 
 pytestmark = pytest.mark.plugins("mentoring")
-
-
-def snap(page, name: str) -> None:
-    folder = os.environ.get("FIELDS_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(folder) / f"{name}-{page.viewport_name}.png", full_page=True)
 
 
 def fits_the_width(page) -> bool:
@@ -58,14 +50,14 @@ def test_a_mentee_filters_the_directory_by_a_broad_field_and_finds_a_mentor(
     wanted = page.get_by_role("combobox", name="Fields I would like a mentor in")
     wanted.focus()
     expect(page.locator(".ts-dropdown .optgroup-header").first).to_be_visible()  # grouped
-    snap(page, "fields-picker")
+    screenshot(page, "fields-picker")
     page.keyboard.type("(ICTs), in general")
     # Enter takes the highlighted option: wait until the typing has filtered the list to it
     expect(page.locator(".ts-dropdown .option.active")).to_contain_text("(ICTs), in general")
     page.keyboard.press("Enter")
     expect(page.locator(".ts-control .item")).to_contain_text(["(ICTs), in general"])
     page.keyboard.press("Escape")
-    snap(page, "fields-my-data")
+    screenshot(page, "fields-my-data")
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_text("Your data is saved.").wait_for()
     assert fields_of(app, mentee) == {("mentee", "06")}  # the broad field, in general
@@ -89,7 +81,7 @@ def test_a_mentee_filters_the_directory_by_a_broad_field_and_finds_a_mentor(
     narrow = page.get_by_role("navigation", name=re.compile("Fields within Information"))
     expect(narrow).to_contain_text("Inter-disciplinary programmes")
     assert fits_the_width(page)
-    snap(page, "fields-directory")
+    screenshot(page, "fields-directory")
 
     # one narrow field of the broad one: the same mentor; the shared link keeps the filter
     narrow.get_by_role(
@@ -99,7 +91,7 @@ def test_a_mentee_filters_the_directory_by_a_broad_field_and_finds_a_mentor(
     expect(cards).to_have_text(["Ines Informatik"])
     card.get_by_role("link", name="Ines Informatik").click()
     expect(page.get_by_text("Fields of study")).to_be_visible()
-    snap(page, "fields-profile")
+    screenshot(page, "fields-profile")
 
 
 @pytest.mark.parametrize("viewport", ["phone"])

@@ -1,32 +1,23 @@
 """A mentor's identity check in real browsers (Chromium), on desktop and phone widths: a new
 member registers, offers to mentor and uploads a document; a coordinator verifies them in the
-console; a mentee then finds them in the directory. With ``VERIFY_SCREENSHOTS=dir`` the pages
+console; a mentee then finds them in the directory. With ``ALMA_SCREENSHOTS=dir`` the pages
 are also saved there as PNGs."""
 
 from __future__ import annotations
 
 import io
-import os
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from core.services.mail import DELIVER_JOB_ID
-from core.testing import body_of, run_job
+from core.testing import body_of, run_job, screenshot
 
 pytestmark = pytest.mark.plugins("mentoring")
 
 NEWCOMER = "Valentina Newcomer-Okafor"
-
-
-def snap(page, name: str) -> None:
-    folder = os.environ.get("VERIFY_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(folder) / f"{name}-{page.viewport_name}.png", full_page=True)
 
 
 def id_card() -> bytes:
@@ -75,7 +66,7 @@ def test_a_new_mentor_is_verified_by_a_coordinator_then_found_by_a_mentee(
     expect(area).to_contain_text("Your identity is being checked")
     expect(area).to_contain_text("members cannot find you in the directory")
     assert fits_the_width(page)
-    snap(page, "mentoring-awaiting-verification")
+    screenshot(page, "mentoring-awaiting-verification")
 
     # meanwhile the mentee does not find them
     finding = open_page(mentee)
@@ -94,7 +85,7 @@ def test_a_new_mentor_is_verified_by_a_coordinator_then_found_by_a_mentee(
     expect(document).to_be_visible()
     assert document.evaluate("image => image.naturalWidth") == 600  # the image itself loaded
     assert fits_the_width(console)
-    snap(console, "console-verification")
+    screenshot(console, "console-verification")
     check.get_by_label("What you checked").fill("ID card matches the name and photo")
     check.get_by_role("button", name="Approve").click()
     expect(console.get_by_text("The mentor is verified")).to_be_visible()

@@ -1,22 +1,21 @@
 """A mentee finds a mentor, asks, and the pair chats live, in two real browsers (Chromium), on
 desktop and phone widths: one browser context for the mentee, one for the mentor.
 
-Screenshots of the mentoring pages are saved to ./screenshots for people to look at.
+With ``ALMA_SCREENSHOTS=dir`` the mentoring pages are also saved there as PNGs, for people to
+look at.
 """
 
 import re
 from functools import partial
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from core.models import User
-from core.testing import TEST_PASSWORD, body_of, in_unit_of_work, open_menu_on_phone
+from core.testing import TEST_PASSWORD, body_of, in_unit_of_work, open_menu_on_phone, screenshot
 
 pytestmark = pytest.mark.plugins("mentoring")
 
-SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
 # The browser's clock is in New York, the members' profiles say Madrid: times must follow the
 # profile, both when the server renders them and when the script does.
 BROWSER_SETTINGS = {"timezone_id": "America/New_York", "locale": "en-US"}
@@ -33,11 +32,6 @@ CONVERSATION = [
     "Thanks! And for interviews, where do I start?",
     "Practise explaining one project end to end, out loud.",
 ]
-
-
-def snap(page, name):
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{page.viewport_name}.png", full_page=True)
 
 
 def log_in(page, base, email):
@@ -141,18 +135,18 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     expect(mentee.get_by_role("link", name="Omar Haddad")).to_be_visible()
     expect(mentee.get_by_role("link", name="Lin Chen")).to_have_count(0)
     assert fits_the_width(mentee)
-    snap(mentee, "mentoring-directory")
+    screenshot(mentee, "mentoring-directory")
 
     mentee.get_by_label("Expertise").fill("knitting")
     mentee.get_by_role("button", name="Search").click()
     mentee.get_by_text("No mentor matches this search.").wait_for()
-    snap(mentee, "mentoring-directory-empty")
+    screenshot(mentee, "mentoring-directory-empty")
     mentee.go_back()
 
     mentee.get_by_role("link", name=MENTOR).click()
     mentee.get_by_role("heading", name=MENTOR).wait_for()
     assert fits_the_width(mentee)
-    snap(mentee, "mentoring-mentor-profile")
+    screenshot(mentee, "mentoring-mentor-profile")
     mentee.get_by_role("link", name=f"Ask {MENTOR} to mentor you").click()
 
     mentee.get_by_label("Your message").fill(
@@ -161,12 +155,12 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     )
     mentee.get_by_label("Topics (optional)").fill("Python, job interviews")
     assert fits_the_width(mentee)
-    snap(mentee, "mentoring-request")
+    screenshot(mentee, "mentoring-request")
     mentee.get_by_role("button", name="Send the request").click()
     mentee.get_by_text(f"Your request is on its way to {MENTOR}.").wait_for()
     mentee.get_by_text(f"Waiting for {MENTOR} to answer.").wait_for()
     expect(mentee.locator("#chat")).to_have_count(0)
-    snap(mentee, "mentoring-pending-mentee")
+    screenshot(mentee, "mentoring-pending-mentee")
 
     # ---- the mentor gets the e-mail, follows its link and accepts ----------------------------
     mentor = open_page(**BROWSER_SETTINGS)
@@ -179,7 +173,7 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     mentor.get_by_text("I teach maths and am moving into software").wait_for()
     mentor.get_by_text("Python, job interviews").wait_for()
     assert fits_the_width(mentor)
-    snap(mentor, "mentoring-pending-mentor")
+    screenshot(mentor, "mentoring-pending-mentor")
     expect(mentee.locator("#alert-count")).to_have_text("0")
     mentor.get_by_role("button", name="Accept").click()
     mentor.get_by_text("You accepted the request. Say hello in the chat!").wait_for()
@@ -261,7 +255,7 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     expect(log.locator("[data-id]").last).to_contain_text("Will do. Thank you!")
     assert scrolled_to_end(log)
     assert fits_the_width(mentee)
-    snap(mentee, "mentoring-chat")
+    screenshot(mentee, "mentoring-chat")
 
     # ---- the navigation badge counts what the mentor has not read yet, on any page -----------
     mentor.reload()  # all read (leaving at the very instant a message comes may leave it unread)
@@ -278,13 +272,13 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
     mentor.get_by_role("heading", name="My mentorships").wait_for()
     open_menu_on_phone(mentor)
     expect(badge).to_have_text("1")
-    snap(mentor, "mentoring-index")
+    screenshot(mentor, "mentoring-index")
     mentor.get_by_role("link", name=MENTEE).click()
     mentor.get_by_text("See you Tuesday!").wait_for()
     expect(badge).to_be_hidden()
     wait_until_live(mentor)
     assert fits_the_width(mentor)
-    snap(mentor, "mentoring-chat-mentor")
+    screenshot(mentor, "mentoring-chat-mentor")
 
     # ---- the mentee ends it; the chat closes for both, its history stays ---------------------
     mentee.on("dialog", lambda dialog: dialog.accept())
@@ -311,4 +305,4 @@ def test_a_mentee_finds_a_mentor_they_chat_live_and_one_ends_it(
         expect(page.locator("#chat-log")).to_have_text(re.compile("\n"), use_inner_text=True)
         expect(page.get_by_text("ended early").first).to_be_visible()
         assert fits_the_width(page)
-    snap(mentor, "mentoring-ended")
+    screenshot(mentor, "mentoring-ended")

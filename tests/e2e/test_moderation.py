@@ -1,29 +1,19 @@
 """Moderation in a real browser (Chromium), on desktop and phone widths: a member reports a
 forum post, a coordinator hides it from the console's Reports queue, and the member reads
 "hidden by the moderators" in its place. No page overflows the screen or raises a console
-error (the strict CSP included). With ``MODERATION_SCREENSHOTS=dir`` the report form, the
+error (the strict CSP included). With ``ALMA_SCREENSHOTS=dir`` the report form, the
 queue and the hidden post are saved there as PNGs."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from core.models import User
-from core.testing import in_unit_of_work
+from core.testing import in_unit_of_work, screenshot
 from plugins.groups.services import directory, forum, membership
 
 HIDDEN = "This was hidden by the moderators."
-
-
-def snap(page, name: str) -> None:
-    folder = os.environ.get("MODERATION_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(folder) / f"{name}-{page.viewport_name}.png", full_page=True)
 
 
 def fits(page) -> bool:
@@ -57,7 +47,7 @@ def test_a_member_reports_a_forum_post_and_a_coordinator_hides_it(
     member.get_by_label("Why are you reporting it?").select_option("spam")
     member.get_by_label("Anything the moderators should know").fill("An advert, not a reply")
     assert fits(member)
-    snap(member, "report-form")
+    screenshot(member, "report-form")
     member.get_by_role("button", name="Send the report").click()
     expect(member.get_by_text("The moderators will look at it.")).to_be_visible()
 
@@ -68,7 +58,7 @@ def test_a_member_reports_a_forum_post_and_a_coordinator_hides_it(
     report = staff.locator(".console-report", has_text="First project?")
     expect(report).to_contain_text("Cheap watches at example.com!")
     assert fits(staff)
-    snap(staff, "console-reports")
+    screenshot(staff, "console-reports")
     report.get_by_role("link", name="Post in “First project?”").click()
     expect(staff.locator(".snapshot-text")).to_have_text("Cheap watches at example.com!")
     staff.locator("#hide-reason").fill("advertising in the forum")
@@ -76,7 +66,7 @@ def test_a_member_reports_a_forum_post_and_a_coordinator_hides_it(
     expect(staff.get_by_text("The item is hidden")).to_be_visible()
     expect(staff.locator("[data-report-state]")).to_have_text("Hidden")
     assert fits(staff)
-    snap(staff, "console-report-hidden")
+    screenshot(staff, "console-report-hidden")
 
     member.goto(topic_url)
     hidden = member.locator(".forum-post-hidden")
@@ -84,7 +74,7 @@ def test_a_member_reports_a_forum_post_and_a_coordinator_hides_it(
     expect(member.get_by_text("Cheap watches")).to_have_count(0)
     expect(member.get_by_text("What should we build?")).to_be_visible()
     assert fits(member)
-    snap(member, "hidden-forum-post")
+    screenshot(member, "hidden-forum-post")
     assert member.problems == []
 
 
@@ -139,5 +129,5 @@ def test_a_reported_chat_message_turns_hidden_live_on_the_open_page(
     expect(page.get_by_text("You will never learn")).to_have_count(0)
     expect(page.get_by_text("Sorry, that was rude")).to_be_visible()
     assert fits(page)
-    snap(page, "hidden-chat-message")
+    screenshot(page, "hidden-chat-message")
     assert page.problems == []

@@ -11,7 +11,7 @@ from sqlalchemy import literal
 
 from core import hookimpl
 from core.contributions import NavItem
-from core.testing import in_unit_of_work
+from core.testing import in_unit_of_work, screenshot
 
 pytestmark = pytest.mark.parametrize("viewport", ["phone"])
 
@@ -66,7 +66,7 @@ def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, li
     expect(phone.locator("#menu-count")).to_be_visible()
     expect(menu).to_have_attribute("aria-expanded", "false")
     expect(phone.get_by_role("button", name="Menu, 3 new")).to_be_visible()  # 1 alert + 2 inbox
-    phone.screenshot(path="/tmp/shots-web/menu-count-phone.png")
+    screenshot(phone, "menu-count-phone")
 
     member_id = phone.member.id
     in_unit_of_work(

@@ -11,9 +11,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.models import User, UserLanguage
-from core.testing import session_cookie, stored
-
-SHOTS = "/tmp/shots-web"
+from core.testing import screenshot, session_cookie, stored
 
 
 @pytest.fixture
@@ -46,12 +44,12 @@ def test_languages_and_time_zone_are_chosen_with_the_keyboard_alone(
         page.keyboard.type(typed)
         page.keyboard.press("Enter")
     page.keyboard.press("Backspace")  # French goes again
-    page.screenshot(path=f"{SHOTS}/data-languages-{page.viewport_name}.png")
+    screenshot(page, "data-languages")
     page.keyboard.press("Escape")
     page.get_by_role("combobox", name="Time zone").focus()
     page.keyboard.type("Lisbon")
     page.keyboard.press("Enter")
-    page.screenshot(path=f"{SHOTS}/data-chosen-{page.viewport_name}.png", full_page=True)
+    screenshot(page, "data-chosen")
     page.get_by_role("button", name="Save", exact=True).press("Enter")
 
     page.get_by_text("Your data is saved.").wait_for()
@@ -94,7 +92,7 @@ def test_the_mentor_directory_filters_by_a_language_typed(app, live_server, page
     page.get_by_role("button", name="Search").click()
 
     page.wait_for_url("**language=sv**")
-    page.screenshot(path=f"{SHOTS}/directory-language-{page.viewport_name}.png", full_page=True)
+    screenshot(page, "directory-language")
 
 
 def test_a_picker_says_nothing_matches_in_the_pages_language(app, live_server, page_as_member):

@@ -1,26 +1,17 @@
 """ "Suggested for you" in real browsers (Chromium), on desktop and phone widths: a mentee
 sees a suggested mentor with its reasons, says "Not for me", and asks another. With
-``SUGGEST_SCREENSHOTS=dir`` the pages are also saved there as PNGs."""
+``ALMA_SCREENSHOTS=dir`` the pages are also saved there as PNGs."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from core.models import UserLanguage, UserTopic
 from core.services.profiles import topic_named
+from core.testing import screenshot
 
 pytestmark = pytest.mark.plugins("mentoring")
-
-
-def snap(page, name: str) -> None:
-    folder = os.environ.get("SUGGEST_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(folder) / f"{name}-{page.viewport_name}.png", full_page=True)
 
 
 def with_profile(db, user, kind: str, topics: tuple[str, ...], languages: tuple[str, ...]):
@@ -55,11 +46,11 @@ def test_a_mentee_dismisses_a_suggestion_and_asks_another(db, open_page, live_se
     expect(suggested.first).to_contain_text("both speak German")
     expect(suggested.first).to_contain_text("1 hour apart")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    snap(page, "directory-suggestions")
+    screenshot(page, "directory-suggestions")
 
     page.goto(live_server + "/mentoring/")
     expect(suggested).to_have_count(2)
-    snap(page, "mentoring-suggestions")
+    screenshot(page, "mentoring-suggestions")
 
     suggested.first.get_by_role("button", name="Not for me").click()
     expect(page.get_by_text("Ada Lovelace will not be suggested to you again")).to_be_visible()
@@ -69,7 +60,7 @@ def test_a_mentee_dismisses_a_suggestion_and_asks_another(db, open_page, live_se
 
     page.get_by_role("link", name="Dismissed suggestions").click()
     expect(page.get_by_role("main")).to_contain_text("Ada Lovelace")
-    snap(page, "dismissed-suggestions")
+    screenshot(page, "dismissed-suggestions")
     page.goto(live_server + "/mentoring/")
 
     suggested.first.get_by_role("link", name="Ask for mentoring").click()
@@ -81,4 +72,4 @@ def test_a_mentee_dismisses_a_suggestion_and_asks_another(db, open_page, live_se
     page.goto(live_server + "/mentoring/")
     expect(suggested).to_have_count(0)
     expect(page.get_by_text("No available mentor shares your interests right now")).to_be_visible()
-    snap(page, "mentoring-no-suggestions")
+    screenshot(page, "mentoring-no-suggestions")

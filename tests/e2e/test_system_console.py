@@ -1,12 +1,10 @@
 """The console's System section in a real browser (Chromium), on desktop and phone widths: it
 fits the screen, raises no console errors (the strict CSP included), and an admin runs a job
-with a reason. With ``SYSTEM_SCREENSHOTS=dir`` the page is also saved there as a PNG."""
+with a reason. With ``ALMA_SCREENSHOTS=dir`` the page is also saved there as a PNG."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -14,13 +12,7 @@ from playwright.sync_api import expect
 
 from core.db import utcnow
 from core.services.mail import DELIVER_JOB_ID, send_mail
-
-
-def snap(page, name: str) -> None:
-    folder = os.environ.get("SYSTEM_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(folder) / f"{name}-{page.viewport_name}.png", full_page=True)
+from core.testing import screenshot
 
 
 @pytest.mark.plugins("kudos")  # a plugin, with its version and its schema part
@@ -54,7 +46,7 @@ def test_an_admin_runs_a_job_from_the_system_section(db, open_page, live_server,
     expect(page.locator('[data-outbox="sent"]')).to_have_text("2")
     expect(page.locator('[data-plugin="kudos"]')).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    snap(page, "console-system")
+    screenshot(page, "console-system")
 
     job = page.locator(f'[data-job="{DELIVER_JOB_ID}"]')
     job.get_by_text("Run now", exact=True).click()

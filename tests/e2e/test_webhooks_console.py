@@ -1,30 +1,20 @@
 """The console's Webhooks in a real browser (Chromium), on desktop and phone widths: an admin
 adds an endpoint, reads its secret and its delivery log, rotates the secret, disables and
 enables it; the pages fit the screen and raise no console errors (the strict CSP included).
-With ``WEBHOOK_SCREENSHOTS=dir`` the pages are also saved there as PNGs."""
+With ``ALMA_SCREENSHOTS=dir`` the pages are also saved there as PNGs."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from core.services.webhooks import emit_webhook
-from core.testing import in_unit_of_work, run_job, verified
+from core.testing import in_unit_of_work, run_job, screenshot, verified
 
 
 @pytest.fixture
 def app(make_app):
     return make_app(WEBHOOK_ALLOW_LOCAL_HTTP=True)
-
-
-def snap(page, name: str) -> None:
-    folder = os.environ.get("WEBHOOK_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(folder) / f"{name}-{page.viewport_name}.png", full_page=True)
 
 
 def fits(page) -> bool:
@@ -47,7 +37,7 @@ def test_an_admin_manages_an_endpoint_in_the_console(
     page.get_by_label("report.filed", exact=False).check()
     page.get_by_label("Reason").fill("The CRM wants new members")
     assert fits(page)
-    snap(page, "console-webhook-form")
+    screenshot(page, "console-webhook-form")
     page.get_by_role("button", name="Add the endpoint").click()
 
     expect(page.get_by_text("The endpoint is added.")).to_be_visible()
@@ -66,7 +56,7 @@ def test_an_admin_manages_an_endpoint_in_the_console(
     expect(log).to_contain_text(delivery.webhook_id)
     expect(log).to_contain_text("last answer 200")
     assert fits(page)
-    snap(page, "console-webhook")
+    screenshot(page, "console-webhook")
 
     page.get_by_text("Rotate the secret").click()
     page.locator("#rotate-reason").fill("A laptop was lost")
@@ -86,4 +76,4 @@ def test_an_admin_manages_an_endpoint_in_the_console(
     page.get_by_role("link", name="Webhooks").first.click()
     expect(page.locator("[data-endpoint]")).to_contain_text(webhook_receiver.url)
     assert fits(page)
-    snap(page, "console-webhooks")
+    screenshot(page, "console-webhooks")

@@ -7,10 +7,10 @@ register on German pages, so the site speaks German to them (pages, mails, alert
 certificate). What the test looks for on a page is the English message translated by the
 catalogs the app reads (``words``), so the same steps walk both.
 
-Each main page is screenshotted (to ./screenshots, for people to look at: the German ones
-beside the English, named ``journey-de-…``) and audited with
-axe-core (from npm, node_modules/) against WCAG 2 A and AA: a serious or critical violation
-fails the test, unless KNOWN_VIOLATIONS lists it with its reason.
+Each main page is audited with axe-core (from npm, node_modules/) against WCAG 2 A and AA: a
+serious or critical violation fails the test, unless KNOWN_VIOLATIONS lists it with its reason.
+With ``ALMA_SCREENSHOTS=dir`` each is also saved there as a PNG, for people to look at (the
+German ones beside the English, named ``journey-de-…``).
 
 It runs on the first database of ``--db`` only: what it checks is what the browser shows,
 which the database does not change (each plugin's own tests run on both), and it takes about
@@ -31,12 +31,11 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from core.testing import body_of, open_menu_on_phone, run_job
+from core.testing import body_of, open_menu_on_phone, run_job, screenshot
 
 pytestmark = pytest.mark.plugins("mentoring", "credits", "certificates", "wiki", "groups")
 
 ROOT = Path(__file__).parents[2]
-SCREENSHOTS = ROOT / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # npm install (scripts/setup)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -134,10 +133,7 @@ class Audits:
         self.prefix = "journey" if language == "en" else f"journey-{language}"
 
     def look(self, page, name: str) -> None:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(
-            path=SCREENSHOTS / f"{self.prefix}-{name}-{page.viewport_name}.png", full_page=True
-        )
+        screenshot(page, f"{self.prefix}-{name}")
         # Evaluated through the DevTools protocol, which alma's CSP (no inline scripts) allows.
         page.evaluate(self.script)
         found = page.evaluate(AXE_RUN, AXE_TAGS)

@@ -1,17 +1,15 @@
 """The credits pages in a real browser (Chromium), on desktop and phone widths: they fit the
-screen and raise no console errors (the strict CSP included). With ``CREDITS_SCREENSHOTS=dir``
+screen and raise no console errors (the strict CSP included). With ``ALMA_SCREENSHOTS=dir``
 each page is also saved there as a PNG, for people to look at."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from core.testing import TEST_PASSWORD
+from core.testing import TEST_PASSWORD, screenshot
 
 LONG_NAME = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"
 
@@ -19,13 +17,6 @@ LONG_NAME = "Adaeze Okonkwo-Villanueva de la Fuente Castellanos"
 @pytest.fixture
 def page(open_page):
     return open_page(locale="en-US")
-
-
-def snap(page, name: str) -> None:
-    folder = os.environ.get("CREDITS_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=Path(folder) / f"{name}-{page.viewport_name}.png", full_page=True)
 
 
 def fits_the_width(page) -> bool:
@@ -61,7 +52,7 @@ def test_the_credits_pages_fit_desktop_and_phone(page, live_server, credits, cre
     ]
     for name, path in visits:
         page.goto(live_server + path)
-        snap(page, name)
+        screenshot(page, f"credits-{name}")
         assert fits_the_width(page), name
     page.goto(live_server + "/credits/")
     total = page.locator("[data-credit-total]").first

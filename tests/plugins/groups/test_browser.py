@@ -1,18 +1,15 @@
 """The groups pages in a real browser (Chromium), at desktop and phone widths: they render
 without console errors (the strict CSP included), fit the width, and ask before destructive
 actions. With ``ALMA_SCREENSHOTS=<folder>`` each page is saved as
-``<folder>/groups/<page>-<width>.png`` for people to look at."""
+``<folder>/groups-<page>-<width>.png`` for people to look at."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from core.testing import stored
+from core.testing import screenshot, stored
 
 pytestmark = pytest.mark.plugins("groups")
 
@@ -48,14 +45,6 @@ def scene(db, groups, create_user, manager, member, outsider):
     return {"group": group_id, "topic": topic.id, "hidden": hidden}
 
 
-def screenshot(page, name: str, viewport: str) -> None:
-    folder = os.environ.get("ALMA_SCREENSHOTS")
-    if folder:
-        target = Path(folder) / "groups"
-        target.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=target / f"{name}-{viewport}.png", full_page=True)
-
-
 def fits_the_width(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -81,15 +70,15 @@ def test_the_groups_pages_render_and_fit(
         response = page.goto(live_server + path)
         assert response.status == 200, path
         assert fits_the_width(page), f"{path} is wider than the {viewport} screen"
-        screenshot(page, name, viewport)
+        screenshot(page, f"groups-{name}")
 
     visitor = open_page(outsider)
     visitor.goto(f"{live_server}/groups/{scene['group']}")
     expect(visitor.get_by_text("You asked to join on")).to_be_visible()
-    screenshot(visitor, "group-request-pending", viewport)
+    screenshot(visitor, "groups-group-request-pending")
     visitor.goto(f"{live_server}/groups/?q=nothing-like-this")
     expect(visitor.get_by_text("No group matches this search.")).to_be_visible()
-    screenshot(visitor, "directory-empty", viewport)
+    screenshot(visitor, "groups-directory-empty")
 
 
 def test_leaving_asks_first_and_cancelling_keeps_the_membership(
@@ -170,4 +159,4 @@ def test_a_posted_reply_is_confirmed_shown_and_focused(
     reply = page.locator(f"#post-{post_id}")
     expect(reply).to_be_focused()
     expect(reply).to_contain_text("Build a small web app first.", use_inner_text=True)
-    screenshot(page, "reply-posted", viewport)
+    screenshot(page, "groups-reply-posted")

@@ -1,6 +1,7 @@
 """The wiki in a real browser (Chromium), at desktop and phone widths: the pages fit the screen,
 the live preview follows the typing, an article made of the whole XSS corpus runs no script,
-and a stale save shows the difference. Screenshots go to /tmp/shots/wiki/ for people to look at."""
+and a stale save shows the difference. With ``ALMA_SCREENSHOTS=dir`` the pages are also saved
+there as PNGs, for people to look at."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-SHOTS = Path("/tmp/shots/wiki")
+from core.testing import screenshot
+
 CORPUS = Path(__file__).with_name("xss_corpus.txt")
 
 GOALS = """\
@@ -74,8 +76,7 @@ def page(open_page, live_server, wiki):
 def visit(page, path: str, shot: str) -> None:
     page.goto(page.base + path)
     page.wait_for_load_state("networkidle")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{shot}-{page.viewport_name}.png", full_page=True)
+    screenshot(page, f"wiki-{shot}")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), shot
 
 
@@ -125,7 +126,7 @@ def test_the_live_preview_follows_the_typing(page):
     expect(preview.locator("h2")).to_have_text("Listen first")
     expect(preview.locator("strong")).to_have_text("open")
     expect(preview).to_contain_text("<script>alert(1)</script>")  # shown as text, not run
-    page.screenshot(path=SHOTS / f"new-preview-{page.viewport_name}.png", full_page=True)
+    screenshot(page, "wiki-new-preview")
 
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_text("Your article is published.")).to_be_visible()
@@ -153,7 +154,7 @@ def test_a_stale_save_shows_the_difference(page, wiki, articles, db):
     expect(page.get_by_text("Someone saved this article while you were editing it")).to_be_visible()
     expect(page.locator("tr.wiki-diff-added")).to_contain_text("My own line.")
     expect(page.locator("#body")).to_have_value(GOALS + "\nMy own line.")
-    page.screenshot(path=SHOTS / f"conflict-{page.viewport_name}.png", full_page=True)
+    screenshot(page, "wiki-conflict")
     assert page.problems == [
         "Failed to load resource: the server responded with a status of 409 (CONFLICT)"
     ]
