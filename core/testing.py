@@ -402,18 +402,22 @@ class SMTPSink:
             self.messages.clear()
 
 
-PORTS_PER_PROCESS = 2000
-FIRST_PORT = 10000  # below the kernel's ephemeral range (32768-), which clients' sockets take
+# test servers' ports: below the kernel's ephemeral range (32768-), which clients' sockets take
+FIRST_PORT, LAST_PORT = 10000, 32767
 
 
-def _ports_of_this_process() -> Iterator[int]:
+def ports_of_this_process() -> range:
+    """This test process's share of the ports from FIRST_PORT to LAST_PORT: the span divided
+    among pytest-xdist's workers, however many there are."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # gw0, gw1, … under pytest-xdist
     index = int(worker[2:]) if worker[2:].isdigit() else 0
-    start = FIRST_PORT + index * PORTS_PER_PROCESS
-    return iter(range(start, start + PORTS_PER_PROCESS))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    share = (LAST_PORT + 1 - FIRST_PORT) // max(1, workers)
+    start = FIRST_PORT + index * share
+    return range(start, start + share)
 
 
-_PORTS = _ports_of_this_process()
+_PORTS = iter(ports_of_this_process())
 
 
 def free_port() -> int:
@@ -428,7 +432,7 @@ def free_port() -> int:
             except OSError:
                 continue  # taken, by something else on this machine
             return port
-    raise RuntimeError(f"this test process used all its {PORTS_PER_PROCESS} ports")
+    raise RuntimeError(f"this test process used all its {len(ports_of_this_process())} ports")
 
 
 @pytest.fixture(scope="session")
@@ -1167,9 +1171,12 @@ class SocketClient:
         return self
 
     def close(self) -> None:
-        """Close the connection without waiting for the answer to its pending long poll
-        (up to the server's ping interval, 25 s): the server still hears the close."""
-        self.client.eio.disconnect(abort=True)
+        """Close the connection as a tab closing does: the server hears the close at once,
+        and the test waits at most :data:`QUIET` for the answer to the pending long poll
+        (which may not come before the server's next ping, 25 s on)."""
+        closing = threading.Thread(target=self.client.disconnect, daemon=True)
+        closing.start()
+        closing.join(timeout=self.QUIET)
 
     def call(self, event: str, *data: Any) -> Any:
         """Emit ``event`` (with ``data``, or with no argument at all) and return the ack."""

@@ -97,21 +97,33 @@ def test_every_part_of_every_installed_plugin_is_described_when_the_document_is_
 
 
 def test_free_ports_are_never_given_twice_and_each_worker_has_its_own():
-    import os
     import socket
 
-    from core.testing import FIRST_PORT, PORTS_PER_PROCESS, free_port
+    from core.testing import free_port, ports_of_this_process
 
     ports = [free_port() for _ in range(20)]
 
     assert len(set(ports)) == 20
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    start = FIRST_PORT + int(worker[2:]) * PORTS_PER_PROCESS
-    assert all(start <= port < start + PORTS_PER_PROCESS for port in ports)
+    assert all(port in ports_of_this_process() for port in ports)
     with socket.socket() as taken:  # something else on the machine listens on the next one
         taken.bind(("127.0.0.1", ports[-1] + 1))
         taken.listen()
         assert free_port() == ports[-1] + 2
+
+
+@pytest.mark.parametrize("workers", [1, 3, 8, 40])
+def test_the_workers_port_ranges_are_apart_and_below_the_ephemeral_ports(workers, monkeypatch):
+    from core.testing import FIRST_PORT, ports_of_this_process
+
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", str(workers))
+    ranges = []
+    for index in range(workers):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", f"gw{index}")
+        ranges.append(ports_of_this_process())
+    ports = [port for share in ranges for port in share]
+    assert len(ports) == len(set(ports))  # no port in two workers' ranges
+    assert min(ports) == FIRST_PORT and max(ports) < 32768
+    assert min(len(share) for share in ranges) >= 500
 
 
 def test_screenshots_are_taken_only_into_the_folder_alma_screenshots_names(
@@ -122,22 +134,23 @@ def test_screenshots_are_taken_only_into_the_folder_alma_screenshots_names(
     from core.testing import screenshot
 
     page = browser.new_page(viewport={"width": 390, "height": 300})
-    page.set_content("<h1 id=title>A title</h1>" + "<p>A line of text.</p>" * 60)
-    page.viewport_name = "phone"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ALMA_SCREENSHOTS", raising=False)
-    screenshot(page, "not-taken")
-    assert list(tmp_path.rglob("*.png")) == []
+    try:
+        page.set_content("<h1 id=title>A title</h1>" + "<p>A line of text.</p>" * 60)
+        page.viewport_name = "phone"
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("ALMA_SCREENSHOTS", raising=False)
+        screenshot(page, "not-taken")
+        assert list(tmp_path.rglob("*.png")) == []
 
-    monkeypatch.setenv("ALMA_SCREENSHOTS", str(tmp_path / "shots"))
-    screenshot(page, "whole")
-    screenshot(page, "title", "#title")
-    page.close()
-    whole, title = (
-        Image.open(tmp_path / "shots" / f"{name}-phone.png") for name in ("whole", "title")
-    )
-    assert whole.width == 390 and whole.height > 300  # the whole page, not the viewport
-    assert title.height < 100  # the element alone
+        monkeypatch.setenv("ALMA_SCREENSHOTS", str(tmp_path / "shots"))
+        screenshot(page, "whole")
+        screenshot(page, "title", "#title")
+    finally:
+        page.close()
+    with Image.open(tmp_path / "shots" / "whole-phone.png") as whole:
+        assert whole.width == 390 and whole.height > 300  # the whole page, not the viewport
+    with Image.open(tmp_path / "shots" / "title-phone.png") as title:
+        assert title.height < 100  # the element alone
     assert sorted(path.name for path in tmp_path.rglob("*.png")) == [
         "title-phone.png",
         "whole-phone.png",
