@@ -66,7 +66,7 @@ def test_the_menu_button_shows_the_hidden_counts_and_follows_them_live(phone, li
     expect(phone.locator("#menu-count")).to_be_visible()
     expect(menu).to_have_attribute("aria-expanded", "false")
     expect(phone.get_by_role("button", name="Menu, 3 new")).to_be_visible()  # 1 alert + 2 inbox
-    screenshot(phone, "menu-count-phone")
+    screenshot(phone, "menu-count")
 
     member_id = phone.member.id
     in_unit_of_work(

@@ -142,9 +142,7 @@ def test_a_form_is_posted_once_however_often_its_button_is_pressed(
     assert "Only+once%2C+please." in posted[0]
 
 
-def test_a_posted_reply_is_confirmed_shown_and_focused(
-    app, open_page, live_server, scene, member, viewport
-):
+def test_a_posted_reply_is_confirmed_shown_and_focused(app, open_page, live_server, scene, member):
     from plugins.groups.models import ForumPost
 
     page = open_page(member)
