@@ -83,6 +83,7 @@ def test_register_confirm_fill_my_data_and_see_alerts_live(page, live_server, ma
     expect(page.locator("header img.avatar")).to_be_visible()
     expect(page.locator("#alert-count")).to_be_hidden()
     screenshot(page, "overview")
+    page.locator("body[data-live]").wait_for(state="attached")  # it follows the counts now
 
     maya = select(User).filter_by(email="maya@example.org")
     in_unit_of_work(
