@@ -1171,9 +1171,11 @@ class SocketClient:
         return self
 
     def close(self) -> None:
-        """Close the connection as a tab closing does: the server hears the close at once,
-        and the test waits at most :data:`QUIET` for the answer to the pending long poll
-        (which may not come before the server's next ping, 25 s on)."""
+        """Close the connection as a closing tab does, waiting at most :data:`QUIET` for the
+        answer to the pending long poll (which may not come before the server's next ping,
+        25 s on). The client tells the server as it goes, but python-socketio's client may
+        stop before its close is sent: a test of what the server does when a tab closes
+        must wait for it, or close the connection itself."""
         closing = threading.Thread(target=self.client.disconnect, daemon=True)
         closing.start()
         closing.join(timeout=self.QUIET)

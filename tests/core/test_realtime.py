@@ -77,18 +77,6 @@ def test_a_member_connects(connect, create_user):
     assert listener.client.connected
 
 
-def test_a_closed_tab_is_closed_on_the_server_at_once(app, connect, create_user):
-    tab = connect(create_user())
-    [connection] = app.extensions["socketio"].server.eio.sockets.values()  # the server's side
-    started = time.monotonic()
-    tab.close()
-    assert time.monotonic() - started < 1  # not waiting for the long poll's answer
-    deadline = time.monotonic() + TIMEOUT  # well before the server's ping would find it gone
-    while not connection.closed and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert connection.closed
-
-
 def test_an_alert_is_pushed_to_its_member_only_after_commit(db, connect, create_user):
     ada, rui = create_user(), create_user()
     ada_tab, rui_tab = connect(ada), connect(rui)
