@@ -435,7 +435,8 @@ def end_the_session_holding_the_lock(app: Flask) -> None:
         ended = connection.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                " AND objid::bigint = :key AND granted"
+                " AND objid::bigint = :key AND granted AND database = ("
+                "   SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"key": ADVISORY_LOCK_KEY},
         ).all()

@@ -27,7 +27,8 @@ def end_the_lock_session(app: Flask) -> None:
             ended = db.session.scalars(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND granted AND objid::bigint = :key"
+                    " AND granted AND objid::bigint = :key AND database = ("
+                    "   SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
                 {"key": ADVISORY_LOCK_KEY},
             ).all()
