@@ -28,6 +28,7 @@ from core.jobs import wake_job
 from core.models import JobRun, LoginFailure, OutboxMail
 from core.scheduler import (
     ADVISORY_LOCK_KEY,
+    WHO_HOLDS_THE_LOCK,
     SchedulerLock,
     build_scheduler,
     core_jobs,
@@ -432,16 +433,11 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_stops(app, scheduler
 def end_the_session_holding_the_lock(app: Flask) -> None:
     """What a failover, a network cut or an administrator does to the lock's connection."""
     with app.app_context(), database.engine.connect() as connection:
-        ended = connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                " AND objid::bigint = :key AND granted AND database = ("
-                "   SELECT oid FROM pg_database WHERE datname = current_database())"
-            ),
-            {"key": ADVISORY_LOCK_KEY},
-        ).all()
+        holders = connection.execute(WHO_HOLDS_THE_LOCK, {"key": ADVISORY_LOCK_KEY}).all()
+        terminate = text("SELECT pg_terminate_backend(:pid)")
+        ended = [connection.scalar(terminate, {"pid": holder.pid}) for holder in holders]
         connection.commit()
-    assert ended == [(True,)]
+    assert ended == [True]
 
 
 def test_a_scheduler_whose_lock_session_ends_runs_no_job_until_it_holds_it_again(

@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import text
 
 from core.testing import SMTPSink, create_postgres_database, free_port
 
@@ -335,18 +334,12 @@ def schedulers(deployment: Deployment) -> Iterator[Callable[..., list[Process]]]
 def scheduler_lock_holder(app: Flask) -> str | None:
     """The ``application_name`` of the process holding the scheduler's advisory lock."""
     from core.db import db
-    from core.scheduler import ADVISORY_LOCK_KEY
+    from core.scheduler import ADVISORY_LOCK_KEY, WHO_HOLDS_THE_LOCK
 
-    query = text(
-        "SELECT activity.application_name FROM pg_locks AS lock"
-        " JOIN pg_stat_activity AS activity ON activity.pid = lock.pid"
-        " WHERE lock.locktype = 'advisory' AND lock.granted"
-        " AND lock.objid::bigint = :key AND lock.database = ("
-        "   SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
     with app.app_context():
         try:
-            return db.session.scalar(query, {"key": ADVISORY_LOCK_KEY})
+            holder = db.session.execute(WHO_HOLDS_THE_LOCK, {"key": ADVISORY_LOCK_KEY}).first()
+            return None if holder is None else holder.application_name
         finally:
             db.session.remove()
 

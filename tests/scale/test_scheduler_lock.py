@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from core.db import db
 from core.models import JobRun
-from core.scheduler import ADVISORY_LOCK_KEY
+from core.scheduler import ADVISORY_LOCK_KEY, WHO_HOLDS_THE_LOCK
 
 from .conftest import MAIL_POLL_SECONDS, Deployment, Process, scheduler_lock_holder, wait_until
 
@@ -24,14 +24,9 @@ STANDING_BY = LOST + "runs no jobs until it holds it again: another scheduler ho
 def end_the_lock_session(app: Flask) -> None:
     with app.app_context():
         try:
-            ended = db.session.scalars(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND granted AND objid::bigint = :key AND database = ("
-                    "   SELECT oid FROM pg_database WHERE datname = current_database())"
-                ),
-                {"key": ADVISORY_LOCK_KEY},
-            ).all()
+            holders = db.session.execute(WHO_HOLDS_THE_LOCK, {"key": ADVISORY_LOCK_KEY}).all()
+            terminate = text("SELECT pg_terminate_backend(:pid)")
+            ended = [db.session.scalar(terminate, {"pid": holder.pid}) for holder in holders]
         finally:
             db.session.remove()
     assert ended == [True]
