@@ -48,6 +48,7 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
         logger=False,
         engineio_logger=False,
     )
+    app.wsgi_app = PageLeftDuringUpgrade(app.wsgi_app)  # type: ignore[method-assign]
 
     logging.getLogger("engineio.server").addFilter(_closed_tab_is_normal)
     connections = MemberConnections(queue_url, app.config["SOCKETIO_CHANNEL"])
@@ -70,6 +71,30 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
     for handler in handlers:
         socketio.on_event(handler.event, _members_only(handler.handler), handler.namespace)
     return socketio
+
+
+class PageLeftDuringUpgrade:
+    """Around Socket.IO's WSGI app: a page left while its connection moves from long polling
+    to a WebSocket is an ordinary end, not a failed request.
+
+    The browser's probe arrives, then its close, before the server answers the probe; the
+    answer then fails with a bare ``OSError`` (python-engineio 4.15), which the web server
+    takes for an error in the app: Werkzeug writes an error page on the WebSocket (the
+    browser's console says "Invalid frame header") and gunicorn logs a traceback. It ends
+    here as engine.io ends a WebSocket that closed normally."""
+
+    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            return self.wsgi_app(environ, start_response)
+        except OSError as error:
+            if error.args or environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+                raise
+            if "gunicorn.socket" in environ:
+                raise StopIteration from None  # gunicorn: the connection was taken over
+            raise ConnectionError from None  # Werkzeug: the client went, nothing to answer
 
 
 def _closed_tab_is_normal(record: logging.LogRecord) -> bool:

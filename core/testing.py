@@ -24,6 +24,7 @@ plugin authors too.
   (``serve(app)`` serves more apps, as several web processes);
   ``SocketClient``: a real Socket.IO client that queues what it receives, and
   ``socket_as(user, *events)`` one connected to ``live_server`` as a member;
+  ``leave_during_websocket_upgrade(url, cookie)`` leaves a page mid-upgrade, as a browser;
   ``browser``: headless Chromium (Playwright) to drive it.
 * ``redis_server``: a private ``redis-server`` (``.url``) to kill, restart or stall under a
   running site.
@@ -1135,6 +1136,44 @@ def race(app: Flask, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a racer is stuck"
     return outcomes
+
+
+def leave_during_websocket_upgrade(base_url: str, cookie: str) -> bytes:
+    """Do what a browser does when its page is left while its Socket.IO connection moves from
+    long polling to a WebSocket: open a session (as the member of the session ``cookie``),
+    send the upgrade's probe and at once the WebSocket's close. Return what the server sent
+    on the WebSocket after that, until it closed the connection or stayed quiet for 0.3 s:
+    a close frame and nothing else, when all goes well."""
+    import requests
+
+    opened = requests.get(
+        f"{base_url}/socket.io/?EIO=4&transport=polling", headers={"Cookie": cookie}, timeout=5
+    )
+    sid = json.loads(opened.text[1:])["sid"]
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(
+            f"GET /socket.io/?EIO=4&transport=websocket&sid={sid} HTTP/1.1\r\n"
+            f"Host: {host}:{port}\r\nCookie: {cookie}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode()
+        )
+        switched = connection.recv(4096)
+        assert switched.startswith(b"HTTP/1.1 101"), switched
+        connection.sendall(_client_frame(0x1, b"2probe") + _client_frame(0x8, b""))
+        connection.settimeout(0.3)
+        received = b""
+        with contextlib.suppress(TimeoutError):
+            while chunk := connection.recv(4096):
+                received += chunk
+        return received
+
+
+def _client_frame(opcode: int, payload: bytes) -> bytes:
+    """One final WebSocket frame as a browser sends it: masked, shorter than 126 bytes."""
+    mask = secrets.token_bytes(4)
+    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
 
 
 class SocketClient:

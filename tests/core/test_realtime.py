@@ -21,8 +21,9 @@ from sqlalchemy import delete
 from core import hookimpl
 from core.contributions import SocketHandler
 from core.models import LoginSession
+from core.realtime import PageLeftDuringUpgrade
 from core.services.notifications import mark_read, notify
-from core.testing import SocketClient, session_cookie
+from core.testing import SocketClient, leave_during_websocket_upgrade, session_cookie
 
 TIMEOUT = 5  # seconds to wait for something that should happen
 QUIET = 0.3  # seconds to wait for something that should not
@@ -291,3 +292,33 @@ def test_a_tab_closing_logs_no_error(app, live_server, create_user, caplog):
     assert [response.status_code for response in late] == [400, 400]  # the client reconnects
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == []
+
+
+def test_a_tab_leaving_during_the_websocket_upgrade_gets_no_error_page(
+    app, live_server, create_user, caplog
+):
+    # The WebSocket already holds the connection: an error page written on it would reach
+    # the browser as a broken frame ("Invalid frame header" in its console).
+    cookie = f"session={session_cookie(app, create_user())}"
+    with caplog.at_level(logging.INFO):
+        answer = leave_during_websocket_upgrade(live_server, cookie)
+
+    assert answer == b"\x88\x00"  # the close answered with a close, nothing after it
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "environ, error",
+    [
+        ({"PATH_INFO": "/me"}, OSError()),  # not a WebSocket: a failed request
+        ({"HTTP_UPGRADE": "websocket"}, OSError("Socket has been upgraded already")),
+    ],
+)
+def test_other_os_errors_stay_errors(environ, error):
+    def failing(environ: dict, start_response: Any) -> None:
+        raise error
+
+    with pytest.raises(OSError) as raised:
+        PageLeftDuringUpgrade(failing)(environ, None)
+    assert raised.value is error

@@ -24,7 +24,7 @@ from core.models import OutboxMail, User
 from core.services.accounts import hash_password
 from core.services.mail import send_mail
 from core.services.profiles import save_profile_fields
-from core.testing import SocketClient, count_rows
+from core.testing import SocketClient, count_rows, leave_during_websocket_upgrade
 from plugins.mentoring.services import lifecycle
 from plugins.mentoring.services.verification import mark_verified
 
@@ -162,6 +162,21 @@ def test_a_chat_message_sent_through_one_web_process_reaches_the_other(
     assert [ada_tab.next("mentoring.message")["id"] for _ in range(2)] == [sent["id"], answer["id"]]
     # each message reached each tab once, though both processes heard it from Redis
     assert rui_tab.received("mentoring.message") == ada_tab.received("mentoring.message") == []
+
+
+def test_a_page_left_during_the_websocket_upgrade_ends_quietly(deployment: Deployment, data: Flask):
+    [web_a] = [process for process in deployment.processes if process.name == "web-a"]
+    create_member(data, "eve@example.org", "Eve Left")
+    browser = log_in(deployment.web_urls[0], "eve@example.org")
+    logged = len(web_a.output())
+
+    answer = leave_during_websocket_upgrade(
+        deployment.web_urls[0], f"session={browser.cookies['session']}"
+    )
+
+    assert answer == b"\x88\x00"  # the close answered with a close, nothing after it
+    time.sleep(0.5)  # gunicorn logs an error in the app within milliseconds: none came
+    assert "Traceback" not in web_a.output()[logged:]
 
 
 # ---- scheduled mail: one scheduler, web processes never -----------------------------------
