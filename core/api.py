@@ -55,7 +55,7 @@ from core.db import (
 
 from core.models import Activity, Goal, Topic, User, UserLanguage, UserTopic
 from core.services.accounts import user_by_email
-from core.services.profiles import member_for
+from core.services.profiles import language_codes_of, member_for, topic_names_of
 from core.services.lifecycle import FORMER_MEMBER, forget_mentions
 
 # ---- staff and the audit log ------------------------------------------------------------------
@@ -156,7 +156,7 @@ from core.state import alma
 
 # ---- version ----------------------------------------------------------------------------------
 
-API_VERSION = (1, 8)  # (major, minor): a major bump may break plugins, a minor one only adds
+API_VERSION = (1, 9)  # (major, minor): a major bump may break plugins, a minor one only adds
 
 __all__ = [  # noqa: RUF022 (grouped as above)
     "API_VERSION",
@@ -200,6 +200,8 @@ __all__ = [  # noqa: RUF022 (grouped as above)
     "Goal",
     "user_by_email",
     "member_for",
+    "topic_names_of",
+    "language_codes_of",
     "FORMER_MEMBER",
     "forget_mentions",
     # staff and the audit log

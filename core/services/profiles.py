@@ -57,6 +57,33 @@ def member_facts(members: Sequence[User]) -> dict[int, list[str]]:
     return facts
 
 
+def topic_names_of(member_ids: Sequence[int], kind: str) -> dict[int, list[str]]:
+    """Each member's topics of ``kind`` ("expertise", "interest"), in their order, by member
+    id: one statement for a page of members (a member without any is left out)."""
+    names: dict[int, list[str]] = {}
+    for member_id, name in db.session.execute(
+        select(UserTopic.user_id, Topic.name)
+        .join(Topic, Topic.id == UserTopic.topic_id)
+        .where(UserTopic.user_id.in_(member_ids), UserTopic.kind == kind)
+        .order_by(UserTopic.user_id, UserTopic.position)
+    ):
+        names.setdefault(member_id, []).append(name)
+    return names
+
+
+def language_codes_of(member_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The codes of the languages each member speaks, by member id: one statement for a
+    page of members (a member without any is left out)."""
+    codes: dict[int, list[str]] = {}
+    for member_id, code in db.session.execute(
+        select(UserLanguage.user_id, UserLanguage.code)
+        .where(UserLanguage.user_id.in_(member_ids))
+        .order_by(UserLanguage.user_id, UserLanguage.code)
+    ):
+        codes.setdefault(member_id, []).append(code)
+    return codes
+
+
 def member_badges(member: User) -> list[tuple[str, str]]:
     """The badges beside a member's name on their profile, as ``(label, style)``: those of
     the fields plugins add to the profile form that are on for this member."""

@@ -18,6 +18,7 @@ from core import hookimpl
 from core.contributions import GoalKind, ProfileArea, ProfileSection
 from core.models import Goal, GoalParty, Topic, User, UserTopic
 from core.services.goals import propose_goal
+from core.services.profiles import language_codes_of, topic_names_of, update_profile
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -220,6 +221,33 @@ def test_topics_are_shared_between_members_whatever_their_case(app, db, create_u
     assert sorted(count for _, count in users_per_topic) == [2, 2]
 
 
+def test_topics_and_languages_of_a_page_of_members_in_one_read_each(db, create_user):
+    ada, grace, quiet = create_user(), create_user(), create_user()
+    for member, expertise, interests, languages in (
+        (ada, ["Python"], [], []),  # kept below, behind a topic put before it
+        (ada, ["Rust", "Python"], ["Go"], ["fr", "en"]),
+        (grace, ["COBOL"], [], []),
+    ):
+        update_profile(
+            member,
+            display_name=member.display_name,
+            bio="",
+            timezone="UTC",
+            locale=None,
+            expertise=expertise,
+            interests=interests,
+            languages=languages,
+        )
+    db.session.commit()
+    members = [ada.id, grace.id, quiet.id]
+
+    assert topic_names_of(members, "expertise") == {ada.id: ["Rust", "Python"], grace.id: ["COBOL"]}
+    assert topic_names_of(members, "interest") == {ada.id: ["Go"]}
+    assert language_codes_of(members) == {ada.id: ["en", "fr"]}
+    assert topic_names_of([grace.id], "expertise") == {grace.id: ["COBOL"]}
+    assert language_codes_of([]) == {}
+
+
 INVALID_DATA = [
     ({"expertise": ", ".join(f"topic {n}" for n in range(13))}, "Name at most 12 topics."),
     ({"interests": "x" * 61}, "A topic may have at most 60 characters."),
@@ -255,7 +283,6 @@ def test_invalid_data_is_refused_with_a_message_and_changes_nothing(client, db, 
 
 def test_an_unknown_time_zone_is_refused_by_the_service_too(db, create_user):
     from core.errors import InvalidInput
-    from core.services.profiles import update_profile
 
     member = create_user(timezone="UTC")
     with pytest.raises(InvalidInput, match="Choose a time zone from the list"):

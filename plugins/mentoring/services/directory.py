@@ -8,7 +8,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from core.api import (
     InvalidInput,
@@ -165,12 +164,7 @@ def _matching_mentors(text: str, topic: str, language: str, field: str) -> Selec
 
 def _by_name(query: Select, offset: int, limit: int) -> list[User]:
     return list(
-        db.session.scalars(
-            query.options(selectinload(User.topics), selectinload(User.languages))
-            .order_by(User.display_name, User.id)
-            .offset(offset)
-            .limit(limit)
-        )
+        db.session.scalars(query.order_by(User.display_name, User.id).offset(offset).limit(limit))
     )
 
 

@@ -122,6 +122,24 @@ def test_filter_by_expertise_topic_and_language(client, make_mentor):
     assert listed(directory(client, topic="Java")) == []
 
 
+def test_each_card_shows_its_own_mentors_expertise_and_languages(client, make_mentor):
+    make_mentor(
+        "Ada Lovelace", expertise=("Python", "Maths"), interests=("Poetry",), languages=("fr", "en")
+    )
+    make_mentor("Grace Hopper", expertise=("COBOL",))
+    make_mentor("Hedy Lamarr", languages=("de",))
+
+    ada, grace, hedy = directory(client).split('<div class="card h-100">')[1:]
+
+    assert re.findall(r'class="badge topic">([^<]*)<', ada) == ["Python", "Maths"]  # their order
+    assert "Speaks:</span> English, French" in ada
+    assert "Poetry" not in ada  # an interest is not expertise
+    assert re.findall(r'class="badge topic">([^<]*)<', grace) == ["COBOL"]
+    assert "Speaks" not in grace
+    assert re.findall(r'class="badge topic">', hedy) == []
+    assert "Speaks:</span> German" in hedy
+
+
 def test_has_room_now_hides_full_and_paused_mentors(client, make_mentor, give_mentee):
     make_mentor("Ada Lovelace", capacity=2)
     full = make_mentor("Bea Full")
