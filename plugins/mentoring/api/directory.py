@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, NotAllowed, PageField
+from core.api import InvalidInput, NotAllowed, PageField, language_codes_of, topic_names_of
 from plugins.mentoring.api import bp
 from plugins.mentoring.choices import looks_for_mentor
 from plugins.mentoring.services import directory, fields, suggestions
@@ -65,14 +65,16 @@ def mentors(arguments: dict[str, Any]) -> dict[str, Any]:
         with_room=arguments["free"],
         page=arguments["page"],
     )
-    labels = fields.labels_of_members([mentor.id for mentor, _room in found.mentors])
+    shown = [mentor.id for mentor, _room in found.mentors]
+    labels = fields.labels_of_members(shown)
+    expertise, spoken = topic_names_of(shown, "expertise"), language_codes_of(shown)
     items = [
         {
             "id": mentor.id,
             "display_name": mentor.display_name,
             "has_room": has_room,
-            "expertise": mentor.topic_names("expertise"),
-            "languages": mentor.language_codes,
+            "expertise": expertise.get(mentor.id, []),
+            "languages": spoken.get(mentor.id, []),
             "fields_of_study": labels.get(mentor.id, []),
         }
         for mentor, has_room in found.mentors

@@ -241,8 +241,9 @@ def page(client, user, path: str, data: dict | None = None):
     return client.post(path, data=data, follow_redirects=True)
 
 
-def statements_of_get(app, client, path: str) -> int:
-    """How many SQL statements the page at ``path`` runs, fetched by ``client``."""
+def statements_of_get(app, client, path: str, **options: Any) -> int:
+    """How many SQL statements the page at ``path`` runs, fetched by ``client`` (with the
+    ``options`` of ``client.get``: ``headers``, say)."""
     from sqlalchemy import event
 
     from core.db import db as database
@@ -252,7 +253,7 @@ def statements_of_get(app, client, path: str) -> int:
         keep = lambda *args: seen.append(args[2])  # noqa: E731
         event.listen(database.engine, "before_cursor_execute", keep)
         try:
-            assert client.get(path).status_code == 200
+            assert client.get(path, **options).status_code == 200
         finally:
             event.remove(database.engine, "before_cursor_execute", keep)
     return len(seen)

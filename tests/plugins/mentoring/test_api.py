@@ -16,6 +16,8 @@ from core.testing import assert_api_routes_refuse_visitors, stored, token_header
 from plugins.mentoring.models import ChatMessage, Mentorship
 from plugins.mentoring.services import fields
 
+from .conftest import statements_of_get
+
 API = "/api/v1/mentoring"
 
 
@@ -62,6 +64,7 @@ def test_the_directory_filters_as_its_page(client, db, make_mentor, mentee):
     assert [one["has_room"] for one in everyone["items"]] == [True, True, False]
     assert everyone["next_page"] is None
     assert everyone["items"][0]["expertise"] == ["Python"]
+    assert [one["languages"] for one in everyone["items"]] == [["de"], ["en"], []]
     assert "email" not in everyone["items"][0]
 
     python = client.get(f"{API}/mentors?topic=python&free=true", headers=token).json
@@ -76,6 +79,22 @@ def test_the_directory_filters_as_its_page(client, db, make_mentor, mentee):
     assert [one["display_name"] for one in broad["items"]] == ["Bo Rust"]
     unknown = client.get(f"{API}/mentors?field=nonsense", headers=token)
     assert unknown.status_code == 422 and problem_type(unknown) == "invalid-input"
+
+
+def test_the_directory_reads_the_same_statements_for_a_page_of_mentors(
+    app, client, db, make_mentor, mentee
+):
+    token = bearer(db, mentee, "read")
+
+    def statements() -> int:
+        return statements_of_get(app, client, f"{API}/mentors", headers=token)
+
+    make_mentor("Mentor 00", expertise=("Python",), languages=("en",))
+    statements()  # its first use writes down when the token was used
+    few = statements()
+    for number in range(1, 12):
+        make_mentor(f"Mentor {number:02}", expertise=("Python", "data"), languages=("de", "en"))
+    assert statements() == few
 
 
 def test_the_directory_pages_by_number(client, db, make_mentor, mentee):
