@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qs
 
 import redis
 import socketio
@@ -48,7 +49,8 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
         logger=False,
         engineio_logger=False,
     )
-    app.wsgi_app = PageLeftDuringUpgrade(app.wsgi_app)  # type: ignore[method-assign]
+    engineio_server = socketio.server.eio  # type: ignore[attr-defined]  # made by init_app
+    app.wsgi_app = UpgradeCutShort(app.wsgi_app, engineio_server)  # type: ignore[method-assign]
 
     logging.getLogger("engineio.server").addFilter(_closed_tab_is_normal)
     connections = MemberConnections(queue_url, app.config["SOCKETIO_CHANNEL"])
@@ -73,28 +75,49 @@ def create_socketio(app: Flask, handlers: list[SocketHandler]) -> SocketIO:
     return socketio
 
 
-class PageLeftDuringUpgrade:
-    """Around Socket.IO's WSGI app: a page left while its connection moves from long polling
-    to a WebSocket is an ordinary end, not a failed request.
+class UpgradeCutShort:
+    """Around the app: a WebSocket upgrade the browser cut short is an ordinary end, not a
+    failed request.
 
-    The browser's probe arrives, then its close, before the server answers the probe; the
-    answer then fails with a bare ``OSError`` (python-engineio 4.15), which the web server
-    takes for an error in the app: Werkzeug writes an error page on the WebSocket (the
-    browser's console says "Invalid frame header") and gunicorn logs a traceback. It ends
-    here as engine.io ends a WebSocket that closed normally."""
+    A page left (or a network that drops the new connection) while its Socket.IO connection
+    moves from long polling to a WebSocket: the probe arrives, then the WebSocket's close,
+    before the server answers the probe. That answer then fails with a bare ``OSError``
+    (python-engineio 4.15), which the web server takes for an error in the app: Werkzeug
+    writes an error page on the WebSocket (the browser's console says "Invalid frame
+    header"), gunicorn logs a traceback. And engine.io's session stays marked as upgrading,
+    so that its long polls answer at once with nothing: a tab still open would poll in a
+    tight loop until its ping timed out.
 
-    def __init__(self, wsgi_app: Callable[..., Any]) -> None:
+    Here the session goes back to long polling, as after engine.io's own failed upgrades,
+    and the request ends as engine.io ends a WebSocket that closed."""
+
+    def __init__(self, wsgi_app: Callable[..., Any], engineio_server: Any) -> None:
         self.wsgi_app = wsgi_app
+        self.engineio_server = engineio_server
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         try:
             return self.wsgi_app(environ, start_response)
         except OSError as error:
-            if error.args or environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            if type(error) is not OSError or error.args or not _is_websocket(environ):
                 raise
+            self._back_to_polling(environ)
+            # what engine.io does once a WebSocket has ended, as simple-websocket tells servers
+            if "werkzeug.socket" in environ:
+                raise ConnectionError from None  # the client went: nothing to answer
             if "gunicorn.socket" in environ:
-                raise StopIteration from None  # gunicorn: the connection was taken over
-            raise ConnectionError from None  # Werkzeug: the client went, nothing to answer
+                raise StopIteration from None  # the connection was taken over
+            return []
+
+    def _back_to_polling(self, environ: dict[str, Any]) -> None:
+        sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
+        session = self.engineio_server.sockets.get(sid)
+        if session is not None and session.upgrading and not session.upgraded:
+            session.upgrading = False
+
+
+def _is_websocket(environ: dict[str, Any]) -> bool:
+    return bool(environ.get("HTTP_UPGRADE", "").lower() == "websocket")
 
 
 def _closed_tab_is_normal(record: logging.LogRecord) -> bool:

@@ -24,7 +24,8 @@ plugin authors too.
   (``serve(app)`` serves more apps, as several web processes);
   ``SocketClient``: a real Socket.IO client that queues what it receives, and
   ``socket_as(user, *events)`` one connected to ``live_server`` as a member;
-  ``leave_during_websocket_upgrade(url, cookie)`` leaves a page mid-upgrade, as a browser;
+  ``cut_websocket_upgrade_short(url, cookie)`` breaks off an upgrade to WebSocket, as a
+  browser whose page is left then;
   ``browser``: headless Chromium (Playwright) to drive it.
 * ``redis_server``: a private ``redis-server`` (``.url``) to kill, restart or stall under a
   running site.
@@ -1138,18 +1139,31 @@ def race(app: Flask, *actions: Callable[[], Any]) -> list[tuple[str, Any]]:
     return outcomes
 
 
-def leave_during_websocket_upgrade(base_url: str, cookie: str) -> bytes:
-    """Do what a browser does when its page is left while its Socket.IO connection moves from
-    long polling to a WebSocket: open a session (as the member of the session ``cookie``),
-    send the upgrade's probe and at once the WebSocket's close. Return what the server sent
-    on the WebSocket after that, until it closed the connection or stayed quiet for 0.3 s:
-    a close frame and nothing else, when all goes well."""
+@dataclass(frozen=True)
+class CutShortUpgrade:
+    answer: bytes  # what the server sent on the WebSocket after the browser's close
+    poll_url: str  # the session's long-polling URL, which a tab still open goes on using
+
+
+def cut_websocket_upgrade_short(base_url: str, cookie: str) -> CutShortUpgrade:
+    """Do what a browser does when its page is left, or its network drops the new
+    connection, while its Socket.IO connection moves from long polling to a WebSocket.
+
+    As the member of the session ``cookie``: open a session and connect to it (as a page
+    does), start the upgrade, send its probe and at once the WebSocket's close, and read what
+    the server sends until its own close, and whatever follows within 0.3 s. All is well
+    when that is a close frame (``b"\\x88\\x00"``), after the probe's answer if the server
+    was quick to send it (``b"\\x81\\x063probe"``), and nothing else."""
     import requests
 
+    headers = {"Cookie": cookie}
     opened = requests.get(
-        f"{base_url}/socket.io/?EIO=4&transport=polling", headers={"Cookie": cookie}, timeout=5
+        f"{base_url}/socket.io/?EIO=4&transport=polling", headers=headers, timeout=5
     )
     sid = json.loads(opened.text[1:])["sid"]
+    poll_url = f"{base_url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+    requests.post(poll_url, data="40", headers=headers, timeout=5).raise_for_status()
+    assert requests.get(poll_url, headers=headers, timeout=5).text.startswith("40")  # connected
     host, port = base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as connection:
         connection.sendall(
@@ -1158,15 +1172,22 @@ def leave_during_websocket_upgrade(base_url: str, cookie: str) -> bytes:
             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode()
         )
-        switched = connection.recv(4096)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += connection.recv(4096)
+        switched, _, received = received.partition(b"\r\n\r\n")
         assert switched.startswith(b"HTTP/1.1 101"), switched
         connection.sendall(_client_frame(0x1, b"2probe") + _client_frame(0x8, b""))
-        connection.settimeout(0.3)
-        received = b""
+        while CLOSE_FRAME_START not in received and (chunk := connection.recv(4096)):
+            received += chunk
+        connection.settimeout(0.3)  # then anything that follows at once, until the end
         with contextlib.suppress(TimeoutError):
             while chunk := connection.recv(4096):
                 received += chunk
-        return received
+    return CutShortUpgrade(received, poll_url)
+
+
+CLOSE_FRAME_START = b"\x88"  # a final frame of opcode 8: the WebSocket's close
 
 
 def _client_frame(opcode: int, payload: bytes) -> bytes:

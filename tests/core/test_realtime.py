@@ -21,9 +21,9 @@ from sqlalchemy import delete
 from core import hookimpl
 from core.contributions import SocketHandler
 from core.models import LoginSession
-from core.realtime import PageLeftDuringUpgrade
+from core.realtime import UpgradeCutShort
 from core.services.notifications import mark_read, notify
-from core.testing import SocketClient, leave_during_websocket_upgrade, session_cookie
+from core.testing import SocketClient, cut_websocket_upgrade_short, session_cookie
 
 TIMEOUT = 5  # seconds to wait for something that should happen
 QUIET = 0.3  # seconds to wait for something that should not
@@ -294,18 +294,31 @@ def test_a_tab_closing_logs_no_error(app, live_server, create_user, caplog):
     assert errors == []
 
 
-def test_a_tab_leaving_during_the_websocket_upgrade_gets_no_error_page(
-    app, live_server, create_user, caplog
+CLOSED = b"\x88\x00"  # a WebSocket close frame, from the server
+PROBE_ANSWERED = b"\x81\x063probe"  # engine.io's answer to the upgrade's probe
+
+
+def test_an_upgrade_cut_short_gets_no_error_page_and_the_tab_goes_on_polling(
+    app, db, live_server, create_user, caplog
 ):
     # The WebSocket already holds the connection: an error page written on it would reach
     # the browser as a broken frame ("Invalid frame header" in its console).
-    cookie = f"session={session_cookie(app, create_user())}"
+    member = create_user()
+    cookie = f"session={session_cookie(app, member)}"
     with caplog.at_level(logging.INFO):
-        answer = leave_during_websocket_upgrade(live_server, cookie)
+        cut = cut_websocket_upgrade_short(live_server, cookie)
 
-    assert answer == b"\x88\x00"  # the close answered with a close, nothing after it
+    assert cut.answer in (CLOSED, PROBE_ANSWERED + CLOSED)
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == []
+
+    # a tab still open (its network dropped the WebSocket) gets its alerts by long polling
+    notify(member, "Rui sent you a mentorship request.")
+    db.session.commit()
+    polls = [requests.get(cut.poll_url, headers={"Cookie": cookie}, timeout=TIMEOUT).text]
+    while polls[-1] == "6" and len(polls) < 3:  # an empty answer ends a poll the upgrade held
+        polls.append(requests.get(cut.poll_url, headers={"Cookie": cookie}, timeout=TIMEOUT).text)
+    assert polls[-1] == '42["alerts",{"unread":1}]', polls
 
 
 @pytest.mark.parametrize(
@@ -320,5 +333,5 @@ def test_other_os_errors_stay_errors(environ, error):
         raise error
 
     with pytest.raises(OSError) as raised:
-        PageLeftDuringUpgrade(failing)(environ, None)
+        UpgradeCutShort(failing, None)(environ, None)
     assert raised.value is error
