@@ -273,14 +273,14 @@ def _shown(article_id: int) -> Article:
 
 def _answer(found: Article) -> dict[str, Any]:
     reading = services.article_to_read(found.id, current_user)
-    hidden = services.revision_of(found, found.revision_number).hidden_at is not None
+    hidden = reading.text_hidden
     return {
         "id": found.id,
         "title": found.title,
         "url": _page(found),
         "author_id": found.author_id,
         "author_name": _author_name(found),
-        "tags": [tag.name for tag in found.tags],
+        "tags": [tag.name for tag in reading.tags],
         "revision": found.revision_number,
         "body": None if hidden else found.body,
         "body_html": None if hidden else found.body_html,

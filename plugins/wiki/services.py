@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, Select, delete, false, func, literal_column, select, text
@@ -335,38 +335,56 @@ def count_ratings(article: Article) -> int:
     ).scalar_one()
 
 
+class ShownTag(NamedTuple):
+    """A tag as an article's page shows it: its name, linking to its list by its key."""
+
+    name: str
+    key: str
+
+
 @dataclass(frozen=True)
 class Reading:
-    """An article as a member reads it: with its rating and the stars they gave it, if any."""
+    """An article as a member reads it: with its tags, whether the moderators hid its text
+    (its current revision), its rating and the stars they gave it, if any."""
 
     article: Article
+    tags: list[ShownTag]  # by name
+    text_hidden: bool
     average: float | None
     count: int
     stars_given: int | None
 
 
 def article_to_read(article_id: int, reader: User) -> Reading:
-    """The article (404 if none) with its author, tags and rating, and ``reader``'s stars. Its
-    Markdown source and search text stay in the database: the page shows the rendered HTML."""
+    """The article (404 if none) with its author, tags, rating and ``reader``'s stars, and
+    whether its text is hidden, in two statements. Its Markdown source and search text stay
+    in the database: the page shows the rendered HTML."""
     stars_given = (
         select(Rating.stars)
         .where(Rating.article_id == Article.id, Rating.user_id == reader.id)
         .scalar_subquery()
     )
+    text_hidden = (
+        select(Revision.hidden_at.is_not(None))
+        .where(Revision.article_id == Article.id, Revision.number == Article.revision_number)
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(Article, AVERAGE_STARS, RATING_COUNT, stars_given)
+        select(Article, AVERAGE_STARS, RATING_COUNT, stars_given, text_hidden)
         .where(Article.id == article_id)
-        .options(
-            joinedload(Article.author),
-            selectinload(Article.tags),
-            defer(Article.body),
-            defer(Article.plain_text),
-        )
+        .options(joinedload(Article.author), defer(Article.body), defer(Article.plain_text))
     ).one_or_none()
     if row is None:
         raise _no_such_article()
-    article, average, count, stars = row
-    return Reading(article, _average(average), count, stars)
+    article, average, count, stars, hidden = row
+    tags = db.session.execute(
+        select(Tag.name, Tag.key)
+        .join(ArticleTag, ArticleTag.tag_id == Tag.id)
+        .where(ArticleTag.article_id == article.id)
+        .order_by(Tag.name)
+    )
+    shown = [ShownTag(name, key) for name, key in tags]
+    return Reading(article, shown, bool(hidden), _average(average), count, stars)
 
 
 def articles_query(*, tag: Tag | None = None, search: str | None = None) -> Select:

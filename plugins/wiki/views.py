@@ -231,13 +231,14 @@ def article(article_id: int, slug: str):
     return render_template(
         "wiki/article.html",
         article=found,
+        tags=reading.tags,
+        text_hidden=reading.text_hidden,
         average=reading.average,
         count=reading.count,
         my_rating=mine,
         rating_form=rating_form,
         may_rate=services.may_rate(found, current_user),
         may_delete=services.may_delete(found, current_user),
-        current_revision=services.revision_of(found, found.revision_number),
     )
 
 
