@@ -74,6 +74,21 @@ def test_a_copied_cookie_no_longer_works_after_logout(app, db, create_user, reme
     assert session_rows(db, member) == []
 
 
+def test_a_cookie_naming_another_members_session_logs_nobody_in(app, db, create_user):
+    # a session cookie is signed, so this takes the site's key: it must still name its member
+    ada, rui = create_user(), create_user()
+    rui_browser = browser(app)
+    rui_browser.login(rui)
+    [rui_session] = session_rows(db, rui)
+    forged = browser(app)
+    forged.login(ada)
+    with forged.session_transaction() as cookie:
+        cookie["_user_id"] = f"{ada.id}:s{rui_session.id}"
+
+    assert not is_logged_in(forged)
+    assert is_logged_in(rui_browser)
+
+
 def test_keep_me_logged_in_lasts_30_days(app, db, create_user):
     member = create_user(email="ada@example.org")
     client = browser(app)
