@@ -164,6 +164,21 @@ def routes(app: Flask, scale: float, pairs_count: int) -> Iterator[tuple[str, Ca
     yield "chat message", chat_sender(app, viewer, landmarks.long_chat_id)
 
 
+def profiled_app(url: str, folder: str) -> Flask:
+    """The app the routes are requested from, on the database ``url``."""
+    settings = {
+        "DATABASE_URL": url,
+        "PLUGINS": [*PLUGINS, "bench"],
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        # the data set's mentors have no identity check: let members find them; the
+        # requests are all measured before their accepts
+        "PLUGIN_SETTINGS": {"mentoring": {"verification": "none", "max_pending_requests": 1000}},
+    }
+    app = create_app(settings, instance_path=folder, extra_plugins={"bench": CeilingPlugin()})
+    app.config["RATE_LIMITS"] = dict.fromkeys(DECLARED, UNLIMITED)
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.1)
@@ -175,21 +190,7 @@ def main() -> None:
 
     results: list[Measured] = []
     with throwaway_database(args.server) as url, tempfile.TemporaryDirectory() as folder:
-        settings = {
-            "DATABASE_URL": url,
-            "PLUGINS": [*PLUGINS, "bench"],
-            # the data set's mentors have no identity check: let members find them; the
-            # requests are all measured before their accepts
-            "PLUGIN_SETTINGS": {
-                "mentoring": {"verification": "none", "max_pending_requests": 1000}
-            },
-        }
-        app = create_app(
-            settings | {"SECRET_KEY": secrets.token_urlsafe(32)},
-            instance_path=folder,
-            extra_plugins={"bench": CeilingPlugin()},
-        )
-        app.config["RATE_LIMITS"] = dict.fromkeys(DECLARED, UNLIMITED)
+        app = profiled_app(url, folder)
         # the accepts use the requests' pairs: as many pairs as both measured loops need
         for name, action in routes(app, args.scale, pairs_count=(args.requests * 2 + 4) * 2):
             only = args.only or []

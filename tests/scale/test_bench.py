@@ -86,3 +86,16 @@ def test_the_browser_bench_measures_the_chromium_the_tests_drive(browser):
     cost = measure(browser, rounds=2)
 
     assert cost.new_page_ms >= 0 and cost.navigation_ms >= 0  # measured, whatever the figure
+
+
+def test_the_ab_bench_measures_a_route_in_this_checkout_and_another_commit(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the benchmark runs on PostgreSQL (run with --db=postgresql)")
+    from bench.ab import compare
+
+    shown = compare("HEAD", ["shell"], pairs=1, seconds=0.1, scale=0.01)
+
+    [header, shell] = shown.splitlines()
+    assert header.split()[:2] == ["route", "HEAD"]
+    assert shell.startswith("shell") and shell.endswith("(median)")
+    assert len(re.findall(r"\d+\.\d\d", shell)) == 4  # both trees' minimum and median
