@@ -10,9 +10,10 @@ runs one process in each tree (the base first in every other pair), and each pro
 ``bench/dataset.py``'s community in a PostgreSQL database of its own, then requests each
 route (the names of ``bench.profile_pages``) in batches of 40 for ``--seconds``, through
 Flask's test client. It prints, per route, the minimum and median CPU per request of the
-batches of either tree, and the change. Both trees run this checkout's Python environment:
-the base needs ``bench.profile_pages.profiled_app`` (the commit that added this script, or a
-later one).
+batches of either tree, and the change. Both trees run this checkout's Python environment
+and this script, with the other's code first on the path: the base needs the
+``bench.profile_pages.routes`` of 4 December 2026 or later. The routes are the pages and the
+chat message (a request or an accept needs pairs of members made for each).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -27,11 +29,24 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 HERE = Path(__file__).resolve()
 REPOSITORY = HERE.parent.parent
 BATCH = 40  # requests per measured batch
 ROUTES = ["shell", "mentor search", "wiki article"]
+MEASURABLE = [
+    "shell",
+    "profile Overview",
+    "mentor search",
+    "mentorship + chat",
+    "wiki article",
+    "group page",
+    "chat message",
+]
 
 Batches = dict[str, list[float]]  # CPU ms per request of each batch, by route
 
@@ -39,7 +54,6 @@ Batches = dict[str, list[float]]  # CPU ms per request of each batch, by route
 def measure(routes: list[str], seconds: float, scale: float) -> Batches:
     """In this process: each route's batches (run with the tree to measure on the path)."""
     from bench.dataset import DEFAULT_SERVER, throwaway_database
-    from bench.profile_pages import profiled_app
     from bench.profile_pages import routes as all_routes
 
     measured: Batches = {}
@@ -49,6 +63,28 @@ def measure(routes: list[str], seconds: float, scale: float) -> Batches:
             if name in routes:
                 measured[name] = batches_of(action, seconds)
     return measured
+
+
+def profiled_app(url: str, folder: str) -> Flask:
+    """The app the routes are requested from, on the database ``url`` (``bench.profile_pages``
+    uses it too). Defined here, since this script also runs another commit's code."""
+    from bench.ceilings import CeilingPlugin
+    from bench.dataset import PLUGINS
+    from core.app import create_app
+    from core.ratelimits import DECLARED
+
+    settings = {
+        "DATABASE_URL": url,
+        "PLUGINS": [*PLUGINS, "bench"],
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        # the data set's mentors have no identity check: let members find them; the
+        # requests are all measured before their accepts
+        "PLUGIN_SETTINGS": {"mentoring": {"verification": "none", "max_pending_requests": 1000}},
+    }
+    app = create_app(settings, instance_path=folder, extra_plugins={"bench": CeilingPlugin()})
+    # the benches repeat writes a member would space out
+    app.config["RATE_LIMITS"] = dict.fromkeys(DECLARED, "1000000/minute")
+    return app
 
 
 def batches_of(action: Callable[[], None], seconds: float) -> list[float]:
@@ -66,12 +102,13 @@ def batches_of(action: Callable[[], None], seconds: float) -> list[float]:
 
 def run_in(tree: Path, routes: list[str], seconds: float, scale: float) -> Batches:
     """One measuring process with ``tree``'s code."""
-    command = [sys.executable, str(HERE), "--measure", "--seconds", str(seconds)]
+    # -P: this script's folder stays off the path, whose ``bench`` is the tree's
+    command = [sys.executable, "-P", str(HERE), "--measure", "--seconds", str(seconds)]
     command += ["--scale", str(scale), *(f"--route={route}" for route in routes)]
     environment = os.environ | {"PYTHONPATH": str(tree)}
-    done = subprocess.run(
-        command, cwd=tree, env=environment, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run(command, cwd=tree, env=environment, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"measuring in {tree} failed:\n{done.stderr}")
     measured: Batches = json.loads(done.stdout.splitlines()[-1])
     return measured
 
@@ -90,7 +127,8 @@ def compare(base: str, routes: list[str], pairs: int, seconds: float, scale: flo
                     for route, batches in run_in(where, routes, seconds, scale).items():
                         runs[side].setdefault(route, []).extend(batches)
         finally:
-            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=True)
+            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=False)
+            subprocess.run([*git, "worktree", "prune"], check=False)
     return table(base, runs)
 
 
@@ -116,6 +154,9 @@ def main() -> None:
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     routes = options.route or ROUTES
+    unknown = set(routes) - set(MEASURABLE)
+    if unknown:
+        parser.error(f"not a route this bench measures: {', '.join(sorted(unknown))}")
     if options.measure:
         print(json.dumps(measure(routes, options.seconds, options.scale)))
         return

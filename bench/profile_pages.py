@@ -19,7 +19,6 @@ import argparse
 import cProfile
 import io
 import pstats
-import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -28,8 +27,8 @@ from dataclasses import dataclass
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bench.ceilings import CeilingPlugin
-from bench.dataset import DEFAULT_SERVER, PLUGINS, build_database, throwaway_database
+from bench.ab import profiled_app
+from bench.dataset import DEFAULT_SERVER, build_database, throwaway_database
 from bench.pages import (
     USER_AGENT,
     FlowPairs,
@@ -39,11 +38,8 @@ from bench.pages import (
     member_session,
     page_routes,
 )
-from core.app import create_app
 from core.db import db
-from core.ratelimits import DECLARED
 
-UNLIMITED = "1000000/minute"  # the profile repeats writes a member would space out
 BATCHES = 5
 
 
@@ -162,21 +158,6 @@ def routes(app: Flask, scale: float, pairs_count: int) -> Iterator[tuple[str, Ca
     yield "request", flows.request
     yield "accept", flows.accept
     yield "chat message", chat_sender(app, viewer, landmarks.long_chat_id)
-
-
-def profiled_app(url: str, folder: str) -> Flask:
-    """The app the routes are requested from, on the database ``url``."""
-    settings = {
-        "DATABASE_URL": url,
-        "PLUGINS": [*PLUGINS, "bench"],
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        # the data set's mentors have no identity check: let members find them; the
-        # requests are all measured before their accepts
-        "PLUGIN_SETTINGS": {"mentoring": {"verification": "none", "max_pending_requests": 1000}},
-    }
-    app = create_app(settings, instance_path=folder, extra_plugins={"bench": CeilingPlugin()})
-    app.config["RATE_LIMITS"] = dict.fromkeys(DECLARED, UNLIMITED)
-    return app
 
 
 def main() -> None:
