@@ -364,13 +364,13 @@ def article_to_read(article_id: int, reader: User) -> Reading:
         .where(Rating.article_id == Article.id, Rating.user_id == reader.id)
         .scalar_subquery()
     )
-    text_hidden = (
+    current_text_hidden = (
         select(Revision.hidden_at.is_not(None))
         .where(Revision.article_id == Article.id, Revision.number == Article.revision_number)
         .scalar_subquery()
     )
     row = db.session.execute(
-        select(Article, AVERAGE_STARS, RATING_COUNT, stars_given, text_hidden)
+        select(Article, AVERAGE_STARS, RATING_COUNT, stars_given, current_text_hidden)
         .where(Article.id == article_id)
         .options(joinedload(Article.author), defer(Article.body), defer(Article.plain_text))
     ).one_or_none()
