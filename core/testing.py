@@ -1178,7 +1178,7 @@ def cut_websocket_upgrade_short(base_url: str, cookie: str) -> CutShortUpgrade:
         switched, _, received = received.partition(b"\r\n\r\n")
         assert switched.startswith(b"HTTP/1.1 101"), switched
         connection.sendall(_client_frame(0x1, b"2probe") + _client_frame(0x8, b""))
-        while CLOSE_FRAME_START not in received and (chunk := connection.recv(4096)):
+        while _CLOSE_FRAME_START not in received and (chunk := connection.recv(4096)):
             received += chunk
         connection.settimeout(0.3)  # then anything that follows at once, until the end
         with contextlib.suppress(TimeoutError):
@@ -1187,7 +1187,7 @@ def cut_websocket_upgrade_short(base_url: str, cookie: str) -> CutShortUpgrade:
     return CutShortUpgrade(received, poll_url)
 
 
-CLOSE_FRAME_START = b"\x88"  # a final frame of opcode 8: the WebSocket's close
+_CLOSE_FRAME_START = b"\x88"  # a final frame of opcode 8: the WebSocket's close
 
 
 def _client_frame(opcode: int, payload: bytes) -> bytes:
@@ -1368,6 +1368,7 @@ def path_of(url: str) -> str:
 __all__ = [
     "TEST_PASSWORD",
     "AlmaClient",
+    "CutShortUpgrade",
     "Mailbox",
     "ReceivedWebhook",
     "SMTPSink",
@@ -1379,6 +1380,7 @@ __all__ = [
     "compiled_catalogs",
     "count_rows",
     "create_postgres_database",
+    "cut_websocket_upgrade_short",
     "free_port",
     "in_unit_of_work",
     "path_of",

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any, Literal, NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, delete, false, func, literal_column, select, text
+from sqlalchemy import Integer, Select, and_, delete, false, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload, load_only, selectinload
@@ -311,6 +311,12 @@ def count_articles() -> int:
     ).scalar_one()
 
 
+# a revision that is its article's current one (the article joined or correlated)
+IS_CURRENT_REVISION = and_(
+    Revision.article_id == Article.id, Revision.number == Article.revision_number
+)
+
+
 def text_hidden(article_ids: Iterable[int]) -> set[int]:
     """Which of the articles read now as a revision the moderators hid (their current one)."""
     ids = list(article_ids)
@@ -319,12 +325,8 @@ def text_hidden(article_ids: Iterable[int]) -> set[int]:
     return set(
         db.session.scalars(
             select(Revision.article_id)
-            .join(Article, Article.id == Revision.article_id)
-            .where(
-                Revision.article_id.in_(ids),
-                Revision.number == Article.revision_number,
-                Revision.hidden_at.is_not(None),
-            )
+            .join(Article, IS_CURRENT_REVISION)
+            .where(Revision.article_id.in_(ids), Revision.hidden_at.is_not(None))
         )
     )
 
@@ -365,9 +367,7 @@ def article_to_read(article_id: int, reader: User) -> Reading:
         .scalar_subquery()
     )
     current_text_hidden = (
-        select(Revision.hidden_at.is_not(None))
-        .where(Revision.article_id == Article.id, Revision.number == Article.revision_number)
-        .scalar_subquery()
+        select(Revision.hidden_at.is_not(None)).where(IS_CURRENT_REVISION).scalar_subquery()
     )
     row = db.session.execute(
         select(Article, AVERAGE_STARS, RATING_COUNT, stars_given, current_text_hidden)

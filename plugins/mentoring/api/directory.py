@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.api import InvalidInput, NotAllowed, PageField, language_codes_of, topic_names_of
+from core.api import InvalidInput, NotAllowed, PageField
 from plugins.mentoring.api import bp
 from plugins.mentoring.choices import looks_for_mentor
 from plugins.mentoring.services import directory, fields, suggestions
@@ -65,17 +65,15 @@ def mentors(arguments: dict[str, Any]) -> dict[str, Any]:
         with_room=arguments["free"],
         page=arguments["page"],
     )
-    shown = [mentor.id for mentor, _room in found.mentors]
-    labels = fields.labels_of_members(shown)
-    expertise, spoken = topic_names_of(shown, "expertise"), language_codes_of(shown)
+    lists = directory.lists_of(found)
     items = [
         {
             "id": mentor.id,
             "display_name": mentor.display_name,
             "has_room": has_room,
-            "expertise": expertise.get(mentor.id, []),
-            "languages": spoken.get(mentor.id, []),
-            "fields_of_study": labels.get(mentor.id, []),
+            "expertise": lists.expertise.get(mentor.id, []),
+            "languages": lists.languages.get(mentor.id, []),
+            "fields_of_study": lists.fields.get(mentor.id, []),
         }
         for mentor, has_room in found.mentors
     ]

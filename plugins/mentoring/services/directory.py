@@ -17,7 +17,9 @@ from core.api import (
     UserTopic,
     db,
     insert_on_conflict,
+    language_codes_of,
     like_pattern,
+    topic_names_of,
 )
 from plugins.mentoring.models import MentoringMember
 from plugins.mentoring.services import fields, verification
@@ -122,6 +124,26 @@ def search_mentors(
         without = _by_name(matching.where(~MENTOR_HAS_ROOM), offset, wanted - len(shown))
         shown += [(user, False) for user in without]
     return DirectoryPage(shown[:DIRECTORY_PAGE_SIZE], page, len(shown) > DIRECTORY_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class MentorLists:
+    """What the directory shows under each mentor of a page, by mentor id (a mentor without
+    any is left out): their fields of study, expertise topics and languages. Three reads for
+    the whole page, whatever its number of mentors."""
+
+    fields: dict[int, list[str]]
+    expertise: dict[int, list[str]]
+    languages: dict[int, list[str]]
+
+
+def lists_of(page: DirectoryPage) -> MentorLists:
+    shown = [mentor.id for mentor, _room in page.mentors]
+    return MentorLists(
+        fields.labels_of_members(shown),
+        topic_names_of(shown, "expertise"),
+        language_codes_of(shown),
+    )
 
 
 MENTOR_HAS_ROOM = and_(  # every mentor has a mentoring row: their choice to mentor is in it

@@ -6,14 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.api import (
-    InvalidInput,
-    db,
-    language_codes_of,
-    language_names,
-    page_number,
-    topic_names_of,
-)
+from core.api import InvalidInput, db, language_names, page_number
 from plugins.mentoring.forms import MentorSettingsForm
 from plugins.mentoring.services import directory as mentor_directory
 from plugins.mentoring.services import fields
@@ -36,7 +29,7 @@ def directory():
         with_room=request.args.get("free") == "1",
         page=page_number(),
     )
-    shown = [mentor.id for mentor, _room in page.mentors]
+    lists = mentor_directory.lists_of(page)
     searching = any(request.args.get(name) for name in ("q", "topic", "language", "free", "field"))
     return render_template(
         "mentoring/directory.html",
@@ -48,9 +41,9 @@ def directory():
         field=field,
         # a link shared before the operator's list of fields dropped it
         field_unknown=bool(request.args.get("field")) and field is None,
-        mentor_fields=fields.labels_of_members(shown),
-        expertise=topic_names_of(shown, "expertise"),
-        spoken=language_codes_of(shown),
+        mentor_fields=lists.fields,
+        expertise=lists.expertise,
+        spoken=lists.languages,
         field_label=fields.field_label,
     )
 
