@@ -1144,6 +1144,13 @@ class CutShortUpgrade:
     answer: bytes  # what the server sent on the WebSocket after the browser's close
     poll_url: str  # the session's long-polling URL, which a tab still open goes on using
 
+    @property
+    def ended_quietly(self) -> bool:
+        """Whether the server sent nothing but its close: after the probe's answer if it was
+        quick to send it, and perhaps not even the close, when the web server ended the
+        connection before simple-websocket's thread sent it (gunicorn can)."""
+        return self.answer.removeprefix(_PROBE_ANSWERED) in (b"", _CLOSE_FRAME)
+
 
 def cut_websocket_upgrade_short(base_url: str, cookie: str) -> CutShortUpgrade:
     """Do what a browser does when its page is left, or its network drops the new
@@ -1152,8 +1159,7 @@ def cut_websocket_upgrade_short(base_url: str, cookie: str) -> CutShortUpgrade:
     As the member of the session ``cookie``: open a session and connect to it (as a page
     does), start the upgrade, send its probe and at once the WebSocket's close, and read what
     the server sends until its own close, and whatever follows within 0.3 s. All is well
-    when that is a close frame (``b"\\x88\\x00"``), after the probe's answer if the server
-    was quick to send it (``b"\\x81\\x063probe"``), and nothing else."""
+    when that is nothing but the server's close: see ``CutShortUpgrade.ended_quietly``."""
     import requests
 
     headers = {"Cookie": cookie}
@@ -1178,16 +1184,19 @@ def cut_websocket_upgrade_short(base_url: str, cookie: str) -> CutShortUpgrade:
         switched, _, received = received.partition(b"\r\n\r\n")
         assert switched.startswith(b"HTTP/1.1 101"), switched
         connection.sendall(_client_frame(0x1, b"2probe") + _client_frame(0x8, b""))
-        while _CLOSE_FRAME_START not in received and (chunk := connection.recv(4096)):
-            received += chunk
-        connection.settimeout(0.3)  # then anything that follows at once, until the end
-        with contextlib.suppress(TimeoutError):
-            while chunk := connection.recv(4096):
+        with contextlib.suppress(ConnectionResetError):  # an end as well, if an abrupt one
+            while _CLOSE_FRAME_START not in received and (chunk := connection.recv(4096)):
                 received += chunk
+            connection.settimeout(0.3)  # then anything that follows at once, until the end
+            with contextlib.suppress(TimeoutError):
+                while chunk := connection.recv(4096):
+                    received += chunk
     return CutShortUpgrade(received, poll_url)
 
 
 _CLOSE_FRAME_START = b"\x88"  # a final frame of opcode 8: the WebSocket's close
+_CLOSE_FRAME = _CLOSE_FRAME_START + b"\x00"  # the server's, with no reason given
+_PROBE_ANSWERED = b"\x81\x063probe"  # engine.io's answer to the upgrade's probe
 
 
 def _client_frame(opcode: int, payload: bytes) -> bytes:

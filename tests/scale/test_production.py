@@ -174,8 +174,7 @@ def test_an_upgrade_cut_short_ends_quietly(deployment: Deployment, data: Flask):
         deployment.web_urls[0], f"session={browser.cookies['session']}"
     )
 
-    # a close, after the probe's answer if the server was quick to send it
-    assert cut.answer in (b"\x88\x00", b"\x81\x063probe\x88\x00")
+    assert cut.ended_quietly, cut.answer
     time.sleep(0.5)  # gunicorn logs an error in the app within milliseconds: none came
     assert "Traceback" not in web_a.output()[logged:]
 
