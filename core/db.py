@@ -306,6 +306,9 @@ def _note_statement_writes(state: ORMExecuteState) -> None:
     if writes:
         state.session.info["wrote"] = True
         state.session.info.pop(OPTIONAL_ROWS, None)
+    elif getattr(statement, "_for_update_arg", None) is not None:  # SELECT ... FOR UPDATE/SHARE
+        # what is read under a lock must be as it is now, not as before the lock was held
+        state.session.info.pop(OPTIONAL_ROWS, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -324,9 +327,10 @@ def get_optional(model: type[M], key: Any) -> M | None:
     """``db.session.get(model, key)`` for a row that may not exist (a member's mentoring
     choices, kept only once they choose), looked for once however many parts of a page ask:
     the row, or that there is none, is remembered (the session's identity map forgets a row
-    nothing else holds) until the session adds an object, writes or ends its transaction.
-    A write that bypasses the session (``db.session.connection().execute``) is not seen.
-    Lock a row you will change with ``select(...).with_for_update()`` instead."""
+    nothing else holds) until the session adds an object, writes, locks rows
+    (``with_for_update``) or ends its transaction: a check made after taking a lock reads
+    afresh. A write that bypasses the session (``db.session.connection().execute``) is not
+    seen. Lock a row you will change with ``select(...).with_for_update()`` instead."""
     remembered: dict[tuple[type, Any], Any] = db.session.info.setdefault(OPTIONAL_ROWS, {})
     if (model, key) not in remembered:
         remembered[(model, key)] = db.session.get(model, key)

@@ -1,12 +1,13 @@
 """``get_optional``: a row that may not exist is looked for once per unit of work, and
-looked for again once the unit of work adds, writes or ends."""
+looked for again once the unit of work adds, writes, locks rows or ends."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
 from core.api import User, get_optional
+from core.testing import in_unit_of_work
 
 
 @pytest.fixture
@@ -52,3 +53,35 @@ def test_a_write_or_a_new_transaction_reads_the_row_again(db, selects, create_us
     db.session.commit()
     assert get_optional(User, 4242) is None  # and at the transaction's end
     assert len(selects) == 3
+
+
+def test_under_a_lock_a_missing_row_is_looked_for_again(app, db, selects, create_user):
+    member_id = create_user(display_name="Ann").id
+    db.session.commit()
+    selects.clear()
+    assert get_optional(User, 4242) is None
+    assert get_optional(User, 4242) is None
+
+    db.session.execute(select(User.id).where(User.id == member_id).with_for_update())
+
+    assert get_optional(User, 4242) is None  # as a check a service makes once it holds a lock
+    assert len(selects) == 3  # the first look, the lock, the look under it
+
+
+def test_under_a_lock_a_row_committed_meanwhile_is_found(app, db, create_user):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads one snapshot per transaction: nothing commits meanwhile")
+    member_id = create_user(display_name="Ann").id
+    db.session.commit()
+    assert get_optional(User, 4242) is None
+
+    in_unit_of_work(  # another member's request, committed meanwhile
+        app,
+        lambda: db.session.add(
+            User(id=4242, email="late@example.org", password_hash="-", display_name="Late")
+        ),
+    )
+    db.session.execute(select(User.id).where(User.id == member_id).with_for_update())
+
+    found = get_optional(User, 4242)
+    assert found is not None and found.display_name == "Late"

@@ -14,6 +14,7 @@ from core.api import (
     User,
     after_commit,
     db,
+    get_optional,
     notify,
     reading_as,
     record_activity,
@@ -88,7 +89,10 @@ def _checked_message(message: str) -> str:
 
 
 def early_end_proposal(mentorship: Mentorship) -> EndProposal | None:
-    return db.session.get(EndProposal, mentorship.id)
+    """The proposal to end early awaiting an answer, if any: read once for a page that shows
+    it and offers the actions it allows (a lock, ``mentorship_for(lock=True)``, reads it
+    afresh)."""
+    return get_optional(EndProposal, mentorship.id)
 
 
 def propose_early_end(mentorship_id: int, user: User, message: str) -> EndProposal:

@@ -22,6 +22,7 @@ from core.api import (
     User,
     db,
     emit_webhook,
+    get_optional,
     has_role,
     insert_on_conflict,
     notify,
@@ -511,7 +512,7 @@ def _refuse_early_end(mentorship: Mentorship) -> str:
 
 
 def _no_end_proposed(mentorship: Mentorship) -> bool:
-    return db.session.get(EndProposal, mentorship.id) is None
+    return get_optional(EndProposal, mentorship.id) is None  # the page asks it too
 
 
 def awaiting_answer(mentorship: Mentorship) -> AgreementVersion | None:

@@ -244,6 +244,11 @@ def page(client, user, path: str, data: dict | None = None):
 def statements_of_get(app, client, path: str, **options: Any) -> int:
     """How many SQL statements the page at ``path`` runs, fetched by ``client`` (with the
     ``options`` of ``client.get``: ``headers``, say)."""
+    return len(statements_run_by_get(app, client, path, **options))
+
+
+def statements_run_by_get(app, client, path: str, **options: Any) -> list[str]:
+    """The SQL statements the page at ``path`` runs (see ``statements_of_get``)."""
     from sqlalchemy import event
 
     from core.db import db as database
@@ -256,7 +261,7 @@ def statements_of_get(app, client, path: str, **options: Any) -> int:
             assert client.get(path, **options).status_code == 200
         finally:
             event.remove(database.engine, "before_cursor_execute", keep)
-    return len(seen)
+    return seen
 
 
 def text(response) -> str:

@@ -27,7 +27,7 @@ from plugins.mentoring.models import (
 )
 from plugins.mentoring.services import agreements, meetings
 
-from .conftest import agreement_terms, page, text
+from .conftest import agreement_terms, page, statements_run_by_get, text
 
 
 def soon(days: int = 3) -> datetime:
@@ -952,6 +952,15 @@ def test_an_early_end_takes_both_and_does_not_count_as_finished(
     assert "Ended early by mutual consent" in text(page(client, mentee, f"/mentoring/{active}"))
     assert listener.completed == []  # not finished
     assert stored(app, select(MentoringMember.mentee_count)) == 0
+
+
+def test_the_page_asks_once_whether_an_early_end_is_proposed(app, client, mentee, active):
+    # the page shows the proposal, and offers "propose to end early" only without one
+    client.login(mentee)
+
+    statements = statements_run_by_get(app, client, f"/mentoring/{active}")
+
+    assert sum("mentoring_end_proposals" in statement for statement in statements) == 1
 
 
 def test_the_other_party_may_go_on_and_the_proposer_may_take_it_back(
