@@ -176,6 +176,7 @@ class EchoPlugin:
 
     def __init__(self) -> None:
         self.received: queue.Queue = queue.Queue()
+        self.release = threading.Event()
 
     def ping(self, data: Any) -> dict:
         self.received.put((current_user.id, data))
@@ -184,6 +185,12 @@ class EchoPlugin:
     def shout(self, data: Any) -> None:
         self.received.put((current_user.id, data))
         emit("echo.shouted", {"text": str(data["text"]).upper(), "member": current_user.id})
+
+    def hold(self, data: Any) -> None:
+        """Takes its time: until the test lets it go."""
+        self.received.put((current_user.id, "held"))
+        self.release.wait(TIMEOUT)
+        self.received.put((current_user.id, "let go"))
 
     def fail(self, data: Any) -> None:
         raise KeyError(data["key"])  # a bug, with the connection open
@@ -200,6 +207,7 @@ class EchoPlugin:
             SocketHandler("echo.shout", self.shout),
             SocketHandler("echo.hang_up", self.hang_up_then_join),
             SocketHandler("echo.fail", self.fail),
+            SocketHandler("echo.hold", self.hold),
         ]
 
 
@@ -230,6 +238,22 @@ class TestPluginSocketHandlers:
 
         assert tab.next("echo.shouted") == {"text": "HELLO", "member": ada.id}
 
+    def test_a_tabs_events_are_handled_one_after_the_other_as_sent(
+        self, connect, create_user, plugin
+    ):
+        # as a chat message, then the read mark sent after it, are stored in that order
+        ada = create_user()
+        tab = connect(ada)
+
+        tab.client.emit("echo.hold", {})
+        tab.client.emit("echo.ping", {"n": 1})
+
+        assert plugin.received.get(timeout=TIMEOUT) == (ada.id, "held")
+        time.sleep(QUIET)  # the ping, if it were handled meanwhile, would be in by now
+        plugin.release.set()
+        handled = [plugin.received.get(timeout=TIMEOUT) for _ in range(2)]
+        assert handled == [(ada.id, "let go"), (ada.id, {"n": 1})]
+
     def test_a_member_whose_session_ended_is_disconnected(self, db, connect, create_user, plugin):
         ada = create_user()
         tab = connect(ada)
@@ -245,32 +269,41 @@ class TestPluginSocketHandlers:
         assert not tab.client.connected
         assert plugin.received.empty()  # the handler never ran
 
-    @pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
     def test_a_connection_closed_while_its_event_is_handled_ends_it_quietly(
-        self, connect, create_user, plugin
+        self, connect, create_user, plugin, caplog
     ):
         tab = connect(create_user())
 
-        tab.client.emit("echo.hang_up", {"n": 3})
+        with caplog.at_level(logging.ERROR):
+            tab.client.emit("echo.hang_up", {"n": 3})
+            deadline = time.monotonic() + TIMEOUT
+            while tab.client.connected and time.monotonic() < deadline:
+                time.sleep(0.05)
 
-        deadline = time.monotonic() + TIMEOUT
-        while tab.client.connected and time.monotonic() < deadline:
-            time.sleep(0.05)
         assert not tab.client.connected
         assert plugin.received.empty()  # it stopped where the connection was gone
+        assert _failures(caplog) == []
 
     def test_a_handler_failing_on_an_open_connection_still_fails_loudly(
-        self, connect, create_user, monkeypatch
+        self, connect, create_user, caplog
     ):
-        failures: queue.Queue = queue.Queue()
-        monkeypatch.setattr(threading, "excepthook", lambda args: failures.put(args.exc_value))
         tab = connect(create_user())
 
-        tab.client.emit("echo.fail", {"key": "boom"})
+        with caplog.at_level(logging.ERROR):
+            tab.client.emit("echo.fail", {"key": "boom"})
+            deadline = time.monotonic() + TIMEOUT
+            while not _failures(caplog) and time.monotonic() < deadline:
+                time.sleep(0.05)
 
-        failure = failures.get(timeout=TIMEOUT)
+        [failure] = _failures(caplog)  # logged with its traceback, as gunicorn shows it
         assert isinstance(failure, KeyError) and failure.args == ("boom",)
         assert tab.client.connected
+
+
+def _failures(caplog: pytest.LogCaptureFixture) -> list[BaseException]:
+    return [
+        record.exc_info[1] for record in caplog.records if record.exc_info and record.exc_info[1]
+    ]
 
 
 def test_a_tab_closing_logs_no_error(app, live_server, create_user, caplog):
