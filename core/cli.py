@@ -106,6 +106,7 @@ def _ensure_schema(app: Flask) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     """Run the development server, with Socket.IO and (by default) the scheduler."""
+    from core.realtime import WebSocketsEndTheirConnection
     from core.scheduler import start_in_background
 
     app = _app(ctx)
@@ -126,6 +127,7 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
         use_reloader=False,
         allow_unsafe_werkzeug=True,
         log_output=debug,
+        request_handler=WebSocketsEndTheirConnection,
     )
 
 

@@ -329,8 +329,9 @@ def get_optional(model: type[M], key: Any) -> M | None:
     the row, or that there is none, is remembered (the session's identity map forgets a row
     nothing else holds) until the session adds an object, writes, locks rows
     (``with_for_update``) or ends its transaction: a check made after taking a lock reads
-    afresh. A write that bypasses the session (``db.session.connection().execute``) is not
-    seen. Lock a row you will change with ``select(...).with_for_update()`` instead."""
+    afresh. A write or a lock that bypasses the session's ORM statements
+    (``db.session.connection().execute``, ``text("... FOR UPDATE")``) is not seen. Lock a
+    row you will change with ``select(...).with_for_update()`` instead."""
     remembered: dict[tuple[type, Any], Any] = db.session.info.setdefault(OPTIONAL_ROWS, {})
     if (model, key) not in remembered:
         remembered[(model, key)] = db.session.get(model, key)

@@ -20,6 +20,7 @@ import socketio
 from flask import Flask, current_app, request, session
 from flask_login import current_user
 from flask_socketio import SocketIO, disconnect, join_room
+from werkzeug.serving import WSGIRequestHandler
 
 from core.contributions import SocketHandler
 
@@ -119,6 +120,21 @@ class UpgradeCutShort:
         session = self.engineio_server.sockets.get(sid)
         if session is not None and session.upgrading and not session.upgraded:
             session.upgrading = False
+
+
+class WebSocketsEndTheirConnection(WSGIRequestHandler):
+    """Werkzeug's request handler (``alma serve``, the tests' live servers), for connections
+    that become WebSockets: once one has ended, nothing more is read from its connection.
+
+    engine.io ends a WebSocket's request under Werkzeug by raising ``ConnectionError``,
+    which Werkzeug takes for a dropped connection and then, keeping HTTP/1.1 connections
+    alive, reads on. A client that closes after the server ended the WebSocket (as
+    python-socketio's does, or a browser's late frames) has its frames read as a new
+    request: answered with a 400 where the client waits for a close, and logged as an
+    error ("Bad request syntax"). The connection is over: here it is closed."""
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        self.close_connection = True
 
 
 def _is_websocket(environ: dict[str, Any]) -> bool:

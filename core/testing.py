@@ -826,7 +826,11 @@ def served(app: Flask) -> Iterator[str]:
     base URL."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    from core.realtime import WebSocketsEndTheirConnection
+
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=WebSocketsEndTheirConnection
+    )
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
