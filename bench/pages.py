@@ -67,6 +67,8 @@ from bench.dataset import (
     verified_mentors,
 )
 from bench.lean import create_lean_app, dispose
+from bench.stack import create_stack_app
+from bench.stack import dispose as dispose_stack
 from core.app import create_app
 from core.db import db, utcnow
 from core.models import LoginSession, User
@@ -98,7 +100,8 @@ CPU_TARGET_MS = {
     "flow: request": 5.0,
     "flow: accept": 6.0,
 }
-TWIN_OF = {SHELL: "lean: shell"}  # the pages' twins are named by their routes
+STACK_SHELL = "stack: shell"  # bench/stack.py: the lean shell with alma's libraries
+TWIN_OF = {SHELL: "lean: shell", STACK_SHELL: "lean: shell"}  # pages' twins: by their routes
 SAME_AT_SCALE = 0.8  # at full size, a page keeps at least this share of its 1/10 ratio
 
 
@@ -429,7 +432,7 @@ class Route:
     session: Session | None = None
     script: Path | None = None  # the ceilings' reporting script if None
     script_args: tuple[str, ...] = ()
-    server: str = "alma"  # or "lean": the lean reference of bench/lean.py
+    server: str = "alma"  # or "lean" (bench/lean.py), or "stack" (bench/stack.py, in-process)
     twin: str | None = None  # the name of this page's lean twin
 
 
@@ -509,6 +512,12 @@ def lean_routes(landmarks: Landmarks, viewer: Session) -> list[Route]:
             server="lean",
         ),
     ]
+
+
+def stack_routes(viewer: Session) -> list[Route]:
+    """The stack twin's shell (bench/stack.py), measured in this process only: it shows what
+    alma's libraries cost, not a rate to reach under load."""
+    return [Route(STACK_SHELL, "/stack/shell", viewer, server="stack")]
 
 
 # ---- server CPU per request, in this process -----------------------------------------------------
@@ -604,7 +613,8 @@ def run_scale(args: argparse.Namespace, scale: float, folder: Path) -> ScaleResu
         if not args.sql_only:
             ceilings = ceiling_routes(folder, landmarks, viewer)
             routes = [*ceilings, *pages, *lean_routes(landmarks, viewer)]
-            measure_in_process(app, url, secret, routes, pairs, args.loops, result)
+            in_process = [*routes, *stack_routes(viewer)]
+            measure_in_process(app, url, secret, in_process, pairs, args.loops, result)
             if not args.in_process_only:
                 serve_and_load(args, url, secret, routes, pairs, folder, result)
                 # pair 0 counted the statements, the next args.loops ran in this process
@@ -624,14 +634,15 @@ def measure_in_process(
     result: ScaleResult,
 ) -> None:
     """Each page's HTML size and the server CPU of each route (GET) and flow post, in this
-    process, for alma and the lean reference."""
-    lean = create_lean_app(url, secret)
-    apps = {"alma": app, "lean": lean}
+    process, for alma, the lean reference and (the shell only) the stack twin."""
+    lean, stack = create_lean_app(url, secret), create_stack_app(url, secret)
+    apps = {"alma": app, "lean": lean, "stack": stack}
     pages_read = [route for route in routes if route.name != INSERT_CEILING]
     measure_html(apps, pages_read, result)
     with cpu_meter(url, lambda: [os.getpid()]) as meter:
         cpu_in_process(apps, pages_read, pairs, loops, meter, result)
     dispose(lean)
+    dispose_stack(stack)
     with app.app_context():
         db.engine.dispose()
 

@@ -1,7 +1,7 @@
 """The benchmark still works: ``bench.pages``' in-process parts (statement counts, HTML sizes,
-server CPU per request, the lean reference) run once on a tiny data set. A benchmark, not a
-timed test: no figure is asserted, only that every route was measured and that the lean
-twins show what alma's pages show."""
+server CPU per request, the lean reference and the stack twin) run once on a tiny data set. A
+benchmark, not a timed test: no figure is asserted, only that every route was measured and
+that the twins show what alma's pages show."""
 
 from __future__ import annotations
 
@@ -23,11 +23,15 @@ from bench.pages import (
     member_session,
     page_routes,
     send,
+    stack_routes,
 )
+from bench.stack import create_stack_app
+from bench.stack import dispose as dispose_stack
 from core.app import create_app
 from core.db import db
 
 MEMBER_LINK = re.compile(r'href="/members/(\d+)" class="stretched-link"')
+CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]*"')
 
 
 @pytest.fixture
@@ -55,6 +59,7 @@ def test_the_bench_measures_every_route_and_the_lean_twins_show_the_same(bench_a
     pairs = add_flow_pairs(app, 40)
     pages = page_routes(landmarks, viewer)
     routes = [*ceiling_routes(tmp_path, landmarks, viewer), *pages, *lean_routes(landmarks, viewer)]
+    routes += stack_routes(viewer)
     result = ScaleResult(0.01, 0, landmarks.counts)
 
     count_statements(app, pages, pairs, result, show=False)
@@ -74,10 +79,17 @@ def test_the_bench_measures_every_route_and_the_lean_twins_show_the_same(bench_a
     lean_mentors = MEMBER_LINK.findall(send(lean, "GET", f"/lean/{search}", viewer).text)
     alma_article = send(app, "GET", landmarks.article_path, viewer).text
     lean_article = send(lean, "GET", f"/lean{landmarks.article_path}", viewer).text
+    lean_shell = send(lean, "GET", "/lean/shell", viewer).text
     dispose(lean)
+    stack = create_stack_app(url, secret)
+    stack_shell = send(stack, "GET", "/stack/shell", viewer).text
+    dispose_stack(stack)
     assert alma_mentors and lean_mentors == alma_mentors
     title = re.search(r'<h1 class="h2 text-break">(.*?)</h1>', alma_article)
     assert title and title.group(0) in lean_article
+    # the stack twin builds the lean shell's page with other means: the same HTML but the
+    # log-out form's token, which each makes its own way
+    assert CSRF_VALUE.sub("", stack_shell) == CSRF_VALUE.sub("", lean_shell)
 
 
 def test_the_browser_bench_measures_the_chromium_the_tests_drive(browser):
