@@ -16,7 +16,6 @@ import tempfile
 import time
 
 from flask import Blueprint
-from sqlalchemy import event
 
 from core import hookimpl
 from core.app import create_app
@@ -26,6 +25,7 @@ from core.models import Goal, GoalParty, Notification, User
 from core.schema import upgrade
 from core.services.accounts import hash_password, start_session
 from core.services.profiles import update_profile
+from core.testing import sql_statements
 
 ceiling = Blueprint("bench", __name__)
 
@@ -83,21 +83,14 @@ def build_community(members: int) -> int:
 
 
 def measure(client, path: str, seconds: float) -> tuple[float, int]:
-    statements = 0
-
-    def count(*args):
-        nonlocal statements
-        statements += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    done, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        response = client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        done += 1
-    elapsed = time.perf_counter() - started
-    event.remove(db.engine, "before_cursor_execute", count)
-    return done / elapsed, statements // done
+    with sql_statements(client.application) as statements:
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            done += 1
+        elapsed = time.perf_counter() - started
+    return done / elapsed, len(statements) // done
 
 
 def main() -> None:

@@ -21,12 +21,11 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import Engine, event, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from bench.dataset import throwaway_database
@@ -37,6 +36,7 @@ from core.db import db, utcnow
 from core.models import User
 from core.schema import upgrade
 from core.services.accounts import hash_password, start_session
+from core.testing import sql_statements
 from plugins.credits import services
 from plugins.credits.models import CreditBalance, CreditEntry
 
@@ -112,46 +112,32 @@ def build_community(entries: int, members: int) -> tuple[int, int]:
 # ---- measuring -------------------------------------------------------------------------------
 
 
-@contextmanager
-def counting_statements(engine: Engine) -> Iterator[list[int]]:
-    counter = [0]
-
-    def count(*args):
-        counter[0] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def timed(engine: Engine, call: Callable[[], object], repeat: int) -> tuple[float, int]:
+def timed(app: Flask, call: Callable[[], object], repeat: int) -> tuple[float, int]:
     """Median milliseconds per call, and SQL statements per call."""
     times = []
-    with counting_statements(engine) as statements:
+    with sql_statements(app) as statements:
         for _ in range(repeat):
             started = time.perf_counter()
             call()
             times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), statements[0] // repeat
+    return statistics.median(times), len(statements) // repeat
 
 
-def total_timing(app: Flask, engine: Engine, user_id: int) -> tuple[float, int]:
+def total_timing(app: Flask, user_id: int) -> tuple[float, int]:
     """The service call alone, on a member already loaded (as the page has them)."""
     with app.app_context():
         user = db.session.get(User, user_id)
-        return timed(engine, lambda: services.credit_total(user), 200)
+        return timed(app, lambda: services.credit_total(user), 200)
 
 
-def page_timing(engine: Engine, client, path: str, repeat: int) -> tuple[float, int]:
+def page_timing(client, path: str, repeat: int) -> tuple[float, int]:
     """Whole requests, each in its own app context and unit of work, as in production."""
 
     def get() -> None:
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
 
-    return timed(engine, get, repeat)
+    return timed(client.application, get, repeat)
 
 
 def logged_in_client(app: Flask, user_id: int):
@@ -188,16 +174,12 @@ def run(database_url: str, entries: int, members: int, rounds: int) -> None:
                 connection.commit()
     built = time.perf_counter() - started
     clients = {small: logged_in_client(app, small), large: logged_in_client(app, large)}
-    with app.app_context():
-        engine = db.engine
     measures: dict[str, Callable[[int], tuple[float, int]]] = {
-        "credit total (service)": lambda user: total_timing(app, engine, user),
-        "first credits page": lambda user: page_timing(engine, clients[user], "/credits/", 20),
-        "profile Overview": lambda user: page_timing(engine, clients[user], f"/members/{user}", 20),
-        "top, all time": lambda user: page_timing(engine, clients[user], "/credits/top", 20),
-        "top, last 30 days": lambda user: page_timing(
-            engine, clients[user], "/credits/top?period=30d", 10
-        ),
+        "credit total (service)": lambda user: total_timing(app, user),
+        "first credits page": lambda user: page_timing(clients[user], "/credits/", 20),
+        "profile Overview": lambda user: page_timing(clients[user], f"/members/{user}", 20),
+        "top, all time": lambda user: page_timing(clients[user], "/credits/top", 20),
+        "top, last 30 days": lambda user: page_timing(clients[user], "/credits/top?period=30d", 10),
     }
     results: dict[tuple[str, int], list[float]] = {}
     statements: dict[tuple[str, int], int] = {}
@@ -207,7 +189,8 @@ def run(database_url: str, entries: int, members: int, rounds: int) -> None:
                 milliseconds, per_call = measure(user)
                 results.setdefault((name, user), []).append(milliseconds)
                 statements[(name, user)] = per_call
-    engine.dispose()
+    with app.app_context():
+        db.engine.dispose()
 
     backend = make_url(app.config["DATABASE_URL"]).get_backend_name()
     print(

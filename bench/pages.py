@@ -50,7 +50,7 @@ import requests
 from flask import Flask
 from flask_login.utils import _create_identifier
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.pool import NullPool
 from werkzeug.test import TestResponse
 
@@ -73,7 +73,7 @@ from core.app import create_app
 from core.db import db, utcnow
 from core.models import LoginSession, User
 from core.services.accounts import hash_password
-from core.testing import free_port
+from core.testing import free_port, sql_statements
 from plugins.mentoring.models import MentoringMember, Mentorship, MentorVerification
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,25 +308,6 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 """
 
 
-# ---- counting SQL statements ---------------------------------------------------------------------
-
-
-@contextmanager
-def counting_statements(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(connection, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def send(app: Flask, method: str, path: str, session: Session | None, **form) -> TestResponse:
     """One request through the app in this process, as wrk sends it (from 127.0.0.1, with
     the benchmark's user agent and the session's cookie and CSRF token); it must succeed."""
@@ -350,7 +331,7 @@ def statements_of(app: Flask, method: str, path: str, session: Session | None, *
     """The SQL one request runs (the third of three, so that caches are warm)."""
     for _ in range(2 if method == "GET" else 0):
         send(app, method, path, session)
-    with counting_statements(app) as statements:
+    with sql_statements(app) as statements:
         send(app, method, path, session, **form)
     return statements
 

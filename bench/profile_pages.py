@@ -34,11 +34,11 @@ from bench.pages import (
     FlowPairs,
     Session,
     add_flow_pairs,
-    counting_statements,
     member_session,
     page_routes,
 )
 from core.db import db
+from core.testing import sql_statements
 
 BATCHES = 5
 
@@ -121,7 +121,7 @@ def chat_sender(app: Flask, session: Session, mentorship_id: int) -> Callable[[]
 def measure(app: Flask, name: str, action: Callable[[], None], requests: int, top: int) -> Measured:
     for _ in range(3):  # warm: caches filled, connections open
         action()
-    with counting_statements(app) as statements:
+    with sql_statements(app) as statements:
         action()
     batches = []  # the machine is shared: the best of 5 batches is the least disturbed
     for _ in range(BATCHES):

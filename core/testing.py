@@ -1336,6 +1336,34 @@ def in_unit_of_work(app: Flask, work: Callable[[], T]) -> T:
     return _outside_requests(run)
 
 
+@contextlib.contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements ``app`` sends to its database while the block runs, in order, from
+    any thread (a live server's too), as the database receives them: for tests that a page or
+    a job runs a bounded number of statements, whatever the size of the data::
+
+        with sql_statements(app) as statements:
+            client.get("/kudos/")
+        assert len(statements) <= 4
+    """
+    from sqlalchemy import event
+
+    from core.db import db
+
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+
+    def keep(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+
 def _outside_requests(work: Callable[[], T]) -> T:
     """Run ``work`` as a scheduler's thread or a command would, outside the test's request
     context (the ``db`` fixture keeps a GET one pushed): on SQLite a unit of work opened there
@@ -1402,6 +1430,7 @@ __all__ = [
     "screenshot",
     "served",
     "session_cookie",
+    "sql_statements",
     "stored",
     "token_headers",
     "verified",

@@ -3,6 +3,8 @@ save time must not change what a test sees: each app keeps its own engine, liste
 routes; a plugin installed during a test is found; the API's document, written when first
 read, holds every part the app has and nothing else."""
 
+import threading
+
 import pytest
 from sqlalchemy import event, select
 
@@ -155,3 +157,20 @@ def test_screenshots_are_taken_only_into_the_folder_alma_screenshots_names(
         "title-phone.png",
         "whole-phone.png",
     ]
+
+
+def test_sql_statements_lists_what_the_app_sends_from_any_thread_during_the_block(app, db):
+    from sqlalchemy import func
+
+    from core.testing import sql_statements, stored
+
+    with sql_statements(app) as statements:
+        stored(app, select(func.count(User.id)))
+        other = threading.Thread(target=lambda: stored(app, select(User.email)))
+        other.start()
+        other.join()
+    stored(app, select(User.display_name))  # after the block: not listed
+
+    selects = [sent for sent in statements if sent.startswith("SELECT")]  # SQLite: BEGINs too
+    assert len(selects) == 2
+    assert "count(users.id)" in selects[0] and "users.email" in selects[1]

@@ -10,8 +10,9 @@ import io
 import re
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
+from core.testing import sql_statements
 from plugins.groups.services.directory import create_group
 from plugins.mentoring.models import Mentorship
 from plugins.mentoring.services import lifecycle
@@ -52,16 +53,8 @@ def programme(db, create_user):
 
 
 def test_the_home_page_counts_the_community_cheaply(app, client, db, programme):
-    statements: list[str] = []
-
-    def keep(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with sql_statements(app) as statements:
         page = html.unescape(client.get("/").text)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
 
     assert counters(page) == {
         "mentors available": 1,  # mentor 2; mentors 0 and 1 have their one mentee
@@ -77,16 +70,8 @@ def test_the_home_page_counts_the_community_cheaply(app, client, db, programme):
 
 def test_the_statistics_gather_every_plugins_figures(app, client, db, create_user, programme):
     client.login(create_user(role="coordinator"))
-    statements: list[str] = []
-
-    def keep(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with sql_statements(app) as statements:
         page = html.unescape(client.get("/admin/statistics").text)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", keep)
 
     # a query per figure (the mentorships' states in one), whatever the size of the data
     mentorship_states = [s for s in statements if "GROUP BY mentoring_mentorships.state" in s]

@@ -7,9 +7,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from core.db import utcnow
+from core.testing import sql_statements
 from plugins.credits.models import CreditEntry
 
 
@@ -120,18 +121,9 @@ def test_the_ledger_comes_a_page_at_a_time_without_counting_the_ledger(
     for _ in range(30):
         credits.do(ada, "probe.rated")
     client.login(ada)
-    ledger_statements: list[str] = []
-
-    def keep(conn, cursor, statement, *args):
-        if "credits_" in statement:
-            ledger_statements.append(statement.lower())
-
-    with app.app_context():
-        from core.db import db
-
-        event.listen(db.engine, "before_cursor_execute", keep)
+    with sql_statements(app) as statements:
         first = client.get("/credits/").text
-        event.remove(db.engine, "before_cursor_execute", keep)
+    ledger_statements = [s.lower() for s in statements if "credits_" in s]
 
     assert article_links(first) == [str(n) for n in range(30, 5, -1)]
     assert "?page=2" in first and "Newer" not in first

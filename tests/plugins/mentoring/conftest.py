@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from core.testing import sql_statements
+
 
 @pytest.fixture
 def alma_plugins(request):
@@ -249,19 +251,9 @@ def statements_of_get(app, client, path: str, **options: Any) -> int:
 
 def statements_run_by_get(app, client, path: str, **options: Any) -> list[str]:
     """The SQL statements the page at ``path`` runs (see ``statements_of_get``)."""
-    from sqlalchemy import event
-
-    from core.db import db as database
-
-    seen: list[str] = []
-    with app.app_context():
-        keep = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(database.engine, "before_cursor_execute", keep)
-        try:
-            assert client.get(path, **options).status_code == 200
-        finally:
-            event.remove(database.engine, "before_cursor_execute", keep)
-    return seen
+    with sql_statements(app) as statements:
+        assert client.get(path, **options).status_code == 200
+    return statements
 
 
 def text(response) -> str:
