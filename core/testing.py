@@ -171,10 +171,10 @@ def _garbage_collected_less_often() -> None:
 
 def _url_builder_compiled_once(compile_builder: Callable[..., Any]) -> Callable[..., Any]:
     """werkzeug compiles two URL-building functions (Python source, then bytecode) for each
-    route of each app: half the time of building an app, and a test process builds one or
-    more per test, all with the same routes. A route's functions read everything else from
-    the route they are bound to, so a route like another (its pattern, parts, defaults and
-    converters) reuses them."""
+    route an app builds a link to (at the first link: ``core.app.RuleBuiltOnFirstUse``), and
+    a test process builds one or more apps per test, all with the same routes. A route's
+    functions read everything else from the route they are bound to, so a route like another
+    (its pattern, parts, defaults and converters) reuses them."""
     compiled: dict[tuple[Any, ...], Any] = {}
 
     @functools.wraps(compile_builder)

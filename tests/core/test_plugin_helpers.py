@@ -13,7 +13,7 @@ import pytest
 from flask import Blueprint, request
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
+from werkzeug.routing import AnyConverter, BuildError
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
@@ -418,3 +418,35 @@ def test_a_job_is_woken_only_once_the_transaction_commits(app, end, woken):
         assert scheduler.woken == []  # the job would not find the topic yet
         getattr(db.session, end)()
     assert scheduler.woken == woken
+
+
+@pytest.mark.plugins("mentoring", "credits", "certificates", "wiki", "groups")
+def test_each_rule_writes_its_links_builder_at_its_first_link_and_links_as_werkzeug_does(app):
+    from werkzeug.routing import Map, Rule
+
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    assert len(rules) > 100
+    # making the app wrote no builder: each is the stand-in that writes it at the first link
+    assert {rule._build.__name__ for rule in rules} == {"build_first_link"}
+
+    plain = Map(converters=app.url_map.converters)
+    for rule in rules:
+        plain.add(Rule(rule.rule, endpoint=rule.endpoint, defaults=rule.defaults))
+    ours, werkzeugs = app.url_map.bind("alma.test"), plain.bind("alma.test")
+    for rule in rules:
+        known = {name: _a_value_of(rule, name) for name in rule.arguments}
+        values = known | {"also": "a b&c"}  # "also": an unknown value, left out or a query
+        for append_unknown in (False, True):  # each of a rule's two builders
+            for _ in range(2):  # the second time from the builder the first one wrote
+                built = ours.build(rule.endpoint, values, append_unknown=append_unknown)
+                assert built == werkzeugs.build(
+                    rule.endpoint, values, append_unknown=append_unknown
+                )
+                assert built.endswith("also=a+b%26c") == append_unknown
+        assert "build_first_link" not in (rule._build.__name__, rule._build_unknown.__name__)
+
+
+def _a_value_of(rule, name: str) -> object:
+    """A value the rule's converter for ``name`` takes: one of its words (``any(...)``), or 7."""
+    converter = rule._converters[name]
+    return min(converter.items) if isinstance(converter, AnyConverter) else 7
