@@ -1,24 +1,30 @@
 """A certificate as a one-page A4 PDF, rendered by WeasyPrint from an HTML template and a
 stylesheet. The operator's ``<instance>/certificates/`` folder comes before the plugin's own
 ``templates/certificates/pdf/``, file by file: ``certificate.html``, ``certificate.css`` and
-``logo.svg`` can each be replaced (see docs/operating.md for the variables)."""
+``logo.svg`` can each be replaced (see docs/operating.md for the variables).
+
+WeasyPrint is imported at the first render, not with the plugin: with the fonts' and Pango's
+bindings it took 0.4 s, half of starting any alma process (a web worker, an ``alma`` command),
+and only the process that runs the render job needs it."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from flask import Flask, Response, current_app
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
 from core.api import external_url, format_when, reading_as
 from plugins.certificates.models import Certificate
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
 TEMPLATE = "certificate.html"
 STYLESHEET = "certificate.css"
@@ -52,6 +58,8 @@ def verify_url(number: str) -> str:
 
 def render_pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF, in its holder's language, its dates on their clock."""
+    from weasyprint import HTML
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy of Flask
     tools = _tools(app)
     environment = tools.environment
@@ -100,6 +108,8 @@ class _Tools:
     _stylesheet: tuple[str, CSS] | None = None
 
     def parsed(self, stylesheet: str) -> CSS:
+        from weasyprint import CSS
+
         if self._stylesheet is None or self._stylesheet[0] != stylesheet:
             self._stylesheet = (stylesheet, CSS(string=stylesheet, font_config=self.fonts))
         return self._stylesheet[1]
@@ -109,6 +119,8 @@ def _tools(app: Flask) -> _Tools:
     """The app's :class:`_Tools`, made at its first render."""
     tools: _Tools | None = app.extensions.get(EXTENSION_KEY)
     if tools is None:
+        from weasyprint.text.fonts import FontConfiguration
+
         loader = FileSystemLoader([override_folder(app), BUILT_IN])
         tools = _Tools(app.jinja_env.overlay(loader=loader, auto_reload=True), FontConfiguration())
         app.extensions[EXTENSION_KEY] = tools
