@@ -141,9 +141,9 @@ def create_app(
 class RuleBuiltOnFirstUse(Rule):
     """A URL rule that writes its URL builders when a link is first built from it, not when
     the app is made. Werkzeug writes two for each rule, as Python source it compiles, and
-    with every plugin enabled the app has about 260 rules: that was 80 % of making an app
-    (about 80 ms of CPU for each ``alma`` command, web process and test), for links that
-    most commands and tests never build. Matching a request is unchanged."""
+    with every plugin enabled the app has about 260 rules: that was half of making an app
+    (about 50 ms of CPU in every ``alma`` command and web process), for links that most
+    commands never build. Matching a request is unchanged."""
 
     def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
         attribute = "_build_unknown" if append_unknown else "_build"
