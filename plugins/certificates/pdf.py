@@ -4,8 +4,8 @@ stylesheet. The operator's ``<instance>/certificates/`` folder comes before the 
 ``logo.svg`` can each be replaced (see docs/operating.md for the variables).
 
 WeasyPrint is imported at the first render, not with the plugin: with the fonts' and Pango's
-bindings it took 0.4 s, half of starting any alma process (a web worker, an ``alma`` command),
-and only the process that runs the render job needs it."""
+bindings it took 0.4 s, a fifth of starting an ``alma`` command with every plugin (and of
+every web process), and only the process that runs the render job needs it."""
 
 from __future__ import annotations
 

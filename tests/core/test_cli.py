@@ -669,8 +669,9 @@ def test_serve_on_sqlite_migrates_and_answers_http(instance):
 
 
 def test_serve_logs_no_routine_lines_of_the_libraries(instance):
-    # WeasyPrint (certificates warm up at start), Alembic (the schema check), Werkzeug (each
-    # request, each long poll of every tab) told their routine work at INFO
+    # WeasyPrint and fontTools (should serving ever load them: they render certificates, in
+    # the scheduler), Alembic (the schema check), Werkzeug (each request, each long poll of
+    # every tab) told their routine work at INFO
     port = free_port()
     settings = {"PLUGINS": "mentoring,wiki,groups,credits,certificates"}
     assert run_alma("db", "upgrade", env=alma_env(instance, **settings)).returncode == 0
