@@ -264,9 +264,14 @@ class SchedulerLock:
         self._connection: Any = None
         self._file: IO[str] | None = None
         self._held = False
+        self._released = False  # on purpose, by release(): still_held() takes nothing back
         self._checking = threading.Lock()  # jobs run in several threads
 
     def acquire(self) -> bool:
+        self._released = False
+        return self._take()
+
+    def _take(self) -> bool:
         with self.app.app_context():
             if db.engine.dialect.name == "postgresql":
                 self._held = self._acquire_advisory_lock()
@@ -297,13 +302,17 @@ class SchedulerLock:
         return bool(got)
 
     def still_held(self) -> bool:
-        """Whether this process holds the lock now, taking it (back) if it is free."""
+        """Whether this process holds the lock now, taking it (back) if it is free; never once
+        ``release()`` let it go (a job starting while its scheduler stops would otherwise
+        take the lock again, and keep it with nobody to release it)."""
         with self._checking:
+            if self._released:
+                return False
             if self._holds():
                 return True
             lost = self._held
-            self.release()
-            held = self.acquire()
+            self._let_go()
+            held = self._take()
             if lost and held:
                 self.report(
                     "alma scheduler lost its lock (its database session ended) and took it "
@@ -355,6 +364,12 @@ class SchedulerLock:
         return Path(self.app.instance_path) / "scheduler.lock"
 
     def release(self) -> None:
+        """Let the lock go for good (until ``acquire()``), once any check under way ends."""
+        with self._checking:
+            self._released = True
+            self._let_go()
+
+    def _let_go(self) -> None:
         self._held = False
         self._drop_connection()
         if self._file is not None:

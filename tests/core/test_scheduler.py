@@ -475,6 +475,24 @@ def test_a_scheduler_whose_lock_session_ends_runs_no_job_until_it_holds_it_again
     assert said[1:] == ["alma scheduler holds the lock again: running jobs"]
 
 
+def test_a_job_starting_as_its_scheduler_stops_does_not_take_the_released_lock_back(
+    app, schedulers
+):
+    lock = SchedulerLock(app)
+    schedulers.append(lock)
+    assert lock.acquire()
+    ran: list[str] = []
+
+    lock.release()  # the scheduler's last step as it stops (run_forever)
+    run_job_if_holding(app, Job("test.ok", lambda: ran.append("ran")), lock)  # a late tick
+
+    assert ran == []
+    assert not lock.still_held()
+    following = SchedulerLock(app)  # the scheduler taking over gets the lock
+    schedulers.append(following)
+    assert wait_until(following.acquire)
+
+
 def test_a_scheduler_that_cannot_reach_postgresql_runs_nothing_and_says_why(tmp_path):
     unreachable = f"postgresql+psycopg://alma@127.0.0.1:{free_port()}/alma"
     app = create_app({"DATABASE_URL": unreachable, "SECRET_KEY": "x"}, instance_path=tmp_path)
